@@ -1,0 +1,5 @@
+"""`python -m slocompiler` is the `slo` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,136 @@
+"""Pass 3: the IR against its JSON Schema, then the semantic rules of LANGUAGE.md.
+
+Every rule adds diagnostics and goes on: one run reports everything.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from . import conventions, ir
+from .ir import at
+from .units import decimal_text, format_duration, percent_text
+from .values import Diagnostics
+
+MIN_WINDOW = 86400
+MAX_WINDOW = 365 * 86400
+RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
+POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
+
+
+def check(program: ir.Program, diags: Diagnostics) -> None:
+    """Run the schema, then every semantic rule, collecting all diagnostics."""
+    from .schema import validate
+
+    diags.items.extend(validate(program))
+    check_unique_names(program, diags)
+    policies = {}
+    for service in program.services:
+        check_service(service, diags)
+        for slo in service.slos:
+            check_slo(service, slo, diags)
+        if service.policy is not None:
+            policies[id(service.policy)] = service.policy
+    for policy in policies.values():
+        check_policy(policy, diags)
+
+
+def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
+    """Service names are unique across files; SLO ids (`<service>-<slo>`) never collide."""
+    services: dict[str, ir.Service] = {}
+    for service in sorted(program.services, key=lambda s: s.span):
+        first = services.get(service.name)
+        if first is not None:
+            diags.error(service.span, f'service "{service.name}" is already defined at {first.span}')
+        else:
+            services[service.name] = service
+    ids: dict[str, tuple[ir.Service, ir.Slo]] = {}
+    for service in sorted(program.services, key=lambda s: s.span):
+        for slo in sorted(service.slos, key=lambda s: s.span):
+            first = ids.get(slo.id)
+            if first is None:
+                ids[slo.id] = (service, slo)
+            elif first[0].name == service.name and first[1].name == slo.name:
+                if first[0] is service:
+                    diags.error(slo.span, f'slo "{slo.name}" is defined twice in service {service.name} (first at line {first[1].span.line})')
+            else:
+                diags.error(slo.span, f'SLO id "{slo.id}" collides with slo "{first[1].name}" of service '
+                                      f'"{first[0].name}" at {first[1].span}')
+
+
+def check_service(service: ir.Service, diags: Diagnostics) -> None:
+    if service.owner is None:
+        diags.warning(service.span, f'service "{service.name}" has no owner; set owner = "team-..." so alerts reach someone')
+    if not service.slos:
+        diags.warning(service.span, f'service "{service.name}" has no SLOs')
+    check_labels(service, service.labels, "labels", diags)
+
+
+def check_labels(node: object, labels: ir.Labels, kind: str, diags: Diagnostics) -> None:
+    for name, _ in labels:
+        if name.startswith("__"):
+            diags.error(at(node, f"{kind}.{name}"), f'label "{name}" is reserved: names starting with __ are Prometheus\'s own')
+        elif name in RESERVED_LABELS:
+            diags.error(at(node, f"{kind}.{name}"), f'label "{name}" is set by the compiler and cannot be given in a spec')
+
+
+def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
+    """Objective, SLA, window, group_by and every alert condition of one SLO."""
+    if not 0 < slo.objective < 1:
+        diags.error(at(slo, "objective"), f"objective must be strictly between 0% and 100%, not {percent_text(slo.objective)}")
+        return
+    if slo.sla is not None:
+        if not 0 < slo.sla < 1:
+            diags.error(at(slo, "sla"), f"sla must be strictly between 0% and 100%, not {percent_text(slo.sla)}")
+        elif slo.sla >= slo.objective:
+            diags.error(at(slo, "sla"), f"sla ({percent_text(slo.sla)}) must be below the objective "
+                                        f"({percent_text(slo.objective)}): the SLO is the stricter promise")
+    if not MIN_WINDOW <= slo.window <= MAX_WINDOW:
+        diags.error(at(slo, "window"), f"window must be from 1d to 365d, not {format_duration(slo.window)}")
+    elif slo.window % 60:
+        diags.error(at(slo, "window"), "window must be a whole number of minutes")
+    seen = set()
+    for name in slo.group_by:
+        if name in seen:
+            diags.error(at(slo, "group_by"), f'group_by names "{name}" twice')
+        elif name in RESERVED_LABELS or name.startswith("__"):
+            diags.error(at(slo, "group_by"), f'group_by cannot use "{name}": the compiler sets that label')
+        seen.add(name)
+    check_labels(slo, tuple(l for l in slo.labels if (f"labels.{l[0]}" in dict(slo.fields))), "labels", diags)
+    for condition in slo.alerting.conditions:
+        check_condition(slo, condition, diags)
+
+
+def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) -> None:
+    """`short < long <= window`, and a threshold an error ratio can reach."""
+    where = f"in slo {slo.name}" if condition.span.file != slo.span.file or condition.span.line < slo.span.line else ""
+    suffix = f" ({where})" if where else ""
+    if condition.short >= condition.long:
+        diags.error(at(condition, "short"), f"short ({format_duration(condition.short)}) must be shorter than long "
+                                            f"({format_duration(condition.long)}){suffix}")
+    if condition.long > slo.window:
+        diags.error(at(condition, "long"), f"long ({format_duration(condition.long)}) must not be longer than the "
+                                           f"SLO window ({format_duration(slo.window)}){suffix}")
+    threshold = condition.burn * slo.error_budget
+    if threshold > 1:
+        field = "budget" if condition.budget is not None else "burn"
+        diags.error(at(condition, field), f"this {condition.severity} condition can never fire: burn rate "
+                                          f"{decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
+                                          f"= {decimal_text(threshold)}, more than 100% errors{suffix}")
+    if condition.for_ is not None and condition.for_ > condition.long:
+        diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
+                                            f"the alert would fire after the window has moved on{suffix}")
+    for name, _ in condition.labels:
+        if name in RESERVED_LABELS or name.startswith("__"):
+            diags.error(at(condition, f"labels.{name}"), f'label "{name}" is set by the compiler and cannot be given in a spec')
+
+
+def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:
+    for rule in policy.rules:
+        allowed = POLICY_OPS.get(rule.metric, ())
+        if rule.op not in allowed:
+            diags.error(at(rule, "op"), f"{rule.metric} is compared with {' or '.join(allowed)}, not {rule.op}")
+        if rule.metric == "budget_remaining" and rule.over is not None:
+            diags.error(at(rule, "over"), "over applies to burn_rate; budget_remaining is always over the SLO window")
+        if rule.metric == "burn_rate" and rule.value <= Decimal(0):
+            diags.error(at(rule, "value"), "a burn_rate threshold must be greater than 0")

@@ -1,0 +1,113 @@
+"""The `slo` command. Heavy modules are imported inside commands: `slo check`
+must start fast and needs no Jinja."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+FORMATS = ("text", "json", "github")
+
+
+def _paths_argument(function):
+    return click.argument("paths", nargs=-1, type=click.Path())(function)
+
+
+def _diagnostic_options(function):
+    function = click.option("--strict", is_flag=True, help="Treat warnings as errors.")(function)
+    function = click.option(
+        "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+        help="How diagnostics are printed (github: workflow annotations).",
+    )(function)
+    return function
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="slocompiler", prog_name="slo")
+def cli() -> None:
+    """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
+
+
+def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
+    """Load and check specs, print diagnostics; returns the Program, or None on errors."""
+    from .compile import load
+    from .errors import UsageError
+
+    try:
+        loaded = load(list(paths) or ["specs"])
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+    failed = any(d.is_error or strict for d in loaded.diagnostics)
+    return None if failed else loaded.program
+
+
+def print_diagnostics(diagnostics, sources, output_format: str) -> None:
+    """Errors and warnings to stderr (json to stdout: it is the command's output)."""
+    from . import errors
+
+    if output_format == "json":
+        click.echo(errors.render_json(diagnostics))
+        return
+    for diagnostic in diagnostics:
+        if output_format == "github":
+            click.echo(errors.render_github(diagnostic))
+        else:
+            click.echo(errors.render_text(diagnostic, sources), err=True)
+    if output_format == "text" and diagnostics:
+        count = sum(d.is_error for d in diagnostics)
+        warnings = len(diagnostics) - count
+        click.echo(f"{count} error(s), {warnings} warning(s)", err=True)
+
+
+@cli.command()
+@_paths_argument
+@_diagnostic_options
+def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
+    """Parse and validate specs (PATH defaults to specs/)."""
+    if load_or_report(paths, output_format, strict) is None:
+        sys.exit(1)
+
+
+@cli.command()
+@_paths_argument
+@click.option("-o", "--output", "out_dir", default="generated", show_default=True, type=click.Path(file_okay=False))
+@click.option("--target", "targets", multiple=True, help="Build only these targets (repeatable, or comma-separated).")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; list stale, missing or extra files.")
+@_diagnostic_options
+def build(paths, out_dir, targets, check_only, output_format, strict) -> None:
+    """Compile specs into DIR (default generated/)."""
+    from .build import run_build
+
+    sys.exit(run_build(paths, out_dir, targets, check_only, output_format, strict))
+
+
+@cli.command()
+@_paths_argument
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff.")
+def fmt(paths, check_only, show_diff) -> None:
+    """Rewrite specs in canonical layout, keeping comments."""
+    from .fmt import run_fmt
+
+    sys.exit(run_fmt(paths, check_only, show_diff))
+
+
+@cli.command()
+@click.argument("objective")
+@click.option("--window", default="30d", show_default=True, help="The SLO window, e.g. 28d.")
+def budget(objective: str, window: str) -> None:
+    """Print the error budget as time and the default alert table for OBJECTIVE (e.g. 99.9%)."""
+    from .budget import run_budget
+
+    sys.exit(run_budget(objective, window))
+
+
+def main() -> None:
+    """Entry point: never shows a traceback to a user."""
+    try:
+        cli.main(prog_name="slo", standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)

@@ -1,0 +1,96 @@
+"""Every rule, metric, label and alert name the compiler writes, in one place.
+
+Backends, templates and tests import these; no name is spelt twice.
+"""
+
+from __future__ import annotations
+
+# Labels on every generated series and alert.
+LABEL_SLO_ID = "slo_id"
+LABEL_SERVICE = "slo_service"
+LABEL_SLO = "slo_name"
+LABEL_SEVERITY = "severity"
+LABEL_WINDOW = "slo_window"
+
+# Recording rules (OUTPUTS.md). The error-ratio name takes a window suffix.
+ERROR_RATIO_PREFIX = "slo:sli_error:ratio_rate"
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+TIME_PERIOD_DAYS = "slo:time_period:days"
+CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+
+# Helper series of our own: the rates of bad and of all events over a short
+# window, summed over the SLO window to give a traffic-weighted period ratio.
+EVENTS_BAD_PREFIX = "slo:sli_events_bad:rate"
+EVENTS_TOTAL_PREFIX = "slo:sli_events_total:rate"
+
+# The window over which the current burn rate is measured.
+CURRENT_BURN_WINDOW = 5 * 60
+
+SEVERITIES = ("page", "ticket")
+TIERS = ("critical", "high", "medium", "low")
+DEFAULT_TIER = "medium"
+
+
+def error_ratio_rule(window_seconds: int) -> str:
+    """`slo:sli_error:ratio_rate5m` and friends."""
+    from .units import prom_window
+
+    return ERROR_RATIO_PREFIX + prom_window(window_seconds)
+
+
+def alert_name_default(service: str, slo: str) -> str:
+    """`<Service><Slo>ErrorBudgetBurn` in CamelCase: checkout, cart-api -> CheckoutCartApi..."""
+    return camel(service) + camel(slo) + "ErrorBudgetBurn"
+
+
+def camel(name: str) -> str:
+    """`cart-api` and `cart_api` -> `CartApi`."""
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("_", "-").split("-") if part)
+
+
+# Prometheus's own series of active alerts, and its labels, which the Grafana
+# dashboards read to show which of an SLO's alerts are pending or firing.
+ALERTS_SERIES = "ALERTS"
+LABEL_ALERT_NAME = "alertname"
+LABEL_ALERT_STATE = "alertstate"
+
+# Grafana: dashboard uids are at most 40 characters.
+GRAFANA_UID_PREFIX = "slo-"
+GRAFANA_UID_MAX = 40
+# An underscore cannot follow `slo` in a service uid, so this never collides.
+GRAFANA_OVERVIEW_UID = "slo_overview"
+GRAFANA_OVERVIEW_PATH = "grafana/slo-overview.json"
+GRAFANA_DATASOURCE_VAR = "datasource"
+
+# Prometheus rule groups, one set per SLO, in this order (prometheus backend).
+GROUP_SLI = "slo:{slo_id}:sli"
+GROUP_PERIOD = "slo:{slo_id}:period"
+GROUP_ALERTS = "slo:{slo_id}:alerts"
+# The period group sums 28-30 days of recorded samples; once a minute is plenty.
+GROUP_PERIOD_INTERVAL = "1m"
+
+ALERT_NO_DATA_SUFFIX = "NoData"
+ANNOTATION_SUMMARY = "summary"
+ANNOTATION_DESCRIPTION = "description"
+ANNOTATION_RUNBOOK = "runbook_url"
+ANNOTATION_DASHBOARD = "dashboard"
+ANNOTATION_ONCALL = "oncall"
+
+# Kubernetes PrometheusRule resources (kubernetes backend).
+K8S_API_VERSION = "monitoring.coreos.com/v1"
+K8S_KIND = "PrometheusRule"
+K8S_NAME_PREFIX = "slo-"
+K8S_MANAGED_BY = ("app.kubernetes.io/managed-by", "slocompiler")
+
+
+def prometheus_rules_path(service: str) -> str:
+    """`prometheus/<service>.rules.yml`."""
+    return f"prometheus/{service}.rules.yml"
+
+
+def prometheus_tests_path(service: str) -> str:
+    """`prometheus/<service>.test.yml`."""
+    return f"prometheus/{service}.test.yml"

@@ -1,0 +1,94 @@
+"""Diagnostics: the one error type, and how it is shown to people and tools."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .ir import Span
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Diagnostic:
+    """An error or warning at a place in a spec. Sorts by file, then position."""
+
+    span: Span
+    message: str
+    severity: str = "error"
+    hint: str | None = field(default=None, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+class SloError(Exception):
+    """Raised with every diagnostic a pass found; the CLI prints them all."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]):
+        self.diagnostics = sorted(diagnostics)
+        super().__init__("\n".join(f"{d.span}: {d.severity}: {d.message}" for d in self.diagnostics))
+
+
+class UsageError(Exception):
+    """A problem with how the compiler was called, not with a spec (exit 2)."""
+
+
+def suggest(word: str, choices: Iterable[str]) -> str | None:
+    """The nearest valid name for a typo, or None."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`; did you mean "x"?` or nothing."""
+    best = suggest(word, choices)
+    return f'; did you mean "{best}"?' if best else ""
+
+
+def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
+    """gcc style: `file:line:col: error: message`, then the line and a caret."""
+    span = diagnostic.span
+    out = [f"{span}: {diagnostic.severity}: {diagnostic.message}"]
+    lines = sources.get(span.file, "").splitlines()
+    if span.line >= 1 and span.line <= len(lines):
+        line = lines[span.line - 1].expandtabs(1)
+        out.append(f"  {line}")
+        out.append("  " + " " * (span.column - 1) + "^")
+    if diagnostic.hint:
+        out.append(f"  hint: {diagnostic.hint}")
+    return "\n".join(out)
+
+
+def render_json(diagnostics: Iterable[Diagnostic]) -> str:
+    """A list of objects with file, line, column, severity, message (and hint)."""
+    items = [
+        {
+            "file": d.span.file,
+            "line": d.span.line,
+            "column": d.span.column,
+            "severity": d.severity,
+            "message": d.message,
+            **({"hint": d.hint} if d.hint else {}),
+        }
+        for d in diagnostics
+    ]
+    return json.dumps(items, indent=2, ensure_ascii=False)
+
+
+def render_github(diagnostic: Diagnostic) -> str:
+    """A GitHub Actions workflow annotation line."""
+    span = diagnostic.span
+    kind = "error" if diagnostic.is_error else "warning"
+    message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
+    return f"::{kind} file={_gh_property(span.file)},line={span.line},col={span.column}::{_gh_data(message)}"
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,201 @@
+"""The intermediate representation: what a set of `.slo` files means.
+
+Frozen, slotted dataclasses with tuples, so equality and repr come free.
+Every node that came from source carries a `span`. Defaults are applied,
+templates expanded, imports resolved: backends never look at syntax.
+Durations are whole seconds (`int`), except the latency threshold, which is
+an exact `Decimal` of seconds; objectives and budgets are `Decimal`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+Labels = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A place in a source file: 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+FieldSpans = tuple[tuple[str, "Span"], ...]
+
+
+def at(node: object, field: str) -> Span:
+    """Where the spec set `field` of a node (`labels.team` for one label), else the node itself."""
+    for name, span in getattr(node, "fields", ()):
+        if name == field:
+            return span
+    return node.span  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A PromQL string from a spec, template parameters already substituted.
+
+    `text` may hold the `$window` placeholder; `is_selector` says it is a
+    plain vector selector, which the compiler wraps in `sum(rate(...[W]))`.
+    """
+
+    text: str
+    is_selector: bool
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class RatioIndicator:
+    """Bad (or good) events over all events."""
+
+    total: Query
+    errors: Query | None
+    good: Query | None
+    span: Span
+    fields: FieldSpans = ()
+    kind: str = "ratio"
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyIndicator:
+    """A histogram: good events are those at or under the `le` bucket."""
+
+    histogram: Query
+    le: str
+    threshold_seconds: Decimal | None
+    span: Span
+    fields: FieldSpans = ()
+    kind: str = "latency"
+
+
+@dataclass(frozen=True, slots=True)
+class ExprIndicator:
+    """An expression that yields the error ratio itself."""
+
+    error_ratio: Query
+    span: Span
+    fields: FieldSpans = ()
+    kind: str = "expr"
+
+
+Indicator = RatioIndicator | LatencyIndicator | ExprIndicator
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One multi-window burn-rate condition.
+
+    `burn` is always set; `budget` too when the spec gave the condition as a
+    share of the budget (then `burn = budget * window / long`).
+    """
+
+    severity: str
+    burn: Decimal
+    budget: Decimal | None
+    long: int
+    short: int
+    for_: int | None
+    labels: Labels
+    annotations: Labels
+    span: Span
+    fields: FieldSpans = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Alerting:
+    """The alerting of one SLO, after inheritance from its service."""
+
+    name: str
+    enabled: bool
+    no_data: int | None
+    conditions: tuple[Condition, ...]
+    labels: Labels
+    annotations: Labels
+    span: Span
+    fields: FieldSpans = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Slo:
+    """One service level objective."""
+
+    name: str
+    id: str
+    description: str | None
+    objective: Decimal
+    window: int
+    sla: Decimal | None
+    group_by: tuple[str, ...]
+    indicator: Indicator
+    alerting: Alerting
+    labels: Labels
+    template: str | None
+    span: Span
+    fields: FieldSpans = ()
+
+    @property
+    def error_budget(self) -> Decimal:
+        """The share of events allowed to fail: 1 - objective, exactly."""
+        return 1 - self.objective
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    """`when <metric> <op> <value> [over <duration>] { action notify }`."""
+
+    metric: str
+    op: str
+    value: Decimal
+    over: int | None
+    action: str
+    notify: tuple[str, ...]
+    span: Span
+    fields: FieldSpans = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A named list of error-budget rules."""
+
+    name: str
+    description: str | None
+    rules: tuple[PolicyRule, ...]
+    span: Span
+    fields: FieldSpans = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    """A service and its SLOs."""
+
+    name: str
+    description: str | None
+    owner: str | None
+    oncall: str | None
+    tier: str
+    runbook: str | None
+    dashboard: str | None
+    policy: Policy | None
+    labels: Labels
+    slos: tuple[Slo, ...]
+    span: Span
+    fields: FieldSpans = ()
+
+    @property
+    def source(self) -> str:
+        """The spec file that defines this service, as the user named it."""
+        return self.span.file
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """Every service of a run, in a stable order (by name)."""
+
+    services: tuple[Service, ...]

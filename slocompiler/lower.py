@@ -1,0 +1,290 @@
+"""Pass 2: syntax trees to the IR: imports, templates, defaults, units, inheritance.
+
+Shape errors (unknown or repeated attributes, wrong value kinds, missing
+required attributes, unknown templates and policies, bad PromQL) are found
+here, where the syntax is at hand; rules about the meaning of a complete IR
+live in `check.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from . import ir
+from . import syntax as st
+from .alerting import AlertingSpec, lower_alerting, resolve_alerting
+from .errors import did_you_mean
+from .indicators import lower_indicator
+from .ir import Span
+from .modules import Module
+from .sremath import DEFAULT_WINDOW
+from .values import STRING_KINDS, Diagnostics, Reader, Scope, resolve
+
+S = STRING_KINDS
+SERVICE_ATTRIBUTES = {
+    "description": S, "owner": S, "oncall": S, "tier": ("name",) + S,
+    "runbook": S, "dashboard": S, "policy": ("name",),
+}
+SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("duration",), "sla": ("percent",), "group_by": ("list",)}
+POLICY_ATTRIBUTES = {"description": S}
+RULE_ATTRIBUTES = {"action": S, "notify": ("list",)}
+POLICY_METRICS = ("budget_remaining", "burn_rate")
+SERVICE_BLOCKS = ("labels", "alerting", "slo")
+SLO_BLOCKS = ("labels", "alerting", "indicator")
+
+
+@dataclass
+class Lowering:
+    """State of one lowering run: modules by path, and policies lowered once each."""
+
+    modules: dict[str, Module]
+    diags: Diagnostics = field(default_factory=Diagnostics)
+    policies: dict[tuple[str, str], ir.Policy | None] = field(default_factory=dict)
+
+
+def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> ir.Program:
+    """The IR of every service in the input files (imported-only files give none)."""
+    run = Lowering(modules, diags)
+    services = []
+    for path in inputs:
+        module = modules.get(path)
+        if module is None or module.source is None:
+            continue
+        for item in module.source.items:
+            if isinstance(item, st.Block) and item.kind == "service":
+                services.append(lower_service(run, module, item))
+    return ir.Program(tuple(sorted(services, key=lambda s: (s.name, s.span))))
+
+
+def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
+    diags = run.diags
+    what = f"service {block.name}"
+    scope = Scope()
+    attrs = Reader(what, block.items, SERVICE_ATTRIBUTES, scope, diags)
+    labels, label_fields = lower_labels(block.items, scope, diags)
+    alerting = AlertingSpec()
+    slos = []
+    for item in block.items:
+        if isinstance(item, st.Block):
+            if item.kind == "alerting":
+                alerting = lower_alerting(item, scope, diags)
+            elif item.kind == "slo":
+                slos.append((item.name, item.span, item.items, Scope(), None))
+            elif item.kind not in ("labels",):
+                unknown_block(item, what, SERVICE_BLOCKS, diags)
+        elif isinstance(item, st.SloCall):
+            expanded = expand_call(module, item, diags)
+            if expanded:
+                slos.append(expanded)
+    tier_value = attrs.value("tier")
+    tier = str(tier_value.value) if tier_value else "medium"
+    policy = None
+    policy_value = attrs.value("policy")
+    if policy_value is not None:
+        policy = find_policy(run, module, policy_value)
+    lowered = tuple(
+        slo
+        for name, span, items, slo_scope, template in slos
+        if (slo := lower_slo(block.name, name, span, items, slo_scope, template, labels, label_fields, alerting, diags))
+    )
+    return ir.Service(
+        name=block.name,
+        description=attrs.string("description"),
+        owner=attrs.string("owner"),
+        oncall=attrs.string("oncall"),
+        tier=tier,
+        runbook=attrs.string("runbook"),
+        dashboard=attrs.string("dashboard"),
+        policy=policy,
+        labels=tuple(labels.items()),
+        slos=lowered,
+        span=block.name_span or block.span,
+        fields=attrs.fields() + label_fields,
+    )
+
+
+def lower_slo(service, name, span, items, scope, template, service_labels, service_label_fields, service_alerting, diags):
+    """One SLO from a block or an expanded template body."""
+    what = f"slo {name}"
+    attrs = Reader(what, items, SLO_ATTRIBUTES, scope, diags)
+    labels, label_fields = lower_labels(items, scope, diags)
+    window_value = attrs.value("window")
+    window = DEFAULT_WINDOW
+    if window_value is not None:
+        window = int(window_value.value) // 1000
+    objective_value = attrs.value("objective")
+    if objective_value is None and not attrs.has("objective"):
+        diags.error(span, f"{what} has no objective; add one, e.g. objective = 99.9%")
+    objective = Decimal(objective_value.value) / 100 if objective_value else Decimal("0.99")
+    sla_value = attrs.value("sla")
+    indicator = None
+    alerting = AlertingSpec()
+    for item in items:
+        if not isinstance(item, st.Block):
+            continue
+        if item.kind == "indicator":
+            if indicator is not None:
+                diags.error(item.span, f"{what} has a second indicator; an SLO has exactly one")
+                continue
+            indicator = lower_indicator(item, scope, window, diags) or False
+        elif item.kind == "alerting":
+            alerting = lower_alerting(item, scope, diags)
+        elif item.kind != "labels":
+            unknown_block(item, what, SLO_BLOCKS, diags)
+    if indicator is None:
+        diags.error(span, f"{what} has no indicator; add indicator ratio {{...}}, latency {{...}} or expr {{...}}")
+    if not indicator or objective_value is None:
+        return None
+    merged_labels = {**service_labels, **labels}
+    merged = resolve_alerting(service_alerting, alerting, service, name, span, window, diags)
+    return ir.Slo(
+        name=name,
+        id=f"{service}-{name}",
+        description=attrs.string("description"),
+        objective=objective,
+        window=window,
+        sla=Decimal(sla_value.value) / 100 if sla_value else None,
+        group_by=lower_group_by(attrs, scope, diags),
+        indicator=indicator,
+        alerting=merged,
+        labels=tuple(merged_labels.items()),
+        template=template,
+        span=span,
+        fields=attrs.fields() + service_label_fields + label_fields,
+    )
+
+
+def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str, ...]:
+    value = attrs.value("group_by")
+    if value is None:
+        return ()
+    names = []
+    for item in value.value:  # type: ignore[union-attr]
+        item = resolve(item, scope, diags)
+        if item is None:
+            continue
+        if item.kind not in STRING_KINDS + ("name",):
+            diags.error(item.span, f"group_by takes label names, not {item.kind}")
+            continue
+        names.append(str(item.value))
+    return tuple(names)
+
+
+def lower_labels(items: tuple, scope: Scope, diags: Diagnostics, kind: str = "labels") -> tuple[dict[str, str], tuple]:
+    """The `labels {}` (or `annotations {}`) pairs of a block, and where each was set."""
+    pairs: dict[str, str] = {}
+    fields = []
+    for block in items:
+        if not (isinstance(block, st.Block) and block.kind == kind):
+            continue
+        for pair in block.items:
+            if not isinstance(pair, st.Attribute):
+                continue
+            value = resolve(pair.value, scope, diags)
+            if value is None:
+                continue
+            if value.kind not in STRING_KINDS:
+                diags.error(value.span, f'{kind[:-1]} "{pair.name}" must be a string, not {value.kind}')
+                continue
+            if pair.name in pairs:
+                diags.error(pair.span, f'{kind[:-1]} "{pair.name}" is set twice')
+                continue
+            from .values import expand
+
+            pairs[pair.name] = expand(value, scope, diags).text
+            fields.append((f"{kind}.{pair.name}", pair.span))
+    return pairs, tuple(fields)
+
+
+def unknown_block(block: st.Block, what: str, allowed: tuple[str, ...], diags: Diagnostics) -> None:
+    word = block.name if block.kind == "stray" else block.kind
+    diags.error(block.span, f'unknown block "{word}" in {what}{did_you_mean(word or "", allowed)}',
+                hint="blocks here: " + ", ".join(allowed))
+
+
+def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
+    """`slo x = tpl(args)` -> (name, span, body items, scope with arguments, template name)."""
+    found = module.templates.get(call.template)
+    if found is None:
+        diags.error(call.template_span, f'unknown template "{call.template}"{did_you_mean(call.template, module.templates)}')
+        return None
+    template = found.node
+    params = {p.name: p for p in template.params}
+    signature = ", ".join(p.name + (f" = {p.default.text}" if p.default else "") for p in template.params)
+    env: dict[str, st.Value] = {}
+    for arg in call.args:
+        if arg.name not in params:
+            diags.error(arg.span, f'template {template.name} has no parameter "{arg.name}"'
+                        f'{did_you_mean(arg.name, params)}; its parameters are ({signature})')
+        elif arg.name in env:
+            diags.error(arg.span, f'argument "{arg.name}" is given twice')
+        elif arg.value.kind == "param":
+            diags.error(arg.value.span, "a template argument cannot be a parameter reference")
+        else:
+            env[arg.name] = arg.value
+    missing = [p.name for p in template.params if p.name not in env and p.default is None]
+    if missing:
+        names = ", ".join(f'"{m}"' for m in missing)
+        diags.error(call.template_span, f"template {template.name} needs {names}; its parameters are ({signature})")
+        return None
+    for param in template.params:
+        if param.name not in env and param.default is not None:
+            env[param.name] = param.default
+    if len(env) != len(params) or any(a.name not in params for a in call.args):
+        return None
+    return call.name, call.span, template.items, Scope(env, template.name, call.span), template.name
+
+
+def find_policy(run: Lowering, module: Module, value: st.Value) -> ir.Policy | None:
+    name = str(value.value)
+    found = module.policies.get(name)
+    if found is None:
+        run.diags.error(value.span, f'unknown policy "{name}"{did_you_mean(name, module.policies)}')
+        return None
+    key = (found.path, name)
+    if key not in run.policies:
+        run.policies[key] = lower_policy(found.node, run.diags)
+    return run.policies[key]
+
+
+def lower_policy(block: st.Block, diags: Diagnostics) -> ir.Policy:
+    what = f"policy {block.name}"
+    scope = Scope()
+    attrs = Reader(what, block.items, POLICY_ATTRIBUTES, scope, diags)
+    rules = tuple(rule for item in block.items if isinstance(item, st.Rule) if (rule := lower_rule(item, scope, diags)))
+    return ir.Policy(block.name, attrs.string("description"), rules, block.name_span or block.span, attrs.fields())
+
+
+def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule | None:
+    attrs = Reader(f"when {rule.metric}", rule.items, RULE_ATTRIBUTES, scope, diags)
+    ok = True
+    if rule.metric not in POLICY_METRICS:
+        diags.error(rule.metric_span, f'unknown policy metric "{rule.metric}"{did_you_mean(rule.metric, POLICY_METRICS)}',
+                    hint="metrics: budget_remaining (percentage), burn_rate (number)")
+        ok = False
+    expected = "percent" if rule.metric == "budget_remaining" else "number"
+    if ok and rule.value.kind != expected:
+        word = "a percentage (like 50%)" if expected == "percent" else "a number (like 2)"
+        diags.error(rule.value.span, f"{rule.metric} is compared with {word}")
+        ok = False
+    if not attrs.has("action"):
+        diags.error(rule.span, f"when {rule.metric} needs an action")
+    action = attrs.string("action")
+    notify = []
+    notify_value = attrs.value("notify")
+    for item in notify_value.value if notify_value else ():  # type: ignore[union-attr]
+        if item.kind in STRING_KINDS:
+            notify.append(str(item.value))
+        else:
+            diags.error(item.span, f"notify takes strings, not {item.kind}")
+    if not ok or action is None:
+        return None
+    value = Decimal(rule.value.value)
+    if expected == "percent":
+        value = value / 100
+    fields = attrs.fields() + (("metric", rule.metric_span), ("op", rule.op_span), ("value", rule.value.span))
+    if rule.over is not None:
+        fields += (("over", rule.over.span),)
+    over = int(rule.over.value) // 1000 if rule.over is not None else None
+    return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields)

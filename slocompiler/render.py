@@ -1,0 +1,54 @@
+"""The one Jinja2 environment the backends share, and its escaping filters.
+
+Templates hold layout only. Every value from a spec passes through a filter
+that quotes it for the format it lands in, so it stays text, never structure.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import jinja2
+import yaml
+
+from . import conventions
+
+
+def yaml_str(value: object) -> str:
+    """A YAML scalar on one line, quoted as needed (always double-quoted for strings)."""
+    if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
+        return json.dumps(value)
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def json_value(value: object) -> str:
+    """A JSON value; unlike Jinja's `tojson`, `<` and `>` stay as they are."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=False)
+
+
+def yaml_dump(value: object) -> str:
+    """A YAML document from plain data, in block style, keys in the given order."""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1_000_000)
+
+
+@functools.cache
+def environment() -> jinja2.Environment:
+    """Built once: StrictUndefined, so a template slip fails loudly."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("slocompiler", "templates"),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["yaml_str"] = yaml_str
+    env.filters["json"] = json_value
+    env.globals["conventions"] = conventions
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    """Render one template of `slocompiler/templates/`."""
+    return environment().get_template(template).render(**context)

@@ -1,0 +1,47 @@
+"""The error-budget and burn-rate arithmetic of SRE-MATH.md, in exact decimals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .units import round_decimal
+
+# The SRE Workbook's defaults, as a share of the budget spent within `long`.
+# (severity, budget, long seconds, short seconds)
+DEFAULT_CONDITIONS = (
+    ("page", Decimal("0.02"), 3600, 300),
+    ("page", Decimal("0.05"), 6 * 3600, 1800),
+    ("ticket", Decimal("0.10"), 3 * 86400, 6 * 3600),
+)
+DEFAULT_WINDOW = 30 * 86400
+DEFAULT_NO_DATA = 15 * 60
+
+
+def burn_from_budget(budget: Decimal, window: int, long: int) -> Decimal:
+    """`r = p * W / L`, rounded the one way every output shows it (0.9333...)."""
+    return round_decimal(budget * window / long)
+
+
+def threshold(burn: Decimal, objective: Decimal) -> Decimal:
+    """The error ratio a condition fires above: `r * (1 - O)`."""
+    return round_decimal(burn * (1 - objective))
+
+
+def budget_seconds(objective: Decimal, window: int) -> Decimal:
+    """Budget as time: `b * W` (99.9% over 30d = 2592 s = 43m12s)."""
+    return (1 - objective) * window
+
+
+def budget_spent_when_firing(burn: Decimal, long: int, window: int) -> Decimal:
+    """Share of the budget gone when a constant burn fires the alert: `r * L / W`."""
+    return round_decimal(burn * long / window)
+
+
+def detection_seconds(burn: Decimal, objective: Decimal, long: int, error_ratio: Decimal) -> Decimal:
+    """Time to fire from no errors at a constant error ratio: `L * r * b / e`."""
+    return round_decimal(long * burn * (1 - objective) / error_ratio)
+
+
+def exhaustion_seconds(burn: Decimal, window: int) -> Decimal:
+    """Time for a burn rate to spend a whole budget: `W / r`."""
+    return round_decimal(window / burn)

@@ -1,0 +1,53 @@
+"""Shared fixtures: golden files and the real promtool."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="re-record golden files and print the diff")
+
+
+@pytest.fixture
+def golden(request):
+    """`golden(relative_path, text)`: compare with tests/golden/<path>, or re-record it."""
+    update = request.config.getoption("--update-golden")
+
+    def check(relative: str, text: str) -> None:
+        path = GOLDEN / relative
+        old = path.read_text(encoding="utf-8") if path.exists() else ""
+        if update:
+            if old != text:
+                diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"a/{relative}", f"b/{relative}"))
+                sys.stdout.write(diff)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"no golden file {path}; run pytest --update-golden"
+        if old != text:
+            diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), f"golden/{relative}", "actual"))
+            pytest.fail(f"output differs from golden/{relative} (pytest --update-golden re-records):\n{diff}")
+
+    return check
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """The real promtool; missing is a failure in CI, a skip elsewhere."""
+    found = shutil.which("promtool")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("promtool is required in CI (apt-get install prometheus)")
+    pytest.skip("promtool not installed (apt-get install prometheus)")
