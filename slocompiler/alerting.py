@@ -114,7 +114,7 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
         if isinstance(item, st.Block) and item.kind not in ("labels", "annotations"):
             word = item.name if item.kind == "stray" else item.kind
             diags.error(item.span, f'unknown block "{word}" in {what}', hint="blocks here: labels, annotations")
-    count = len(diags.items)
+    count = diags.error_count()
     if attrs.has("burn") == attrs.has("budget"):
         diags.error(block.span, f'{what} needs exactly one of "burn" or "budget"')
     if not attrs.has("long"):
@@ -132,7 +132,7 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
         diags.error(burn.span, "burn must be greater than 0")
     if budget is not None and not (0 < Decimal(budget.value) <= 100):
         diags.error(budget.span, "budget must be more than 0% and at most 100%")
-    if len(diags.items) > count or long_s is None:
+    if diags.error_count() > count or long_s is None:
         return None
     return ConditionSpec(
         severity=block.kind,

@@ -87,8 +87,10 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
                                         f"({percent_text(slo.objective)}): the SLO is the stricter promise")
     if not MIN_WINDOW <= slo.window <= MAX_WINDOW:
         diags.error(at(slo, "window"), f"window must be from 1d to 365d, not {format_duration(slo.window)}")
-    elif slo.window % 60:
+        return
+    if slo.window % 60:
         diags.error(at(slo, "window"), "window must be a whole number of minutes")
+        return
     seen = set()
     for name in slo.group_by:
         if name in seen:
@@ -108,7 +110,10 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
     if condition.short >= condition.long:
         diags.error(at(condition, "short"), f"short ({format_duration(condition.short)}) must be shorter than long "
                                             f"({format_duration(condition.long)}){suffix}")
-    if condition.long > slo.window:
+    if condition.long > slo.window and condition.span == slo.span:
+        diags.error(slo.span, f"the default {condition.severity} condition (long = {format_duration(condition.long)}) "
+                              f"does not fit the {format_duration(slo.window)} window; give this SLO alerting conditions")
+    elif condition.long > slo.window:
         diags.error(at(condition, "long"), f"long ({format_duration(condition.long)}) must not be longer than the "
                                            f"SLO window ({format_duration(slo.window)}){suffix}")
     threshold = condition.burn * slo.error_budget

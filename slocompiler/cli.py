@@ -32,12 +32,15 @@ def cli() -> None:
 def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
     """Load and check specs, print diagnostics; returns the Program, or None on errors."""
     from .compile import load
-    from .errors import UsageError
+    from .errors import InputError, UsageError
 
     try:
         loaded = load(list(paths) or ["specs"])
     except UsageError as error:
         raise click.UsageError(str(error)) from None
+    except InputError as error:
+        click.echo(f"error: {error}", err=True)
+        return None
     print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
     failed = any(d.is_error or strict for d in loaded.diagnostics)
     return None if failed else loaded.program
@@ -66,8 +69,12 @@ def print_diagnostics(diagnostics, sources, output_format: str) -> None:
 @_diagnostic_options
 def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
     """Parse and validate specs (PATH defaults to specs/)."""
-    if load_or_report(paths, output_format, strict) is None:
+    program = load_or_report(paths, output_format, strict)
+    if program is None:
         sys.exit(1)
+    if output_format == "text":
+        slos = sum(len(service.slos) for service in program.services)
+        click.echo(f"ok: {len(program.services)} service(s), {slos} SLO(s)", err=True)
 
 
 @cli.command()

@@ -36,6 +36,10 @@ class UsageError(Exception):
     """A problem with how the compiler was called, not with a spec (exit 2)."""
 
 
+class InputError(Exception):
+    """Inputs that hold nothing to compile, such as a directory with no `.slo` file (exit 1)."""
+
+
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The nearest valid name for a typo, or None."""
     close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)

@@ -29,14 +29,14 @@ def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnosti
     what = f"indicator {kind}"
     attrs = Reader(what, block.items, INDICATOR_ATTRIBUTES[kind], scope, diags)
     span = block.name_span or block.span
-    count = len(diags.items)
+    count = diags.error_count()
     if kind == "ratio":
         one_of(attrs, ("errors", "good"), what, span, diags)
         require(attrs, "total", what, span, diags)
         total = query(attrs, "total", window, diags)
         errors = query(attrs, "errors", window, diags)
         good = query(attrs, "good", window, diags)
-        if len(diags.items) > count or total is None or (errors is None and good is None):
+        if diags.error_count() > count or total is None or (errors is None and good is None):
             return None
         return ir.RatioIndicator(total, errors, good, span, attrs.fields())
     if kind == "latency":
@@ -44,12 +44,12 @@ def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnosti
         require(attrs, "histogram", what, span, diags)
         histogram = query(attrs, "histogram", window, diags, selector_only=True)
         le, seconds = bucket(attrs, diags)
-        if len(diags.items) > count or histogram is None or le is None:
+        if diags.error_count() > count or histogram is None or le is None:
             return None
         return ir.LatencyIndicator(histogram, le, seconds, span, attrs.fields())
     require(attrs, "error_ratio", what, span, diags)
     error_ratio = query(attrs, "error_ratio", window, diags, window_required=True)
-    if len(diags.items) > count or error_ratio is None:
+    if diags.error_count() > count or error_ratio is None:
         return None
     return ir.ExprIndicator(error_ratio, span, attrs.fields())
 
@@ -127,6 +127,6 @@ def _histogram(text: Text, expression, name: str, diags: Diagnostics) -> ir.Quer
             return None
     metric = expression.name or ""
     if metric and not metric.endswith("_bucket"):
-        diags.warning(text.origin.span, f'{name} selects "{metric}", which is not a _bucket series'
-                                        f"{'; did you mean ' + repr(metric + '_bucket') + '?' if not metric.endswith('_bucket') else ''}")
+        diags.warning(text.origin.span, f'{name} selects "{metric}", which is not a _bucket series; '
+                                        f'did you mean "{metric}_bucket"?')
     return ir.Query(text.text, True, text.origin.span)

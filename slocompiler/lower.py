@@ -215,8 +215,9 @@ def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
     env: dict[str, st.Value] = {}
     for arg in call.args:
         if arg.name not in params:
+            guess = did_you_mean(arg.name, params).removeprefix("; ")
             diags.error(arg.span, f'template {template.name} has no parameter "{arg.name}"'
-                        f'{did_you_mean(arg.name, params)}; its parameters are ({signature})')
+                        f'{" (" + guess + ")" if guess else ""}; its parameters are ({signature})')
         elif arg.name in env:
             diags.error(arg.span, f'argument "{arg.name}" is given twice')
         elif arg.value.kind == "param":

@@ -8,6 +8,7 @@ relative to the importing file and must stay inside the input directories.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -15,7 +16,8 @@ from . import syntax as st
 from .values import Diagnostics
 
 Reader = Callable[[str], "st.SourceFile | None"]
-NAME_PATTERN = "[a-z][a-z0-9_-]*"
+_NAME = re.compile("[a-z][a-z0-9_-]*")
+KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy when over template true false".split())
 
 
 @dataclass(frozen=True)
@@ -131,8 +133,15 @@ def _imported_definitions(module: Module, modules: dict[str, Module], diags: Dia
 
 
 def _check_template(template: st.Template, diags: Diagnostics) -> None:
+    for name, span in [(template.name, template.span)] + [(p.name, p.span) for p in template.params]:
+        if name in KEYWORDS:
+            diags.error(span, f'"{name}" is a keyword and cannot be a name')
+    if not _NAME.fullmatch(template.name):
+        diags.error(template.span, f'template name "{template.name}" is not valid: use lower-case letters, digits, - and _, starting with a letter')
     seen: set[str] = set()
     for param in template.params:
+        if not _NAME.fullmatch(param.name):
+            diags.error(param.span, f'parameter name "{param.name}" is not valid: use lower-case letters, digits, - and _, starting with a letter')
         if param.name == "window":
             diags.error(param.span, '"window" cannot be a template parameter: it is the SLO window placeholder')
         if param.name in seen:

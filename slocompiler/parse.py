@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import syntax as st
 from .errors import Diagnostic
 from .ir import Span
-from .units import parse_duration_ms
+from .units import format_duration_ms, parse_duration_ms
 
 # What each terminal is called in an error message.
 TERMINAL_WORDS = {
@@ -89,6 +89,9 @@ class _ToSyntax(Transformer):
     def duration(self, children):
         (token,) = children
         ms, ordered = parse_duration_ms(str(token))
+        if not ordered:
+            self.problems.append(Diagnostic(self._span(token), f"the units of a duration go largest first: "
+                                            f"write {format_duration_ms(ms)}, not {token}"))
         return st.Value("duration", ms, str(token), self._span(token), ordered)
 
     def true(self, children):
@@ -235,7 +238,10 @@ def parse(text: str, path: str) -> tuple[st.SourceFile | None, list[Diagnostic]]
         return None, [_syntax_error(error, text, path, parser)]
     except VisitError as error:  # a transformer slip is still a located error
         return None, [Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.orig_exc}")]
-    return st.SourceFile(path, items), list(transformer.problems)
+    problems = list(transformer.problems)
+    if not items:
+        problems.append(Diagnostic(Span(path, 1, 1), "file is empty: a .slo file defines services, templates or policies"))
+    return st.SourceFile(path, items), problems
 
 
 def _describe(token: Token) -> str:
@@ -244,6 +250,8 @@ def _describe(token: Token) -> str:
     text = str(token)
     if len(text) > 30:
         text = text[:27] + "..."
+    if token.type == "STRING":
+        return f"string {text}"
     return f'"{text}"'
 
 
@@ -293,8 +301,8 @@ def _unclosed(text: str, path: str, parser: Lark, error) -> Diagnostic:
             previous = previous[-3:]
     except UnexpectedInput:
         pass
-    lines = text.splitlines() or [""]
-    end = Span(path, len(lines), len(lines[-1]) + 1)
+    # Point just after the last token: the end of the file may be comments.
+    end = Span(path, previous[-1].end_line, previous[-1].end_column) if previous else Span(path, 1, 1)
     if stack:
         token, opener = stack[-1]
         return Diagnostic(end, f'unexpected end of file: the block "{opener} {{" opened at line {token.line} is not closed')

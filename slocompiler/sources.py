@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .errors import Diagnostic, UsageError
+from .errors import Diagnostic, InputError, UsageError
 from .ir import Span
 
 MAX_BYTES = 4 * 1024 * 1024  # specs are small; a bigger file is a mistake, not a spec
@@ -19,7 +19,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
         if os.path.isdir(path):
             found = sorted(str(p) for p in Path(path).rglob("*.slo") if p.is_file())
             if not found:
-                raise UsageError(f"no .slo files under {path}")
+                raise InputError(f"no .slo files under {path}")
             files.extend(os.path.normpath(f) for f in found)
             roots.append(path)
         elif os.path.exists(path):

@@ -72,6 +72,9 @@ class Diagnostics:
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
         self.items.append(Diagnostic(span, message, "error", hint))
 
+    def error_count(self) -> int:
+        return sum(d.is_error for d in self.items)
+
     def warning(self, span: Span, message: str, hint: str | None = None) -> None:
         self.items.append(Diagnostic(span, message, "warning", hint))
 
