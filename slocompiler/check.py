@@ -15,6 +15,8 @@ from .values import Diagnostics
 MIN_WINDOW = 86400
 MAX_WINDOW = 365 * 86400
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
+# Output files the compiler writes beside the per-service ones.
+RESERVED_SERVICE_NAMES = ("slo-overview",)  # grafana/slo-overview.json
 POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
 
 
@@ -59,6 +61,8 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
 
 
 def check_service(service: ir.Service, diags: Diagnostics) -> None:
+    if service.name in RESERVED_SERVICE_NAMES:
+        diags.error(service.span, f'"{service.name}" is reserved: the compiler writes a file of that name')
     if service.owner is None:
         diags.warning(service.span, f'service "{service.name}" has no owner; set owner = "team-..." so alerts reach someone')
     if not service.slos:

@@ -65,10 +65,11 @@ GRAFANA_OVERVIEW_UID = "slo_overview"
 GRAFANA_OVERVIEW_PATH = "grafana/slo-overview.json"
 GRAFANA_DATASOURCE_VAR = "datasource"
 
-# Prometheus rule groups, one set per SLO, in this order (prometheus backend).
+# Prometheus rule groups, two per SLO, in this order (prometheus backend).
+# The alerts share the group of the ratios they read, so they run right
+# after them: separate groups run unsynchronised, one interval apart at worst.
 GROUP_SLI = "slo:{slo_id}:sli"
 GROUP_PERIOD = "slo:{slo_id}:period"
-GROUP_ALERTS = "slo:{slo_id}:alerts"
 # The period group sums 28-30 days of recorded samples; once a minute is plenty.
 GROUP_PERIOD_INTERVAL = "1m"
 

@@ -1,0 +1,80 @@
+"""Property tests: any input ends in an IR or in diagnostics, never in an exception."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+from lark import Lark
+
+from slocompiler.compile import load
+from slocompiler.parse import _grammar_text
+
+WORKDIR = Path(tempfile.mkdtemp(prefix="slo-props-"))
+SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+
+
+def outcome(data: bytes) -> None:
+    """Compile one file's bytes; an IR or located diagnostics are the only outcomes."""
+    path = WORKDIR / "input.slo"
+    path.write_bytes(data)
+    loaded = load([str(path)])
+    assert (loaded.program is None) == any(d.is_error for d in loaded.diagnostics)
+    for diagnostic in loaded.diagnostics:
+        assert diagnostic.span.line >= 1 and diagnostic.span.column >= 1
+        assert diagnostic.message and "Token(" not in diagnostic.message
+
+
+@SETTINGS
+@given(from_lark(Lark(_grammar_text(), parser="lalr", lexer="contextual"), start="start"))
+def test_inputs_from_the_grammar(text: str) -> None:
+    outcome(text.encode("utf-8", "surrogatepass"))
+
+
+@SETTINGS
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes(data: bytes) -> None:
+    outcome(data)
+
+
+# A generator of near-valid specs reaches the checker's rules, not just the parser.
+VALUES = st.sampled_from(
+    ["99.9%", "0%", "100%", "150%", "30d", "28d", "0s", "1h30m", "5m1h", "3", "14.4", "0", "true", "false",
+     '"text"', '"${job}"', "`up`", "`sum(rate(x[$window]))`", "`rate(x[5m])`", "`x{`", "critical", "$job", "[]",
+     '["route"]', '["bad-label"]', "standard", "nope"]
+)
+ATTRIBUTES = st.sampled_from(
+    ["objective", "window", "sla", "group_by", "description", "owner", "tier", "policy", "name", "enabled",
+     "no_data", "long", "short", "for", "burn", "budget", "errors", "good", "total", "histogram", "threshold",
+     "le", "error_ratio", "job", "bogus"]
+)
+
+
+@st.composite
+def near_valid_specs(draw) -> str:
+    def attrs(indent: str) -> str:
+        pairs = draw(st.lists(st.tuples(ATTRIBUTES, VALUES), max_size=4))
+        return "".join(f"{indent}{name} = {value}\n" for name, value in pairs)
+
+    indicator = draw(st.sampled_from(["ratio", "latency", "expr", "ratioo"]))
+    conditions = "".join(
+        f"      {severity} {{\n{attrs('        ')}      }}\n"
+        for severity in draw(st.lists(st.sampled_from(["page", "ticket"]), max_size=2))
+    )
+    slo = (
+        f"  slo api {{\n{attrs('    ')}    indicator {indicator} {{\n{attrs('      ')}    }}\n"
+        f"    alerting {{\n{attrs('      ')}{conditions}    }}\n  }}\n"
+    )
+    call = draw(st.sampled_from(["", '  slo t = tpl(job = "x")\n', "  slo t = tpl()\n", '  slo t = tpl(job = "x", extra = 1)\n']))
+    template = f"template tpl(job) {{\n{attrs('  ')}  indicator {indicator} {{\n{attrs('    ')}  }}\n}}\n"
+    policy = f"policy standard {{\n  when budget_remaining < 50% {{\n{attrs('    ')}  }}\n}}\n"
+    return f"service shop {{\n{attrs('  ')}{slo}{call}}}\n{template}{policy}"
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(near_valid_specs())
+def test_near_valid_specs(text: str) -> None:
+    outcome(text.encode())
