@@ -16,7 +16,7 @@ MIN_WINDOW = 86400
 MAX_WINDOW = 365 * 86400
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
 # Output files the compiler writes beside the per-service ones.
-RESERVED_SERVICE_NAMES = ("slo-overview",)  # grafana/slo-overview.json
+RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json, docs/README.md
 POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 
 import jinja2
 import yaml
@@ -15,11 +16,16 @@ import yaml
 from . import conventions
 
 
+# Characters YAML readers fold or refuse inside a quoted scalar: written as escapes.
+_YAML_UNSAFE = re.compile("[\u007f-\u009f\u2028\u2029\ufeff]")
+
+
 def yaml_str(value: object) -> str:
-    """A YAML scalar on one line, quoted as needed (always double-quoted for strings)."""
+    """A YAML scalar on one line: strings double-quoted, with JSON's escapes (YAML accepts them)."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return json.dumps(value)
-    return json.dumps(str(value), ensure_ascii=False)
+    quoted = json.dumps(str(value), ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
 
 
 def json_value(value: object) -> str:
