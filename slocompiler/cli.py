@@ -3,6 +3,7 @@ must start fast and needs no Jinja."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -118,3 +119,9 @@ def main() -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as error:  # a bug of ours: one line for the user, the traceback on request
+        if os.environ.get("SLO_DEBUG"):
+            raise
+        click.echo(f"slo: internal error: {type(error).__name__}: {error} (SLO_DEBUG=1 shows the traceback; "
+                   "please report it)", err=True)
+        sys.exit(3)
