@@ -124,4 +124,4 @@ def main() -> None:
             raise
         click.echo(f"slo: internal error: {type(error).__name__}: {error} (SLO_DEBUG=1 shows the traceback; "
                    "please report it)", err=True)
-        sys.exit(3)
+        sys.exit(1)
