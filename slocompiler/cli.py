@@ -94,9 +94,9 @@ def build(paths, out_dir, targets, check_only, output_format, strict) -> None:
 @cli.command()
 @_paths_argument
 @click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
-@click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 def fmt(paths, check_only, show_diff) -> None:
-    """Rewrite specs in canonical layout, keeping comments."""
+    """Rewrite specs in canonical layout, keeping comments (PATH defaults to specs/; see docs/FORMAT.md)."""
     from .fmt import run_fmt
 
     sys.exit(run_fmt(paths, check_only, show_diff))

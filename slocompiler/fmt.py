@@ -1,0 +1,162 @@
+"""`slo fmt`: rewrite specs in the canonical layout (docs/FORMAT.md), keeping comments.
+
+The layout rules live in `fmt_layout.py`; this module finds the files,
+refuses files that do not parse, and writes atomically.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import syntax as st
+from .errors import SloError, render_text
+from .fmt_layout import layout
+from .parse import parse
+
+DEFAULT_PATHS = ("specs",)
+
+
+class UnsafeFormat(Exception):
+    """The layout would change what a file means: a bug in fmt, and the file is left alone."""
+
+
+def format_text(text: str, path: str) -> str:
+    """The canonical layout of one file's text; raises SloError if it does not parse.
+
+    Line ends follow the file's first line (LF or CRLF), as written.
+    """
+    first_end = text.find("\n")
+    crlf = first_end > 0 and text[first_end - 1] == "\r"
+    text = text.replace("\r\n", "\n")
+    tree, diagnostics = parse(text, path)
+    if tree is None:
+        raise SloError(diagnostics)
+    formatted = layout(text)
+    # As black does: check the result means the same before anyone sees it.
+    again, _ = parse(formatted, path)
+    if again is None or shape(again) != shape(tree):
+        raise UnsafeFormat(f"slo fmt would change the meaning of {path}; the file is left alone (please report this bug)")
+    return formatted.replace("\n", "\r\n") if crlf else formatted
+
+
+def shape(node: object, verbatim: bool = False) -> object:
+    """A syntax tree without positions, and without the spelling of numbers and durations
+    (`99.90%` is `99.9%`), except in template arguments and defaults, which are substituted as written."""
+    if isinstance(node, tuple):
+        return tuple(shape(item, verbatim) for item in node)
+    if not dataclasses.is_dataclass(node):
+        return node
+    out: list[object] = [type(node).__name__]
+    for field in dataclasses.fields(node):
+        if field.name.endswith("span") or (field.name == "path" and isinstance(node, st.SourceFile)):
+            continue
+        if field.name == "text" and isinstance(node, st.Value) and node.kind in ("number", "percent", "duration"):
+            if not verbatim or node.kind == "duration":
+                continue
+        inner = verbatim or (isinstance(node, st.SloCall) and field.name == "args") or isinstance(node, st.Param)
+        out.append(shape(getattr(node, field.name), inner))
+    return tuple(out)
+
+
+def find_specs(paths: tuple[str, ...] | list[str]) -> tuple[list[Path], list[str]]:
+    """Every file named, and every .slo file below each directory named; plus the paths that do not exist."""
+    found: dict[Path, None] = {}
+    missing = []
+    for name in paths or DEFAULT_PATHS:
+        path = Path(name)
+        if path.is_dir():
+            for spec in sorted(path.rglob("*.slo")):
+                if spec.is_file():
+                    found.setdefault(spec, None)
+        elif path.is_file():
+            found.setdefault(path, None)
+        else:
+            missing.append(name)
+    return list(found), missing
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A temporary file in the same directory, then a rename: readers see the old or the new file."""
+    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        if mode is not None:
+            os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+
+
+def run_fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> int:
+    """The `slo fmt` command: 0 done (or nothing to change), 1 a file would change or does not parse, 2 bad paths."""
+    files, missing = find_specs(paths)
+    for name in missing:
+        print(f"error: no such file or directory: {name}", file=sys.stderr)
+    if missing:
+        return 2
+    changed: list[Path] = []
+    failed = 0
+    for path in files:
+        try:
+            original = path.read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"error: cannot read {path}: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        try:
+            formatted = format_text(original, str(path))
+        except SloError as error:
+            for diagnostic in error.diagnostics:
+                print(render_text(diagnostic, {str(path): original}), file=sys.stderr)
+            print(f"error: cannot format {path}: it does not parse", file=sys.stderr)
+            failed += 1
+            continue
+        except UnsafeFormat as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
+            continue
+        if formatted == original:
+            continue
+        changed.append(path)
+        if show_diff:
+            sys.stdout.write(_diff(original, formatted, path))
+        if check_only:
+            print(f"would reformat {path}", file=sys.stderr)
+        elif not show_diff:
+            try:
+                write_atomically(path, formatted.encode("utf-8"))
+            except OSError as error:
+                print(f"error: cannot write {path}: {error}", file=sys.stderr)
+                changed.pop()
+                failed += 1
+                continue
+            print(f"reformatted {path}", file=sys.stderr)
+    _summary(len(files), len(changed), failed, check_only or show_diff)
+    return 1 if failed or (check_only and changed) else 0
+
+
+def _diff(original: str, formatted: str, path: Path) -> str:
+    lines = difflib.unified_diff(
+        original.splitlines(keepends=True), formatted.splitlines(keepends=True), f"{path}", f"{path} (formatted)"
+    )
+    text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    return text
+
+
+def _summary(total: int, changed: int, failed: int, dry: bool) -> None:
+    verb = "would be reformatted" if dry else "reformatted"
+    parts = [f"{changed} file(s) {verb}", f"{total - changed - failed} file(s) already formatted"]
+    if failed:
+        parts.append(f"{failed} file(s) could not be formatted")
+    print(", ".join(parts), file=sys.stderr)
