@@ -1,0 +1,40 @@
+"""Kubernetes backend (opt-in): the Prometheus rule groups as a PrometheusRule resource per service."""
+
+from __future__ import annotations
+
+import re
+
+from .. import conventions as c
+from ..ir import Program, Service
+from . import prometheus
+
+
+def emit(program: Program) -> dict[str, str]:
+    """`kubernetes/<service>.yaml` for every service."""
+    return {f"kubernetes/{s.name}.yaml": resource_yaml(s) for s in program.services}
+
+
+def resource_name(service: str) -> str:
+    """A valid object name (RFC 1123 subdomain): `slo-<service>`, `_` turned into `-`."""
+    name = re.sub(r"[^a-z0-9.-]", "-", (c.K8S_NAME_PREFIX + service).lower())
+    return name[:253].strip("-.")
+
+
+def resource(service: Service) -> dict:
+    """The PrometheusRule object as plain data; the groups are the rules file's, unchanged."""
+    label, value = c.K8S_MANAGED_BY
+    return {
+        "apiVersion": c.K8S_API_VERSION,
+        "kind": c.K8S_KIND,
+        "metadata": {
+            "name": resource_name(service.name),
+            # Label values: at most 63 characters, alphanumeric at both ends.
+            "labels": {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")},
+        },
+        "spec": {"groups": prometheus.rule_groups(service)},
+    }
+
+
+def resource_yaml(service: Service) -> str:
+    """The text of one service's PrometheusRule file."""
+    return prometheus.header(service) + prometheus.dump(resource(service))

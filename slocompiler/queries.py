@@ -1,0 +1,104 @@
+"""The PromQL the backends write for an indicator over a window.
+
+A selector becomes `sum(rate(<selector>[W]))` (`sum by (...)` with
+`group_by`); an expression has `$window` replaced. The count of bad events
+falls back to `0 * total` when the error series does not exist at all, so a
+service that has never failed has an error ratio of 0, not no data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from .units import prom_window
+
+WINDOW_PLACEHOLDER = re.compile(r"\$window\b")
+
+
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal holding `value` exactly."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def substitute(text: str, window: int) -> str:
+    """Replace the `$window` placeholder with a Prometheus duration such as `1h`."""
+    return WINDOW_PLACEHOLDER.sub(prom_window(window), text)
+
+
+def with_matcher(selector: str, label: str, value: str) -> str:
+    """Add `label="value"` to a plain vector selector's matchers."""
+    text = selector.strip()
+    matcher = f"{label}={promql_string(value)}"
+    if text.endswith("}"):
+        inside = text[text.index("{") + 1 : -1].strip().rstrip(",").strip()
+        head = text[: text.index("{")]
+        return f"{head}{{{inside + ', ' if inside else ''}{matcher}}}"
+    if "{" in text or " " in text:
+        raise ValueError(f"not a plain vector selector: {selector}")
+    return f"{text}{{{matcher}}}"
+
+
+def by_clause(group_by: tuple[str, ...]) -> str:
+    """`sum` or `sum by (a, b) ` (with the space before the argument)."""
+    return f"sum by ({', '.join(group_by)}) " if group_by else "sum"
+
+
+def events(query: Query, window: int, group_by: tuple[str, ...]) -> str:
+    """The event rate of one query: `sum(rate(sel[W]))`, or the expression with `$window` filled in."""
+    if query.is_selector:
+        return f"{by_clause(group_by)}(rate({query.text.strip()}[{prom_window(window)}]))"
+    return f"({substitute(query.text.strip(), window)})"
+
+
+def recorded(name: str, slo_id: str, window: int | None = None) -> str:
+    """A selector of one SLO's recorded series, with a range when `window` is given."""
+    from .conventions import LABEL_SLO_ID
+
+    selector = f"{name}{{{LABEL_SLO_ID}={promql_string(slo_id)}}}"
+    return selector if window is None else f"{selector}[{prom_window(window)}]"
+
+
+def _latency_buckets(indicator: LatencyIndicator) -> tuple[Query, Query]:
+    # Good events are the bucket at the threshold, all events the +Inf bucket.
+    good = Query(with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
+    total = Query(with_matcher(indicator.histogram.text, "le", "+Inf"), True, indicator.histogram.span)
+    return good, total
+
+
+def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
+    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts."""
+    if isinstance(indicator, RatioIndicator):
+        return events(indicator.total, window, group_by)
+    if isinstance(indicator, LatencyIndicator):
+        return events(_latency_buckets(indicator)[1], window, group_by)
+    return None
+
+
+def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
+    """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent."""
+    total = total_events(indicator, window, group_by)
+    if total is None:
+        return None
+    # `or 0 * total` gives each group that has traffic but no bad (or good)
+    # series a 0, with the group's labels, instead of dropping the group.
+    zero = f"0 * {total}"
+    if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
+        return f"({events(indicator.errors, window, group_by)} or {zero})"
+    if isinstance(indicator, RatioIndicator):
+        assert indicator.good is not None
+        good = events(indicator.good, window, group_by)
+    else:
+        assert isinstance(indicator, LatencyIndicator)
+        good = events(_latency_buckets(indicator)[0], window, group_by)
+    return f"({total} - ({good} or {zero}))"
+
+
+def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str:
+    """The error ratio over `window`, straight from the indicator's series."""
+    if isinstance(indicator, ExprIndicator):
+        return f"({substitute(indicator.error_ratio.text.strip(), window)})"
+    bad = bad_events(indicator, window, group_by)
+    total = total_events(indicator, window, group_by)
+    return f"{bad}\n/\n{total}"

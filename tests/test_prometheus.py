@@ -1,0 +1,218 @@
+"""The Prometheus and Kubernetes backends: rule names, labels, numbers, escaping."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from decimal import Decimal
+
+import pytest
+import yaml
+from behaviour import slos
+
+from slocompiler import conventions as c
+from slocompiler.emit import kubernetes, prometheus
+from slocompiler.ir import Condition
+
+METADATA = [c.OBJECTIVE, c.ERROR_BUDGET, c.TIME_PERIOD_DAYS, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING]
+
+
+def rules_of(program) -> list[dict]:
+    """Every rule of the program's first service, parsed back from the YAML."""
+    text = prometheus.rules_yaml(program.services[0])
+    return [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
+
+
+def alerts_of(program) -> list[dict]:
+    return [rule for rule in rules_of(program) if "alert" in rule]
+
+
+def test_recording_rules_are_those_of_outputs_md():
+    records = [r["record"] for r in rules_of(slos.program(slos.slo())) if "record" in r]
+    windows = ["5m", "30m", "1h", "6h", "3d", "30d"]
+    assert sorted(set(records)) == sorted(
+        {c.ERROR_RATIO_PREFIX + w for w in windows} | set(METADATA) | {c.EVENTS_BAD_PREFIX + "5m", c.EVENTS_TOTAL_PREFIX + "5m"}
+    )
+    assert len(records) == len(set(records))
+
+
+def test_every_rule_carries_the_slo_labels():
+    program = slos.program(slos.slo(labels=(("team", "demo"), ("tier", "gold"))))
+    for rule in rules_of(program):
+        assert {k: rule["labels"][k] for k in ("slo_id", "slo_service", "slo_name", "team", "tier")} == {
+            "slo_id": "demo-availability", "slo_service": "demo", "slo_name": "availability", "team": "demo", "tier": "gold",
+        }
+
+
+def test_rule_groups_are_named_and_ordered_per_slo():
+    program = slos.program(slos.slo(), slos.slo(name="latency", indicator=slos.latency()))
+    groups = yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+    assert [g["name"] for g in groups] == [
+        "slo:demo-availability:sli", "slo:demo-availability:period", "slo:demo-latency:sli", "slo:demo-latency:period",
+    ]
+    assert [g.get("interval") for g in groups] == [None, "1m", None, "1m"]
+    # Alerts come after the ratios they read, in the same group.
+    kinds = ["alert" in r for r in groups[0]["rules"]]
+    assert kinds == sorted(kinds) and any(kinds)
+
+
+def test_one_alert_per_condition_then_no_data():
+    alerts = alerts_of(slos.program(slos.slo()))
+    assert [(a["alert"], a["labels"]["severity"], a["labels"].get("slo_window"), a["for"] if "for" in a else None) for a in alerts] == [
+        ("DemoAvailabilityErrorBudgetBurn", "page", "1h", None),
+        ("DemoAvailabilityErrorBudgetBurn", "page", "6h", None),
+        ("DemoAvailabilityErrorBudgetBurn", "ticket", "3d", None),
+        ("DemoAvailabilityErrorBudgetBurnNoData", "ticket", None, "15m"),
+    ]
+    assert alerts[0]["expr"] == (
+        'slo:sli_error:ratio_rate1h{slo_id="demo-availability"} > 0.0144\nand\n'
+        'slo:sli_error:ratio_rate5m{slo_id="demo-availability"} > 0.0144'
+    )
+    assert alerts[3]["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="demo-availability"})'
+
+
+def test_condition_labels_override_severity_and_for_is_kept():
+    condition = Condition("ticket", Decimal(2), None, 6 * 3600, 1800, 600, (("severity", "low"), ("team", "oncall")), (), slos.SPAN)
+    alerts = alerts_of(slos.program(slos.slo(conditions=(condition,), alerting_labels=(("team", "alerting"), ("slo_id", "x")))))
+    assert alerts[0]["labels"]["severity"] == "low"
+    assert alerts[0]["labels"]["team"] == "oncall"
+    assert alerts[0]["labels"]["slo_id"] == "demo-availability"
+    assert alerts[0]["for"] == "10m"
+    assert alerts[1]["labels"]["team"] == "alerting"
+
+
+def test_conditions_sharing_a_long_window_get_distinct_labels():
+    one = Condition("page", Decimal(10), None, 3600, 300, None, (), (), slos.SPAN)
+    two = Condition("page", Decimal(5), None, 3600, 600, None, (), (), slos.SPAN)
+    alerts = alerts_of(slos.program(slos.slo(conditions=(one, two), no_data=None)))
+    assert [a["labels"]["slo_window"] for a in alerts] == ["1h/5m", "1h/10m"]
+
+
+def test_disabled_alerting_keeps_recording_rules_only():
+    rules = rules_of(slos.program(slos.slo(enabled=False)))
+    assert not [r for r in rules if "alert" in r]
+    records = [r["record"] for r in rules]
+    assert c.BUDGET_REMAINING in records and "slo:sli_error:ratio_rate3d" in records
+
+
+def test_no_data_false_gives_no_no_data_alert():
+    assert [a["alert"] for a in alerts_of(slos.program(slos.slo(no_data=None)))] == ["DemoAvailabilityErrorBudgetBurn"] * 3
+
+
+def test_annotations_say_threshold_windows_and_budget_time():
+    program = slos.program(slos.slo(), dashboard="https://grafana.example.com/d/demo", oncall="demo-primary")
+    page = alerts_of(program)[0]["annotations"]
+    assert page["summary"] == "SLO demo-availability is burning its error budget at 14.4x or faster"
+    assert page["description"].startswith(
+        "SLO demo-availability (99.9% over 30d): the error ratio is above 0.0144 (14.4x the error budget of 0.001)"
+        " over both the last 1h and the last 5m. At this rate the whole 30d budget (43m12s) lasts 2d2h;"
+        " 2% of it is spent by the time this fires."
+    )
+    assert page["description"].endswith("\nDemo requests that do not fail")
+    assert page["runbook_url"] == "https://runbooks.example.com/demo"
+    assert page["dashboard"] == "https://grafana.example.com/d/demo"
+    assert page["oncall"] == "demo-primary"
+    assert "dashboard" not in alerts_of(slos.program(slos.slo()))[0]["annotations"]
+
+
+def test_28d_window_scales_burn_rates_with_exact_decimals():
+    text = prometheus.rules_yaml(slos.program(slos.slo(window=28 * slos.DAY)).services[0])
+    for threshold in ("> 0.01344\n", "> 0.0056\n", "> 0.000933333333333\n"):
+        assert threshold in text
+    assert "ratio_rate28d" in text and "[28d]" in text and "4w" not in text
+    assert "vector(28)" in text
+    assert "at 0.933333333333x or faster" in text
+
+
+def test_no_binary_float_noise_anywhere():
+    for objective in ("0.999", "0.99", "0.995", "0.9999", "0.95"):
+        for window in (7, 28, 30, 90):
+            text = prometheus.rules_yaml(slos.program(slos.slo(objective=objective, window=window * slos.DAY)).services[0])
+            assert not re.search(r"\d\.\d*(0000000\d|9999999)", text), (objective, window)
+            assert "e-" not in text.lower().replace("time", "").replace("rate", "")
+
+
+def test_group_by_keeps_labels_through_every_raw_query():
+    program = slos.program(slos.slo(group_by=("route", "method")))
+    exprs = [r["expr"] for r in rules_of(program) if "rate(http_requests_total" in r["expr"]]
+    assert exprs and all("sum(" not in e for e in exprs)
+    assert all(e.count("sum by (route, method) (rate(") == e.count("rate(") for e in exprs)
+
+
+def test_expr_indicator_uses_a_time_average_for_the_period_and_is_not_tested():
+    program = slos.program(slos.slo(indicator=slos.expr()))
+    records = {r["record"]: r["expr"] for r in rules_of(program) if "record" in r}
+    assert records["slo:sli_error:ratio_rate1h"] == '(1 - avg_over_time(up{job="demo"}[1h]))'
+    assert records["slo:sli_error:ratio_rate30d"] == 'avg_over_time(slo:sli_error:ratio_rate5m{slo_id="demo-availability"}[30d])'
+    assert c.EVENTS_BAD_PREFIX + "5m" not in records
+    tests = prometheus.emit(program)["prometheus/demo.test.yml"]
+    assert "# Not tested: demo-availability (no input series can be made up for its indicator's PromQL)" in tests
+    assert yaml.safe_load(tests)["tests"] == []
+
+
+NASTY = 'say "hi" {{ $value }} {{{ # not a comment: yes\nline two | <script>alert(1)</script> \\ }}'
+
+
+def nasty_program():
+    condition = Condition("page", Decimal("14.4"), None, 3600, 300, None, (("why", NASTY),), (("what", NASTY),), slos.SPAN)
+    return slos.program(
+        slos.slo(
+            description=NASTY, labels=(("team", NASTY),), conditions=(condition,),
+            alerting_labels=(("note", "{{ .Labels }}"),), alerting_annotations=(("playbook", NASTY),),
+        ),
+        runbook="https://runbooks.example.com/demo#a:b {{x}}",
+    )
+
+
+def test_spec_strings_reach_the_yaml_as_the_same_text():
+    rules = rules_of(nasty_program())
+    assert all(r["labels"]["team"] == (NASTY if "record" in r else prometheus.go_template_text(NASTY)) for r in rules)
+    alert = [r for r in rules if "alert" in r][0]
+    assert alert["annotations"]["what"] == alert["annotations"]["playbook"] == prometheus.go_template_text(NASTY)
+    assert alert["labels"]["note"] == '{{ "{{" }} .Labels }}'
+    assert alert["annotations"]["runbook_url"] == 'https://runbooks.example.com/demo#a:b {{ "{{" }}x}}'
+
+
+def test_prometheus_expands_escaped_strings_back_to_the_spec_text(tmp_path, promtool):
+    """The generated promtool tests expect the spec's text verbatim in labels and annotations."""
+    files = prometheus.emit(nasty_program())
+    for path, text in files.items():
+        (tmp_path / path.split("/")[1]).write_text(text, encoding="utf-8")
+    tests = yaml.safe_load(files["prometheus/demo.test.yml"])["tests"]
+    expected = [a for t in tests for check in t["alert_rule_test"] for a in check["exp_alerts"]]
+    assert any(a["exp_annotations"]["what"] == NASTY and a["exp_labels"]["why"] == NASTY for a in expected)
+    for args in (["check", "rules", "demo.rules.yml"], ["test", "rules", "demo.test.yml"]):
+        result = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("text", ["{{", "a {{ b }} c", "{{{{", "}} {{", "no braces"])
+def test_go_template_text_only_touches_opening_braces(text):
+    escaped = prometheus.go_template_text(text)
+    assert escaped.replace('{{ "{{" }}', "{{") == text
+    assert "{{" not in escaped.replace('{{ "{{" }}', "")
+
+
+def test_headers_name_the_spec():
+    program = slos.program(slos.slo())
+    for text in [*prometheus.emit(program).values(), *kubernetes.emit(program).values()]:
+        assert text.startswith("# generated by slocompiler from specs/demo.slo, do not edit\n")
+
+
+def test_kubernetes_resource_holds_the_same_groups():
+    program = slos.program(slos.slo(), name="billing_worker")
+    files = kubernetes.emit(program)
+    assert list(files) == ["kubernetes/billing_worker.yaml"]
+    document = yaml.safe_load(files["kubernetes/billing_worker.yaml"])
+    assert document["apiVersion"] == "monitoring.coreos.com/v1"
+    assert document["kind"] == "PrometheusRule"
+    assert document["metadata"]["name"] == "slo-billing-worker"
+    assert document["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "slocompiler", "slo_service": "billing_worker"}
+    assert document["spec"]["groups"] == yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+
+
+def test_rules_files_is_emit_without_tests():
+    program = slos.program(slos.slo())
+    assert prometheus.rules_files(program) == {
+        k: v for k, v in prometheus.emit(program).items() if k.endswith(".rules.yml")
+    }

@@ -1,0 +1,86 @@
+"""Behaviour of the generated rules, proven by hand-written promtool unit tests in tests/behaviour/."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from behaviour import slos
+
+from slocompiler.emit import prometheus
+from slocompiler.ir import Program
+
+HERE = Path(__file__).resolve().parent / "behaviour"
+# Alert annotations fixed by the spec, so the hand-written tests need not
+# repeat the generated prose (test_prometheus.py checks that separately).
+NOTES = (("summary", "SLO burn"), ("description", "see the dashboard"))
+
+
+def _availability(**kwargs) -> slos.Slo:
+    return slos.slo(alerting_annotations=NOTES, **kwargs)
+
+
+PROGRAMS: dict[str, Program] = {
+    "outage": slos.program(_availability(), runbook=None),
+    "budget": slos.program(_availability(), runbook=None),
+    "scaling": slos.program(_availability(name="monthly", window=28 * slos.DAY), runbook=None),
+    "traffic": slos.program(_availability(), runbook=None),
+    "noerrors": slos.program(
+        _availability(),
+        _availability(
+            name="by-route",
+            group_by=("route",),
+            indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}'),
+        ),
+        runbook=None,
+    ),
+}
+
+
+def run_case(name: str, directory: Path, promtool: str, mutate=lambda text: text) -> subprocess.CompletedProcess:
+    """Write the rules of PROGRAMS[name] (through `mutate`) next to a copy of its test file; run promtool."""
+    service = PROGRAMS[name].services[0]
+    (directory / "rules.yml").write_text(mutate(prometheus.rules_yaml(service)), encoding="utf-8")
+    shutil.copy(HERE / f"{name}.test.yml", directory / "test.yml")
+    return subprocess.run([promtool, "test", "rules", "test.yml"], cwd=directory, capture_output=True, text=True, timeout=300)
+
+
+def test_every_behaviour_file_has_a_program():
+    assert sorted(p.name.removesuffix(".test.yml") for p in HERE.glob("*.test.yml")) == sorted(PROGRAMS)
+
+
+@pytest.mark.parametrize("name", sorted(PROGRAMS))
+def test_behaviour(name, tmp_path, promtool):
+    result = run_case(name, tmp_path, promtool)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _time_weighted(text: str) -> str:
+    # The naive period ratio: an average of 5m ratios instead of bad / all events.
+    return re.sub(
+        r"sum_over_time\(slo:sli_events_bad:rate5m(\{[^}]*\})\[30d\]\)\n\s*/\n\s*sum_over_time\([^\n]*\)",
+        r"avg_over_time(slo:sli_error:ratio_rate5m\1[30d])",
+        text,
+    )
+
+
+MUTANTS = {
+    # Loosen the 1h page: 1m into the outage the 1h ratio is 0.0167, under 0.017.
+    "looser page": ("outage", lambda text: text.replace("> 0.0144", "> 0.017"), "6h1m"),
+    "time-weighted period ratio": ("traffic", _time_weighted, "slo:period_burn_rate:ratio"),
+    "missing error series give no data": ("noerrors", lambda text: re.sub(r" or 0 \* [^\n]*?\)\)\)", ")", text), "ratio_rate5m"),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(MUTANTS))
+def test_behaviour_tests_catch(mutant, tmp_path, promtool):
+    """Each behaviour file fails on rules with the bug it guards against: the tests are not vacuous."""
+    name, mutate, where = MUTANTS[mutant]
+    original = prometheus.rules_yaml(PROGRAMS[name].services[0])
+    assert mutate(original) != original, "the mutation did not apply"
+    result = run_case(name, tmp_path, promtool, mutate)
+    assert result.returncode != 0
+    assert where in result.stdout + result.stderr

@@ -1,0 +1,160 @@
+"""The rules and tests built from specs/, tests/cases/valid/ and the sample IR, run through the real promtool; golden files."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import sample_ir
+import yaml
+
+from slocompiler.emit import kubernetes, prometheus
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+CASES = sorted((ROOT / "tests" / "cases" / "valid").rglob("*.slo"))
+
+
+def _load(paths: list[str]):
+    from slocompiler.compile import load
+
+    loaded = load(paths)
+    assert loaded.program is not None, loaded.diagnostics
+    return loaded.program
+
+
+def _specs():
+    # Loaded relative to the repository, as CI runs `slo build`: the headers name `specs/...`.
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        return _load(["specs"])
+    finally:
+        os.chdir(cwd)
+
+
+def write(files: dict[str, str], directory: Path) -> list[Path]:
+    """Write `{relative path: text}` below `directory`; returns the paths written."""
+    written = []
+    for relative, text in sorted(files.items()):
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def promtool_ok(promtool: str, *args: str, cwd: Path) -> str:
+    """Run promtool; fail with its output unless it exits 0."""
+    result = subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def check_program(program, directory: Path, promtool: str) -> None:
+    """`promtool check rules` on every rules file and `promtool test rules` on every test file."""
+    paths = write(prometheus.emit(program), directory)
+    rules = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".rules.yml")]
+    tests = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".test.yml")]
+    assert rules and len(rules) == len(tests)
+    out = promtool_ok(promtool, "check", "rules", *rules, cwd=directory)
+    assert out.count("SUCCESS") == len(rules)
+    # From the output directory (generated/): rule_files resolve next to each test file.
+    out = promtool_ok(promtool, "test", "rules", *tests, cwd=directory)
+    assert out.count("SUCCESS") == len(tests)
+
+
+def test_sample_ir_rules_pass_promtool(tmp_path, promtool):
+    check_program(sample_ir.program(), tmp_path, promtool)
+
+
+def test_spec_rules_pass_promtool(tmp_path, promtool):
+    check_program(_specs(), tmp_path, promtool)
+
+
+def test_case_rules_pass_promtool(tmp_path, promtool):
+    # One test over all valid test specs (none may exist yet): nothing is skipped.
+    for number, spec in enumerate(CASES):
+        check_program(_load([str(spec)]), tmp_path / str(number), promtool)
+
+
+def test_generated_tests_run_from_their_own_directory(tmp_path, promtool):
+    write(prometheus.emit(sample_ir.program()), tmp_path)
+    promtool_ok(promtool, "test", "rules", "checkout.test.yml", cwd=tmp_path / "prometheus")
+
+
+def test_generated_tests_catch_a_wrong_threshold(tmp_path, promtool):
+    """The generated tests fail when the rules disagree with the spec: they are not vacuous."""
+    files = prometheus.emit(sample_ir.program())
+    files["prometheus/checkout.rules.yml"] = files["prometheus/checkout.rules.yml"].replace("> 0.006\n", "> 0.0067\n")
+    write(files, tmp_path)
+    result = subprocess.run([promtool, "test", "rules", "prometheus/checkout.test.yml"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "just above the page 6h threshold" in result.stdout + result.stderr
+
+
+def test_kubernetes_groups_pass_promtool(tmp_path, promtool):
+    for path, text in kubernetes.emit(_specs()).items():
+        document = yaml.safe_load(text)
+        rules = tmp_path / Path(path).name
+        rules.write_text(yaml.safe_dump({"groups": document["spec"]["groups"]}), encoding="utf-8")
+        promtool_ok(promtool, "check", "rules", rules.name, cwd=tmp_path)
+
+
+def _outputs() -> dict[str, str]:
+    outputs = {}
+    for prefix, program in (("sample", sample_ir.program()), ("specs", _specs())):
+        for target, emit in (("prometheus", prometheus.emit), ("kubernetes", kubernetes.emit)):
+            for path, text in emit(program).items():
+                outputs[f"{target}/{prefix}/{path}"] = text
+    return outputs
+
+
+def test_outputs_match_golden(golden):
+    outputs = _outputs()
+    assert any(path.startswith("prometheus/specs/") for path in outputs)
+    for path, text in sorted(outputs.items()):
+        golden(path, text)
+
+
+def test_no_stale_golden_files(request):
+    found = sorted(
+        p.relative_to(GOLDEN).as_posix() for target in ("prometheus", "kubernetes") for p in (GOLDEN / target).rglob("*") if p.is_file()
+    )
+    if request.config.getoption("--update-golden"):
+        for stale in sorted(set(found) - set(_outputs())):
+            (GOLDEN / stale).unlink()
+        return
+    assert found == sorted(_outputs())
+
+
+def test_output_is_deterministic():
+    assert _outputs() == _outputs()
+
+
+def test_generated_tests_of_varied_slos_pass(tmp_path, promtool):
+    """Disabled alerting, `for`, labels overriding severity, good/total, latency, group_by, a 7d window."""
+    from decimal import Decimal
+
+    from behaviour import slos
+
+    from slocompiler.ir import Condition
+
+    slow = Condition("page", Decimal(10), None, 1800, 300, 300, (("severity", "critical"),), (("hint", "{{ x }}"),), slos.SPAN)
+    calm = Condition("ticket", Decimal("0.5"), None, 6 * 3600, 1800, None, (), (), slos.SPAN)
+    program = slos.program(
+        slos.slo(),
+        slos.slo(name="off", enabled=False),
+        slos.slo(name="for", conditions=(slow, calm), no_data=1800, objective="0.95"),
+        slos.slo(name="good", indicator=slos.ratio(None, 'jobs_total{job="w"}', good='jobs_total{job="w", outcome="ok"}')),
+        slos.slo(name="slow", indicator=slos.latency(le="2.5"), group_by=("route", "job"), window=7 * slos.DAY),
+        slos.slo(name="errs", indicator=slos.ratio('errors_total{job="x"}', 'requests_total{job="x"}'), no_data=None),
+    )
+    check_program(program, tmp_path, promtool)
+    tests = yaml.safe_load(prometheus.emit(program)["prometheus/demo.test.yml"])["tests"]
+    names = " ".join(t["name"] for t in tests)
+    for slo_id in ("demo-availability", "demo-off", "demo-for", "demo-good", "demo-slow", "demo-errs"):
+        assert f"{slo_id}: error ratio" in names
+    assert "demo-for: no series at all" in names and "demo-off: no series" not in names
