@@ -1,0 +1,324 @@
+"""The panels of one SLO's row in a Grafana service dashboard, as plain dicts.
+
+Every query reads the series the Prometheus backend records (names from
+`conventions`), never the raw metrics, so a 30-day dashboard stays cheap.
+"""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+
+from .. import conventions as c
+from ..ir import Service, Slo
+from ..units import decimal_text, human_duration, percent_text, prom_window, round_decimal
+from ..sremath import budget_seconds
+
+# One SLO takes a row header and two lines of panels on Grafana's 24-column grid.
+LINE_HEIGHT = 8
+ROW_HEIGHT = 1 + 2 * LINE_HEIGHT
+
+DATASOURCE = {"type": "prometheus", "uid": "${" + c.GRAFANA_DATASOURCE_VAR + "}"}
+
+# Colours of the budget thresholds when the service's policy names no levels:
+# red once the budget is spent, orange while less than half is left.
+DEFAULT_BUDGET_LEVELS = (Decimal("0"), Decimal("0.5"))
+
+
+def group_variable(label: str) -> str:
+    """The dashboard variable that filters a `group_by` label (never the datasource's name)."""
+    return "group_" + label if label == c.GRAFANA_DATASOURCE_VAR else label
+
+
+def matchers(slo: Slo, grouped: bool = True, extra: tuple[str, ...] = ()) -> str:
+    """`{slo_id="x"}`, plus a regex matcher per group label bound to its variable."""
+    parts = [f'{c.LABEL_SLO_ID}="{slo.id}"']
+    if grouped:
+        parts += [f'{label}=~"${{{group_variable(label)}}}"' for label in slo.group_by]
+    return "{" + ", ".join(parts + list(extra)) + "}"
+
+
+def legend(slo: Slo, text: str) -> str:
+    """A series name: the text, then the group's label values when the SLO has groups."""
+    groups = " ".join("{{" + label + "}}" for label in slo.group_by)
+    return f"{text} {groups}" if groups else text
+
+
+def target(ref: str, expr: str, legend_format: str, instant: bool = False) -> dict:
+    """One Prometheus query of a panel."""
+    return {
+        "datasource": DATASOURCE,
+        "editorMode": "code",
+        "expr": expr,
+        "instant": instant,
+        "legendFormat": legend_format,
+        "range": not instant,
+        "refId": ref,
+    }
+
+
+def steps(pairs: list[tuple[str, Decimal | None]]) -> dict:
+    """Absolute thresholds from (colour, value) pairs; the first value is None (the base)."""
+    return {"mode": "absolute", "steps": [{"color": colour, "value": value} for colour, value in pairs]}
+
+
+def budget_thresholds(service: Service) -> dict:
+    """Red, orange, ..., green at the budget levels where the service's policy acts."""
+    levels: list[Decimal] = []
+    if service.policy is not None:
+        levels = sorted({rule.value for rule in service.policy.rules if rule.metric == "budget_remaining"})
+    if not levels:
+        levels = list(DEFAULT_BUDGET_LEVELS)
+    pairs: list[tuple[str, Decimal | None]] = [("red", None)]
+    for index, level in enumerate(levels):
+        last = index == len(levels) - 1
+        pairs.append(("green" if last else ("orange" if index == 0 else "yellow"), level))
+    return steps(pairs)
+
+
+def burn_thresholds(slo: Slo) -> dict:
+    """A step at each alert condition's burn rate: red where a page fires, orange for tickets."""
+    by_burn: dict[Decimal, str] = {}
+    for condition in slo.alerting.conditions:
+        burn = round_decimal(condition.burn)
+        if by_burn.get(burn) != "red":
+            by_burn[burn] = "red" if condition.severity == "page" else "orange"
+    return steps([("green", None)] + [(colour, burn) for burn, colour in sorted(by_burn.items())])
+
+
+def percent_decimals(objective: Decimal) -> int:
+    """Digits after the point of the objective in percent: 99.9% -> 1, 99% -> 0."""
+    text = percent_text(objective).rstrip("%")
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def timeseries(title: str, targets: list[dict], unit: str, description: str, **custom: object) -> dict:
+    """A time series panel with lines, its thresholds and overrides filled in by the caller."""
+    return {
+        "datasource": DATASOURCE,
+        "description": description,
+        "fieldConfig": {
+            "defaults": {
+                "custom": {
+                    "drawStyle": "line", "fillOpacity": 10, "lineWidth": 2, "showPoints": "never", "spanNulls": False, **custom,
+                },
+                "unit": unit,
+            },
+            "overrides": [],
+        },
+        "options": {
+            "legend": {"calcs": [], "displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "none"},
+        },
+        "targets": targets,
+        "title": title,
+        "type": "timeseries",
+    }
+
+
+def sli_panel(slo: Slo) -> dict:
+    """The SLI (1 - error ratio) over 5m and over the window, against the objective line."""
+    short = c.error_ratio_rule(c.CURRENT_BURN_WINDOW)
+    whole = c.error_ratio_rule(slo.window)
+    window = prom_window(slo.window)
+    panel = timeseries(
+        "SLI against the objective",
+        [
+            target("A", f"1 - {short}{matchers(slo)}", legend(slo, f"SLI over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+            target("B", f"1 - {whole}{matchers(slo)}", legend(slo, f"SLI over {window}")),
+            target("C", f"{c.OBJECTIVE}{matchers(slo, grouped=False)}", "objective"),
+        ],
+        "percentunit",
+        f"Share of good events. Below the dashed objective line over {window}, the SLO is missed.",
+    )
+    defaults = panel["fieldConfig"]["defaults"]
+    defaults["decimals"] = percent_decimals(slo.objective) + 1
+    defaults["max"] = 1
+    panel["fieldConfig"]["overrides"] = [
+        {
+            "matcher": {"id": "byFrameRefID", "options": "C"},
+            "properties": [
+                {"id": "color", "value": {"fixedColor": "red", "mode": "fixed"}},
+                {"id": "custom.lineStyle", "value": {"dash": [10, 10], "fill": "dash"}},
+                {"id": "custom.fillOpacity", "value": 0},
+            ],
+        }
+    ]
+    return panel
+
+
+def budget_stat(service: Service, slo: Slo) -> dict:
+    """The share of the window's error budget left now, coloured by the policy's levels."""
+    return {
+        "datasource": DATASOURCE,
+        "description": f"Share of the {prom_window(slo.window)} error budget not yet spent; below 0% the SLO is missed.",
+        "fieldConfig": {
+            "defaults": {"decimals": 1, "thresholds": budget_thresholds(service), "unit": "percentunit"},
+            "overrides": [],
+        },
+        "options": {
+            "colorMode": "background",
+            "graphMode": "none",
+            "justifyMode": "auto",
+            "orientation": "auto",
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "textMode": "auto",
+        },
+        "targets": [target("A", f"{c.BUDGET_REMAINING}{matchers(slo)}", legend(slo, "budget remaining"))],
+        "title": "Error budget remaining",
+        "type": "stat",
+    }
+
+
+def budget_panel(service: Service, slo: Slo) -> dict:
+    """The error budget remaining over time, with the policy's levels as dashed lines."""
+    panel = timeseries(
+        "Error budget remaining over time",
+        [target("A", f"{c.BUDGET_REMAINING}{matchers(slo)}", legend(slo, "budget remaining"))],
+        "percentunit",
+        "How fast the budget is going: a steep fall is a high burn rate.",
+        thresholdsStyle={"mode": "dashed"},
+    )
+    panel["fieldConfig"]["defaults"].update({"decimals": 1, "max": 1, "thresholds": budget_thresholds(service)})
+    return panel
+
+
+def burn_panel(slo: Slo) -> dict:
+    """The burn rate over 5m and over the window, with a line at each alert's burn rate."""
+    thresholds = burn_thresholds(slo) if slo.alerting.enabled else steps([("green", None)])
+    burns = [step["value"] for step in thresholds["steps"][1:]]
+    custom: dict[str, object] = {"thresholdsStyle": {"mode": "dashed"}}
+    if burns:
+        # Keep the highest alert line in view while the service is calm.
+        custom["axisSoftMax"] = round_decimal(max(burns) * Decimal("1.25"))
+    lines = ", ".join(f"{decimal_text(burn)}x" for burn in burns)
+    panel = timeseries(
+        "Burn rate",
+        [
+            target("A", f"{c.CURRENT_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+            target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}")),
+        ],
+        "suffix:x",
+        "Multiples of the rate that spends exactly the budget over the window (1x)."
+        + (f" Dashed lines: the alert burn rates ({lines}); red pages, orange tickets." if lines else ""),
+        **custom,
+    )
+    panel["fieldConfig"]["defaults"].update({"decimals": 2, "min": 0, "thresholds": thresholds})
+    return panel
+
+
+def alerts_panel(slo: Slo) -> dict:
+    """Which of the SLO's alerts were pending (1) or firing (2), from Prometheus's ALERTS."""
+    # One line per alert rule: the burn-rate rules of an SLO share a name and
+    # differ by severity and window; the no-data rule has no window.
+    labels = (c.LABEL_ALERT_NAME, c.LABEL_SEVERITY, c.LABEL_WINDOW) + slo.group_by
+    by = ", ".join(labels)
+    firing = c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="firing"',))
+    pending = c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="pending"',))
+    names = " ".join("{{" + label + "}}" for label in labels)
+    return {
+        "datasource": DATASOURCE,
+        "description": "Each alert of this SLO over time: orange while pending (its `for` has not passed), red while firing.",
+        "fieldConfig": {
+            "defaults": {
+                "color": {"mode": "thresholds"},
+                "mappings": [
+                    {
+                        "options": {
+                            "1": {"color": "orange", "index": 0, "text": "pending"},
+                            "2": {"color": "red", "index": 1, "text": "firing"},
+                        },
+                        "type": "value",
+                    }
+                ],
+                "noValue": "No alert pending or firing",
+                "thresholds": steps([("orange", None), ("red", Decimal(2))]),
+            },
+            "overrides": [],
+        },
+        "options": {
+            "alignValue": "left",
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+            "mergeValues": True,
+            "rowHeight": Decimal("0.9"),
+            "showValue": "auto",
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+        "targets": [target("A", f"max by ({by}) (2 * {firing} or {pending})", names)],
+        "title": "Alerts",
+        "type": "state-timeline",
+    }
+
+
+def _link(url: str) -> str:
+    # Only web links become anchors: a `javascript:` runbook stays text.
+    text = escape(url)
+    if url.startswith(("https://", "http://")):
+        return f'<a href="{text}" target="_blank" rel="noopener noreferrer">{text}</a>'
+    return text
+
+
+def escape(text: str) -> str:
+    """Spec text as HTML text: tags, quotes and Grafana's `$variables` stay as typed."""
+    return html.escape(text, quote=True).replace("$", "&#36;").replace("\n", "<br>\n")
+
+
+def about_html(service: Service, slo: Slo) -> str:
+    """The facts an on-call engineer looks up first, as an HTML table of escaped text."""
+    window = prom_window(slo.window)
+    budget = human_duration(budget_seconds(slo.objective, slo.window))
+    rows = [
+        ("Objective", f"{percent_text(slo.objective)} good over a rolling {window}"),
+        ("Error budget", f"{percent_text(slo.error_budget)}, or {budget} of full outage per {window}"),
+    ]
+    if slo.sla is not None:
+        rows.append(("SLA", percent_text(slo.sla)))
+    if slo.group_by:
+        rows.append(("Grouped by", ", ".join(slo.group_by)))
+    cells = [f"<tr><th>{name}</th><td>{escape(value)}</td></tr>" for name, value in rows]
+    for name, value in (("Owner", service.owner), ("On call", service.oncall), ("Runbook", service.runbook)):
+        if value is not None:
+            shown = escape(value) if name == "Owner" else _link(value)
+            cells.append(f"<tr><th>{name}</th><td>{shown}</td></tr>")
+    if slo.alerting.enabled and slo.alerting.conditions:
+        alerts = "; ".join(
+            f"{condition.severity} at {decimal_text(condition.burn)}x over {prom_window(condition.long)}"
+            f" and {prom_window(condition.short)}"
+            for condition in slo.alerting.conditions
+        )
+        cells.append(f"<tr><th>Alerts</th><td>{escape(slo.alerting.name)}: {escape(alerts)}</td></tr>")
+    description = f"<p>{escape(slo.description)}</p>\n" if slo.description else ""
+    return description + "<table>\n" + "\n".join(cells) + "\n</table>\n"
+
+
+def about_panel(service: Service, slo: Slo) -> dict:
+    """A text panel: description, objective, window, SLA, owner, on-call and runbook."""
+    return {
+        "options": {"content": about_html(service, slo), "mode": "html"},
+        "title": f"About {slo.name}",
+        "type": "text",
+    }
+
+
+def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
+    """A row header and the SLO's panels, laid out from grid line `y`, ids from `first_id`."""
+    title = f"{slo.name}: {percent_text(slo.objective)} over {prom_window(slo.window)}"
+    placed = [
+        ({"collapsed": False, "panels": [], "title": title, "type": "row"}, (0, y, 24, 1)),
+        (about_panel(service, slo), (0, y + 1, 8, LINE_HEIGHT)),
+        (budget_stat(service, slo), (8, y + 1, 4, LINE_HEIGHT)),
+        (sli_panel(slo), (12, y + 1, 12, LINE_HEIGHT)),
+        (budget_panel(service, slo), (0, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)),
+    ]
+    if slo.alerting.enabled:
+        placed.append((burn_panel(slo), (8, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)))
+        placed.append((alerts_panel(slo), (16, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)))
+    else:
+        # No alert rules exist to show; the burn rate takes the room.
+        placed.append((burn_panel(slo), (8, y + 1 + LINE_HEIGHT, 16, LINE_HEIGHT)))
+    panels = []
+    for offset, (panel, (x, top, width, height)) in enumerate(placed):
+        panel["gridPos"] = {"h": height, "w": width, "x": x, "y": top}
+        panel["id"] = first_id + offset
+        panels.append(panel)
+    return panels
