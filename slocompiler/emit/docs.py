@@ -1,0 +1,275 @@
+"""The `docs` target: `docs/<service>.md`, a chart per SLO, and the `docs/README.md` index.
+
+Charts live at `docs/<service>/<slo>.svg` (a folder per service, so the ids
+`a-b` + `c` and `a` + `b-c` cannot collide). Every text from a spec passes
+through `md_text` (or `md_fence` for queries), so it shows as text: never
+HTML, a link, emphasis or a table break.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from .. import conventions, queries
+from ..ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
+from ..render import render
+from ..units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
+from . import docs_chart, docs_model
+
+TIER_ORDER = {tier: rank for rank, tier in enumerate(conventions.TIERS)}
+NONE = "—"
+# Characters that can start Markdown structure anywhere in a line (GFM
+# included: `|` cells, `~` strikethrough); each is escaped with a backslash,
+# which CommonMark allows before any ASCII punctuation.
+_INLINE_SPECIAL = frozenset("\\`*_[]<>&|~")
+# Characters that only mean something at the start of a line (headings,
+# block quotes, lists, setext underlines).
+_LEADING_SPECIAL = frozenset("#>+-=")
+_ORDERED_LIST = re.compile(r"([0-9]{1,9})([.)])")
+_SAFE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
+
+
+def md_text(text: str) -> str:
+    """Spec text as literal Markdown on one line: no HTML, links, emphasis or cell breaks."""
+    flat = " ".join(text.splitlines()).strip()
+    out = ["\\" + char if char in _INLINE_SPECIAL else char for char in flat]
+    if out and out[0] in _LEADING_SPECIAL:
+        out[0] = "\\" + out[0]
+    match = _ORDERED_LIST.match(flat)
+    if match:
+        # `1.` or `1)` at the start would open an ordered list.
+        delimiter = match.end(1)
+        out[delimiter] = "\\" + out[delimiter]
+    return "".join(out)
+
+
+def md_or_none(text: str | None) -> str:
+    """`md_text`, or a dash for a missing value."""
+    return NONE if text is None or not text.strip() else md_text(text)
+
+
+def md_link_or_text(text: str | None) -> str:
+    """An autolink for a plain http(s) URL, escaped text for anything else (no `javascript:`)."""
+    if text is None or not text.strip():
+        return NONE
+    if _SAFE_URL.fullmatch(text):
+        return f"<{text}>"
+    return md_text(text)
+
+
+def md_fence(text: str, info: str = "promql") -> str:
+    """A fenced code block longer than any backtick run in `text`, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = "\n".join(text.splitlines())
+    return f"{fence}{info}\n{body}\n{fence}"
+
+
+def comment_text(text: str) -> str:
+    """A value safe inside an HTML comment: one line, no `--`."""
+    return " ".join(text.replace("--", "- -").replace(">", ")").splitlines())
+
+
+def anchor(slo: Slo) -> str:
+    """The fragment GitHub gives the heading `SLO <name>`."""
+    return f"slo-{slo.name}"
+
+
+def chart_path(service: Service, slo: Slo) -> str:
+    """The chart's path relative to `docs/`."""
+    return f"{service.name}/{slo.name}.svg"
+
+
+def measures(slo: Slo) -> str:
+    """What the indicator counts, in plain words (Markdown)."""
+    indicator = slo.indicator
+    if isinstance(indicator, RatioIndicator):
+        if indicator.errors is not None:
+            text = "The share of events that fail: events counted by the errors query, out of all events counted by the total query."
+        else:
+            text = "The share of events that fail: all events counted by the total query, less the good ones counted by the good query."
+    elif isinstance(indicator, LatencyIndicator):
+        if indicator.threshold_seconds is not None:
+            limit = threshold_text(indicator.threshold_seconds)
+            text = f"The share of requests slower than {limit}: the histogram bucket le={md_text(indicator.le)} counts the fast ones, le=+Inf all of them."
+        else:
+            text = f"The share of requests above the histogram bucket le={md_text(indicator.le)}, out of all requests (le=+Inf)."
+    else:
+        text = "The error ratio the expression below computes, between 0 (no errors) and 1 (all errors)."
+    if slo.group_by:
+        text += " Measured and alerted on separately for each value of " + ", ".join(md_text(label) for label in slo.group_by) + "."
+    return text
+
+
+def threshold_text(seconds: Decimal) -> str:
+    """300 ms as `300ms`, 2.5 s as `2s500ms`; finer than a millisecond as seconds."""
+    ms = seconds * 1000
+    if ms == ms.to_integral_value():
+        return format_duration_ms(int(ms))
+    return decimal_text(seconds) + "s"
+
+
+def severity_text(condition: Condition) -> str:
+    """`page`, or `ticket (severity low)` when the condition's labels override the severity label."""
+    label = dict(condition.labels).get(conventions.LABEL_SEVERITY)
+    if label is None or label == condition.severity:
+        return condition.severity
+    return f"{condition.severity} (severity {md_text(label)})"
+
+
+def condition_specs(slo: Slo) -> tuple[docs_model.ConditionSpec, ...]:
+    """The SLO's alert conditions as the shared alert table takes them."""
+    return tuple(
+        docs_model.ConditionSpec(severity_text(c), c.burn, c.long, c.short, c.for_, c.budget)
+        for c in slo.alerting.conditions
+    )
+
+
+def query_blocks(slo: Slo) -> list[dict[str, str]]:
+    """The PromQL behind the numbers: the SLI as recorded, and the series to watch."""
+    short = conventions.CURRENT_BURN_WINDOW
+    return [
+        {"caption": f"Error ratio over {format_duration(short)}, straight from the indicator's series; the rules "
+                    f"record it as `{conventions.error_ratio_rule(short)}`, and likewise over every alert window "
+                    f"and over {format_duration(slo.window)}:",
+         "code": md_fence(queries.error_ratio(slo.indicator, short, slo.group_by))},
+        {"caption": f"Share of the error budget left over the {format_duration(slo.window)} window (1 = untouched, below 0 = overspent):",
+         "code": md_fence(queries.recorded(conventions.BUDGET_REMAINING, slo.id))},
+        {"caption": "Burn rate now (1 = spending exactly the budget):",
+         "code": md_fence(queries.recorded(conventions.CURRENT_BURN_RATE, slo.id))},
+    ]
+
+
+def slo_view(service: Service, slo: Slo) -> dict[str, object]:
+    """Everything the page says about one SLO, escaped and formatted."""
+    alerting = slo.alerting
+    enabled = alerting.enabled and bool(alerting.conditions)
+    sla = None
+    if slo.sla is not None:
+        points, extra = docs_model.sla_margin(slo.objective, slo.sla, slo.window)
+        sla = {"text": percent_text(slo.sla), "points": points, "extra": extra}
+    return {
+        "name": md_text(slo.name),
+        "id": md_text(slo.id),
+        "anchor": anchor(slo),
+        "description": None if not slo.description else md_text(slo.description),
+        "measures": measures(slo),
+        "objective": percent_text(slo.objective),
+        "window": format_duration(slo.window),
+        "budget_ratio": percent_text(slo.error_budget),
+        "sla": sla,
+        "budget_rows": docs_model.budget_rows(slo.objective, slo.window),
+        "queries": query_blocks(slo),
+        "alerting": enabled,
+        "alerting_off": "Alerting is disabled for this SLO." if not alerting.enabled
+        else "This SLO has no alert conditions.",
+        "alert_name": md_text(alerting.name),
+        "alerts": docs_model.alert_rows(slo.objective, slo.window, condition_specs(slo)) if enabled else (),
+        "has_for": any(c.for_ for c in alerting.conditions),
+        "no_data": format_duration(alerting.no_data) if alerting.enabled and alerting.no_data else None,
+        "no_data_name": md_text(alerting.name + "NoData"),
+        "chart": chart_path(service, slo) if enabled else None,
+        "template": None if slo.template is None else md_text(slo.template),
+    }
+
+
+def rule_when(rule: PolicyRule) -> str:
+    """`budget remaining < 50%`, `burn rate > 2 over 7d`."""
+    operator = OPERATOR_TEXT.get(rule.op, rule.op)
+    if rule.metric == "budget_remaining":
+        text = f"budget remaining {operator} {percent_text(rule.value)}"
+    else:
+        text = f"burn rate {operator} {decimal_text(rule.value)}"
+    if rule.over is not None:
+        text += f" over {format_duration(rule.over)}"
+    return md_text(text)
+
+
+def rule_meaning(rule: PolicyRule, slo: Slo) -> str:
+    """The rule in one SLO's own terms: time left, or the error ratio it takes."""
+    if rule.metric == "budget_remaining":
+        left = human_duration(rule.value * slo.error_budget * slo.window)
+        whole = docs_model.budget_rows(slo.objective, slo.window)[0].text
+        return f"{md_text(slo.name)}: {left} of {whole} left"
+    operator = md_text(OPERATOR_TEXT.get(rule.op, rule.op))
+    return f"{md_text(slo.name)}: error ratio {operator} {percent_text(rule.value * slo.error_budget)}"
+
+
+def policy_view(policy: Policy | None, service: Service) -> dict[str, object] | None:
+    """The policy as a table of thresholds, actions and who is notified."""
+    if policy is None:
+        return None
+    return {
+        "name": md_text(policy.name),
+        "description": None if not policy.description else md_text(policy.description),
+        "rules": [
+            {
+                "when": rule_when(rule),
+                "meaning": "; ".join(rule_meaning(rule, slo) for slo in service.slos) or NONE,
+                "action": md_text(rule.action),
+                "notify": ", ".join(md_text(target) for target in rule.notify) or NONE,
+            }
+            for rule in policy.rules
+        ],
+    }
+
+
+def service_view(service: Service) -> dict[str, object]:
+    """The template's whole context for `docs/<service>.md`."""
+    return {
+        "source": comment_text(service.source),
+        "name": md_text(service.name),
+        "description": None if not service.description else md_text(service.description),
+        "facts": [
+            ("Owner", md_or_none(service.owner)),
+            ("On-call", md_link_or_text(service.oncall)),
+            ("Tier", md_text(service.tier)),
+            ("Runbook", md_link_or_text(service.runbook)),
+            ("Dashboard", md_link_or_text(service.dashboard)),
+            ("Spec", md_text(service.source)),
+        ],
+        "slos": [slo_view(service, slo) for slo in service.slos],
+        "policy": policy_view(service.policy, service),
+    }
+
+
+def index_view(program: Program) -> dict[str, object]:
+    """Every SLO of every service, by tier (critical first), then service and SLO name."""
+    services = sorted(program.services, key=lambda s: (TIER_ORDER.get(s.tier, len(TIER_ORDER)), s.name))
+    rows = []
+    for service in services:
+        page = f"{service.name}.md"
+        common = {"tier": md_text(service.tier), "service": md_text(service.name), "page": page,
+                  "owner": md_or_none(service.owner)}
+        if not service.slos:
+            rows.append({**common, "slo": None})
+        for slo in sorted(service.slos, key=lambda s: s.name):
+            rows.append({**common, "slo": {
+                "name": md_text(slo.name), "link": f"{page}#{anchor(slo)}",
+                "objective": percent_text(slo.objective), "window": format_duration(slo.window),
+                "budget": docs_model.budget_rows(slo.objective, slo.window)[0].text,
+                "chart": chart_path(service, slo) if slo.alerting.enabled and slo.alerting.conditions else None,
+            }})
+    sources = sorted({comment_text(service.source) for service in program.services})
+    return {"sources": ", ".join(sources) or "no specs", "rows": rows}
+
+
+def chart_svg(service: Service, slo: Slo) -> str:
+    """The detection-time chart of one SLO."""
+    curves = [docs_chart.Curve(c.severity, c.burn, c.long, c.short, c.for_) for c in slo.alerting.conditions]
+    title = f"{slo.id}: time to detection by error ratio ({percent_text(slo.objective)} over {format_duration(slo.window)})"
+    return docs_chart.chart(title, slo.objective, curves, service.source)
+
+
+def emit(program: Program) -> dict[str, str]:
+    """`docs/<service>.md`, `docs/<service>/<slo>.svg` and `docs/README.md`."""
+    out: dict[str, str] = {"docs/README.md": render("docs_index.md.j2", **index_view(program))}
+    for service in program.services:
+        view = service_view(service)
+        out[f"docs/{service.name}.md"] = render("docs_service.md.j2", **view)
+        for slo, slo_data in zip(service.slos, view["slos"]):
+            if slo_data["chart"]:
+                out[f"docs/{slo_data['chart']}"] = chart_svg(service, slo)
+    return dict(sorted(out.items()))

@@ -1,0 +1,124 @@
+"""The numbers people read about an SLO: budget as time and the alert table.
+
+Shared by the docs backend and `slo budget`, so both print the same figures.
+Everything here is plain text from exact decimals; no Markdown, no Jinja.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .. import sremath
+from ..units import decimal_text, format_duration, human_duration, percent_text
+
+WEEK = 7 * 86400
+DAY = 86400
+# The docs show how fast each alert catches a burn this many times the budget rate.
+EXAMPLE_BURN = Decimal(10)
+NEVER = "never"
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetRow:
+    """The error budget over one span of time."""
+
+    label: str
+    span: str
+    seconds: Decimal
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    """One burn-rate condition, as the alert table shows it."""
+
+    severity: str
+    burn: str
+    long: str
+    short: str
+    for_: str
+    threshold: str
+    budget_spent: str
+    full_outage: str
+    example_burn: str
+    budget_lasts: str
+    can_fire: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSpec:
+    """What the alert table needs to know about a condition (IR or default)."""
+
+    severity: str
+    burn: Decimal
+    long: int
+    short: int
+    for_: int | None = None
+    # The share of the budget the spec gave, if it gave one: shown as it stands.
+    budget: Decimal | None = None
+
+
+def budget_rows(objective: Decimal, window: int) -> tuple[BudgetRow, ...]:
+    """The budget as time over the window, a week and a day (99.9%, 30d: 43m12s, 10m4.8s, 1m26.4s)."""
+    rows = []
+    for label, span in (("window", window), ("week", WEEK), ("day", DAY)):
+        seconds = sremath.budget_seconds(objective, span)
+        rows.append(BudgetRow(label, format_duration(span), seconds, human_duration(seconds)))
+    return tuple(rows)
+
+
+def default_conditions(window: int) -> tuple[ConditionSpec, ...]:
+    """The SRE Workbook defaults with burn rates scaled to the window (30d: 14.4, 6, 1)."""
+    return tuple(
+        ConditionSpec(severity, sremath.burn_from_budget(budget, window, long), long, short, None, budget)
+        for severity, budget, long, short in sremath.DEFAULT_CONDITIONS
+    )
+
+
+def alert_row(objective: Decimal, window: int, condition: ConditionSpec) -> AlertRow:
+    """Threshold, budget spent, detection times and budget life for one condition."""
+    burn = condition.burn
+    fires_above = sremath.threshold(burn, objective)
+    can_fire = fires_above <= 1
+    budget = 1 - objective
+    example_ratio = EXAMPLE_BURN * budget
+    spent = condition.budget
+    if spent is None:
+        spent = sremath.budget_spent_when_firing(burn, condition.long, window)
+    # An alert with `for` fires that long after its condition first holds.
+    pending = condition.for_ or 0
+    if not can_fire:
+        full_outage = example = NEVER
+    else:
+        full_outage = human_duration(sremath.detection_seconds(burn, objective, condition.long, Decimal(1)) + pending)
+        if EXAMPLE_BURN < burn or example_ratio > 1:
+            example = NEVER
+        else:
+            example = human_duration(
+                sremath.detection_seconds(burn, objective, condition.long, example_ratio) + pending)
+    return AlertRow(
+        severity=condition.severity,
+        burn=decimal_text(burn),
+        long=format_duration(condition.long),
+        short=format_duration(condition.short),
+        for_=format_duration(condition.for_) if condition.for_ else "",
+        threshold=percent_text(fires_above),
+        budget_spent=percent_text(spent),
+        full_outage=full_outage,
+        example_burn=example,
+        budget_lasts=human_duration(sremath.exhaustion_seconds(burn, window)),
+        can_fire=can_fire,
+    )
+
+
+def alert_rows(objective: Decimal, window: int, conditions: tuple[ConditionSpec, ...]) -> tuple[AlertRow, ...]:
+    """The alert table, in the order the conditions were given."""
+    return tuple(alert_row(objective, window, condition) for condition in conditions)
+
+
+def sla_margin(objective: Decimal, sla: Decimal, window: int) -> tuple[str, str]:
+    """Margin between SLO and SLA: (`0.4 percentage points`, extra errors as time over the window)."""
+    points = decimal_text((objective - sla) * 100)
+    extra = human_duration(sremath.budget_seconds(sla, window) - sremath.budget_seconds(objective, window))
+    return points, extra
