@@ -101,6 +101,9 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
             diags.error(at(slo, "group_by"), f'group_by names "{name}" twice')
         elif name in RESERVED_LABELS or name.startswith("__"):
             diags.error(at(slo, "group_by"), f'group_by cannot use "{name}": the compiler sets that label')
+        elif name in dict(slo.labels):
+            diags.error(at(slo, "group_by"), f'group_by "{name}" is also a fixed label of this SLO; '
+                                             "every group would get the same value")
         seen.add(name)
     check_labels(slo, tuple(l for l in slo.labels if (f"labels.{l[0]}" in dict(slo.fields))), "labels", diags)
     for condition in slo.alerting.conditions:
