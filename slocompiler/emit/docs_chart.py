@@ -8,6 +8,8 @@ bytes are the same on every machine (no float logarithms, no plotting library).
 
 from __future__ import annotations
 
+import functools
+
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from xml.sax.saxutils import escape, quoteattr
@@ -51,7 +53,9 @@ class Curve:
     for_: int | None = None
 
 
+@functools.lru_cache(maxsize=4096)
 def _log10(value: Decimal) -> Decimal:
+    # Exact log10 is slow, and charts share their grid values: cache them.
     return _LOG.log10(value)
 
 

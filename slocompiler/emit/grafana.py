@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from decimal import Decimal
 from typing import Callable
 
@@ -40,27 +41,22 @@ def dashboard_uid(service: str) -> str:
     return uid[: c.GRAFANA_UID_MAX - HASH_LENGTH - 1] + "-" + digest
 
 
+# Decimals travel through json.dumps as marked strings, then lose their quotes:
+# exact text (0.001, never 0.0010000000000000002) without a JSON printer of our own.
+# A NUL cannot come from a spec (the reader refuses it), so the mark is unambiguous.
+_MARK = "\0decimal:"
+_MARKED = re.compile(r'"\\u0000decimal:([-0-9.]+)"')
+
+
 def dump(value: object) -> str:
-    """JSON text in the layout of `json.dumps(indent=2, sort_keys=True)`, decimals exact."""
-    return _dump(value, "") + "\n"
+    """JSON text as `json.dumps(indent=2, sort_keys=True)` writes it, decimals exact."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=_mark_decimal)
+    return _MARKED.sub(r"\1", text) + "\n"
 
 
-def _dump(value: object, indent: str) -> str:
-    if isinstance(value, bool) or value is None or isinstance(value, (str, int)):
-        return json.dumps(value, ensure_ascii=False)
+def _mark_decimal(value: object) -> str:
     if isinstance(value, Decimal):
-        return decimal_text(value)
-    inner = indent + "  "
-    if isinstance(value, dict):
-        if not value:
-            return "{}"
-        items = [f"{inner}{json.dumps(key, ensure_ascii=False)}: {_dump(value[key], inner)}" for key in sorted(value)]
-        return "{\n" + ",\n".join(items) + "\n" + indent + "}"
-    if isinstance(value, (list, tuple)):
-        if not value:
-            return "[]"
-        return "[\n" + ",\n".join(inner + _dump(item, inner) for item in value) + "\n" + indent + "]"
-    # Floats would print binary noise; every number here is an int or a Decimal.
+        return _MARK + decimal_text(value)
     raise TypeError(f"cannot write {type(value).__name__} to a dashboard")
 
 
