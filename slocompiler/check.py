@@ -63,10 +63,6 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
 def check_service(service: ir.Service, diags: Diagnostics) -> None:
     if service.name in RESERVED_SERVICE_NAMES:
         diags.error(service.span, f'"{service.name}" is reserved: the compiler writes a file of that name')
-    if service.owner is None:
-        diags.warning(service.span, f'service "{service.name}" has no owner; set owner = "team-..." so alerts reach someone')
-    if not service.slos:
-        diags.warning(service.span, f'service "{service.name}" has no SLOs')
     check_labels(service, service.labels, "labels", diags)
 
 

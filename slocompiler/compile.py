@@ -42,8 +42,7 @@ def load(paths: list[str]) -> Loaded:
 
     loaded = modules.load_modules(inputs, roots, read, diags)
     program = lower.lower(loaded, inputs, diags)
-    if not any(d.is_error for d in diags.items):
-        check.check(program, diags)
+    check.check(program, diags)  # on what lowered cleanly, so one run reports everything
     diagnostics = sorted(set(diags.items))
     failed = any(d.is_error for d in diagnostics)
     return Loaded(None if failed else program, diagnostics, texts)

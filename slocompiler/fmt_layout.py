@@ -9,11 +9,11 @@ own, built from the same grammar file as `parse.py` but keeping every token
 from __future__ import annotations
 
 import functools
-from importlib import resources
 
 from lark import Lark, Token, Tree
 
 from .fmt_lines import INDENT, Line, Source, join
+from .parse import grammar_text
 from .units import format_duration_ms, parse_duration_ms
 
 MAX_ONE_LINE = 100  # a block written on one line stays so if it fits in this many columns
@@ -25,7 +25,7 @@ CLOSERS = (")", "]", ",")
 def _lossless_parser() -> tuple[Lark, list[Token]]:
     """Built once; the comment list is refilled on each parse."""
     comments: list[Token] = []
-    grammar = resources.files("slocompiler.grammar").joinpath("slo.lark").read_text(encoding="utf-8")
+    grammar = grammar_text()
     parser = Lark(
         grammar,
         parser="lalr",

@@ -77,6 +77,12 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
             expanded = expand_call(module, item, diags)
             if expanded:
                 slos.append(expanded)
+    # Warnings judge what was written: an SLO that failed to lower still counts.
+    if not attrs.has("owner"):
+        diags.warning(block.name_span or block.span,
+                      f'service "{block.name}" has no owner; set owner = "team-..." so alerts reach someone')
+    if not any(isinstance(i, st.SloCall) or (isinstance(i, st.Block) and i.kind == "slo") for i in block.items):
+        diags.warning(block.name_span or block.span, f'service "{block.name}" has no SLOs')
     tier_value = attrs.value("tier")
     tier = str(tier_value.value) if tier_value else "medium"
     policy = None

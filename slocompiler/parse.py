@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from decimal import Decimal
-from importlib import resources
+from pathlib import Path
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -54,8 +54,12 @@ _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 
-def _grammar_text() -> str:
-    return resources.files("slocompiler.grammar").joinpath("slo.lark").read_text(encoding="utf-8")
+def grammar_text() -> str:
+    """The grammar shipped in the package (`grammar/slo.lark` in the source tree)."""
+    from . import grammar  # the folder is a package so that wheels carry it
+
+    # Not importlib.resources: it costs 10 ms of start-up for one file read.
+    return (Path(grammar.__file__).parent / "slo.lark").read_text(encoding="utf-8")
 
 
 class _ToSyntax(Transformer):
@@ -216,7 +220,7 @@ class _ToSyntax(Transformer):
 def _parser() -> tuple[Lark, _ToSyntax]:
     transformer = _ToSyntax()
     parser = Lark(
-        _grammar_text(),
+        grammar_text(),
         parser="lalr",
         lexer="contextual",
         transformer=transformer,

@@ -24,8 +24,58 @@ def yaml_str(value: object) -> str:
     """A YAML scalar on one line: strings double-quoted, with JSON's escapes (YAML accepts them)."""
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         return json.dumps(value)
-    quoted = json.dumps(str(value), ensure_ascii=False)
+    # json.dumps(text, ensure_ascii=False) without building an encoder each call.
+    quoted = _encode_json_string(str(value))
+    if _YAML_UNSAFE.search(quoted) is None:
+        return quoted
     return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+_encode_json_string = json.encoder.encode_basestring
+# Filters see the same label values and annotations over and over (every rule
+# of an SLO, every test case): remembering them halves the rendering time.
+_cached_yaml_str = functools.lru_cache(maxsize=16384, typed=True)(yaml_str)
+
+
+# What a literal block scalar may hold as it stands: printable characters, no
+# tab or carriage return, nothing YAML 1.1 reads as a line break (U+0085,
+# U+2028/9) or a byte-order mark.
+_BLOCK_UNSAFE = re.compile("[^\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029\ufeff]")
+# Words YAML 1.1 (PyYAML, Go's yaml.v2) reads as booleans or null when plain.
+_RESERVED_KEYS = frozenset("y n yes no on off true false null".split())
+_IDENTIFIER = re.compile("[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def block_safe(text: str) -> bool:
+    """Whether `|-` and the text's lines, indented, read back as exactly this text."""
+    return (
+        bool(text)
+        and text[0] not in " \n"  # a first line's spaces would be taken for indentation
+        and not text.endswith(("\n", " "))  # `|-` strips final line breaks
+        and " \n" not in text  # trailing spaces: kept by YAML, but invisible to a reader
+        and _BLOCK_UNSAFE.search(text) is None
+    )
+
+
+def yaml_block(value: object, indent: int) -> str:
+    """A string as a literal block (`|-`, lines at column `indent`) when it has several lines or quotes; else yaml_str.
+
+    PromQL reads best unescaped. Falls back to the quoted form whenever a block
+    could not hold the text exactly (leading spaces, tabs, final newline...).
+    """
+    text = str(value)
+    if indent < 1 or not ("\n" in text or '"' in text or "\\" in text) or not block_safe(text):
+        return yaml_str(value)
+    pad = " " * indent
+    return "|-\n" + "\n".join(pad + line if line else line for line in text.split("\n"))
+
+
+@functools.lru_cache(maxsize=4096)
+def yaml_key(name: str) -> str:
+    """A mapping key: plain for identifiers (label names), quoted when YAML would read it as anything but that text."""
+    if _IDENTIFIER.fullmatch(name) and name.lower() not in _RESERVED_KEYS:
+        return name
+    return yaml_str(name)
 
 
 def json_value(value: object) -> str:
@@ -68,7 +118,9 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
         autoescape=False,
     )
-    env.filters["yaml_str"] = yaml_str
+    env.filters["yaml_str"] = _cached_yaml_str
+    env.filters["yaml_block"] = functools.lru_cache(maxsize=16384)(yaml_block)
+    env.filters["yaml_key"] = yaml_key
     env.filters["json"] = json_value
     env.globals["conventions"] = conventions
     return env

@@ -6,7 +6,7 @@ import dataclasses
 import functools
 import json
 from decimal import Decimal
-from importlib import resources
+from pathlib import Path
 
 from . import ir
 from .errors import Diagnostic, did_you_mean
@@ -36,7 +36,7 @@ def to_json(node: object) -> object:
 @functools.cache
 def ir_schema() -> dict:
     """The JSON Schema of the IR, as shipped in the package."""
-    text = resources.files("slocompiler").joinpath("schemas/ir.schema.json").read_text(encoding="utf-8")
+    text = (Path(__file__).parent / "schemas" / "ir.schema.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -133,6 +133,8 @@ class Reader:
         value = resolve(attribute.value, self.scope, self.diags)
         if value is None:
             return None
+        if not value.ordered:
+            return None  # already reported by the parser; guessing would add noise
         kinds = self.allowed[name]
         if value.kind not in kinds:
             words = sorted({KIND_WORDS[k] for k in kinds})

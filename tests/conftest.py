@@ -19,6 +19,12 @@ def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="re-record golden files and print the diff")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_check_cache(tmp_path_factory):
+    """`slo check` caches clean results; tests keep theirs away from the user's cache."""
+    os.environ["SLO_CACHE_DIR"] = str(tmp_path_factory.mktemp("slo-cache"))
+
+
 @pytest.fixture
 def golden(request):
     """`golden(relative_path, text)`: compare with tests/golden/<path>, or re-record it."""

@@ -11,7 +11,7 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 
 from slocompiler.compile import load
-from slocompiler.parse import _grammar_text
+from slocompiler.parse import grammar_text
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="slo-props-"))
 SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
@@ -29,7 +29,7 @@ def outcome(data: bytes) -> None:
 
 
 @SETTINGS
-@given(from_lark(Lark(_grammar_text(), parser="lalr", lexer="contextual"), start="start"))
+@given(from_lark(Lark(grammar_text(), parser="lalr", lexer="contextual"), start="start"))
 def test_inputs_from_the_grammar(text: str) -> None:
     outcome(text.encode("utf-8", "surrogatepass"))
 

@@ -6,6 +6,7 @@ import re
 
 from .. import conventions as c
 from ..ir import Program, Service
+from ..render import render
 from . import prometheus
 
 
@@ -20,21 +21,30 @@ def resource_name(service: str) -> str:
     return name[:253].strip("-.")
 
 
+def resource_labels(service: Service) -> dict[str, str]:
+    """The object's labels; values at most 63 characters, alphanumeric at both ends."""
+    label, value = c.K8S_MANAGED_BY
+    return {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")}
+
+
 def resource(service: Service) -> dict:
     """The PrometheusRule object as plain data; the groups are the rules file's, unchanged."""
-    label, value = c.K8S_MANAGED_BY
     return {
         "apiVersion": c.K8S_API_VERSION,
         "kind": c.K8S_KIND,
-        "metadata": {
-            "name": resource_name(service.name),
-            # Label values: at most 63 characters, alphanumeric at both ends.
-            "labels": {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")},
-        },
+        "metadata": {"name": resource_name(service.name), "labels": resource_labels(service)},
         "spec": {"groups": prometheus.rule_groups(service)},
     }
 
 
 def resource_yaml(service: Service) -> str:
-    """The text of one service's PrometheusRule file."""
-    return prometheus.header(service) + prometheus.dump(resource(service))
+    """The text of one service's PrometheusRule file, through kubernetes.yaml.j2."""
+    return render(
+        "kubernetes.yaml.j2",
+        source=prometheus.source_comment(service),
+        api_version=c.K8S_API_VERSION,
+        kind=c.K8S_KIND,
+        name=resource_name(service.name),
+        labels=resource_labels(service),
+        groups=prometheus.rule_groups(service),
+    )

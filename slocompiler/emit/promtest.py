@@ -15,9 +15,10 @@ from .. import conventions as c
 from .. import sremath
 from ..ir import Service, Slo
 from ..queries import promql_string
+from ..render import render
 from ..units import decimal_text, prom_window
 from . import prometheus as rules
-from .series import Series, series_text, synthesize
+from .series import Series, plan, series_text
 
 SCRAPE_STEP = 15
 EVALUATION_STEP = 60
@@ -29,7 +30,12 @@ TIE = Decimal("0.000001")
 
 
 def tests_yaml(service: Service) -> str:
-    """The test file of one service; SLOs whose inputs cannot be made up are listed in its header."""
+    """The test file of one service, through prometheus.test.yml.j2; SLOs whose inputs cannot be made up are listed in its header."""
+    return render("prometheus.test.yml.j2", **tests_view(service))
+
+
+def tests_view(service: Service) -> dict:
+    """The test template's context: the document's data (`rule_files`, `tests`...) and the header's lines."""
     tests: list[dict] = []
     skipped: list[str] = []
     names = [s.alerting.name for s in service.slos]
@@ -42,16 +48,13 @@ def tests_yaml(service: Service) -> str:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
             continue
         tests.extend(cases)
-    text = rules.header(service)
-    text += "# Run: promtool test rules <this file>; rule_files are found next to it.\n"
-    for line in skipped:
-        text += f"# Not tested: {line}\n"
-    document = {
+    return {
+        "source": rules.source_comment(service),
+        "skipped": [" ".join(line.splitlines()) for line in skipped],
         "rule_files": [c.prometheus_rules_path(service.name).split("/", 1)[1]],
         "evaluation_interval": prom_window(EVALUATION_STEP),
         "tests": tests,
     }
-    return text + rules.dump(document)
 
 
 def thresholds(slo: Slo) -> list[Decimal]:
@@ -87,12 +90,14 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
 
 def slo_tests(service: Service, slo: Slo) -> list[dict] | None:
     """The test cases of one SLO, or None when its indicator has no made-up inputs."""
-    cases = []
-    for ratio, why in probe_ratios(slo):
-        series = synthesize(slo.indicator, slo.group_by, ratio, EVENTS_PER_STEP)
-        if series is None:
-            return None
-        cases.append(_ratio_case(service, slo, ratio, why, series))
+    inputs = plan(slo.indicator, slo.group_by)
+    if inputs is None:
+        return None
+    alerts = _condition_alerts(service, slo)
+    cases = [
+        _ratio_case(service, slo, ratio, why, inputs.series(ratio, EVENTS_PER_STEP), alerts)
+        for ratio, why in probe_ratios(slo)
+    ]
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo))
     return cases
@@ -102,22 +107,30 @@ def _eval_time(seconds: int) -> int:
     return -(-seconds // EVALUATION_STEP) * EVALUATION_STEP
 
 
-def _ratio_case(service: Service, slo: Slo, ratio: Decimal, why: str, series: list[Series]) -> dict:
+def _condition_alerts(service: Service, slo: Slo) -> list[tuple[Decimal, dict[str, str], dict[str, str]]]:
+    """(threshold, labels, annotations) of each condition's alert, as Prometheus expands them; none when disabled."""
+    if not slo.alerting.enabled:
+        return []
+    alerts = []
+    for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
+        key = rules.condition_key(slo, condition)
+        labels = rules.alert_labels(service, slo, condition.severity, key, condition.labels)
+        summary, description = rules.condition_text(slo, condition)
+        alerts.append((limit, labels, rules.annotations(service, slo, summary, description, condition.annotations)))
+    return alerts
+
+
+def _ratio_case(service: Service, slo: Slo, ratio: Decimal, why: str, series: list[Series], alerts: list) -> dict:
     longest_for = max((k.for_ or 0 for k in slo.alerting.conditions), default=0)
     at = _eval_time(longest_for + SETTLE)
     steps = at // SCRAPE_STEP
     groups = {name: dict(series[0].labels)[name] for name in slo.group_by}
-    expected = []
-    if slo.alerting.enabled:
-        for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
-            if limit < ratio:
-                key = rules.condition_key(slo, condition)
-                labels = rules.alert_labels(service, slo, condition.severity, key, condition.labels)
-                summary, description = rules.condition_text(slo, condition)
-                notes = rules.annotations(service, slo, summary, description, condition.annotations)
-                expected.append({"exp_labels": {**groups, **labels}, "exp_annotations": notes})
+    expected = [
+        {"exp_labels": {**groups, **labels}, "exp_annotations": notes} for limit, labels, notes in alerts if limit < ratio
+    ]
     checks = [{"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": expected}]
-    if slo.alerting.no_data:
+    # With data, NoData stays silent: checked once, where the error series are missing too.
+    if slo.alerting.no_data and ratio == 0:
         checks.append({"eval_time": prom_window(at), "alertname": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX, "exp_alerts": []})
     case: dict = {
         "name": f"{slo.id}: error ratio {decimal_text(ratio)} ({why})",

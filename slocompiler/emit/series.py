@@ -8,6 +8,7 @@ for any other, callers get None and generate no test for that SLO.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -246,11 +247,30 @@ def _group_values(group_by: tuple[str, ...], selectors: list[Selector]) -> dict[
     return values
 
 
-def synthesize(indicator: Indicator, group_by: tuple[str, ...], ratio: Decimal, step_total: Decimal) -> list[Series] | None:
-    """Counters whose error ratio is `ratio` at `step_total` events per step; ratio 0 omits error series."""
+@dataclass(frozen=True)
+class Plan:
+    """The input counters of an indicator, worked out once: labels and how each one's increase follows the ratio.
+
+    `kinds[i]` says what counter i counts per step: "total" (all events),
+    "bad", "good" (total - bad), or "bad?" (bad events, left out when there are none).
+    """
+
+    labels: tuple[dict[str, str], ...]
+    kinds: tuple[str, ...]
+
+    def series(self, ratio: Decimal, step_total: Decimal) -> list[Series]:
+        """Counters whose error ratio is `ratio` at `step_total` events per step."""
+        bad = ratio * step_total
+        amounts = {"total": step_total, "bad": bad, "bad?": bad, "good": step_total - bad}
+        return [
+            _series(labels, amounts[kind]) for labels, kind in zip(self.labels, self.kinds) if ratio or kind != "bad?"
+        ]
+
+
+def plan(indicator: Indicator, group_by: tuple[str, ...]) -> Plan | None:
+    """The counters to make up for an indicator, or None when its PromQL cannot be inverted."""
     if isinstance(indicator, ExprIndicator):
         return None
-    bad = ratio * step_total
     if isinstance(indicator, LatencyIndicator):
         histogram = parse_selector(indicator.histogram)
         if histogram is None:
@@ -259,9 +279,7 @@ def synthesize(indicator: Indicator, group_by: tuple[str, ...], ratio: Decimal, 
         base = _labels(histogram, None, groups or {}) if groups is not None else None
         if base is None:
             return None
-        good = {**base, "le": indicator.le}
-        everything = {**base, "le": "+Inf"}
-        return [_series(good, step_total - bad), _series(everything, step_total)]
+        return Plan(({**base, "le": indicator.le}, {**base, "le": "+Inf"}), ("good", "total"))
     assert isinstance(indicator, RatioIndicator)
     total = canonical_selector(indicator.total, group_by)
     numerator = canonical_selector(indicator.errors or indicator.good, group_by)  # type: ignore[arg-type]
@@ -274,18 +292,24 @@ def synthesize(indicator: Indicator, group_by: tuple[str, ...], ratio: Decimal, 
     outside = _outside(total, numerator, groups)
     if inside is None or outside is None:
         return None
+    # When the total's selector also counts the numerator's series, the other series makes up only the rest.
     counted = total.matches(inside)
     if indicator.errors is not None:
-        series = [_series(outside, step_total - (bad if counted else 0))]
-        return series + ([_series(inside, bad)] if ratio else [])
-    good = step_total - bad
-    return [_series(inside, good), _series(outside, step_total - (good if counted else 0))]
+        return Plan((outside, inside), ("good" if counted else "total", "bad?"))
+    return Plan((inside, outside), ("good", "bad" if counted else "total"))
+
+
+def synthesize(indicator: Indicator, group_by: tuple[str, ...], ratio: Decimal, step_total: Decimal) -> list[Series] | None:
+    """Counters whose error ratio is `ratio` at `step_total` events per step; ratio 0 omits error series."""
+    made = plan(indicator, group_by)
+    return None if made is None else made.series(ratio, step_total)
 
 
 def _series(labels: dict[str, str], increase: Decimal) -> Series:
     return Series(tuple(sorted(labels.items())), increase)
 
 
+@functools.lru_cache(maxsize=4096)
 def series_text(labels: tuple[tuple[str, str], ...]) -> str:
     """`metric{a="b"}` in promtool's series notation, values escaped as PromQL strings."""
     from ..queries import promql_string

@@ -1,0 +1,81 @@
+"""A cache of clean `slo check` results, keyed by the bytes of every file the run read.
+
+A pre-commit hook checks the same, mostly unchanged, specs on every commit.
+Like ruff's and mypy's caches, this skips the work when nothing it depends on
+changed: the inputs found under each path, every file read (imports
+included), and the compiler's version. Only runs without errors are stored,
+so a missing import or unreadable file is never cached. `SLO_NO_CACHE=1`
+turns it off; `SLO_CACHE_DIR` moves it. Any problem with the cache itself
+falls back to a full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+
+@dataclass(frozen=True)
+class CachedCheck:
+    """What a clean check found: its warnings and how much it checked."""
+
+    warnings: list[dict]
+    services: int
+    slos: int
+
+
+def _directory() -> Path | None:
+    if os.environ.get("SLO_NO_CACHE"):
+        return None
+    base = os.environ.get("SLO_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "slocompiler"
+    )
+    return Path(base) / "check"
+
+
+def _entry(paths: list[str], inputs: list[str]) -> Path | None:
+    directory = _directory()
+    if directory is None:
+        return None
+    key = json.dumps([__version__, os.getcwd(), paths, inputs])
+    return directory / (hashlib.sha256(key.encode()).hexdigest() + ".json")
+
+
+def _digest(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
+    """The stored result if no file it depended on has changed since."""
+    entry = _entry(paths, inputs)
+    try:
+        data = json.loads(entry.read_text(encoding="utf-8")) if entry else None
+    except (OSError, ValueError):
+        return None
+    if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
+        return None
+    return CachedCheck(data["warnings"], data["services"], data["slos"])
+
+
+def store(paths: list[str], inputs: list[str], files: list[str], warnings: list[dict], services: int, slos: int) -> None:
+    """Remember a clean result; silently does nothing if the cache cannot be written."""
+    entry = _entry(paths, inputs)
+    if entry is None:
+        return
+    data = {"files": {path: _digest(path) for path in sorted(files)}, "warnings": warnings,
+            "services": services, "slos": slos}
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, entry)
+    except OSError:
+        pass
