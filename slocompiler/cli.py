@@ -85,8 +85,7 @@ def print_diagnostics(diagnostics, sources, output_format: str) -> None:
 def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
     """Parse and validate specs (PATH defaults to specs/)."""
     from . import checkcache
-    from .errors import Diagnostic, InputError, UsageError
-    from .ir import Span
+    from .errors import InputError, UsageError
     from .sources import discover
 
     arguments = list(paths) or ["specs"]
@@ -96,6 +95,9 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
         inputs = None  # the full path below reports it
     cached = checkcache.lookup(arguments, inputs) if inputs else None
     if cached is not None:
+        from .errors import Diagnostic
+        from .ir import Span
+
         warnings = [Diagnostic(Span(w["file"], w["line"], w["column"]), w["message"], "warning", w.get("hint"))
                     for w in cached.warnings]
         sources = {w.span.file: open(w.span.file, encoding="utf-8").read() for w in warnings}

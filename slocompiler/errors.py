@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
-from .ir import Span
+if TYPE_CHECKING:  # the CLI's cached path never needs the IR module
+    from .ir import Span
 
 
 @dataclass(frozen=True, slots=True, order=True)

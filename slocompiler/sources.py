@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from .errors import Diagnostic, InputError, UsageError
-from .ir import Span
 
 MAX_BYTES = 4 * 1024 * 1024  # specs are small; a bigger file is a mistake, not a spec
 
@@ -32,6 +31,8 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
 
 def read(path: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a spec, or a located reason it cannot be read."""
+    from .ir import Span
+
     start = Span(path, 1, 1)
     try:
         size = os.path.getsize(path)
@@ -50,7 +51,9 @@ def read(path: str) -> tuple[str | None, list[Diagnostic]]:
     return text.removeprefix("\ufeff"), []
 
 
-def _span_at(path: str, data: bytes, offset: int) -> Span:
+def _span_at(path: str, data: bytes, offset: int):
+    from .ir import Span
+
     before = data[:offset]
     line = before.count(b"\n") + 1
     column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
