@@ -74,7 +74,13 @@ def test_bench_smoke(tmp_path):
     assert lines[0].startswith("machine: ")
     assert lines[1].split() == ["measurement", "SLOs", "wall", "s", "cpu", "s", "peak", "RSS", "MB", "ms", "per", "SLO", "x", "promtool"]
     names = [line.split("  ")[0] for line in lines[3:]]
-    assert names[:3] == ["slo check, one file (median of 3)", "slo build --target prometheus", "slo build (default targets)"]
+    assert names[:4] == [
+        "slo check, one file, no cache (median of 3)",
+        "slo check, one file, cached (median of 3)",
+        "slo build --target prometheus",
+        "slo build (default targets)",
+    ]
+    assert "promtool check rules (its output)" in names
 
 
 @pytest.mark.parametrize("target", sorted(survey.SPLIT_BY_SERVICE))
