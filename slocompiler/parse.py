@@ -56,9 +56,11 @@ _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 def grammar_text() -> str:
     """The grammar shipped in the package (`grammar/slo.lark` in the source tree)."""
-    from . import grammar  # the folder is a package so that wheels carry it
-
     # Not importlib.resources: it costs 10 ms of start-up for one file read.
+    try:
+        from . import grammar  # installed: the folder is the package slocompiler.grammar
+    except ImportError:  # run from a source checkout, where grammar/ sits beside the package
+        return (Path(__file__).parent.parent / "grammar" / "slo.lark").read_text(encoding="utf-8")
     return (Path(grammar.__file__).parent / "slo.lark").read_text(encoding="utf-8")
 
 
