@@ -74,3 +74,35 @@ def test_warnings_pass_unless_strict(monkeypatch) -> None:
     monkeypatch.chdir(CASES)
     assert run_check("service-missing-owner.slo")[0] == 0
     assert run_check("--strict", "service-missing-owner.slo")[0] == 1
+
+
+TWO_PROBLEMS = (
+    'service shop {\n  slo api {\n    objective = 100%\n'
+    "    indicator ratio {\n      errors = `e_total`\n      total  = `t_total`\n    }\n  }\n}\n"
+)
+
+
+def test_json_format_is_a_list_of_located_objects(tmp_path, monkeypatch) -> None:
+    import json
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.slo").write_text(TWO_PROBLEMS)
+    code, output = run_check("--format", "json", "shop.slo")
+    assert code == 1
+    assert json.loads(output) == [
+        {"file": "shop.slo", "line": 1, "column": 9, "severity": "warning",
+         "message": 'service "shop" has no owner; set owner = "team-..." so alerts reach someone'},
+        {"file": "shop.slo", "line": 3, "column": 17, "severity": "error",
+         "message": "objective must be strictly between 0% and 100%, not 100%"},
+    ]
+
+
+def test_github_format_prints_workflow_annotations(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "shop.slo").write_text(TWO_PROBLEMS)
+    code, output = run_check("--format", "github", "shop.slo")
+    assert code == 1
+    assert output.splitlines() == [
+        '::warning file=shop.slo,line=1,col=9::service "shop" has no owner; set owner = "team-..." so alerts reach someone',
+        "::error file=shop.slo,line=3,col=17::objective must be strictly between 0%25 and 100%25, not 100%25",
+    ]
