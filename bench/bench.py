@@ -139,7 +139,9 @@ def measure(argv: list[str], **environment: str) -> dict:
 
 
 def slo_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "slocompiler", *args]
+    """The installed `slo` script (what users run), else `python -m slocompiler`."""
+    script = shutil.which("slo", path=os.path.dirname(sys.executable))
+    return [script, *args] if script else [sys.executable, "-m", "slocompiler", *args]
 
 
 def machine() -> str:
