@@ -226,7 +226,6 @@ def _parser() -> tuple[Lark, _ToSyntax]:
         parser="lalr",
         lexer="contextual",
         transformer=transformer,
-        propagate_positions=True,
         maybe_placeholders=True,
         cache=True,
     )
