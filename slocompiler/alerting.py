@@ -13,15 +13,14 @@ from decimal import Decimal
 from . import ir
 from . import syntax as st
 from .conventions import alert_name_default
-from .errors import did_you_mean
 from .sremath import DEFAULT_CONDITIONS, DEFAULT_NO_DATA, burn_from_budget
-from .units import format_duration_ms
-from .values import STRING_KINDS, Diagnostics, Reader, Scope
+from .units import UNIT_MS, format_duration_ms
+from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, unknown_block
 
 ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool")}
 CONDITION_ATTRIBUTES = {"long": ("duration",), "short": ("duration",), "for": ("duration",), "burn": ("number",), "budget": ("percent",)}
 ALERTING_BLOCKS = ("page", "ticket", "labels", "annotations")
-MINUTE_MS = 60_000
+MINUTE_MS = UNIT_MS["m"]
 
 
 @dataclass(frozen=True)
@@ -55,8 +54,6 @@ class AlertingSpec:
 
 
 def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> AlertingSpec:
-    from .lower import lower_labels
-
     attrs = Reader("alerting", block.items, ALERTING_ATTRIBUTES, scope, diags)
     labels, label_fields = lower_labels(block.items, scope, diags)
     annotations, annotation_fields = lower_labels(block.items, scope, diags, "annotations")
@@ -69,9 +66,7 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
             if condition:
                 conditions.append(condition)
         else:
-            word = item.name if item.kind == "stray" else item.kind
-            diags.error(item.span, f'unknown block "{word}" in alerting{did_you_mean(word or "", ALERTING_BLOCKS)}',
-                        hint="blocks here: page, ticket, labels, annotations")
+            unknown_block(item, "alerting", ALERTING_BLOCKS, diags)
     enabled = attrs.value("enabled")
     no_data_value = attrs.value("no_data")
     no_data: int | bool | None = None
@@ -103,17 +98,23 @@ def whole_minutes(value: st.Value, name: str, diags: Diagnostics) -> int | None:
     return ms // 1000
 
 
-def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> ConditionSpec | None:
-    from .lower import lower_labels
+def whole_seconds(value: st.Value, name: str, diags: Diagnostics) -> int | None:
+    """Milliseconds of a duration that must be whole seconds (Prometheus would round it)."""
+    ms = int(value.value)  # type: ignore[arg-type]
+    if ms % 1000:
+        diags.error(value.span, f"{name} must be a whole number of seconds, not {value.text}")
+        return None
+    return ms
 
+
+def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> ConditionSpec | None:
     what = f"{block.kind} condition"
     attrs = Reader(what, block.items, CONDITION_ATTRIBUTES, scope, diags)
     labels, label_fields = lower_labels(block.items, scope, diags)
     annotations, annotation_fields = lower_labels(block.items, scope, diags, "annotations")
     for item in block.items:
         if isinstance(item, st.Block) and item.kind not in ("labels", "annotations"):
-            word = item.name if item.kind == "stray" else item.kind
-            diags.error(item.span, f'unknown block "{word}" in {what}', hint="blocks here: labels, annotations")
+            unknown_block(item, what, ("labels", "annotations"), diags)
     count = diags.error_count()
     if attrs.has("burn") == attrs.has("budget"):
         diags.error(block.span, f'{what} needs exactly one of "burn" or "budget"')
@@ -140,7 +141,7 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
         budget=Decimal(budget.value) / 100 if budget else None,
         long_ms=long_s * 1000,
         short_ms=short_ms,
-        for_ms=int(for_value.value) if for_value else None,
+        for_ms=whole_seconds(for_value, "for", diags) if for_value else None,
         labels=tuple(labels.items()),
         annotations=tuple(annotations.items()),
         span=block.span,

@@ -1,6 +1,8 @@
 """Pass 3: the IR against its JSON Schema, then the semantic rules of LANGUAGE.md.
 
-Every rule adds diagnostics and goes on: one run reports everything.
+Every rule adds diagnostics and goes on, so one run reports everything; only
+within one SLO does a value so wrong that later rules would merely echo it
+(an objective out of range, a window out of range) end that SLO's checks.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from decimal import Decimal
 
 from . import conventions, ir
 from .ir import at
-from .units import decimal_text, format_duration, percent_text
+from .units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
 from .values import Diagnostics
 
 MIN_WINDOW = 86400
@@ -79,6 +81,12 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     if not 0 < slo.objective < 1:
         diags.error(at(slo, "objective"), f"objective must be strictly between 0% and 100%, not {percent_text(slo.objective)}")
         return
+    for name in ("objective", "sla"):
+        value = getattr(slo, name)
+        if value is not None and round_decimal(value) != value:
+            diags.error(at(slo, name), f"{name} has more digits than the outputs carry "
+                                       f"({SIGNIFICANT_DIGITS} significant digits as a ratio)")
+            return
     if slo.sla is not None:
         if not 0 < slo.sla < 1:
             diags.error(at(slo, "sla"), f"sla must be strictly between 0% and 100%, not {percent_text(slo.sla)}")
@@ -101,7 +109,8 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
             diags.error(at(slo, "group_by"), f'group_by "{name}" is also a fixed label of this SLO; '
                                              "every group would get the same value")
         seen.add(name)
-    check_labels(slo, tuple(l for l in slo.labels if (f"labels.{l[0]}" in dict(slo.fields))), "labels", diags)
+    check_labels(slo, slo.labels, "labels", diags)
+    check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
         check_condition(slo, condition, diags)
 
@@ -128,9 +137,7 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
     if condition.for_ is not None and condition.for_ > condition.long:
         diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
                                             f"the alert would fire after the window has moved on{suffix}")
-    for name, _ in condition.labels:
-        if name in RESERVED_LABELS or name.startswith("__"):
-            diags.error(at(condition, f"labels.{name}"), f'label "{name}" is set by the compiler and cannot be given in a spec')
+    check_labels(condition, condition.labels, "labels", diags)
 
 
 def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:

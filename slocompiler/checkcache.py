@@ -58,11 +58,13 @@ def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
     entry = _entry(paths, inputs)
     try:
         data = json.loads(entry.read_text(encoding="utf-8")) if entry else None
-    except (OSError, ValueError):
+        if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
+            return None
+        warnings = [dict(w, file=str(w["file"]), line=int(w["line"]), column=int(w["column"]),
+                         message=str(w["message"])) for w in data["warnings"]]
+        return CachedCheck(warnings, int(data["services"]), int(data["slos"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged entry: check afresh
         return None
-    if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
-        return None
-    return CachedCheck(data["warnings"], data["services"], data["slos"])
 
 
 def store(paths: list[str], inputs: list[str], files: list[str], warnings: list[dict], services: int, slos: int) -> None:

@@ -62,7 +62,7 @@ def errors_json(diagnostics) -> str:
 
 
 def print_diagnostics(diagnostics, sources, output_format: str) -> None:
-    """Errors and warnings to stderr (json to stdout: it is the command's output)."""
+    """Text to stderr; json and github annotations to stdout, where tools read them."""
     from . import errors
 
     if output_format == "json":

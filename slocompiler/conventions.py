@@ -29,7 +29,6 @@ EVENTS_TOTAL_PREFIX = "slo:sli_events_total:rate"
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 
-SEVERITIES = ("page", "ticket")
 TIERS = ("critical", "high", "medium", "low")
 DEFAULT_TIER = "medium"
 

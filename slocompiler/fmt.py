@@ -17,6 +17,7 @@ from . import syntax as st
 from .errors import SloError, render_text
 from .fmt_layout import layout
 from .parse import parse
+from .sources import read as read_spec
 
 DEFAULT_PATHS = ("specs",)
 
@@ -108,10 +109,10 @@ def run_fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> int:
     changed: list[Path] = []
     failed = 0
     for path in files:
-        try:
-            original = path.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            print(f"error: cannot read {path}: {error}", file=sys.stderr)
+        original, problems = read_spec(str(path))  # the checker's reader: same BOM, NUL, size rules
+        if original is None:
+            for diagnostic in problems:
+                print(render_text(diagnostic, {}), file=sys.stderr)
             failed += 1
             continue
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from . import ir
@@ -12,6 +13,8 @@ from .units import decimal_text, prom_window
 from .values import STRING_KINDS, Diagnostics, Reader, Scope, Text, content_position, with_window
 
 S = STRING_KINDS
+# The `le` values client libraries write: plain decimals (Decimal() would also take "NaN" or " 1").
+_BUCKET = re.compile(r"[0-9]+(\.[0-9]+)?")
 INDICATOR_ATTRIBUTES = {
     "ratio": {"total": S, "errors": S, "good": S},
     "latency": {"histogram": S, "threshold": ("duration",), "le": S},
@@ -79,9 +82,7 @@ def bucket(attrs: Reader, diags: Diagnostics) -> tuple[str | None, Decimal | Non
     le = attrs.text("le")
     if le is None:
         return None, None
-    try:
-        Decimal(le.text) if le.text != "+Inf" else None
-    except ArithmeticError:
+    if le.text != "+Inf" and not _BUCKET.fullmatch(le.text):
         diags.error(le.origin.span, f'le must be a bucket boundary such as "0.3" or "1.0", not "{le.text}"')
         return None, None
     return le.text, None
@@ -93,7 +94,7 @@ def query(attrs: Reader, name: str, window: int, diags: Diagnostics, *, selector
     text = attrs.text(name)
     if text is None:
         return None
-    has_window = promql.WINDOW_PLACEHOLDER in text.text
+    has_window = bool(promql.WINDOW_PLACEHOLDER.search(text.text))
     checked, index_map = with_window(text, prom_window(window))
     expression, message = promql.parse(checked)
     if message is not None:

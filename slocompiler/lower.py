@@ -13,13 +13,14 @@ from decimal import Decimal
 
 from . import ir
 from . import syntax as st
-from .alerting import AlertingSpec, lower_alerting, resolve_alerting
+from .alerting import AlertingSpec, lower_alerting, resolve_alerting, whole_minutes
+from .conventions import DEFAULT_TIER
 from .errors import did_you_mean
 from .indicators import lower_indicator
 from .ir import Span
 from .modules import Module
 from .sremath import DEFAULT_WINDOW
-from .values import STRING_KINDS, Diagnostics, Reader, Scope, resolve
+from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, resolve, unknown_block
 
 S = STRING_KINDS
 SERVICE_ATTRIBUTES = {
@@ -84,7 +85,7 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     if not any(isinstance(i, st.SloCall) or (isinstance(i, st.Block) and i.kind == "slo") for i in block.items):
         diags.warning(block.name_span or block.span, f'service "{block.name}" has no SLOs')
     tier_value = attrs.value("tier")
-    tier = str(tier_value.value) if tier_value else "medium"
+    tier = str(tier_value.value) if tier_value else DEFAULT_TIER
     policy = None
     policy_value = attrs.value("policy")
     if policy_value is not None:
@@ -157,7 +158,7 @@ def lower_slo(service, name, span, items, scope, template, service_labels, servi
         labels=tuple(merged_labels.items()),
         template=template,
         span=span,
-        fields=attrs.fields() + service_label_fields + label_fields,
+        fields=attrs.fields() + label_fields + service_label_fields,  # the SLO's own first: it wins
     )
 
 
@@ -175,38 +176,6 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str
             continue
         names.append(str(item.value))
     return tuple(names)
-
-
-def lower_labels(items: tuple, scope: Scope, diags: Diagnostics, kind: str = "labels") -> tuple[dict[str, str], tuple]:
-    """The `labels {}` (or `annotations {}`) pairs of a block, and where each was set."""
-    pairs: dict[str, str] = {}
-    fields = []
-    for block in items:
-        if not (isinstance(block, st.Block) and block.kind == kind):
-            continue
-        for pair in block.items:
-            if not isinstance(pair, st.Attribute):
-                continue
-            value = resolve(pair.value, scope, diags)
-            if value is None:
-                continue
-            if value.kind not in STRING_KINDS:
-                diags.error(value.span, f'{kind[:-1]} "{pair.name}" must be a string, not {value.kind}')
-                continue
-            if pair.name in pairs:
-                diags.error(pair.span, f'{kind[:-1]} "{pair.name}" is set twice')
-                continue
-            from .values import expand
-
-            pairs[pair.name] = expand(value, scope, diags).text
-            fields.append((f"{kind}.{pair.name}", pair.span))
-    return pairs, tuple(fields)
-
-
-def unknown_block(block: st.Block, what: str, allowed: tuple[str, ...], diags: Diagnostics) -> None:
-    word = block.name if block.kind == "stray" else block.kind
-    diags.error(block.span, f'unknown block "{word}" in {what}{did_you_mean(word or "", allowed)}',
-                hint="blocks here: " + ", ".join(allowed))
 
 
 def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
@@ -240,7 +209,7 @@ def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
             env[param.name] = param.default
     if len(env) != len(params) or any(a.name not in params for a in call.args):
         return None
-    return call.name, call.span, template.items, Scope(env, template.name, call.span), template.name
+    return call.name, call.span, template.items, Scope(env, template.name), template.name
 
 
 def find_policy(run: Lowering, module: Module, value: st.Value) -> ir.Policy | None:
@@ -293,5 +262,9 @@ def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule
     fields = attrs.fields() + (("metric", rule.metric_span), ("op", rule.op_span), ("value", rule.value.span))
     if rule.over is not None:
         fields += (("over", rule.over.span),)
-    over = int(rule.over.value) // 1000 if rule.over is not None else None
+    over = None
+    if rule.over is not None:
+        over = whole_minutes(rule.over, "over", diags)  # seconds, in whole minutes
+        if over is None:
+            return None
     return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields)

@@ -114,16 +114,13 @@ def _own_definitions(module: Module, diags: Diagnostics) -> None:
 
 
 def _imported_definitions(module: Module, modules: dict[str, Module], diags: Diagnostics) -> None:
-    own_templates = dict(module.templates)
-    own_policies = dict(module.policies)
     for item, target in module.imports:
         other = modules.get(target)
         if other is None:
             continue
-        for table, theirs, kind in ((module.templates, own_templates, "template"), (module.policies, own_policies, "policy")):
-            source = modules[target].templates if kind == "template" else modules[target].policies
+        for table, source, kind in ((module.templates, other.templates, "template"), (module.policies, other.policies, "policy")):
             for name, definition in source.items():
-                if definition.path != target:
+                if definition.path != target:  # only what that file defines: imports are not transitive
                     continue
                 existing = table.get(name)
                 if existing is None:

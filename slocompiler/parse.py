@@ -135,13 +135,13 @@ class _ToSyntax(Transformer):
             escape = match.group(1)
             if escape in _ESCAPES:
                 return _ESCAPES[escape]
-            if escape.startswith("u") and len(escape) == 5:
+            if escape.startswith("u") and len(escape) == 5 and escape != "u0000":
                 return chr(int(escape[1:], 16))
             column = token.column + 1 + match.start()
             self.problems.append(
                 Diagnostic(
                     Span(self.file, token.line, column),
-                    f"unknown escape \\{escape} in a string; the escapes are \\\" \\\\ \\n \\t \\uXXXX",
+                    f"unknown escape \\{escape} in a string; the escapes are \\\" \\\\ \\n \\t \\uXXXX (not \\u0000)",
                 )
             )
             return escape
@@ -283,7 +283,7 @@ def _syntax_error(error: UnexpectedInput, text: str, path: str, parser: Lark) ->
     if isinstance(error, (UnexpectedToken, UnexpectedEOF)):
         token = getattr(error, "token", None)
         if token is None or token.type == "$END":
-            return _unclosed(text, path, parser, error)
+            return _unclosed(text, path, parser)
         span = Span(path, token.line, token.column)
         expected = _expected_words(getattr(error, "expected", ()) or getattr(error, "accepts", ()))
         if token.type != "IDENT" and str(token).isalpha():
@@ -292,14 +292,16 @@ def _syntax_error(error: UnexpectedInput, text: str, path: str, parser: Lark) ->
     return Diagnostic(Span(path, getattr(error, "line", 1) or 1, getattr(error, "column", 1) or 1), "syntax error")
 
 
-def _unclosed(text: str, path: str, parser: Lark, error) -> Diagnostic:
+def _unclosed(text: str, path: str, parser: Lark) -> Diagnostic:
     """At the end of the file: name the block that is still open."""
     stack: list[tuple[Token, str]] = []
     previous: list[Token] = []
     try:
         for token in parser.lex(text):
             if token == "{":
-                stack.append((token, " ".join(str(t) for t in previous[-2:])))
+                # The block's words: those before "{" on its own line (`slo api`, `alerting`).
+                words = [str(t) for t in previous[-2:] if t.line == token.line]
+                stack.append((token, " ".join(words)))
             elif token == "}" and stack:
                 stack.pop()
             previous.append(token)
@@ -310,5 +312,6 @@ def _unclosed(text: str, path: str, parser: Lark, error) -> Diagnostic:
     end = Span(path, previous[-1].end_line, previous[-1].end_column) if previous else Span(path, 1, 1)
     if stack:
         token, opener = stack[-1]
-        return Diagnostic(end, f'unexpected end of file: the block "{opener} {{" opened at line {token.line} is not closed')
+        block = f"{opener} {{" if opener else "{"
+        return Diagnostic(end, f'unexpected end of file: the block "{block}" opened at line {token.line} is not closed')
     return Diagnostic(end, "unexpected end of file")

@@ -11,27 +11,29 @@ import re
 
 import promql_parser
 
-WINDOW_PLACEHOLDER = "$window"
+# `$window1m` is not the placeholder: checking and output must agree on that.
+WINDOW_PLACEHOLDER = re.compile(r"\$window\b")
 
 _QUOTED = re.compile(r"'([^']+)'")
 _AFTER_COLON = re.compile(r":\s*(\S+)\s*$")
 _FUNCTION = re.compile(r"function (?:with name )?'([^']+)'")
 
 
-def substitute(text: str, index_map: list[int] | None, old: str, new: str) -> tuple[str, list[int] | None]:
-    """Replace every `old` by `new`, keeping the map from each output char to the source."""
-    if old not in text:
+def substitute(text: str, index_map: list[int] | None, pattern: re.Pattern, new: str) -> tuple[str, list[int] | None]:
+    """Replace every match of `pattern` by `new`, keeping the map from each output char to the source."""
+    matches = list(pattern.finditer(text))
+    if not matches:
         return text, index_map
     source = index_map if index_map is not None else list(range(len(text)))
     out: list[str] = []
     mapping: list[int] = []
     start = 0
-    while (found := text.find(old, start)) >= 0:
-        out.append(text[start:found])
-        mapping.extend(source[start:found])
+    for match in matches:
+        out.append(text[start : match.start()])
+        mapping.extend(source[start : match.start()])
         out.append(new)
-        mapping.extend([source[found]] * len(new))
-        start = found + len(old)
+        mapping.extend([source[match.start()]] * len(new))
+        start = match.end()
     out.append(text[start:])
     mapping.extend(source[start:])
     return "".join(out), mapping
@@ -52,18 +54,6 @@ def is_plain_selector(expression: object) -> bool:
         and expression.offset is None
         and expression.at is None
     )
-
-
-def selector_parts(text: str) -> tuple[str | None, list[tuple[str, str, str]]]:
-    """The metric name and (label, op, value) matchers of a plain selector."""
-    expression = promql_parser.parse(text)
-    matchers = []
-    for matcher in expression.matchers.matchers:
-        op = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}.get(
-            str(matcher.op), str(matcher.op)
-        )
-        matchers.append((matcher.name, op, matcher.value))
-    return expression.name, matchers
 
 
 def locate(text: str, message: str) -> int:

@@ -9,12 +9,10 @@ service that has never failed has an error ratio of 0, not no data.
 from __future__ import annotations
 
 import json
-import re
 
 from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import prom_window
-
-WINDOW_PLACEHOLDER = re.compile(r"\$window\b")
 
 
 def promql_string(value: str) -> str:

@@ -11,9 +11,6 @@ import json
 import re
 
 import jinja2
-import yaml
-
-from . import conventions
 
 
 # Characters YAML readers fold or refuse inside a quoted scalar: written as escapes.
@@ -78,35 +75,6 @@ def yaml_key(name: str) -> str:
     return yaml_str(name)
 
 
-def json_value(value: object) -> str:
-    """A JSON value; unlike Jinja's `tojson`, `<` and `>` stay as they are."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=False)
-
-
-def _multiline_as_block(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
-    # PromQL spanning lines reads best as a literal block; PyYAML falls back to
-    # quoting by itself when a string cannot be a block (trailing spaces...).
-    # Characters YAML folds (U+0085, U+2028...) are escaped inside double quotes
-    # by both of PyYAML's emitters; elsewhere they would differ, or not round-trip.
-    style = '"' if _YAML_UNSAFE.search(text) else "|" if "\n" in text else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
-
-
-@functools.cache
-def _dumper() -> type:
-    # libyaml's emitter is several times faster; both give the same bytes.
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    dumper = type("SloDumper", (base,), {})
-    dumper.add_representer(str, _multiline_as_block)
-    return dumper
-
-
-def yaml_dump(value: object) -> str:
-    """A YAML document from plain data, in block style, keys in the given order."""
-    return yaml.dump(value, Dumper=_dumper(), sort_keys=False, allow_unicode=True, default_flow_style=False,
-                     width=1_000_000)
-
-
 @functools.cache
 def environment() -> jinja2.Environment:
     """Built once: StrictUndefined, so a template slip fails loudly."""
@@ -121,8 +89,6 @@ def environment() -> jinja2.Environment:
     env.filters["yaml_str"] = _cached_yaml_str
     env.filters["yaml_block"] = functools.lru_cache(maxsize=16384)(yaml_block)
     env.filters["yaml_key"] = yaml_key
-    env.filters["json"] = json_value
-    env.globals["conventions"] = conventions
     return env
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from . import syntax as st
 from .errors import Diagnostic, did_you_mean
 from .ir import Span
-from .promql import substitute
+from .promql import WINDOW_PLACEHOLDER, substitute
 from .units import format_duration_ms
 
 KIND_WORDS = {
@@ -35,7 +35,6 @@ class Scope:
 
     params: dict[str, st.Value] | None = None
     template: str | None = None
-    call_span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -45,12 +44,6 @@ class Text:
     text: str
     index_map: list[int] | None
     origin: st.Value
-
-    def position(self, index: int) -> Span:
-        """The source position of character `index` of `text`."""
-        if self.index_map is not None:
-            index = self.index_map[index] if index < len(self.index_map) else (self.index_map[-1] + 1 if self.index_map else 0)
-        return content_position(self.origin, index)
 
 
 def content_position(value: st.Value, index: int) -> Span:
@@ -209,4 +202,34 @@ def _param_text(name: str, value: st.Value, index: int, scope: Scope, diags: Dia
 
 def with_window(text: Text, window: str) -> tuple[str, list[int] | None]:
     """The text with `$window` replaced, and its map to source characters."""
-    return substitute(text.text, text.index_map, "$window", window)
+    return substitute(text.text, text.index_map, WINDOW_PLACEHOLDER, window)
+
+
+def lower_labels(items: tuple, scope: Scope, diags: Diagnostics, kind: str = "labels") -> tuple[dict[str, str], tuple]:
+    """The `labels {}` (or `annotations {}`) pairs of a block, and where each was set."""
+    pairs: dict[str, str] = {}
+    fields = []
+    for block in items:
+        if not (isinstance(block, st.Block) and block.kind == kind):
+            continue
+        for pair in block.items:
+            if not isinstance(pair, st.Attribute):
+                continue
+            value = resolve(pair.value, scope, diags)
+            if value is None:
+                continue
+            if value.kind not in STRING_KINDS:
+                diags.error(value.span, f'{kind[:-1]} "{pair.name}" must be a string, not {value.kind}')
+                continue
+            if pair.name in pairs:
+                diags.error(pair.span, f'{kind[:-1]} "{pair.name}" is set twice')
+                continue
+            pairs[pair.name] = expand(value, scope, diags).text
+            fields.append((f"{kind}.{pair.name}", pair.span))
+    return pairs, tuple(fields)
+
+
+def unknown_block(block: st.Block, what: str, allowed: tuple[str, ...], diags: Diagnostics) -> None:
+    word = block.name if block.kind == "stray" else block.kind
+    diags.error(block.span, f'unknown block "{word}" in {what}{did_you_mean(word or "", allowed)}',
+                hint="blocks here: " + ", ".join(allowed))

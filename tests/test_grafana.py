@@ -281,10 +281,6 @@ def test_printer_matches_json_dumps_layout():
     assert grafana.dump({"n": Decimal("0.00001")}) == '{\n  "n": 0.00001\n}\n'
 
 
-def test_output_is_byte_stable(program):
-    assert grafana.emit(program) == grafana.emit(program)
-
-
 NASTY = 'Say "hi"\nthen <script>alert(1)</script> {{ x }} ${datasource} $__user # | : `code`'
 
 

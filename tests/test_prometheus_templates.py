@@ -13,7 +13,7 @@ from behaviour import slos
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_prometheus_promtool import CASES, _load, _specs
-from test_prometheus_yaml import TRICKY
+from tricky import TRICKY
 
 from slocompiler.emit import kubernetes, prometheus, promtest
 from slocompiler.ir import Condition

@@ -1,8 +1,8 @@
 """Grafana backend: a dashboard per service and one overview of every SLO.
 
-The dashboards are plain dicts written by a small JSON printer of our own,
-so decimals come out exact (`0.00001`, never `1e-05`) and the bytes are the
-same on every run: keys sorted, two-space indent, a final newline.
+The dashboards are plain dicts written by `json.dumps`, decimals exact
+(`0.00001`, never `1e-05`), and the bytes the same on every run: keys
+sorted, two-space indent, a final newline.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def dashboard_uid(service: str) -> str:
 
 # Decimals travel through json.dumps as marked strings, then lose their quotes:
 # exact text (0.001, never 0.0010000000000000002) without a JSON printer of our own.
-# A NUL cannot come from a spec (the reader refuses it), so the mark is unambiguous.
+# A NUL cannot come from a spec (the reader and the string escapes refuse it),
+# so the mark is unambiguous.
 _MARK = "\0decimal:"
 _MARKED = re.compile(r'"\\u0000decimal:([-0-9.]+)"')
 
