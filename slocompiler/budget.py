@@ -8,13 +8,11 @@ from decimal import Decimal
 import click
 
 from .emit.docs_model import AlertRow, alert_rows, budget_rows, default_conditions
+from .sremath import MAX_WINDOW, MIN_WINDOW
 from .units import UNIT_MS, format_duration, parse_duration_ms, percent_text
 
 EXIT_OK = 0
 EXIT_USAGE = 2
-# The same bounds the language puts on an SLO window (LANGUAGE.md).
-MIN_WINDOW = 86400
-MAX_WINDOW = 365 * 86400
 _OBJECTIVE = re.compile(r"([0-9]+(?:\.[0-9]+)?)%?")
 _DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w))+")
 

@@ -11,11 +11,10 @@ from decimal import Decimal
 
 from . import conventions, ir
 from .ir import at
+from .sremath import MAX_WINDOW, MIN_WINDOW
 from .units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
 from .values import Diagnostics
 
-MIN_WINDOW = 86400
-MAX_WINDOW = 365 * 86400
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
 # Output files the compiler writes beside the per-service ones.
 RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json, docs/README.md

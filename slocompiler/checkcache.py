@@ -61,7 +61,7 @@ def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
         if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
             return None
         warnings = [dict(w, file=str(w["file"]), line=int(w["line"]), column=int(w["column"]),
-                         message=str(w["message"])) for w in data["warnings"]]
+                         message=str(w["message"]), severity="warning") for w in data["warnings"]]
         return CachedCheck(warnings, int(data["services"]), int(data["slos"]))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # a damaged entry: check afresh
         return None

@@ -3,7 +3,6 @@ must start fast and needs no Jinja."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -55,11 +54,6 @@ def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
     return loaded.program
 
 
-def errors_json(diagnostics) -> str:
-    from .errors import render_json
-
-    return render_json(diagnostics)
-
 
 def print_diagnostics(diagnostics, sources, output_format: str) -> None:
     """Text to stderr; json and github annotations to stdout, where tools read them."""
@@ -95,11 +89,9 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
         inputs = None  # the full path below reports it
     cached = checkcache.lookup(arguments, inputs) if inputs else None
     if cached is not None:
-        from .errors import Diagnostic
-        from .ir import Span
+        from .errors import from_dict
 
-        warnings = [Diagnostic(Span(w["file"], w["line"], w["column"]), w["message"], "warning", w.get("hint"))
-                    for w in cached.warnings]
+        warnings = [from_dict(w) for w in cached.warnings]
         sources = {w.span.file: open(w.span.file, encoding="utf-8").read() for w in warnings}
         print_diagnostics(warnings, sources, output_format)
         services, slos = cached.services, cached.slos
@@ -112,7 +104,9 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
         services = len(loaded.program.services)
         slos = sum(len(service.slos) for service in loaded.program.services)
         if inputs:
-            warnings = json.loads(errors_json(loaded.diagnostics))
+            from .errors import to_dict
+
+            warnings = [to_dict(d) for d in loaded.diagnostics]
             checkcache.store(arguments, inputs, list(loaded.sources), warnings, services, slos)
     if output_format == "text":
         click.echo(f"ok: {services} service(s), {slos} SLO(s)", err=True)

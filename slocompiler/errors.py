@@ -67,20 +67,28 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
     return "\n".join(out)
 
 
+def to_dict(d: Diagnostic) -> dict:
+    """file, line, column, severity, message (and hint): the `--format json` object."""
+    return {
+        "file": d.span.file,
+        "line": d.span.line,
+        "column": d.span.column,
+        "severity": d.severity,
+        "message": d.message,
+        **({"hint": d.hint} if d.hint else {}),
+    }
+
+
+def from_dict(data: dict) -> Diagnostic:
+    """The diagnostic `to_dict` described."""
+    from .ir import Span
+
+    return Diagnostic(Span(data["file"], data["line"], data["column"]), data["message"], data["severity"], data.get("hint"))
+
+
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
-    """A list of objects with file, line, column, severity, message (and hint)."""
-    items = [
-        {
-            "file": d.span.file,
-            "line": d.span.line,
-            "column": d.span.column,
-            "severity": d.severity,
-            "message": d.message,
-            **({"hint": d.hint} if d.hint else {}),
-        }
-        for d in diagnostics
-    ]
-    return json.dumps(items, indent=2, ensure_ascii=False)
+    """A list of `to_dict` objects."""
+    return json.dumps([to_dict(d) for d in diagnostics], indent=2, ensure_ascii=False)
 
 
 def render_github(diagnostic: Diagnostic) -> str:

@@ -75,6 +75,16 @@ def yaml_key(name: str) -> str:
     return yaml_str(name)
 
 
+def one_line(text: str) -> str:
+    """A value for a one-line comment (`# generated from <spec>`): line breaks become spaces."""
+    return " ".join(text.splitlines())
+
+
+def html_comment_text(text: str) -> str:
+    """A value safe inside `<!-- -->`: one line, no `--` to end the comment early."""
+    return one_line(text.replace("--", "- -").replace(">", ")"))
+
+
 @functools.cache
 def environment() -> jinja2.Environment:
     """Built once: StrictUndefined, so a template slip fails loudly."""

@@ -14,6 +14,9 @@ DEFAULT_CONDITIONS = (
     ("ticket", Decimal("0.10"), 3 * 86400, 6 * 3600),
 )
 DEFAULT_WINDOW = 30 * 86400
+# The range LANGUAGE.md allows for an SLO window.
+MIN_WINDOW = 86400
+MAX_WINDOW = 365 * 86400
 DEFAULT_NO_DATA = 15 * 60
 
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from .. import conventions, queries
 from ..ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
-from ..render import render
+from ..render import html_comment_text, render
 from ..units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
 from . import docs_chart, docs_model
 
@@ -65,11 +65,6 @@ def md_fence(text: str, info: str = "promql") -> str:
     fence = "`" * max(3, longest + 1)
     body = "\n".join(text.splitlines())
     return f"{fence}{info}\n{body}\n{fence}"
-
-
-def comment_text(text: str) -> str:
-    """A value safe inside an HTML comment: one line, no `--`."""
-    return " ".join(text.replace("--", "- -").replace(">", ")").splitlines())
 
 
 def anchor(slo: Slo) -> str:
@@ -219,7 +214,7 @@ def policy_view(policy: Policy | None, service: Service) -> dict[str, object] | 
 def service_view(service: Service) -> dict[str, object]:
     """The template's whole context for `docs/<service>.md`."""
     return {
-        "source": comment_text(service.source),
+        "source": html_comment_text(service.source),
         "name": md_text(service.name),
         "description": None if not service.description else md_text(service.description),
         "facts": [
@@ -252,7 +247,7 @@ def index_view(program: Program) -> dict[str, object]:
                 "budget": docs_model.budget_rows(slo.objective, slo.window)[0].text,
                 "chart": chart_path(service, slo) if slo.alerting.enabled and slo.alerting.conditions else None,
             }})
-    sources = sorted({comment_text(service.source) for service in program.services})
+    sources = sorted({html_comment_text(service.source) for service in program.services})
     return {"sources": ", ".join(sources) or "no specs", "rows": rows}
 
 

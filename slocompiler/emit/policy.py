@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from .. import conventions, sremath
 from ..ir import PolicyRule, Program, Service, Slo
-from ..render import render
+from ..render import one_line, render
 from ..units import decimal_text, format_duration, human_duration, percent_text
 
 SCHEMA = "policy.schema.json"
 METRIC_BUDGET_REMAINING = "budget_remaining"
-
-
-def comment_text(text: str) -> str:
-    """A value safe inside a one-line comment: line breaks become spaces."""
-    return " ".join(text.splitlines())
 
 
 def slo_view(slo: Slo) -> dict[str, object]:
@@ -67,7 +62,7 @@ def service_view(service: Service) -> dict[str, object]:
     """The template's whole context for one service."""
     policy = service.policy
     return {
-        "source_comment": comment_text(service.source),
+        "source_comment": one_line(service.source),
         "source": service.source,
         "service": service.name,
         "description": service.description,

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from .. import conventions as c
 from .. import queries, sremath
-from ..render import render
 from ..ir import Condition, ExprIndicator, Program, Service, Slo
+from ..render import one_line, render
 from ..units import decimal_text, format_duration, human_duration, percent_text, prom_window
 
 
@@ -37,8 +37,8 @@ def rules_yaml(service: Service) -> str:
 
 
 def source_comment(service: Service) -> str:
-    """The spec's path as it may stand in a one-line comment: line breaks become spaces."""
-    return " ".join(service.source.splitlines())
+    """The spec's path as it may stand in a one-line comment."""
+    return one_line(service.source)
 
 
 def rule_groups(service: Service) -> list[dict]:
