@@ -35,6 +35,27 @@ SERVICE_BLOCKS = ("labels", "alerting", "slo")
 SLO_BLOCKS = ("labels", "alerting", "indicator")
 
 
+@dataclass(frozen=True)
+class SloSource:
+    """An SLO body to lower: from an `slo` block, or a template expanded with its arguments."""
+
+    name: str
+    span: Span
+    items: tuple
+    scope: Scope
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """What every SLO of a service inherits from it."""
+
+    service: str
+    labels: dict[str, str]
+    label_fields: tuple
+    alerting: AlertingSpec
+
+
 @dataclass
 class Lowering:
     """State of one lowering run: modules by path, and policies lowered once each."""
@@ -71,7 +92,7 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
             if item.kind == "alerting":
                 alerting = lower_alerting(item, scope, diags)
             elif item.kind == "slo":
-                slos.append((item.name, item.span, item.items, Scope(), None))
+                slos.append(SloSource(item.name, item.span, item.items, Scope()))
             elif item.kind not in ("labels",):
                 unknown_block(item, what, SERVICE_BLOCKS, diags)
         elif isinstance(item, st.SloCall):
@@ -90,11 +111,8 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     policy_value = attrs.value("policy")
     if policy_value is not None:
         policy = find_policy(run, module, policy_value)
-    lowered = tuple(
-        slo
-        for name, span, items, slo_scope, template in slos
-        if (slo := lower_slo(block.name, name, span, items, slo_scope, template, labels, label_fields, alerting, diags))
-    )
+    inherited = Inherited(block.name, labels, label_fields, alerting)
+    lowered = tuple(slo for source in slos if (slo := lower_slo(source, inherited, diags)))
     return ir.Service(
         name=block.name,
         description=attrs.string("description"),
@@ -111,8 +129,9 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     )
 
 
-def lower_slo(service, name, span, items, scope, template, service_labels, service_label_fields, service_alerting, diags):
-    """One SLO from a block or an expanded template body."""
+def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir.Slo | None:
+    """One SLO from a block or an expanded template body; None after an error."""
+    name, span, items, scope = source.name, source.span, source.items, source.scope
     what = f"slo {name}"
     attrs = Reader(what, items, SLO_ATTRIBUTES, scope, diags)
     labels, label_fields = lower_labels(items, scope, diags)
@@ -143,11 +162,11 @@ def lower_slo(service, name, span, items, scope, template, service_labels, servi
         diags.error(span, f"{what} has no indicator; add indicator ratio {{...}}, latency {{...}} or expr {{...}}")
     if not indicator or objective_value is None:
         return None
-    merged_labels = {**service_labels, **labels}
-    merged = resolve_alerting(service_alerting, alerting, service, name, span, window, diags)
+    merged_labels = {**inherited.labels, **labels}
+    merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags)
     return ir.Slo(
         name=name,
-        id=f"{service}-{name}",
+        id=f"{inherited.service}-{name}",
         description=attrs.string("description"),
         objective=objective,
         window=window,
@@ -156,9 +175,9 @@ def lower_slo(service, name, span, items, scope, template, service_labels, servi
         indicator=indicator,
         alerting=merged,
         labels=tuple(merged_labels.items()),
-        template=template,
+        template=source.template,
         span=span,
-        fields=attrs.fields() + label_fields + service_label_fields,  # the SLO's own first: it wins
+        fields=attrs.fields() + label_fields + inherited.label_fields,  # the SLO's own first: it wins
     )
 
 
@@ -178,8 +197,8 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str
     return tuple(names)
 
 
-def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
-    """`slo x = tpl(args)` -> (name, span, body items, scope with arguments, template name)."""
+def expand_call(module: Module, call: st.SloCall, diags: Diagnostics) -> SloSource | None:
+    """`slo x = tpl(args)`: the template's body with the arguments in scope; None after an error."""
     found = module.templates.get(call.template)
     if found is None:
         diags.error(call.template_span, f'unknown template "{call.template}"{did_you_mean(call.template, module.templates)}')
@@ -188,6 +207,7 @@ def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
     params = {p.name: p for p in template.params}
     signature = ", ".join(p.name + (f" = {p.default.text}" if p.default else "") for p in template.params)
     env: dict[str, st.Value] = {}
+    rejected = False
     for arg in call.args:
         if arg.name not in params:
             guess = did_you_mean(arg.name, params).removeprefix("; ")
@@ -199,17 +219,18 @@ def expand_call(module: Module, call: st.SloCall, diags: Diagnostics):
             diags.error(arg.value.span, "a template argument cannot be a parameter reference")
         else:
             env[arg.name] = arg.value
+            continue
+        rejected = True
     missing = [p.name for p in template.params if p.name not in env and p.default is None]
     if missing:
         names = ", ".join(f'"{m}"' for m in missing)
         diags.error(call.template_span, f"template {template.name} needs {names}; its parameters are ({signature})")
         return None
-    for param in template.params:
-        if param.name not in env and param.default is not None:
-            env[param.name] = param.default
-    if len(env) != len(params) or any(a.name not in params for a in call.args):
+    if rejected:
         return None
-    return call.name, call.span, template.items, Scope(env, template.name), template.name
+    for param in template.params:
+        env.setdefault(param.name, param.default)
+    return SloSource(call.name, call.span, template.items, Scope(env, template.name), template.name)
 
 
 def find_policy(run: Lowering, module: Module, value: st.Value) -> ir.Policy | None:
