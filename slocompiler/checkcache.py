@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import __version__
 
@@ -29,26 +28,27 @@ class CachedCheck:
     slos: int
 
 
-def _directory() -> Path | None:
+def _directory() -> str | None:
     if os.environ.get("SLO_NO_CACHE"):
         return None
     base = os.environ.get("SLO_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "slocompiler"
     )
-    return Path(base) / "check"
+    return os.path.join(base, "check")
 
 
-def _entry(paths: list[str], inputs: list[str]) -> Path | None:
+def _entry(paths: list[str], inputs: list[str]) -> str | None:
     directory = _directory()
     if directory is None:
         return None
     key = json.dumps([__version__, os.getcwd(), paths, inputs])
-    return directory / (hashlib.sha256(key.encode()).hexdigest() + ".json")
+    return os.path.join(directory, hashlib.sha256(key.encode()).hexdigest() + ".json")
 
 
 def _digest(path: str) -> str | None:
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        with open(path, "rb") as file:
+            return hashlib.sha256(file.read()).hexdigest()
     except OSError:
         return None
 
@@ -57,7 +57,7 @@ def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
     """The stored result if no file it depended on has changed since."""
     entry = _entry(paths, inputs)
     try:
-        data = json.loads(entry.read_text(encoding="utf-8")) if entry else None
+        data = _read_json(entry) if entry else None
         if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
             return None
         warnings = [dict(w, file=str(w["file"]), line=int(w["line"]), column=int(w["column"]),
@@ -75,9 +75,15 @@ def store(paths: list[str], inputs: list[str], files: list[str], warnings: list[
     data = {"files": {path: _digest(path) for path in sorted(files)}, "warnings": warnings,
             "services": services, "slos": slos}
     try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        temporary = entry.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.makedirs(os.path.dirname(entry), exist_ok=True)
+        temporary = f"{entry}.{os.getpid()}.tmp"
+        with open(temporary, "w", encoding="utf-8") as file:
+            json.dump(data, file)
         os.replace(temporary, entry)
     except OSError:
         pass
+
+
+def _read_json(path: str) -> object:
+    with open(path, encoding="utf-8") as file:
+        return json.load(file)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
@@ -43,6 +42,8 @@ class InputError(Exception):
 
 def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The nearest valid name for a typo, or None."""
+    import difflib  # rarely needed: not on every run's start-up
+
     close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
     return close[0] if close else None
 

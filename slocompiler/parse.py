@@ -9,9 +9,9 @@ terminal name.
 from __future__ import annotations
 
 import functools
+import os
 import re
 from decimal import Decimal
-from pathlib import Path
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -60,8 +60,11 @@ def grammar_text() -> str:
     try:
         from . import grammar  # installed: the folder is the package slocompiler.grammar
     except ImportError:  # run from a source checkout, where grammar/ sits beside the package
-        return (Path(__file__).parent.parent / "grammar" / "slo.lark").read_text(encoding="utf-8")
-    return (Path(grammar.__file__).parent / "slo.lark").read_text(encoding="utf-8")
+        folder = os.path.join(os.path.dirname(os.path.dirname(__file__)), "grammar")
+    else:
+        folder = os.path.dirname(grammar.__file__)
+    with open(os.path.join(folder, "slo.lark"), encoding="utf-8") as file:
+        return file.read()
 
 
 class _ToSyntax(Transformer):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from .errors import Diagnostic, InputError, UsageError
 
@@ -16,7 +15,7 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
     roots: list[str] = []
     for path in paths:
         if os.path.isdir(path):
-            found = sorted(str(p) for p in Path(path).rglob("*.slo") if p.is_file())
+            found = sorted(_slo_files(path))
             if not found:
                 raise InputError(f"no .slo files under {path}")
             files.extend(os.path.normpath(f) for f in found)
@@ -29,6 +28,13 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(files)), roots
 
 
+def _slo_files(root: str):
+    for folder, _, names in os.walk(root):  # symlinked folders are not entered
+        for name in names:
+            if name.endswith(".slo") and os.path.isfile(os.path.join(folder, name)):
+                yield os.path.join(folder, name)
+
+
 def read(path: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a spec, or a located reason it cannot be read."""
     from .ir import Span
@@ -38,7 +44,8 @@ def read(path: str) -> tuple[str | None, list[Diagnostic]]:
         size = os.path.getsize(path)
         if size > MAX_BYTES:
             return None, [Diagnostic(start, f"file is too large ({size / 1_048_576:.1f} MiB); a .slo file may be at most 4 MiB")]
-        data = Path(path).read_bytes()
+        with open(path, "rb") as file:
+            data = file.read()
     except OSError as error:
         return None, [Diagnostic(start, f"cannot read this file: {error.strerror or error}")]
     nul = data.find(b"\0")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from slocompiler import sources
 from slocompiler.cli import cli
 
 
@@ -67,6 +69,20 @@ def test_directory_without_specs(here) -> None:
     assert output.strip() == "error: no .slo files under nothing"
 
 
+def test_a_directory_is_searched_in_order_without_following_folder_links(here) -> None:
+    (here / "specs" / "b").mkdir(parents=True)
+    (here / "specs" / ".hidden").mkdir()
+    (here / "outside").mkdir()
+    for path in ("specs/b/z.slo", "specs/a.slo", "specs/.hidden/h.slo", "outside/o.slo"):
+        (here / path).write_text("")
+    (here / "specs" / "loop").symlink_to(here / "specs")
+    (here / "specs" / "out").symlink_to(here / "outside")
+    code, output = check("specs")
+    assert code == 1
+    assert [line.split(":")[0] for line in output.splitlines() if ": error: " in line] == [
+        "specs/.hidden/h.slo", "specs/a.slo", "specs/b/z.slo"]
+
+
 def test_missing_path_is_a_usage_error(here) -> None:
     code, output = check("missing.slo")
     assert code == 2
@@ -76,14 +92,13 @@ def test_missing_path_is_a_usage_error(here) -> None:
 def test_unreadable_file(here, monkeypatch) -> None:
     spec = here / "locked.slo"
     spec.write_text('service shop { owner = "t" }\n')
-    original = Path.read_bytes
 
-    def refuse(self: Path) -> bytes:
-        if self.name == "locked.slo":
+    def refuse(path, *args, **kwargs):  # tests run as root, where chmod 000 does not stop a read
+        if os.path.basename(path) == "locked.slo":
             raise PermissionError(13, "Permission denied")
-        return original(self)
+        return open(path, *args, **kwargs)
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(sources, "open", refuse, raising=False)
     code, output = check("locked.slo")
     assert code == 1
     assert output.splitlines()[0] == "locked.slo:1:1: error: cannot read this file: Permission denied"
