@@ -21,11 +21,14 @@ RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json
 POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
 
 
-def check(program: ir.Program, diags: Diagnostics) -> None:
-    """Run the schema, then every semantic rule, collecting all diagnostics."""
+def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> None:
+    """Run the schema, then every semantic rule, collecting all diagnostics.
+
+    `find_schema_errors`: see `schema.validate`.
+    """
     from .schema import validate
 
-    diags.items.extend(validate(program))
+    diags.items.extend(validate(program, find_schema_errors))
     check_unique_names(program, diags)
     policies = {}
     for service in program.services:

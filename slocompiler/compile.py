@@ -24,7 +24,8 @@ class Loaded:
 
 def load(paths: list[str]) -> Loaded:
     """Parse, lower and check every `.slo` file under `paths` (raises UsageError for bad paths)."""
-    from . import check, lower, modules, parse, sources
+    from . import sources
+    from .schema_worker import SchemaWorker
 
     inputs, roots = sources.discover(paths)
     diags = Diagnostics()
@@ -40,9 +41,13 @@ def load(paths: list[str]) -> Loaded:
         diags.items.extend(problems)
         return tree
 
-    loaded = modules.load_modules(inputs, roots, read, diags)
-    program = lower.lower(loaded, inputs, diags)
-    check.check(program, diags)  # on what lowered cleanly, so one run reports everything
+    with SchemaWorker() as schema_worker:
+        # Imported once the worker runs, so that loading the parser overlaps its start-up.
+        from . import check, lower, modules, parse
+
+        loaded = modules.load_modules(inputs, roots, read, diags)
+        program = lower.lower(loaded, inputs, diags)
+        check.check(program, diags, schema_worker.errors)  # on what lowered cleanly, so one run reports everything
     diagnostics = sorted(set(diags.items))
     failed = any(d.is_error for d in diagnostics)
     return Loaded(None if failed else program, diagnostics, texts)

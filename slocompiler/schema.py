@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 from decimal import Decimal
-from pathlib import Path
 
 from . import ir
 from .errors import Diagnostic, did_you_mean
@@ -36,8 +36,13 @@ def to_json(node: object) -> object:
 @functools.cache
 def ir_schema() -> dict:
     """The JSON Schema of the IR, as shipped in the package."""
-    text = (Path(__file__).parent / "schemas" / "ir.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    with open(os.path.join(os.path.dirname(__file__), "schemas", "ir.schema.json"), encoding="utf-8") as file:
+        return json.load(file)
+
+
+def prepare() -> None:
+    """Import jsonschema and build the validator now rather than at the first validation."""
+    _validator()
 
 
 @functools.cache
@@ -59,19 +64,34 @@ def _inline(node: object, definitions: dict) -> object:
     return node
 
 
-def validate(program: ir.Program) -> list[Diagnostic]:
-    """Every schema violation in the IR, located at the spec text that caused it."""
+# One schema violation: (JSON path in the IR document, message, offending label name or None).
+RawError = tuple[list, str, "str | None"]
+
+
+def validate(program: ir.Program, find_errors=None) -> list[Diagnostic]:
+    """Every schema violation in the IR, located at the spec text that caused it.
+
+    `find_errors` validates the IR's JSON document; by default `raw_errors`, in
+    this process (`schema_worker` offers one that runs in a child process).
+    """
     data = to_json(program)
+    return [Diagnostic(_locate(program, path, label), message)
+            for path, message, label in (find_errors or raw_errors)(data)]
+
+
+def raw_errors(data: object) -> list[RawError]:
+    """Validate an IR document; plain data out, so it can cross a process boundary."""
     out = []
     for error in _validator().iter_errors(data):
         leaf = error
         while leaf.context:  # oneOf: report the branch that came closest
             leaf = max(leaf.context, key=lambda e: len(e.absolute_path))
-        out.append(Diagnostic(_locate(program, list(leaf.absolute_path), leaf), _message(leaf)))
+        label = leaf.instance if "propertyNames" in leaf.absolute_schema_path else None
+        out.append((list(leaf.absolute_path), _message(leaf), label))
     return out
 
 
-def _locate(program: ir.Program, path: list, error) -> ir.Span:
+def _locate(program: ir.Program, path: list, label: str | None) -> ir.Span:
     """Walk the IR along the JSON path; the last node with a span, at the field if known."""
     node: object = program
     span = None
@@ -80,7 +100,7 @@ def _locate(program: ir.Program, path: list, error) -> ir.Span:
             value = getattr(node, _attribute(step))
             rest = path[index + 1 :]
             if step in _MAPPINGS:
-                label = error.instance if "propertyNames" in error.absolute_schema_path else (rest[0] if rest else "")
+                label = label if label is not None else (rest[0] if rest else "")
                 return ir.at(node, f"{step}.{label}") if label else ir.at(node, step)
             if not _has_spans(value):
                 return ir.at(node, step)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from slocompiler import schema_worker
 from slocompiler.cli import cli
 
 CASES = Path(__file__).parent / "cases" / "errors"
@@ -22,13 +23,19 @@ def diagnostic_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if ": error: " in line or ": warning: " in line]
 
 
+@pytest.fixture(params=["in-process", "forked"])
+def validation(request, monkeypatch) -> None:
+    """Each case runs twice: the schema validated in this process, and in the child a cold CLI run forks."""
+    monkeypatch.setattr(schema_worker, "_should_fork", lambda: request.param == "forked")
+
+
 def run_check(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, ["check", *args])
     return result.exit_code, result.output
 
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=lambda p: p.stem)
-def test_file_case(case: Path, monkeypatch) -> None:
+def test_file_case(case: Path, monkeypatch, validation) -> None:
     monkeypatch.chdir(case.parent)
     expected = [
         f"{case.name}:{line.removeprefix('# expect: ')}"
@@ -42,7 +49,7 @@ def test_file_case(case: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("case", DIR_CASES, ids=lambda p: str(p.relative_to(CASES)))
-def test_directory_case(case: Path, monkeypatch) -> None:
+def test_directory_case(case: Path, monkeypatch, validation) -> None:
     monkeypatch.chdir(case)
     expected = (case / "expected.txt").read_text(encoding="utf-8").splitlines()
     code, output = run_check(".")
