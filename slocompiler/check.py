@@ -42,14 +42,18 @@ def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> N
 
 
 def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
-    """Service names are unique across files; SLO ids (`<service>-<slo>`) never collide."""
+    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide."""
     services: dict[str, ir.Service] = {}
     for service in sorted(program.services, key=lambda s: s.span):
-        first = services.get(service.name)
-        if first is not None:
+        # Kubernetes object names and default alert names do not tell - from _.
+        first = services.get(service.name.replace("_", "-"))
+        if first is None:
+            services[service.name.replace("_", "-")] = service
+        elif first.name == service.name:
             diags.error(service.span, f'service "{service.name}" is already defined at {first.span}')
         else:
-            services[service.name] = service
+            diags.error(service.span, f'service "{service.name}" differs from service "{first.name}" at {first.span} '
+                                      f'only in "-" and "_", which Kubernetes object names and alert names do not tell apart')
     ids: dict[str, tuple[ir.Service, ir.Slo]] = {}
     for service in sorted(program.services, key=lambda s: s.span):
         for slo in sorted(service.slos, key=lambda s: s.span):
