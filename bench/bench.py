@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from slocompiler.parse import grammar_text
 from slocompiler.survey import PARALLEL_MIN_SLOS
 
 SLOS_PER_SERVICE = 50
@@ -29,6 +30,14 @@ wall = time.perf_counter() - start
 usage = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = usage.ru_utime + usage.ru_stime
 print(json.dumps({"rc": done.returncode, "wall": wall, "cpu": cpu, "rss_kb": usage.ru_maxrss, "stderr": done.stderr.decode()[-3000:]}))
+"""
+
+FLOOR = """
+import sys
+import click
+from lark import Lark
+grammar, spec = (open(path, encoding="utf-8").read() for path in sys.argv[1:])
+Lark(grammar, parser="lalr", lexer="contextual", maybe_placeholders=True, cache=True).parse(spec)
 """
 
 COMMON = """\
@@ -168,6 +177,12 @@ def run(sizes: list[int], check_runs: int, workdir: Path) -> list[tuple]:
         runs = [measure(slo_command("check", str(one)), **environment) for _ in range(check_runs)]
         median = {key: statistics.median(run[key] for run in runs) for key in ("wall", "cpu", "rss_kb")}
         rows.append((f"slo check, one file, {label} (median of {check_runs})", 4, median, None))
+    # What no slo check can beat: the interpreter, click, and Lark parsing the file.
+    grammar = workdir / "slo.lark"
+    grammar.write_text(grammar_text(), encoding="utf-8")
+    floor = [measure([sys.executable, "-c", FLOOR, str(grammar), str(one)]) for _ in range(check_runs)]
+    median = {key: statistics.median(run[key] for run in floor) for key in ("wall", "cpu", "rss_kb")}
+    rows.append((f"floor: Python, click, Lark parsing that file (median of {check_runs})", 4, median, None))
     promtool = shutil.which("promtool")
     for total in sizes:
         per_service = min(SLOS_PER_SERVICE, total)
@@ -202,7 +217,7 @@ def table(rows: list[tuple]) -> str:
             f"{result['wall']:.3f}",
             f"{result['cpu']:.3f}",
             f"{result['rss_kb'] / 1024:.0f}",
-            "" if name.startswith("slo check") else f"{result['wall'] * 1000 / slos:.2f}",
+            "" if name.startswith(("slo check", "floor")) else f"{result['wall'] * 1000 / slos:.2f}",
             "" if ratio is None else f"{ratio:.2f}",
         ))
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
