@@ -74,9 +74,10 @@ def test_bench_smoke(tmp_path):
     assert lines[0].startswith("machine: ")
     assert lines[1].split() == ["measurement", "SLOs", "wall", "s", "cpu", "s", "peak", "RSS", "MB", "ms", "per", "SLO", "x", "promtool"]
     names = [line.split("  ")[0] for line in lines[3:]]
-    assert names[:4] == [
+    assert names[:5] == [
         "slo check, one file, no cache (median of 3)",
         "slo check, one file, cached (median of 3)",
+        "floor: Python, click, Lark parsing that file (median of 3)",
         "slo build --target prometheus",
         "slo build (default targets)",
     ]
