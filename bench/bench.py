@@ -147,6 +147,11 @@ def measure(argv: list[str], **environment: str) -> dict:
     return result
 
 
+def median(runs: list[dict]) -> dict:
+    """Each measured quantity's median over repeated runs."""
+    return {key: statistics.median(run[key] for run in runs) for key in ("wall", "cpu", "rss_kb")}
+
+
 def slo_command(*args: str) -> list[str]:
     """The installed `slo` script (what users run), else `python -m slocompiler`."""
     script = shutil.which("slo", path=os.path.dirname(sys.executable))
@@ -175,14 +180,12 @@ def run(sizes: list[int], check_runs: int, workdir: Path) -> list[tuple]:
     cache = str(workdir / "check-cache")
     for label, environment in (("no cache", {"SLO_NO_CACHE": "1"}), ("cached", {"SLO_CACHE_DIR": cache})):
         runs = [measure(slo_command("check", str(one)), **environment) for _ in range(check_runs)]
-        median = {key: statistics.median(run[key] for run in runs) for key in ("wall", "cpu", "rss_kb")}
-        rows.append((f"slo check, one file, {label} (median of {check_runs})", 4, median, None))
+        rows.append((f"slo check, one file, {label} (median of {check_runs})", 4, median(runs), None))
     # What no slo check can beat: the interpreter, click, and Lark parsing the file.
     grammar = workdir / "slo.lark"
     grammar.write_text(grammar_text(), encoding="utf-8")
     floor = [measure([sys.executable, "-c", FLOOR, str(grammar), str(one)]) for _ in range(check_runs)]
-    median = {key: statistics.median(run[key] for run in floor) for key in ("wall", "cpu", "rss_kb")}
-    rows.append((f"floor: Python, click, Lark parsing that file (median of {check_runs})", 4, median, None))
+    rows.append((f"floor: Python, click, Lark parsing that file (median of {check_runs})", 4, median(floor), None))
     promtool = shutil.which("promtool")
     for total in sizes:
         per_service = min(SLOS_PER_SERVICE, total)

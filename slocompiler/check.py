@@ -45,10 +45,10 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
     """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide."""
     services: dict[str, ir.Service] = {}
     for service in sorted(program.services, key=lambda s: s.span):
-        # Kubernetes object names and default alert names do not tell - from _.
-        first = services.get(service.name.replace("_", "-"))
+        key = service.name.replace("_", "-")  # Kubernetes object names and alert names do not tell - from _
+        first = services.get(key)
         if first is None:
-            services[service.name.replace("_", "-")] = service
+            services[key] = service
         elif first.name == service.name:
             diags.error(service.span, f'service "{service.name}" is already defined at {first.span}')
         else:

@@ -12,10 +12,16 @@ from behaviour import slos
 
 from slocompiler import queries
 from slocompiler.emit import prometheus
-from slocompiler.emit.series import Selector, canonical_selector, parse_selector, regex_examples, synthesize
+from slocompiler.emit.series import Selector, canonical_selector, parse_selector, plan, regex_examples
 from slocompiler.ir import Query
 
 HOUR = 3600
+
+
+def synthesize(indicator, group_by, ratio, step_total):
+    """Counters whose error ratio is `ratio` at `step_total` events per step, as promtest makes them; None if it cannot."""
+    made = plan(indicator, group_by)
+    return None if made is None else made.series(ratio, step_total)
 
 
 @pytest.mark.parametrize(

@@ -27,16 +27,6 @@ def resource_labels(service: Service) -> dict[str, str]:
     return {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")}
 
 
-def resource(service: Service) -> dict:
-    """The PrometheusRule object as plain data; the groups are the rules file's, unchanged."""
-    return {
-        "apiVersion": c.K8S_API_VERSION,
-        "kind": c.K8S_KIND,
-        "metadata": {"name": resource_name(service.name), "labels": resource_labels(service)},
-        "spec": {"groups": prometheus.rule_groups(service)},
-    }
-
-
 def resource_yaml(service: Service) -> str:
     """The text of one service's PrometheusRule file, through kubernetes.yaml.j2."""
     return render(

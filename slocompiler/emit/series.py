@@ -299,12 +299,6 @@ def plan(indicator: Indicator, group_by: tuple[str, ...]) -> Plan | None:
     return Plan((inside, outside), ("good", "bad" if counted else "total"))
 
 
-def synthesize(indicator: Indicator, group_by: tuple[str, ...], ratio: Decimal, step_total: Decimal) -> list[Series] | None:
-    """Counters whose error ratio is `ratio` at `step_total` events per step; ratio 0 omits error series."""
-    made = plan(indicator, group_by)
-    return None if made is None else made.series(ratio, step_total)
-
-
 def _series(labels: dict[str, str], increase: Decimal) -> Series:
     return Series(tuple(sorted(labels.items())), increase)
 
