@@ -156,18 +156,25 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
     if condition.short >= condition.long:
         diags.error(at(condition, "short"), f"short ({format_duration(condition.short)}) must be shorter than long "
                                             f"({format_duration(condition.long)}){suffix}")
-    if condition.long > slo.window and condition.span == slo.span:
-        diags.error(slo.span, f"the default {condition.severity} condition (long = {format_duration(condition.long)}) "
-                              f"does not fit the {format_duration(slo.window)} window; give this SLO alerting conditions")
-    elif condition.long > slo.window:
+    if condition.long > slo.window:  # never a default: those shrink to fit the window
         diags.error(at(condition, "long"), f"long ({format_duration(condition.long)}) must not be longer than the "
                                            f"SLO window ({format_duration(slo.window)}){suffix}")
     threshold = condition.burn * slo.error_budget
+    field = at(condition, "budget" if condition.budget is not None else "burn")
+    product = (f"burn rate {decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
+               f"= {decimal_text(threshold)}")
     if threshold > 1:
-        field = "budget" if condition.budget is not None else "burn"
-        diags.error(at(condition, field), f"this {condition.severity} condition can never fire: burn rate "
-                                          f"{decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
-                                          f"= {decimal_text(threshold)}, more than 100% errors{suffix}")
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, more than 100% errors{suffix}")
+    elif threshold == 1:
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, and the error ratio "
+                           f"cannot exceed 100%{suffix}")
+    elif condition.severity == "page" and condition.burn <= 1:
+        diags.error(field, f"a page must burn faster than 1x, not {decimal_text(condition.burn)}x: at that rate the "
+                           f"budget lasts the whole window, so it would wake someone while the SLO is met; "
+                           f"make it a ticket{suffix}")
+    elif condition.severity == "ticket" and condition.burn < 1:
+        diags.warning(field, f"this ticket fires at {decimal_text(condition.burn)}x, below 1x: at that rate the "
+                             f"budget outlasts the window, so it can fire while the SLO is met{suffix}")
     if condition.for_ is not None and condition.for_ > condition.long:
         diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
                                             f"the alert would fire after the window has moved on{suffix}")

@@ -28,6 +28,11 @@ PROGRAMS: dict[str, Program] = {
     "budget": slos.program(_availability(), runbook=None),
     "scaling": slos.program(_availability(name="monthly", window=28 * slos.DAY), runbook=None),
     "traffic": slos.program(_availability(), runbook=None),
+    "windows": slos.program(
+        _availability(name="weekly", window=7 * slos.DAY),
+        _availability(name="daily", window=slos.DAY),
+        runbook=None,
+    ),
     "noerrors": slos.program(
         _availability(),
         _availability(

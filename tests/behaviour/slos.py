@@ -7,7 +7,7 @@ from decimal import Decimal
 from slocompiler.ir import (
     Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Program, Query, RatioIndicator, Service, Slo, Span,
 )
-from slocompiler.sremath import DEFAULT_CONDITIONS, burn_from_budget
+from slocompiler.sremath import default_conditions as sremath_defaults
 
 SPAN = Span("specs/demo.slo", 1, 1)
 DAY = 86400
@@ -16,8 +16,8 @@ DAY = 86400
 def default_conditions(window: int) -> tuple[Condition, ...]:
     """The SRE Workbook defaults for a window, as lower.py applies them."""
     return tuple(
-        Condition(sev, burn_from_budget(budget, window, long), budget, long, short, None, (), (), SPAN)
-        for sev, budget, long, short in DEFAULT_CONDITIONS
+        Condition(sev, burn, None, long, short, None, (), (), SPAN)
+        for sev, burn, long, short in sremath_defaults(window)
     )
 
 
