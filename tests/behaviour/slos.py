@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from slocompiler.ir import (
-    Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Program, Query, RatioIndicator, Service, Slo, Span,
+    Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Policy, PolicyRule, Program, Query, RatioIndicator,
+    Service, Slo, Span,
 )
 from slocompiler.sremath import default_conditions as sremath_defaults
 
@@ -70,10 +71,17 @@ def slo(
 
 
 def program(*slos: Slo, name: str = "demo", runbook: str | None = "https://runbooks.example.com/demo",
-            dashboard: str | None = None, oncall: str | None = None) -> Program:
+            dashboard: str | None = None, oncall: str | None = None, policy: Policy | None = None) -> Program:
     """A program of one service holding `slos`."""
     service = Service(
         name=name, description=None, owner="team-demo", oncall=oncall, tier="high", runbook=runbook,
-        dashboard=dashboard, policy=None, labels=(("team", "demo"),), slos=tuple(slos), span=SPAN,
+        dashboard=dashboard, policy=policy, labels=(("team", "demo"),), slos=tuple(slos), span=SPAN,
     )
     return Program((service,))
+
+
+def policy(*rules: tuple[str, str, str, int | None]) -> Policy:
+    """A policy of `(metric, op, value, over seconds)` rules, each with a placeholder action."""
+    return Policy("demo", None, tuple(
+        PolicyRule(metric, op, Decimal(value), over, "act", (), SPAN) for metric, op, value, over in rules
+    ), SPAN)
