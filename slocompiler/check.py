@@ -172,7 +172,7 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
         diags.error(field, f"a page must burn faster than 1x, not {decimal_text(condition.burn)}x: at that rate the "
                            f"budget lasts the whole window, so it would wake someone while the SLO is met; "
                            f"make it a ticket{suffix}")
-    elif condition.severity == "ticket" and condition.burn < 1:
+    elif condition.severity == "ticket" and condition.burn < 1 and condition.span != slo.span:  # not a default
         diags.warning(field, f"this ticket fires at {decimal_text(condition.burn)}x, below 1x: at that rate the "
                              f"budget outlasts the window, so it can fire while the SLO is met{suffix}")
     if condition.for_ is not None and condition.for_ > condition.long:
