@@ -1,0 +1,244 @@
+"""`slo build` against a hostile file system: links, concurrent and killed builds, spellings of a path.
+
+Each test reproduces a hole found by trying to make a build write outside
+DIR, skip an input, or give different bytes for the same specs (issue 11).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import buildfakes
+import pytest
+from click.testing import CliRunner
+from test_build import manifest, tree
+
+from slocompiler import build
+from slocompiler.cli import cli
+from slocompiler.outdir import LinkInTheWay, OutDir
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+
+
+@pytest.fixture
+def state(monkeypatch) -> dict:
+    current = {"program": buildfakes.program("checkout", "search")}
+    buildfakes.install(monkeypatch.setitem, current)
+    return current
+
+
+def slo(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+# --- 1. no write or delete outside DIR, through any link ------------------------------
+
+
+def test_a_linked_folder_in_dir_is_neither_written_through_nor_emptied(state, tmp_path):
+    out, elsewhere = tmp_path / "gen", tmp_path / "elsewhere"
+    slo("build", "-o", str(out))
+    (out / "prometheus").rename(elsewhere)
+    (out / "prometheus").symlink_to("../elsewhere")
+    before = tree(elsewhere)
+    state["program"] = buildfakes.program("checkout", "web")  # would overwrite one file there and delete another
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 1
+    assert f"error: {(out / 'prometheus').as_posix()}: a symbolic link stands where the build needs a directory" in result.stderr
+    assert tree(elsewhere) == before
+    assert slo("build", "--check", "-o", str(out)).exit_code == 1
+
+
+def test_a_manifest_entry_behind_a_link_deletes_nothing(state, tmp_path):
+    out, victim = tmp_path / "gen", tmp_path / "victim"
+    slo("build", "-o", str(out))
+    victim.mkdir()
+    (victim / "x").write_text("precious\n")
+    (out / "escape").symlink_to(victim)
+    data = json.loads((out / build.MANIFEST).read_text())
+    data["files"]["escape/x"] = {"sha256": "0" * 64, "target": "docs"}
+    (out / build.MANIFEST).write_text(json.dumps(data))
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 1
+    assert f"{(out / 'escape').as_posix()}: a symbolic link stands where the build needs a directory" in result.stderr
+    assert (victim / "x").read_text() == "precious\n"
+
+
+def test_a_link_swapped_in_after_the_survey_is_not_followed(tmp_path):
+    """The writes themselves refuse a link (O_NOFOLLOW through dir_fd), not just the survey before them."""
+    out, elsewhere = tmp_path / "gen", tmp_path / "elsewhere"
+    (out / "docs").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "a.md").write_text("theirs\n")
+    target = OutDir(out)
+    temporary = target.stage("docs/a.md", b"ours\n")
+    (out / "docs" / Path(temporary).name).rename(elsewhere / Path(temporary).name)
+    (out / "docs").rmdir()
+    (out / "docs").symlink_to(elsewhere)
+    for attempt in (lambda: target.replace(temporary, "docs/a.md"), lambda: target.stage("docs/b.md", b"x"),
+                    lambda: target.unlink("docs/a.md")):
+        with pytest.raises(LinkInTheWay):
+            attempt()
+    assert (elsewhere / "a.md").read_text() == "theirs\n" and not (elsewhere / "b.md").exists()
+    assert target.read("docs/a.md") is None  # nor read through
+
+
+def test_a_linked_manifest_is_refused(state, tmp_path):
+    out = tmp_path / "gen"
+    slo("build", "-o", str(out))
+    (tmp_path / "elsewhere.json").write_bytes((out / build.MANIFEST).read_bytes())
+    (out / build.MANIFEST).unlink()
+    (out / build.MANIFEST).symlink_to(tmp_path / "elsewhere.json")
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 1 and "is not a regular file (a link)" in result.stderr
+
+
+def test_a_manifest_that_is_not_utf8_is_not_a_manifest(state, tmp_path):
+    out = tmp_path / "gen"
+    out.mkdir()
+    (out / build.MANIFEST).write_bytes(b'{"version": 1, "files": {"\xff": 1}}')
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 1
+    assert f"{(out / build.MANIFEST).as_posix()} is not a slocompiler manifest" in result.stderr
+
+
+# --- 3. one build at a time per DIR ---------------------------------------------------
+
+# `slo` in a subprocess with the fake front end (the real main(), signals and all).
+# BLOCK names a target whose backend prints its process id, then renders only
+# once a line arrives on stdin: the test decides when it goes on, or kills it.
+_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {tests!r})
+    import buildfakes
+    from slocompiler import cli, emit, survey
+    state = {{"program": buildfakes.program(*os.environ["SERVICES"].split())}}
+    buildfakes.install(lambda mapping, key, value: mapping.__setitem__(key, value), state)
+    survey.PARALLEL_MIN_SLOS = int(os.environ.get("PARALLEL_MIN_SLOS", "2000"))
+    if os.environ.get("BLOCK"):
+        real = emit.TARGETS[os.environ["BLOCK"]]
+        def blocking(program):
+            os.write(1, f"{{os.getpid()}}\\n".encode())
+            sys.stdin.readline()
+            return real(program)
+        emit.TARGETS[os.environ["BLOCK"]] = blocking
+    sys.argv = ["slo", *sys.argv[1:]]
+    cli.main()
+""").format(tests=str(TESTS))
+
+
+def _start(tmp_path: Path, *args: str, services: str = "checkout search", **env: str) -> subprocess.Popen:
+    script = tmp_path / "slo_fake.py"
+    script.write_text(_SCRIPT)
+    return subprocess.Popen([sys.executable, str(script), *args], env={**os.environ, "SERVICES": services, **env},
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process: subprocess.Popen, stdin: str = "") -> tuple[int, str]:
+    _, stderr = process.communicate(stdin)
+    return process.returncode, stderr
+
+
+def test_a_second_build_waits_for_the_first_and_the_manifest_matches_the_files(state, tmp_path):
+    out = tmp_path / "gen"
+    first = _start(tmp_path, "build", "-o", str(out), BLOCK="grafana")
+    int(first.stdout.readline())  # the first build is rendering, DIR locked
+    second = _start(tmp_path, "build", "-o", str(out), services="checkout web")
+    assert second.stderr.readline() == f"waiting for another build of {out.as_posix()} to finish\n"
+    assert _finish(first, "go\n")[0] == 0
+    code, stderr = _finish(second)
+    assert code == 0, stderr
+    # the second build saw the first one's manifest: it removed search's files instead of refusing them
+    assert "5 written, 4 removed, 5 unchanged" in stderr
+    state["program"] = buildfakes.program("checkout", "web")
+    assert slo("build", "--check", "-o", str(out)).exit_code == 0
+    assert set(manifest(out)) == set(tree(out)) - {build.MANIFEST}
+
+
+def test_a_killed_lock_holder_does_not_block_the_next_build(state, tmp_path):
+    out = tmp_path / "gen"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import fcntl, os, signal
+        fd = os.open({str(out)!r}, os.O_RDONLY | os.O_DIRECTORY)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        print("locked", flush=True)
+        signal.pause()
+    """)], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline() == "locked\n"
+    holder.kill()
+    holder.wait()
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 0 and "waiting" not in result.stderr
+
+
+# --- 4. interrupted builds clean up ---------------------------------------------------
+
+
+def _exited(pid: int) -> bool:
+    """Whether a process (not necessarily our child) is gone: its pidfd turns readable when it exits.
+
+    The 60 s bound only keeps a broken build from hanging the suite; nothing is timed.
+    """
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        return bool(select.select([fd], [], [], 60)[0])
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_build(tmp_path, how):
+    build_process = _start(tmp_path, "build", "-o", str(tmp_path / "gen"), BLOCK="grafana", PARALLEL_MIN_SLOS="0")
+    worker = int(build_process.stdout.readline())
+    assert worker != build_process.pid  # the backend runs in a pool worker
+    build_process.send_signal(how)
+    build_process.wait()
+    try:
+        assert _exited(worker), "a worker outlived its build"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(worker, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("parallel", ["0", "2000"], ids=["pool", "one-process"])
+def test_ctrl_c_exits_130_and_leaves_no_temporary_file(state, tmp_path, parallel):
+    out = tmp_path / "gen"
+    slo("build", "-o", str(out))
+    before = tree(out)
+    # web's new files are staged by the time grafana blocks
+    process = _start(tmp_path, "build", "-o", str(out), services="checkout search web", BLOCK="grafana",
+                     PARALLEL_MIN_SLOS=parallel)
+    int(process.stdout.readline())
+    process.send_signal(signal.SIGINT)
+    code, stderr = _finish(process)
+    assert (code, stderr) == (130, "interrupted\n")
+    assert tree(out) == before
+
+
+def test_leftovers_of_a_killed_build_are_reported_then_removed(state, tmp_path):
+    out = tmp_path / "gen"
+    slo("build", "-o", str(out))
+    leftover = out / "prometheus" / ".web.rules.yml.slocompiler-0123456789abcdef.tmp"
+    leftover.write_text("half")
+    mine = out / "prometheus" / ".notes.tmp"
+    mine.write_text("a user's file\n")
+    check = slo("build", "--check", "-o", str(out))
+    assert check.exit_code == 1
+    assert check.stdout == f"{leftover.as_posix()}: leftover: a temporary file of an interrupted build; `slo build` removes it\n"
+    result = slo("build", "-o", str(out))
+    assert result.exit_code == 0
+    assert f"removed 1 temporary file(s) an interrupted build left in {out.as_posix()}" in result.stderr
+    assert not leftover.exists() and mine.read_text() == "a user's file\n"
+    assert slo("build", "--check", "-o", str(out)).exit_code == 0
