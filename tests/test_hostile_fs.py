@@ -242,3 +242,63 @@ def test_leftovers_of_a_killed_build_are_reported_then_removed(state, tmp_path):
     assert f"removed 1 temporary file(s) an interrupted build left in {out.as_posix()}" in result.stderr
     assert not leftover.exists() and mine.read_text() == "a user's file\n"
     assert slo("build", "--check", "-o", str(out)).exit_code == 0
+
+
+# --- 6. the same bytes however the path is spelled ----------------------------------------
+
+
+def _real_slo(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "slocompiler", *args], cwd=cwd, capture_output=True, text=True)
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A project whose pyproject.toml says where its specs and outputs are."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench
+
+    root = tmp_path / "project"
+    bench.generate(root / "specs", 2, 2)
+    (root / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.slocompiler]\nspecs = "specs"\noutput = "out"\n')
+    return root
+
+
+def test_every_spelling_of_the_inputs_gives_the_same_bytes(project):
+    runs = {
+        "plain": (("build", "specs", "-o", "o1"), project),
+        "dot-slash": (("build", "./specs", "-o", "o2"), project),
+        "absolute": (("build", str(project / "specs"), "-o", str(project / "o3")), project),
+        "from inside": (("build", ".", "-o", "../o4"), project / "specs"),
+        "no arguments, from inside": (("build",), project / "specs"),
+    }
+    for name, (args, cwd) in runs.items():
+        done = _real_slo(*args, cwd=cwd)
+        assert done.returncode == 0, (name, done.stderr)
+    first = tree(project / "o1")
+    assert any(b"specs/svc-0001.slo" in data for data in first.values())
+    for out in ("o2", "o3", "o4", "out"):
+        assert tree(project / out) == first, out
+    assert not any(str(project).encode() in data for data in first.values())
+    # and --check agrees, however it is spelled and wherever it runs
+    for args, cwd in ((("build", str(project / "specs"), "-o", str(project / "o1"), "--check"), project.parent),
+                      (("build", "--check"), project / "specs")):
+        done = _real_slo(*args, cwd=cwd)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_without_a_table_the_working_directory_is_the_root(project):
+    (project / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert _real_slo("build", "specs", "-o", "o1", cwd=project).returncode == 0
+    assert _real_slo("build", ".", "-o", "../o2", cwd=project / "specs").returncode == 0
+    assert any(b"specs/svc-0001.slo" in data for data in tree(project / "o1").values())
+    assert any(b"from svc-0001.slo" in data for data in tree(project / "o2").values())
+
+
+def test_the_table_gives_the_default_targets_and_a_bad_table_is_a_usage_error(project):
+    (project / "pyproject.toml").write_text('[tool.slocompiler]\noutput = "out"\ntargets = ["docs"]\n')
+    assert _real_slo("build", "specs", cwd=project).returncode == 0
+    assert {path.split("/")[0] for path in tree(project / "out")} == {"docs", build.MANIFEST}
+    (project / "pyproject.toml").write_text('[tool.slocompiler]\noutputs = "out"\n')
+    done = _real_slo("check", cwd=project)
+    assert done.returncode == 2
+    assert "[tool.slocompiler] has unknown key(s) outputs; valid: specs, output, targets" in done.stderr
