@@ -106,7 +106,9 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
         from .errors import from_dict
 
         warnings = [from_dict(w) for w in cached.warnings]
-        sources = {w.span.file: open(w.span.file, encoding="utf-8").read() for w in warnings}
+        from .sources import read as read_spec
+
+        sources = {w.span.file: read_spec(w.span.file)[0] or "" for w in warnings}
         print_diagnostics(warnings, sources, output_format)
         services, slos = cached.services, cached.slos
         if strict and warnings:

@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -302,3 +303,76 @@ def test_the_table_gives_the_default_targets_and_a_bad_table_is_a_usage_error(pr
     done = _real_slo("check", cwd=project)
     assert done.returncode == 2
     assert "[tool.slocompiler] has unknown key(s) outputs; valid: specs, output, targets" in done.stderr
+
+
+# --- 2. nothing silently skipped --------------------------------------------------------
+
+
+def spec(name: str, newline: str = "\n") -> str:
+    """A small valid spec for service `name`."""
+    lines = [f"# the {name} service", f"service {name} {{", '  owner = "t"', "  slo up {", "    objective = 99%",
+             "    indicator ratio {", f'      errors = `e{{job="{name}"}}`', f'      total  = `t{{job="{name}"}}`',
+             "    }", "  }", "}", ""]
+    return newline.join(lines)
+
+
+def test_an_unreadable_folder_stops_the_build_and_removes_nothing():
+    import unprivileged
+
+    here = unprivileged.shared_directory()
+    try:
+        (here / "specs" / "locked").mkdir(parents=True)
+        (here / "specs" / "a.slo").write_text(spec("a"))
+        (here / "specs" / "locked" / "b.slo").write_text(spec("b"))
+        for folder in (here / "specs", here / "specs" / "locked"):
+            folder.chmod(0o777)
+        first = unprivileged.run(["build", "specs", "-o", "out"], here)
+        assert first.returncode == 0, first.stderr
+        before = tree(here / "out")
+        assert "prometheus/b.rules.yml" in before
+        (here / "specs" / "locked").chmod(0)
+        again = unprivileged.run(["build", "specs", "-o", "out"], here)
+        assert again.returncode == 1
+        assert again.stderr == "error: cannot read the folder specs/locked: Permission denied\n"
+        assert tree(here / "out") == before
+    finally:
+        (here / "specs" / "locked").chmod(0o755)
+        shutil.rmtree(here)
+
+
+def _check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    # The bound only keeps a FIFO that blocks the reader from hanging the suite.
+    return subprocess.run([sys.executable, "-m", "slocompiler", "check", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "SLO_NO_CACHE": "1"})
+
+
+def test_a_fifo_named_or_found_is_refused_not_waited_on(tmp_path):
+    os.mkfifo(tmp_path / "fifo.slo")
+    done = _check("fifo.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[0] == "fifo.slo:1:1: error: cannot read this file: it is a FIFO, not a regular file"
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a.slo").write_text(spec("a"))
+    os.mkfifo(tmp_path / "specs" / "b.slo")
+    done = _check("specs", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "specs/b.slo:1:1: error: cannot read this file: it is a FIFO, not a regular file" in done.stderr
+
+
+def test_a_device_named_or_linked_is_refused_not_read(tmp_path):
+    done = _check("/dev/zero", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("/dev/zero:1:1: error: cannot read this file: it is a character device")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "zero.slo").symlink_to("/dev/zero")
+    done = _check("specs", cwd=tmp_path)
+    assert done.returncode == 1 and "specs/zero.slo:1:1: error: cannot read this file: it is a character device" in done.stderr
+
+
+def test_cr_only_line_endings_end_lines(tmp_path):
+    (tmp_path / "a.slo").write_text(spec("a", "\r") + spec("b", "\r"), newline="")
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "ok: 2 service(s), 2 SLO(s)\n"
+    (tmp_path / "bad.slo").write_bytes(b"# x\r# y\rservice \0")
+    assert _check("bad.slo", cwd=tmp_path).stderr.startswith("bad.slo:3:9: error: file contains a NUL byte")
