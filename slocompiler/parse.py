@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import syntax as st
 from .errors import Diagnostic
 from .ir import Span
-from .units import format_duration_ms, parse_duration_ms
+from .units import DurationTooLarge, format_duration_ms, parse_duration_ms
 
 # What each terminal is called in an error message.
 TERMINAL_WORDS = {
@@ -97,7 +97,11 @@ class _ToSyntax(Transformer):
 
     def duration(self, children):
         (token,) = children
-        ms, ordered = parse_duration_ms(str(token))
+        try:
+            ms, ordered = parse_duration_ms(str(token))
+        except DurationTooLarge as error:
+            self.problems.append(Diagnostic(self._span(token), f"duration is too large: {error}"))
+            return st.Value("duration", 0, str(token), self._span(token), True)
         if not ordered:
             self.problems.append(Diagnostic(self._span(token), f"the units of a duration go largest first: "
                                             f"write {format_duration_ms(ms)}, not {token}"))

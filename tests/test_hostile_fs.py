@@ -376,3 +376,47 @@ def test_cr_only_line_endings_end_lines(tmp_path):
     assert done.stderr == "ok: 2 service(s), 2 SLO(s)\n"
     (tmp_path / "bad.slo").write_bytes(b"# x\r# y\rservice \0")
     assert _check("bad.slo", cwd=tmp_path).stderr.startswith("bad.slo:3:9: error: file contains a NUL byte")
+
+
+# --- 5. usage errors --------------------------------------------------------------------
+
+
+def test_an_empty_output_directory_is_a_usage_error(state, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["build", "-o", ""])
+    assert result.exit_code == 2
+    assert "-o/--output must name a directory, not an empty string" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_duration_of_five_thousand_digits_is_located(tmp_path):
+    text = spec("a").replace("    objective = 99%", "    objective = 99%\n    window = " + "9" * 5000 + "d")
+    (tmp_path / "a.slo").write_text(text)
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("a.slo:6:14: error: duration is too large: 99999999...d has 5000 digits")
+    assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize("arguments", [["99.9%", "--window", "9" * 5000 + "d"], ["99.9%", "--window", "9" * 40 + "w"],
+                                       ["99.9%", "--window", ""], ["", "--window", "30d"], ["99.9% %"]])
+def test_budget_exits_2_on_any_bad_input(arguments):
+    result = CliRunner().invoke(cli, ["budget", *arguments])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("slo budget: error: ")
+
+
+def test_importing_a_directory_says_so(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "a.slo").write_text('import "lib"\n' + spec("a"))
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith('a.slo:1:8: error: cannot import "lib": it is a directory; import a .slo file')
+
+
+def test_fmt_without_a_spec_exits_like_check(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "nothing").mkdir()
+    for command in ("check", "fmt"):
+        result = CliRunner().invoke(cli, [command, "nothing"])
+        assert (result.exit_code, result.stderr) == (1, "error: no .slo files under nothing\n"), command
