@@ -142,9 +142,14 @@ class _ToSyntax(Transformer):
             escape = match.group(1)
             if escape in _ESCAPES:
                 return _ESCAPES[escape]
+            column = token.column + 1 + match.start()
+            if escape.startswith("u") and len(escape) == 5 and 0xD800 <= int(escape[1:], 16) <= 0xDFFF:
+                # Half of a UTF-16 pair is no character: no output format could hold it.
+                self.problems.append(Diagnostic(Span(self.file, token.line, column),
+                                                f"\\{escape} is a UTF-16 surrogate, not a character; write the character itself"))
+                return "\ufffd"
             if escape.startswith("u") and len(escape) == 5 and escape != "u0000":
                 return chr(int(escape[1:], 16))
-            column = token.column + 1 + match.start()
             self.problems.append(
                 Diagnostic(
                     Span(self.file, token.line, column),

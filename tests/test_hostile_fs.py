@@ -420,3 +420,42 @@ def test_fmt_without_a_spec_exits_like_check(tmp_path, monkeypatch):
     for command in ("check", "fmt"):
         result = CliRunner().invoke(cli, [command, "nothing"])
         assert (result.exit_code, result.stderr) == (1, "error: no .slo files under nothing\n"), command
+
+
+# --- 7. strings that reach outputs ---------------------------------------------------------
+
+
+def test_a_lone_surrogate_is_a_check_error(tmp_path):
+    (tmp_path / "a.slo").write_text(spec("a").replace('owner = "t"', 'owner = "x\\ud800"'))
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith("a.slo:3:13: error: \\ud800 is a UTF-16 surrogate, not a character")
+
+
+def test_a_file_name_with_dashes_gives_well_formed_svg_and_html_comments(tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a---b-.slo").write_text(spec("a"))
+    done = _real_slo("build", "specs", "-o", "out", "--target", "docs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    charts = sorted((tmp_path / "out").rglob("*.svg"))
+    assert charts
+    for chart in charts:
+        ElementTree.parse(chart)  # raises on `--` inside a comment
+    for page in (tmp_path / "out").rglob("*.md"):
+        for comment in page.read_text().split("<!--")[1:]:
+            assert "--" not in comment.split("-->")[0] and not comment.split("-->")[0].endswith("-")
+
+
+def test_a_very_long_line_is_shown_around_the_error(tmp_path):
+    line = '  owner = "t" ' + "x = 1 " * 100 + " " * 3_000_000
+    (tmp_path / "a.slo").write_text(f"service a {{\n{line}\n}}\n")
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert len(done.stderr) < 100 * 400  # 100 errors of a few short lines each, not 100 copies of 3 MB
+    lines = done.stderr.splitlines()
+    first = lines.index('a.slo:2:15: error: unknown attribute "x" in service a')
+    excerpt, caret = lines[first + 1], lines[first + 2]
+    assert excerpt.endswith("...") and len(excerpt) < 200
+    assert excerpt[caret.index("^")] == "x"
