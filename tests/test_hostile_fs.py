@@ -459,3 +459,48 @@ def test_a_very_long_line_is_shown_around_the_error(tmp_path):
     excerpt, caret = lines[first + 1], lines[first + 2]
     assert excerpt.endswith("...") and len(excerpt) < 200
     assert excerpt[caret.index("^")] == "x"
+
+
+# --- 8. names that collide ----------------------------------------------------------------
+
+
+def test_slo_names_that_differ_only_in_dash_and_underscore_collide(tmp_path):
+    text = spec("a").replace("  slo up {", "  slo b-c {", 1)
+    second = text[text.index("  slo b-c {"):text.rindex("}")].replace("slo b-c", "slo b_c")
+    (tmp_path / "a.slo").write_text(text[:text.rindex("}")] + second + "}\n")
+    done = _check("a.slo", cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.startswith('a.slo:11:7: error: slo "b_c" differs from slo "b-c" at a.slo:4:7 only in "-" and "_"')
+
+
+def test_fmt_formats_the_file_behind_a_link_and_keeps_the_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.slo").write_text('service a {\nowner="t"\n}\n')
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "a.slo").symlink_to("../real/a.slo")
+    result = CliRunner().invoke(cli, ["fmt", "specs"])
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "specs" / "a.slo").is_symlink()
+    assert (tmp_path / "real" / "a.slo").read_text() == 'service a {\n  owner = "t"\n}\n'
+
+
+def test_a_cached_check_notices_an_import_replaced_by_a_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SLO_NO_CACHE", raising=False)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "outside").mkdir()
+    library = "policy lenient {\n  when budget_remaining <= 0% {\n    action = \"Talk\"\n  }\n}\n"
+    (tmp_path / "specs" / "lib.slo").write_text(library)
+    (tmp_path / "outside" / "lib.slo").write_text(library)
+    (tmp_path / "specs" / "a.slo").write_text('import "lib.slo"\n' + spec("a"))
+
+    def check() -> tuple[int, str]:
+        result = CliRunner().invoke(cli, ["check", "specs/a.slo"])
+        return result.exit_code, result.stderr
+
+    assert check()[0] == 0 and check()[0] == 0  # the second is answered from the cache
+    (tmp_path / "specs" / "lib.slo").unlink()
+    (tmp_path / "specs" / "lib.slo").symlink_to("../outside/lib.slo")
+    code, stderr = check()
+    assert code == 1 and 'import "lib.slo" leaves the directory tree of the inputs' in stderr
