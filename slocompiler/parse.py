@@ -100,8 +100,9 @@ class _ToSyntax(Transformer):
         try:
             ms, ordered = parse_duration_ms(str(token))
         except DurationTooLarge as error:
-            self.problems.append(Diagnostic(self._span(token), f"duration is too large: {error}"))
-            return st.Value("duration", 0, str(token), self._span(token), True)
+            # No stand-in value would be honest (0s, or a made-up maximum, would draw
+            # more errors about a window nobody wrote): the file stops here.
+            raise StopFile(Diagnostic(self._span(token), f"duration is too large: {error}")) from None
         if not ordered:
             self.problems.append(Diagnostic(self._span(token), f"the units of a duration go largest first: "
                                             f"write {format_duration_ms(ms)}, not {token}"))
@@ -244,6 +245,14 @@ def _parser() -> tuple[Lark, _ToSyntax]:
     return parser, transformer
 
 
+class StopFile(Exception):
+    """A problem after which nothing else in the file could be read sensibly, like a syntax error."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 def parse(text: str, path: str) -> tuple[st.SourceFile | None, list[Diagnostic]]:
     """Parse one file. A syntax error stops that file: (None, [the error])."""
     parser, transformer = _parser()
@@ -253,7 +262,11 @@ def parse(text: str, path: str) -> tuple[st.SourceFile | None, list[Diagnostic]]
         items = parser.parse(text)
     except UnexpectedInput as error:
         return None, [_syntax_error(error, text, path, parser)]
+    except StopFile as stop:
+        return None, [stop.diagnostic]
     except VisitError as error:  # a transformer slip is still a located error
+        if isinstance(error.orig_exc, StopFile):
+            return None, [error.orig_exc.diagnostic]
         return None, [Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.orig_exc}")]
     problems = list(transformer.problems)
     if not items:

@@ -504,3 +504,22 @@ def test_a_cached_check_notices_an_import_replaced_by_a_link(tmp_path, monkeypat
     (tmp_path / "specs" / "lib.slo").symlink_to("../outside/lib.slo")
     code, stderr = check()
     assert code == 1 and 'import "lib.slo" leaves the directory tree of the inputs' in stderr
+
+
+# --- 9. layering ------------------------------------------------------------------------------
+
+
+def test_the_build_neither_imports_the_cli_nor_prints(tmp_path):
+    (tmp_path / "a.slo").write_text(spec("a"))
+    script = textwrap.dedent(f"""
+        import io, sys
+        from slocompiler import build, compile
+        program = compile.load([{str(tmp_path / "a.slo")!r}]).program
+        sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
+        outcome = build.run_build(program, {str(tmp_path / "out")!r}, build.resolve_targets(()), False)
+        printed = sys.stdout.getvalue() + sys.stderr.getvalue()
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        print(outcome.written, repr(printed), "slocompiler.cli" in sys.modules, "click" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.stdout == "8 '' False False\n", done.stderr
