@@ -93,14 +93,20 @@ def run_build(
     out = OutDir(out_dir)
     slo_count = sum(len(service.slos) for service in program.services)
     if check_only:
-        if not os.path.isdir(out_dir):
-            return _check(out, program, targets, slo_count, progress)
-        with outdir.locked(out_dir, shared=True, waiting=waiting):
-            return _check(out, program, targets, slo_count, progress)
+        try:
+            if not os.path.isdir(out_dir):
+                return _check(out, program, targets, slo_count, progress)
+            with outdir.locked(out_dir, shared=True, waiting=waiting):
+                return _check(out, program, targets, slo_count, progress)
+        except OSError as error:
+            raise BuildError(f"cannot read {_where(out, error)}: {error.strerror or error}") from None
     made_root = _make_root(Path(out_dir))
     try:
-        with outdir.locked(out_dir, shared=False, waiting=waiting):
-            return _build(out, program, targets, slo_count, progress)
+        try:
+            with outdir.locked(out_dir, shared=False, waiting=waiting):
+                return _build(out, program, targets, slo_count, progress)
+        except OSError as error:  # what the steps below did not already explain
+            raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}") from None
     except BaseException:
         for directory in reversed(made_root):  # a failed build of a new DIR leaves no trace
             try:
