@@ -20,7 +20,7 @@ from pathlib import Path
 import buildfakes
 import pytest
 from click.testing import CliRunner
-from test_build import manifest, tree
+from test_build import manifest, slo, state, tree  # noqa: F401  (state is a fixture)
 
 from slocompiler import build
 from slocompiler.cli import cli
@@ -28,17 +28,6 @@ from slocompiler.outdir import LinkInTheWay, OutDir
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
-
-
-@pytest.fixture
-def state(monkeypatch) -> dict:
-    current = {"program": buildfakes.program("checkout", "search")}
-    buildfakes.install(monkeypatch.setitem, current)
-    return current
-
-
-def slo(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 # --- 1. no write or delete outside DIR, through any link ------------------------------
@@ -346,6 +335,14 @@ def _check(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=120, env={**os.environ, "SLO_NO_CACHE": "1"})
 
 
+def _errors_of(text: str, where: Path) -> str:
+    """`slo check` of a.slo holding `text`, which must fail: its stderr."""
+    (where / "a.slo").write_text(text)
+    done = _check("a.slo", cwd=where)
+    assert done.returncode == 1, done.stderr
+    return done.stderr
+
+
 def test_a_fifo_named_or_found_is_refused_not_waited_on(tmp_path):
     os.mkfifo(tmp_path / "fifo.slo")
     done = _check("fifo.slo", cwd=tmp_path)
@@ -391,11 +388,9 @@ def test_an_empty_output_directory_is_a_usage_error(state, tmp_path, monkeypatch
 
 def test_a_duration_of_five_thousand_digits_is_located(tmp_path):
     text = spec("a").replace("    objective = 99%", "    objective = 99%\n    window = " + "9" * 5000 + "d")
-    (tmp_path / "a.slo").write_text(text)
-    done = _check("a.slo", cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.startswith("a.slo:6:14: error: duration is too large: 99999999...d has 5000 digits")
-    assert "internal error" not in done.stderr
+    stderr = _errors_of(text, tmp_path)
+    assert stderr.startswith("a.slo:6:14: error: duration is too large: 99999999...d has 5000 digits")
+    assert "internal error" not in stderr
 
 
 @pytest.mark.parametrize("arguments", [["99.9%", "--window", "9" * 5000 + "d"], ["99.9%", "--window", "9" * 40 + "w"],
@@ -408,10 +403,8 @@ def test_budget_exits_2_on_any_bad_input(arguments):
 
 def test_importing_a_directory_says_so(tmp_path):
     (tmp_path / "lib").mkdir()
-    (tmp_path / "a.slo").write_text('import "lib"\n' + spec("a"))
-    done = _check("a.slo", cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.startswith('a.slo:1:8: error: cannot import "lib": it is a directory; import a .slo file')
+    stderr = _errors_of('import "lib"\n' + spec("a"), tmp_path)
+    assert stderr.startswith('a.slo:1:8: error: cannot import "lib": it is a directory; import a .slo file')
 
 
 def test_fmt_without_a_spec_exits_like_check(tmp_path, monkeypatch):
@@ -426,10 +419,8 @@ def test_fmt_without_a_spec_exits_like_check(tmp_path, monkeypatch):
 
 
 def test_a_lone_surrogate_is_a_check_error(tmp_path):
-    (tmp_path / "a.slo").write_text(spec("a").replace('owner = "t"', 'owner = "x\\ud800"'))
-    done = _check("a.slo", cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.startswith("a.slo:3:13: error: \\ud800 is a UTF-16 surrogate, not a character")
+    stderr = _errors_of(spec("a").replace('owner = "t"', 'owner = "x\\ud800"'), tmp_path)
+    assert stderr.startswith("a.slo:3:13: error: \\ud800 is a UTF-16 surrogate, not a character")
 
 
 def test_a_file_name_with_dashes_gives_well_formed_svg_and_html_comments(tmp_path):
@@ -467,10 +458,8 @@ def test_a_very_long_line_is_shown_around_the_error(tmp_path):
 def test_slo_names_that_differ_only_in_dash_and_underscore_collide(tmp_path):
     text = spec("a").replace("  slo up {", "  slo b-c {", 1)
     second = text[text.index("  slo b-c {"):text.rindex("}")].replace("slo b-c", "slo b_c")
-    (tmp_path / "a.slo").write_text(text[:text.rindex("}")] + second + "}\n")
-    done = _check("a.slo", cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.startswith('a.slo:11:7: error: slo "b_c" differs from slo "b-c" at a.slo:4:7 only in "-" and "_"')
+    stderr = _errors_of(text[:text.rindex("}")] + second + "}\n", tmp_path)
+    assert stderr.startswith('a.slo:11:7: error: slo "b_c" differs from slo "b-c" at a.slo:4:7 only in "-" and "_"')
 
 
 def test_fmt_formats_the_file_behind_a_link_and_keeps_the_link(tmp_path, monkeypatch):
