@@ -9,7 +9,7 @@ import click
 
 from .emit.docs_model import AlertRow, alert_rows, budget_rows, default_conditions
 from .sremath import MAX_WINDOW, MIN_WINDOW
-from .units import UNIT_MS, format_duration, parse_duration_ms, percent_text
+from .units import UNIT_MS, DurationTooLarge, format_duration, parse_duration_ms, percent_text
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -40,7 +40,10 @@ def parse_window(text: str) -> int:
     text = text.strip()
     if not _DURATION.fullmatch(text):
         raise BudgetInputError(f"window must be a duration such as 30d or 4w, got {text!r}")
-    ms, ordered = parse_duration_ms(text)
+    try:
+        ms, ordered = parse_duration_ms(text)
+    except DurationTooLarge:
+        raise BudgetInputError(f"window must be from 1d to 365d, got a duration of {len(text)} characters") from None
     if not ordered:
         raise BudgetInputError(f"window {text!r} must list units largest first, e.g. 1d12h")
     if ms % UNIT_MS["m"]:

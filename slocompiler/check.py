@@ -46,7 +46,7 @@ def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> N
 
 
 def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
-    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide."""
+    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide, nor differ only in - and _."""
     services: dict[str, ir.Service] = {}
     for service in sorted(program.services, key=lambda s: s.span):
         key = service.name.replace("_", "-")  # Kubernetes object names and alert names do not tell - from _
@@ -61,12 +61,16 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
     ids: dict[str, tuple[ir.Service, ir.Slo]] = {}
     for service in sorted(program.services, key=lambda s: s.span):
         for slo in sorted(service.slos, key=lambda s: s.span):
-            first = ids.get(slo.id)
+            key = slo.id.replace("_", "-")  # alert and recording rule names do not tell - from _ either
+            first = ids.get(key)
             if first is None:
-                ids[slo.id] = (service, slo)
+                ids[key] = (service, slo)
             elif first[0].name == service.name and first[1].name == slo.name:
                 if first[0] is service:
                     diags.error(slo.span, f'slo "{slo.name}" is defined twice in service {service.name} (first at line {first[1].span.line})')
+            elif first[0] is service:
+                diags.error(slo.span, f'slo "{slo.name}" differs from slo "{first[1].name}" at {first[1].span} only in '
+                                      f'"-" and "_", which alert names do not tell apart')
             else:
                 diags.error(slo.span, f'SLO id "{slo.id}" collides with slo "{first[1].name}" of service '
                                       f'"{first[0].name}" at {first[1].span}')

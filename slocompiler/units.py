@@ -15,8 +15,20 @@ SIGNIFICANT_DIGITS = 12
 _CONTEXT = Context(prec=SIGNIFICANT_DIGITS, rounding=ROUND_HALF_EVEN)
 
 
+# No duration anyone means has more digits in one part (10^15 ms is some 31,000
+# years); a longer one is refused before int() meets thousands of digits.
+MAX_DURATION_DIGITS = 15
+
+
+class DurationTooLarge(ValueError):
+    """A part of a duration with more than MAX_DURATION_DIGITS digits."""
+
+
 def parse_duration_ms(text: str) -> tuple[int, bool]:
-    """`1h30m` -> (5400000, True); the flag is False when units are not largest first."""
+    """`1h30m` -> (5400000, True); the flag is False when units are not largest first.
+
+    Raises DurationTooLarge for a part longer than MAX_DURATION_DIGITS digits.
+    """
     total = 0
     last_rank = -1
     ordered = True
@@ -25,6 +37,8 @@ def parse_duration_ms(text: str) -> tuple[int, bool]:
         if rank <= last_rank:
             ordered = False
         last_rank = rank
+        if len(count.lstrip("0")) > MAX_DURATION_DIGITS:
+            raise DurationTooLarge(f"{count[:8]}...{unit} has {len(count)} digits; a duration part may have at most {MAX_DURATION_DIGITS}")
         total += int(count) * UNIT_MS[unit]
     return total, ordered
 
