@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from .live import options as live_options
+
 FORMATS = ("text", "json", "github")
 
 
@@ -144,6 +146,93 @@ def budget(objective: str, window: str) -> None:
     from .budget import run_budget
 
     sys.exit(run_budget(objective, window))
+
+
+def _live_program(paths: tuple[str, ...]):
+    """The specs for a live command; spec errors are printed and exit 1."""
+    program = load_or_report(paths, "text", False)
+    if program is None:
+        sys.exit(1)
+    return program
+
+
+def _live_selection(program, services, slo_ids):
+    from .live.status import SelectionError, select
+
+    try:
+        return select(program, services, slo_ids)
+    except SelectionError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _source_option(function):
+    return click.option("--source", type=click.Choice(("auto", "raw", "recorded")), default="auto", show_default=True,
+                        help="auto: the deployed slo:* series where they exist, else the indicator's own series.")(function)
+
+
+def _select_options(function):
+    function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
+    return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown")
+@_source_option
+@_select_options
+def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
+    """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
+    from .live import state as live_state
+    from .live import status as live_status
+
+    program = _live_program(paths)
+    selected = _live_selection(program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        if output_format == "json":
+            click.echo(live_status.render_json(states), nl=False)
+            click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
+        elif output_format == "markdown":
+            click.echo(live_status.render_markdown(states, moment), nl=False)
+        else:
+            click.echo(live_status.render_text(states, moment), nl=False)
+        return 0
+
+    live_options.exit_on_live_error(run)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown", "github")
+@_source_option
+@_select_options
+@click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
+@click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
+              help="An SLO without data fails the gate (exit 3) or passes it.")
+def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
+    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
+    from .live import gate as live_gate
+    from .live import state as live_state
+
+    program = _live_program(paths)
+    selected = _live_selection(program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        click.echo(text, nl=False)
+        return code
+
+    live_options.exit_on_live_error(run)
 
 
 def main() -> None:

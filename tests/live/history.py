@@ -22,17 +22,17 @@ REGIONS = ("eu", "us")
 # Requests per minute at the daily mean; traffic swings ±60% over the day.
 BASE = {("checkout", "eu"): 600.0, ("checkout", "us"): 1500.0, ("payments", "eu"): 900.0,
         ("quiet", "eu"): 12.0}
-BASE_ERROR_RATIO = 0.0005
+BASE_ERROR_RATIO = 0.0001
 
 # Known outages: (job, region, first minute, last minute exclusive, error ratio).
 OUTAGES = (
     ("checkout", "eu", (8 * 1440 + 14 * 60), (8 * 1440 + 14 * 60 + 30), 1.0),  # day 8, 14:00-14:30, total
     ("checkout", "us", (9 * 1440 + 12 * 60 - 50), (9 * 1440 + 12 * 60 + 20), 0.05),  # burning at AT
-    ("payments", "eu", (5 * 1440 + 3 * 60), (5 * 1440 + 9 * 60), 0.02),  # day 5, six hours at 2%
+    ("payments", "eu", (5 * 1440 + 3 * 60), (5 * 1440 + 9 * 60), 0.01),  # day 5, six hours at 1%
 )
 # Latency: share of requests at or under each bucket; a slow hour on day 7.
 LE = ("0.1", "0.25", "0.5", "1.0", "+Inf")
-FAST_SHARE = {"0.1": 0.7, "0.25": 0.995, "0.5": 0.999, "1.0": 1.0, "+Inf": 1.0}
+FAST_SHARE = {"0.1": 0.7, "0.25": 0.999, "0.5": 0.9995, "1.0": 1.0, "+Inf": 1.0}
 SLOW_SHARE = {"0.1": 0.2, "0.25": 0.5, "0.5": 0.9, "1.0": 0.99, "+Inf": 1.0}
 SLOW_HOUR = (7 * 1440 + 10 * 60, 7 * 1440 + 11 * 60)
 

@@ -1,0 +1,225 @@
+"""Each SLO's state at a time: error ratios per window, SLI, budget left, alert conditions, policy rules.
+
+Ratios come from the recorded `slo:sli_error:ratio_rate<W>` series where the
+generated rules are deployed (one batched query for every SLO), else from the
+indicator's own series (one query per SLO and window), both traffic-weighted,
+as the generated rules compute them.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .. import conventions as c
+from .. import queries, sremath
+from ..ir import Condition, ExprIndicator, PolicyRule, Service, Slo
+from ..units import decimal_text, format_duration, percent_text, prom_window
+from .client import Prometheus, finite
+
+SOURCES = ("auto", "raw", "recorded")
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+# The recorded 5m ratio an `expr` SLO's period rule averages is evaluated once a minute.
+EXPR_PERIOD_STEP = 60
+
+GroupKey = tuple[str, ...]
+
+
+@dataclass
+class AlertState:
+    """One alert condition: does it hold now (and has it for its `for`)?"""
+
+    condition: Condition
+    alert: str
+    threshold: Decimal
+    firing: bool = False
+
+
+@dataclass
+class PolicyState:
+    """One policy rule: the figure it reads and whether it applies."""
+
+    rule: PolicyRule
+    when: str
+    window: int
+    figure: float | None
+    applies: bool
+
+
+@dataclass
+class GroupState:
+    """One SLO, or one value of its `group_by` labels."""
+
+    group: dict[str, str]
+    ratios: dict[int, float | None]
+    sli: float | None = None
+    budget_remaining: float | None = None
+    burn: dict[int, float | None] = field(default_factory=dict)
+    alerts: list[AlertState] = field(default_factory=list)
+    policy: list[PolicyState] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return self.sli is not None
+
+
+@dataclass
+class SloState:
+    """An SLO's groups and where its figures came from (`recorded`, `raw` or `mixed`)."""
+
+    service: Service
+    slo: Slo
+    groups: list[GroupState]
+    source: str
+
+
+def rule_when(rule: PolicyRule) -> str:
+    """The rule as the spec wrote it: `budget_remaining <= 0%`, `burn_rate > 2 over 7d`."""
+    value = percent_text(rule.value) if rule.metric == "budget_remaining" else decimal_text(rule.value)
+    text = f"{rule.metric} {rule.op} {value}"
+    return text + (f" over {format_duration(rule.over)}" if rule.over is not None else "")
+
+
+def rule_window(rule: PolicyRule, slo: Slo) -> int:
+    """The window a rule reads: its `over`, else the SLO window."""
+    return rule.over if rule.metric == "burn_rate" and rule.over is not None else slo.window
+
+
+def alert_conditions(slo: Slo) -> tuple[Condition, ...]:
+    """The conditions that become alerting rules: none when alerting is disabled."""
+    return slo.alerting.conditions if slo.alerting.enabled else ()
+
+
+def windows(service: Service, slo: Slo) -> list[int]:
+    """Every window status reports: each condition's long and short, policy `over`s, the SLO window."""
+    found = {slo.window}
+    for condition in slo.alerting.conditions:
+        found.update((condition.long, condition.short))
+    for rule in service.policy.rules if service.policy else ():
+        found.add(rule_window(rule, slo))
+    return sorted(found)
+
+
+def raw_ratio(slo: Slo, window: int) -> str:
+    """The error ratio over `window` from the indicator's own series, as the generated rules compute it."""
+    if isinstance(slo.indicator, ExprIndicator) and window == slo.window:
+        # The period rule averages the recorded 5m ratio over the window.
+        five = queries.error_ratio(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
+        return f"avg_over_time({five}[{prom_window(window)}:{prom_window(EXPR_PERIOD_STEP)}])"
+    return queries.error_ratio(slo.indicator, window, slo.group_by)
+
+
+def recorded_selector(slo: Slo, window: int) -> str:
+    """The deployed rule's series for one SLO and window."""
+    return queries.recorded(c.error_ratio_rule(window), slo.id)
+
+
+def group_key(slo: Slo, labels: dict[str, str]) -> GroupKey:
+    """The values of the SLO's group_by labels ('' where absent)."""
+    return tuple(labels.get(name, "") for name in slo.group_by)
+
+
+def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
+    """Every recorded error ratio at `at`, in one query: {rule name: {slo_id: [samples]}}."""
+    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+", {c.LABEL_SLO_ID}!=""}}'
+    found: dict[str, dict[str, list]] = {}
+    for sample in client.query(expr, at):
+        name = sample.labels.get("__name__", "")
+        found.setdefault(name, {}).setdefault(sample.labels.get(c.LABEL_SLO_ID, ""), []).append(sample)
+    return found
+
+
+def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
+    """The state of every selected SLO at `at`."""
+    recorded = fetch_recorded(client, at) if source != "raw" else {}
+    per_slo: list[dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]]] = []
+    origins: list[set[str]] = []
+    jobs: list[tuple[int, Slo, int]] = []
+    for index, (service, slo) in enumerate(selected):
+        results: dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]] = {}
+        used: set[str] = set()
+        for window in windows(service, slo):
+            samples = recorded.get(c.error_ratio_rule(window), {}).get(slo.id)
+            if samples is not None:
+                results[window] = _by_group(slo, samples)
+                used.add("recorded")
+            elif source == "recorded":
+                results[window] = {}
+                used.add("recorded")
+            else:
+                jobs.append((index, slo, window))
+                used.add("raw")
+        per_slo.append(results)
+        origins.append(used)
+    answers = client.map(lambda job: client.query(raw_ratio(job[1], job[2]), at), jobs)
+    for (index, slo, window), samples in zip(jobs, answers):
+        per_slo[index][window] = _by_group(slo, samples)
+    states = []
+    for (service, slo), results, used in zip(selected, per_slo, origins):
+        groups = _groups(service, slo, results)
+        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
+    _check_for_durations(client, states, at)
+    return states
+
+
+def _by_group(slo: Slo, samples: list) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
+    return {group_key(slo, s.labels): ({n: s.labels.get(n, "") for n in slo.group_by}, finite(s.value)) for s in samples}
+
+
+def _groups(service: Service, slo: Slo, results: dict[int, dict]) -> list[GroupState]:
+    keys: dict[GroupKey, dict[str, str]] = {}
+    for by_group in results.values():
+        for key, (labels, _) in by_group.items():
+            keys.setdefault(key, labels)
+    if not keys:
+        keys[()] = {}
+    budget = float(slo.error_budget)
+    groups = []
+    for key in sorted(keys):
+        ratios = {w: results.get(w, {}).get(key, ({}, None))[1] for w in windows(service, slo)}
+        group = GroupState(keys[key], ratios)
+        period = ratios.get(slo.window)
+        if period is not None:
+            group.sli = 1 - period
+            group.budget_remaining = 1 - period / budget
+        group.burn = {w: None if r is None else r / budget for w, r in ratios.items()}
+        for condition in alert_conditions(slo):
+            threshold = sremath.threshold(condition.burn, slo.objective)
+            long, short = ratios.get(condition.long), ratios.get(condition.short)
+            limit = float(threshold)
+            holds = long is not None and short is not None and long > limit and short > limit
+            group.alerts.append(AlertState(condition, slo.alerting.name, threshold, holds))
+        for rule in service.policy.rules if service.policy else ():
+            window = rule_window(rule, slo)
+            figure = group.budget_remaining if rule.metric == "budget_remaining" else group.burn.get(window)
+            applies = figure is not None and COMPARE[rule.op](figure, float(rule.value))
+            group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
+        groups.append(group)
+    return groups
+
+
+def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:
+    """A condition with `for` fires only if it held at every minute of the last `for`."""
+    jobs = []
+    for state in states:
+        for group in state.groups:
+            for alert in group.alerts:
+                if alert.firing and alert.condition.for_:
+                    jobs.append((state, group, alert))
+    if not jobs:
+        return
+
+    def held(job: tuple[SloState, GroupState, AlertState]) -> bool:
+        state, group, alert = job
+        condition, slo = alert.condition, state.slo
+        ok = True
+        for window in (condition.long, condition.short):
+            source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window)
+            expr = f"min_over_time(({source} > bool {decimal_text(alert.threshold)})[{prom_window(condition.for_)}:1m])"
+            values = [s.value for s in client.query(expr, at) if group_key(slo, s.labels) == group_key(slo, group.group)]
+            ok = ok and bool(values) and values[0] == 1
+        return ok
+
+    for job, result in zip(jobs, client.map(held, jobs)):
+        job[2].firing = result
