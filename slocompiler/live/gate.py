@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ..units import decimal_text, percent_text
+from ..units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .state import GroupState, PolicyState, SloState
 from .status import group_text, md_cell
@@ -18,8 +18,6 @@ def figure_text(policy: PolicyState) -> str:
     assert policy.figure is not None
     if rule.metric == "budget_remaining":
         return f"budget remaining {policy.figure * 100:.1f}% (threshold {rule.op} {percent_text(rule.value)})"
-    from ..units import prom_window
-
     return f"burn rate over {prom_window(policy.window)} {policy.figure:.2f} (threshold {rule.op} {decimal_text(rule.value)})"
 
 
@@ -71,7 +69,7 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             lines.append(f"{span}: {message}")
     for state, group in gaps:
         verb = "passes" if no_data_pass else "fails"
-        message = f"no data for {_name(state, group)} over {decimal_text(state.slo.window / 86400)}d: the gate {verb} (--no-data)"
+        message = f"no data for {_name(state, group)} over {prom_window(state.slo.window)}: the gate {verb} (--no-data)"
         if output_format == "github":
             level = "warning" if no_data_pass else "error"
             span = state.slo.span

@@ -20,8 +20,9 @@ from .client import Prometheus, finite
 
 SOURCES = ("auto", "raw", "recorded")
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-# The recorded 5m ratio an `expr` SLO's period rule averages is evaluated once a minute.
-EXPR_PERIOD_STEP = 60
+# How often Prometheus evaluates the recorded 5m rates the period rule sums
+# (the global evaluation_interval's usual value).
+RULE_INTERVAL = 60
 
 GroupKey = tuple[str, ...]
 
@@ -102,12 +103,21 @@ def windows(service: Service, slo: Slo) -> list[int]:
 
 
 def raw_ratio(slo: Slo, window: int) -> str:
-    """The error ratio over `window` from the indicator's own series, as the generated rules compute it."""
-    if isinstance(slo.indicator, ExprIndicator) and window == slo.window:
-        # The period rule averages the recorded 5m ratio over the window.
-        five = queries.error_ratio(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
-        return f"avg_over_time({five}[{prom_window(window)}:{prom_window(EXPR_PERIOD_STEP)}])"
-    return queries.error_ratio(slo.indicator, window, slo.group_by)
+    """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
+
+    The SLO window's rule sums 5m event rates recorded each minute, so its
+    figure is a subquery over the same 5m rates, not a plain rate over the
+    window: the two differ by minutes of lag, which an outage now makes visible.
+    """
+    if window != slo.window:
+        return queries.error_ratio(slo.indicator, window, slo.group_by)
+    five, span = c.CURRENT_BURN_WINDOW, f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
+    if isinstance(slo.indicator, ExprIndicator):
+        # No event counts to weigh by: the period rule averages the 5m ratio.
+        return f"avg_over_time(({queries.error_ratio(slo.indicator, five, slo.group_by)}){span})"
+    bad = queries.bad_events(slo.indicator, five, slo.group_by)
+    total = queries.total_events(slo.indicator, five, slo.group_by)
+    return f"sum_over_time(({bad}){span})\n/\nsum_over_time(({total}){span})"
 
 
 def recorded_selector(slo: Slo, window: int) -> str:

@@ -41,7 +41,7 @@ SLOW_HOUR = (7 * 1440 + 10 * 60, 7 * 1440 + 11 * 60)
 DEPLOYED_SLO_ID = "payments-availability"
 DEPLOYED_OBJECTIVE = 0.99
 DEPLOYED_WINDOWS = (300, 1800, 3600, 6 * 3600, 3 * 86400, 7 * 86400)
-DEPLOYED_SPAN = (AT - 2 * 3600, AT + 3600)
+DEPLOYED_SPAN = (AT - 1800, AT + 600)
 
 
 def minute(t: float) -> int:
@@ -145,8 +145,38 @@ def _deployed() -> Iterator[str]:
     times = range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP)
     for window in DEPLOYED_WINDOWS:
         for t in times:
-            ratio = window_ratio("payments", ("eu",), t, window)
+            if window == DEPLOYED_WINDOWS[-1]:  # the SLO window, weighed as the period rule does
+                ratio = period_ratio(lambda m: (bad_at("payments", "eu", m), total_at("payments", "eu", m)), t, window)
+            else:
+                ratio = window_ratio("payments", ("eu",), t, window)
             yield f"{error_ratio_rule(window)}{{{labels}}} {ratio!r} {t}\n"
     for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):
         for t in times:
             yield f"{name}{{{labels}}} {value!r} {t}\n"
+
+
+def period_weights(end: float, seconds: int) -> dict[int, int]:
+    """How often each minute counts in the generated period rule at `end`.
+
+    The rule sums 5m rates evaluated each minute over the window: the rate at
+    t covers minutes m(t)-5 .. m(t)-1, so a minute counts once per evaluation
+    whose 5m reaches it (5 times inside the window, fewer at its edges).
+    Prometheus 2.x selects samples in [end - window, end], both ends included.
+    """
+    weights: dict[int, int] = {}
+    last = minute(end)
+    for point in range(last - seconds // STEP, last + 1):
+        for m in range(point - 5, point):
+            if m >= 0:
+                weights[m] = weights.get(m, 0) + 1
+    return weights
+
+
+def period_ratio(counts, end: float, seconds: int) -> float:
+    """The period rule's traffic-weighted ratio; `counts(m)` gives (bad, total) in minute m."""
+    bad = total = 0.0
+    for m, weight in period_weights(end, seconds).items():
+        b, t = counts(m)
+        bad += weight * b
+        total += weight * t
+    return bad / total
