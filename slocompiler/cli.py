@@ -32,8 +32,8 @@ def cli() -> None:
     """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
 
 
-def load_reported(paths: tuple[str, ...], output_format: str):
-    """Load and check specs and print their diagnostics; None when the inputs hold nothing."""
+def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True):
+    """Load and check specs and print their diagnostics (unless `report` is false); None when the inputs hold nothing."""
     from .compile import load
     from .errors import InputError, UsageError
 
@@ -44,7 +44,8 @@ def load_reported(paths: tuple[str, ...], output_format: str):
     except InputError as error:
         click.echo(f"error: {error}", err=True)
         return None
-    print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+    if report:
+        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
     return loaded
 
 
@@ -231,6 +232,38 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
         code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
         click.echo(text, nl=False)
         return code
+
+    live_options.exit_on_live_error(run)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@_diagnostic_options
+@_select_options
+def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
+    """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
+    from .live import verify as live_verify
+
+    loaded = load_reported(paths, output_format, report=False)
+    if loaded is None:
+        sys.exit(1)
+    if any(d.is_error for d in loaded.diagnostics):
+        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+        sys.exit(1)
+    selected = _live_selection(loaded.program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+        print_diagnostics(diagnostics, loaded.sources, output_format)
+        if any(d.is_error or strict for d in diagnostics):
+            return 1
+        if output_format == "text":
+            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
+        return 0
 
     live_options.exit_on_live_error(run)
 
