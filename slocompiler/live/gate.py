@@ -78,6 +78,8 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             lines.append(message)
     if output_format in ("text", "github") and code == PASS:
         lines.append(f"{action}: pass ({len(states)} SLO(s) at {format_time(at)})")
+    elif output_format == "text" and code == BLOCKED:
+        lines.append(f"{action}: blocked by {len(blocks)} policy rule(s) at {format_time(at)}")
     return code, "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -182,7 +182,7 @@ class Verifier:
                     fastest.span,
                     f"low traffic{' for ' + group if group else ''}: in the quietest hour of the last "
                     f"{format_duration(slo.window)} ({rate * 3600:.0f} events an hour), the {format_duration(fastest.short)} "
-                    f"window of this page holds about {events:.0f} events, so a single failure (ratio "
+                    f"window of the {format_duration(fastest.long)}/{format_duration(fastest.short)} page holds about {events:.0f} events, so a single failure (ratio "
                     f"{(1 / events) if events > 0 else 1:.3g}) crosses its threshold {decimal_text(sremath.threshold(fastest.burn, slo.objective))}",
                     hint="the SRE Workbook's low-traffic advice: add synthetic traffic, combine this service with "
                          "others in one SLO, lengthen the short window, or make this condition a ticket",
