@@ -240,7 +240,8 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
 @_paths_argument
 @live_options.connection_options
 @live_options.at_option
-@_diagnostic_options
+@live_options.format_option("text", "json", "github", "markdown")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_select_options
 def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
     """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
@@ -250,7 +251,7 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
     if loaded is None:
         sys.exit(1)
     if any(d.is_error for d in loaded.diagnostics):
-        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+        print_diagnostics(loaded.diagnostics, loaded.sources, "text" if output_format == "markdown" else output_format)
         sys.exit(1)
     selected = _live_selection(loaded.program, services, slo_ids)
 
@@ -258,7 +259,10 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
             diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
-        print_diagnostics(diagnostics, loaded.sources, output_format)
+        if output_format == "markdown":
+            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
+        else:
+            print_diagnostics(diagnostics, loaded.sources, output_format)
         if any(d.is_error or strict for d in diagnostics):
             return 1
         if output_format == "text":

@@ -118,8 +118,8 @@ def open_client(options: dict[str, Any]) -> Prometheus:
 
 
 def now_or(at: float | None) -> float:
-    """`--at`, or now rounded down to the second."""
-    return float(int(time.time())) if at is None else at
+    """`--at`, or now (to the millisecond: a sample scraped this second is not in the future)."""
+    return round(time.time(), 3) if at is None else at
 
 
 def exit_on_live_error(function: Callable[[], int]) -> None:

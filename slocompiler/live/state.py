@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from .. import conventions as c
 from .. import queries, sremath
-from ..ir import Condition, ExprIndicator, PolicyRule, Service, Slo
+from ..ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
 from ..units import decimal_text, format_duration, percent_text, prom_window
 from .client import Prometheus, finite
 
@@ -162,15 +162,56 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
                 used.add("raw")
         per_slo.append(results)
         origins.append(used)
-    answers = client.map(lambda job: client.query(raw_ratio(job[1], job[2]), at), jobs)
-    for (index, slo, window), samples in zip(jobs, answers):
-        per_slo[index][window] = _by_group(slo, samples)
+    answers = client.map(lambda job: raw_window(client, job[1], job[2], at), jobs)
+    for (index, slo, window), by_group in zip(jobs, answers):
+        per_slo[index][window] = by_group
     states = []
     for (service, slo), results, used in zip(selected, per_slo, origins):
         groups = _groups(service, slo, results)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
     _check_for_durations(client, states, at)
     return states
+
+
+def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
+    """One SLO's error ratio over one window from its own series, by group.
+
+    The SLO window's figure is the costly one (a subquery of 5m rates each
+    minute over the window). `raw_ratio` evaluates the event total twice
+    there (once for the `or 0 * total` fallback); asking for the numerator
+    and the total apart and dividing here reads each series once: a third
+    less work for the server, the same figure.
+    """
+    parts = period_parts(slo) if window == slo.window else None
+    if parts is None:
+        return _by_group(slo, client.query(raw_ratio(slo, window), at))
+    numerator, total, is_good = parts
+    span = f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
+    counted = {group_key(slo, s.labels): s.value for s in client.query(f"sum_over_time(({numerator}){span})", at)}
+    result = {}
+    for sample in client.query(f"sum_over_time(({total}){span})", at):
+        key = group_key(slo, sample.labels)
+        part = counted.get(key, 0.0)
+        bad = sample.value - part if is_good else part
+        ratio = finite(bad / sample.value) if sample.value else None
+        result[key] = ({n: sample.labels.get(n, "") for n in slo.group_by}, ratio)
+    return result
+
+
+def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
+    """The 5m numerator and total event rates of an SLO, and whether the numerator counts good events."""
+    indicator = slo.indicator
+    five = c.CURRENT_BURN_WINDOW
+    total = queries.total_events(indicator, five, slo.group_by)
+    if total is None:
+        return None
+    if isinstance(indicator, RatioIndicator):
+        counted = indicator.errors or indicator.good
+        assert counted is not None
+        return queries.events(counted, five, slo.group_by), total, indicator.errors is None
+    assert isinstance(indicator, LatencyIndicator)
+    good = Query(queries.with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
+    return queries.events(good, five, slo.group_by), total, True
 
 
 def _by_group(slo: Slo, samples: list) -> dict[GroupKey, tuple[dict[str, str], float | None]]:

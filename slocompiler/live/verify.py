@@ -251,3 +251,15 @@ def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: flo
     client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed), selected)
     return sorted(verifier.diagnostics)
 
+
+
+def render_markdown(diagnostics: list[Diagnostic], slos: int) -> str:
+    """The findings as a Markdown list, for a pull-request comment or a job summary."""
+    from .status import md_cell
+
+    errors = sum(d.is_error for d in diagnostics)
+    lines = [f"**slo verify**: {slos} SLO(s), {errors} error(s), {len(diagnostics) - errors} warning(s)", ""]
+    for d in diagnostics:
+        hint = f" ({md_cell(d.hint)})" if d.hint else ""
+        lines.append(f"- `{d.span}` **{d.severity}**: {md_cell(d.message)}{hint}")
+    return "\n".join(lines) + "\n"

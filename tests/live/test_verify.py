@@ -117,8 +117,11 @@ def _wait_for_metadata(url: str) -> None:
     # The server scrapes itself every 2s; metadata exists after the first scrape.
     for _ in range(300):
         with urllib.request.urlopen(url + "/api/v1/metadata?metric=prometheus_tsdb_head_series") as answer:
-            if json.load(answer)["data"]:
-                return
+            metadata = json.load(answer)["data"]
+        with urllib.request.urlopen(url + "/api/v1/query?query=prometheus_tsdb_head_chunks") as answer:
+            samples = json.load(answer)["data"]["result"]
+        if metadata and samples:
+            return
         time.sleep(0.1)
     pytest.fail("prometheus never scraped itself")
 
@@ -133,3 +136,9 @@ def test_gauge_read_as_a_counter(prometheus_url, tmp_path):
     assert result.exit_code == 1
     assert 'gauge.slo:8:16: error: the metadata says "prometheus_tsdb_head_series" is a gauge, but the total ' \
            "selector is read with rate(), which needs a counter" in result.stderr
+
+
+def test_markdown_list(prometheus_url, bad_spec):
+    text = verify(prometheus_url, bad_spec, "--format", "markdown").stdout
+    assert text.startswith("**slo verify**: 5 SLO(s), ")
+    assert any(line.startswith("- `") and ":25:19` **error**: the histogram has no bucket" in line for line in text.splitlines())
