@@ -166,6 +166,21 @@ def _live_selection(program, services, slo_ids):
         raise click.UsageError(str(error)) from None
 
 
+def _with_states(paths, services, slo_ids, at, source, connection, then) -> None:
+    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns."""
+    from .live import state as live_state
+
+    selected = _live_selection(_live_program(paths), services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        return then(states, moment)
+
+    live_options.exit_on_live_error(run)
+
+
 def _source_option(function):
     return click.option("--source", type=click.Choice(("auto", "raw", "recorded")), default="auto", show_default=True,
                         help="auto: the deployed slo:* series where they exist, else the indicator's own series.")(function)
@@ -185,16 +200,9 @@ def _select_options(function):
 @_select_options
 def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
     """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
-    from .live import state as live_state
     from .live import status as live_status
 
-    program = _live_program(paths)
-    selected = _live_selection(program, services, slo_ids)
-
-    def run() -> int:
-        moment = live_options.now_or(at)
-        with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source)
+    def show(states, moment) -> int:
         if output_format == "json":
             click.echo(live_status.render_json(states), nl=False)
             click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
@@ -204,7 +212,7 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
             click.echo(live_status.render_text(states, moment), nl=False)
         return 0
 
-    live_options.exit_on_live_error(run)
+    _with_states(paths, services, slo_ids, at, source, connection, show)
 
 
 @cli.command()
@@ -220,20 +228,13 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
 def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
     """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
     from .live import gate as live_gate
-    from .live import state as live_state
 
-    program = _live_program(paths)
-    selected = _live_selection(program, services, slo_ids)
-
-    def run() -> int:
-        moment = live_options.now_or(at)
-        with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source)
+    def decide(states, moment) -> int:
         code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
         click.echo(text, nl=False)
         return code
 
-    live_options.exit_on_live_error(run)
+    _with_states(paths, services, slo_ids, at, source, connection, decide)
 
 
 @cli.command()
