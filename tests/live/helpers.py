@@ -40,9 +40,16 @@ def expected_ratio(slo_id: str, group: dict[str, str], window: int, period: bool
         return history.period_ratio(lambda m: minute_counts(slo_id, group, m), history.AT, window)
     if slo_id == "checkout-latency":
         return history.latency_ratio(history.AT, window, "0.25")
-    job = slo_id.split("-")[0]
-    regions = (group["region"],) if group else tuple(r for j, r in history.BASE if j == job)
+    job, regions = _job(slo_id, group)
     return history.window_ratio(job, regions, history.AT, window)
+
+
+def _job(slo_id: str, group: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The job and regions an SLO of specs/shop.slo reads."""
+    if slo_id == "held-us":
+        return "checkout", ("us",)
+    job = slo_id.split("-")[0]
+    return job, (group["region"],) if group else tuple(r for j, r in history.BASE if j == job)
 
 
 def minute_counts(slo_id: str, group: dict[str, str], m: int) -> tuple[float, float]:
@@ -50,6 +57,5 @@ def minute_counts(slo_id: str, group: dict[str, str], m: int) -> tuple[float, fl
     if slo_id == "checkout-latency":
         total = sum(history.total_at("checkout", r, m) for r in history.REGIONS)
         return total * (1 - history.bucket_share("0.25", m)), total
-    job = slo_id.split("-")[0]
-    regions = (group["region"],) if group else tuple(r for j, r in history.BASE if j == job)
+    job, regions = _job(slo_id, group)
     return sum(history.bad_at(job, r, m) for r in regions), sum(history.total_at(job, r, m) for r in regions)
