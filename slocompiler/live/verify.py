@@ -17,7 +17,7 @@ from ..errors import Diagnostic, did_you_mean
 from ..ir import LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
 from ..units import decimal_text, format_duration, prom_window
 from .client import Prometheus, finite
-from .state import alert_conditions, raw_ratio
+from .state import alert_conditions, group_key, raw_ratio
 
 # A deployed error ratio this far from the spec's own computation is stale.
 STALE_RELATIVE = 0.01
@@ -188,32 +188,41 @@ class Verifier:
                          "others in one SLO, lengthen the short window, or make this condition a ticket",
                 )
 
-    def _deployed(self, service: Service, slo: Slo, values: dict[str, float]) -> None:
+    def _deployed(self, service: Service, slo: Slo, values: dict[str, list]) -> None:
         """Deployed `slo:*` series that say something else than the spec: stale rules."""
         if not values:
             return
         path = c.prometheus_rules_path(service.name)
         expected = {c.OBJECTIVE: float(slo.objective), c.ERROR_BUDGET: float(slo.error_budget),
                     c.TIME_PERIOD_DAYS: slo.window / 86400}
-        if c.OBJECTIVE in values and abs(values[c.OBJECTIVE] - expected[c.OBJECTIVE]) > 1e-9:
+        found = {name: finite(values[name][0].value) for name in expected if name in values}
+        if found.get(c.OBJECTIVE) is not None and abs(found[c.OBJECTIVE] - expected[c.OBJECTIVE]) > 1e-9:
             del expected[c.ERROR_BUDGET]  # the same news twice
         for name, want in expected.items():
-            if name in values and abs(values[name] - want) > 1e-9:
+            value = found.get(name)
+            if value is not None and abs(value - want) > 1e-9:
                 self.error(at(slo, "objective") if name != c.TIME_PERIOD_DAYS else at(slo, "window"),
-                           f"the deployed {name} of {slo.id} is {values[name]:g}, the spec says {want:g}: the rules "
+                           f"the deployed {name} of {slo.id} is {value:g}, the spec says {want:g}: the rules "
                            f"running are stale", hint=f"deploy {path} again")
-        if slo.group_by:
-            return  # error ratios differ per group; the metadata above is the same for all
-        for name, value in values.items():
+        for name, samples in sorted(values.items()):
             window = _window_of(name, slo) if name.startswith(c.ERROR_RATIO_PREFIX) else None
-            if window is None:
+            if window is not None:
+                self._compare_ratio(slo, name, window, samples, path)
+
+    def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
+        """A deployed error ratio against the spec's indicator at the same time, group by group."""
+        mine = {group_key(slo, s.labels): finite(s.value) for s in self.client.query(raw_ratio(slo, window), self.at)}
+        for sample in samples:
+            key = group_key(slo, sample.labels)
+            deployed, spec = finite(sample.value), mine.get(key)
+            if deployed is None or spec is None:
                 continue
-            answer = self.client.query(raw_ratio(slo, window), self.at)
-            mine = finite(answer[0].value) if answer else None
-            if mine is not None and abs(mine - value) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(mine)):
+            if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
+                group = ",".join(f"{n}={v}" for n, v in zip(slo.group_by, key))
                 self.warning(slo.indicator.span,
-                             f"the deployed {name} of {slo.id} is {value:.6g}, the spec's indicator gives {mine:.6g}: "
-                             "the rules running compute something else (stale?)", hint=f"deploy {path} again")
+                             f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
+                             f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",
+                             hint=f"deploy {path} again")
 
 
 def _window_of(name: str, slo: Slo) -> int | None:
@@ -233,14 +242,12 @@ def _le_key(le: str) -> float:
         return float("inf")
 
 
-def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, float]]:
-    """{slo_id: {rule name: value}} of every deployed slo:* series without group labels, in one query."""
+def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, list]]:
+    """{slo_id: {rule name: [samples]}} of every deployed slo:* series, in one query."""
     expr = f'{{__name__=~"slo:.+", {c.LABEL_SLO_ID}!=""}}'
-    found: dict[str, dict[str, float]] = {}
+    found: dict[str, dict[str, list]] = {}
     for sample in client.query(expr, at_time):
-        value = finite(sample.value)
-        if value is not None:
-            found.setdefault(sample.labels[c.LABEL_SLO_ID], {})[sample.labels["__name__"]] = value
+        found.setdefault(sample.labels[c.LABEL_SLO_ID], {}).setdefault(sample.labels["__name__"], []).append(sample)
     return found
 
 

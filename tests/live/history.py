@@ -42,6 +42,8 @@ DEPLOYED_SLO_ID = "payments-availability"
 DEPLOYED_OBJECTIVE = 0.99
 DEPLOYED_WINDOWS = (300, 1800, 3600, 6 * 3600, 3 * 86400, 7 * 86400)
 DEPLOYED_SPAN = (AT - 1800, AT + 600)
+# The deployed 30m ratio reads three times the true errors (rules from an older indicator).
+DEPLOYED_SKEW = {1800: 3}
 
 
 def minute(t: float) -> int:
@@ -148,7 +150,7 @@ def _deployed() -> Iterator[str]:
             if window == DEPLOYED_WINDOWS[-1]:  # the SLO window, weighed as the period rule does
                 ratio = period_ratio(lambda m: (bad_at("payments", "eu", m), total_at("payments", "eu", m)), t, window)
             else:
-                ratio = window_ratio("payments", ("eu",), t, window)
+                ratio = window_ratio("payments", ("eu",), t, window) * DEPLOYED_SKEW.get(window, 1)
             yield f"{error_ratio_rule(window)}{{{labels}}} {ratio!r} {t}\n"
     for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):
         for t in times:

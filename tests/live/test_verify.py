@@ -94,6 +94,10 @@ def test_the_shop_specs_find_the_stale_rules_and_the_quiet_service(prometheus_ur
            "the spec says 0.999: the rules running are stale" in err
     assert "hint: deploy prometheus/payments.rules.yml again" in err
     assert "slo:error_budget:ratio" not in err  # said once, through the objective
+    true = history.window_ratio("payments", ("eu",), history.AT, 1800)
+    assert (f"shop.slo:34:15: warning: the deployed slo:sli_error:ratio_rate30m of payments-availability is "
+            f"{3 * true:.6g}, the spec's indicator gives {true:.6g}: the rules running compute something else") in err
+    assert err.count("the rules running compute something else") == 1  # the other windows agree
     quiet = [line for line in err.splitlines() if "low traffic" in line]
     assert len(quiet) == 1 and quiet[0].startswith(SPECS + "/shop.slo:45:7: warning: low traffic")
     # Independently: the quietest hour of quiet's last 7d, events in the 5m window of the 1h page.
