@@ -181,11 +181,6 @@ def _with_states(paths, services, slo_ids, at, source, connection, then) -> None
     live_options.exit_on_live_error(run)
 
 
-def _source_option(function):
-    return click.option("--source", type=click.Choice(("auto", "raw", "recorded")), default="auto", show_default=True,
-                        help="auto: the deployed slo:* series where they exist, else the indicator's own series.")(function)
-
-
 def _select_options(function):
     function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
     return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
@@ -196,7 +191,7 @@ def _select_options(function):
 @live_options.connection_options
 @live_options.at_option
 @live_options.format_option("text", "json", "markdown")
-@_source_option
+@live_options.source_option
 @_select_options
 def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
     """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
@@ -220,7 +215,7 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
 @live_options.connection_options
 @live_options.at_option
 @live_options.format_option("text", "json", "markdown", "github")
-@_source_option
+@live_options.source_option
 @_select_options
 @click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
 @click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,

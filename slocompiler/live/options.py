@@ -87,6 +87,16 @@ def at_option(function: Callable) -> Callable:
                         help="Evaluate at this time (RFC 3339 or Unix seconds; default now).")(function)
 
 
+SOURCES = ("auto", "raw", "recorded")
+
+
+def source_option(function: Callable) -> Callable:
+    """`--source auto|raw|recorded`: where figures come from (docs/LIVE.md)."""
+    return click.option("--source", type=click.Choice(SOURCES), default="auto", show_default=True,
+                        help="auto: the deployed slo:* series where they exist, else the indicator's own series; "
+                             "raw: always the indicator's series; recorded: only deployed series.")(function)
+
+
 def format_option(*choices: str, default: str = "text") -> Callable[[Callable], Callable]:
     """`--format` with the choices a command supports."""
     return click.option("--format", "output_format", type=click.Choice(choices), default=default,

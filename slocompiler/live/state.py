@@ -18,7 +18,6 @@ from ..ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, 
 from ..units import decimal_text, format_duration, percent_text, prom_window
 from .client import Prometheus, finite
 
-SOURCES = ("auto", "raw", "recorded")
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # How often Prometheus evaluates the recorded 5m rates the period rule sums
 # (the global evaluation_interval's usual value).
