@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..ir import Program, Service, Slo
-from ..units import prom_window
+from ..units import percent_text, prom_window
 from .options import format_time
 from .state import GroupState, SloState
 
@@ -100,7 +100,7 @@ def rows(states: list[SloState]) -> list[list[str]]:
             applying = "; ".join(p.when for p in group.policy if p.applies)
             table.append([
                 state.slo.id, group_text(group.group),
-                f"{state.slo.objective * 100:f}".rstrip("0").rstrip(".") + "% / " + prom_window(state.slo.window),
+                f"{percent_text(state.slo.objective)} / {prom_window(state.slo.window)}",
                 percent(group.sli, 3) if group.has_data else "no data", percent(group.budget_remaining, 1),
                 burns if group.has_data else "-", firing or "-", applying or "-",
             ])

@@ -99,3 +99,11 @@ def test_the_url_comes_from_the_environment(listener, monkeypatch):
     monkeypatch.setenv("SLO_PROMETHEUS_URL", url)
     assert run("status", SPECS, "--at", "1700000000", "--slo", "quiet-availability").exit_code == 0
     assert seen
+
+
+def test_a_missing_ca_file_or_token_file_is_one_line(tmp_path):
+    result = run("status", SPECS, "--prometheus", "https://127.0.0.1:1", "--ca-file", str(tmp_path / "ca.pem"))
+    assert result.exit_code == 3 and result.stderr == f"error: the CA file {tmp_path / 'ca.pem'} does not exist\n"
+    result = run("status", SPECS, "--prometheus", "http://127.0.0.1:1", "--bearer-token-file", str(tmp_path / "t"))
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"error: cannot read the bearer token file {tmp_path / 't'}: ")
