@@ -81,7 +81,7 @@ class Verifier:
         return self._metadata
 
     # -- the checks --------------------------------------------------------
-    def check_slo(self, service: Service, slo: Slo, deployed: dict[str, dict[str, float]]) -> None:
+    def check_slo(self, service: Service, slo: Slo, deployed: dict[str, dict[str, list]]) -> None:
         """Every check of one SLO."""
         start = self.at - slo.window
         for selector in selectors(slo):
