@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import pytest
 from helpers import SPECS, expected_ratio, program, run, status_json
