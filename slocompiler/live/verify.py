@@ -34,18 +34,23 @@ class Selector:
     matchers: tuple[tuple[str, str, str], ...]
 
 
+def roles(slo: Slo) -> list[tuple[str, Query]]:
+    """The indicator's queries and what each one counts."""
+    indicator = slo.indicator
+    found: list[tuple[str, Query | None]] = [("error_ratio", getattr(indicator, "error_ratio", None))]
+    if isinstance(indicator, RatioIndicator):
+        found = [("total", indicator.total), ("errors", indicator.errors), ("good", indicator.good)]
+    elif isinstance(indicator, LatencyIndicator):
+        found = [("histogram", indicator.histogram)]
+    return [(role, query) for role, query in found if query is not None]
+
+
 def selectors(slo: Slo) -> list[Selector]:
-    """The indicator's plain vector selectors (expressions are checked by the server as a whole)."""
+    """The indicator's plain vector selectors, parsed."""
     import promql_parser
 
     found = []
-    indicator = slo.indicator
-    roles: list[tuple[str, Query | None]] = []
-    if isinstance(indicator, RatioIndicator):
-        roles = [("total", indicator.total), ("errors", indicator.errors), ("good", indicator.good)]
-    elif isinstance(indicator, LatencyIndicator):
-        roles = [("histogram", indicator.histogram)]
-    for role, query in roles:
+    for role, query in roles(slo):
         if query is None or not query.is_selector:
             continue
         parsed = promql_parser.parse(query.text.strip())
@@ -94,8 +99,21 @@ class Verifier:
                 self._group_labels(slo, selector, series)
             if isinstance(slo.indicator, LatencyIndicator):
                 self._buckets(slo.indicator, selector, series)
+        for role, query in roles(slo):
+            if not query.is_selector:
+                self._expression(slo, role, query)
         self._low_traffic(slo)
         self._deployed(service, slo, deployed.get(slo.id, {}))
+
+    def _expression(self, slo: Slo, role: str, query: Query) -> None:
+        """An expression (with `$window`) that yields nothing over the SLO window."""
+        if self.client.query(queries.events(query, slo.window, slo.group_by), self.at):
+            return
+        message = f"the {role} expression yields no series over the last {format_duration(slo.window)}"
+        if role == "errors":
+            self.warning(query.span, message + " (fine if it has not failed in that time; the rules count 0)")
+        else:
+            self.error(query.span, message, hint="run it in the Prometheus UI at this time to see which part is empty")
 
     def _no_match(self, slo: Slo, selector: Selector, start: float) -> None:
         where = f"in the last {format_duration(slo.window)}"

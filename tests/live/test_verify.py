@@ -146,3 +146,16 @@ def test_markdown_list(prometheus_url, bad_spec):
     text = verify(prometheus_url, bad_spec, "--format", "markdown").stdout
     assert text.startswith("**slo verify**: 5 SLO(s), ")
     assert any(line.startswith("- `") and ":25:19` **error**: the histogram has no bucket" in line for line in text.splitlines())
+
+
+def test_an_expression_that_yields_nothing(prometheus_url, tmp_path):
+    spec = tmp_path / "expr.slo"
+    spec.write_text('service e {\n  owner = "t"\n  slo ratio {\n    objective = 99%\n    window = 7d\n'
+                    '    indicator expr {\n      error_ratio = `sum(rate(nothing_total[$window])) / sum(rate(x_total[$window]))`\n'
+                    '    }\n  }\n  slo fine {\n    objective = 99%\n    window = 7d\n    indicator expr {\n'
+                    '      error_ratio = `sum(rate(http_requests_total{code="500"}[$window])) / '
+                    'sum(rate(http_requests_total[$window]))`\n    }\n  }\n}\n', encoding="utf-8")
+    result = verify(prometheus_url, str(spec))
+    assert result.exit_code == 1
+    assert "expr.slo:7:21: error: the error_ratio expression yields no series over the last 7d" in result.stderr
+    assert result.stderr.count("error:") == 1  # the working expression is fine
