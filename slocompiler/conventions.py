@@ -109,3 +109,7 @@ def prometheus_rules_path(service: str) -> str:
 def prometheus_tests_path(service: str) -> str:
     """`prometheus/<service>.test.yml`."""
     return f"prometheus/{service}.test.yml"
+
+
+# Alertmanager inhibit rules (alertmanager backend, opt-in): one file for every service.
+ALERTMANAGER_INHIBIT_PATH = "alertmanager/inhibit_rules.yml"

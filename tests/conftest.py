@@ -57,3 +57,14 @@ def promtool() -> str:
     if os.environ.get("CI"):
         pytest.fail("promtool is required in CI (apt-get install prometheus)")
     pytest.skip("promtool not installed (apt-get install prometheus)")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    """The real amtool; missing is a failure in CI, a skip elsewhere."""
+    found = shutil.which("amtool")
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("amtool is required in CI (apt-get install prometheus-alertmanager)")
+    pytest.skip("amtool not installed (apt-get install prometheus-alertmanager)")

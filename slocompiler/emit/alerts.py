@@ -133,18 +133,25 @@ def burn_expr(slo: Slo, conditions: tuple[Condition, ...]) -> str:
     return "\nor\n".join("(\n  " + pair.replace("\n", "\n  ") + "\n)" for pair in pairs)
 
 
+def burn_annotations(service: Service, slo: Slo, conditions: tuple[Condition, ...], summary: str) -> dict[str, str]:
+    """A burn-rate rule's annotations as plain text: `summary`, the description, the window pairs, then the rest (the spec's win)."""
+    extra = tuple(dict(pair for k in conditions for pair in k.annotations).items())
+    notes = annotations(service, slo, summary, burn_description(slo, conditions), extra)
+    first = {name: notes.pop(name) for name in (c.ANNOTATION_SUMMARY, c.ANNOTATION_DESCRIPTION)}
+    first[c.ANNOTATION_WINDOWS] = notes.pop(c.ANNOTATION_WINDOWS, windows_text(conditions))
+    return {**first, **notes}
+
+
 def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict:
     """One alerting rule for every condition of one severity (check.py makes their `for` and labels agree)."""
     first = conditions[0]
     rule: dict = {"alert": slo.alerting.name, "expr": burn_expr(slo, conditions)}
     if first.for_:
         rule["for"] = prom_window(first.for_)
-    extra = tuple(dict(pair for k in conditions for pair in k.annotations).items())
-    notes = _templated(annotations(service, slo, "", burn_description(slo, conditions), extra))
+    # The spec's texts are escaped; our summary is a Go template, unless the spec gives its own.
+    notes = _templated(burn_annotations(service, slo, conditions, ""))
     if not notes[c.ANNOTATION_SUMMARY]:
         notes[c.ANNOTATION_SUMMARY] = burn_summary(slo, conditions)
-    notes = {c.ANNOTATION_SUMMARY: notes.pop(c.ANNOTATION_SUMMARY), c.ANNOTATION_DESCRIPTION: notes.pop(c.ANNOTATION_DESCRIPTION),
-             c.ANNOTATION_WINDOWS: windows_text(conditions), **notes}
     rule["labels"] = _templated(alert_labels(service, slo, first.severity, first.labels))
     rule["annotations"] = notes
     return rule

@@ -175,12 +175,10 @@ def _labels(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> di
 
 
 def _notes(service: Service, slo: Slo, conditions: tuple[Condition, ...], value: Decimal, groups: dict[str, str]) -> dict[str, str]:
-    extra = tuple(dict(pair for k in conditions for pair in k.annotations).items())
-    notes = alerts.annotations(service, slo, "", alerts.burn_description(slo, conditions), extra)
+    notes = alerts.burn_annotations(service, slo, conditions, "")
     if not notes[c.ANNOTATION_SUMMARY]:
         group = alerts.group_text(slo, groups)
         notes[c.ANNOTATION_SUMMARY] = alerts.burn_summary(slo, conditions, alerts.humanize_percentage(value), group)
-    notes[c.ANNOTATION_WINDOWS] = alerts.windows_text(conditions)
     return notes
 
 
