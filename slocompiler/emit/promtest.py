@@ -22,7 +22,7 @@ from ..render import render
 from ..units import decimal_text, format_duration, percent_text, prom_window
 from . import alerts
 from . import prometheus as rules
-from .history import Phases, Tie, grid_step, humanize_stable, rule_fires
+from .history import Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
 from .series import Plan, plan, series_text
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
@@ -98,29 +98,38 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
 def window_histories(slo: Slo) -> list[tuple[Phases, str]]:
     """Per condition, a burst that fills its short window only, and an outage that ended a short window ago.
 
-    The burst, 1.5x the threshold for one short window (plus `for`) after
-    one without errors, leaves the long window (or the whole history, when
-    shorter) at 0.75x; the outage, 2x for two short windows then none for
-    one, leaves it at 1.33x with the short window clean. Cutting every window
-    to the short one fires both. Histories stay a few short windows long, so
-    promtool replays them fast.
+    Other pairs of the same rule must not fire in its place, so the quiet
+    spans last as long as the longest short window of that severity (P).
+    The burst, 1.5x the threshold for one short window (plus `for`) after P
+    without errors, stays under the threshold over the long window (or the
+    whole history, when shorter). The outage, for 2P (plus `for`) then none
+    for P, leaves the long window 1.5x above the threshold with every short
+    one clean. Cutting the windows to 5m, or reading the long window for the
+    short one, fires them. Histories stay a few short windows long, so
+    promtool replays them fast; history.py predicts every rule in each.
     """
     if not slo.alerting.enabled:
         return []
     cases = []
     for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
         hold, short = condition.for_ or 0, condition.short
-        if 3 * short + hold > MAX_HISTORY:
+        quiet = max(k.short for k in slo.alerting.conditions if k.severity == condition.severity and k.short < condition.long)
+        if 3 * quiet + hold > MAX_HISTORY:
             continue
         what = f"{condition.severity} {alerts.pair_text(condition)}"
         burst, high = short + hold, min(limit * Decimal("1.5"), (limit + 1) / 2)
-        cases.append(([(Decimal(0), short), (high, burst)],
-                      f"{percent_text(high)} errors for {format_duration(burst)} after {format_duration(short)}"
+        cases.append(([(Decimal(0), quiet), (high, burst)],
+                      f"{percent_text(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
                       f" without: the {what} long window"))
-        outage, higher = 2 * short + hold, min(2 * limit, (limit + 1) / 2)
-        cases.append(([(higher, outage), (Decimal(0), short)],
+        outage = 2 * quiet + hold
+        share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
+        assert share is not None
+        higher = min(limit * Decimal("1.5") / share, (limit + 1) / 2)
+        if higher * share <= limit * Decimal("1.1"):
+            continue
+        cases.append(([(higher, outage), (Decimal(0), quiet)],
                       f"{percent_text(higher)} errors for {format_duration(outage)}, then none for"
-                      f" {format_duration(short)}: the {what} short window"))
+                      f" {format_duration(quiet)}: the {what} short window"))
     return cases
 
 
