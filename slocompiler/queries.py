@@ -9,6 +9,7 @@ service that has never failed has an error ratio of 0, not no data.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
@@ -59,14 +60,18 @@ def recorded(name: str, slo_id: str, window: int | None = None) -> str:
     return selector if window is None else f"{selector}[{prom_window(window)}]"
 
 
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
 def le_pattern(le: str) -> str:
     """A regex matching every spelling of the bucket boundary `le`: `1`, `1.0`, `1.00`, `1e+00`, `1E0`...
 
     Go clients write `le="1"`, Python's client and Prometheus 3 `le="1.0"`;
     an exact `le="1"` matcher finds no bucket in the latter.
     """
-    if le == "+Inf":
-        return r"\+Inf"
+    if not _DECIMAL.fullmatch(le):
+        # `+Inf`, or text lower.py would have refused: matched as written.
+        return re.escape(le)
     value = Decimal(le).normalize()
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int) and not sign

@@ -54,3 +54,8 @@ def test_severity_labels_of_the_conditions_are_matched():
     ticket = Condition(**{**{f: getattr(ticket, f) for f in ticket.__slots__}, "labels": (("severity", "low"),)})
     [rule] = yaml.safe_load(TARGETS["alertmanager"](slos.program(slos.slo(conditions=(page, ticket))))[PATH])
     assert rule["target_matchers"][-1] == 'severity="low"'
+
+
+def test_specs_inhibit_rules_match_golden(golden):
+    program = compiler.load(["specs"]).program
+    golden("alertmanager/specs/inhibit_rules.yml", TARGETS["alertmanager"](program)[PATH])
