@@ -145,8 +145,9 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     histories = [([(ratio, at)], f"error ratio {decimal_text(ratio)} ({why})") for ratio, why in probe_ratios(slo)]
     cases = []
+    texts = rule_texts(service, slo)
     for phases, name in [*histories, *window_histories(slo)]:
-        case = _history_case(service, slo, inputs, phases, name, step, shared)
+        case = _history_case(service, slo, texts, inputs, phases, name, step, shared)
         if case is not None:
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
@@ -163,32 +164,35 @@ def present(labels: dict[str, str]) -> dict[str, str]:
     return {name: value for name, value in labels.items() if value != ""}
 
 
-def expected_alerts(service: Service, slo: Slo, phases: Phases, at: int, step: int, groups: dict[str, str]) -> list[dict]:
-    """The firing burn-rate alerts at `at`, labels and annotations as Prometheus expands them; Tie when unpredictable."""
+RuleTexts = list[tuple[tuple[Condition, ...], dict[str, str], dict[str, str]]]
+
+
+def rule_texts(service: Service, slo: Slo) -> RuleTexts:
+    """Per burn-rate rule: its conditions, labels and annotations (summary empty unless the spec sets one)."""
     if not slo.alerting.enabled:
         return []
+    return [
+        (group, alerts.alert_labels(service, slo, group[0].severity, group[0].labels),
+         alerts.burn_annotations(service, slo, group, ""))
+        for group in alerts.severity_groups(slo)
+    ]
+
+
+def expected_alerts(slo: Slo, texts: RuleTexts, phases: Phases, at: int, step: int, groups: dict[str, str]) -> list[dict]:
+    """The firing burn-rate alerts at `at`, labels and annotations as Prometheus expands them; Tie when unpredictable."""
     found = []
-    for conditions in alerts.severity_groups(slo):
+    for conditions, labels, notes in texts:
         value = rule_fires(slo, conditions, phases, at, step)
         if value is None:
             continue
         if not humanize_stable(value):
             raise Tie()
-        found.append({"exp_labels": present({**groups, **_labels(service, slo, conditions)}),
-                      "exp_annotations": _notes(service, slo, conditions, value, groups)})
+        notes = dict(notes)
+        if not notes[c.ANNOTATION_SUMMARY]:
+            group = alerts.group_text(slo, groups)
+            notes[c.ANNOTATION_SUMMARY] = alerts.burn_summary(slo, conditions, alerts.humanize_percentage(value), group)
+        found.append({"exp_labels": present({**groups, **labels}), "exp_annotations": notes})
     return found
-
-
-def _labels(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, str]:
-    return alerts.alert_labels(service, slo, conditions[0].severity, conditions[0].labels)
-
-
-def _notes(service: Service, slo: Slo, conditions: tuple[Condition, ...], value: Decimal, groups: dict[str, str]) -> dict[str, str]:
-    notes = alerts.burn_annotations(service, slo, conditions, "")
-    if not notes[c.ANNOTATION_SUMMARY]:
-        group = alerts.group_text(slo, groups)
-        notes[c.ANNOTATION_SUMMARY] = alerts.burn_summary(slo, conditions, alerts.humanize_percentage(value), group)
-    return notes
 
 
 def _values(increases: list[Decimal], steps: list[int]) -> str:
@@ -246,13 +250,13 @@ def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) ->
     return [{"eval_time": prom_window(at), "alertname": name, "exp_alerts": expected}], []
 
 
-def _history_case(service: Service, slo: Slo, inputs: Plan, phases: Phases, name: str, step: int,
+def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, phases: Phases, name: str, step: int,
                   shared: bool) -> dict | None:
     at = sum(length for _, length in phases)
     series = inputs.series(Decimal(0), EVENTS_PER_STEP)
     groups = {label: dict(series[0].labels)[label] for label in slo.group_by}
     try:
-        expected = expected_alerts(service, slo, phases, at, step, groups)
+        expected = expected_alerts(slo, texts, phases, at, step, groups)
     except Tie:
         return None
     alert_tests, expr_tests = _checks(slo, slo.alerting.name, at, expected, shared)
