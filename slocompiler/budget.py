@@ -72,16 +72,9 @@ def report(objective: Decimal, window: int) -> str:
     lines += ["  " + line for line in table(
         ("per", "budget"), [(f"{row.label} ({row.span})", row.text) for row in budget_rows(objective, window)])]
     lines.append("")
-    conditions = default_conditions(window)
-    # The language rejects a long window longer than the SLO window; so does this table.
-    usable = tuple(c for c in conditions if c.long <= window)
-    rows = list(alert_rows(objective, window, usable))
+    rows = list(alert_rows(objective, window, default_conditions(window)))
     lines.append("default alerts (fire when the error ratio over both long and short exceeds 'fires above')")
     lines += ["  " + line for line in table(ALERT_HEADER, [alert_cells(row) for row in rows])]
-    for condition in conditions:
-        if condition.long > window:
-            lines.append(f"  the {condition.severity} default over {format_duration(condition.long)} is left out: "
-                         f"it is longer than the {format_duration(window)} window")
     if any(not row.can_fire for row in rows):
         lines.append("  an alert that fires above 100% can never fire: the objective is too loose for its burn rate")
     return "\n".join(lines) + "\n"

@@ -10,9 +10,6 @@ LABEL_SLO_ID = "slo_id"
 LABEL_SERVICE = "slo_service"
 LABEL_SLO = "slo_name"
 LABEL_SEVERITY = "severity"
-# No longer on alerts (one rule per severity, see emit/alerts.py); the
-# Grafana alerts panel still names it in its legend, where it is empty.
-LABEL_WINDOW = "slo_window"
 
 # Recording rules (OUTPUTS.md). The error-ratio name takes a window suffix.
 ERROR_RATIO_PREFIX = "slo:sli_error:ratio_rate"

@@ -163,6 +163,7 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     if not indicator or objective_value is None:
         return None
     merged_labels = {**inherited.labels, **labels}
+    group_by = lower_group_by(attrs, scope, diags)
     merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags)
     return ir.Slo(
         name=name,
@@ -171,17 +172,20 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         objective=objective,
         window=window,
         sla=Decimal(sla_value.value) / 100 if sla_value else None,
-        group_by=lower_group_by(attrs, scope, diags),
+        group_by=tuple(name for name, _ in group_by),
         indicator=indicator,
         alerting=merged,
         labels=tuple(merged_labels.items()),
         template=source.template,
         span=span,
-        fields=attrs.fields() + label_fields + inherited.label_fields,  # the SLO's own first: it wins
+        # The SLO's own first: it wins. `group_by.<label>` locates each entry.
+        fields=attrs.fields() + tuple((f"group_by.{name}", span) for name, span in group_by)
+        + label_fields + inherited.label_fields,
     )
 
 
-def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str, ...]:
+def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tuple[str, ir.Span], ...]:
+    """The group_by label names, each with where it was written."""
     value = attrs.value("group_by")
     if value is None:
         return ()
@@ -193,7 +197,7 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str
         if item.kind not in STRING_KINDS + ("name",):
             diags.error(item.span, f"group_by takes label names, not {item.kind}")
             continue
-        names.append(str(item.value))
+        names.append((str(item.value), item.span))
     return tuple(names)
 
 

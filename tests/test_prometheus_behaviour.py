@@ -30,6 +30,19 @@ PROGRAMS: dict[str, Program] = {
     "budget": slos.program(_availability(), runbook=None),
     "scaling": slos.program(_availability(name="monthly", window=28 * slos.DAY), runbook=None),
     "traffic": slos.program(_availability(), runbook=None),
+    "gate": slos.program(
+        _availability(),
+        _availability(name="by-route", group_by=("route",),
+                      indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}')),
+        runbook=None,
+        policy=slos.policy(("burn_rate", ">", "2", 2 * slos.DAY), ("burn_rate", ">=", "1", 12 * 3600),
+                           ("budget_remaining", "<", "0.5", None)),
+    ),
+    "windows": slos.program(
+        _availability(name="weekly", window=7 * slos.DAY),
+        _availability(name="daily", window=slos.DAY),
+        runbook=None,
+    ),
     "noerrors": slos.program(
         _availability(),
         _availability(

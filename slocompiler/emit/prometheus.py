@@ -70,6 +70,13 @@ def alert_windows(slo: Slo) -> list[int]:
     return sorted(windows)
 
 
+def recorded_windows(service: Service, slo: Slo) -> list[int]:
+    """The alert windows, and the `over` windows of the service's policy (a gate reads their ratios)."""
+    from .policy import policy_windows
+
+    return sorted(set(alert_windows(slo)) | policy_windows(service, slo))
+
+
 def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
     return {"record": name, "expr": expr, "labels": dict(labels)}
 
@@ -84,7 +91,7 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
         total = c.EVENTS_TOTAL_PREFIX + prom_window(short)
         rules.append(_record(bad, queries.bad_events(slo.indicator, short, slo.group_by) or "", labels))
         rules.append(_record(total, queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
-    for window in alert_windows(slo):
+    for window in recorded_windows(service, slo):
         if window == short and not isinstance(slo.indicator, ExprIndicator):
             # Reuse the two rates just recorded.
             expr = f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
