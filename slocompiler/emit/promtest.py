@@ -19,7 +19,7 @@ from .. import sremath
 from ..ir import Condition, Service, Slo
 from ..queries import promql_string
 from ..render import render
-from ..units import decimal_text, format_duration, percent_text, prom_window
+from ..units import decimal_text, format_duration, prom_window
 from . import alerts
 from . import prometheus as rules
 from .history import Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
@@ -119,7 +119,7 @@ def window_histories(slo: Slo) -> list[tuple[Phases, str]]:
         what = f"{condition.severity} {alerts.pair_text(condition)}"
         burst, high = short + hold, min(limit * Decimal("1.5"), (limit + 1) / 2)
         cases.append(([(Decimal(0), quiet), (high, burst)],
-                      f"{percent_text(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
+                      f"{alerts.humanize_percentage(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
                       f" without: the {what} long window"))
         outage = 2 * quiet + hold
         share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
@@ -128,7 +128,7 @@ def window_histories(slo: Slo) -> list[tuple[Phases, str]]:
         if higher * share <= limit * Decimal("1.1"):
             continue
         cases.append(([(higher, outage), (Decimal(0), quiet)],
-                      f"{percent_text(higher)} errors for {format_duration(outage)}, then none for"
+                      f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
                       f" {format_duration(quiet)}: the {what} short window"))
     return cases
 
