@@ -22,7 +22,7 @@ from ..render import render
 from ..units import decimal_text, format_duration, prom_window
 from . import alerts
 from . import prometheus as rules
-from .history import Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
+from .history import TIE, Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
 from .series import Plan, plan, series_text
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
@@ -31,10 +31,9 @@ LONGEST_STEP = 5 * 60
 EVENTS_PER_STEP = Decimal(1000)
 # Margin after the longest `for` before the alerts are checked.
 SETTLE = 3 * 60
-# Ratios this close (relative) to a threshold are a coin toss in floating point.
-TIE = Decimal("0.000001")
 # Window cases replay the whole history through promtool; longer windows are left to the constant cases.
-MAX_HISTORY = 3 * 86400
+# (3 days at 5m steps; fewer days when a `for` of odd seconds makes the grid finer.)
+MAX_STEPS = 3 * 86400 // LONGEST_STEP
 
 
 def tests_yaml(service: Service) -> str:
@@ -95,7 +94,7 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     return list(seen.items())
 
 
-def window_histories(slo: Slo) -> list[tuple[Phases, str]]:
+def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
     """Per condition, a burst that fills its short window only, and an outage that ended a short window ago.
 
     Other pairs of the same rule must not fire in its place, so the quiet
@@ -114,7 +113,7 @@ def window_histories(slo: Slo) -> list[tuple[Phases, str]]:
     for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
         hold, short = condition.for_ or 0, condition.short
         quiet = max(k.short for k in slo.alerting.conditions if k.severity == condition.severity and k.short < condition.long)
-        if 3 * quiet + hold > MAX_HISTORY:
+        if (3 * quiet + hold) // step > MAX_STEPS:
             continue
         what = f"{condition.severity} {alerts.pair_text(condition)}"
         burst, high = short + hold, min(limit * Decimal("1.5"), (limit + 1) / 2)
@@ -146,7 +145,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     histories = [([(ratio, at)], f"error ratio {decimal_text(ratio)} ({why})") for ratio, why in probe_ratios(slo)]
     cases = []
     texts = rule_texts(service, slo)
-    for phases, name in [*histories, *window_histories(slo)]:
+    for phases, name in [*histories, *window_histories(slo, step)]:
         case = _history_case(service, slo, texts, inputs, phases, name, step, shared)
         if case is not None:
             cases.append(case)
