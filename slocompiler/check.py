@@ -16,7 +16,7 @@ from .units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_te
 from .values import Diagnostics
 
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
-# Every label starting with this is the compiler's to set (slo_id, slo_window, ...).
+# Every label starting with this is the compiler's to set (slo_id, slo_name, ...).
 RESERVED_PREFIX = "slo_"
 # Labels Prometheus or the alert rules put on every alert, whatever the spec says.
 ALERT_LABELS = (conventions.LABEL_SEVERITY, conventions.LABEL_ALERT_NAME, conventions.LABEL_ALERT_STATE)
@@ -118,6 +118,7 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
         check_condition(slo, condition, diags)
+    check_one_rule_per_severity(slo, diags)
 
 
 def fixed_labels(slo: ir.Slo) -> dict[str, str]:
@@ -183,6 +184,24 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
         diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
                                             f"the alert would fire after the window has moved on{suffix}")
     check_labels(condition, condition.labels, "labels", diags)
+
+
+def check_one_rule_per_severity(slo: ir.Slo, diags: Diagnostics) -> None:
+    """An SLO's conditions of one severity are one alert rule: no two alike; the same `for`, labels and annotations."""
+    seen: dict[tuple, ir.Condition] = {}
+    first_of: dict[str, ir.Condition] = {}
+    for condition in slo.alerting.conditions:
+        key = (condition.severity, condition.long, condition.short, condition.burn)
+        if key in seen:
+            diags.error(condition.span, f"this {condition.severity} condition repeats the one at line "
+                                        f"{seen[key].span.line} (same windows and burn rate)")
+            continue
+        seen[key] = condition
+        first = first_of.setdefault(condition.severity, condition)
+        for field, attribute in (("for", "for_"), ("labels", "labels"), ("annotations", "annotations")):
+            if getattr(condition, attribute) != getattr(first, attribute):
+                diags.error(at(condition, field), f"the {condition.severity} conditions of an SLO are one alert "
+                                                  f"rule: {field} must be the same as at line {first.span.line}")
 
 
 def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:

@@ -1,0 +1,43 @@
+"""Alertmanager backend (opt-in): `alertmanager/inhibit_rules.yml`, so one incident notifies once.
+
+While an SLO's page fires, its tickets (same alert name, `slo_id` and group
+labels) are inhibited: a full outage fires both, and the on-call engineer
+needs the page only. The file is a YAML list to paste under Alertmanager's
+`inhibit_rules` (Alertmanager has no include). docs/PROMETHEUS.md explains.
+"""
+
+from __future__ import annotations
+
+from .. import conventions as c
+from ..ir import Program, Service, Slo
+from ..queries import promql_string
+from ..render import render
+from .alerts import alert_labels, severity_groups
+
+
+def emit(program: Program) -> dict[str, str]:
+    """The one inhibit-rules file, covering every service."""
+    rules = [rule for service in program.services for slo in service.slos for rule in inhibit_rules(service, slo)]
+    return {c.ALERTMANAGER_INHIBIT_PATH: render("alertmanager_inhibit_rules.yml.j2", rules=rules)}
+
+
+def matcher(name: str, value: str) -> str:
+    """`name="value"` in Alertmanager's matcher syntax (double-quoted, backslash escapes)."""
+    return f"{name}={promql_string(value)}"
+
+
+def inhibit_rules(service: Service, slo: Slo) -> list[dict]:
+    """One rule when the SLO has both a page and a ticket rule: the page's severity inhibits the ticket's."""
+    if not slo.alerting.enabled:
+        return []
+    severities = {group[0].severity: alert_labels(service, slo, group[0].severity, group[0].labels)[c.LABEL_SEVERITY]
+                  for group in severity_groups(slo)}
+    if "page" not in severities or "ticket" not in severities or severities["page"] == severities["ticket"]:
+        return []
+    same = [matcher(c.LABEL_ALERT_NAME, slo.alerting.name), matcher(c.LABEL_SLO_ID, slo.id)]
+    return [{
+        "slo_id": slo.id,
+        "source_matchers": [*same, matcher(c.LABEL_SEVERITY, severities["page"])],
+        "target_matchers": [*same, matcher(c.LABEL_SEVERITY, severities["ticket"])],
+        "equal": [c.LABEL_SLO_ID, *slo.group_by],
+    }]
