@@ -1,0 +1,135 @@
+"""What `slo backtest` replays and what it finds: alert rules and conditions of the IR, intervals, incidents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .. import sremath
+from ..emit.prometheus import condition_key
+from ..ir import Slo
+from ..units import decimal_text
+
+# An interval of evaluation times, both ends included: the first and the last
+# evaluation at which something held. It lasts `end - start + step`.
+Interval = tuple[int, int]
+# The values of one group's `group_by` labels, in `group_by` order.
+GroupKey = tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionSpec:
+    """One burn-rate condition as the generated rule evaluates it."""
+
+    alert: str
+    severity: str
+    key: str  # the `slo_window` label of the generated rule: `1h`, or `1h/5m` when long windows repeat
+    burn: Decimal
+    threshold: Decimal
+    long: int
+    short: int
+    for_: int
+
+    @property
+    def limit(self) -> float:
+        """The threshold as Prometheus reads it from the rule's text: the same float64."""
+        return float(decimal_text(self.threshold))
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSpec:
+    """One generated alerting rule: its conditions joined with `or`, one `for`."""
+
+    alert: str
+    severity: str
+    conditions: tuple[ConditionSpec, ...]
+    for_: int
+
+
+def conditions_of(slo: Slo) -> list[ConditionSpec]:
+    """The SLO's alert conditions in spec order; none when alerting is disabled."""
+    if not slo.alerting.enabled:
+        return []
+    return [
+        ConditionSpec(
+            alert=slo.alerting.name,
+            severity=dict(k.labels).get("severity", k.severity),
+            key=condition_key(slo, k),
+            burn=k.burn,
+            threshold=sremath.threshold(k.burn, slo.objective),
+            long=k.long,
+            short=k.short,
+            for_=k.for_ or 0,
+        )
+        for k in slo.alerting.conditions
+    ]
+
+
+def rules_of(slo: Slo) -> list[RuleSpec]:
+    """The alerting rules the prometheus backend writes for the SLO's conditions.
+
+    Today that is one rule per condition; should the backend join the
+    conditions of a severity into one rule, only this function changes.
+    """
+    return [RuleSpec(k.alert, k.severity, (k,), k.for_) for k in conditions_of(slo)]
+
+
+def windows_of(slo: Slo, incident_window: int) -> list[int]:
+    """Every window whose error ratio the replay needs: each condition's long and short, and the incident window."""
+    found = {incident_window}
+    for k in conditions_of(slo):
+        found.update((k.long, k.short))
+    return sorted(found)
+
+
+def fastest_page(conditions: list[ConditionSpec]) -> ConditionSpec | None:
+    """The page condition with the highest burn rate: its threshold marks an incident."""
+    pages = [k for k in conditions if k.severity == "page"]
+    return max(pages, key=lambda k: (k.burn, -k.long)) if pages else None
+
+
+@dataclass(frozen=True, slots=True)
+class Fired:
+    """When one condition or rule would have been firing."""
+
+    alert: str
+    severity: str
+    label: str  # `page 1h/5m` for a condition, `page` for a rule
+    long: int | None
+    short: int | None
+    intervals: tuple[Interval, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A stretch in which the burn rate exceeded the fastest page condition's, and how the pages met it."""
+
+    start: int
+    end: int  # last evaluation above the rate; `ongoing` when that is the end of the range
+    ongoing: bool
+    peak_burn: float
+    detected: int | None  # seconds from start to the first page; None: no page
+    reset: int | None  # seconds from the incident's end to the page's resolution; None: no page or still firing
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Everything the backtest found for one SLO (and one group value)."""
+
+    slo_id: str
+    group: dict[str, str]
+    start: int
+    end: int
+    step: int
+    objective: Decimal
+    window: int
+    conditions: tuple[Fired, ...]
+    rules: tuple[Fired, ...]
+    incident_burn: Decimal | None
+    incidents: tuple[Incident, ...]
+    noise: tuple[Interval, ...]  # page stretches no incident explains
+    pages: tuple[Interval, ...]  # stretches in which any page alert fired
+    tickets: tuple[Interval, ...]
+    budget_remaining: float | None
+    # The incident window's error ratio at each evaluation, for the timeline chart.
+    ratio: tuple[float | None, ...] = field(default=(), repr=False)
