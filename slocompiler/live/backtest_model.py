@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .. import sremath
+from ..conventions import CURRENT_BURN_WINDOW
 from ..emit.prometheus import condition_key
 from ..ir import Slo
 from ..units import decimal_text
@@ -13,6 +14,8 @@ from ..units import decimal_text
 # An interval of evaluation times, both ends included: the first and the last
 # evaluation at which something held. It lasts `end - start + step`.
 Interval = tuple[int, int]
+# Incidents are measured on the current burn rate, the one dashboards show.
+INCIDENT_WINDOW = CURRENT_BURN_WINDOW
 # The values of one group's `group_by` labels, in `group_by` order.
 GroupKey = tuple[str, ...]
 
@@ -98,6 +101,7 @@ class Fired:
     long: int | None
     short: int | None
     intervals: tuple[Interval, ...]
+    threshold: float | None = None  # the error ratio it fires above; None for a joined rule
 
 
 @dataclass(frozen=True, slots=True)

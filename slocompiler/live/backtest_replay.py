@@ -131,16 +131,10 @@ def replay(slo_id: str, group: dict[str, str], objective: Decimal, window: int, 
     holds = {k: held(k, by_window) for k in conditions}
     fired_conditions = tuple(
         Fired(k.alert, k.severity, f"{k.severity} {k.key}", k.long, k.short,
-              intervals(firing(holds[k], times, k.for_), times, start))
+              intervals(firing(holds[k], times, k.for_), times, start), k.limit)
         for k in conditions
     )
-    fired_rules = tuple(
-        Fired(rule.alert, rule.severity, rule.severity if len(rule.conditions) > 1 else f"{rule.severity} {rule.conditions[0].key}",
-              None if len(rule.conditions) > 1 else rule.conditions[0].long,
-              None if len(rule.conditions) > 1 else rule.conditions[0].short,
-              intervals(firing(_or([holds[k] for k in rule.conditions]), times, rule.for_), times, start))
-        for rule in rules
-    )
+    fired_rules = tuple(_rule(rule, holds, times, start) for rule in rules)
     pages = merge([f.intervals for f in fired_rules if f.severity == "page"], step)
     tickets = merge([f.intervals for f in fired_rules if f.severity != "page"], step)
     fastest = fastest_page(conditions)
@@ -157,6 +151,14 @@ def replay(slo_id: str, group: dict[str, str], objective: Decimal, window: int, 
         incident_burn=fastest.burn if fastest else None, incidents=found, noise=noise, pages=pages,
         tickets=tickets, budget_remaining=budget_remaining, ratio=shown,
     )
+
+
+def _rule(rule: RuleSpec, holds: dict[ConditionSpec, list[bool]], times: Sequence[int], start: int) -> Fired:
+    found = intervals(firing(_or([holds[k] for k in rule.conditions]), times, rule.for_), times, start)
+    if len(rule.conditions) == 1:
+        k = rule.conditions[0]
+        return Fired(rule.alert, rule.severity, f"{k.severity} {k.key}", k.long, k.short, found, k.limit)
+    return Fired(rule.alert, rule.severity, rule.severity, None, None, found)
 
 
 def group_keys(by_window: dict[int, dict[GroupKey, Ratios]]) -> list[GroupKey]:

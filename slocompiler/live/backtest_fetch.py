@@ -1,0 +1,132 @@
+"""Reading history for `slo backtest`: each window's error ratio once per SLO, on one grid of evaluation times.
+
+The expressions are the recording rules' own (`queries.error_ratio`), so each
+value is what `slo:sli_error:ratio_rate<W>` held at that evaluation; every
+condition reading that window is then derived from the one series.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from .. import queries
+from ..conventions import CURRENT_BURN_WINDOW
+from ..ir import ExprIndicator, Slo
+from .backtest_model import GroupKey
+from ..units import human_duration, prom_window
+from .client import MAX_POINTS, LiveError, Prometheus, Series
+
+# Time-weighted by the rule group's interval: the period rule sums samples recorded once a minute.
+RECORDING_STEP = 60
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Evaluation times `start, start + step, ...` up to `end`, both on the grid."""
+
+    start: int
+    end: int
+    step: int
+
+    @property
+    def times(self) -> list[int]:
+        """Every evaluation time."""
+        return list(range(self.start, self.end + 1, self.step))
+
+    def index(self, t: float) -> int | None:
+        """The position of time `t` on the grid, or None when it is off it."""
+        offset = int(round(t)) - self.start
+        if offset % self.step or not 0 <= offset <= self.end - self.start:
+            return None
+        return offset // self.step
+
+
+def grid(start: int, end: int, step: int, lookback: int) -> Grid:
+    """The grid from `lookback` before `start` (rounded up to whole steps) to the last step at or before `end`."""
+    back = -(-lookback // step) * step
+    last = start + (end - start) // step * step
+    return Grid(start - back, last, step)
+
+
+def group_key(labels: dict[str, str], group_by: tuple[str, ...]) -> GroupKey:
+    """The values of the `group_by` labels ("" when a series lacks one)."""
+    return tuple(labels.get(name, "") for name in group_by)
+
+
+def on_grid(result: list[Series], where: Grid, group_by: tuple[str, ...]) -> dict[GroupKey, list[float | None]]:
+    """Range-query series as one list per group, None where there is no value."""
+    count = len(where.times)
+    out: dict[GroupKey, list[float | None]] = {}
+    for series in result:
+        values = out.setdefault(group_key(series.labels, group_by), [None] * count)
+        for t, value in series.points:
+            i = where.index(t)
+            if i is not None:
+                values[i] = value
+    return out
+
+
+def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int]], where: Grid) -> list[dict[GroupKey, list[float | None]]]:
+    """Each (SLO, window)'s error ratio over the grid, per group: one chunked range query each.
+
+    The range queries already fetch their chunks concurrently, so only as many
+    run at once as keeps the requests in flight within `--concurrency`.
+    """
+    chunks = max(1, math.ceil(len(where.times) / MAX_POINTS))
+    workers = max(1, min(client.connection.concurrency // chunks, len(tasks)))
+
+    def one(task: tuple[Slo, int]) -> dict[GroupKey, list[float | None]]:
+        slo, window = task
+        expr = queries.error_ratio(slo.indicator, window, slo.group_by)
+        return on_grid(client.query_range(expr, where.start, where.end, where.step), where, slo.group_by)
+
+    if workers == 1:
+        return [one(task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, tasks))
+
+
+def period_ratio(slo: Slo) -> str:
+    """The SLO-window error ratio as the period recording rule computes it, from the indicator's series."""
+    span = f"[{prom_window(slo.window)}:{prom_window(RECORDING_STEP)}]"
+    if isinstance(slo.indicator, ExprIndicator):
+        return f"avg_over_time(({queries.error_ratio(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)}){span})"
+    bad = queries.bad_events(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)
+    total = queries.total_events(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)
+    return f"sum_over_time(({bad}){span})\n/\nsum_over_time(({total}){span})"
+
+
+def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float]:
+    """`1 - period ratio / budget` at `at`, per group."""
+    budget = float(slo.error_budget)
+    return {group_key(s.labels, slo.group_by): 1 - s.value / budget for s in client.query(period_ratio(slo), at)}
+
+
+def coverage(ratios: dict[GroupKey, list[float | None]], where: Grid) -> tuple[int, int] | None:
+    """The first and last evaluation time at which any group has a value, or None."""
+    present = [i for i in range(len(where.times)) if any(v[i] is not None for v in ratios.values())]
+    if not present:
+        return None
+    return where.start + present[0] * where.step, where.start + present[-1] * where.step
+
+
+def require_data(slo: Slo, ratios: dict[GroupKey, list[float | None]], where: Grid, start: int,
+                 slack: int, describe) -> None:
+    """A LiveError saying what is missing when the server's data does not cover `[start, end]`."""
+    found = coverage(ratios, where)
+    if found is None:
+        raise LiveError(f"{slo.id}: no data between {describe(start)} and {describe(where.end)} "
+                        f"(the indicator's series do not exist then; `slo verify` checks the selectors)")
+    first, last = found
+    if first > start + slack:
+        raise LiveError(f"{slo.id}: the server has no data before {describe(first)}; "
+                        f"--from {describe(start)} is {_gap(first - start)} earlier")
+    if last < where.end - slack:
+        raise LiveError(f"{slo.id}: the server has no data after {describe(last)}; "
+                        f"--to {describe(where.end)} is {_gap(where.end - last)} later")
+
+
+def _gap(seconds: int) -> str:
+    return human_duration(seconds)
