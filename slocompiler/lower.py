@@ -29,7 +29,7 @@ SERVICE_ATTRIBUTES = {
 }
 SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("duration",), "sla": ("percent",), "group_by": ("list",)}
 POLICY_ATTRIBUTES = {"description": S}
-RULE_ATTRIBUTES = {"action": S, "notify": ("list",)}
+RULE_ATTRIBUTES = {"action": S, "notify": ("list",), "blocks": ("list",)}
 POLICY_METRICS = ("budget_remaining", "burn_rate")
 SERVICE_BLOCKS = ("labels", "alerting", "slo")
 SLO_BLOCKS = ("labels", "alerting", "indicator")
@@ -268,13 +268,8 @@ def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule
     if not attrs.has("action"):
         diags.error(rule.span, f"when {rule.metric} needs an action")
     action = attrs.string("action")
-    notify = []
-    notify_value = attrs.value("notify")
-    for item in notify_value.value if notify_value else ():  # type: ignore[union-attr]
-        if item.kind in STRING_KINDS:
-            notify.append(str(item.value))
-        else:
-            diags.error(item.span, f"notify takes strings, not {item.kind}")
+    notify = _string_list(attrs, "notify", diags)
+    blocks = _string_list(attrs, "blocks", diags)
     if not ok or action is None:
         return None
     value = Decimal(rule.value.value)
@@ -288,4 +283,16 @@ def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule
         over = whole_minutes(rule.over, "over", diags)  # seconds, in whole minutes
         if over is None:
             return None
-    return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields)
+    return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields, tuple(blocks))
+
+
+def _string_list(attrs: Reader, name: str, diags: Diagnostics) -> list[str]:
+    """A list attribute of strings (`notify`, `blocks`); other items are errors."""
+    strings = []
+    value = attrs.value(name)
+    for item in value.value if value else ():  # type: ignore[union-attr]
+        if item.kind in STRING_KINDS:
+            strings.append(str(item.value))
+        else:
+            diags.error(item.span, f"{name} takes strings, not {item.kind}")
+    return strings

@@ -135,3 +135,17 @@ def test_tiny_budgets_have_no_exponent():
     assert "e-" not in text
     validate(text)
 
+
+
+def test_rule_blocks_reach_the_policy_file(tmp_path):
+    from slocompiler.compile import load
+
+    spec = tmp_path / "shop.slo"
+    spec.write_text('service shop {\n  owner = "t"\n  policy = p\n  slo api {\n    objective = 99%\n'
+                    '    indicator ratio {\n      errors = `e_total`\n      total = `t_total`\n    }\n  }\n}\n'
+                    'policy p {\n  when budget_remaining <= 0% {\n    action = "Freeze"\n'
+                    '    blocks = ["release", "deploy"]\n  }\n  when budget_remaining < 50% { action = "Plan" }\n}\n')
+    loaded = load([str(spec)])
+    assert loaded.program is not None, loaded.diagnostics
+    rules = validate(policy.emit(loaded.program)["policies/shop.yaml"])["policy"]["rules"]
+    assert [rule["blocks"] for rule in rules] == [["release", "deploy"], []]

@@ -55,6 +55,7 @@ def rule_view(rule: PolicyRule) -> dict[str, object]:
         "over_text": None if rule.over is None else format_duration(rule.over),
         "action": rule.action,
         "notify": list(rule.notify),
+        "blocks": list(rule.blocks),
     }
 
 

@@ -1,1 +1,1 @@
-"""Commands that talk to a running Prometheus: status, gate, verify, backtest."""
+"""Commands that talk to a running Prometheus: status, gate, verify (and backtest)."""
