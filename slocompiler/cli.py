@@ -146,6 +146,16 @@ def budget(objective: str, window: str) -> None:
     sys.exit(run_budget(objective, window))
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.pass_context
+def backtest(ctx: click.Context) -> None:
+    """Replay the alerts the specs generate over history (slo backtest --help)."""
+    # Defined in live/, so httpx is imported only by the commands that talk to Prometheus.
+    from .live.backtest_cli import command
+
+    command.main(args=ctx.args, prog_name="slo backtest")
+
+
 def main() -> None:
     """Entry point: never shows a traceback to a user."""
     try:
