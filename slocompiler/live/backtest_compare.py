@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from .backtest_model import Incident, Replay
+from .backtest_model import Replay
+from .backtest_replay import response
 from .backtest_report import _aligned, markdown_table, percent, span, summary, title, to_json, when
 
 HEADER = ["", "against", "current"]
@@ -15,23 +16,29 @@ def _key(replay: Replay) -> tuple:
     return replay.slo_id, tuple(sorted(replay.group.items()))
 
 
-def _detection(incident: Incident | None) -> str:
-    if incident is None:
-        return "no incident"
-    return "missed" if incident.detected is None else span(incident.detected)
+def shared_incidents(current: Replay | None, against: Replay | None) -> list[tuple[int, int]]:
+    """Both versions' incidents as one list: overlapping stretches joined, so each version is judged on the same ones.
+
+    Each version calls an incident what burns faster than its own fastest
+    page; a looser page must still be asked about the burn the stricter one saw.
+    """
+    stretches = sorted((i.start, i.end) for replay in (current, against) if replay for i in replay.incidents)
+    joined: list[list[int]] = []
+    for first, last in stretches:
+        if joined and first <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], last)
+        else:
+            joined.append([first, last])
+    return [(a, b) for a, b in joined]
 
 
-def _reset(incident: Incident | None) -> str:
-    if incident is None or incident.detected is None:
-        return "-"
-    return "still firing" if incident.reset is None else span(incident.reset)
-
-
-def _overlapping(incident: Incident, others: Sequence[Incident]) -> Incident | None:
-    for other in others:
-        if other.start <= incident.end and incident.start <= other.end:
-            return other
-    return None
+def _met(replay: Replay | None, first: int, last: int) -> tuple[str, str]:
+    if replay is None:
+        return "absent", "absent"
+    detected, reset = response(replay.pages, first, last, replay.grace, replay.end)
+    if detected is None:
+        return "missed", "-"
+    return span(detected), ("still firing" if reset is None else span(reset))
 
 
 def rows(current: Replay | None, against: Replay | None) -> list[list[str]]:
@@ -50,17 +57,11 @@ def rows(current: Replay | None, against: Replay | None) -> list[list[str]]:
         ["noise pages", cell(then, "noise"), cell(now, "noise")],
         ["budget left at end", cell(then, "budget", percent), cell(now, "budget", percent)],
     ]
-    # Incidents depend on each version's fastest page; pair those that overlap.
-    seen: list[Incident] = []
-    for incident in (current.incidents if current else ()):
-        other = _overlapping(incident, against.incidents) if against else None
-        if other:
-            seen.append(other)
-        out.append([f"detection of the {when(incident.start)} incident", _detection(other), _detection(incident)])
-        out.append([f"reset after the {when(incident.start)} incident", _reset(other), _reset(incident)])
-    for incident in (against.incidents if against else ()):
-        if incident not in seen:
-            out.append([f"detection of the {when(incident.start)} incident", _detection(incident), _detection(None)])
+    for first, last in shared_incidents(current, against):
+        then_detected, then_reset = _met(against, first, last)
+        now_detected, now_reset = _met(current, first, last)
+        out.append([f"detection of the {when(first)} incident", then_detected, now_detected])
+        out.append([f"reset after the {when(first)} incident", then_reset, now_reset])
     return out
 
 
@@ -81,6 +82,8 @@ def to_text(current: Sequence[Replay], against: Sequence[Replay], against_path: 
     for now, then in _pairs(current, against):
         table = rows(now, then)
         out.append(title(now or then))  # type: ignore[arg-type]
+        changed = [f"{row[0]} {_changed(row)}" for row in table if row[1] != row[2]]
+        out.append("  " + ("changed: " + ", ".join(changed) if changed else "no change"))
         out += _aligned(["", "against", "current", "change"],
                         [[*row, "" if row[1] == row[2] else f"{row[1]} → {row[2]}"] for row in table])
         out.append("")
@@ -100,13 +103,3 @@ def to_markdown(current: Sequence[Replay], against: Sequence[Replay], against_pa
 def to_json_pair(current: Sequence[Replay], against: Sequence[Replay]) -> str:
     """`{"current": [...], "against": [...]}`, each the contract's list."""
     return json.dumps({"current": json.loads(to_json(current)), "against": json.loads(to_json(against))}, indent=2) + "\n"
-
-
-def headline(current: Sequence[Replay], against: Sequence[Replay]) -> list[str]:
-    """One line per SLO whose figures changed: `checkout-availability: pages 11 → 3, detection of ... 2m → 6m`."""
-    lines = []
-    for now, then in _pairs(current, against):
-        changed = [f"{row[0]} {_changed(row)}" for row in rows(now, then) if row[1] != row[2]]
-        if changed:
-            lines.append(f"{title(now or then)}: " + ", ".join(changed))  # type: ignore[arg-type]
-    return lines

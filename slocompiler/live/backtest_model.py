@@ -135,5 +135,6 @@ class Replay:
     pages: tuple[Interval, ...]  # stretches in which any page alert fired
     tickets: tuple[Interval, ...]
     budget_remaining: float | None
+    grace: int = 0  # how long after an incident a page still counts as its page (the longest page short window)
     # The incident window's error ratio at each evaluation, for the timeline chart.
     ratio: tuple[float | None, ...] = field(default=(), repr=False)

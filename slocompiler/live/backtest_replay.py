@@ -98,6 +98,15 @@ def _or(rows: Sequence[Sequence[bool]]) -> list[bool]:
     return [any(column) for column in zip(*rows)]
 
 
+def response(pages: Sequence[Interval], first: int, last: int, grace: int, end: int) -> tuple[int | None, int | None]:
+    """(detection, reset) of the pages for a stretch `[first, last]`: None when no page met it, reset None while still firing at `end`."""
+    mine = [p for p in pages if p[1] >= first and p[0] <= last + grace]
+    if not mine:
+        return None, None
+    reset = None if mine[-1][1] >= end else max(0, mine[-1][1] - last)
+    return max(0, mine[0][0] - first), reset
+
+
 def incidents(ratio: Ratios, times: Sequence[int], start: int, limit: float, budget: float,
               pages: Sequence[Interval], grace: int) -> tuple[tuple[Incident, ...], tuple[Interval, ...]]:
     """Incidents (the ratio above `limit`) with detection and reset, and the page stretches none of them explains.
@@ -141,15 +150,15 @@ def replay(slo_id: str, group: dict[str, str], objective: Decimal, window: int, 
     budget = float(1 - objective)
     found: tuple[Incident, ...] = ()
     noise = pages
+    grace = max((k.short for k in conditions if k.severity == "page"), default=0)
     if fastest is not None:
-        grace = max(k.short for k in conditions if k.severity == "page")
         found, noise = incidents(by_window[incident_window], times, start, fastest.limit, budget, pages, grace)
     shown = tuple(v for t, v in zip(times, by_window[incident_window]) if t >= start)
     return Replay(
         slo_id=slo_id, group=group, start=start, end=end, step=step,
         objective=objective, window=window, conditions=fired_conditions, rules=fired_rules,
         incident_burn=fastest.burn if fastest else None, incidents=found, noise=noise, pages=pages,
-        tickets=tickets, budget_remaining=budget_remaining, ratio=shown,
+        tickets=tickets, budget_remaining=budget_remaining, grace=grace, ratio=shown,
     )
 
 
