@@ -39,6 +39,8 @@ def held(condition: ConditionSpec, by_window: dict[int, Ratios]) -> list[bool]:
 
 def firing(holds: Sequence[bool], times: Sequence[int], for_: int) -> list[bool]:
     """Whether the alert is firing at each evaluation: held at every one since `activeAt`, and for `for_` seconds."""
+    if for_ <= 0:
+        return list(holds)
     out = []
     active_at: int | None = None
     for now, holding in zip(times, holds):
@@ -122,7 +124,8 @@ def incidents(ratio: Ratios, times: Sequence[int], start: int, limit: float, bud
     for first, last in stretches:
         mine = [p for p in pages if p[1] >= first and p[0] <= last + grace]
         explained.update(mine)
-        peak = max(v for t, v in zip(times, ratio) if first <= t <= last and v is not None)
+        lo, hi = times.index(first), times.index(last)
+        peak = max(v for v in ratio[lo:hi + 1] if v is not None)
         ongoing = last == last_time
         detected = max(0, mine[0][0] - first) if mine else None
         still_firing = bool(mine) and mine[-1][1] == last_time
