@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from ..ir import Program, Slo
-from .backtest_fetch import Grid, budget_remaining, fetch_all, grid, require_data
+from .backtest_fetch import Cache, Grid, budget_remaining, fetch_all, grid, require_data
 from .backtest_model import INCIDENT_WINDOW, Replay, rules_of, windows_of
 from .backtest_replay import group_keys, replay
 from .backtest_report import when
@@ -32,12 +32,16 @@ def lookback(slos: list[Slo]) -> int:
     return max((rule.for_ for slo in slos for rule in rules_of(slo)), default=0)
 
 
-def run(program: Program, client: Prometheus, what: Range) -> list[Replay]:
-    """Replays of every SLO (per group value), in spec order; LiveError when the server cannot answer or lacks data."""
+def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0) -> list[Replay]:
+    """Replays of every SLO (per group value), in spec order; LiveError when the server cannot answer or lacks data.
+
+    Evaluations start at least `back` seconds before `what.start` (two versions
+    compared share one grid, and so the cache of what both fetch).
+    """
     slos = slos_of(program)
-    where = grid(what.start, what.end, what.step, lookback(slos))
+    where = grid(what.start, what.end, what.step, max(back, lookback(slos)))
     tasks = [(slo, window) for slo in slos for window in windows_of(slo, INCIDENT_WINDOW)]
-    fetched = iter(fetch_all(client, tasks, where))
+    fetched = iter(fetch_all(client, tasks, where, cache))
     ratios = {}
     for slo, window in tasks:
         ratios.setdefault(slo.id, {})[window] = next(fetched)

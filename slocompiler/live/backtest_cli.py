@@ -69,12 +69,14 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
             sys.exit(1)
 
     def body() -> int:
-        from .backtest import Range, run
+        from .backtest import Range, lookback, run, slos_of
 
         what = Range(int(start), int(end), step_seconds)
         with open_client(connection) as client:
-            replays = run(program, client, what)
-            previous = run(other, client, what) if other is not None else None
+            cache: dict = {}
+            back = max(lookback(slos_of(p)) for p in (program, other) if p is not None)
+            replays = run(program, client, what, cache, back)
+            previous = run(other, client, what, cache, back) if other is not None else None
         if svg_path:
             from .backtest_svg import timeline
 

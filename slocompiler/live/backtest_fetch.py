@@ -68,7 +68,11 @@ def on_grid(result: list[Series], where: Grid, group_by: tuple[str, ...]) -> dic
     return out
 
 
-def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int]], where: Grid) -> list[dict[GroupKey, list[float | None]]]:
+Cache = dict[str, dict[GroupKey, list[float | None]]]
+
+
+def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int]], where: Grid,
+              cache: Cache | None = None) -> list[dict[GroupKey, list[float | None]]]:
     """Each (SLO, window)'s error ratio over the grid, per group: one chunked range query each.
 
     The range queries already fetch their chunks concurrently, so only as many
@@ -79,7 +83,7 @@ def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int]], where: Grid) -> 
 
     def one(task: tuple[Slo, int]) -> dict[GroupKey, list[float | None]]:
         slo, window = task
-        return window_ratio(client, slo, window, where)
+        return window_ratio(client, slo, window, where, cache)
 
     if workers == 1:
         return [one(task) for task in tasks]
@@ -87,7 +91,8 @@ def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int]], where: Grid) -> 
         return list(pool.map(one, tasks))
 
 
-def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid) -> dict[GroupKey, list[float | None]]:
+def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
+                 cache: Cache | None = None) -> dict[GroupKey, list[float | None]]:
     """One window's error ratio per group, as `queries.error_ratio` computes it.
 
     The numerator and the total are fetched apart and divided here: in the
@@ -96,7 +101,14 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid) -> dict
     same order give the same bits.
     """
     def fetch(expr: str) -> dict[GroupKey, list[float | None]]:
-        return on_grid(client.query_range(expr, where.start, where.end, where.step), where, slo.group_by)
+        # `--against` replays a second version over the same grid: what both read is fetched once.
+        key = f"{where}|{slo.group_by}|{expr}"
+        if cache is not None and key in cache:
+            return cache[key]
+        found = on_grid(client.query_range(expr, where.start, where.end, where.step), where, slo.group_by)
+        if cache is not None:
+            cache[key] = found
+        return found
 
     parts = queries.event_parts(slo.indicator, window, slo.group_by)
     if parts is None:
