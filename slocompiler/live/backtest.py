@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass
 
 from ..ir import Program, Slo
-from .backtest_fetch import Cache, Grid, budget_remaining, fetch_all, grid, require_data
-from .backtest_model import INCIDENT_WINDOW, Replay, rules_of, windows_of
+from .backtest_fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
+from .backtest_model import INCIDENT_WINDOW, Replay, rules_of, window_plan
 from .backtest_replay import group_keys, replay
 from .backtest_report import when
 from .client import Prometheus
@@ -40,11 +40,21 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     """
     slos = slos_of(program)
     where = grid(what.start, what.end, what.step, max(back, lookback(slos)))
-    tasks = [(slo, window) for slo in slos for window in windows_of(slo, INCIDENT_WINDOW)]
-    fetched = iter(fetch_all(client, tasks, where, cache))
-    ratios = {}
-    for slo, window in tasks:
-        ratios.setdefault(slo.id, {})[window] = next(fetched)
+    plans = {slo.id: window_plan(slo, INCIDENT_WINDOW) for slo in slos}
+    # First the windows every evaluation reads, then each long-only window
+    # at the evaluations where a condition's short ratio is above its threshold.
+    tasks: list = [(slo, window, None) for slo in slos for window in plans[slo.id][0]]
+    ratios: dict[str, dict[int, dict]] = {}
+    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache)):
+        ratios.setdefault(slo.id, {})[window] = found
+    later = [(slo, window, needed_spans(ratios[slo.id], conditions, where))
+             for slo in slos for window, conditions in plans[slo.id][1].items()]
+    later = [(slo, window, spans) for slo, window, spans in later if spans != []]
+    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache)):
+        ratios[slo.id][window] = found
+    for slo in slos:
+        for window in plans[slo.id][1]:
+            ratios[slo.id].setdefault(window, {})
     for slo in slos:
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
     remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
@@ -52,6 +62,17 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     for slo, left in zip(slos, remaining):
         out += replay_slo(slo, ratios[slo.id], left, where, what)
     return out
+
+
+def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Spans:
+    """Where any of these conditions' short ratio, in any group, is above its threshold: the spans to fetch."""
+    mask = [False] * len(where.times)
+    for k in conditions:
+        for values in ratios[k.short].values():
+            for i, value in enumerate(values):
+                if value is not None and value > k.limit:
+                    mask[i] = True
+    return spans_of(mask, where)
 
 
 def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range) -> list[Replay]:

@@ -77,12 +77,20 @@ def rules_of(slo: Slo) -> list[RuleSpec]:
     return [RuleSpec(k.alert, k.severity, (k,), k.for_) for k in conditions_of(slo)]
 
 
-def windows_of(slo: Slo, incident_window: int) -> list[int]:
-    """Every window whose error ratio the replay needs: each condition's long and short, and the incident window."""
-    found = {incident_window}
-    for k in conditions_of(slo):
-        found.update((k.long, k.short))
-    return sorted(found)
+def window_plan(slo: Slo, incident_window: int) -> tuple[list[int], dict[int, list[ConditionSpec]]]:
+    """(windows read at every evaluation, {window read only as a long window: the conditions reading it}).
+
+    A condition holds only where its short ratio is above its threshold, so a
+    window that is only ever long is needed at those evaluations alone: the
+    3d ticket window, most of the server's work, shrinks to the hours with errors.
+    """
+    conditions = conditions_of(slo)
+    full = {incident_window} | {k.short for k in conditions}
+    sparse: dict[int, list[ConditionSpec]] = {}
+    for k in conditions:
+        if k.long not in full:
+            sparse.setdefault(k.long, []).append(k)
+    return sorted(full), dict(sorted(sparse.items()))
 
 
 def fastest_page(conditions: list[ConditionSpec]) -> ConditionSpec | None:
