@@ -113,3 +113,29 @@ def test_ratio_division_follows_promql():
 def test_grid_starts_early_enough_for_for():
     where = grid(1000, 2000, 60, 150)
     assert where.start == 1000 - 180 and where.end == 1000 + 960 and where.index(1000) == 3
+
+
+def test_spans_join_nearby_stretches_and_give_up_when_most_is_needed():
+    from slocompiler.live.backtest_fetch import spans_of
+
+    where = grid(0, 999 * 60, 60, 0)
+    mask = [False] * 1000
+    for i in (10, 11, 50, 400):
+        mask[i] = True
+    assert spans_of(mask, where) == [(600, 3000), (24000, 24000)]
+    assert spans_of([True] * 600 + [False] * 400, where) is None
+    assert spans_of([False] * 1000, where) == []
+
+
+def test_only_windows_read_as_long_alone_are_sparse():
+    from slocompiler.compile import load
+    from pathlib import Path
+
+    from slocompiler.live.backtest_model import window_plan
+
+    spec = Path(__file__).parent / "live" / "backtest" / "default" / "checkout.slo"
+    slo = load([str(spec)]).program.services[0].slos[0]
+    full, sparse = window_plan(slo, 300)
+    # Defaults: 1h/5m, 6h/30m, 3d/6h. 6h is the ticket's short window, so it is read everywhere.
+    assert full == [300, 1800, 21600]
+    assert {window: [k.key for k in ks] for window, ks in sparse.items()} == {3600: ["1h"], 259200: ["3d"]}

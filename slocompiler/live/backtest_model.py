@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from .. import sremath
 from ..conventions import CURRENT_BURN_WINDOW
-from ..emit.prometheus import condition_key
-from ..ir import Slo
-from ..units import decimal_text
+from ..ir import Condition, Slo
+from ..units import decimal_text, prom_window
 
 # An interval of evaluation times, both ends included: the first and the last
 # evaluation at which something held. It lasts `end - start + step`.
@@ -47,6 +46,13 @@ class RuleSpec:
     severity: str
     conditions: tuple[ConditionSpec, ...]
     for_: int
+
+
+def condition_key(slo: Slo, condition: Condition) -> str:
+    """How a report names a condition: its long window, or long/short when two conditions share the long window."""
+    longs = [other.long for other in slo.alerting.conditions]
+    key = prom_window(condition.long)
+    return key if longs.count(condition.long) == 1 else f"{key}/{prom_window(condition.short)}"
 
 
 def conditions_of(slo: Slo) -> list[ConditionSpec]:
