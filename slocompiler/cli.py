@@ -8,6 +8,9 @@ import sys
 
 import click
 
+from .live import options as live_options
+from .live.backtest_cli import command as backtest_command
+
 FORMATS = ("text", "json", "github")
 
 
@@ -30,8 +33,8 @@ def cli() -> None:
     """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
 
 
-def load_reported(paths: tuple[str, ...], output_format: str):
-    """Load and check specs and print their diagnostics; None when the inputs hold nothing."""
+def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True):
+    """Load and check specs and print their diagnostics (unless `report` is false); None when the inputs hold nothing."""
     from .compile import load
     from .errors import InputError, UsageError
 
@@ -42,7 +45,8 @@ def load_reported(paths: tuple[str, ...], output_format: str):
     except InputError as error:
         click.echo(f"error: {error}", err=True)
         return None
-    print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+    if report:
+        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
     return loaded
 
 
@@ -146,14 +150,127 @@ def budget(objective: str, window: str) -> None:
     sys.exit(run_budget(objective, window))
 
 
-@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
-@click.pass_context
-def backtest(ctx: click.Context) -> None:
-    """Replay the alerts the specs generate over history (slo backtest --help)."""
-    # Defined in live/, so httpx is imported only by the commands that talk to Prometheus.
-    from .live.backtest_cli import command
+def _live_program(paths: tuple[str, ...]):
+    """The specs for a live command; spec errors are printed and exit 1."""
+    program = load_or_report(paths, "text", False)
+    if program is None:
+        sys.exit(1)
+    return program
 
-    command.main(args=ctx.args, prog_name="slo backtest")
+
+def _live_selection(program, services, slo_ids):
+    from .live.status import SelectionError, select
+
+    try:
+        return select(program, services, slo_ids)
+    except SelectionError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _with_states(paths, services, slo_ids, at, source, connection, then) -> None:
+    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns."""
+    from .live import state as live_state
+
+    selected = _live_selection(_live_program(paths), services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        return then(states, moment)
+
+    live_options.exit_on_live_error(run)
+
+
+def _select_options(function):
+    function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
+    return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown")
+@live_options.source_option
+@_select_options
+def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
+    """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
+    from .live import status as live_status
+
+    def show(states, moment) -> int:
+        if output_format == "json":
+            click.echo(live_status.render_json(states), nl=False)
+            click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
+        elif output_format == "markdown":
+            click.echo(live_status.render_markdown(states, moment), nl=False)
+        else:
+            click.echo(live_status.render_text(states, moment), nl=False)
+        return 0
+
+    _with_states(paths, services, slo_ids, at, source, connection, show)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown", "github")
+@live_options.source_option
+@_select_options
+@click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
+@click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
+              help="An SLO without data fails the gate (exit 3) or passes it.")
+def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
+    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
+    from .live import gate as live_gate
+
+    def decide(states, moment) -> int:
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        click.echo(text, nl=False)
+        return code
+
+    _with_states(paths, services, slo_ids, at, source, connection, decide)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "github", "markdown")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_select_options
+def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
+    """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
+    from .live import verify as live_verify
+
+    loaded = load_reported(paths, output_format, report=False)
+    if loaded is None:
+        sys.exit(1)
+    if any(d.is_error for d in loaded.diagnostics):
+        print_diagnostics(loaded.diagnostics, loaded.sources, "text" if output_format == "markdown" else output_format)
+        sys.exit(1)
+    selected = _live_selection(loaded.program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+        if output_format == "markdown":
+            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
+        else:
+            print_diagnostics(diagnostics, loaded.sources, output_format)
+        if any(d.is_error or strict for d in diagnostics):
+            return 1
+        if output_format == "text":
+            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
+        return 0
+
+    live_options.exit_on_live_error(run)
+
+
+# Defined in live/backtest_cli.py with its many options; httpx loads only when it runs.
+cli.add_command(backtest_command)
 
 
 def main() -> None:

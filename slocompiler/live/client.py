@@ -127,7 +127,10 @@ class Prometheus:
         """One API call; its `data`, or a LiveError in one line."""
         try:
             if post:  # long PromQL goes in the body: URLs have length limits in proxies
-                response = self._http.post(path, data=params)  # type: ignore[arg-type]
+                form: dict[str, object] = {}
+                for key, value in params if isinstance(params, list) else params.items():
+                    form.setdefault(key, []).append(value)  # type: ignore[union-attr]
+                response = self._http.post(path, data=form)  # type: ignore[arg-type]
             else:
                 response = self._http.get(path, params=params)  # type: ignore[arg-type]
         except httpx.TimeoutException:

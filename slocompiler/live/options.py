@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .client import Connection, LiveError, Prometheus, parse_header
+if TYPE_CHECKING:  # the CLI imports this module on every run; httpx only when a live command runs
+    from .client import Connection, Prometheus
 
 ENV_URL = "SLO_PROMETHEUS_URL"
 EXIT_NO_ANSWER = 3
@@ -18,6 +18,8 @@ EXIT_NO_ANSWER = 3
 
 def parse_time(text: str) -> float:
     """RFC 3339 (`2026-11-30T12:00:00Z`, `...+02:00`) or Unix seconds -> Unix seconds; ValueError otherwise."""
+    from datetime import datetime
+
     value = text.strip()
     try:
         return float(value)
@@ -35,6 +37,8 @@ def parse_time(text: str) -> float:
 
 def format_time(seconds: float) -> str:
     """Unix seconds as RFC 3339 in UTC: `2026-11-30T12:00:00Z`."""
+    from datetime import datetime, timezone
+
     return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -83,6 +87,16 @@ def at_option(function: Callable) -> Callable:
                         help="Evaluate at this time (RFC 3339 or Unix seconds; default now).")(function)
 
 
+SOURCES = ("auto", "raw", "recorded")
+
+
+def source_option(function: Callable) -> Callable:
+    """`--source auto|raw|recorded`: where figures come from (docs/LIVE.md)."""
+    return click.option("--source", type=click.Choice(SOURCES), default="auto", show_default=True,
+                        help="auto: the deployed slo:* series where they exist, else the indicator's own series; "
+                             "raw: always the indicator's series; recorded: only deployed series.")(function)
+
+
 def format_option(*choices: str, default: str = "text") -> Callable[[Callable], Callable]:
     """`--format` with the choices a command supports."""
     return click.option("--format", "output_format", type=click.Choice(choices), default=default,
@@ -92,6 +106,8 @@ def format_option(*choices: str, default: str = "text") -> Callable[[Callable], 
 def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file: str | None,
                ca_file: str | None, timeout: float, concurrency: int) -> Connection:
     """The Connection the options describe; a malformed header is a usage error."""
+    from .client import Connection, parse_header
+
     parsed = []
     for text in headers:
         try:
@@ -105,17 +121,21 @@ def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file:
 
 def open_client(options: dict[str, Any]) -> Prometheus:
     """A client from a command's keyword arguments (the connection options above)."""
+    from .client import Prometheus
+
     keys = ("prometheus_url", "headers", "bearer_token_file", "ca_file", "timeout", "concurrency")
     return Prometheus(connection(**{key: options[key] for key in keys}))
 
 
 def now_or(at: float | None) -> float:
-    """`--at`, or now rounded down to the second."""
-    return float(int(time.time())) if at is None else at
+    """`--at`, or now (to the millisecond: a sample scraped this second is not in the future)."""
+    return round(time.time(), 3) if at is None else at
 
 
 def exit_on_live_error(function: Callable[[], int]) -> None:
     """Run a command body; a LiveError is one line on stderr and exit 3."""
+    from .client import LiveError
+
     try:
         code = function()
     except LiveError as error:

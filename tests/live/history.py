@@ -22,17 +22,17 @@ REGIONS = ("eu", "us")
 # Requests per minute at the daily mean; traffic swings ±60% over the day.
 BASE = {("checkout", "eu"): 600.0, ("checkout", "us"): 1500.0, ("payments", "eu"): 900.0,
         ("quiet", "eu"): 12.0}
-BASE_ERROR_RATIO = 0.0005
+BASE_ERROR_RATIO = 0.0001
 
 # Known outages: (job, region, first minute, last minute exclusive, error ratio).
 OUTAGES = (
     ("checkout", "eu", (8 * 1440 + 14 * 60), (8 * 1440 + 14 * 60 + 30), 1.0),  # day 8, 14:00-14:30, total
     ("checkout", "us", (9 * 1440 + 12 * 60 - 50), (9 * 1440 + 12 * 60 + 20), 0.05),  # burning at AT
-    ("payments", "eu", (5 * 1440 + 3 * 60), (5 * 1440 + 9 * 60), 0.02),  # day 5, six hours at 2%
+    ("payments", "eu", (5 * 1440 + 3 * 60), (5 * 1440 + 9 * 60), 0.01),  # day 5, six hours at 1%
 )
 # Latency: share of requests at or under each bucket; a slow hour on day 7.
 LE = ("0.1", "0.25", "0.5", "1.0", "+Inf")
-FAST_SHARE = {"0.1": 0.7, "0.25": 0.995, "0.5": 0.999, "1.0": 1.0, "+Inf": 1.0}
+FAST_SHARE = {"0.1": 0.7, "0.25": 0.999, "0.5": 0.9995, "1.0": 1.0, "+Inf": 1.0}
 SLOW_SHARE = {"0.1": 0.2, "0.25": 0.5, "0.5": 0.9, "1.0": 0.99, "+Inf": 1.0}
 SLOW_HOUR = (7 * 1440 + 10 * 60, 7 * 1440 + 11 * 60)
 
@@ -41,7 +41,9 @@ SLOW_HOUR = (7 * 1440 + 10 * 60, 7 * 1440 + 11 * 60)
 DEPLOYED_SLO_ID = "payments-availability"
 DEPLOYED_OBJECTIVE = 0.99
 DEPLOYED_WINDOWS = (300, 1800, 3600, 6 * 3600, 3 * 86400, 7 * 86400)
-DEPLOYED_SPAN = (AT - 2 * 3600, AT + 3600)
+DEPLOYED_SPAN = (AT - 1800, AT + 600)
+# The deployed 30m ratio reads three times the true errors (rules from an older indicator).
+DEPLOYED_SKEW = {1800: 3}
 
 
 def minute(t: float) -> int:
@@ -145,8 +147,38 @@ def _deployed() -> Iterator[str]:
     times = range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP)
     for window in DEPLOYED_WINDOWS:
         for t in times:
-            ratio = window_ratio("payments", ("eu",), t, window)
+            if window == DEPLOYED_WINDOWS[-1]:  # the SLO window, weighed as the period rule does
+                ratio = period_ratio(lambda m: (bad_at("payments", "eu", m), total_at("payments", "eu", m)), t, window)
+            else:
+                ratio = window_ratio("payments", ("eu",), t, window) * DEPLOYED_SKEW.get(window, 1)
             yield f"{error_ratio_rule(window)}{{{labels}}} {ratio!r} {t}\n"
     for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):
         for t in times:
             yield f"{name}{{{labels}}} {value!r} {t}\n"
+
+
+def period_weights(end: float, seconds: int) -> dict[int, int]:
+    """How often each minute counts in the generated period rule at `end`.
+
+    The rule sums 5m rates evaluated each minute over the window: the rate at
+    t covers minutes m(t)-5 .. m(t)-1, so a minute counts once per evaluation
+    whose 5m reaches it (5 times inside the window, fewer at its edges).
+    Prometheus 2.x selects samples in [end - window, end], both ends included.
+    """
+    weights: dict[int, int] = {}
+    last = minute(end)
+    for point in range(last - seconds // STEP, last + 1):
+        for m in range(point - 5, point):
+            if m >= 0:
+                weights[m] = weights.get(m, 0) + 1
+    return weights
+
+
+def period_ratio(counts, end: float, seconds: int) -> float:
+    """The period rule's traffic-weighted ratio; `counts(m)` gives (bad, total) in minute m."""
+    bad = total = 0.0
+    for m, weight in period_weights(end, seconds).items():
+        b, t = counts(m)
+        bad += weight * b
+        total += weight * t
+    return bad / total
