@@ -74,19 +74,6 @@ def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -
     return None
 
 
-def event_parts(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> tuple[str, str, str] | None:
-    """(`errors` or `good`, its event rate, the rate of all events): the pieces `error_ratio` combines; None for `expr`."""
-    if isinstance(indicator, RatioIndicator):
-        numerator = indicator.errors if indicator.errors is not None else indicator.good
-        assert numerator is not None
-        kind = "errors" if indicator.errors is not None else "good"
-        return kind, events(numerator, window, group_by), events(indicator.total, window, group_by)
-    if isinstance(indicator, LatencyIndicator):
-        good, total = _latency_buckets(indicator)
-        return "good", events(good, window, group_by), events(total, window, group_by)
-    return None
-
-
 def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
     """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent."""
     total = total_events(indicator, window, group_by)

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from slocompiler.live import backtest_compare as compare
 from slocompiler.live import backtest_report as report
-from slocompiler.live.backtest_fetch import grid, ratio_of
+from slocompiler.live.backtest_fetch import grid
 from slocompiler.live.backtest_model import ConditionSpec, RuleSpec
 from slocompiler.live.backtest_replay import replay
 from slocompiler.live.backtest_svg import timeline
@@ -100,14 +100,6 @@ def test_svg_timeline_is_well_formed_and_draws_each_firing_interval():
     # background, one incident, the frame, one page and one ticket interval
     assert len(rects) == 5
     assert "&lt;shop&gt;" in svg
-
-
-def test_ratio_division_follows_promql():
-    assert ratio_of("errors", None, 100.0) == 0.0  # `or 0 * total`
-    assert ratio_of("good", 99.0, 100.0) == (100.0 - 99.0) / 100.0
-    assert ratio_of("errors", 1.0, None) is None
-    assert str(ratio_of("errors", 0.0, 0.0)) == "nan"
-    assert ratio_of("errors", 1.0, 0.0) == float("inf")
 
 
 def test_grid_starts_early_enough_for_for():

@@ -12,15 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import queries
-from ..conventions import CURRENT_BURN_WINDOW
-from ..ir import ExprIndicator, Slo
+from ..ir import Slo
+from ..units import human_duration
 from .backtest_model import GroupKey
-from ..units import human_duration, prom_window
 from .client import MAX_POINTS, LiveError, Prometheus, Series
-
-# Time-weighted by the rule group's interval: the period rule sums samples recorded once a minute.
-RECORDING_STEP = 60
-
 
 @dataclass(frozen=True)
 class Grid:
@@ -119,68 +114,31 @@ def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Gr
 
 def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
                  cache: Cache | None = None, spans: Spans = None) -> dict[GroupKey, list[float | None]]:
-    """One window's error ratio per group, as `queries.error_ratio` computes it, over the grid or its spans.
+    """One window's error ratio per group over the grid or its spans: the recording rule's own expression.
 
-    The numerator and the total are fetched apart and divided here: in the
-    single expression Prometheus computes the total twice (`or 0 * total`),
-    a third of the work on long windows. The same float64 operations in the
-    same order give the same bits. A value at one evaluation does not depend
-    on the query's range, so spans read exactly what the whole range would.
+    A value at one evaluation does not depend on the query's range, so spans
+    read exactly what the whole range would. `--against` replays a second
+    version over the same grid: what both read is fetched once.
     """
-    def fetch(expr: str) -> dict[GroupKey, list[float | None]]:
-        # `--against` replays a second version over the same grid: what both read is fetched once.
-        key = f"{where}|{slo.group_by}|{spans}|{expr}"
-        if cache is not None and key in cache:
-            return cache[key]
-        found: dict[GroupKey, list[float | None]] = {}
-        for first, last in spans if spans is not None else [(where.start, where.end)]:
-            on_grid(client.query_range(expr, first, last, where.step), where, slo.group_by, found)
-        if cache is not None:
-            cache[key] = found
-        return found
-
-    parts = queries.event_parts(slo.indicator, window, slo.group_by)
-    if parts is None:
-        return fetch(queries.error_ratio(slo.indicator, window, slo.group_by))
-    kind, numerator_expr, total_expr = parts
-    numerators, totals = fetch(numerator_expr), fetch(total_expr)
-    out = {}
-    for key, total in totals.items():
-        numerator = numerators.get(key) or [None] * len(total)
-        if kind == "errors":
-            # The common case inline: both present and a nonzero total.
-            out[key] = [n / t if n is not None and t else ratio_of(kind, n, t) for n, t in zip(numerator, total)]
-        else:
-            out[key] = [ratio_of(kind, n, t) for n, t in zip(numerator, total)]
-    return out
+    expr = queries.error_ratio(slo.indicator, window, slo.group_by)
+    key = f"{where}|{slo.group_by}|{spans}|{expr}"
+    if cache is not None and key in cache:
+        return cache[key]
+    found: dict[GroupKey, list[float | None]] = {}
+    for first, last in spans if spans is not None else [(where.start, where.end)]:
+        on_grid(client.query_range(expr, first, last, where.step), where, slo.group_by, found)
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
-def ratio_of(kind: str, numerator: float | None, total: float | None) -> float | None:
-    """`(errors or 0 * total) / total`, or `(total - (good or 0 * total)) / total`, with PromQL's float semantics."""
-    if total is None:
-        return None
-    part = numerator if numerator is not None else 0.0 * total
-    bad = part if kind == "errors" else total - part
-    if total == 0:
-        # Go divides by zero to NaN or ±Inf; Python raises.
-        return math.nan if bad == 0 or math.isnan(bad) else math.copysign(math.inf, bad)
-    return bad / total
+def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:
+    """`1 - window ratio / budget` at `at`, per group, the window ratio as `slo status` computes it (the period rule's)."""
+    from .state import raw_window
 
-
-def period_ratio(slo: Slo) -> str:
-    """The SLO-window error ratio as the period recording rule computes it, from the indicator's series."""
-    span = f"[{prom_window(slo.window)}:{prom_window(RECORDING_STEP)}]"
-    if isinstance(slo.indicator, ExprIndicator):
-        return f"avg_over_time(({queries.error_ratio(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)}){span})"
-    bad = queries.bad_events(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)
-    total = queries.total_events(slo.indicator, CURRENT_BURN_WINDOW, slo.group_by)
-    return f"sum_over_time(({bad}){span})\n/\nsum_over_time(({total}){span})"
-
-
-def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float]:
-    """`1 - period ratio / budget` at `at`, per group."""
     budget = float(slo.error_budget)
-    return {group_key(s.labels, slo.group_by): 1 - s.value / budget for s in client.query(period_ratio(slo), at)}
+    return {group_key(labels, slo.group_by): None if ratio is None else 1 - ratio / budget
+            for labels, ratio in raw_window(client, slo, slo.window, at).values()}
 
 
 def coverage(ratios: dict[GroupKey, list[float | None]], where: Grid) -> tuple[int, int] | None:

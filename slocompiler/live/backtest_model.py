@@ -75,12 +75,27 @@ def conditions_of(slo: Slo) -> list[ConditionSpec]:
 
 
 def rules_of(slo: Slo) -> list[RuleSpec]:
-    """The alerting rules the prometheus backend writes for the SLO's conditions.
+    """The alerting rules the prometheus backend writes for the SLO's conditions, each with its `for`.
 
-    Today that is one rule per condition; should the backend join the
-    conditions of a severity into one rule, only this function changes.
+    Before one-rule-per-severity (branch `alerts`) every condition is its own
+    rule; with it, `emit/alerts.severity_groups` says which conditions form a
+    rule (joined with `or`, the first one's `for`). tests/live/test_backtest_promtool.py
+    checks this against the rules file the backend writes.
     """
-    return [RuleSpec(k.alert, k.severity, (k,), k.for_) for k in conditions_of(slo)]
+    specs = dict(zip(map(id, slo.alerting.conditions), conditions_of(slo)))
+    if not specs:
+        return []
+    try:
+        from ..emit.alerts import severity_groups  # type: ignore[import-not-found]
+    except ImportError:  # one rule per condition
+        groups = [(k,) for k in slo.alerting.conditions]
+    else:
+        groups = severity_groups(slo)
+    rules = []
+    for group in groups:
+        members = tuple(specs[id(k)] for k in group)
+        rules.append(RuleSpec(members[0].alert, members[0].severity, members, members[0].for_))
+    return rules
 
 
 def window_plan(slo: Slo, incident_window: int) -> tuple[list[int], dict[int, list[ConditionSpec]]]:
