@@ -79,19 +79,21 @@ def panel(replay: Replay, top: float) -> list[str]:
     out.append("</g>")
     out += labels
     out.append(f'<rect x="{LEFT}" y="{_px(top)}" width="{PLOT_W}" height="{RATIO_H}" fill="none" stroke="#566573"/>')
-    out += _ratio_line(replay, x, y)
+    out += _ratio_line(replay, x, y, top)
     lanes = _lanes(replay)
+    # A condition keeps one colour for its threshold line and its lane.
+    colours = {f.label: _colour(f, i) for i, f in enumerate(replay.conditions)}
     for index, fired in enumerate(lanes):
-        colour = _colour(fired, index)
+        colour = colours.get(fired.label) or _colour(fired, index)
         lane_y = top + RATIO_H + 6 + index * LANE_H
         out.append(_text(LEFT + PLOT_W + 8, lane_y + 12, fired.label, extra=f' fill="{colour}"'))
         for first, last in fired.intervals:
             out.append(f'<rect x="{_px(x(first))}" y="{_px(lane_y)}" width="{_px(max(x(last + replay.step) - x(first), 1))}" '
                        f'height="{LANE_H - 4}" fill="{colour}"/>')
-    for index, fired in enumerate(replay.conditions):
+    for fired in replay.conditions:
         threshold = fired.threshold
         if threshold is not None and threshold <= 1:
-            colour = _colour(fired, index)
+            colour = colours[fired.label]
             out.append(f'<line x1="{LEFT}" y1="{_px(y(threshold))}" x2="{LEFT + PLOT_W}" y2="{_px(y(threshold))}" '
                        f'stroke="{colour}" stroke-width="1" stroke-dasharray="6 4"/>')
     bottom = top + RATIO_H + LANE_H * len(lanes) + 6
@@ -101,7 +103,7 @@ def panel(replay: Replay, top: float) -> list[str]:
     return out
 
 
-def _ratio_line(replay: Replay, x, y) -> list[str]:
+def _ratio_line(replay: Replay, x, y, top: float) -> list[str]:
     columns: dict[int, float] = {}
     for i, value in enumerate(replay.ratio):
         if value is None or math.isnan(value):
@@ -109,7 +111,7 @@ def _ratio_line(replay: Replay, x, y) -> list[str]:
         column = int((x(replay.start + i * replay.step) - LEFT))
         columns[column] = max(columns.get(column, value), value)
     if not columns:
-        return [_text(LEFT + PLOT_W / 2, 0, "no data", "middle")]
+        return [_text(LEFT + PLOT_W / 2, top + RATIO_H / 2, "no data", "middle", ' fill="#566573"')]
     points = " ".join(f"{_px(LEFT + c)},{_px(y(v))}" for c, v in sorted(columns.items()))
     return [f'<polyline points="{points}" fill="none" stroke="#1b2631" stroke-width="1.2"/>']
 
