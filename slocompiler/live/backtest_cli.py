@@ -11,6 +11,8 @@ from ..units import parse_duration_ms
 from .options import TIME, connection_options, exit_on_live_error, format_option, open_client
 
 FORMATS = ("text", "json", "markdown")
+# A year at 1m is 525,600; each SLO holds a few lists of this length per window.
+MAX_EVALUATIONS = 1_000_000
 DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w))+")
 
 
@@ -57,6 +59,9 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
     step_seconds = parse_step(step)
     if end <= start:
         raise click.BadParameter("--to must be after --from", param_hint="--to")
+    if (end - start) / step_seconds > MAX_EVALUATIONS:
+        raise click.BadParameter(f"{int((end - start) // step_seconds):,} evaluations is more than {MAX_EVALUATIONS:,}; "
+                                 "use a larger --step or a shorter range", param_hint="--step")
     if start != int(start) or end != int(end):
         raise click.BadParameter("--from and --to must be whole seconds", param_hint="--from")
     program = load_program(list(paths) or ["specs"])

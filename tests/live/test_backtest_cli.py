@@ -104,6 +104,12 @@ def test_bad_step_is_a_usage_error(prometheus_url):
     assert "whole seconds" in one_line_error(result, 2)
 
 
+def test_too_many_evaluations_is_a_usage_error():
+    result = backtest(str(SPECS / "default"), "--prometheus", "http://127.0.0.1:1", "--from", "0", "--to", str(400 * 86400),
+                      "--step", "30s")
+    assert "more than 1,000,000; use a larger --step" in one_line_error(result, 2)
+
+
 def test_range_before_the_data_says_what_is_missing(prometheus_url):
     early = history.START - 2 * 86400
     result = backtest(str(SPECS / "default"), "--prometheus", prometheus_url, "--from", str(early), "--to", str(TO))
