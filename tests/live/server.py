@@ -21,6 +21,17 @@ scrape_configs:
 """
 
 
+def _die_with_parent() -> None:
+    """In the child: on Linux, get SIGTERM when the test process dies, so no server outlives a killed run."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # elsewhere, stop() at the end of the session is all there is
+
+
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket() as probe:
@@ -54,7 +65,7 @@ class Server:
              f"--web.listen-address=127.0.0.1:{self.port}",
              # The history is years old; keep every block.
              "--storage.tsdb.retention.time=100y", "--query.lookback-delta=5m"],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )
         self._wait_ready(directory)
 
