@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
 from ..ir import Program, Slo
 from .backtest_fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
-from .backtest_model import INCIDENT_WINDOW, Replay, rules_of, window_plan
-from .backtest_replay import group_keys, replay
+from .backtest_model import INCIDENT_WINDOW, Replay, no_data_for, rules_of, window_plan
+from .backtest_replay import absent, firing, group_keys, intervals, replay
 from .backtest_report import when
 from .client import Prometheus
 
@@ -29,7 +30,8 @@ def slos_of(program: Program) -> list[Slo]:
 
 def lookback(slos: list[Slo]) -> int:
     """How far before `--from` evaluations start, so an alert's `for` is already running at `--from`."""
-    return max((rule.for_ for slo in slos for rule in rules_of(slo)), default=0)
+    fors = [rule.for_ for slo in slos for rule in rules_of(slo)] + [no_data_for(slo) or 0 for slo in slos]
+    return max(fors, default=0)
 
 
 def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0) -> list[Replay]:
@@ -78,6 +80,11 @@ def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Span
 def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range) -> list[Replay]:
     """One SLO's rules and conditions replayed over its fetched ratios, per group value."""
     rules = rules_of(slo)
+    waited = no_data_for(slo)
+    no_data: tuple = ()
+    if waited is not None:
+        missing = absent(list(ratios[INCIDENT_WINDOW].values()), len(where.times))
+        no_data = intervals(firing(missing, where.times, waited), where.times, what.start)
     out = []
     for key in group_keys(ratios):
         by_window = {w: series.get(key) or [None] * len(where.times) for w, series in ratios.items()}
@@ -87,4 +94,4 @@ def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range
             what.start, where.end, where.step, INCIDENT_WINDOW,
             None if value is None or math.isnan(value) else value,
         ))
-    return out
+    return [dataclasses.replace(r, no_data=no_data) for r in out] if no_data else out

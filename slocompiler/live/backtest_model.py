@@ -98,6 +98,11 @@ def rules_of(slo: Slo) -> list[RuleSpec]:
     return rules
 
 
+def no_data_for(slo: Slo) -> int | None:
+    """The `for` of the SLO's NoData ticket (`absent(<5m ratio>)`), or None when it generates none."""
+    return slo.alerting.no_data if slo.alerting.enabled and slo.alerting.no_data else None
+
+
 def window_plan(slo: Slo, incident_window: int) -> tuple[list[int], dict[int, list[ConditionSpec]]]:
     """(windows read at every evaluation, {window read only as a long window: the conditions reading it}).
 
@@ -164,6 +169,7 @@ class Replay:
     pages: tuple[Interval, ...]  # stretches in which any page alert fired
     tickets: tuple[Interval, ...]
     budget_remaining: float | None
+    no_data: tuple[Interval, ...] = ()  # when the SLO's NoData ticket fired (an SLO-wide alert: the same for every group)
     grace: int = 0  # how long after an incident a page still counts as its page (the longest page short window)
     # The incident window's error ratio at each evaluation, for the timeline chart.
     ratio: tuple[float | None, ...] = field(default=(), repr=False)

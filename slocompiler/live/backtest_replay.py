@@ -173,6 +173,11 @@ def _rule(rule: RuleSpec, holds: dict[ConditionSpec, list[bool]], times: Sequenc
     return Fired(rule.alert, rule.severity, rule.severity, None, None, found)
 
 
+def absent(groups: Sequence[Ratios], count: int) -> list[bool]:
+    """`absent(<ratio>)` at each evaluation: no group has a sample (NaN is a sample, so it is not absent)."""
+    return [all(values[i] is None for values in groups) for i in range(count)]
+
+
 def group_keys(by_window: dict[int, dict[GroupKey, Ratios]]) -> list[GroupKey]:
     """Every group value any window has data for, sorted."""
     return sorted({key for series in by_window.values() for key in series})

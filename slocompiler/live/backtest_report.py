@@ -108,6 +108,9 @@ def headline(replay: Replay) -> list[str]:
         f"pages {s['pages']} (firing {span(s['pages_total'])}, longest {span(s['pages_longest'])}); "
         f"tickets {s['tickets']} (firing {span(s['tickets_total'])}, longest {span(s['tickets_longest'])})",
     ]
+    if replay.no_data:
+        lines.append(f"no data: the NoData ticket fired {len(replay.no_data)} time(s), for "
+                     f"{span(total_seconds(replay.no_data, replay.step))} in all")
     if replay.incident_burn is None:
         lines.append("no page condition, so no incidents are measured")
     else:

@@ -42,9 +42,10 @@ def _colour(fired: Fired, index: int) -> str:
 
 def _lanes(replay: Replay) -> list[Fired]:
     # A joined rule shows its conditions too; one rule per condition shows once.
-    if len(replay.rules) == len(replay.conditions):
-        return list(replay.rules)
-    return list(replay.rules) + list(replay.conditions)
+    lanes = list(replay.rules) if len(replay.rules) == len(replay.conditions) else list(replay.rules) + list(replay.conditions)
+    if replay.no_data:
+        lanes.append(Fired("", "ticket", "ticket no data", None, None, replay.no_data))
+    return lanes
 
 
 def panel_height(replay: Replay) -> int:
