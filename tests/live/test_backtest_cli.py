@@ -127,3 +127,13 @@ def test_range_after_the_data(prometheus_url):
 def test_unreachable_server():
     result = backtest(str(SPECS / "default"), "--prometheus", "http://127.0.0.1:1", "--from", str(FROM), "--to", str(TO))
     assert one_line_error(result, 3).startswith("error: cannot reach Prometheus at http://127.0.0.1:1")
+
+
+def test_the_readme_example_is_what_the_command_prints(prometheus_url):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    command = "$ slo backtest tests/live/backtest/default --prometheus $URL --from 2023-11-17T00:00:00Z --to 2023-11-24T00:00:00Z\n"
+    shown = readme.split(command, 1)[1].split("```", 1)[0]
+    result = backtest(str(SPECS / "default"), "--prometheus", prometheus_url,
+                      "--from", "2023-11-17T00:00:00Z", "--to", "2023-11-24T00:00:00Z")
+    assert result.exit_code == 0, result.output
+    assert result.output == shown
