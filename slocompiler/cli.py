@@ -9,6 +9,7 @@ import sys
 import click
 
 from .live import options as live_options
+from .live.backtest_cli import command as backtest_command
 
 FORMATS = ("text", "json", "github")
 
@@ -348,6 +349,10 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
         return 0
 
     live_options.exit_on_live_error(run)
+
+
+# Defined in live/backtest_cli.py with its many options; httpx loads only when it runs.
+cli.add_command(backtest_command)
 
 
 class Interrupted(BaseException):
