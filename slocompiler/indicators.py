@@ -82,7 +82,12 @@ def bucket(attrs: Reader, diags: Diagnostics) -> tuple[str | None, Decimal | Non
     le = attrs.text("le")
     if le is None:
         return None, None
-    if le.text != "+Inf" and not _BUCKET.fullmatch(le.text):
+    if le.text == "+Inf":
+        # Good events would be the +Inf bucket, that is every event.
+        diags.error(le.origin.span, 'le = "+Inf" counts every request as fast, so this SLO could never fail or page; '
+                                    "give the bucket at the latency threshold")
+        return None, None
+    if not _BUCKET.fullmatch(le.text):
         diags.error(le.origin.span, f'le must be a bucket boundary such as "0.3" or "1.0", not "{le.text}"')
         return None, None
     return le.text, None
