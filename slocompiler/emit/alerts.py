@@ -158,9 +158,14 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 
 
 def no_data_alert(service: Service, slo: Slo) -> dict:
-    """`<name>NoData`: a ticket when no 5m error ratio exists for any group for `no_data`."""
+    """`<name>NoData`: a ticket when no 5m error ratio exists for any group for `no_data`.
+
+    It is routed as the SLO's tickets are: with their labels (a ticket's
+    `severity = "low"` too), so it reaches the route the team set up for tickets.
+    """
     assert slo.alerting.no_data is not None
-    labels = alert_labels(service, slo, "ticket")
+    tickets = [k for k in slo.alerting.conditions if k.severity == "ticket"]
+    labels = alert_labels(service, slo, "ticket", tickets[0].labels if tickets else ())
     summary, description = no_data_text(slo)
     return {
         "alert": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX,
