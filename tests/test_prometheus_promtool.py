@@ -207,3 +207,25 @@ def test_slos_sharing_an_alert_name_and_empty_labels_are_tested(tmp_path, promto
     result = _run_tests(files, tmp_path / "mutant", promtool, "prometheus/demo.test.yml")
     assert result.returncode != 0
     assert "ALERTS" in result.stdout + result.stderr
+
+
+def test_generated_tests_catch_a_no_data_alert_that_always_fires(tmp_path, promtool):
+    """With data the NoData ticket stays silent, checked after its `for`: a NoData rule that always fires is caught."""
+    files = prometheus.emit(sample_ir.program())
+    rules = files["prometheus/checkout.rules.yml"]
+    files["prometheus/checkout.rules.yml"] = rules.replace("absent(slo:sli_error:ratio_rate5m{", "absent(no_such_series{")
+    assert files["prometheus/checkout.rules.yml"] != rules
+    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
+    assert result.returncode != 0
+    assert "NoData" in result.stdout + result.stderr
+
+
+def test_generated_no_data_case_expects_the_ticket_labels(tmp_path, promtool):
+    """A ticket routed as `low` routes its SLO's NoData as `low` too, and the generated test expects that."""
+    from decimal import Decimal
+
+    from behaviour import slos
+
+    ticket = slos.Condition("ticket", Decimal(1), None, 3 * slos.DAY, 6 * 3600, None, (("severity", "low"),), (), slos.SPAN)
+    page = slos.Condition("page", Decimal("14.4"), None, 3600, 300, None, (), (), slos.SPAN)
+    check_program(slos.program(slos.slo(conditions=(page, ticket))), tmp_path, promtool)

@@ -164,8 +164,7 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
     `severity = "low"` too), so it reaches the route the team set up for tickets.
     """
     assert slo.alerting.no_data is not None
-    tickets = [k for k in slo.alerting.conditions if k.severity == "ticket"]
-    labels = alert_labels(service, slo, "ticket", tickets[0].labels if tickets else ())
+    labels = no_data_labels(service, slo)
     summary, description = no_data_text(slo)
     return {
         "alert": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX,
@@ -174,6 +173,12 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
         "labels": _templated(labels),
         "annotations": _templated(annotations(service, slo, summary, description, keep_ours=True)),
     }
+
+
+def no_data_labels(service: Service, slo: Slo) -> dict[str, str]:
+    """The NoData ticket's labels: those of the SLO's ticket rule, or severity `ticket` when it has none."""
+    tickets = [k for k in slo.alerting.conditions if k.severity == "ticket"]
+    return alert_labels(service, slo, "ticket", tickets[0].labels if tickets else ())
 
 
 def no_data_text(slo: Slo) -> tuple[str, str]:

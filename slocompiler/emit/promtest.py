@@ -142,7 +142,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
         return None
     # A step more than the settling time: the period group (its own 1m interval) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
-    histories = [([(ratio, at)], f"error ratio {decimal_text(ratio)} ({why})") for ratio, why in probe_ratios(slo)]
+    # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
+    quiet_at = _eval_time(max(at, (slo.alerting.no_data or 0) + SETTLE), step) if slo.alerting.enabled else at
+    histories = [([(ratio, quiet_at if ratio == 0 else at)], f"error ratio {decimal_text(ratio)} ({why})")
+                 for ratio, why in probe_ratios(slo)]
     cases = []
     texts = rule_texts(service, slo)
     for phases, name in [*histories, *window_histories(slo, step)]:
@@ -287,7 +290,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
 def _no_data_case(service: Service, slo: Slo, step: int, shared: bool) -> dict:
     assert slo.alerting.no_data is not None
     at = _eval_time(slo.alerting.no_data + SETTLE, step)
-    labels = present(alerts.alert_labels(service, slo, "ticket"))
+    labels = present(alerts.no_data_labels(service, slo))
     summary, description = alerts.no_data_text(slo)
     notes = alerts.annotations(service, slo, summary, description, keep_ours=True)
     name = slo.alerting.name + c.ALERT_NO_DATA_SUFFIX
