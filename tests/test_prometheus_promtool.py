@@ -229,3 +229,15 @@ def test_generated_no_data_case_expects_the_ticket_labels(tmp_path, promtool):
     ticket = slos.Condition("ticket", Decimal(1), None, 3 * slos.DAY, 6 * 3600, None, (("severity", "low"),), (), slos.SPAN)
     page = slos.Condition("page", Decimal("14.4"), None, 3600, 300, None, (), (), slos.SPAN)
     check_program(slos.program(slos.slo(conditions=(page, ticket))), tmp_path, promtool)
+
+
+def test_generated_tests_catch_a_looser_first_page_pair(tmp_path, promtool):
+    """The 1h/5m page's threshold is pinned although the 6h/30m pair of the same rule fires at any constant ratio above it."""
+    files = prometheus.emit(sample_ir.program())
+    rules = files["prometheus/checkout.rules.yml"]
+    files["prometheus/checkout.rules.yml"] = rules.replace("ratio_rate1h{slo_id=\"checkout-availability\"} > 0.0144",
+                                                           "ratio_rate1h{slo_id=\"checkout-availability\"} > 0.016")
+    assert files["prometheus/checkout.rules.yml"] != rules
+    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
+    assert result.returncode != 0
+    assert "the page 1h/5m threshold alone" in result.stdout + result.stderr

@@ -124,12 +124,31 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
         assert share is not None
         higher = min(limit * Decimal("1.5") / share, (limit + 1) / 2)
-        if higher * share <= limit * Decimal("1.1"):
-            continue
-        cases.append(([(higher, outage), (Decimal(0), quiet)],
-                      f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
-                      f" {format_duration(quiet)}: the {what} short window"))
+        if higher * share > limit * Decimal("1.1"):
+            cases.append(([(higher, outage), (Decimal(0), quiet)],
+                          f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
+                          f" {format_duration(quiet)}: the {what} short window"))
+        alone = _alone_history(slo, condition, limit, step)
+        if alone is not None:
+            cases.append((alone, f"just above its threshold for {format_duration(condition.long + hold)}: the {what} threshold alone"))
     return cases
+
+
+def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) -> Phases | None:
+    """Just above the threshold for the long window (plus `for`), after quiet as long as the rule's longest window.
+
+    Only for a condition that shares its rule with a lower threshold: any
+    constant ratio above its own then fires the lower pair too, so nothing
+    else tells its threshold from a looser one.
+    """
+    same = [k for k in slo.alerting.conditions if k.severity == condition.severity]
+    if all(sremath.threshold(k.burn, slo.objective) >= limit for k in same if k is not condition):
+        return None
+    quiet, hold = max(k.long for k in same), condition.for_ or 0
+    if (quiet + condition.long + hold) // step > MAX_STEPS:
+        return None
+    above = _clear(limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2, thresholds(slo))
+    return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
 def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> list[dict] | None:
