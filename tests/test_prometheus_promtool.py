@@ -241,3 +241,15 @@ def test_generated_tests_catch_a_looser_first_page_pair(tmp_path, promtool):
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
     assert "the page 1h/5m threshold alone" in result.stdout + result.stderr
+
+
+def test_generated_tests_catch_a_longer_short_window_beside_a_lower_pair(tmp_path, promtool):
+    """The 1h/5m page reading 30m for its short window keeps paging after recovery; caught though 6h/30m shares the rule."""
+    files = prometheus.emit(sample_ir.program())
+    rules = files["prometheus/checkout.rules.yml"]
+    files["prometheus/checkout.rules.yml"] = rules.replace("ratio_rate5m{slo_id=\"checkout-availability\"} > 0.0144",
+                                                           "ratio_rate30m{slo_id=\"checkout-availability\"} > 0.0144")
+    assert files["prometheus/checkout.rules.yml"] != rules
+    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
+    assert result.returncode != 0
+    assert "the page 1h/5m short window alone" in result.stdout + result.stderr
