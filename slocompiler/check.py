@@ -150,6 +150,9 @@ def check_group_by(slo: ir.Slo, diags: Diagnostics) -> None:
         elif name in ALERT_LABELS:
             diags.error(where, f'group_by cannot use "{name}": every alert rule sets it, so the groups\' alerts '
                                "would collide and Prometheus would reject the rule")
+        elif name == "le" and isinstance(slo.indicator, ir.LatencyIndicator):
+            diags.error(where, 'group_by cannot use "le" in a latency SLO: good events are one bucket and all events '
+                               "another, so per-le groups never match and the SLO would have no data")
         elif name in fixed:
             diags.error(where, f'group_by "{name}" is also {fixed[name]}; every group would get the same value')
         seen.add(name)
