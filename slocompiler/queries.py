@@ -105,12 +105,23 @@ def _latency_buckets(indicator: LatencyIndicator) -> tuple[Query, Query]:
     return good, total
 
 
+def _latency_events(indicator: LatencyIndicator, window: int, group_by: tuple[str, ...], op: str) -> str:
+    # Series by series: `+Inf op ignoring(le) threshold bucket`. A series
+    # without a bucket at the threshold (an instance with another bucket
+    # layout, mid-rollout) drops out of both counts instead of having all its
+    # requests read as slow; with no such bucket anywhere, there is no data.
+    good, total = _latency_buckets(indicator)
+    every = f"rate({total.text.strip()}[{prom_window(window)}])"
+    fast = f"rate({good.text.strip()}[{prom_window(window)}])"
+    return f"{by_clause(group_by)}({every} {op} ignoring(le) {fast})"
+
+
 def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
     """The rate of all events over `window`; None for an `expr` indicator, which has no event counts."""
     if isinstance(indicator, RatioIndicator):
         return events(indicator.total, window, group_by)
     if isinstance(indicator, LatencyIndicator):
-        return events(_latency_buckets(indicator)[1], window, group_by)
+        return _latency_events(indicator, window, group_by, "and")
     return None
 
 
@@ -125,7 +136,7 @@ def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> 
     if isinstance(indicator, LatencyIndicator):
         # No fallback for a missing bucket: a histogram without a bucket at the
         # threshold has no data (NoData fires); `or 0` would read as 100% errors.
-        return f"({total} - {events(_latency_buckets(indicator)[0], window, group_by)})"
+        return f"({_latency_events(indicator, window, group_by, '-')})"
     if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
         return f"({events(indicator.errors, window, group_by)} or {zero})"
     assert isinstance(indicator, RatioIndicator) and indicator.good is not None

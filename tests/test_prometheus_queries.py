@@ -62,7 +62,9 @@ def test_good_and_latency_count_bad_events_as_total_minus_good():
     assert 'http_request_duration_seconds_bucket{job="demo", le=~"0*2\\\\.50*|2\\\\.50*[eE][+-]?0+"}[1h]' in latency
     # No `or 0 * total` for the bucket: a histogram without it has no data, not 100% errors.
     assert " or " not in latency
-    assert latency.endswith('/\nsum(rate(http_request_duration_seconds_bucket{job="demo", le="+Inf"}[1h]))')
+    # Series by series: an instance without the threshold bucket is left out of both counts.
+    assert latency.startswith('(sum(rate(http_request_duration_seconds_bucket{job="demo", le="+Inf"}[1h]) - ignoring(le) rate(')
+    assert '/\nsum(rate(http_request_duration_seconds_bucket{job="demo", le="+Inf"}[1h]) and ignoring(le) rate(' in latency
 
 
 @pytest.mark.parametrize(("le", "spellings", "others"), [
