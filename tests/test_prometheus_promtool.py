@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 import sample_ir
 import yaml
 
@@ -209,17 +210,6 @@ def test_slos_sharing_an_alert_name_and_empty_labels_are_tested(tmp_path, promto
     assert "ALERTS" in result.stdout + result.stderr
 
 
-def test_generated_tests_catch_a_no_data_alert_that_always_fires(tmp_path, promtool):
-    """With data the NoData ticket stays silent, checked after its `for`: a NoData rule that always fires is caught."""
-    files = prometheus.emit(sample_ir.program())
-    rules = files["prometheus/checkout.rules.yml"]
-    files["prometheus/checkout.rules.yml"] = rules.replace("absent(slo:sli_error:ratio_rate5m{", "absent(no_such_series{")
-    assert files["prometheus/checkout.rules.yml"] != rules
-    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
-    assert result.returncode != 0
-    assert "NoData" in result.stdout + result.stderr
-
-
 def test_generated_no_data_case_expects_the_ticket_labels(tmp_path, promtool):
     """A ticket routed as `low` routes its SLO's NoData as `low` too, and the generated test expects that."""
     from decimal import Decimal
@@ -231,25 +221,26 @@ def test_generated_no_data_case_expects_the_ticket_labels(tmp_path, promtool):
     check_program(slos.program(slos.slo(conditions=(page, ticket))), tmp_path, promtool)
 
 
-def test_generated_tests_catch_a_looser_first_page_pair(tmp_path, promtool):
-    """The 1h/5m page's threshold is pinned although the 6h/30m pair of the same rule fires at any constant ratio above it."""
+AVAILABILITY = 'slo:sli_error:ratio_rate{}{{slo_id="checkout-availability"}} > 0.0144'
+RULE_MUTANTS = {
+    # With data NoData stays silent, checked after its `for` (before it, an always-firing NoData is only pending).
+    "NoData always fires": ("absent(slo:sli_error:ratio_rate5m{", "absent(no_such_series{", "NoData"),
+    # The 6h/30m pair of the same rule fires at any constant ratio above 0.0144: the 1h/5m pair needs a case alone.
+    "looser 1h/5m page": (AVAILABILITY.format("1h"), AVAILABILITY.format("1h").replace("0.0144", "0.016"),
+                          "the page 1h/5m threshold alone"),
+    # Reading 30m for the 5m short window keeps paging 25m after recovery.
+    "1h/5m page reads 30m": (AVAILABILITY.format("5m"), AVAILABILITY.format("30m"), "the page 1h/5m short window alone"),
+}
+
+
+@pytest.mark.parametrize("mutant", sorted(RULE_MUTANTS))
+def test_generated_tests_catch(mutant, tmp_path, promtool):
+    """Each mutant of the checkout rules fails the generated tests, in the case named."""
+    old, new, where = RULE_MUTANTS[mutant]
     files = prometheus.emit(sample_ir.program())
     rules = files["prometheus/checkout.rules.yml"]
-    files["prometheus/checkout.rules.yml"] = rules.replace("ratio_rate1h{slo_id=\"checkout-availability\"} > 0.0144",
-                                                           "ratio_rate1h{slo_id=\"checkout-availability\"} > 0.016")
+    files["prometheus/checkout.rules.yml"] = rules.replace(old, new)
     assert files["prometheus/checkout.rules.yml"] != rules
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
-    assert "the page 1h/5m threshold alone" in result.stdout + result.stderr
-
-
-def test_generated_tests_catch_a_longer_short_window_beside_a_lower_pair(tmp_path, promtool):
-    """The 1h/5m page reading 30m for its short window keeps paging after recovery; caught though 6h/30m shares the rule."""
-    files = prometheus.emit(sample_ir.program())
-    rules = files["prometheus/checkout.rules.yml"]
-    files["prometheus/checkout.rules.yml"] = rules.replace("ratio_rate5m{slo_id=\"checkout-availability\"} > 0.0144",
-                                                           "ratio_rate30m{slo_id=\"checkout-availability\"} > 0.0144")
-    assert files["prometheus/checkout.rules.yml"] != rules
-    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
-    assert result.returncode != 0
-    assert "the page 1h/5m short window alone" in result.stdout + result.stderr
+    assert where in result.stdout + result.stderr
