@@ -167,7 +167,9 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     # A step more than the settling time: the period group (its own 1m interval) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
+    # (Within the history cap: a no_data of days would make promtool replay them.)
     quiet_at = _eval_time(max(at, (slo.alerting.no_data or 0) + SETTLE), step) if slo.alerting.enabled else at
+    quiet_at = max(at, min(quiet_at, MAX_STEPS * step))
     histories = [([(ratio, quiet_at if ratio == 0 else at)], f"error ratio {decimal_text(ratio)} ({why})")
                  for ratio, why in probe_ratios(slo)]
     cases = []
