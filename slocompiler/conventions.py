@@ -11,6 +11,9 @@ LABEL_SERVICE = "slo_service"
 LABEL_SLO = "slo_name"
 LABEL_SEVERITY = "severity"
 LABEL_WINDOW = "slo_window"
+# Set when a condition's labels override `severity` (to `critical`, say): it
+# still says, machine-readably, whether the alert is a page or a ticket.
+LABEL_ALERT_CLASS = "slo_severity"
 
 # Recording rules (OUTPUTS.md). The error-ratio name takes a window suffix.
 ERROR_RATIO_PREFIX = "slo:sli_error:ratio_rate"

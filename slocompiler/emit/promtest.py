@@ -131,7 +131,7 @@ def _ratio_case(service: Service, slo: Slo, ratio: Decimal, why: str, series: li
     checks = [{"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": expected}]
     # With data, NoData stays silent: checked once, where the error series are missing too.
     if slo.alerting.no_data and ratio == 0:
-        checks.append({"eval_time": prom_window(at), "alertname": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX, "exp_alerts": []})
+        checks.append({"eval_time": prom_window(at), "alertname": rules.no_data_name(slo), "exp_alerts": []})
     case: dict = {
         "name": f"{slo.id}: error ratio {decimal_text(ratio)} ({why})",
         "interval": f"{SCRAPE_STEP}s",
@@ -157,9 +157,8 @@ def _ratio_case(service: Service, slo: Slo, ratio: Decimal, why: str, series: li
 def _no_data_case(service: Service, slo: Slo) -> dict:
     assert slo.alerting.no_data is not None
     at = _eval_time(slo.alerting.no_data + SETTLE)
-    labels = rules.alert_labels(service, slo, "ticket", None)
-    summary, description = rules.no_data_text(slo)
-    notes = rules.annotations(service, slo, summary, description)
+    labels = rules.no_data_labels(service, slo)
+    notes = rules.no_data_annotations(service, slo)
     return {
         "name": f"{slo.id}: no series at all for {prom_window(at)}",
         "interval": f"{SCRAPE_STEP}s",
@@ -167,7 +166,7 @@ def _no_data_case(service: Service, slo: Slo) -> dict:
         "alert_rule_test": [
             {
                 "eval_time": prom_window(at),
-                "alertname": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX,
+                "alertname": rules.no_data_name(slo),
                 "exp_alerts": [{"exp_labels": labels, "exp_annotations": notes}],
             },
             {"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": []},
