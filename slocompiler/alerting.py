@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from . import ir
 from . import syntax as st
-from .conventions import ALERT_NO_DATA_SUFFIX, alert_name_default
+from .conventions import alert_name_default
 from .sremath import DEFAULT_CONDITIONS, DEFAULT_NO_DATA, burn_from_budget
 from .units import UNIT_MS, format_duration_ms
 from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, unknown_block
@@ -292,8 +292,7 @@ def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str
         annotations=tuple({**service.annotations, **slo.annotations}.items()),
         span=slo.span or service.span or span,
         fields=tuple(fields.items()),
-        no_data_name=merged.no_data_name or (slo.name or service.name or alert_name_default(service_name, slo_name))
-        + ALERT_NO_DATA_SUFFIX,
+        no_data_name=merged.no_data_name or "",  # "": the backends write `<name>NoData`
         no_data_severity=no_data_severity,
         no_data_watch=merged.no_data_watch or "ratio",
         no_data_labels=tuple(merged.severity_labels.get(no_data_severity, {}).items()),

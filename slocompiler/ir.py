@@ -120,7 +120,7 @@ class Alerting:
     annotations: Labels
     span: Span
     fields: FieldSpans = ()
-    # The NoData alert: its name (default `<name>NoData`), severity (page or
+    # The NoData alert: its name ("": `<name>NoData`), severity (page or
     # ticket) and what it watches: `ratio`, the recorded 5m error ratio, or
     # `total`, the indicator's raw total series (caught before any rule runs).
     no_data_name: str = ""
