@@ -146,6 +146,32 @@ def budget(objective: str, window: str) -> None:
     sys.exit(run_budget(objective, window))
 
 
+@cli.command(name="import")
+@click.argument("tool", type=click.Choice(("sloth", "pyrra", "openslo")))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Write one <service>.slo per service here instead of printing to stdout.")
+@click.option("--window", default="30d", show_default=True, type=click.Choice(("30d", "28d")),
+              help="sloth: the SLO window Sloth was run with (its --default-slo-period).")
+@click.option("--keep-defaults", is_flag=True, help="sloth: write no alert conditions; use slocompiler's defaults.")
+@click.option("--add-no-data", is_flag=True, help="sloth: keep slocompiler's NoData alert (Sloth has none).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How warnings are printed.")
+def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_format) -> None:
+    """Convert Sloth, Pyrra or OpenSLO specs to formatted .slo text (see docs/MIGRATING.md)."""
+    from .interop.run import convert, write_outputs
+
+    options = {"window": window, "keep_defaults": keep_defaults, "add_no_data": add_no_data}
+    texts, diagnostics, sources, readable = convert(tool, list(files), options)
+    print_diagnostics(diagnostics, sources, output_format)
+    if out_dir is None:
+        click.echo("\n".join(texts.values()), nl=False)
+    else:
+        for path in write_outputs(texts, out_dir):
+            click.echo(f"wrote {path}", err=True)
+    sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
+
+
 def main() -> None:
     """Entry point: never shows a traceback to a user."""
     try:
