@@ -68,8 +68,11 @@ def service_named(services: dict[str, model.Service], node: Node, report: Report
     return service
 
 
-def kubernetes_metadata(document: Node, service: model.Service, report: Report) -> None:
-    """A resource's `metadata.namespace` and `metadata.labels` become the service's `kubernetes { }`."""
+def kubernetes_metadata(document: Node, service: model.Service, report: Report, name_is_kept: bool = False) -> None:
+    """A resource's `metadata.namespace` and `metadata.labels` become the service's `kubernetes { }`.
+
+    `name_is_kept`: the format's `metadata.name` became a name in `.slo` (Pyrra's SLO name).
+    """
     metadata = document.get("metadata")
     if metadata is None:
         return
@@ -82,7 +85,7 @@ def kubernetes_metadata(document: Node, service: model.Service, report: Report) 
         return
     service.kubernetes_namespace = namespace
     service.kubernetes_labels = labels
-    if metadata.get("name") is not None:
+    if metadata.get("name") is not None and not name_is_kept:
         report.warn(metadata.get("name"), f"metadata.name is not kept: the PrometheusRule is named slo-{service.name}")  # type: ignore[arg-type]
     if metadata.get("annotations") is not None:
         report.warn(metadata.key_span("annotations"), "metadata.annotations has no counterpart and is dropped")
