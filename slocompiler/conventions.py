@@ -89,6 +89,18 @@ K8S_NAME_PREFIX = "slo-"
 K8S_MANAGED_BY = ("app.kubernetes.io/managed-by", "slocompiler")
 
 
+# OpenSLO export (openslo target): what OpenSLO v1 has no field for travels in
+# metadata annotations under this prefix, so `slo import openslo` of the
+# export gives back specs that build to the same Prometheus rules.
+OPENSLO_API_VERSION = "openslo/v1"
+OPENSLO_ANNOTATION_PREFIX = "slocompiler.dev/"
+
+
+def openslo_path(service: str) -> str:
+    """`openslo/<service>.yaml`."""
+    return f"openslo/{service}.yaml"
+
+
 def prometheus_rules_path(service: str) -> str:
     """`prometheus/<service>.rules.yml`."""
     return f"prometheus/{service}.rules.yml"
