@@ -20,6 +20,8 @@ class Condition:
     long: str
     short: str | None = None
     for_: str | None = None
+    labels: Pairs = field(default_factory=dict)
+    annotations: Pairs = field(default_factory=dict)
 
     @property
     def is_budget(self) -> bool:
@@ -57,6 +59,7 @@ class Slo:
     indicator: Indicator
     window: str | None = None
     description: str | None = None
+    sla: str | None = None  # a percentage without the sign, like objective
     group_by: list[str] = field(default_factory=list)
     labels: Pairs = field(default_factory=dict)
     alerting: Alerting = field(default_factory=Alerting)
@@ -68,6 +71,10 @@ class Service:
     name: str
     description: str | None = None
     owner: str | None = None
+    oncall: str | None = None
+    tier: str | None = None
+    runbook: str | None = None
+    dashboard: str | None = None
     labels: Pairs = field(default_factory=dict)
     kubernetes_namespace: str | None = None
     kubernetes_labels: Pairs = field(default_factory=dict)

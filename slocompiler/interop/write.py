@@ -72,7 +72,9 @@ def _alerting(alerting: Alerting) -> str:
     for condition in alerting.conditions:
         words = [("budget" if condition.is_budget else "burn", condition.amount), ("long", condition.long)]
         words += [(k, v) for k, v in (("short", condition.short), ("for", condition.for_)) if v]
-        out.append(f"{condition.severity} {{ " + " ".join(f"{k} = {v}" for k, v in words) + " }")
+        inner = " ".join(f"{k} = {v}" for k, v in words)
+        extra = _pairs("labels", condition.labels) + _pairs("annotations", condition.annotations)
+        out.append(f"{condition.severity} {{ {inner}\n{extra}}}" if extra else f"{condition.severity} {{ {inner} }}")
     body = "\n".join(part.rstrip("\n") for part in out if part)
     return f"alerting {{\n{body}\n}}\n" if body else ""
 
@@ -83,6 +85,8 @@ def _slo(slo: Slo) -> str:
     if slo.description:
         out.append(f"description = {string(slo.description)}\n")
     out.append(f"objective = {slo.objective}%\n")
+    if slo.sla:
+        out.append(f"sla = {slo.sla}%\n")
     if slo.window:
         out.append(f"window = {slo.window}\n")
     if slo.group_by:
@@ -100,8 +104,11 @@ def service_text(service: Service, tool: str, path: str = "imported.slo") -> str
     out.append(f"service {service.name} {{\n")
     if service.description:
         out.append(f"description = {string(service.description)}\n")
-    if service.owner:
-        out.append(f"owner = {string(service.owner)}\n")
+    for name in ("owner", "oncall", "runbook", "dashboard"):
+        if getattr(service, name):
+            out.append(f"{name} = {string(getattr(service, name))}\n")
+    if service.tier:
+        out.append(f"tier = {service.tier}\n")
     if service.kubernetes_namespace or service.kubernetes_labels:
         inner = f"namespace = {string(service.kubernetes_namespace)}\n" if service.kubernetes_namespace else ""
         out.append(f"kubernetes {{\n{inner}{_pairs('labels', service.kubernetes_labels)}}}\n")

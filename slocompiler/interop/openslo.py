@@ -1,0 +1,405 @@
+"""OpenSLO v1: `Service`, `SLO`, `SLI`, `AlertPolicy` and `AlertCondition` documents.
+
+SLIs, alert policies and alert conditions may be inline or referenced by
+name from any document of any input file. Only Prometheus sources translate.
+The `slocompiler.dev/` annotations that `--target openslo` writes are read
+back (see emit/openslo.py), so an export imports to the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+
+from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
+from ..conventions import TIERS
+from ..units import format_duration
+from . import model
+from .common import objective_text, pairs, service_named
+from .durations import prometheus_seconds
+from .write import NAME, slo_name
+from .yamlsrc import Node, Report
+
+KINDS = ("Service", "SLO", "SLI", "AlertPolicy", "AlertCondition")
+TICKET_SEVERITIES = ("ticket", "warning", "warn", "info", "low", "minor")
+RANGE = re.compile(r"\[\s*(?:[0-9]+(?:ms|s|m|h|d|w|y))+\s*(:[^\]]*)?\]")
+MINUTE = 60
+
+
+class Index:
+    """Every document of the inputs by kind and name, for references across files."""
+
+    def __init__(self, documents: list[Node], report: Report):
+        self.by_kind: dict[str, dict[str, Node]] = {kind: {} for kind in KINDS}
+        self.order: list[Node] = []
+        for document in documents:
+            kind = document.text("kind")
+            if not (document.text("apiVersion") or "").startswith("openslo/"):
+                report.warn(document, "this document is not an OpenSLO v1 document and is skipped")
+                continue
+            if kind not in KINDS:
+                report.warn(document.key_span("kind") if kind else document.span,
+                            f"OpenSLO kind {kind} has no counterpart in .slo and is skipped")
+                continue
+            name = _name_of(document)
+            if name is not None:
+                self.by_kind[kind].setdefault(name, document)
+            self.order.append(document)
+
+    def find(self, kind: str, ref: Node, report: Report) -> Node | None:
+        found = self.by_kind[kind].get(str(ref.value))
+        if found is None:
+            report.error(ref, f'no {kind} named "{ref.value}" in the inputs')
+        return found
+
+
+def _name_of(document: Node) -> str | None:
+    metadata = document.get("metadata")
+    return metadata.text("name") if metadata is not None else None
+
+
+def read(documents: list[Node], options: dict, report: Report, services: dict[str, model.Service]) -> None:
+    """Add the services and SLOs of every OpenSLO document of the inputs."""
+    index = Index(documents, report)
+    for document in index.order:
+        if document.text("kind") == "Service":
+            _service(document, report, services)
+    for document in index.order:
+        if document.text("kind") == "SLO":
+            _slo(document, index, report, services)
+    for name, service in list(services.items()):
+        if not service.slos and not service.comments:
+            report.warn(index.by_kind["Service"][name] if name in index.by_kind["Service"] else documents[0],
+                        f"service {name} has no SLO and is not imported")
+            del services[name]
+
+
+def _annotations(metadata: Node | None, report: Report, ours: tuple[str, ...], where: str) -> tuple[dict, dict]:
+    """(our `slocompiler.dev/` annotations, the others as alert annotations), warning about what is dropped."""
+    mine: dict[str, str] = {}
+    notes = metadata.get("annotations") if metadata is not None else None
+    if notes is None:
+        return mine, {}
+    plain = Node({k: v for k, v in notes.items() if not k.startswith(P)}, notes.span, keys=notes.keys)
+    for key, value in notes.items():
+        if not key.startswith(P):
+            continue
+        if key[len(P):] in ours and value.is_scalar:
+            mine[key[len(P):]] = str(value.value)
+        else:
+            report.warn(notes.key_span(key), f"{where}.annotations.{key} is not one slocompiler reads here; dropped")
+    return mine, pairs(plain, report, f"{where}.annotations")
+
+
+def _service(document: Node, report: Report, services: dict) -> model.Service | None:
+    metadata = document.get("metadata")
+    name = metadata.get("name") if metadata is not None else None
+    if name is None:
+        report.error(document, "an OpenSLO Service needs metadata.name")
+        return None
+    report.unknown_fields(metadata, ("name", "displayName", "labels", "annotations"), "metadata")
+    service = service_named(services, name, report)
+    spec = document.get("spec")
+    report.unknown_fields(spec, ("description",), "spec")
+    service.description = spec.text("description") if spec is not None else None
+    service.description = service.description or None
+    service.labels = pairs(metadata.get("labels"), report, "metadata.labels")  # type: ignore[union-attr]
+    mine, others = _annotations(metadata, report, ("owner", "oncall", "tier", "runbook", "dashboard",
+                                                   "kubernetes-namespace", "kubernetes-labels"), "metadata")
+    for key in others:
+        report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on a service; dropped")  # type: ignore[union-attr]
+    service.owner, service.oncall = mine.get("owner"), mine.get("oncall")
+    service.runbook, service.dashboard = mine.get("runbook"), mine.get("dashboard")
+    if mine.get("tier") in TIERS:
+        service.tier = mine["tier"]
+    service.kubernetes_namespace = mine.get("kubernetes-namespace")
+    if "kubernetes-labels" in mine:
+        service.kubernetes_labels = json.loads(mine["kubernetes-labels"])
+    return service
+
+
+def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
+    metadata, spec = document.get("metadata"), document.get("spec")
+    name = metadata.get("name") if metadata is not None else None
+    if name is None or spec is None:
+        report.error(document, "an OpenSLO SLO needs metadata.name and spec")
+        return
+    report.unknown_fields(metadata, ("name", "displayName", "labels", "annotations"), "metadata")
+    report.unknown_fields(spec, ("description", "service", "indicator", "indicatorRef", "timeWindow",
+                                 "budgetingMethod", "objectives", "alertPolicies"), "spec")
+    service_ref = spec.get("service")
+    if service_ref is None:
+        report.error(spec, "an OpenSLO SLO needs spec.service")
+        return
+    service = service_named(services, service_ref, report)
+    base = _slo_name(str(name.value), service.name, metadata.text("displayName"))  # type: ignore[union-attr]
+
+    def skip(why: str = "see the warnings of slo import") -> None:
+        service.comments.append(f"slo {base} was not imported: {why}")
+
+    indicator = _indicator(spec, index, report)
+    window = _window(spec.get("timeWindow"), report)
+    method = spec.get("budgetingMethod")
+    if method is not None and method.value != "Occurrences":
+        report.warn(method, f"budgetingMethod {method.value} has no counterpart: .slo counts occurrences "
+                            "(bad events over all events in the window); imported as Occurrences")
+    objectives = spec.get("objectives")
+    if indicator is None or window is None or objectives is None or not objectives.entries():
+        if objectives is None:
+            report.error(spec, "an OpenSLO SLO needs objectives")
+        return skip()
+    mine, others = _annotations(metadata, report, ("group-by", "sla"), "metadata")
+    for key in others:
+        report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
+    labels = pairs(metadata.get("labels"), report, "metadata.labels")  # type: ignore[union-attr]
+    alerting = _alerting(spec.get("alertPolicies"), index, window, report)
+    entries = objectives.entries()
+    for number, objective in enumerate(entries, 1):
+        report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
+                                          "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"), "objectives[]")
+        for key in ("timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight", "op", "value"):
+            if objective.get(key) is not None:
+                report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart in .slo and is dropped")
+        target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
+            else objective_text(objective.get("targetPercent"), report)
+        if target is None:
+            report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
+            continue
+        slo_id = base if len(entries) == 1 else f"{base}-{slo_name(objective.text('displayName') or str(number))}"
+        service.slos.append(model.Slo(
+            name=slo_id, objective=target, indicator=indicator, window=format_duration(window),
+            description=spec.text("description"), labels=labels, alerting=alerting,
+            group_by=[g for g in mine.get("group-by", "").split(",") if g],
+            sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
+        ))
+
+
+def _slo_name(name: str, service: str, display: str | None) -> str:
+    """Our export names an SLO `<service>-<slo>`: the prefix comes off again."""
+    if display and name == f"{service}-{display}" and NAME.fullmatch(display):
+        return display
+    return slo_name(name.removeprefix(f"{service}-") or name)
+
+
+def _window(node: Node | None, report: Report) -> int | None:
+    """The first timeWindow in seconds; none given is 30d, as in .slo."""
+    if node is None:
+        return 30 * 86400
+    if not node.entries():
+        report.error(node, "timeWindow is a list of windows")
+        return None
+    first = node.entries()[0]
+    if len(node.entries()) > 1:
+        report.warn(node.entries()[1], "only the first timeWindow is imported: an SLO has one window")
+    report.unknown_fields(first, ("duration", "isRolling", "calendar"), "timeWindow[]")
+    if first.get("calendar") is not None or (first.text("isRolling") or "true").lower() != "true":
+        key = "calendar" if first.get("calendar") is not None else "isRolling"
+        report.warn(first.key_span(key), f"timeWindow[].{key}: calendar windows have no counterpart, .slo windows "
+                                         "are rolling; imported as a rolling window of the same length")
+    duration = first.get("duration")
+    if duration is None:
+        report.error(first, "timeWindow needs duration")
+        return None
+    text = str(duration.value)
+    if text[-1:] in ("M", "Q", "Y"):
+        report.error(duration, f'timeWindow duration "{text}" is in months, quarters or years; '
+                               "write it in days in the source (like 30d) and import again")
+        return None
+    return prometheus_seconds(duration, report)
+
+
+def _query(node: Node | None, where: str, counter: bool, report: Report) -> tuple[str | None, bool]:
+    """A Prometheus query of a metricSource as `.slo` PromQL, and whether it is a plain selector."""
+    from ..promql import is_plain_selector, parse
+
+    source = node.get("metricSource") if node is not None else None
+    if source is None:
+        if node is not None:
+            report.error(node, f"{where} needs metricSource")
+        return None, False
+    kind = source.text("type") or ""
+    if kind.lower() != "prometheus":
+        report.warn(source.get("type") or source, f'{where}.metricSource.type "{kind}" is not Prometheus: '
+                                                  "only Prometheus queries translate; the SLO is not imported")
+        return None, False
+    if source.get("metricSourceRef") is not None:
+        report.warn(source.key_span("metricSourceRef"), f"{where}.metricSource.metricSourceRef (a DataSource) is "
+                                                        "dropped: the rules run on the Prometheus that loads them")
+    spec = source.get("spec")
+    query = spec.get("query") if spec is not None else None
+    if query is None or not query.is_scalar:
+        report.error(source, f"{where}.metricSource.spec needs query")
+        return None, False
+    text = str(query.value).strip()
+    expression, _ = parse(text)
+    if expression is not None and is_plain_selector(expression):
+        if counter:
+            return text, True
+        return f"sum(sum_over_time({text}[$window]))", False
+    if not RANGE.search(text):
+        report.warn(query, "this query has no range: .slo needs a plain selector (metric{...}), which it wraps in "
+                           "rate() over each window, or an expression with a range such as [5m], which becomes "
+                           "[$window]; change the query to one of these (the SLO is not imported)")
+        return None, False
+    return RANGE.sub(lambda m: "[$window" + (m.group(1) or "") + "]", text), False
+
+
+def _indicator(spec: Node, index: Index, report: Report) -> model.Indicator | None:
+    inline, ref = spec.get("indicator"), spec.get("indicatorRef")
+    sli = index.find("SLI", ref, report) if ref is not None else inline
+    if sli is None:
+        if ref is None:
+            report.error(spec, "an OpenSLO SLO needs indicator or indicatorRef")
+        return None
+    body = sli.get("spec")
+    if body is None:
+        report.error(sli, "an SLI needs spec")
+        return None
+    report.unknown_fields(body, ("ratioMetric", "thresholdMetric", "description"), "indicator.spec")
+    if body.get("thresholdMetric") is not None:
+        report.warn(body.key_span("thresholdMetric"), "indicator.spec.thresholdMetric has no counterpart: .slo "
+                                                      "indicators count good and bad events; the SLO is not imported")
+        return None
+    ratio = body.get("ratioMetric")
+    if ratio is None:
+        report.error(body, "indicator.spec needs ratioMetric")
+        return None
+    report.unknown_fields(ratio, ("counter", "good", "bad", "total", "raw", "rawType"), "ratioMetric")
+    counter = (ratio.text("counter") or "true").lower() == "true"
+    if ratio.get("raw") is not None:
+        query, _ = _query(ratio.get("raw"), "ratioMetric.raw", True, report)
+        if query is None:
+            return None
+        success = (ratio.text("rawType") or "failure") == "success"
+        return model.Indicator("expr", {"error_ratio": f"1 - ({query})" if success else query})
+    total, total_plain = _query(ratio.get("total"), "ratioMetric.total", counter, report)
+    part = "bad" if ratio.get("bad") is not None else "good"
+    events, events_plain = _query(ratio.get(part), f"ratioMetric.{part}", counter, report)
+    if total is None or events is None:
+        if ratio.get("total") is None or ratio.get(part) is None:
+            report.error(ratio, "ratioMetric needs total and good or bad")
+        return None
+    if part == "good" and total_plain and events_plain:
+        latency = _as_latency(events, total)
+        if latency is not None:
+            return latency
+    return model.Indicator("ratio", {"errors" if part == "bad" else "good": events, "total": total})
+
+
+LE = re.compile(r'\s*,?\s*le\s*=\s*"([^"]*)"')
+
+
+def _as_latency(good: str, total: str) -> model.Indicator | None:
+    """Two buckets of one histogram (good at `le`, total at `+Inf`) are a latency indicator."""
+    good_le, total_le = LE.search(good), LE.search(total)
+    if not good_le or not total_le or total_le.group(1) != "+Inf":
+        return None
+    histogram = LE.sub("", good, count=1).replace("{,", "{").replace("{ ", "{").replace("{}", "")
+    if histogram != LE.sub("", total, count=1).replace("{,", "{").replace("{ ", "{").replace("{}", ""):
+        return None
+    return model.Indicator("latency", {"histogram": histogram}, le=good_le.group(1))
+
+
+def _alerting(policies: Node | None, index: Index, window: int | None, report: Report) -> model.Alerting:
+    alerting = model.Alerting()
+    if policies is None or not policies.entries():
+        alerting.enabled = False  # OpenSLO without alert policies alerts on nothing
+        return alerting
+    no_data = False
+    for entry in policies.entries():
+        ref = entry.get("alertPolicyRef")
+        policy = index.find("AlertPolicy", ref, report) if ref is not None else entry
+        if policy is None:
+            continue
+        metadata, spec = policy.get("metadata"), policy.get("spec")
+        if spec is None:
+            report.error(policy, "an AlertPolicy needs spec")
+            continue
+        report.unknown_fields(spec, ("description", "alertWhenNoData", "alertWhenResolved", "alertWhenBreaching",
+                                     "conditions", "notificationTargets"), "AlertPolicy.spec")
+        if spec.get("notificationTargets") is not None:
+            report.warn(spec.key_span("notificationTargets"), "notificationTargets has no counterpart: route alerts "
+                                                              "in Alertmanager by their labels; dropped")
+        no_data = no_data or (spec.text("alertWhenNoData") or "false").lower() == "true"
+        mine, others = _annotations(metadata, report, ("alert-name", "enabled", "no-data", "no-data-name",
+                                                       "no-data-severity", "no-data-watch", "no-data-labels",
+                                                       "no-data-annotations"), "AlertPolicy.metadata")
+        alerting.name = alerting.name or mine.get("alert-name")
+        alerting.enabled = alerting.enabled and mine.get("enabled") != "false"
+        alerting.labels.update(pairs(metadata.get("labels") if metadata else None, report, "AlertPolicy.metadata.labels"))
+        alerting.annotations.update(others)
+        if "no-data" in mine and mine["no-data"] != "false":
+            alerting.no_data = mine["no-data"]
+        alerting.no_data_name = alerting.no_data_name or mine.get("no-data-name")
+        alerting.no_data_severity = alerting.no_data_severity or mine.get("no-data-severity")
+        alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
+        block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
+        if "no-data-labels" in mine:
+            alerting.severity_labels[block] = json.loads(mine["no-data-labels"])
+        if "no-data-annotations" in mine:
+            alerting.severity_annotations[block] = json.loads(mine["no-data-annotations"])
+        for item in (spec.get("conditions") or Node([], spec.span)).entries():
+            condition_ref = item.get("conditionRef")
+            found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item
+            if found is not None:
+                condition = _condition(found, report)
+                if condition is not None:
+                    alerting.conditions.append(condition)
+    if not no_data:
+        alerting.no_data = "false"
+    if alerting.enabled and not alerting.conditions:
+        report.warn(policies, "no alert condition could be imported: the SLO would get slocompiler's default "
+                              "conditions; they are written off (enabled = false) instead")
+        alerting.enabled = False
+    return alerting
+
+
+def _condition(document: Node, report: Report) -> model.Condition | None:
+    metadata, spec = document.get("metadata"), document.get("spec")
+    if spec is None:
+        report.error(document, "an AlertCondition needs spec")
+        return None
+    report.unknown_fields(spec, ("severity", "condition", "description"), "AlertCondition.spec")
+    body = spec.get("condition")
+    if body is None or body.text("kind") != "burnrate":
+        report.warn(body or spec, f'alert condition kind "{body.text("kind") if body else None}" has no counterpart: '
+                                  "only burnrate conditions translate; dropped")
+        return None
+    report.unknown_fields(body, ("kind", "op", "threshold", "lookbackWindow", "alertAfter"), "condition")
+    op = body.text("op") or "gt"
+    if op not in ("gt", "gte"):
+        report.warn(body.get("op") or body, f'condition op "{op}" has no counterpart: a burn rate fires above its '
+                                            "threshold; dropped")
+        return None
+    threshold, lookback = body.get("threshold"), body.get("lookbackWindow")
+    try:
+        burn = Decimal(str(threshold.value)) if threshold is not None else None
+    except InvalidOperation:
+        burn = None
+    if burn is None or burn <= 0 or lookback is None:
+        report.error(body, "a burnrate condition needs a threshold above 0 and lookbackWindow")
+        return None
+    long = prometheus_seconds(lookback, report)
+    if long is None:
+        return None
+    mine, others = _annotations(metadata, report, ("short-window",), "AlertCondition.metadata")
+    severity_text = (spec.text("severity") or "page")
+    severity = "ticket" if severity_text.lower() in TICKET_SEVERITIES else "page"
+    short = mine.get("short-window")
+    if short is None and (long // 12) % MINUTE:
+        short = format_duration(max(MINUTE, round(long / 12 / MINUTE) * MINUTE))
+    alert_after = body.get("alertAfter")
+    after = prometheus_seconds(alert_after, report) if alert_after is not None else None
+    condition = model.Condition(severity, _decimal(burn), format_duration(long), short,
+                                format_duration(after) if after else None)
+    condition.labels = pairs(metadata.get("labels") if metadata else None, report, "AlertCondition.metadata.labels")
+    if severity_text not in ("page", "ticket"):
+        condition.labels.setdefault("severity", severity_text)
+    condition.annotations = others
+    return condition
+
+
+def _decimal(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
