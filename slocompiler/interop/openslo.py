@@ -100,6 +100,7 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
         return None
     report.unknown_fields(metadata, ("name", "displayName", "labels", "annotations"), "metadata")
     service = service_named(services, name, report)
+    _display_name(metadata, service.name, report)  # type: ignore[arg-type]
     spec = document.get("spec")
     report.unknown_fields(spec, ("description",), "spec")
     service.description = spec.text("description") if spec is not None else None
@@ -134,6 +135,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         return
     service = service_named(services, service_ref, report)
     base = _slo_name(str(name.value), service.name, metadata.text("displayName"))  # type: ignore[union-attr]
+    _display_name(metadata, base, report)  # type: ignore[arg-type]
 
     def skip(why: str = "see the warnings of slo import") -> None:
         service.comments.append(f"slo {base} was not imported: {why}")
@@ -173,6 +175,12 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
             group_by=[g for g in mine.get("group-by", "").split(",") if g],
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
         ))
+
+
+def _display_name(metadata: Node, name: str, report: Report) -> None:
+    display = metadata.get("displayName")
+    if display is not None and display.value != name:
+        report.warn(display, f'metadata.displayName "{display.value}" has no counterpart (the name is "{name}"); dropped')
 
 
 def _slo_name(name: str, service: str, display: str | None) -> str:
