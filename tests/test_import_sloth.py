@@ -224,3 +224,13 @@ def test_imported_text_is_already_formatted(tmp_path):
 
     texts, _ = imported(tmp_path, PROMETHEUS_V1)
     assert format_text(texts["payments"], "x.slo") == texts["payments"]
+
+
+def test_every_subpackage_is_listed_for_installation():
+    """A non-editable install (CI's) holds only the packages pyproject.toml names."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "slocompiler").rglob("__init__.py")}
+    assert found <= listed
