@@ -82,7 +82,17 @@ def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> 
         for item in module.source.items:
             if isinstance(item, st.Block) and item.kind == "service":
                 services.append(lower_service(run, module, item))
+        check_definitions(run, module)
     return ir.Program(tuple(sorted(services, key=lambda s: (s.name, s.span))))
+
+
+def check_definitions(run: Lowering, module: Module) -> None:
+    """A file's own named alerting blocks and `kubernetes { }`, checked even when nothing uses them."""
+    for name, definition in module.alertings.items():
+        if definition.path == module.path:
+            use_alerting(run, module, AlertingSpec(use=name, use_span=definition.node.span))
+    if module.kubernetes is not None and module.kubernetes.path == module.path:
+        kubernetes_defaults(run, module)
 
 
 def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:

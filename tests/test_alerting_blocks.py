@@ -208,3 +208,23 @@ def test_kubernetes_errors(tmp_path):
     assert error_texts(tmp_path, bad) == ['1: "Not_Valid" is not a valid Kubernetes namespace: lower-case letters, digits and -, at most 63']
     assert error_texts(tmp_path, 'kubernete { namespace = "x" }\n' + no_data_spec("")) == [
         '1: unknown block "kubernete" at the top of a file; did you mean "kubernetes"?']
+
+
+def test_named_blocks_and_defaults_are_checked_even_when_unused(tmp_path):
+    text = 'alerting unused { page { burn = 1 } }\nkubernetes { namespace = "x" bogus = 1 }\n'
+    assert error_texts(tmp_path, text) == ['1: page condition needs "long", the long window (like 1h)',
+                                           '2: unknown attribute "bogus" in kubernetes']
+
+
+def test_a_named_block_cannot_use_another(tmp_path):
+    text = f'alerting a {{ use = b }}\nalerting b {{ page {{ burn = 1 long = 1h }} }}\n' + no_data_spec("use = a")
+    assert error_texts(tmp_path, text) == ['1: a named alerting block cannot use another ("b"); '
+                                           "write its conditions here, or use it directly"]
+
+
+def test_fmt_keeps_the_new_blocks_and_is_stable(tmp_path):
+    from slocompiler.fmt import format_text
+
+    once = format_text(COMMON + SEVERITY_WIDE.replace("alerting {\n      page", "alerting {\n      no_data { watch = total }\n      page"), "x.slo")
+    assert format_text(once, "x.slo") == once
+    assert "alerting four-window {" in once and "kubernetes {" in once and "no_data { watch = total }" in once
