@@ -8,11 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from slocompiler.compile import load
-from slocompiler.emit import kubernetes, prometheus
-from slocompiler.interop.run import convert
+from interop_helpers import compile_texts, convert_files
 
-OPTIONS = {"window": "30d", "keep_defaults": False, "add_no_data": False}
+from slocompiler.emit import kubernetes, prometheus
 
 RESOURCES = """\
 apiVersion: pyrra.dev/v1alpha1
@@ -103,15 +101,8 @@ PYRRA = {
 @pytest.fixture()
 def imported(tmp_path: Path):
     (tmp_path / "slos.yaml").write_text(RESOURCES)
-    texts, diagnostics, _, readable = convert("pyrra", [str(tmp_path / "slos.yaml")], OPTIONS)
-    assert readable
-    out = tmp_path / "specs"
-    out.mkdir()
-    for name, text in texts.items():
-        (out / f"{name}.slo").write_text(text)
-    loaded = load([str(out)])
-    assert not [d for d in loaded.diagnostics if d.is_error], loaded.diagnostics
-    return loaded.program.services[0], diagnostics, texts
+    texts, diagnostics = convert_files("pyrra", [str(tmp_path / "slos.yaml")])
+    return compile_texts(tmp_path / "specs", texts).services[0], diagnostics, texts
 
 
 def test_pyrra_windows_thresholds_and_for_are_written_out(imported):

@@ -10,11 +10,9 @@ import yaml
 from click.testing import CliRunner
 
 from slocompiler.cli import cli
-from slocompiler.compile import load
-from slocompiler.emit import kubernetes
-from slocompiler.interop.run import convert
+from interop_helpers import compile_texts, convert_files
 
-DEFAULTS = {"window": "30d", "keep_defaults": False, "add_no_data": False}
+from slocompiler.emit import kubernetes
 
 PROMETHEUS_V1 = """\
 version: "prometheus/v1"
@@ -93,19 +91,11 @@ SLOTH_WINDOWS = [("page", 2, 1, 5), ("page", 5, 6, 30), ("ticket", 10, 24, 120),
 
 def imported(tmp_path: Path, text: str, name: str = "sloth.yaml", **options):
     (tmp_path / name).write_text(text)
-    texts, diagnostics, _, readable = convert("sloth", [str(tmp_path / name)], {**DEFAULTS, **options})
-    assert readable
-    return texts, diagnostics
+    return convert_files("sloth", [str(tmp_path / name)], **options)
 
 
 def compiled(tmp_path: Path, texts: dict[str, str]):
-    out = tmp_path / "specs"
-    out.mkdir()
-    for name, text in texts.items():
-        (out / f"{name}.slo").write_text(text)
-    loaded = load([str(out)])
-    assert not [d for d in loaded.diagnostics if d.is_error], loaded.diagnostics
-    return loaded.program
+    return compile_texts(tmp_path / "specs", texts)
 
 
 def sloth_alerts(objective: str, period_days: int, severities=("page", "ticket")) -> list[tuple[str, Decimal, int, int]]:

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from interop_helpers import compile_texts, convert_files
+
 from slocompiler.compile import load
 from slocompiler.emit import TARGETS, prometheus
-from slocompiler.interop.run import convert
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-OPTIONS = {"window": "30d", "keep_defaults": False, "add_no_data": False}
 
 
 def without_headers(files: dict[str, str]) -> dict[str, str]:
@@ -22,15 +22,8 @@ def without_headers(files: dict[str, str]) -> dict[str, str]:
 
 
 def import_files(tmp_path: Path, paths: list[str]):
-    texts, diagnostics, _, readable = convert("openslo", paths, OPTIONS)
-    assert readable, diagnostics
-    out = tmp_path / "imported"
-    out.mkdir()
-    for name, text in texts.items():
-        (out / f"{name}.slo").write_text(text)
-    loaded = load([str(out)])
-    assert not [d for d in loaded.diagnostics if d.is_error], loaded.diagnostics
-    return loaded.program, diagnostics, texts
+    texts, diagnostics = convert_files("openslo", paths)
+    return compile_texts(tmp_path / "imported", texts), diagnostics, texts
 
 
 @pytest.fixture(scope="module")

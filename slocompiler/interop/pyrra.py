@@ -151,20 +151,17 @@ def _indicator(node: Node | None, report: Report) -> tuple[model.Indicator | Non
     if node is None:
         return None, []
     report.unknown_fields(node, ("ratio", "latency", "bool_gauge", "latencyNative"), "indicator")
-    if (ratio := node.get("ratio")) is not None:
-        report.unknown_fields(ratio, ("errors", "total", "grouping"), "indicator.ratio")
-        errors = _selector(ratio.get("errors"), report, "indicator.ratio.errors")
-        total = _selector(ratio.get("total"), report, "indicator.ratio.total")
-        if errors is None or total is None:
+    for kind, part in (("ratio", "errors"), ("latency", "success")):
+        block = node.get(kind)
+        if block is None:
+            continue
+        report.unknown_fields(block, (part, "total", "grouping"), f"indicator.{kind}")
+        events = _selector(block.get(part), report, f"indicator.{kind}.{part}")
+        total = _selector(block.get("total"), report, f"indicator.{kind}.total")
+        if events is None or total is None:
             return None, []
-        return model.Indicator("ratio", {"errors": errors, "total": total}), _grouping(ratio, report)
-    if (latency := node.get("latency")) is not None:
-        report.unknown_fields(latency, ("success", "total", "grouping"), "indicator.latency")
-        success = _selector(latency.get("success"), report, "indicator.latency.success")
-        total = _selector(latency.get("total"), report, "indicator.latency.total")
-        if success is None or total is None:
-            return None, []
-        return _latency(success, total), _grouping(latency, report)
+        indicator = model.Indicator("ratio", {"errors": events, "total": total}) if kind == "ratio" else _latency(events, total)
+        return indicator, _grouping(block, report)
     if (gauge := node.get("bool_gauge")) is not None:
         report.unknown_fields(gauge, ("metric", "grouping"), "indicator.bool_gauge")
         metric = gauge.text("metric")
