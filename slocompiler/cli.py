@@ -167,8 +167,12 @@ def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_for
     if out_dir is None:
         click.echo("\n".join(texts.values()), nl=False)
     else:
-        for path in write_outputs(texts, out_dir):
+        written, refused = write_outputs(texts, out_dir)
+        for path in refused:
+            click.echo(f"error: {path} exists with other text; nothing was written (move it, or pick another -o)", err=True)
+        for path in written:
             click.echo(f"wrote {path}", err=True)
+        readable = readable and not refused
     sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
 
 

@@ -202,6 +202,13 @@ def test_cli_writes_one_file_per_service_and_exits_1_on_unreadable_input(tmp_pat
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["payments.slo", "search.slo"]
     result = runner.invoke(cli, ["check", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
+    # Importing again gives the same files: fine. A file with other text is never overwritten.
+    again = runner.invoke(cli, ["import", "sloth", str(tmp_path / "a.yaml"), "-o", str(tmp_path / "out")])
+    assert again.exit_code == 0, again.output
+    (tmp_path / "out" / "search.slo").write_text("# mine\n")
+    refused = runner.invoke(cli, ["import", "sloth", str(tmp_path / "b.yaml"), "-o", str(tmp_path / "out")])
+    assert refused.exit_code == 1 and "search.slo exists with other text" in refused.output
+    assert (tmp_path / "out" / "search.slo").read_text() == "# mine\n"
     stdout = runner.invoke(cli, ["import", "sloth", str(tmp_path / "a.yaml")])
     assert stdout.exit_code == 0 and stdout.stdout == (tmp_path / "out" / "payments.slo").read_text()
     assert runner.invoke(cli, ["import", "sloth", str(tmp_path / "missing.yaml")]).exit_code == 1

@@ -60,17 +60,20 @@ def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], 
     return texts, sorted(report.diagnostics), sources, readable
 
 
-def write_outputs(texts: dict[str, str], out_dir: str | None) -> list[str]:
-    """stdout text (out_dir None), or one `<service>.slo` per service in out_dir; the paths written."""
+def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[str]]:
+    """One `<service>.slo` per service in out_dir: (paths written, paths refused).
+
+    A file that exists with other text is never overwritten (a hand-written
+    spec of that name would be lost): then nothing is written at all.
+    """
     from ..atomic import write
 
-    if out_dir is None:
-        return []
+    paths = {name: os.path.join(out_dir, f"{name}.slo") for name in texts}
+    refused = [path for name, path in paths.items()
+               if os.path.exists(path) and Path(path).read_text(encoding="utf-8", errors="replace") != texts[name]]
+    if refused:
+        return [], refused
     os.makedirs(out_dir, exist_ok=True)
-    written = []
-    for name, text in texts.items():
-        path = os.path.join(out_dir, f"{name}.slo")
-        write(Path(path), text.encode("utf-8"))
-        written.append(path)
-    return written
-
+    for name, path in paths.items():
+        write(Path(path), texts[name].encode("utf-8"))
+    return list(paths.values()), []
