@@ -250,7 +250,8 @@ def test_references_across_files_and_burnrate_conditions(theirs):
         ("ticket", Decimal("3"), 86400, 7200, None, {"severity": "warning"}),
     ]
     assert availability.alerting.no_data == 900  # alertWhenNoData: true
-    assert dict(availability.labels) == {"team": "web"}
+    # A document's metadata.labels are the Kubernetes labels of its service's PrometheusRule.
+    assert dict(availability.labels) == {} and dict(service.kubernetes_labels) == {"team": "web"}
 
 
 def test_raw_success_ratio_and_calendar_window(theirs):
@@ -283,3 +284,43 @@ def test_every_loss_is_a_warning_naming_the_field(theirs, tmp_path):
 def test_export_matches_golden(example, golden):
     for path, text in sorted(TARGETS["openslo"](example).items()):
         golden(f"openslo/specs/{path}", text)
+
+
+FEATURES = """\
+alerting team-default {
+  pages { labels { severity = "critical" routing = "pager" } annotations { playbook = "p" } }
+  page   { burn = 14.4 long = 1h short = 5m for = 2m }
+  ticket { burn = 1 long = 3d short = 6h labels { routing = "queue" } }
+}
+
+service shop {
+  owner = "team-shop"
+  kubernetes { namespace = "monitoring" labels { prometheus = "k8s" role = "alert-rules" } }
+  labels { team = "shop" }
+  slo api {
+    objective = 99.95%
+    window = 28d
+    group_by = ["route"]
+    indicator latency { histogram = `h_bucket{job="shop"}` threshold = 250ms }
+    alerting {
+      use = team-default
+      no_data { for = 10m name = "ShopApiAbsent" severity = "page" watch = total }
+    }
+  }
+}
+"""
+
+
+def test_round_trip_keeps_kubernetes_metadata_and_the_new_alerting_settings(tmp_path):
+    from slocompiler.emit import kubernetes
+
+    (tmp_path / "shop.slo").write_text(FEATURES)
+    original = load([str(tmp_path / "shop.slo")]).program
+    exported = tmp_path / "openslo"
+    exported.mkdir()
+    for path, text in TARGETS["openslo"](original).items():
+        (tmp_path / path).write_text(text)
+    program, diagnostics, _ = import_files(tmp_path, [str(exported / "shop.yaml")])
+    assert diagnostics == []
+    for emit in (prometheus.rules_files, kubernetes.emit):
+        assert without_headers(emit(program)) == without_headers(emit(original))

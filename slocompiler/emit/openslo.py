@@ -1,8 +1,9 @@
 """OpenSLO backend (opt-in): `openslo/<service>.yaml`, OpenSLO v1 `Service` and `SLO` documents.
 
 Each SLO carries its SLI and AlertPolicy inline. What OpenSLO has no field for
-(owner, runbook, group_by, short windows, NoData settings...) travels in
-`metadata.annotations` under `slocompiler.dev/`, which other OpenSLO tools
+(owner, runbook, the rule labels, group_by, short windows, NoData settings...)
+travels in `metadata.annotations` under `slocompiler.dev/`; `metadata.labels`
+of the Service are its Kubernetes labels, which other OpenSLO tools
 ignore and `slo import openslo` reads back: the round trip builds the same
 Prometheus rules. docs/MIGRATING.md lists the mapping.
 """
@@ -41,15 +42,20 @@ def _notes(**values: object) -> dict[str, str]:
     return {P + key.replace("_", "-"): str(value) for key, value in values.items() if value not in (None, "", ())}
 
 
+def _json(pairs: tuple) -> str | None:
+    """Labels as one annotation value: a JSON object, keys in the spec's order."""
+    return json.dumps(dict(pairs), ensure_ascii=False) if pairs else None
+
+
 def service_view(service: Service) -> dict:
     return {
         "name": service.name,
         "description": service.description,
-        "labels": dict(service.labels),
+        # A resource's labels are its Kubernetes labels, as `slo import` reads them; the rule labels travel apart.
+        "labels": dict(service.kubernetes_labels),
         "annotations": _notes(owner=service.owner, oncall=service.oncall, tier=service.tier,
                               runbook=service.runbook, dashboard=service.dashboard,
-                              kubernetes_namespace=service.kubernetes_namespace,
-                              kubernetes_labels=json.dumps(dict(service.kubernetes_labels)) if service.kubernetes_labels else None),
+                              kubernetes_namespace=service.kubernetes_namespace, labels=_json(service.labels)),
     }
 
 
@@ -98,8 +104,8 @@ def alerting_view(slo: Slo) -> dict:
         no_data_name=alerting.no_data_name,
         no_data_severity=alerting.no_data_severity if alerting.no_data_severity != "ticket" else None,
         no_data_watch=alerting.no_data_watch if alerting.no_data_watch != "ratio" else None,
-        no_data_labels=json.dumps(dict(alerting.no_data_labels)) if alerting.no_data_labels else None,
-        no_data_annotations=json.dumps(dict(alerting.no_data_annotations)) if alerting.no_data_annotations else None,
+        no_data_labels=_json(alerting.no_data_labels),
+        no_data_annotations=_json(alerting.no_data_annotations),
     ))
     return {
         "name": f"{slo.id}-alerting",
@@ -116,8 +122,9 @@ def slo_view(service: Service, slo: Slo) -> dict:
         "display_name": slo.name,
         "description": slo.description,
         "service": service.name,
-        "labels": dict(slo.labels),
-        "annotations": _notes(group_by=",".join(slo.group_by), sla=decimal_text(slo.sla) if slo.sla else None),
+        "labels": {},
+        "annotations": _notes(group_by=",".join(slo.group_by), sla=decimal_text(slo.sla) if slo.sla else None,
+                              labels=_json(slo.labels)),
         "indicator": indicator_view(slo),
         "window": format_duration(slo.window),
         "target": decimal_text(slo.objective),

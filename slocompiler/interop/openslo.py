@@ -98,26 +98,42 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
     if name is None:
         report.error(document, "an OpenSLO Service needs metadata.name")
         return None
-    report.unknown_fields(metadata, ("name", "displayName", "labels", "annotations"), "metadata")
+    report.unknown_fields(metadata, ("name", "displayName", "namespace", "labels", "annotations"), "metadata")
     service = service_named(services, name, report)
     _display_name(metadata, service.name, report)  # type: ignore[arg-type]
     spec = document.get("spec")
     report.unknown_fields(spec, ("description",), "spec")
     service.description = spec.text("description") if spec is not None else None
     service.description = service.description or None
-    service.labels = pairs(metadata.get("labels"), report, "metadata.labels")  # type: ignore[union-attr]
+    _kubernetes(metadata, service, report)  # type: ignore[arg-type]
     mine, others = _annotations(metadata, report, ("owner", "oncall", "tier", "runbook", "dashboard",
-                                                   "kubernetes-namespace", "kubernetes-labels"), "metadata")
+                                                   "kubernetes-namespace", "labels"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on a service; dropped")  # type: ignore[union-attr]
     service.owner, service.oncall = mine.get("owner"), mine.get("oncall")
     service.runbook, service.dashboard = mine.get("runbook"), mine.get("dashboard")
     if mine.get("tier") in TIERS:
         service.tier = mine["tier"]
-    service.kubernetes_namespace = mine.get("kubernetes-namespace")
-    if "kubernetes-labels" in mine:
-        service.kubernetes_labels = json.loads(mine["kubernetes-labels"])
+    service.kubernetes_namespace = service.kubernetes_namespace or mine.get("kubernetes-namespace")
+    service.labels = _json_pairs(mine.get("labels"))
     return service
+
+
+def _json_pairs(text: str | None) -> dict[str, str]:
+    return dict(json.loads(text)) if text else {}
+
+
+def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
+    """A document's `metadata.namespace` and `metadata.labels` are the service's Kubernetes metadata."""
+    namespace = metadata.text("namespace")
+    labels = pairs(metadata.get("labels"), report, "metadata.labels", kubernetes=True)
+    clash = [key for key, value in labels.items() if service.kubernetes_labels.get(key, value) != value]
+    if (namespace and service.kubernetes_namespace not in (None, namespace)) or clash:
+        report.warn(metadata, f"service {service.name} has other Kubernetes metadata in another document; "
+                              "the first document's namespace and labels are kept")
+        return
+    service.kubernetes_namespace = service.kubernetes_namespace or namespace
+    service.kubernetes_labels.update(labels)
 
 
 def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
@@ -126,7 +142,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     if name is None or spec is None:
         report.error(document, "an OpenSLO SLO needs metadata.name and spec")
         return
-    report.unknown_fields(metadata, ("name", "displayName", "labels", "annotations"), "metadata")
+    report.unknown_fields(metadata, ("name", "displayName", "namespace", "labels", "annotations"), "metadata")
     report.unknown_fields(spec, ("description", "service", "indicator", "indicatorRef", "timeWindow",
                                  "budgetingMethod", "objectives", "alertPolicies"), "spec")
     service_ref = spec.get("service")
@@ -151,10 +167,11 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         if objectives is None:
             report.error(spec, "an OpenSLO SLO needs objectives")
         return skip()
-    mine, others = _annotations(metadata, report, ("group-by", "sla"), "metadata")
+    _kubernetes(metadata, service, report)  # type: ignore[arg-type]
+    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
-    labels = pairs(metadata.get("labels"), report, "metadata.labels")  # type: ignore[union-attr]
+    labels = _json_pairs(mine.get("labels"))
     alerting = _alerting(spec.get("alertPolicies"), index, window, report)
     entries = objectives.entries()
     for number, objective in enumerate(entries, 1):
@@ -344,9 +361,9 @@ def _alerting(policies: Node | None, index: Index, window: int | None, report: R
         alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
         block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
         if "no-data-labels" in mine:
-            alerting.severity_labels[block] = json.loads(mine["no-data-labels"])
+            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"])
         if "no-data-annotations" in mine:
-            alerting.severity_annotations[block] = json.loads(mine["no-data-annotations"])
+            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"])
         for item in (spec.get("conditions") or Node([], spec.span)).entries():
             condition_ref = item.get("conditionRef")
             found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item
