@@ -231,3 +231,34 @@ def test_every_subpackage_is_listed_for_installation():
     listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(root).parts) for p in (root / "slocompiler").rglob("__init__.py")}
     assert found <= listed
+
+
+def test_built_alert_rules_compare_at_sloths_thresholds_over_sloths_windows(tmp_path):
+    """Read back from the rules file: every (window, threshold) comparison Sloth's alerts make, and no other."""
+    import re
+
+    from slocompiler.emit import prometheus
+    from slocompiler.units import prom_window
+
+    texts, _ = imported(tmp_path, PROMETHEUS_V1)
+    service = compiled(tmp_path, texts).services[0]
+    groups = yaml.safe_load(prometheus.rules_yaml(service))["groups"]
+    exprs = [r["expr"] for g in groups for r in g["rules"] if r.get("alert") == "PaymentsHighErrorRate"]
+    found = {(w, Decimal(t)) for e in exprs for w, t in re.findall(r"ratio_rate(\w+)\{[^}]*\} > ([0-9.]+)", e)}
+    expected = set()
+    for _, threshold, long, short in sloth_alerts("99.99", 30):
+        expected |= {(prom_window(long), threshold), (prom_window(short), threshold)}
+    assert found == expected
+
+
+def test_imported_specs_pass_promtool(tmp_path, promtool):
+    import subprocess
+
+    from slocompiler.emit import prometheus
+
+    texts, _ = imported(tmp_path, PROMETHEUS_V1)
+    for path, text in prometheus.emit(compiled(tmp_path, texts)).items():
+        (tmp_path / path.split("/")[1]).write_text(text)
+    for args in (["check", "rules", "payments.rules.yml"], ["test", "rules", "payments.test.yml"]):
+        result = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
