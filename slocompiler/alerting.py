@@ -154,7 +154,7 @@ def lower_no_data(block: st.Block, scope: Scope, diags: Diagnostics) -> NoDataSe
     severity = attrs.value("severity")
     if severity is not None and str(severity.value) not in SEVERITIES:
         diags.error(severity.span, f'no_data severity is "page" or "ticket", not "{severity.value}"',
-                    hint='to send another severity label, set it in the alerting block\'s labels')
+                    hint='another severity label goes in pages { labels { severity = "..." } } or tickets { ... }')
         severity = None
     watch = attrs.value("watch")
     if watch is not None and str(watch.value) not in NO_DATA_WATCH:

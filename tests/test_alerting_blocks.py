@@ -83,7 +83,7 @@ def no_data_spec(block: str, indicator: str = RATIO) -> str:
 
 
 def test_no_data_block_sets_name_severity_for_and_watches_the_raw_total(tmp_path):
-    text = no_data_spec('no_data { for = 10m name = "ShopApiAbsent" severity = "page" watch = total }')
+    text = no_data_spec('no_data { for = 10m name = "ShopApiAbsent" severity = page watch = total }')
     service = program_of(tmp_path, text).services[0]
     alerting = service.slos[0].alerting
     assert (alerting.no_data, alerting.no_data_name, alerting.no_data_severity, alerting.no_data_watch) == (
@@ -97,7 +97,7 @@ def test_no_data_block_sets_name_severity_for_and_watches_the_raw_total(tmp_path
 
 def test_no_data_watching_a_latency_histogram_reads_its_inf_bucket(tmp_path):
     latency = 'indicator latency { histogram = `h_bucket{job="x"}` threshold = 300ms }'
-    service = program_of(tmp_path, no_data_spec("no_data { watch = total }", latency)).services[0]
+    service = program_of(tmp_path, no_data_spec("no_data { watch = total severity = ticket }", latency)).services[0]
     rule = alerts(service)[-1]
     assert rule["expr"] == 'absent(sum(h_bucket{job="x", le="+Inf"}))'
     assert rule["alert"] == "ShopApiErrorBudgetBurnNoData" and rule["for"] == "15m"
