@@ -87,7 +87,6 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
             severity = SEVERITY_BLOCKS[item.name]
             if severity in severity_labels:
                 diags.error(item.span, f"{item.name} is given twice in this alerting block")
-            Reader(item.name, item.items, {}, scope, diags)
             _only_labels(item, diags)
             severity_labels[severity], found = lower_labels(item.items, scope, diags)
             severity_annotations[severity], found_annotations = lower_labels(item.items, scope, diags, "annotations")
@@ -149,7 +148,11 @@ class NoDataSettings:
 def lower_no_data(block: st.Block, scope: Scope, diags: Diagnostics) -> NoDataSettings:
     """`no_data { for name severity watch }`: the NoData alert's settings."""
     attrs = Reader("no_data", block.items, NO_DATA_ATTRIBUTES, scope, diags)
-    _only_labels(block, diags, allowed=())
+    for item in block.items:
+        if isinstance(item, st.Block):
+            word = item.name if item.kind == "stray" else item.kind
+            diags.error(item.span, f'no_data has no "{word}" block; its labels and annotations are those of '
+                                   "pages { } or tickets { }, by its severity")
     for_value = attrs.value("for")
     severity = attrs.value("severity")
     if severity is not None and str(severity.value) not in SEVERITIES:
@@ -171,10 +174,13 @@ def lower_no_data(block: st.Block, scope: Scope, diags: Diagnostics) -> NoDataSe
     )
 
 
-def _only_labels(block: st.Block, diags: Diagnostics, allowed: tuple[str, ...] = ("labels", "annotations")) -> None:
+def _only_labels(block: st.Block, diags: Diagnostics) -> None:
+    """`pages { }` and `tickets { }` hold labels and annotations, nothing else."""
     for item in block.items:
-        if isinstance(item, st.Block) and item.kind not in allowed:
-            unknown_block(item, str(block.name), allowed, diags)
+        if isinstance(item, st.Attribute):
+            diags.error(item.span, f'{block.name} holds only labels {{ }} and annotations {{ }}, not "{item.name}"')
+        elif isinstance(item, st.Block) and item.kind not in ("labels", "annotations"):
+            unknown_block(item, str(block.name), ("labels", "annotations"), diags)
 
 
 def merge_alerting(base: AlertingSpec, local: AlertingSpec) -> AlertingSpec:

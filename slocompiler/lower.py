@@ -226,6 +226,9 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
             indicator = lower_indicator(item, scope, window, diags) or False
         elif item.kind == "alerting":
             alerting = use_alerting(inherited.run, source.home or inherited.module, lower_alerting(item, scope, diags))
+        elif item.kind == "stray" and item.name == "kubernetes":
+            diags.error(item.span, "kubernetes { } belongs to the service (or the top of a file), not to an SLO: "
+                                   "all of a service's rules are one PrometheusRule")
         elif item.kind != "labels":
             unknown_block(item, what, SLO_BLOCKS, diags)
     if indicator is None:

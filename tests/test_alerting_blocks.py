@@ -228,3 +228,13 @@ def test_fmt_keeps_the_new_blocks_and_is_stable(tmp_path):
     once = format_text(COMMON + SEVERITY_WIDE.replace("alerting {\n      page", "alerting {\n      no_data { watch = total }\n      page"), "x.slo")
     assert format_text(once, "x.slo") == once
     assert "alerting four-window {" in once and "kubernetes {" in once and "no_data { watch = total }" in once
+
+
+def test_misplaced_settings_say_where_they_belong(tmp_path):
+    text = no_data_spec('pages { severity = "x" } no_data { labels { a = "b" } }').replace(
+        "objective = 99%", 'objective = 99% kubernetes { namespace = "x" }')
+    assert error_texts(tmp_path, text) == [
+        "1: kubernetes { } belongs to the service (or the top of a file), not to an SLO: all of a service's rules are one PrometheusRule",
+        '1: pages holds only labels { } and annotations { }, not "severity"',
+        '1: no_data has no "labels" block; its labels and annotations are those of pages { } or tickets { }, by its severity',
+    ]
