@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, objective_text, pairs, service_named
+from .common import kubernetes_metadata, objective_text, service_named
 from .durations import prometheus_seconds
 from .write import slo_name
 from .yamlsrc import Node, Report

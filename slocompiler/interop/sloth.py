@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, objective_text, pairs, service_named
+from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named
 from .yamlsrc import Node, Report
 
 PROMETHEUS_V1 = "prometheus/v1"
 K8S_API = "sloth.slok.dev/v1"
 K8S_KIND = "PrometheusServiceLevel"
 GO_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
-GO_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
 
 # Sloth's alert windows for its two supported SLO periods (the SRE Workbook's
 # numbers): per severity, a quick and a slow pair of (budget %, long, short).
