@@ -48,6 +48,7 @@ def _json(pairs: tuple) -> str | None:
 
 
 def service_view(service: Service) -> dict:
+    """The Service document's data."""
     return {
         "name": service.name,
         "description": service.description,
@@ -81,6 +82,7 @@ def indicator_view(slo: Slo) -> dict:
 
 
 def condition_view(slo: Slo, condition: Condition, index: int) -> dict:
+    """One AlertCondition's data."""
     notes = dict(condition.annotations)
     notes.update(_notes(short_window=format_duration(condition.short)))
     return {
@@ -95,6 +97,7 @@ def condition_view(slo: Slo, condition: Condition, index: int) -> dict:
 
 
 def alerting_view(slo: Slo) -> dict:
+    """The inline AlertPolicy's data."""
     alerting: Alerting = slo.alerting
     notes = dict(alerting.annotations)
     notes.update(_notes(
@@ -117,6 +120,7 @@ def alerting_view(slo: Slo) -> dict:
 
 
 def slo_view(service: Service, slo: Slo) -> dict:
+    """One SLO document's data."""
     return {
         "name": slo.id,
         "display_name": slo.name,

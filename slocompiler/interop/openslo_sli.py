@@ -52,6 +52,7 @@ def _query(node: Node | None, where: str, counter: bool, report: Report) -> tupl
 
 
 def indicator(spec: Node, index: Index, report: Report) -> model.Indicator | None:
+    """An SLO's SLI, inline or by `indicatorRef`; None (with a warning or error) when it does not translate."""
     inline, ref = spec.get("indicator"), spec.get("indicatorRef")
     sli = index.find("SLI", ref, report) if ref is not None else inline
     if sli is None:
