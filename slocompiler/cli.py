@@ -163,7 +163,15 @@ def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_for
 
     options = {"window": window, "keep_defaults": keep_defaults, "add_no_data": add_no_data}
     texts, diagnostics, sources, readable = convert(tool, list(files), options)
-    print_diagnostics(diagnostics, sources, output_format)
+    if out_dir is None and output_format != "text":
+        # stdout carries the .slo text: machine-readable diagnostics go to stderr instead.
+        from . import errors
+
+        lines = [errors.render_json(diagnostics)] if output_format == "json" else [errors.render_github(d) for d in diagnostics]
+        for line in lines:
+            click.echo(line, err=True)
+    else:
+        print_diagnostics(diagnostics, sources, output_format)
     if out_dir is None:
         click.echo("\n".join(texts.values()), nl=False)
     else:

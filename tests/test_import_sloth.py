@@ -262,3 +262,13 @@ def test_imported_specs_pass_promtool(tmp_path, promtool):
     for args in (["check", "rules", "payments.rules.yml"], ["test", "rules", "payments.test.yml"]):
         result = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_json_diagnostics_do_not_mix_with_the_slo_text_on_stdout(tmp_path):
+    import json
+
+    (tmp_path / "a.yaml").write_text(PROMETHEUS_V1.replace("    objective: 99.5\n", "    objective: 99.5\n    info_labels: {a: b}\n"))
+    result = CliRunner().invoke(cli, ["import", "sloth", str(tmp_path / "a.yaml"), "--format", "json"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# imported from")
+    assert json.loads(result.stderr)[0]["message"].startswith("info_labels")
