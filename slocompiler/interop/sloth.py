@@ -97,7 +97,7 @@ def _slo(node: Node, options: dict, report: Report) -> model.Slo | None:
         description=node.text("description"),
         labels=pairs(node.get("labels"), report, "labels"),
     )
-    slo.alerting = _alerting(node.get("alerting"), options, report)
+    slo.alerting = _alerting(node.get("alerting"), options, report, node)
     return slo
 
 
@@ -156,10 +156,10 @@ def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
     return None
 
 
-def _alerting(node: Node | None, options: dict, report: Report) -> model.Alerting:
+def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> model.Alerting:
+    """Sloth's alerting; without it (Sloth requires it), Sloth's windows all the same."""
     alerting = model.Alerting(no_data=None if options["add_no_data"] else "false")
-    if node is None:
-        return alerting
+    node = node if node is not None else Node({}, slo.span)
     report.unknown_fields(node, ALERTING_FIELDS, "alerting")
     alerting.name = node.text("name")
     alerting.labels = pairs(node.get("labels"), report, "labels")
