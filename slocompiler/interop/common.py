@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .write import LABEL, slo_name
+from .write import KEYWORDS, LABEL, slo_name
 from .yamlsrc import Node, Report
 
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -45,6 +45,9 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
     for key, value in node.items():
         if not value.is_scalar:
             report.warn(value, f'{what} "{key}" is not a string and is dropped')
+        elif key in KEYWORDS:
+            # The parser reads a keyword as a label name only first in its block: not worth the risk.
+            report.warn(node.key_span(key), f'{what} "{key}" is a .slo keyword and cannot be written as a label name; dropped')
         elif not name_rule.fullmatch(key):
             report.warn(node.key_span(key), f'{what} "{key}" cannot be written in .slo (a name of letters, digits, '
                                             f'_{" and -" if kubernetes else ""}) and is dropped')
