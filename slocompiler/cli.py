@@ -161,6 +161,9 @@ def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_for
     """Convert Sloth, Pyrra or OpenSLO specs to formatted .slo text (see docs/MIGRATING.md)."""
     from .interop.run import convert, write_outputs
 
+    if tool != "sloth" and (window != "30d" or keep_defaults or add_no_data):
+        raise click.UsageError("--window, --keep-defaults and --add-no-data are for sloth specs: "
+                               "Pyrra and OpenSLO specs say their window and alerting themselves")
     options = {"window": window, "keep_defaults": keep_defaults, "add_no_data": add_no_data}
     texts, diagnostics, sources, readable = convert(tool, list(files), options)
     if out_dir is None and output_format != "text":

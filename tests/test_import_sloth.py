@@ -212,6 +212,7 @@ def test_cli_writes_one_file_per_service_and_exits_1_on_unreadable_input(tmp_pat
     stdout = runner.invoke(cli, ["import", "sloth", str(tmp_path / "a.yaml")])
     assert stdout.exit_code == 0 and stdout.stdout == (tmp_path / "out" / "payments.slo").read_text()
     assert runner.invoke(cli, ["import", "sloth", str(tmp_path / "missing.yaml")]).exit_code == 1
+    assert runner.invoke(cli, ["import", "pyrra", str(tmp_path / "a.yaml"), "--keep-defaults"]).exit_code == 2
     (tmp_path / "bad.yaml").write_text("version: [\n")
     assert runner.invoke(cli, ["import", "sloth", str(tmp_path / "bad.yaml")]).exit_code == 1
 
