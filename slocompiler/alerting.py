@@ -15,7 +15,8 @@ from decimal import Decimal
 from . import ir
 from . import syntax as st
 from .conventions import alert_name_default
-from .sremath import DEFAULT_CONDITIONS, DEFAULT_NO_DATA, burn_from_budget
+from .sremath import DEFAULT_NO_DATA, burn_from_budget
+from .sremath import default_conditions as sremath_defaults
 from .units import UNIT_MS, format_duration_ms
 from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, unknown_block
 
@@ -320,10 +321,14 @@ def _with_severity_settings(condition: ir.Condition, alerting: AlertingSpec) -> 
 
 
 def default_conditions(window: int, span: ir.Span) -> tuple[ir.Condition, ...]:
-    """The SRE Workbook's three conditions, scaled to the window."""
+    """The SRE Workbook's three conditions, scaled to the window as `sremath.default_conditions` says.
+
+    They carry no `budget`: outside 28d-30d the share of the budget they spend
+    is not the Workbook's, and the outputs compute it from the burn rate.
+    """
     return tuple(
-        ir.Condition(severity, burn_from_budget(budget, window, long), budget, long, short, None, (), (), span)
-        for severity, budget, long, short in DEFAULT_CONDITIONS
+        ir.Condition(severity, burn, None, long, short, None, (), (), span)
+        for severity, burn, long, short in sremath_defaults(window)
     )
 
 

@@ -9,7 +9,7 @@ import click
 
 from .emit.docs_model import AlertRow, alert_rows, budget_rows, default_conditions
 from .sremath import MAX_WINDOW, MIN_WINDOW
-from .units import UNIT_MS, format_duration, parse_duration_ms, percent_text
+from .units import UNIT_MS, DurationTooLarge, format_duration, parse_duration_ms, percent_text
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -40,7 +40,10 @@ def parse_window(text: str) -> int:
     text = text.strip()
     if not _DURATION.fullmatch(text):
         raise BudgetInputError(f"window must be a duration such as 30d or 4w, got {text!r}")
-    ms, ordered = parse_duration_ms(text)
+    try:
+        ms, ordered = parse_duration_ms(text)
+    except DurationTooLarge:
+        raise BudgetInputError(f"window must be from 1d to 365d, got a duration of {len(text)} characters") from None
     if not ordered:
         raise BudgetInputError(f"window {text!r} must list units largest first, e.g. 1d12h")
     if ms % UNIT_MS["m"]:
@@ -72,16 +75,9 @@ def report(objective: Decimal, window: int) -> str:
     lines += ["  " + line for line in table(
         ("per", "budget"), [(f"{row.label} ({row.span})", row.text) for row in budget_rows(objective, window)])]
     lines.append("")
-    conditions = default_conditions(window)
-    # The language rejects a long window longer than the SLO window; so does this table.
-    usable = tuple(c for c in conditions if c.long <= window)
-    rows = list(alert_rows(objective, window, usable))
+    rows = list(alert_rows(objective, window, default_conditions(window)))
     lines.append("default alerts (fire when the error ratio over both long and short exceeds 'fires above')")
     lines += ["  " + line for line in table(ALERT_HEADER, [alert_cells(row) for row in rows])]
-    for condition in conditions:
-        if condition.long > window:
-            lines.append(f"  the {condition.severity} default over {format_duration(condition.long)} is left out: "
-                         f"it is longer than the {format_duration(window)} window")
     if any(not row.can_fire for row in rows):
         lines.append("  an alert that fires above 100% can never fire: the objective is too loose for its burn rate")
     return "\n".join(lines) + "\n"

@@ -6,25 +6,55 @@ overwrite or delete. `survey.py` renders and compares; this module decides
 (`make_plan`) and then reports (`--check`) or applies the plan. Staged files
 are renamed into place only when every target rendered and no foreign file
 stands in the way; otherwise they are discarded and DIR stays as it was.
-See docs/BUILD.md.
+Every change to DIR goes through `outdir.OutDir`, which follows no link.
+
+The build takes a loaded program and returns what it did (`Outcome`) or
+raises BuildError; the CLI prints. See docs/BUILD.md.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
-import click
+from . import outdir
+from .errors import UsageError
+from .outdir import OutDir
+from .survey import MANIFEST, BuildError, Progress, Survey, check_relative, survey
 
-from . import atomic
-from .survey import MANIFEST, BuildError, Survey, check_relative, read_bytes, survey
-
-__all__ = ["MANIFEST", "BuildError", "Plan", "make_plan", "read_manifest", "run_build"]
+__all__ = ["MANIFEST", "BuildError", "Conflicts", "Outcome", "Plan", "make_plan", "read_manifest", "run_build"]
 
 MANIFEST_VERSION = 1
+LEFTOVER = "leftover: a temporary file of an interrupted build; `slo build` removes it"
+
+
+class Conflicts(BuildError):
+    """Files stand in the way; nothing was written. `conflicts` is [(path in DIR, reason)]."""
+
+    def __init__(self, conflicts: list[tuple[str, str]]) -> None:
+        super().__init__(f"{len(conflicts)} file(s) in the way")
+        self.conflicts = conflicts
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What a build did, or what `--check` found; paths are relative to DIR."""
+
+    written: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    swept: int = 0  # temporary files of an interrupted build, removed
+    edited: list[tuple[str, str]] = field(default_factory=list)  # (path, "overwritten" or "removed")
+    differences: list[tuple[str, str]] = field(default_factory=list)  # --check: (path, reason), sorted
+    files: int = 0  # files the manifest lists after the build
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.differences else 0
 
 
 @dataclass(slots=True)
@@ -40,46 +70,115 @@ class Plan:
     manifest: dict[str, dict[str, str]] = field(default_factory=dict)  # the manifest after the build
     manifest_current: bool = True  # the manifest on disk already says exactly this
     staged: list[str] = field(default_factory=list)  # every temporary file, used or not
-    made: list[Path] = field(default_factory=list)  # every directory made for staging
+    made: list[str] = field(default_factory=list)  # every directory made for staging
 
-    def discard(self) -> None:
+    def discard(self, out: OutDir) -> None:
         """Remove whatever staging left behind."""
-        atomic.discard(self.staged)
-        atomic.remove_directories(self.made)
+        out.discard(self.staged)
+        out.remove_directories(self.made)
 
 
-def run_build(paths, out_dir, targets, check_only, output_format, strict) -> int:
-    """`slo build`: compile specs into out_dir, or with check_only compare; returns the exit code."""
-    from . import cli
+def run_build(
+    program,
+    out_dir: str,
+    targets: tuple[str, ...],
+    check_only: bool,
+    progress: Progress | None = None,
+    waiting: Callable[[], None] = lambda: None,
+) -> Outcome:
+    """Compile a loaded program into out_dir, or with check_only compare; raises BuildError.
 
-    selected = resolve_targets(targets)
-    program = cli.load_or_report(tuple(paths), output_format, strict)
-    if program is None:
-        return 1
-    out = Path(out_dir)
+    One build at a time per DIR: `waiting()` is called if another holds DIR's lock.
+    """
+    out = OutDir(out_dir)
     slo_count = sum(len(service.slos) for service in program.services)
+    if check_only:
+        try:
+            if not os.path.isdir(out_dir):
+                return _check(out, program, targets, slo_count, progress)
+            with outdir.locked(out_dir, shared=True, waiting=waiting):
+                return _check(out, program, targets, slo_count, progress)
+        except OSError as error:
+            raise BuildError(f"cannot read {_where(out, error)}: {error.strerror or error}") from None
+    made_root = _make_root(Path(out_dir))
     try:
-        owned = read_manifest(out)
-        surveys = survey(program, selected, out, not check_only, slo_count)
-    except BuildError as error:
-        click.echo(f"error: {error}", err=True)
-        return 1
+        try:
+            with outdir.locked(out_dir, shared=False, waiting=waiting):
+                return _build(out, program, targets, slo_count, progress)
+        except OSError as error:  # what the steps below did not already explain
+            raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}") from None
+    except BaseException:
+        for directory in reversed(made_root):  # a failed build of a new DIR leaves no trace
+            try:
+                directory.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _make_root(out: Path) -> list[Path]:
+    """mkdir -p DIR, returning the directories it made, outermost first."""
+    missing = []
+    while not os.path.isdir(out):
+        missing.append(out)
+        out = out.parent
+    made = []
+    try:
+        for directory in reversed(missing):
+            try:
+                directory.mkdir()
+            except FileExistsError:
+                continue
+            made.append(directory)
     except OSError as error:
-        click.echo(f"error: cannot write {error.filename or out}: {error.strerror or error}; nothing was written", err=True)
-        return 1
+        raise BuildError(f"cannot write {error.filename or out}: {error.strerror or error}; nothing was written") from None
+    return made
+
+
+def _check(out: OutDir, program, targets, slo_count: int, progress) -> Outcome:
+    owned = read_manifest(out)
+    surveys = _survey(out, program, targets, False, slo_count, progress)
+    plan = make_plan(out, surveys, owned, targets)
+    lines = [(path, reason) for path, (_, reason) in plan.writes.items()]
+    lines += list(plan.deletes.items())
+    lines += [(path, f"conflict: {reason}") for path, reason in plan.conflicts.items()]
+    lines += [(path, LEFTOVER) for path in out.leftovers()]
+    if not lines and not plan.manifest_current:
+        lines.append((MANIFEST, "stale: the manifest does not list exactly the generated files"))
+    return Outcome(differences=sorted(lines), files=len(plan.manifest))
+
+
+def _build(out: OutDir, program, targets, slo_count: int, progress) -> Outcome:
+    # Under the lock, any temporary file in DIR is from a build that was killed.
+    swept = out.leftovers()
+    out.discard(swept)
+    owned = read_manifest(out)
+    surveys = _survey(out, program, targets, True, slo_count, progress)
     try:
-        plan = make_plan(out, surveys, owned, selected)
+        plan = make_plan(out, surveys, owned, targets)
     except BaseException:
         Plan(staged=[f.temporary for one in surveys for f in one.found if f.temporary],
-             made=[path for one in surveys for path in one.made]).discard()
+             made=[path for one in surveys for path in one.made]).discard(out)
         raise
-    if check_only:
-        return report_check(out, plan, output_format)
-    return apply_plan(out, plan)
+    outcome = apply_plan(out, plan)
+    outcome.swept = len(swept)
+    return outcome
+
+
+def _survey(out: OutDir, program, targets, stage: bool, slo_count: int, progress) -> list[Survey]:
+    try:
+        return survey(program, targets, out, stage, slo_count, progress)
+    except OSError as error:
+        raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}; nothing was written") from None
+
+
+def _where(out: OutDir, error: OSError) -> str:
+    name = getattr(error, "relative", None)
+    return shown(out.root, name) if name else shown(out.root)
 
 
 def resolve_targets(raw: Iterable[str]) -> tuple[str, ...]:
-    """`--target a,b --target c` to target names in TARGETS order; unknown ones are a usage error."""
+    """`--target a,b --target c` to target names in TARGETS order; unknown ones are a UsageError."""
     from .emit import DEFAULT_TARGETS, TARGETS
 
     wanted = [name.strip() for item in raw for name in item.split(",")]
@@ -88,33 +187,42 @@ def resolve_targets(raw: Iterable[str]) -> tuple[str, ...]:
     unknown = sorted({name for name in wanted if name not in TARGETS})
     if unknown:
         listed = ", ".join(repr(name) for name in unknown)
-        raise click.UsageError(f"unknown target {listed}; valid targets: {', '.join(sorted(TARGETS))}")
+        raise UsageError(f"unknown target {listed}; valid targets: {', '.join(sorted(TARGETS))}")
     # TARGETS order, not the command line's, so the same set always builds the same way.
     return tuple(name for name in TARGETS if name in wanted)
+
+
+def shown(root: str, relative: str | None = None) -> str:
+    """DIR/relative as the user gave DIR, with forward slashes: never absolute unless they asked."""
+    where = Path(root) / relative if relative else Path(root)
+    return where.as_posix()
 
 
 # --- the manifest and the plan -----------------------------------------------
 
 
-def read_manifest(out: Path) -> dict[str, dict[str, str]]:
+def read_manifest(out: OutDir) -> dict[str, dict[str, str]]:
     """The files an earlier build wrote: {path: {"sha256", "target"}}; empty when there is none."""
-    where = out / MANIFEST
-    try:
-        text = where.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    where = shown(out.root, MANIFEST)
+    kind = out.kind(MANIFEST)
+    if kind == "missing":
         return {}
+    if kind != "file":
+        raise BuildError(f"{where} is not a regular file (a {kind}); a build reads no manifest through a link")
+    try:
+        data = out.read(MANIFEST)
     except OSError as error:
         raise BuildError(f"cannot read {where}: {error.strerror}") from None
     try:
-        data = json.loads(text)
-        files = data["files"]
-        if data.get("version") != MANIFEST_VERSION or not isinstance(files, dict):
+        document = json.loads((data or b"").decode("utf-8"))
+        files = document["files"]
+        if document.get("version") != MANIFEST_VERSION or not isinstance(files, dict):
             raise ValueError
         entries = {path: {"sha256": str(e["sha256"]), "target": str(e["target"])} for path, e in files.items()}
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):  # UnicodeDecodeError is a ValueError
         raise BuildError(f"{where} is not a slocompiler manifest; restore it from version control or delete it") from None
     for path in entries:
-        check_relative(path, str(where))
+        check_relative(path, where)
     return entries
 
 
@@ -129,7 +237,10 @@ def manifest_text(entries: dict[str, dict[str, str]]) -> str:
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def make_plan(out: Path, surveys: list[Survey], owned: dict[str, dict[str, str]], targets: tuple[str, ...]) -> Plan:
+_LINK_IN_THE_WAY = "a symbolic link stands where the build needs a directory; a build writes nothing through a link"
+
+
+def make_plan(out: OutDir, surveys: list[Survey], owned: dict[str, dict[str, str]], targets: tuple[str, ...]) -> Plan:
     """Decide every write and delete from the surveys and the manifest; conflicts are refused later."""
     plan = Plan(owned=owned)
     found_all = [found for one in surveys for found in one.found]
@@ -142,7 +253,8 @@ def make_plan(out: Path, surveys: list[Survey], owned: dict[str, dict[str, str]]
         path = found.path
         plan.manifest[path] = {"sha256": found.sha256, "target": found.target}
         if found.disk == "blocked":
-            plan.conflicts[found.blocker] = "a file stands where the build needs a directory"
+            link = found.blocked_by == "a symbolic link"
+            plan.conflicts[found.blocker] = _LINK_IN_THE_WAY if link else "a file stands where the build needs a directory"
         elif found.disk == "not-a-file":
             plan.conflicts[path] = "not a regular file written by slocompiler; a build will not replace it"
         elif found.disk == "same":
@@ -160,84 +272,48 @@ def make_plan(out: Path, surveys: list[Survey], owned: dict[str, dict[str, str]]
     for path, entry in owned.items():
         if entry["target"] not in targets or path in produced:
             continue
-        where = out / path
-        if where.is_symlink() or not where.is_file():
+        blocked = out.blocker(path)
+        if blocked and blocked[1] == "a symbolic link":
+            # What the manifest names behind a link is not ours, whatever the manifest says.
+            plan.conflicts[blocked[0]] = _LINK_IN_THE_WAY
+            continue
+        if blocked or out.kind(path) != "file":
             continue  # gone already, or replaced by something that is not ours: forget it, touch nothing
-        if hashlib.sha256(read_bytes(where) or b"").hexdigest() != entry["sha256"]:
+        if hashlib.sha256(out.read(path) or b"").hexdigest() != entry["sha256"]:
             plan.edited.append(path)
         plan.deletes[path] = "extra: an earlier build wrote it, no spec produces it now"
-    plan.manifest_current = read_bytes(out / MANIFEST) == manifest_text(plan.manifest).encode("utf-8")
+    plan.manifest_current = out.read(MANIFEST) == manifest_text(plan.manifest).encode("utf-8")
     plan.edited.sort()
     return plan
-
-
-# --- --check -------------------------------------------------------------------
-
-
-def report_check(out: Path, plan: Plan, output_format: str) -> int:
-    """Print one line per file that differs; 1 when anything does, 0 when DIR is up to date."""
-    lines = [(path, reason) for path, (_, reason) in plan.writes.items()]
-    lines += list(plan.deletes.items())
-    lines += [(path, f"conflict: {reason}") for path, reason in plan.conflicts.items()]
-    if not lines and not plan.manifest_current:
-        lines.append((MANIFEST, "stale: the manifest does not list exactly the generated files"))
-    if not lines:
-        click.echo(f"{_shown(out)}: up to date ({len(plan.manifest)} files)", err=True)
-        return 0
-    for path, reason in sorted(lines):
-        shown = _shown(out / path)
-        if output_format == "github":
-            click.echo(f"::error file={shown}::{reason}")
-        else:
-            # json keeps stdout for the diagnostics document
-            click.echo(f"{shown}: {reason}", err=output_format == "json")
-    click.echo(f"{len(lines)} file(s) out of date in {_shown(out)}; run `slo build` to update", err=True)
-    return 1
-
-
-def _shown(where: Path) -> str:
-    """A path as the user gave it, with forward slashes: never absolute unless they asked."""
-    return where.as_posix()
 
 
 # --- writing -------------------------------------------------------------------
 
 
-def apply_plan(out: Path, plan: Plan) -> int:
+def apply_plan(out: OutDir, plan: Plan) -> Outcome:
     """Put the staged files in place; refuse the whole plan if any file is in the way."""
     if plan.conflicts:
-        plan.discard()
-        for path, reason in sorted(plan.conflicts.items()):
-            click.echo(f"error: {_shown(out / path)}: {reason}; move it away or delete it", err=True)
-        click.echo(f"nothing was written to {_shown(out)}", err=True)
-        return 1
-    staged = [(temporary, out / path) for path, (temporary, _) in sorted(plan.writes.items()) if temporary]
+        plan.discard(out)
+        raise Conflicts(sorted(plan.conflicts.items()))
+    staged = [(temporary, path) for path, (temporary, _) in sorted(plan.writes.items()) if temporary]
     try:
         if staged:
-            atomic.sync()
-        atomic.make_parents(out)
+            outdir.sync()
         new = [path for path in plan.writes if path not in plan.owned]
         if new:
             # List new files as ours before they exist: a crash mid-build must not leave
             # files the next build would take for foreign ones.
             interim = dict(plan.owned)
             interim.update({path: plan.manifest[path] for path in new})
-            atomic.write(out / MANIFEST, manifest_text(interim).encode("utf-8"))
-        atomic.commit(staged)
+            out.write(MANIFEST, manifest_text(interim).encode("utf-8"))
+        out.commit(staged)
         for path in sorted(plan.deletes):
-            (out / path).unlink(missing_ok=True)
-            atomic.remove_empty_parents(out, path)
+            out.unlink(path)
+            out.remove_empty_parents(path)
         if plan.writes or plan.deletes or not plan.manifest_current:
-            atomic.write(out / MANIFEST, manifest_text(plan.manifest).encode("utf-8"))
+            out.write(MANIFEST, manifest_text(plan.manifest).encode("utf-8"))
     except OSError as error:
-        plan.discard()
-        click.echo(f"error: cannot write {error.filename or out}: {error.strerror or error}", err=True)
-        return 1
-    for path in plan.edited:
-        action = "removed" if path in plan.deletes else "overwritten"
-        click.echo(f"warning: {_shown(out / path)} was edited by hand since slocompiler wrote it; {action}", err=True)
-    click.echo(
-        f"{_shown(out)}: {len(plan.writes)} written, {len(plan.deletes)} removed, {plan.unchanged} unchanged",
-        err=True,
-    )
-    return 0
+        plan.discard(out)
+        raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}") from None
+    edited = [(path, "removed" if path in plan.deletes else "overwritten") for path in plan.edited]
+    return Outcome(len(plan.writes), len(plan.deletes), plan.unchanged, edited=edited, files=len(plan.manifest))

@@ -16,6 +16,10 @@ from .units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_te
 from .values import Diagnostics
 
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
+# Every label starting with this is the compiler's to set (slo_id, slo_name, ...).
+RESERVED_PREFIX = "slo_"
+# Labels Prometheus or the alert rules put on every alert, whatever the spec says.
+ALERT_LABELS = (conventions.LABEL_SEVERITY, conventions.LABEL_ALERT_NAME, conventions.LABEL_ALERT_STATE)
 # Output files the compiler writes beside the per-service ones.
 RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json, docs/README.md
 POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
@@ -42,7 +46,7 @@ def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> N
 
 
 def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
-    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide."""
+    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide, nor differ only in - and _."""
     services: dict[str, ir.Service] = {}
     for service in sorted(program.services, key=lambda s: s.span):
         key = service.name.replace("_", "-")  # Kubernetes object names and alert names do not tell - from _
@@ -57,12 +61,16 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
     ids: dict[str, tuple[ir.Service, ir.Slo]] = {}
     for service in sorted(program.services, key=lambda s: s.span):
         for slo in sorted(service.slos, key=lambda s: s.span):
-            first = ids.get(slo.id)
+            key = slo.id.replace("_", "-")  # alert and recording rule names do not tell - from _ either
+            first = ids.get(key)
             if first is None:
-                ids[slo.id] = (service, slo)
+                ids[key] = (service, slo)
             elif first[0].name == service.name and first[1].name == slo.name:
                 if first[0] is service:
                     diags.error(slo.span, f'slo "{slo.name}" is defined twice in service {service.name} (first at line {first[1].span.line})')
+            elif first[0] is service:
+                diags.error(slo.span, f'slo "{slo.name}" differs from slo "{first[1].name}" at {first[1].span} only in '
+                                      f'"-" and "_", which alert names do not tell apart')
             else:
                 diags.error(slo.span, f'SLO id "{slo.id}" collides with slo "{first[1].name}" of service '
                                       f'"{first[0].name}" at {first[1].span}')
@@ -105,16 +113,7 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     if slo.window % 60:
         diags.error(at(slo, "window"), "window must be a whole number of minutes")
         return
-    seen = set()
-    for name in slo.group_by:
-        if name in seen:
-            diags.error(at(slo, "group_by"), f'group_by names "{name}" twice')
-        elif name in RESERVED_LABELS or name.startswith("__"):
-            diags.error(at(slo, "group_by"), f'group_by cannot use "{name}": the compiler sets that label')
-        elif name in dict(slo.labels):
-            diags.error(at(slo, "group_by"), f'group_by "{name}" is also a fixed label of this SLO; '
-                                             "every group would get the same value")
-        seen.add(name)
+    check_group_by(slo, diags)
     check_labels(slo, slo.labels, "labels", diags)
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
@@ -122,6 +121,40 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     if slo.alerting.no_data is not None and slo.alerting.no_data_watch == "total" and slo.indicator.kind == "expr":
         diags.error(at(slo.alerting, "no_data.watch"), "an expr indicator has no total series to watch; "
                                                        "use watch = ratio, or a ratio or latency indicator")
+    check_one_rule_per_severity(slo, diags)
+
+
+def fixed_labels(slo: ir.Slo) -> dict[str, str]:
+    """Labels the alert rules of an SLO set to one value, and where a spec set them."""
+    fixed = {name: "a fixed label of this SLO" for name, _ in slo.labels}
+    for name, _ in slo.alerting.labels:
+        fixed.setdefault(name, "set by this SLO's alerting labels")
+    for condition in slo.alerting.conditions:
+        for name, _ in condition.labels:
+            fixed.setdefault(name, f"set by the labels of a {condition.severity} condition")
+    return fixed
+
+
+def check_group_by(slo: ir.Slo, diags: Diagnostics) -> None:
+    """Each group_by label once, and none the rules set themselves.
+
+    A label the alert rules set overwrites the group's value, so every group's
+    alert gets the same labels and Prometheus refuses the whole rule.
+    """
+    seen = set()
+    fixed = fixed_labels(slo)
+    for name in slo.group_by:
+        where = at(slo, f"group_by.{name}") if any(f == f"group_by.{name}" for f, _ in slo.fields) else at(slo, "group_by")
+        if name in seen:
+            diags.error(where, f'group_by names "{name}" twice')
+        elif name in RESERVED_LABELS or name.startswith(("__", RESERVED_PREFIX)):
+            diags.error(where, f'group_by cannot use "{name}": the compiler sets that label')
+        elif name in ALERT_LABELS:
+            diags.error(where, f'group_by cannot use "{name}": every alert rule sets it, so the groups\' alerts '
+                               "would collide and Prometheus would reject the rule")
+        elif name in fixed:
+            diags.error(where, f'group_by "{name}" is also {fixed[name]}; every group would get the same value')
+        seen.add(name)
 
 
 def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) -> None:
@@ -131,22 +164,47 @@ def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) ->
     if condition.short >= condition.long:
         diags.error(at(condition, "short"), f"short ({format_duration(condition.short)}) must be shorter than long "
                                             f"({format_duration(condition.long)}){suffix}")
-    if condition.long > slo.window and condition.span == slo.span:
-        diags.error(slo.span, f"the default {condition.severity} condition (long = {format_duration(condition.long)}) "
-                              f"does not fit the {format_duration(slo.window)} window; give this SLO alerting conditions")
-    elif condition.long > slo.window:
+    if condition.long > slo.window:  # never a default: those shrink to fit the window
         diags.error(at(condition, "long"), f"long ({format_duration(condition.long)}) must not be longer than the "
                                            f"SLO window ({format_duration(slo.window)}){suffix}")
     threshold = condition.burn * slo.error_budget
+    field = at(condition, "budget" if condition.budget is not None else "burn")
+    product = (f"burn rate {decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
+               f"= {decimal_text(threshold)}")
     if threshold > 1:
-        field = "budget" if condition.budget is not None else "burn"
-        diags.error(at(condition, field), f"this {condition.severity} condition can never fire: burn rate "
-                                          f"{decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
-                                          f"= {decimal_text(threshold)}, more than 100% errors{suffix}")
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, more than 100% errors{suffix}")
+    elif threshold == 1:
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, and the error ratio "
+                           f"cannot exceed 100%{suffix}")
+    elif condition.severity == "page" and condition.burn <= 1:
+        diags.error(field, f"a page must burn faster than 1x, not {decimal_text(condition.burn)}x: at that rate the "
+                           f"budget lasts the whole window, so it would wake someone while the SLO is met; "
+                           f"make it a ticket{suffix}")
+    elif condition.severity == "ticket" and condition.burn < 1 and condition.span != slo.span:  # not a default
+        diags.warning(field, f"this ticket fires at {decimal_text(condition.burn)}x, below 1x: at that rate the "
+                             f"budget outlasts the window, so it can fire while the SLO is met{suffix}")
     if condition.for_ is not None and condition.for_ > condition.long:
         diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
                                             f"the alert would fire after the window has moved on{suffix}")
     check_labels(condition, condition.labels, "labels", diags)
+
+
+def check_one_rule_per_severity(slo: ir.Slo, diags: Diagnostics) -> None:
+    """An SLO's conditions of one severity are one alert rule: no two alike; the same `for`, labels and annotations."""
+    seen: dict[tuple, ir.Condition] = {}
+    first_of: dict[str, ir.Condition] = {}
+    for condition in slo.alerting.conditions:
+        key = (condition.severity, condition.long, condition.short, condition.burn)
+        if key in seen:
+            diags.error(condition.span, f"this {condition.severity} condition repeats the one at line "
+                                        f"{seen[key].span.line} (same windows and burn rate)")
+            continue
+        seen[key] = condition
+        first = first_of.setdefault(condition.severity, condition)
+        for field, attribute in (("for", "for_"), ("labels", "labels"), ("annotations", "annotations")):
+            if getattr(condition, attribute) != getattr(first, attribute):
+                diags.error(at(condition, field), f"the {condition.severity} conditions of an SLO are one alert "
+                                                  f"rule: {field} must be the same as at line {first.span.line}")
 
 
 def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:

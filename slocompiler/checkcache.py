@@ -3,7 +3,7 @@
 A pre-commit hook checks the same, mostly unchanged, specs on every commit.
 Like ruff's and mypy's caches, this skips the work when nothing it depends on
 changed: the inputs found under each path, every file read (imports
-included), and the compiler's version. Only runs without errors are stored,
+included, with the real path behind any link), and the compiler's version. Only runs without errors are stored,
 so a missing import or unreadable file is never cached. `SLO_NO_CACHE=1`
 turns it off; `SLO_CACHE_DIR` moves it. Any problem with the cache itself
 falls back to a full check.
@@ -45,12 +45,20 @@ def _entry(paths: list[str], inputs: list[str]) -> str | None:
     return os.path.join(directory, hashlib.sha256(key.encode()).hexdigest() + ".json")
 
 
-def _digest(path: str) -> str | None:
+def _fingerprint(path: str) -> list[str] | None:
+    """The file's bytes and where it really is: a file swapped for a link to the same
+    bytes elsewhere can change the answer (an import may not leave the inputs)."""
+    from .sources import read_regular
+
     try:
-        with open(path, "rb") as file:
-            return hashlib.sha256(file.read()).hexdigest()
-    except OSError:
+        return [hashlib.sha256(read_regular(path)).hexdigest(), os.path.realpath(path)]
+    except OSError:  # a FIFO, a device, a missing file: never a hit
         return None
+
+
+def _unchanged(path: str, seen: object) -> bool:
+    now = _fingerprint(path)
+    return now is not None and now == seen
 
 
 def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
@@ -58,7 +66,7 @@ def lookup(paths: list[str], inputs: list[str]) -> CachedCheck | None:
     entry = _entry(paths, inputs)
     try:
         data = _read_json(entry) if entry else None
-        if not data or any(_digest(path) != digest for path, digest in data["files"].items()):
+        if not data or not all(_unchanged(path, seen) for path, seen in data["files"].items()):
             return None
         warnings = [dict(w, file=str(w["file"]), line=int(w["line"]), column=int(w["column"]),
                          message=str(w["message"]), severity="warning") for w in data["warnings"]]
@@ -72,7 +80,7 @@ def store(paths: list[str], inputs: list[str], files: list[str], warnings: list[
     entry = _entry(paths, inputs)
     if entry is None:
         return
-    data = {"files": {path: _digest(path) for path in sorted(files)}, "warnings": warnings,
+    data = {"files": {path: _fingerprint(path) for path in sorted(files)}, "warnings": warnings,
             "services": services, "slos": slos}
     try:
         os.makedirs(os.path.dirname(entry), exist_ok=True)

@@ -8,6 +8,8 @@ import sys
 
 import click
 
+from .live import options as live_options
+
 FORMATS = ("text", "json", "github")
 
 
@@ -30,19 +32,34 @@ def cli() -> None:
     """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
 
 
-def load_reported(paths: tuple[str, ...], output_format: str):
-    """Load and check specs and print their diagnostics; None when the inputs hold nothing."""
+def find_project(paths: tuple[str, ...]):
+    """The project of these inputs (project.py); a bad `[tool.slocompiler]` table is a usage error."""
+    from . import project
+    from .errors import UsageError
+
+    try:
+        return project.find(paths)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True):
+    """Load and check specs and print their diagnostics (unless `report` is false); None when the inputs hold nothing.
+
+    No PATH: the project's `specs` setting, else specs/.
+    """
     from .compile import load
     from .errors import InputError, UsageError
 
     try:
-        loaded = load(list(paths) or ["specs"])
+        loaded = load(list(paths) or find_project(()).default_specs())
     except UsageError as error:
         raise click.UsageError(str(error)) from None
     except InputError as error:
         click.echo(f"error: {error}", err=True)
         return None
-    print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
+    if report:
+        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
     return loaded
 
 
@@ -82,7 +99,7 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
     from .errors import InputError, UsageError
     from .sources import discover
 
-    arguments = list(paths) or ["specs"]
+    arguments = list(paths) or find_project(()).default_specs()
     try:
         inputs, _ = discover(arguments)
     except (UsageError, InputError):
@@ -92,13 +109,15 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
         from .errors import from_dict
 
         warnings = [from_dict(w) for w in cached.warnings]
-        sources = {w.span.file: open(w.span.file, encoding="utf-8").read() for w in warnings}
+        from .sources import read as read_spec
+
+        sources = {w.span.file: read_spec(w.span.file)[0] or "" for w in warnings}
         print_diagnostics(warnings, sources, output_format)
         services, slos = cached.services, cached.slos
         if strict and warnings:
             sys.exit(1)
     else:
-        loaded = load_reported(paths, output_format)
+        loaded = load_reported(tuple(arguments), output_format)
         if loaded is None or any(d.is_error or strict for d in loaded.diagnostics):
             sys.exit(1)
         services = len(loaded.program.services)
@@ -114,15 +133,81 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
 
 @cli.command()
 @_paths_argument
-@click.option("-o", "--output", "out_dir", default="generated", show_default=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
+              help="Output directory (default: the project's `output`, else generated/).")
 @click.option("--target", "targets", multiple=True, help="Build only these targets (repeatable, or comma-separated).")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; list stale, missing or extra files.")
 @_diagnostic_options
 def build(paths, out_dir, targets, check_only, output_format, strict) -> None:
-    """Compile specs into DIR (default generated/)."""
-    from .build import run_build
+    """Compile specs into DIR (PATH defaults to the project's specs, else specs/; see docs/BUILD.md)."""
+    from . import build as building
+    from . import project as projects
+    from .errors import UsageError
 
-    sys.exit(run_build(paths, out_dir, targets, check_only, output_format, strict))
+    if out_dir == "":
+        raise click.UsageError("-o/--output must name a directory, not an empty string")
+    found = find_project(paths)
+    try:
+        selected = building.resolve_targets(targets or found.targets)
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    out_dir = out_dir if out_dir is not None else found.default_output()
+    program = load_or_report(tuple(paths) or tuple(found.default_specs()), output_format, strict)
+    if program is None:
+        sys.exit(1)
+    try:
+        outcome = building.run_build(
+            projects.apply_defaults(projects.relocate(program, found), found), out_dir, selected, check_only,
+            progress=_progress if stderr_is_terminal() else None,
+            waiting=lambda: click.echo(f"waiting for another build of {building.shown(out_dir)} to finish", err=True),
+        )
+    except building.Conflicts as error:
+        for path, reason in error.conflicts:
+            click.echo(f"error: {building.shown(out_dir, path)}: {reason}; move it away or delete it", err=True)
+        click.echo(f"nothing was written to {building.shown(out_dir)}", err=True)
+        sys.exit(1)
+    except building.BuildError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    sys.exit(_report_check(outcome, out_dir, output_format) if check_only else _report_build(outcome, out_dir))
+
+
+def _report_check(outcome, out_dir: str, output_format: str) -> int:
+    """One line per file that differs; 1 when anything does, 0 when DIR is up to date."""
+    from .build import shown
+
+    if not outcome.differences:
+        click.echo(f"{shown(out_dir)}: up to date ({outcome.files} files)", err=True)
+        return 0
+    for path, reason in outcome.differences:
+        if output_format == "github":
+            click.echo(f"::error file={shown(out_dir, path)}::{reason}")
+        else:  # json keeps stdout for the diagnostics document
+            click.echo(f"{shown(out_dir, path)}: {reason}", err=output_format == "json")
+    count = len(outcome.differences)
+    click.echo(f"{count} file(s) out of date in {shown(out_dir)}; run `slo build` to update", err=True)
+    return 1
+
+
+def _report_build(outcome, out_dir: str) -> int:
+    from .build import shown
+
+    if outcome.swept:
+        click.echo(f"removed {outcome.swept} temporary file(s) an interrupted build left in {shown(out_dir)}", err=True)
+    for path, action in outcome.edited:
+        click.echo(f"warning: {shown(out_dir, path)} was edited by hand since slocompiler wrote it; {action}", err=True)
+    click.echo(f"{shown(out_dir)}: {outcome.written} written, {outcome.removed} removed, {outcome.unchanged} unchanged",
+               err=True)
+    return 0
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person is watching stderr (tests patch this)."""
+    return sys.stderr.isatty()
+
+
+def _progress(label: str, length: int):
+    return click.progressbar(length=length, label=label, file=sys.stderr)
 
 
 @cli.command()
@@ -187,10 +272,150 @@ def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_for
     sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
 
 
+def _live_program(paths: tuple[str, ...]):
+    """The specs for a live command; spec errors are printed and exit 1."""
+    program = load_or_report(paths, "text", False)
+    if program is None:
+        sys.exit(1)
+    return program
+
+
+def _live_selection(program, services, slo_ids):
+    from .live.status import SelectionError, select
+
+    try:
+        return select(program, services, slo_ids)
+    except SelectionError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _with_states(paths, services, slo_ids, at, source, connection, then) -> None:
+    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns."""
+    from .live import state as live_state
+
+    selected = _live_selection(_live_program(paths), services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        return then(states, moment)
+
+    live_options.exit_on_live_error(run)
+
+
+def _select_options(function):
+    function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
+    return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown")
+@live_options.source_option
+@_select_options
+def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
+    """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
+    from .live import status as live_status
+
+    def show(states, moment) -> int:
+        if output_format == "json":
+            click.echo(live_status.render_json(states), nl=False)
+            click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
+        elif output_format == "markdown":
+            click.echo(live_status.render_markdown(states, moment), nl=False)
+        else:
+            click.echo(live_status.render_text(states, moment), nl=False)
+        return 0
+
+    _with_states(paths, services, slo_ids, at, source, connection, show)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown", "github")
+@live_options.source_option
+@_select_options
+@click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
+@click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
+              help="An SLO without data fails the gate (exit 3) or passes it.")
+def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
+    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
+    from .live import gate as live_gate
+
+    def decide(states, moment) -> int:
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        click.echo(text, nl=False)
+        return code
+
+    _with_states(paths, services, slo_ids, at, source, connection, decide)
+
+
+@cli.command()
+@_paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "github", "markdown")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_select_options
+def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
+    """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
+    from .live import verify as live_verify
+
+    loaded = load_reported(paths, output_format, report=False)
+    if loaded is None:
+        sys.exit(1)
+    if any(d.is_error for d in loaded.diagnostics):
+        print_diagnostics(loaded.diagnostics, loaded.sources, "text" if output_format == "markdown" else output_format)
+        sys.exit(1)
+    selected = _live_selection(loaded.program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+        if output_format == "markdown":
+            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
+        else:
+            print_diagnostics(diagnostics, loaded.sources, output_format)
+        if any(d.is_error or strict for d in diagnostics):
+            return 1
+        if output_format == "text":
+            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
+        return 0
+
+    live_options.exit_on_live_error(run)
+
+
+class Interrupted(BaseException):
+    """Ctrl-C or SIGTERM: unwinds like KeyboardInterrupt, so every cleanup runs, but click
+    does not turn it into "Aborted!" and exit 1."""
+
+    def __init__(self, signal_number: int) -> None:
+        super().__init__(signal_number)
+        self.exit_code = 128 + signal_number
+
+
+def _interrupt(signal_number: int, frame) -> None:
+    raise Interrupted(signal_number)
+
+
 def main() -> None:
     """Entry point: never shows a traceback to a user."""
+    import signal
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         cli.main(prog_name="slo", standalone_mode=True)
+    except Interrupted as interruption:
+        click.echo("interrupted", err=True)
+        sys.stderr.flush()
+        os._exit(interruption.exit_code)
     except SystemExit as done:
         # Every file is written and closed by now; skipping the interpreter's
         # teardown of a few hundred modules saves a tenth of a short run.

@@ -10,7 +10,6 @@ LABEL_SLO_ID = "slo_id"
 LABEL_SERVICE = "slo_service"
 LABEL_SLO = "slo_name"
 LABEL_SEVERITY = "severity"
-LABEL_WINDOW = "slo_window"
 # Set when a condition's labels override `severity` (to `critical`, say): it
 # still says, machine-readably, whether the alert is a page or a ticket.
 LABEL_ALERT_CLASS = "slo_severity"
@@ -29,6 +28,10 @@ BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 EVENTS_BAD_PREFIX = "slo:sli_events_bad:rate"
 EVENTS_TOTAL_PREFIX = "slo:sli_events_total:rate"
 
+# An `expr` SLO's 5m error ratio with idle intervals (NaN) left out: its
+# window ratio averages these.
+KNOWN_RATIO_PREFIX = "slo:sli_error_known:ratio_rate"
+
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 
@@ -41,6 +44,13 @@ def error_ratio_rule(window_seconds: int) -> str:
     from .units import prom_window
 
     return ERROR_RATIO_PREFIX + prom_window(window_seconds)
+
+
+def known_ratio_rule(window_seconds: int) -> str:
+    """`slo:sli_error_known:ratio_rate5m`."""
+    from .units import prom_window
+
+    return KNOWN_RATIO_PREFIX + prom_window(window_seconds)
 
 
 def alert_name_default(service: str, slo: str) -> str:
@@ -81,6 +91,8 @@ ANNOTATION_DESCRIPTION = "description"
 ANNOTATION_RUNBOOK = "runbook_url"
 ANNOTATION_DASHBOARD = "dashboard"
 ANNOTATION_ONCALL = "oncall"
+# The window pairs that can fire a burn-rate alert: `1h/5m above 14.4x, 6h/30m above 6x`.
+ANNOTATION_WINDOWS = "windows"
 
 # Kubernetes PrometheusRule resources (kubernetes backend).
 K8S_API_VERSION = "monitoring.coreos.com/v1"
@@ -109,3 +121,7 @@ def prometheus_rules_path(service: str) -> str:
 def prometheus_tests_path(service: str) -> str:
     """`prometheus/<service>.test.yml`."""
     return f"prometheus/{service}.test.yml"
+
+
+# Alertmanager inhibit rules (alertmanager backend, opt-in): one file for every service.
+ALERTMANAGER_INHIBIT_PATH = "alertmanager/inhibit_rules.yml"

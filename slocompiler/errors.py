@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
@@ -58,14 +59,35 @@ def render_text(diagnostic: Diagnostic, sources: dict[str, str]) -> str:
     """gcc style: `file:line:col: error: message`, then the line and a caret."""
     span = diagnostic.span
     out = [f"{span}: {diagnostic.severity}: {diagnostic.message}"]
-    lines = sources.get(span.file, "").splitlines()
-    if span.line >= 1 and span.line <= len(lines):
-        line = lines[span.line - 1].expandtabs(1)
+    lines = _lines(sources.get(span.file, ""))
+    if span.line >= 1 and span.line <= len(lines) and (span.line < len(lines) or lines[-1]):
+        line, caret = _excerpt(lines[span.line - 1].removesuffix("\r").expandtabs(1), span.column - 1)
         out.append(f"  {line}")
-        out.append("  " + " " * (span.column - 1) + "^")
+        out.append("  " + " " * caret + "^")
     if diagnostic.hint:
         out.append(f"  hint: {diagnostic.hint}")
     return "\n".join(out)
+
+
+@functools.lru_cache(maxsize=4)
+def _lines(text: str) -> list[str]:
+    # Split once per file, not once per diagnostic (a 3 MB line with 100 errors);
+    # at "\n" only, as the parser counts lines (not at \f or \u2028 as splitlines would).
+    return text.split("\n")
+
+
+EXCERPT_WIDTH = 120  # a source line longer than this is shown around the column, not whole
+
+
+def _excerpt(line: str, column: int) -> tuple[str, int]:
+    """The part of a long line around `column` (0-based), marked with `...`; and the caret's offset in it."""
+    if len(line) <= EXCERPT_WIDTH:
+        return line, column
+    start = min(max(0, column - EXCERPT_WIDTH // 2), max(0, len(line) - EXCERPT_WIDTH))
+    shown = line[start:start + EXCERPT_WIDTH]
+    prefix = "..." if start > 0 else ""
+    suffix = "..." if start + EXCERPT_WIDTH < len(line) else ""
+    return prefix + shown + suffix, len(prefix) + column - start
 
 
 def to_dict(d: Diagnostic) -> dict:

@@ -14,12 +14,11 @@ import tempfile
 from pathlib import Path
 
 from . import syntax as st
-from .errors import SloError, render_text
+from .errors import InputError, SloError, UsageError, render_text
 from .fmt_layout import layout
 from .parse import parse
+from .sources import discover
 from .sources import read as read_spec
-
-DEFAULT_PATHS = ("specs",)
 
 
 class UnsafeFormat(Exception):
@@ -65,20 +64,21 @@ def shape(node: object, verbatim: bool = False) -> object:
 
 
 def find_specs(paths: tuple[str, ...] | list[str]) -> tuple[list[Path], list[str]]:
-    """Every file named, and every .slo file below each directory named; plus the paths that do not exist."""
-    found: dict[Path, None] = {}
+    """The files `slo check` would read for these paths, plus the paths that do not exist.
+
+    Raises InputError, as `check` does, for a directory without .slo files or one that cannot be read.
+    """
+    from .project import find
+
+    found: dict[str, None] = {}
     missing = []
-    for name in paths or DEFAULT_PATHS:
-        path = Path(name)
-        if path.is_dir():
-            for spec in sorted(path.rglob("*.slo")):
-                if spec.is_file():
-                    found.setdefault(spec, None)
-        elif path.is_file():
-            found.setdefault(path, None)
-        else:
+    for name in paths or find(()).default_specs():
+        if not os.path.exists(name):
             missing.append(name)
-    return list(found), missing
+            continue
+        files, _ = discover([name])
+        found.update(dict.fromkeys(files))
+    return [Path(name) for name in found], missing
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -101,7 +101,11 @@ def write_atomically(path: Path, data: bytes) -> None:
 
 def run_fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> int:
     """The `slo fmt` command: 0 done (or nothing to change), 1 a file would change or does not parse, 2 bad paths."""
-    files, missing = find_specs(paths)
+    try:
+        files, missing = find_specs(paths)
+    except (InputError, UsageError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, InputError) else 2
     for name in missing:
         print(f"error: no such file or directory: {name}", file=sys.stderr)
     if missing:
@@ -136,7 +140,8 @@ def run_fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> int:
             print(f"would reformat {path}", file=sys.stderr)
         elif not show_diff:
             try:
-                write_atomically(path, formatted.encode("utf-8"))
+                # A linked spec: format the file behind the link and keep the link.
+                write_atomically(Path(os.path.realpath(path)), formatted.encode("utf-8"))
             except OSError as error:
                 print(f"error: cannot write {path}: {error}", file=sys.stderr)
                 changed.pop()

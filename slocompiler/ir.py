@@ -157,7 +157,10 @@ class Slo:
 
 @dataclass(frozen=True, slots=True)
 class PolicyRule:
-    """`when <metric> <op> <value> [over <duration>] { action notify }`."""
+    """`when <metric> <op> <value> [over <duration>] { action notify blocks }`.
+
+    `blocks` names what the rule stops while it applies (`slo gate --action`).
+    """
 
     metric: str
     op: str
@@ -167,6 +170,7 @@ class PolicyRule:
     notify: tuple[str, ...]
     span: Span
     fields: FieldSpans = ()
+    blocks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

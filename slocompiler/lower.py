@@ -29,7 +29,7 @@ SERVICE_ATTRIBUTES = {
 }
 SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("duration",), "sla": ("percent",), "group_by": ("list",)}
 POLICY_ATTRIBUTES = {"description": S}
-RULE_ATTRIBUTES = {"action": S, "notify": ("list",)}
+RULE_ATTRIBUTES = {"action": S, "notify": ("list",), "blocks": ("list",)}
 POLICY_METRICS = ("budget_remaining", "burn_rate")
 SERVICE_BLOCKS = ("labels", "alerting", "slo", "kubernetes")
 KUBERNETES_ATTRIBUTES = {"namespace": S}
@@ -236,6 +236,7 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     if not indicator or objective_value is None:
         return None
     merged_labels = {**inherited.labels, **labels}
+    group_by = lower_group_by(attrs, scope, diags)
     merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags)
     return ir.Slo(
         name=name,
@@ -244,17 +245,20 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         objective=objective,
         window=window,
         sla=Decimal(sla_value.value) / 100 if sla_value else None,
-        group_by=lower_group_by(attrs, scope, diags),
+        group_by=tuple(name for name, _ in group_by),
         indicator=indicator,
         alerting=merged,
         labels=tuple(merged_labels.items()),
         template=source.template,
         span=span,
-        fields=attrs.fields() + label_fields + inherited.label_fields,  # the SLO's own first: it wins
+        # The SLO's own first: it wins. `group_by.<label>` locates each entry.
+        fields=attrs.fields() + tuple((f"group_by.{name}", span) for name, span in group_by)
+        + label_fields + inherited.label_fields,
     )
 
 
-def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str, ...]:
+def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tuple[str, ir.Span], ...]:
+    """The group_by label names, each with where it was written."""
     value = attrs.value("group_by")
     if value is None:
         return ()
@@ -266,7 +270,7 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[str
         if item.kind not in STRING_KINDS + ("name",):
             diags.error(item.span, f"group_by takes label names, not {item.kind}")
             continue
-        names.append(str(item.value))
+        names.append((str(item.value), item.span))
     return tuple(names)
 
 
@@ -341,13 +345,8 @@ def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule
     if not attrs.has("action"):
         diags.error(rule.span, f"when {rule.metric} needs an action")
     action = attrs.string("action")
-    notify = []
-    notify_value = attrs.value("notify")
-    for item in notify_value.value if notify_value else ():  # type: ignore[union-attr]
-        if item.kind in STRING_KINDS:
-            notify.append(str(item.value))
-        else:
-            diags.error(item.span, f"notify takes strings, not {item.kind}")
+    notify = _string_list(attrs, "notify", diags)
+    blocks = _string_list(attrs, "blocks", diags)
     if not ok or action is None:
         return None
     value = Decimal(rule.value.value)
@@ -361,4 +360,16 @@ def lower_rule(rule: st.Rule, scope: Scope, diags: Diagnostics) -> ir.PolicyRule
         over = whole_minutes(rule.over, "over", diags)  # seconds, in whole minutes
         if over is None:
             return None
-    return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields)
+    return ir.PolicyRule(rule.metric, rule.op, value, over, action, tuple(notify), rule.span, fields, tuple(blocks))
+
+
+def _string_list(attrs: Reader, name: str, diags: Diagnostics) -> list[str]:
+    """A list attribute of strings (`notify`, `blocks`); other items are errors."""
+    strings = []
+    value = attrs.value(name)
+    for item in value.value if value else ():  # type: ignore[union-attr]
+        if item.kind in STRING_KINDS:
+            strings.append(str(item.value))
+        else:
+            diags.error(item.span, f"{name} takes strings, not {item.kind}")
+    return strings

@@ -76,7 +76,10 @@ def _resolve_import(path: str, item: st.Import, real_roots: list[str], diags: Di
     if not any(real == root or real.startswith(root + os.sep) for root in real_roots):
         diags.error(item.span, f'import "{item.path}" leaves the directory tree of the inputs')
         return None
-    if not os.path.isfile(target):
+    if os.path.isdir(target):
+        diags.error(item.span, f'cannot import "{item.path}": it is a directory; import a .slo file')
+        return None
+    if not os.path.lexists(target):
         diags.error(item.span, f'cannot import "{item.path}": no such file ({target})')
         return None
     return target

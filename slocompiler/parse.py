@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from . import syntax as st
 from .errors import Diagnostic
 from .ir import Span
-from .units import format_duration_ms, parse_duration_ms
+from .units import DurationTooLarge, format_duration_ms, parse_duration_ms
 
 # What each terminal is called in an error message.
 TERMINAL_WORDS = {
@@ -97,7 +97,12 @@ class _ToSyntax(Transformer):
 
     def duration(self, children):
         (token,) = children
-        ms, ordered = parse_duration_ms(str(token))
+        try:
+            ms, ordered = parse_duration_ms(str(token))
+        except DurationTooLarge as error:
+            # No stand-in value would be honest (0s, or a made-up maximum, would draw
+            # more errors about a window nobody wrote): the file stops here.
+            raise StopFile(Diagnostic(self._span(token), f"duration is too large: {error}")) from None
         if not ordered:
             self.problems.append(Diagnostic(self._span(token), f"the units of a duration go largest first: "
                                             f"write {format_duration_ms(ms)}, not {token}"))
@@ -138,9 +143,14 @@ class _ToSyntax(Transformer):
             escape = match.group(1)
             if escape in _ESCAPES:
                 return _ESCAPES[escape]
+            column = token.column + 1 + match.start()
+            if escape.startswith("u") and len(escape) == 5 and 0xD800 <= int(escape[1:], 16) <= 0xDFFF:
+                # Half of a UTF-16 pair is no character: no output format could hold it.
+                self.problems.append(Diagnostic(Span(self.file, token.line, column),
+                                                f"\\{escape} is a UTF-16 surrogate, not a character; write the character itself"))
+                return "\ufffd"
             if escape.startswith("u") and len(escape) == 5 and escape != "u0000":
                 return chr(int(escape[1:], 16))
-            column = token.column + 1 + match.start()
             self.problems.append(
                 Diagnostic(
                     Span(self.file, token.line, column),
@@ -238,6 +248,14 @@ def _parser() -> tuple[Lark, _ToSyntax]:
     return parser, transformer
 
 
+class StopFile(Exception):
+    """A problem after which nothing else in the file could be read sensibly, like a syntax error."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 def parse(text: str, path: str) -> tuple[st.SourceFile | None, list[Diagnostic]]:
     """Parse one file. A syntax error stops that file: (None, [the error])."""
     parser, transformer = _parser()
@@ -247,7 +265,11 @@ def parse(text: str, path: str) -> tuple[st.SourceFile | None, list[Diagnostic]]
         items = parser.parse(text)
     except UnexpectedInput as error:
         return None, [_syntax_error(error, text, path, parser)]
+    except StopFile as stop:
+        return None, [stop.diagnostic]
     except VisitError as error:  # a transformer slip is still a located error
+        if isinstance(error.orig_exc, StopFile):
+            return None, [error.orig_exc.diagnostic]
         return None, [Diagnostic(Span(path, 1, 1), f"cannot read this file: {error.orig_exc}")]
     problems = list(transformer.problems)
     if not items:

@@ -9,6 +9,8 @@ service that has never failed has an error ratio of 0, not no data.
 from __future__ import annotations
 
 import json
+import re
+from decimal import Decimal
 
 from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
@@ -25,10 +27,10 @@ def substitute(text: str, window: int) -> str:
     return WINDOW_PLACEHOLDER.sub(prom_window(window), text)
 
 
-def with_matcher(selector: str, label: str, value: str) -> str:
-    """Add `label="value"` to a plain vector selector's matchers."""
+def with_matcher(selector: str, label: str, value: str, op: str = "=") -> str:
+    """Add `label="value"` (or another match operator) to a plain vector selector's matchers."""
     text = selector.strip()
-    matcher = f"{label}={promql_string(value)}"
+    matcher = f"{label}{op}{promql_string(value)}"
     if text.endswith("}"):
         inside = text[text.index("{") + 1 : -1].strip().rstrip(",").strip()
         head = text[: text.index("{")]
@@ -58,9 +60,47 @@ def recorded(name: str, slo_id: str, window: int | None = None) -> str:
     return selector if window is None else f"{selector}[{prom_window(window)}]"
 
 
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def le_pattern(le: str) -> str:
+    """A regex matching every spelling of the bucket boundary `le`: `1`, `1.0`, `1.00`, `1e+00`, `1E0`...
+
+    Go clients write `le="1"`, Python's client and Prometheus 3 `le="1.0"`;
+    an exact `le="1"` matcher finds no bucket in the latter.
+    """
+    if not _DECIMAL.fullmatch(le):
+        # `+Inf`, or text lower.py would have refused: matched as written.
+        return re.escape(le)
+    value = Decimal(le).normalize()
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int) and not sign
+    text = "".join(map(str, digits))
+    # Positional: integer part, then the fraction with any trailing zeros.
+    point = len(text) + exponent
+    if value == 0:
+        plain = r"0+(\.0*)?"
+    elif point <= 0:
+        plain = r"0*\." + "0" * -point + text + "0*"
+    elif point >= len(text):
+        plain = "0*" + text + "0" * (point - len(text)) + r"(\.0*)?"
+    else:
+        plain = "0*" + text[:point] + r"\." + text[point:] + "0*"
+    # Scientific: one digit before the point, the exponent with any sign and zeros.
+    power = point - 1 if value else 0
+    mantissa = text[0] + (r"\." + text[1:] + "0*" if len(text) > 1 else r"(\.0*)?")
+    power_text = r"[+-]?0+" if power == 0 else (r"\+?0*" + str(power) if power > 0 else "-0*" + str(-power))
+    return f"{plain}|{mantissa}[eE]{power_text}"
+
+
+def with_le(selector: str, le: str) -> str:
+    """The histogram selector narrowed to the bucket `le`, whatever its spelling (`le=~"..."`)."""
+    return with_matcher(selector, "le", le_pattern(le), op="=~")
+
+
 def _latency_buckets(indicator: LatencyIndicator) -> tuple[Query, Query]:
     # Good events are the bucket at the threshold, all events the +Inf bucket.
-    good = Query(with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
+    good = Query(with_le(indicator.histogram.text, indicator.le), True, indicator.histogram.span)
     total = Query(with_matcher(indicator.histogram.text, "le", "+Inf"), True, indicator.histogram.span)
     return good, total
 
@@ -82,14 +122,14 @@ def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> 
     # `or 0 * total` gives each group that has traffic but no bad (or good)
     # series a 0, with the group's labels, instead of dropping the group.
     zero = f"0 * {total}"
+    if isinstance(indicator, LatencyIndicator):
+        # No fallback for a missing bucket: a histogram without a bucket at the
+        # threshold has no data (NoData fires); `or 0` would read as 100% errors.
+        return f"({total} - {events(_latency_buckets(indicator)[0], window, group_by)})"
     if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
         return f"({events(indicator.errors, window, group_by)} or {zero})"
-    if isinstance(indicator, RatioIndicator):
-        assert indicator.good is not None
-        good = events(indicator.good, window, group_by)
-    else:
-        assert isinstance(indicator, LatencyIndicator)
-        good = events(_latency_buckets(indicator)[0], window, group_by)
+    assert isinstance(indicator, RatioIndicator) and indicator.good is not None
+    good = events(indicator.good, window, group_by)
     return f"({total} - ({good} or {zero}))"
 
 

@@ -81,8 +81,9 @@ def one_line(text: str) -> str:
 
 
 def html_comment_text(text: str) -> str:
-    """A value safe inside `<!-- -->`: one line, no `--` to end the comment early."""
-    return one_line(text.replace("--", "- -").replace(">", ")"))
+    """A value safe inside `<!-- -->` (HTML, Markdown, SVG's XML): one line, no `--`, no `>`, no final `-`."""
+    safe = re.sub("-(?=-)", "- ", one_line(text)).replace(">", ")")  # `---` too: "- - -"
+    return safe + " " if safe.endswith("-") else safe
 
 
 @functools.cache

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
+import stat
 
 from .errors import Diagnostic, InputError, UsageError
 
 MAX_BYTES = 4 * 1024 * 1024  # specs are small; a bigger file is a mistake, not a spec
+_LONE_CR = re.compile(r"\r(?!\n)")
 
 
 def discover(paths: list[str]) -> tuple[list[str], list[str]]:
@@ -29,10 +32,49 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _slo_files(root: str):
-    for folder, _, names in os.walk(root):  # symlinked folders are not entered
+    def refuse(error: OSError) -> None:
+        # A folder that cannot be listed would silently drop its services (and a
+        # build would then delete their outputs): stop instead.
+        raise InputError(f"cannot read the folder {error.filename}: {error.strerror or error}")
+
+    for folder, folders, names in os.walk(root, onerror=refuse):  # symlinked folders are not entered
         for name in names:
-            if name.endswith(".slo") and os.path.isfile(os.path.join(folder, name)):
+            # Every .slo name, whatever it is: read() refuses a FIFO or a device by name
+            # rather than this walk skipping it.
+            if name.endswith(".slo") and not os.path.isdir(os.path.join(folder, name)):
                 yield os.path.join(folder, name)
+
+
+class NotARegularFile(OSError):
+    """A FIFO, a device or a socket where a spec file should be."""
+
+
+class TooLarge(OSError):
+    """A file above MAX_BYTES."""
+
+
+_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def read_regular(path: str) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; raises OSError (NotARegularFile, TooLarge) otherwise.
+
+    Opened non-blocking and checked with fstat before any read: a FIFO never
+    hangs the reader, /dev/zero never fills memory.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _KINDS if test(info.st_mode)), "not a regular file")
+            raise NotARegularFile(0, f"it is {kind}, not a regular file", path)
+        if info.st_size > MAX_BYTES:
+            raise TooLarge(0, f"file is too large ({info.st_size / 1_048_576:.1f} MiB); a .slo file may be at most 4 MiB", path)
+        data = file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:  # grew since fstat
+        raise TooLarge(0, "file is too large; a .slo file may be at most 4 MiB", path)
+    return data
 
 
 def read(path: str) -> tuple[str | None, list[Diagnostic]]:
@@ -41,11 +83,11 @@ def read(path: str) -> tuple[str | None, list[Diagnostic]]:
 
     start = Span(path, 1, 1)
     try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            return None, [Diagnostic(start, f"file is too large ({size / 1_048_576:.1f} MiB); a .slo file may be at most 4 MiB")]
-        with open(path, "rb") as file:
-            data = file.read()
+        data = read_regular(path)
+    except TooLarge as error:
+        return None, [Diagnostic(start, error.strerror)]
+    except NotARegularFile as error:
+        return None, [Diagnostic(start, f"cannot read this file: {error.strerror}")]
     except OSError as error:
         return None, [Diagnostic(start, f"cannot read this file: {error.strerror or error}")]
     nul = data.find(b"\0")
@@ -55,13 +97,16 @@ def read(path: str) -> tuple[str | None, list[Diagnostic]]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         return None, [Diagnostic(_span_at(path, data, error.start), "file is not valid UTF-8")]
-    return text.removeprefix("\ufeff"), []
+    # A lone CR ends a line as LF and CRLF do (old Mac files): without this a `#`
+    # comment would run to the end of the file. CRLF stays for `slo fmt` to keep.
+    return _LONE_CR.sub("\n", text.removeprefix("\ufeff")), []
 
 
 def _span_at(path: str, data: bytes, offset: int):
     from .ir import Span
 
-    before = data[:offset]
+    # Lines end as read() ends them: LF, CRLF or a lone CR.
+    before = data[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     line = before.count(b"\n") + 1
     column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
     return Span(path, line, column)

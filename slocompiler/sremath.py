@@ -18,6 +18,29 @@ DEFAULT_WINDOW = 30 * 86400
 MIN_WINDOW = 86400
 MAX_WINDOW = 365 * 86400
 DEFAULT_NO_DATA = 15 * 60
+# The default burn rates follow the window only between these two: below 28d
+# they stay at 28d's (13.44, 5.6, 0.9333), above 30d at 30d's (14.4, 6, 1).
+# docs/LANGUAGE.md ("Default conditions") gives the reasons and the table.
+DEFAULT_SCALING_WINDOWS = (28 * 86400, 30 * 86400)
+MINUTE = 60
+
+
+def default_conditions(window: int) -> tuple[tuple[str, Decimal, int, int], ...]:
+    """The default conditions of a window: (severity, burn, long, short) seconds.
+
+    The Workbook's `budget x W / long`, with W held between 28d and 30d; a
+    long window longer than the SLO window becomes the SLO window, and its
+    short window a twelfth of that, in whole minutes.
+    """
+    low, high = DEFAULT_SCALING_WINDOWS
+    scaled = min(max(window, low), high)
+    conditions = []
+    for severity, budget, long, short in DEFAULT_CONDITIONS:
+        burn = burn_from_budget(budget, scaled, long)
+        if long > window:
+            long, short = window, window // 12 // MINUTE * MINUTE
+        conditions.append((severity, burn, long, short))
+    return tuple(conditions)
 
 
 def burn_from_budget(budget: Decimal, window: int, long: int) -> Decimal:

@@ -15,12 +15,10 @@ import hashlib
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
-from typing import Iterator
+from pathlib import PurePosixPath
+from typing import Callable, ContextManager
 
-import click
-
-from . import atomic
+from .outdir import OutDir, is_temporary
 
 MANIFEST = ".slocompiler-manifest.json"  # the one name in DIR no backend may use
 # Below this many SLOs a build is over before a progress bar could say anything.
@@ -46,7 +44,8 @@ class Found:
     """One file the specs produce, compared with what DIR holds at its path.
 
     `disk` is missing, same, differs, not-a-file (a directory or symlink) or
-    blocked (a file stands where a parent directory must go: `blocker`).
+    blocked (a file or a symbolic link stands where a parent directory must
+    go: `blocker`, and what it is: `blocked_by`).
     """
 
     path: str
@@ -55,6 +54,7 @@ class Found:
     disk: str
     disk_sha256: str | None = None
     blocker: str | None = None
+    blocked_by: str | None = None
     temporary: str | None = None  # the new bytes, staged beside the path (builds only)
 
 
@@ -63,7 +63,7 @@ class Survey:
     """What one target produces, and the directories made to stage it."""
 
     found: list[Found] = field(default_factory=list)
-    made: list[Path] = field(default_factory=list)
+    made: list[str] = field(default_factory=list)  # relative to DIR
 
 
 def render_target(program, target: str) -> dict[str, str]:
@@ -78,7 +78,7 @@ def render_target(program, target: str) -> dict[str, str]:
         ) from None
 
 
-def survey_target(program, target: str, out: Path, stage: bool) -> Survey:
+def survey_target(program, target: str, out: OutDir, stage: bool) -> Survey:
     """Render one target and compare each file with DIR, staging the changed ones when `stage`."""
     files = render_target(program, target)
     result = Survey()
@@ -89,29 +89,27 @@ def survey_target(program, target: str, out: Path, stage: bool) -> Survey:
             data = files.pop(path).encode("utf-8")
             result.found.append(_compare(out, path, target, data, result.made if stage else None))
     except BaseException as error:
-        atomic.discard(found.temporary for found in result.found if found.temporary)
-        atomic.remove_directories(result.made)
+        out.discard(found.temporary for found in result.found if found.temporary)
+        out.remove_directories(result.made)
         # Another worker may still fill a directory made here: the parent tries again at the end.
         error.made_directories = result.made  # type: ignore[attr-defined]
         raise
     return result
 
 
-def _compare(out: Path, path: str, target: str, data: bytes, made: list[Path] | None) -> Found:
+def _compare(out: OutDir, path: str, target: str, data: bytes, made: list[str] | None) -> Found:
     sha = hashlib.sha256(data).hexdigest()
-    blocker = _blocking_ancestor(out, path)
-    if blocker:
-        return Found(path, target, sha, "blocked", blocker=blocker)
-    where = out / path
-    if where.is_symlink() or where.is_dir():
+    blocked = out.blocker(path)
+    if blocked:
+        return Found(path, target, sha, "blocked", blocker=blocked[0], blocked_by=blocked[1])
+    if out.kind(path) not in ("missing", "file"):
         return Found(path, target, sha, "not-a-file")
-    current = read_bytes(where)
+    current = out.read(path)
     if current == data:
         return Found(path, target, sha, "same")
     temporary = None
     if made is not None:
-        made.extend(atomic.make_parents(where.parent))
-        temporary = atomic.temporary_beside(where, data)
+        temporary = out.stage(path, data, made)
     if current is None:
         return Found(path, target, sha, "missing", temporary=temporary)
     return Found(path, target, sha, "differs", hashlib.sha256(current).hexdigest(), temporary=temporary)
@@ -128,13 +126,19 @@ def _services_chunk(program, chunk: int, chunks: int):
     return dataclasses.replace(program, services=program.services[chunk::chunks])
 
 
-def _survey_in_worker(unit: Unit, out: Path, stage: bool) -> Survey:
+def _survey_in_worker(unit: Unit, out: OutDir, stage: bool) -> Survey:
     target, chunk, chunks = unit
     return survey_target(_services_chunk(_FORKED_PROGRAM, chunk, chunks), target, out, stage)
 
 
-def survey(program, targets: tuple[str, ...], out: Path, stage: bool, slo_count: int) -> list[Survey]:
-    """Every target's survey, in TARGETS order; on any failure, nothing staged is left behind."""
+Progress = Callable[[str, int], ContextManager]  # (label, steps) -> a bar with update(steps)
+
+
+def survey(program, targets: tuple[str, ...], out: OutDir, stage: bool, slo_count: int, progress: Progress | None = None) -> list[Survey]:
+    """Every target's survey, in TARGETS order; on any failure, nothing staged is left behind.
+
+    `progress` draws a bar for builds of more than PROGRESS_MIN_SLOS SLOs (the CLI's; none by default).
+    """
     parallel = slo_count >= PARALLEL_MIN_SLOS and WORKERS > 1 and _can_fork()
     # Big builds split the heaviest backend by service: both workers stay busy to the
     # end, and the progress bar moves more than once per target.
@@ -146,7 +150,8 @@ def survey(program, targets: tuple[str, ...], out: Path, stage: bool, slo_count:
     ]
     surveys: dict[Unit, Survey] = {}
     try:
-        with progress(f"Building {slo_count} SLOs", len(units), slo_count) as bar:
+        bar_for = progress if progress and slo_count > PROGRESS_MIN_SLOS else _no_bar
+        with bar_for(f"Building {slo_count} SLOs", len(units)) as bar:
             if parallel:
                 _survey_parallel(program, units, out, stage, surveys, bar)
             else:
@@ -163,25 +168,29 @@ def survey(program, targets: tuple[str, ...], out: Path, stage: bool, slo_count:
         # All at once, deepest directory first: workers share the directories they make.
         staged = [found.temporary for one in surveys.values() for found in one.found if found.temporary]
         made = [path for one in surveys.values() for path in one.made] + getattr(error, "made_directories", [])
-        atomic.discard(staged)
-        atomic.remove_directories(made)
+        out.discard(staged)
+        out.remove_directories(made)
+        if parallel and stage:  # a worker killed mid-target leaves files no record names
+            out.discard(found for found in out.leftovers())
         raise
     return ordered
 
 
-def _survey_parallel(program, units: list[Unit], out: Path, stage: bool, surveys: dict[Unit, Survey], bar) -> None:
+def _survey_parallel(program, units: list[Unit], out: OutDir, stage: bool, surveys: dict[Unit, Survey], bar) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     global _FORKED_PROGRAM
     _FORKED_PROGRAM = program
     failure: BaseException | None = None
-    leftovers: list[Path] = []
+    leftovers: list[str] = []
     # Keep the collector in the workers off the inherited objects: walking them would
     # copy every page of the program into each worker.
     gc.freeze()
     try:
-        with ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork")) as pool:
+        pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_die_with_parent, initargs=(os.getpid(),))
+        try:
             # Whole targets first, the many small chunks after: they fill in around the
             # long ones, so both workers finish at about the same time.
             ordered = sorted(units, key=lambda unit: unit[2] > 1)
@@ -193,12 +202,49 @@ def _survey_parallel(program, units: list[Unit], out: Path, stage: bool, surveys
                     failure = failure or error
                     leftovers.extend(getattr(error, "made_directories", []))
                 bar.update(1)
+        except BaseException:
+            # Interrupted here (Ctrl-C, SIGTERM): stop the workers now rather than let them
+            # finish their targets; survey() then removes what they staged.
+            _kill_workers(pool)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
     finally:
         gc.unfreeze()
         _FORKED_PROGRAM = None
     if failure:
         failure.made_directories = leftovers  # type: ignore[attr-defined]
         raise failure
+
+
+def _die_with_parent(parent: int) -> None:
+    """Pool initializer: a worker must not outlive the build that forked it.
+
+    Linux: PR_SET_PDEATHSIG has the kernel SIGKILL the worker the moment its
+    parent dies, however it dies (kill -9 included), with no polling. Elsewhere
+    there is no such call; a worker there finishes its unit and then finds its
+    queue gone. Workers ignore SIGINT: Ctrl-C reaches the whole process group,
+    and the parent alone decides what to clean up.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the CLI's handler, inherited through fork
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _kill_workers(pool) -> None:
+    # The pool has no public way to stop a running task: its process table is the one handle.
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(Exception):
+            process.kill()
 
 
 def _can_fork() -> bool:
@@ -208,23 +254,13 @@ def _can_fork() -> bool:
 
 
 @contextlib.contextmanager
-def progress(label: str, length: int, slo_count: int) -> Iterator:
-    """click's progress bar on a terminal for big builds; a silent stand-in otherwise."""
-    if slo_count > PROGRESS_MIN_SLOS and stderr_is_terminal():
-        with click.progressbar(length=length, label=label, file=sys.stderr) as bar:
-            yield bar
-    else:
-        yield _NoBar()
+def _no_bar(label: str, length: int):
+    yield _NoBar()
 
 
 class _NoBar:
     def update(self, steps: int) -> None:
         pass
-
-
-def stderr_is_terminal() -> bool:
-    """Whether a person is watching stderr (tests patch this)."""
-    return sys.stderr.isatty()
 
 
 def check_relative(path: str, origin: str) -> None:
@@ -236,25 +272,6 @@ def check_relative(path: str, origin: str) -> None:
         or pure.is_absolute()
         or any(part in ("", ".", "..") for part in path.split("/"))
         or path == MANIFEST
+        or is_temporary(pure.name)
     ):
         raise BuildError(f"{origin} names the path {path!r}, which is not a plain relative path inside DIR")
-
-
-def _blocking_ancestor(out: Path, path: str) -> str | None:
-    parts = path.split("/")[:-1]
-    for depth in range(1, len(parts) + 1):
-        ancestor = "/".join(parts[:depth])
-        where = out / ancestor
-        if where.exists() and not where.is_dir():
-            return ancestor
-    return None
-
-
-def read_bytes(where: Path) -> bytes | None:
-    """A file's bytes, or None when there is no file there."""
-    try:
-        return where.read_bytes()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except IsADirectoryError:
-        return None

@@ -15,8 +15,20 @@ SIGNIFICANT_DIGITS = 12
 _CONTEXT = Context(prec=SIGNIFICANT_DIGITS, rounding=ROUND_HALF_EVEN)
 
 
+# No duration anyone means has more digits in one part (10^15 ms is some 31,000
+# years); a longer one is refused before int() meets thousands of digits.
+MAX_DURATION_DIGITS = 15
+
+
+class DurationTooLarge(ValueError):
+    """A part of a duration with more than MAX_DURATION_DIGITS digits."""
+
+
 def parse_duration_ms(text: str) -> tuple[int, bool]:
-    """`1h30m` -> (5400000, True); the flag is False when units are not largest first."""
+    """`1h30m` -> (5400000, True); the flag is False when units are not largest first.
+
+    Raises DurationTooLarge for a part longer than MAX_DURATION_DIGITS digits.
+    """
     total = 0
     last_rank = -1
     ordered = True
@@ -25,6 +37,8 @@ def parse_duration_ms(text: str) -> tuple[int, bool]:
         if rank <= last_rank:
             ordered = False
         last_rank = rank
+        if len(count.lstrip("0")) > MAX_DURATION_DIGITS:
+            raise DurationTooLarge(f"{count[:8]}...{unit} has {len(count)} digits; a duration part may have at most {MAX_DURATION_DIGITS}")
         total += int(count) * UNIT_MS[unit]
     return total, ordered
 
@@ -77,9 +91,26 @@ def percent_text(ratio: Decimal) -> str:
     return decimal_text(ratio * 100) + "%"
 
 
+# Durations for people are shown to the millisecond, Prometheus's own
+# resolution. A figure computed from a rounded burn rate (0.233333333333 x 3d)
+# is off in its twelfth digit; rounding to the millisecond gives back the exact
+# 1m0.48s instead of 1m0.4799999999s.
+_MILLISECOND = Decimal("0.001")
+# Spans under a millisecond (the budget of a 99.99999% SLO over a day) keep
+# this many significant digits instead.
+_SMALL_DIGITS = 3
+
+
+def round_seconds(seconds: Decimal) -> Decimal:
+    """Seconds to the millisecond (half to even); under 1 ms, to 3 significant digits."""
+    if seconds == 0 or abs(seconds) >= _MILLISECOND:
+        return seconds.quantize(_MILLISECOND, rounding=ROUND_HALF_EVEN)
+    return Context(prec=_SMALL_DIGITS, rounding=ROUND_HALF_EVEN).plus(seconds)
+
+
 def human_duration(seconds: Decimal | int) -> str:
     """A span of time for people: 2592 -> `43m12s`, 51.84 -> `51.84s`, 86.4 -> `1m26.4s`."""
-    seconds = Decimal(seconds)
+    seconds = round_seconds(Decimal(seconds))
     if seconds < 0:
         return "-" + human_duration(-seconds)
     whole = int(seconds)

@@ -48,12 +48,23 @@ def golden(request):
     return check
 
 
-@pytest.fixture(scope="session")
-def promtool() -> str:
-    """The real promtool; missing is a failure in CI, a skip elsewhere."""
-    found = shutil.which("promtool")
+def _real_tool(name: str, package: str) -> str:
+    """The path of a real tool; missing is a failure in CI, a skip elsewhere."""
+    found = shutil.which(name)
     if found:
         return found
     if os.environ.get("CI"):
-        pytest.fail("promtool is required in CI (apt-get install prometheus)")
-    pytest.skip("promtool not installed (apt-get install prometheus)")
+        pytest.fail(f"{name} is required in CI (apt-get install {package})")
+    pytest.skip(f"{name} not installed (apt-get install {package})")
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    """The real promtool; missing is a failure in CI, a skip elsewhere."""
+    return _real_tool("promtool", "prometheus")
+
+
+@pytest.fixture(scope="session")
+def amtool() -> str:
+    """The real amtool (Alertmanager's CLI); missing is a failure in CI, a skip elsewhere."""
+    return _real_tool("amtool", "prometheus-alertmanager")

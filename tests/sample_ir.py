@@ -12,11 +12,11 @@ S = Span("specs/checkout.slo", 1, 1)
 
 
 def _conditions(window: int) -> tuple[Condition, ...]:
-    from slocompiler.sremath import DEFAULT_CONDITIONS, burn_from_budget
+    from slocompiler.sremath import default_conditions
 
     return tuple(
-        Condition(sev, burn_from_budget(budget, window, long), budget, long, short, None, (), (), S)
-        for sev, budget, long, short in DEFAULT_CONDITIONS
+        Condition(sev, burn, None, long, short, None, (), (), S)
+        for sev, burn, long, short in default_conditions(window)
     )
 
 

@@ -238,3 +238,64 @@ def test_misplaced_settings_say_where_they_belong(tmp_path):
         '1: pages holds only labels { } and annotations { }, not "severity"',
         '1: no_data has no "labels" block; its labels and annotations are those of pages { } or tickets { }, by its severity',
     ]
+
+
+PROJECT_TABLE = """
+[tool.slocompiler]
+specs = "specs"
+output = "out"
+
+[tool.slocompiler.kubernetes]
+namespace = "monitoring"
+labels = { prometheus = "k8s", role = "alert-rules" }
+"""
+
+
+def _build_kubernetes(project: Path, monkeypatch) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from slocompiler.cli import cli
+
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(cli, ["build", "--target", "kubernetes"])
+    return result.exit_code, result.output
+
+
+def test_the_project_table_is_the_kubernetes_default_under_the_file_and_the_service(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text(PROJECT_TABLE)
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "plain.slo").write_text(f'service plain {{ owner = "t" slo api {{ objective = 99% {RATIO} }} }}\n')
+    (tmp_path / "specs" / "team.slo").write_text(f"""
+kubernetes {{ labels {{ role = "team-rules" }} }}
+service team {{ owner = "t" slo api {{ objective = 99% {RATIO} }} }}
+service own {{
+  owner = "t"
+  kubernetes {{ namespace = "own" labels {{ tier = "gold" }} }}
+  slo api {{ objective = 99% {RATIO} }}
+}}
+""")
+    code, output = _build_kubernetes(tmp_path, monkeypatch)
+    assert code == 0, output
+    metadata = {name: yaml.safe_load((tmp_path / "out" / "kubernetes" / f"{name}.yaml").read_text())["metadata"]
+                for name in ("plain", "team", "own")}
+    ours = {"app.kubernetes.io/managed-by": "slocompiler"}
+    assert metadata["plain"]["namespace"] == "monitoring"
+    assert metadata["plain"]["labels"] == {"prometheus": "k8s", "role": "alert-rules", **ours, "slo_service": "plain"}
+    # The file's top-level block wins over the project's, the service's own over both.
+    assert metadata["team"]["namespace"] == "monitoring"
+    assert metadata["team"]["labels"] == {"prometheus": "k8s", "role": "team-rules", **ours, "slo_service": "team"}
+    assert metadata["own"]["namespace"] == "own"
+    assert metadata["own"]["labels"] == {"prometheus": "k8s", "role": "team-rules", "tier": "gold", **ours, "slo_service": "own"}
+
+
+def test_a_bad_project_kubernetes_table_is_a_usage_error(tmp_path, monkeypatch):
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "plain.slo").write_text(f'service plain {{ owner = "t" slo api {{ objective = 99% {RATIO} }} }}\n')
+    for table, message in (
+        ('namespace = "Not_Valid"', "namespace 'Not_Valid' is not a valid Kubernetes namespace"),
+        ('labels = { role = "-x" }', "labels: '-x' is not a valid Kubernetes label value"),
+        ('namespaces = "x"', "[tool.slocompiler.kubernetes] has unknown key(s) namespaces; valid: namespace, labels"),
+    ):
+        (tmp_path / "pyproject.toml").write_text(f"[tool.slocompiler]\n[tool.slocompiler.kubernetes]\n{table}\n")
+        code, output = _build_kubernetes(tmp_path, monkeypatch)
+        assert code == 2 and message in output, output

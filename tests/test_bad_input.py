@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import unprivileged
 from click.testing import CliRunner
 
-from slocompiler import sources
 from slocompiler.cli import cli
 
 
@@ -89,19 +89,17 @@ def test_missing_path_is_a_usage_error(here) -> None:
     assert output.strip().splitlines()[-1] == "Error: no such file or directory: missing.slo"
 
 
-def test_unreadable_file(here, monkeypatch) -> None:
-    spec = here / "locked.slo"
-    spec.write_text('service shop { owner = "t" }\n')
-
-    def refuse(path, *args, **kwargs):  # tests run as root, where chmod 000 does not stop a read
-        if os.path.basename(path) == "locked.slo":
-            raise PermissionError(13, "Permission denied")
-        return open(path, *args, **kwargs)
-
-    monkeypatch.setattr(sources, "open", refuse, raising=False)
-    code, output = check("locked.slo")
-    assert code == 1
-    assert output.splitlines()[0] == "locked.slo:1:1: error: cannot read this file: Permission denied"
+def test_unreadable_file() -> None:
+    here = unprivileged.shared_directory()
+    try:
+        spec = here / "locked.slo"
+        spec.write_text('service shop { owner = "t" }\n')
+        spec.chmod(0)
+        done = unprivileged.run(["check", "."], here)  # named directly, click refuses it (exit 2)
+        assert done.returncode == 1, done.stderr
+        assert done.stderr.splitlines()[0] == "locked.slo:1:1: error: cannot read this file: Permission denied"
+    finally:
+        shutil.rmtree(here)
 
 
 def test_unknown_option_is_usage_error() -> None:

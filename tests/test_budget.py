@@ -122,11 +122,39 @@ def test_cli_budget_28d_matches_sre_math():
     assert "13.44" in result.stdout and "0.933333333333" in result.stdout
 
 
-def test_cli_budget_short_window_leaves_out_long_defaults():
+def test_cli_budget_short_window_shrinks_the_ticket_to_the_window():
     result = CliRunner().invoke(cli, ["budget", "99%", "--window", "1d"])
     assert result.exit_code == 0
-    assert "the ticket default over 3d is left out" in result.stdout
-    assert "\n  ticket" not in result.stdout
+    assert "\n  ticket    0.933333333333  1d    2h " in result.stdout
+    assert "left out" not in result.stdout
+
+
+DAYS = (1, 2, 3, 7, 14, 27, 28, 29, 30, 31, 90, 180, 365)
+
+
+@pytest.mark.parametrize("days", DAYS)
+def test_default_conditions_stay_actionable_at_every_window(days):
+    """No default page below 2x, no default ticket below 28d's 0.9333x; every long window fits."""
+    window = days * DAY
+    for condition in default_conditions(window):
+        floor = Decimal(2) if condition.severity == "page" else Decimal("0.933333333333")
+        assert condition.burn >= floor, (days, condition)
+        assert condition.short < condition.long <= window
+        assert condition.short % 60 == 0
+
+
+@pytest.mark.parametrize("days, burns, longs", [
+    (1, ["13.44", "5.6", "0.933333333333"], [3600, 21600, DAY]),
+    (7, ["13.44", "5.6", "0.933333333333"], [3600, 21600, 3 * DAY]),
+    (14, ["13.44", "5.6", "0.933333333333"], [3600, 21600, 3 * DAY]),
+    (29, ["13.92", "5.8", "0.966666666667"], [3600, 21600, 3 * DAY]),
+    (90, ["14.4", "6", "1"], [3600, 21600, 3 * DAY]),
+    (365, ["14.4", "6", "1"], [3600, 21600, 3 * DAY]),
+])
+def test_default_conditions_table(days, burns, longs):
+    conditions = default_conditions(days * DAY)
+    assert [str(c.burn) for c in conditions] == burns
+    assert [c.long for c in conditions] == longs
 
 
 @pytest.mark.parametrize("args, message", [

@@ -15,7 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from slocompiler import build, emit, survey
+from slocompiler import cli as cli_module
 from slocompiler.cli import cli
+from slocompiler.outdir import OutDir
 
 TESTS = Path(__file__).resolve().parent
 
@@ -236,10 +238,15 @@ def test_a_corrupt_manifest_is_named(state, tmp_path):
 def test_files_are_ordinary_files_written_atomically(state, tmp_path, monkeypatch):
     out = tmp_path / "gen"
     replaced = []
-    real_replace = os.replace
-    monkeypatch.setattr(os, "replace", lambda a, b: (replaced.append((Path(a), Path(b))), real_replace(a, b)))
+    real_replace = OutDir.replace
+
+    def replace(self, temporary, relative):
+        replaced.append((Path(temporary), Path(relative)))
+        real_replace(self, temporary, relative)
+
+    monkeypatch.setattr(OutDir, "replace", replace)
     slo("build", "-o", str(out))
-    written = {dest.relative_to(out).as_posix() for _, dest in replaced}
+    written = {dest.as_posix() for _, dest in replaced}
     assert set(tree(out)) <= written
     for temporary, dest in replaced:
         assert temporary.parent == dest.parent and temporary.name.endswith(".tmp")
@@ -286,7 +293,7 @@ def test_a_fault_in_a_parallel_worker_writes_nothing(state, tmp_path, monkeypatc
 def test_progress_bar_only_on_a_terminal_for_big_builds(state, tmp_path, monkeypatch):
     quiet = slo("build", "-o", str(tmp_path / "quiet"))
     assert "Building" not in quiet.stderr
-    monkeypatch.setattr(survey, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(cli_module, "stderr_is_terminal", lambda: True)
     small = slo("build", "-o", str(tmp_path / "small"))
     assert "Building" not in small.stderr  # 4 SLOs: too small for a bar
     monkeypatch.setattr(survey, "PROGRESS_MIN_SLOS", 3)
@@ -309,22 +316,20 @@ def test_builds_with_different_hash_seeds_are_byte_identical(tmp_path):
 
 
 def test_a_full_disk_while_staging_leaves_the_previous_outputs_intact(state, tmp_path, monkeypatch):
-    from slocompiler import atomic
-
     out = tmp_path / "gen"
     slo("build", "-o", str(out))
     before = tree(out)
     state["program"] = buildfakes.program("checkout", "search", "web")
-    real = atomic.temporary_beside
+    real = OutDir.stage
     calls = []
 
-    def fills_up(where, data, durable=False):
+    def fills_up(self, where, data, made=None, durable=False):
         calls.append(where)
         if len(calls) == 6:
             raise OSError(28, "No space left on device", str(where))
-        return real(where, data, durable)
+        return real(self, where, data, made, durable)
 
-    monkeypatch.setattr(atomic, "temporary_beside", fills_up)
+    monkeypatch.setattr(OutDir, "stage", fills_up)
     result = slo("build", "-o", str(out))
     assert result.exit_code == 1
     assert "No space left on device; nothing was written" in result.stderr
@@ -333,42 +338,38 @@ def test_a_full_disk_while_staging_leaves_the_previous_outputs_intact(state, tmp
 
 
 def test_new_files_are_in_the_manifest_before_they_appear(state, tmp_path, monkeypatch):
-    from slocompiler import atomic
-
     out = tmp_path / "gen"
     slo("build", "-o", str(out))
     state["program"] = buildfakes.program("checkout", "search", "web")
     seen = {}
-    real = atomic.commit
+    real = OutDir.commit
 
-    def crash_on_commit(staged):
-        if staged[0][1].name == build.MANIFEST:
-            return real(staged)
+    def crash_on_commit(self, staged):
+        if staged[0][1] == build.MANIFEST:
+            return real(self, staged)
         seen.update(manifest(out))
         raise OSError(5, "Input/output error", "x")
 
-    monkeypatch.setattr(atomic, "commit", crash_on_commit)
+    monkeypatch.setattr(OutDir, "commit", crash_on_commit)
     assert slo("build", "-o", str(out)).exit_code == 1
     assert "prometheus/web.rules.yml" in seen and "prometheus/search.rules.yml" in seen
     assert [p.name for p in out.rglob(".*.tmp")] == []
-    monkeypatch.setattr(atomic, "commit", real)
+    monkeypatch.setattr(OutDir, "commit", real)
     # the next build picks up where the crash left off, taking nothing for a foreign file
     assert slo("build", "-o", str(out)).exit_code == 0
     assert "prometheus/web.rules.yml" in tree(out)
 
 
 def test_a_full_disk_in_a_parallel_build_of_a_new_dir_leaves_nothing(state, tmp_path, monkeypatch):
-    from slocompiler import atomic
-
     monkeypatch.setattr(survey, "PARALLEL_MIN_SLOS", 0)
-    real = atomic.temporary_beside
+    real = OutDir.stage
 
-    def fills_up(where, data, durable=False):
-        if where.parent.name == "prometheus":
+    def fills_up(self, where, data, made=None, durable=False):
+        if where.startswith("prometheus/"):
             raise OSError(28, "No space left on device", str(where))
-        return real(where, data, durable)
+        return real(self, where, data, made, durable)
 
-    monkeypatch.setattr(atomic, "temporary_beside", fills_up)
+    monkeypatch.setattr(OutDir, "stage", fills_up)
     result = slo("build", "-o", str(tmp_path / "gen"))
     assert result.exit_code == 1 and "No space left on device" in result.stderr
     assert list(tmp_path.iterdir()) == []

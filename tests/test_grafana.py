@@ -137,6 +137,8 @@ def test_every_queried_series_is_named_in_conventions(program):
         for slo in service.slos:
             names = [c.OBJECTIVE, c.ERROR_BUDGET, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING,
                      c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.error_ratio_rule(slo.window)]
+            # "for each W the alerts use"
+            names += [c.error_ratio_rule(cond.long) for cond in slo.alerting.conditions]
             records |= {(name, slo.id) for name in names}
     alerting = {slo.id for s in program.services for slo in s.slos if slo.alerting.enabled}
     assert _check_recorded(program, records, alerting) > 0
@@ -235,7 +237,8 @@ def test_sli_panel_plots_one_minus_error_ratio_against_the_objective():
     sli = next(p for p in _slo_panels(board, "availability") if p["title"] == "SLI against the objective")
     exprs = [t["expr"] for t in sli["targets"]]
     assert exprs == [
-        '1 - slo:sli_error:ratio_rate5m{slo_id="checkout-availability"}',
+        # The worst 5m ratio within each step: at a 30d range a step is about an hour.
+        '1 - max_over_time(slo:sli_error:ratio_rate5m{slo_id="checkout-availability"}[$__rate_interval])',
         '1 - slo:sli_error:ratio_rate30d{slo_id="checkout-availability"}',
         'slo:objective:ratio{slo_id="checkout-availability"}',
     ]
@@ -332,6 +335,14 @@ def test_alerts_panel_reads_alerts_firing_and_pending():
     board = load(grafana.emit(sample_ir.program())["grafana/checkout.json"])
     alerts = next(p for p in _slo_panels(board, "availability") if p["type"] == "state-timeline")
     expr = alerts["targets"][0]["expr"]
+    # The worst state within each step, one line per alert name and severity,
+    # whatever other labels (a window, a condition) the rules put on alerts.
+    assert expr == (
+        'max by (alertname, severity) ('
+        '2 * max_over_time(ALERTS{slo_id="checkout-availability", alertstate="firing"}[$__rate_interval])'
+        ' or max_over_time(ALERTS{slo_id="checkout-availability", alertstate="pending"}[$__rate_interval]))'
+    )
+    assert alerts["targets"][0]["legendFormat"] == "{{alertname}} {{severity}}"
     states = {matcher_values(s)[c.LABEL_ALERT_STATE][1] for s in selectors(expr)}
     assert states == {"firing", "pending"}
     mapped = alerts["fieldConfig"]["defaults"]["mappings"][0]["options"]
@@ -388,3 +399,47 @@ def test_no_services_no_dashboards():
     from slocompiler.ir import Program
 
     assert grafana.emit(Program(())) == {}
+
+
+def test_burn_panel_draws_each_long_window_next_to_its_line(program):
+    """One series per alert long window (burn = its recorded ratio / the budget), in its line's colour."""
+    for service in program.services:
+        board = load(grafana.emit(program)[f"grafana/{service.name}.json"])
+        for slo in service.slos:
+            burn = next(p for p in _slo_panels(board, slo.name) if p["title"] == "Burn rate")
+            longs = {t["refId"]: t for t in burn["targets"] if t["refId"].startswith("L")}
+            wanted = sorted({cond.long for cond in slo.alerting.conditions if cond.long != slo.window}) \
+                if slo.alerting.enabled else []
+            assert len(longs) == len(wanted)
+            colours = {o["matcher"]["options"]: o["properties"][0]["value"]["fixedColor"]
+                       for o in burn["fieldConfig"]["overrides"]}
+            for (ref, t), long in zip(sorted(longs.items()), wanted):
+                rule = c.error_ratio_rule(long)
+                assert t["expr"].startswith(f"max_over_time({rule}{{slo_id=\"{slo.id}\"")
+                assert t["expr"].endswith(f"[$__rate_interval]) / {decimal_text(slo.error_budget)}")
+                severities = {cond.severity for cond in slo.alerting.conditions if cond.long == long}
+                assert colours[ref] == ("red" if "page" in severities else "orange")
+                for cond in slo.alerting.conditions:
+                    if cond.long == long:
+                        assert f"{cond.severity} above {decimal_text(cond.burn)}x" in t["legendFormat"]
+            current = next(t for t in burn["targets"] if t["refId"] == "A")
+            assert current["expr"].startswith(f"max_over_time({c.CURRENT_BURN_RATE}{{")
+
+
+def test_no_short_lived_series_is_read_as_an_instant_value(program):
+    """Over time, the 5m ratio and burn, the long windows and ALERTS are each read as the worst of the step."""
+    fast = [c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.CURRENT_BURN_RATE, c.ALERTS_SERIES]
+    fast += [c.error_ratio_rule(cond.long) for s in program.services for slo in s.slos for cond in slo.alerting.conditions
+             if cond.long != slo.window]
+    checked = 0
+    for path, text in grafana.emit(program).items():
+        for panel in panels(load(text)):
+            for target in panel.get("targets", []):
+                if target["instant"]:
+                    continue  # a table of the state now, not a line over time
+                for name in set(fast):
+                    pattern = re.escape(name) + r"\{(?:[^{}]|\$\{\w+\})*\}(\[[^\]]*\])?"
+                    for match in re.finditer(pattern, target["expr"]):
+                        assert match.group(1) == "[$__rate_interval]", (path, panel["title"], target["expr"])
+                        checked += 1
+    assert checked

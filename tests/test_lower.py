@@ -131,3 +131,25 @@ def test_service_alerting_disabled_is_inherited(tmp_path) -> None:
         "    indicator expr { error_ratio = `rate(e[$window])` }\n  }\n}\n",
     )
     assert program.services[0].slos[0].alerting.enabled is False
+
+
+@pytest.mark.parametrize("window", ["1d", "2d", "7d", "14d", "28d", "90d", "365d"])
+def test_default_conditions_need_no_warning_at_any_window(tmp_path, window) -> None:
+    """The defaults' 0.9333x ticket (below 28d) is no warning; only a ticket written below 1x is."""
+    (tmp_path / "x.slo").write_text(f"""
+service shop {{
+  owner = "team"
+  slo api {{
+    objective = 99.9%
+    window    = {window}
+    indicator ratio {{
+      errors = `e_total`
+      total  = `t_total`
+    }}
+  }}
+}}
+""")
+    loaded = load([str(tmp_path / "x.slo")])
+    assert loaded.program is not None and loaded.diagnostics == [], [str(d) for d in loaded.diagnostics]
+    slo = loaded.program.services[0].slos[0]
+    assert all(c.long <= slo.window for c in slo.alerting.conditions)

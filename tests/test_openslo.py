@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -66,7 +67,9 @@ def test_round_trip_of_every_spec_builds_the_same_prometheus_rules(example, tmp_
         (tmp_path / path).write_text(text)
     program, diagnostics, _ = import_files(tmp_path, sorted(str(p) for p in exported.iterdir()))
     assert diagnostics == []  # everything the export writes is read back
-    assert without_headers(prometheus.rules_files(program)) == without_headers(prometheus.rules_files(example))
+    # Policies are not exported, and with them go the rules recording their `over` windows.
+    without_policies = replace(example, services=tuple(replace(s, policy=None) for s in example.services))
+    assert without_headers(prometheus.rules_files(program)) == without_headers(prometheus.rules_files(without_policies))
     assert [s.name for s in program.services] == [s.name for s in example.services]
 
 
@@ -324,3 +327,81 @@ def test_round_trip_keeps_kubernetes_metadata_and_the_new_alerting_settings(tmp_
     assert diagnostics == []
     for emit in (prometheus.rules_files, kubernetes.emit):
         assert without_headers(emit(program)) == without_headers(emit(original))
+
+
+PER_PAIR = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: api
+spec:
+  service: pairs
+  indicator:
+    metadata:
+      name: api
+    spec:
+      ratioMetric:
+        counter: true
+        bad:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api", code=~"5.."}
+        total:
+          metricSource:
+            type: Prometheus
+            spec:
+              query: http_requests_total{job="api"}
+  timeWindow:
+    - duration: 30d
+      isRolling: true
+  objectives:
+    - target: 0.999
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata:
+        name: burn
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata:
+              name: fast
+              labels:
+                team: api
+                pair: fast
+            spec:
+              severity: page
+              condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: 2m}
+          - kind: AlertCondition
+            metadata:
+              name: slow
+              labels:
+                team: api
+                pair: slow
+            spec:
+              severity: page
+              condition: {kind: burnrate, op: gt, threshold: 6, lookbackWindow: 6h, alertAfter: 15m}
+          - kind: AlertCondition
+            metadata:
+              name: fast-again
+            spec:
+              severity: page
+              condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h, alertAfter: 2m}
+"""
+
+
+def test_per_pair_conditions_are_fitted_to_one_rule_per_severity_with_located_warnings(tmp_path):
+    (tmp_path / "pairs.yaml").write_text(PER_PAIR)
+    program, diagnostics, _ = import_files(tmp_path, [str(tmp_path / "pairs.yaml")])  # compiles without errors
+    conditions = program.services[0].slos[0].alerting.conditions
+    # The repeat is dropped; one `for` (the shortest); only the labels all pairs share.
+    assert [(k.burn, k.long, k.for_, dict(k.labels)) for k in conditions] == [
+        (Decimal("14.4"), 3600, 120, {"team": "api"}), (Decimal("6"), 21600, 120, {"team": "api"})]
+    text = PER_PAIR.splitlines()
+    lines = {d.span.line: d.message for d in diagnostics}
+    assert lines[next(n for n, line in enumerate(text, 1) if "name: fast-again" in line) - 2].startswith(
+        "this page condition repeats an earlier one")
+    first = next(n for n, line in enumerate(text, 1) if "name: fast" in line) - 2
+    messages = [d.message for d in diagnostics if d.span.line == first]
+    assert any("one for: 2m, the shortest of 15m, 2m" in m for m in messages)
+    assert any("pair differ between them and are dropped" in m for m in messages)

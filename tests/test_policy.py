@@ -135,3 +135,64 @@ def test_tiny_budgets_have_no_exponent():
     assert "e-" not in text
     validate(text)
 
+
+
+def _recorded(rules_text: str) -> set[tuple[str, str]]:
+    """(record name, slo_id) of every recording rule in a rules file."""
+    data = yaml.safe_load(rules_text)
+    return {(rule["record"], rule["labels"]["slo_id"]) for group in data["groups"] for rule in group["rules"] if "record" in rule}
+
+
+@pytest.mark.parametrize("make", ["sample", "specs", "gate"])
+def test_every_rule_reads_a_recorded_series(make, monkeypatch):
+    """Each `when` rule names a series the rules record for that SLO: `burn_rate ... over D` its ratio over D."""
+    from slocompiler.emit import prometheus
+
+    if make == "sample":
+        program = sample_ir.program()
+    elif make == "gate":
+        from test_prometheus_behaviour import PROGRAMS
+        program = PROGRAMS["gate"]
+    else:
+        monkeypatch.chdir(ROOT)
+        program = pytest.importorskip("slocompiler.compile").load(["specs"]).program
+    checked = 0
+    for service in program.services:
+        data = validate(policy.emit(program)[f"policies/{service.name}.yaml"])
+        recorded = _recorded(prometheus.rules_yaml(service))
+        for slo, slo_data in zip(service.slos, data["slos"]):
+            rules = slo_data["prometheus"]["rules"]
+            assert len(rules) == (len(service.policy.rules) if service.policy else 0)
+            for rule, entry in zip(service.policy.rules if service.policy else (), rules):
+                assert (entry["series"], slo.id) in recorded, entry
+                assert entry["query"] == f'{entry["series"]}{{slo_id="{slo.id}"}} {entry["operator"]} {entry["threshold"]}'
+                if rule.metric == "burn_rate" and rule.over is not None:
+                    assert entry["series"] == f"slo:sli_error:ratio_rate{entry['when'].split(' over ')[1]}"
+                    assert Decimal(str(entry["threshold"])) == rule.value * slo.error_budget
+                checked += 1
+    assert checked
+
+
+def test_gate_behaviour_file_uses_the_policy_queries():
+    """tests/behaviour/gate.test.yml runs, through promtool, exactly the queries the policy file gives."""
+    from test_prometheus_behaviour import HERE, PROGRAMS
+
+    data = yaml.safe_load(policy.emit(PROGRAMS["gate"])["policies/demo.yaml"])
+    queries = {entry["query"] for slo in data["slos"] for entry in slo["prometheus"]["rules"] if "ratio_rate" in entry["series"]}
+    tested = {case["expr"] for test in yaml.safe_load((HERE / "gate.test.yml").read_text())["tests"]
+              for case in test.get("promql_expr_test", ())}
+    assert queries - tested == set()
+
+
+def test_rule_blocks_reach_the_policy_file(tmp_path):
+    from slocompiler.compile import load
+
+    spec = tmp_path / "shop.slo"
+    spec.write_text('service shop {\n  owner = "t"\n  policy = p\n  slo api {\n    objective = 99%\n'
+                    '    indicator ratio {\n      errors = `e_total`\n      total = `t_total`\n    }\n  }\n}\n'
+                    'policy p {\n  when budget_remaining <= 0% {\n    action = "Freeze"\n'
+                    '    blocks = ["release", "deploy"]\n  }\n  when budget_remaining < 50% { action = "Plan" }\n}\n')
+    loaded = load([str(spec)])
+    assert loaded.program is not None, loaded.diagnostics
+    rules = validate(policy.emit(loaded.program)["policies/shop.yaml"])["policy"]["rules"]
+    assert [rule["blocks"] for rule in rules] == [["release", "deploy"], []]

@@ -11,7 +11,7 @@ import yaml
 from behaviour import slos
 
 from slocompiler import conventions as c
-from slocompiler.emit import kubernetes, prometheus
+from slocompiler.emit import alerts, kubernetes, prometheus
 from slocompiler.ir import Condition
 
 METADATA = [c.OBJECTIVE, c.ERROR_BUDGET, c.TIME_PERIOD_DAYS, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING]
@@ -56,19 +56,27 @@ def test_rule_groups_are_named_and_ordered_per_slo():
     assert kinds == sorted(kinds) and any(kinds)
 
 
-def test_one_alert_per_condition_then_no_data():
+def test_one_alert_per_severity_then_no_data():
     alerts = alerts_of(slos.program(slos.slo()))
-    assert [(a["alert"], a["labels"]["severity"], a["labels"].get("slo_window"), a["for"] if "for" in a else None) for a in alerts] == [
-        ("DemoAvailabilityErrorBudgetBurn", "page", "1h", None),
-        ("DemoAvailabilityErrorBudgetBurn", "page", "6h", None),
-        ("DemoAvailabilityErrorBudgetBurn", "ticket", "3d", None),
-        ("DemoAvailabilityErrorBudgetBurnNoData", "ticket", None, "15m"),
+    assert [(a["alert"], a["labels"]["severity"], a["for"] if "for" in a else None) for a in alerts] == [
+        ("DemoAvailabilityErrorBudgetBurn", "page", None),
+        ("DemoAvailabilityErrorBudgetBurn", "ticket", None),
+        ("DemoAvailabilityErrorBudgetBurnNoData", "ticket", "15m"),
     ]
+    assert all("slo_window" not in a["labels"] for a in alerts)
     assert alerts[0]["expr"] == (
-        'slo:sli_error:ratio_rate1h{slo_id="demo-availability"} > 0.0144\nand\n'
-        'slo:sli_error:ratio_rate5m{slo_id="demo-availability"} > 0.0144'
+        '(\n  slo:sli_error:ratio_rate1h{slo_id="demo-availability"} > 0.0144\n  and\n'
+        '  slo:sli_error:ratio_rate5m{slo_id="demo-availability"} > 0.0144\n)\nor\n'
+        '(\n  slo:sli_error:ratio_rate6h{slo_id="demo-availability"} > 0.006\n  and\n'
+        '  slo:sli_error:ratio_rate30m{slo_id="demo-availability"} > 0.006\n)'
     )
-    assert alerts[3]["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="demo-availability"})'
+    assert alerts[1]["expr"] == (
+        'slo:sli_error:ratio_rate3d{slo_id="demo-availability"} > 0.001\nand\n'
+        'slo:sli_error:ratio_rate6h{slo_id="demo-availability"} > 0.001'
+    )
+    assert alerts[0]["annotations"]["windows"] == "1h/5m above 14.4x, 6h/30m above 6x"
+    assert alerts[1]["annotations"]["windows"] == "3d/6h above 1x"
+    assert alerts[2]["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="demo-availability"})'
 
 
 def test_condition_labels_override_severity_and_for_is_kept():
@@ -81,11 +89,13 @@ def test_condition_labels_override_severity_and_for_is_kept():
     assert alerts[1]["labels"]["team"] == "alerting"
 
 
-def test_conditions_sharing_a_long_window_get_distinct_labels():
+def test_conditions_sharing_a_long_window_are_one_rule():
     one = Condition("page", Decimal(10), None, 3600, 300, None, (), (), slos.SPAN)
     two = Condition("page", Decimal(5), None, 3600, 600, None, (), (), slos.SPAN)
-    alerts = alerts_of(slos.program(slos.slo(conditions=(one, two), no_data=None)))
-    assert [a["labels"]["slo_window"] for a in alerts] == ["1h/5m", "1h/10m"]
+    [alert] = alerts_of(slos.program(slos.slo(conditions=(one, two), no_data=None)))
+    assert alert["expr"].count("\nor\n") == 1
+    assert alert["annotations"]["windows"] == "1h/5m above 10x, 1h/10m above 5x"
+    assert alert["annotations"]["summary"].startswith("SLO demo-availability is burning its error budget at 5x or faster")
 
 
 def test_disabled_alerting_keeps_recording_rules_only():
@@ -96,23 +106,38 @@ def test_disabled_alerting_keeps_recording_rules_only():
 
 
 def test_no_data_false_gives_no_no_data_alert():
-    assert [a["alert"] for a in alerts_of(slos.program(slos.slo(no_data=None)))] == ["DemoAvailabilityErrorBudgetBurn"] * 3
+    assert [a["alert"] for a in alerts_of(slos.program(slos.slo(no_data=None)))] == ["DemoAvailabilityErrorBudgetBurn"] * 2
 
 
 def test_annotations_say_threshold_windows_and_budget_time():
     program = slos.program(slos.slo(), dashboard="https://grafana.example.com/d/demo", oncall="demo-primary")
     page = alerts_of(program)[0]["annotations"]
-    assert page["summary"] == "SLO demo-availability is burning its error budget at 14.4x or faster"
+    assert page["summary"] == (
+        "SLO demo-availability is burning its error budget at 6x or faster: error ratio {{ $value | humanizePercentage }}"
+    )
     assert page["description"].startswith(
-        "SLO demo-availability (99.9% over 30d): the error ratio is above 0.0144 (14.4x the error budget of 0.001)"
-        " over both the last 1h and the last 5m. At this rate the whole 30d budget (43m12s) lasts 2d2h;"
-        " 2% of it is spent by the time this fires."
+        "SLO demo-availability (99.9% over 30d; error budget 0.001, 43m12s of the 30d)."
+        " Fires when the error ratio is above 0.0144 (14.4x the budget) over both the last 1h and the last 5m:"
+        " at that rate the whole budget lasts 2d2h, and 2% of it is spent by the time this fires."
+        " Fires when the error ratio is above 0.006 (6x the budget) over both the last 6h and the last 30m:"
     )
     assert page["description"].endswith("\nDemo requests that do not fail")
     assert page["runbook_url"] == "https://runbooks.example.com/demo"
     assert page["dashboard"] == "https://grafana.example.com/d/demo"
     assert page["oncall"] == "demo-primary"
     assert "dashboard" not in alerts_of(slos.program(slos.slo()))[0]["annotations"]
+
+
+def test_summary_names_the_group_and_no_data_keeps_its_own_texts():
+    program = slos.program(slos.slo(group_by=("route", "method"), alerting_annotations=(("summary", "mine"), ("team", "x"))))
+    page, _, no_data = alerts_of(program)
+    assert page["annotations"]["summary"] == "mine"
+    assert no_data["annotations"]["summary"] == "SLO demo-availability has no data"
+    assert no_data["annotations"]["team"] == "x"
+    [page, *_] = alerts_of(slos.program(slos.slo(group_by=("route", "method"))))
+    assert page["annotations"]["summary"].startswith(
+        "SLO demo-availability (route={{ $labels.route }}, method={{ $labels.method }}) is burning"
+    )
 
 
 def test_28d_window_scales_burn_rates_with_exact_decimals():
@@ -143,7 +168,8 @@ def test_expr_indicator_uses_a_time_average_for_the_period_and_is_not_tested():
     program = slos.program(slos.slo(indicator=slos.expr()))
     records = {r["record"]: r["expr"] for r in rules_of(program) if "record" in r}
     assert records["slo:sli_error:ratio_rate1h"] == '(1 - avg_over_time(up{job="demo"}[1h]))'
-    assert records["slo:sli_error:ratio_rate30d"] == 'avg_over_time(slo:sli_error:ratio_rate5m{slo_id="demo-availability"}[30d])'
+    assert records["slo:sli_error:ratio_rate30d"] == 'avg_over_time(slo:sli_error_known:ratio_rate5m{slo_id="demo-availability"}[30d])'
+    assert records["slo:sli_error_known:ratio_rate5m"] == 'slo:sli_error:ratio_rate5m{slo_id="demo-availability"} >= 0'
     assert c.EVENTS_BAD_PREFIX + "5m" not in records
     tests = prometheus.emit(program)["prometheus/demo.test.yml"]
     assert "# Not tested: demo-availability (no input series can be made up for its indicator's PromQL)" in tests
@@ -166,9 +192,9 @@ def nasty_program():
 
 def test_spec_strings_reach_the_yaml_as_the_same_text():
     rules = rules_of(nasty_program())
-    assert all(r["labels"]["team"] == (NASTY if "record" in r else prometheus.go_template_text(NASTY)) for r in rules)
+    assert all(r["labels"]["team"] == (NASTY if "record" in r else alerts.go_template_text(NASTY)) for r in rules)
     alert = [r for r in rules if "alert" in r][0]
-    assert alert["annotations"]["what"] == alert["annotations"]["playbook"] == prometheus.go_template_text(NASTY)
+    assert alert["annotations"]["what"] == alert["annotations"]["playbook"] == alerts.go_template_text(NASTY)
     assert alert["labels"]["note"] == '{{ "{{" }} .Labels }}'
     assert alert["annotations"]["runbook_url"] == 'https://runbooks.example.com/demo#a:b {{ "{{" }}x}}'
 
@@ -188,7 +214,7 @@ def test_prometheus_expands_escaped_strings_back_to_the_spec_text(tmp_path, prom
 
 @pytest.mark.parametrize("text", ["{{", "a {{ b }} c", "{{{{", "}} {{", "no braces"])
 def test_go_template_text_only_touches_opening_braces(text):
-    escaped = prometheus.go_template_text(text)
+    escaped = alerts.go_template_text(text)
     assert escaped.replace('{{ "{{" }}', "{{") == text
     assert "{{" not in escaped.replace('{{ "{{" }}', "")
 

@@ -17,17 +17,32 @@ HERE = Path(__file__).resolve().parent / "behaviour"
 # Alert annotations fixed by the spec, so the hand-written tests need not
 # repeat the generated prose (test_prometheus.py checks that separately).
 NOTES = (("summary", "SLO burn"), ("description", "see the dashboard"))
+# The same, and the window pairs too: for the files that are not about them.
+ALL_NOTES = NOTES + (("windows", "see the rules"),)
 
 
 def _availability(**kwargs) -> slos.Slo:
-    return slos.slo(alerting_annotations=NOTES, **kwargs)
+    return slos.slo(alerting_annotations=ALL_NOTES, **kwargs)
 
 
 PROGRAMS: dict[str, Program] = {
-    "outage": slos.program(_availability(), runbook=None),
+    "outage": slos.program(slos.slo(alerting_annotations=NOTES), runbook=None),
     "budget": slos.program(_availability(), runbook=None),
     "scaling": slos.program(_availability(name="monthly", window=28 * slos.DAY), runbook=None),
     "traffic": slos.program(_availability(), runbook=None),
+    "gate": slos.program(
+        _availability(),
+        _availability(name="by-route", group_by=("route",),
+                      indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}')),
+        runbook=None,
+        policy=slos.policy(("burn_rate", ">", "2", 2 * slos.DAY), ("burn_rate", ">=", "1", 12 * 3600),
+                           ("budget_remaining", "<", "0.5", None)),
+    ),
+    "windows": slos.program(
+        _availability(name="weekly", window=7 * slos.DAY),
+        _availability(name="daily", window=slos.DAY),
+        runbook=None,
+    ),
     "noerrors": slos.program(
         _availability(),
         _availability(
@@ -35,6 +50,24 @@ PROGRAMS: dict[str, Program] = {
             group_by=("route",),
             indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}'),
         ),
+        runbook=None,
+    ),
+    "idle": slos.program(
+        _availability(name="jobs", objective="0.99", window=slos.DAY, indicator=slos.expr(
+            'sum(rate(jobs_failed_total{job="demo"}[$window])) / sum(rate(jobs_total{job="demo"}[$window]))'
+        )),
+        runbook=None,
+    ),
+    "summary": slos.program(
+        slos.slo(
+            name="by-route", group_by=("route",), alerting_annotations=ALL_NOTES[1:],
+            indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}'),
+        ),
+        runbook=None,
+    ),
+    "latency": slos.program(
+        _availability(name="fast", objective="0.99", indicator=slos.latency(le="1")),
+        _availability(name="half", objective="0.99", indicator=slos.latency(le="0.5")),
         runbook=None,
     ),
 }

@@ -92,7 +92,7 @@ def test_generated_tests_catch_a_wrong_threshold(tmp_path, promtool):
     write(files, tmp_path)
     result = subprocess.run([promtool, "test", "rules", "prometheus/checkout.test.yml"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode != 0
-    assert "just above the page 6h threshold" in result.stdout + result.stderr
+    assert "just above the page 6h/30m threshold" in result.stdout + result.stderr
 
 
 def test_kubernetes_groups_pass_promtool(tmp_path, promtool):
@@ -154,3 +154,56 @@ def test_generated_tests_of_varied_slos_pass(tmp_path, promtool):
     for slo_id in ("demo-availability", "demo-off", "demo-for", "demo-good", "demo-slow", "demo-errs"):
         assert f"{slo_id}: error ratio" in names
     assert "demo-for: no series at all" in names and "demo-off: no series" not in names
+
+
+def _run_tests(files: dict[str, str], directory: Path, promtool: str, test_file: str) -> subprocess.CompletedProcess:
+    write(files, directory)
+    return subprocess.run([promtool, "test", "rules", test_file], cwd=directory, capture_output=True, text=True, timeout=600)
+
+
+def test_generated_tests_catch_windows_cut_to_5m(tmp_path, promtool):
+    """Rules whose long and short windows all read 5m fail the generated tests: each window matters."""
+    import re
+
+    files = prometheus.emit(sample_ir.program())
+    rules = files["prometheus/checkout.rules.yml"]
+    files["prometheus/checkout.rules.yml"] = re.sub(r"\[(30m|1h|6h|3d)\]", "[5m]", rules)
+    assert files["prometheus/checkout.rules.yml"] != rules
+    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    for pair in ("page 1h/5m", "page 6h/30m", "ticket 3d/6h"):
+        assert f"the {pair} long window" in out
+
+
+def test_generated_tests_catch_a_missing_short_window(tmp_path, promtool):
+    """Rules that ignore the short window (it reads the long one) fail the generated tests."""
+    files = prometheus.emit(sample_ir.program())
+    rules = files["prometheus/checkout.rules.yml"]
+    files["prometheus/checkout.rules.yml"] = rules.replace("and\n        slo:sli_error:ratio_rate5m", "and\n        slo:sli_error:ratio_rate1h")
+    assert files["prometheus/checkout.rules.yml"] != rules
+    result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
+    assert result.returncode != 0
+    assert "the page 1h/5m short window" in result.stdout + result.stderr
+
+
+def test_slos_sharing_an_alert_name_and_empty_labels_are_tested(tmp_path, promtool):
+    """SLOs with one alert name are checked through ALERTS by slo_id; a label with an empty value is no label."""
+    from behaviour import slos
+
+    program = slos.program(
+        slos.slo(alert_name="ApiBurn", labels=(("team", "demo"), ("tier", ""))),
+        slos.slo(name="by-route", alert_name="ApiBurn", group_by=("route",),
+                 indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}')),
+    )
+    check_program(program, tmp_path, promtool)
+    text = prometheus.emit(program)["prometheus/demo.test.yml"]
+    assert "Not tested" not in text
+    names = " ".join(t["name"] for t in yaml.safe_load(text)["tests"])
+    assert "demo-availability: error ratio" in names and "demo-by-route: error ratio" in names
+    # The ALERTS checks can fail: a looser ticket for one SLO is caught.
+    files = prometheus.emit(program)
+    files["prometheus/demo.rules.yml"] = files["prometheus/demo.rules.yml"].replace("> 0.001\n", "> 0.0011\n", 1)
+    result = _run_tests(files, tmp_path / "mutant", promtool, "prometheus/demo.test.yml")
+    assert result.returncode != 0
+    assert "ALERTS" in result.stdout + result.stderr

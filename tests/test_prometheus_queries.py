@@ -59,8 +59,26 @@ def test_good_and_latency_count_bad_events_as_total_minus_good():
     good = queries.bad_events(slos.ratio(errors=None, good='x_total{ok="1"}', total="x_total"), HOUR, ())
     assert good == '(sum(rate(x_total[1h])) - (sum(rate(x_total{ok="1"}[1h])) or 0 * sum(rate(x_total[1h]))))'
     latency = queries.error_ratio(slos.latency(le="2.5"), HOUR, ())
-    assert 'http_request_duration_seconds_bucket{job="demo", le="2.5"}[1h]' in latency
+    assert 'http_request_duration_seconds_bucket{job="demo", le=~"0*2\\\\.50*|2\\\\.50*[eE][+-]?0+"}[1h]' in latency
+    # No `or 0 * total` for the bucket: a histogram without it has no data, not 100% errors.
+    assert " or " not in latency
     assert latency.endswith('/\nsum(rate(http_request_duration_seconds_bucket{job="demo", le="+Inf"}[1h]))')
+
+
+@pytest.mark.parametrize(("le", "spellings", "others"), [
+    ("1", ["1", "1.0", "1.00", "1e+00", "1E0", "1.0e+00"], ["10", "0.1", "1.5", "11", "1e"]),
+    ("0.3", ["0.3", "0.30", ".3", "3e-01", "3.0e-1", "3E-1"], ["0.03", "3", "0.31", "0.3e1"]),
+    ("0.005", ["0.005", "5e-03", "5.0e-3"], ["0.05", "5e-2"]),
+    ("2.5", ["2.5", "2.50", "2.5e+00", "2.5e0"], ["25", "0.25"]),
+    ("10", ["10", "10.0", "1e+01", "1e1", "1.0e+01"], ["1", "100", "1e+00"]),
+    ("+Inf", ["+Inf"], ["Inf", "inf"]),
+])
+def test_le_pattern_matches_every_spelling_of_the_boundary(le, spellings, others):
+    import re
+
+    pattern = queries.le_pattern(le)
+    assert [s for s in spellings if not re.fullmatch(pattern, s)] == []
+    assert [s for s in others if re.fullmatch(pattern, s)] == []
 
 
 def test_expr_indicator_is_substituted_as_it_stands():

@@ -16,7 +16,7 @@ from test_prometheus_promtool import CASES, _load, _specs
 from tricky import TRICKY
 
 from slocompiler import conventions
-from slocompiler.emit import kubernetes, prometheus, promtest
+from slocompiler.emit import alerts, kubernetes, prometheus, promtest
 from slocompiler.ir import Condition
 from slocompiler.render import block_safe, yaml_block, yaml_key
 
@@ -90,11 +90,11 @@ def test_tricky_strings_reach_the_rules_unchanged():
     record, alert = rules[0], next(rule for rule in rules if "alert" in rule)
     for i, text in enumerate(t for t in TRICKY if t):
         assert record["labels"][f"l{i}"] == text
-        assert alert["labels"][f"l{i}"] == prometheus.go_template_text(text)
+        assert alert["labels"][f"l{i}"] == alerts.go_template_text(text)
     for i, text in enumerate(TRICKY):
-        assert alert["annotations"][f"a{i}"] == prometheus.go_template_text(text)
-    assert alert["annotations"]["runbook_url"] == prometheus.go_template_text("\n".join(TRICKY))
-    assert alert["annotations"]["description"].endswith("\n" + prometheus.go_template_text("\n".join(TRICKY)))
+        assert alert["annotations"][f"a{i}"] == alerts.go_template_text(text)
+    assert alert["annotations"]["runbook_url"] == alerts.go_template_text("\n".join(TRICKY))
+    assert alert["annotations"]["description"].endswith("\n" + alerts.go_template_text("\n".join(TRICKY)))
 
 
 def test_tricky_strings_survive_promtool_and_template_expansion(tmp_path, promtool):

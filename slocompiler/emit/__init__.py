@@ -27,6 +27,7 @@ TARGETS: dict[str, Emitter] = {
     "docs": _lazy("docs"),
     "kubernetes": _lazy("kubernetes"),
     "openslo": _lazy("openslo"),
+    "alertmanager": _lazy("alertmanager"),
 }
 # Opt-in targets are built only when `--target` names them.
 DEFAULT_TARGETS = ("prometheus", "grafana", "policy", "docs")

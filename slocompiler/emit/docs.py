@@ -205,7 +205,8 @@ def policy_view(policy: Policy | None, service: Service) -> dict[str, object] | 
             {
                 "when": rule_when(rule),
                 "meaning": "; ".join(rule_meaning(rule, slo) for slo in service.slos) or NONE,
-                "action": md_text(rule.action),
+                "action": md_text(rule.action) + (
+                    f" (blocks: {', '.join(md_text(item) for item in rule.blocks)})" if rule.blocks else ""),
                 "notify": ", ".join(md_text(target) for target in rule.notify) or NONE,
             }
             for rule in policy.rules

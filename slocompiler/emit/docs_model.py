@@ -69,10 +69,10 @@ def budget_rows(objective: Decimal, window: int) -> tuple[BudgetRow, ...]:
 
 
 def default_conditions(window: int) -> tuple[ConditionSpec, ...]:
-    """The SRE Workbook defaults with burn rates scaled to the window (30d: 14.4, 6, 1)."""
+    """The default conditions of a window (30d: 14.4, 6, 1; 7d: 13.44, 5.6, 0.9333...)."""
     return tuple(
-        ConditionSpec(severity, sremath.burn_from_budget(budget, window, long), long, short, None, budget)
-        for severity, budget, long, short in sremath.DEFAULT_CONDITIONS
+        ConditionSpec(severity, burn, long, short)
+        for severity, burn, long, short in sremath.default_conditions(window)
     )
 
 

@@ -44,6 +44,19 @@ def legend(slo: Slo, text: str) -> str:
     return f"{text} {groups}" if groups else text
 
 
+# A dashboard over the SLO window plots one point per hour or so. An instant
+# value at each step would skip a 3-minute outage between two steps; the
+# worst value within the step does not. `$__rate_interval` is the step plus
+# one scrape interval (at least four), so a range never falls between two
+# evaluations of the rule when zoomed in.
+STEP_RANGE = "[$__rate_interval]"
+
+
+def worst_in_step(selector: str, fn: str = "max_over_time") -> str:
+    """`max_over_time(<selector>[$__rate_interval])`: the worst sample of each step, not the one at it."""
+    return f"{fn}({selector}{STEP_RANGE})"
+
+
 def target(ref: str, expr: str, legend_format: str, instant: bool = False) -> dict:
     """One Prometheus query of a panel."""
     return {
@@ -124,7 +137,9 @@ def sli_panel(slo: Slo) -> dict:
     panel = timeseries(
         "SLI against the objective",
         [
-            target("A", f"1 - {short}{matchers(slo)}", legend(slo, f"SLI over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+            # The lowest SLI of each step: 1 - the highest error ratio.
+            target("A", f"1 - {worst_in_step(short + matchers(slo))}",
+                   legend(slo, f"SLI over {prom_window(c.CURRENT_BURN_WINDOW)}")),
             target("B", f"1 - {whole}{matchers(slo)}", legend(slo, f"SLI over {window}")),
             target("C", f"{c.OBJECTIVE}{matchers(slo, grouped=False)}", "objective"),
         ],
@@ -183,8 +198,26 @@ def budget_panel(service: Service, slo: Slo) -> dict:
     return panel
 
 
+def long_windows(slo: Slo) -> list[tuple[int, str, list[str]]]:
+    """Each alert long window but the SLO window: (seconds, colour of its most severe condition, "page 14.4x", ...)."""
+    by_long: dict[int, list] = {}
+    for condition in slo.alerting.conditions:
+        if condition.long != slo.window:  # the window's own burn is plotted already
+            by_long.setdefault(condition.long, []).append(condition)
+    return [
+        (long, "red" if any(cond.severity == "page" for cond in conditions) else "orange",
+         [f"{cond.severity} above {decimal_text(round_decimal(cond.burn))}x" for cond in conditions])
+        for long, conditions in sorted(by_long.items())
+    ]
+
+
 def burn_panel(slo: Slo) -> dict:
-    """The burn rate over 5m and over the window, with a line at each alert's burn rate."""
+    """The burn rate over 5m, over each alert's long window and over the window, with a line at each alert's burn rate.
+
+    A condition fires when its long window's burn crosses its line (and the
+    short window's too), so each long window's burn is drawn in the colour of
+    its line.
+    """
     thresholds = burn_thresholds(slo) if slo.alerting.enabled else steps([("green", None)])
     burns = [step["value"] for step in thresholds["steps"][1:]]
     custom: dict[str, object] = {"thresholdsStyle": {"mode": "dashed"}}
@@ -192,29 +225,49 @@ def burn_panel(slo: Slo) -> dict:
         # Keep the highest alert line in view while the service is calm.
         custom["axisSoftMax"] = round_decimal(max(burns) * Decimal("1.25"))
     lines = ", ".join(f"{decimal_text(burn)}x" for burn in burns)
+    budget = decimal_text(slo.error_budget)
+    targets = [
+        target("A", worst_in_step(f"{c.CURRENT_BURN_RATE}{matchers(slo)}"),
+               legend(slo, f"over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+        target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}")),
+    ]
+    overrides = []
+    windows = long_windows(slo) if slo.alerting.enabled else []
+    for index, (long, colour, fires) in enumerate(windows):
+        ref = f"L{index + 1}"
+        # The recorded error ratio over the long window, as a burn rate: / the budget (a literal, as the rules do).
+        expr = f"{worst_in_step(c.error_ratio_rule(long) + matchers(slo))} / {budget}"
+        targets.append(target(ref, expr, legend(slo, f"over {prom_window(long)} ({', '.join(fires)})")))
+        overrides.append({
+            "matcher": {"id": "byFrameRefID", "options": ref},
+            "properties": [{"id": "color", "value": {"fixedColor": colour, "mode": "fixed"}}],
+        })
     panel = timeseries(
         "Burn rate",
-        [
-            target("A", f"{c.CURRENT_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(c.CURRENT_BURN_WINDOW)}")),
-            target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}")),
-        ],
+        targets,
         "suffix:x",
         "Multiples of the rate that spends exactly the budget over the window (1x)."
-        + (f" Dashed lines: the alert burn rates ({lines}); red pages, orange tickets." if lines else ""),
+        + (f" Dashed lines: the alert burn rates ({lines}); red pages, orange tickets." if lines else "")
+        + (" Each alert's long window is drawn in the colour of its line: the alert fires while it is above"
+           " the line (and its short window too)." if windows else "")
+        + " Each point is the highest burn within its step, so a short spike is not stepped over.",
         **custom,
     )
     panel["fieldConfig"]["defaults"].update({"decimals": 2, "min": 0, "thresholds": thresholds})
+    panel["fieldConfig"]["overrides"] = overrides
     return panel
 
 
 def alerts_panel(slo: Slo) -> dict:
     """Which of the SLO's alerts were pending (1) or firing (2), from Prometheus's ALERTS."""
-    # One line per alert rule: the burn-rate rules of an SLO share a name and
-    # differ by severity and window; the no-data rule has no window.
-    labels = (c.LABEL_ALERT_NAME, c.LABEL_SEVERITY, c.LABEL_WINDOW) + slo.group_by
+    # One line per alert name and severity (and group): what notifies someone.
+    # Conditions of one severity are one line whatever labels tell them apart.
+    # Each step shows the worst state within it, so an alert that fired for
+    # three minutes between two hourly steps still shows.
+    labels = (c.LABEL_ALERT_NAME, c.LABEL_SEVERITY) + slo.group_by
     by = ", ".join(labels)
-    firing = c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="firing"',))
-    pending = c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="pending"',))
+    firing = worst_in_step(c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="firing"',)))
+    pending = worst_in_step(c.ALERTS_SERIES + matchers(slo, extra=(f'{c.LABEL_ALERT_STATE}="pending"',)))
     names = " ".join("{{" + label + "}}" for label in labels)
     return {
         "datasource": DATASOURCE,

@@ -7,15 +7,52 @@ every field is always present (null when unset) and keys keep a fixed order.
 from __future__ import annotations
 
 from .. import conventions, sremath
-from ..ir import PolicyRule, Program, Service, Slo
+from ..ir import Policy, PolicyRule, Program, Service, Slo
 from ..render import one_line, render
 from ..units import decimal_text, format_duration, human_duration, percent_text
 
 SCHEMA = "policy.schema.json"
 METRIC_BUDGET_REMAINING = "budget_remaining"
+METRIC_BURN_RATE = "burn_rate"
 
 
-def slo_view(slo: Slo) -> dict[str, object]:
+def policy_windows(service: Service, slo: Slo) -> set[int]:
+    """The `over` windows of the service policy's burn_rate rules, which the rules must record for this SLO.
+
+    The SLO window is left out: the period group records that ratio already.
+    """
+    if service.policy is None:
+        return set()
+    windows = {rule.over for rule in service.policy.rules if rule.metric == METRIC_BURN_RATE and rule.over is not None}
+    windows.discard(slo.window)
+    return windows
+
+
+def rule_series(rule: PolicyRule, slo: Slo) -> dict[str, str]:
+    """The recorded series one `when` rule reads for an SLO, and the threshold in that series' own unit.
+
+    `burn_rate ... over D` reads the error ratio over D, so its threshold is
+    the burn rate times the error budget (2 x 0.001 = 0.002), exact: a gate
+    compares the series with it and computes nothing.
+    """
+    if rule.metric == METRIC_BUDGET_REMAINING:
+        series, threshold = conventions.BUDGET_REMAINING, rule.value
+    elif rule.over is None:
+        series, threshold = conventions.PERIOD_BURN_RATE, rule.value
+    else:
+        series, threshold = conventions.error_ratio_rule(rule.over), rule.value * slo.error_budget
+    selector = f'{{{conventions.LABEL_SLO_ID}="{slo.id}"}}'
+    over = "" if rule.over is None else f" over {format_duration(rule.over)}"
+    return {
+        "when": f"{rule.metric} {rule.op} {rule_value_text(rule)}{over}",
+        "series": series,
+        "operator": rule.op,
+        "threshold": decimal_text(threshold),
+        "query": f"{series}{selector} {rule.op} {decimal_text(threshold)}",
+    }
+
+
+def slo_view(slo: Slo, policy: Policy | None = None) -> dict[str, object]:
     """One SLO: objective, window and error budget as ratio and as time, where to read it."""
     seconds = sremath.budget_seconds(slo.objective, slo.window)
     return {
@@ -34,6 +71,7 @@ def slo_view(slo: Slo) -> dict[str, object]:
         "budget_remaining": conventions.BUDGET_REMAINING,
         "period_burn_rate": conventions.PERIOD_BURN_RATE,
         "current_burn_rate": conventions.CURRENT_BURN_RATE,
+        "rules": [] if policy is None else [rule_series(rule, slo) for rule in policy.rules],
     }
 
 
@@ -55,6 +93,7 @@ def rule_view(rule: PolicyRule) -> dict[str, object]:
         "over_text": None if rule.over is None else format_duration(rule.over),
         "action": rule.action,
         "notify": list(rule.notify),
+        "blocks": list(rule.blocks),
     }
 
 
@@ -71,7 +110,7 @@ def service_view(service: Service) -> dict[str, object]:
         "tier": service.tier,
         "runbook": service.runbook,
         "dashboard": service.dashboard,
-        "slos": [slo_view(slo) for slo in service.slos],
+        "slos": [slo_view(slo, policy) for slo in service.slos],
         "policy": None if policy is None else {
             "name": policy.name,
             "description": policy.description,

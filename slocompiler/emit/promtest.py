@@ -1,10 +1,13 @@
-"""`prometheus/<service>.test.yml`: promtool unit tests for every alert condition.
+"""`prometheus/<service>.test.yml`: promtool unit tests for every alert rule.
 
-Each test feeds a constant error ratio from made-up counters and checks, once
-every `for` has elapsed, exactly which conditions fire: just above a
-condition's threshold it fires, at half its threshold and at the objective it
-stays silent. Ratio 0 with no error series at all leaves the whole budget, and
-no series at all raises the NoData ticket.
+Constant error ratios check the levels: just above a condition's threshold
+its rule fires, at half its threshold and at the objective it stays silent.
+Ratios that change over time check the windows: a burst that fills a
+condition's short window but not its long one must not fire it, nor may an
+outage that has ended longer ago than the short window (history.py predicts
+each case exactly). Ratio 0 with no error series at all leaves the whole
+budget, and no series at all raises the NoData ticket. SLOs that share an
+alert name are checked through Prometheus's `ALERTS` series, by `slo_id`.
 """
 
 from __future__ import annotations
@@ -13,20 +16,24 @@ from decimal import Decimal
 
 from .. import conventions as c
 from .. import sremath
-from ..ir import Service, Slo
+from ..ir import Condition, Service, Slo
 from ..queries import promql_string
 from ..render import render
-from ..units import decimal_text, prom_window
+from ..units import decimal_text, format_duration, prom_window
+from . import alerts
 from . import prometheus as rules
-from .series import Series, plan, series_text
+from .history import TIE, Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
+from .series import Plan, plan, series_text
 
-SCRAPE_STEP = 15
-EVALUATION_STEP = 60
+# Samples and evaluations share one grid, as coarse as the windows allow (at
+# most 5m): a test replaying 3d of history then stays fast.
+LONGEST_STEP = 5 * 60
 EVENTS_PER_STEP = Decimal(1000)
 # Margin after the longest `for` before the alerts are checked.
 SETTLE = 3 * 60
-# Ratios this close (relative) to a threshold are a coin toss in floating point.
-TIE = Decimal("0.000001")
+# Window cases replay the whole history through promtool; longer windows are left to the constant cases.
+# (5 days at 5m steps, a day at 1m steps, which a `for = 2m` makes the grid.)
+MAX_STEPS = 1440
 
 
 def tests_yaml(service: Service) -> str:
@@ -39,11 +46,9 @@ def tests_view(service: Service) -> dict:
     tests: list[dict] = []
     skipped: list[str] = []
     names = [s.alerting.name for s in service.slos]
+    step = grid_step(list(service.slos), LONGEST_STEP)
     for slo in service.slos:
-        if names.count(slo.alerting.name) > 1:
-            skipped.append(f"{slo.id} (its alert name is shared with another SLO)")
-            continue
-        cases = slo_tests(service, slo)
+        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1)
         if cases is None:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
             continue
@@ -52,7 +57,7 @@ def tests_view(service: Service) -> dict:
         "source": rules.source_comment(service),
         "skipped": [" ".join(line.splitlines()) for line in skipped],
         "rule_files": [c.prometheus_rules_path(service.name).split("/", 1)[1]],
-        "evaluation_interval": prom_window(EVALUATION_STEP),
+        "evaluation_interval": prom_window(step),
         "tests": tests,
     }
 
@@ -63,8 +68,9 @@ def thresholds(slo: Slo) -> list[Decimal]:
 
 
 def _clear(ratio: Decimal, limits: list[Decimal]) -> Decimal:
-    # Move the ratio off any threshold it would tie with.
-    while any(abs(ratio - limit) <= limit * TIE for limit in limits):
+    # Move the ratio off any threshold it would tie with, and off a rounding
+    # edge of the summary's four significant digits.
+    while any(abs(ratio - limit) <= limit * TIE for limit in limits) or not humanize_stable(ratio):
         ratio = ratio * Decimal("0.99")
     return ratio
 
@@ -77,7 +83,7 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     objective = "at the objective" if at_objective == budget else "just inside the objective"
     wanted = [(Decimal(0), "no error series"), (at_objective, objective)]
     for condition, limit in zip(slo.alerting.conditions, limits):
-        what = f"{condition.severity} {rules.condition_key(slo, condition)}"
+        what = f"{condition.severity} {alerts.pair_text(condition)}"
         if limit < 1:
             above = limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2
             wanted.append((_clear(above, limits), f"just above the {what} threshold"))
@@ -88,88 +94,210 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     return list(seen.items())
 
 
-def slo_tests(service: Service, slo: Slo) -> list[dict] | None:
-    """The test cases of one SLO, or None when its indicator has no made-up inputs."""
-    inputs = plan(slo.indicator, slo.group_by)
-    if inputs is None:
-        return None
-    alerts = _condition_alerts(service, slo)
-    cases = [
-        _ratio_case(service, slo, ratio, why, inputs.series(ratio, EVENTS_PER_STEP), alerts)
-        for ratio, why in probe_ratios(slo)
-    ]
-    if slo.alerting.enabled and slo.alerting.no_data:
-        cases.append(_no_data_case(service, slo))
+def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
+    """Per condition, a burst that fills its short window only, and an outage that ended a short window ago.
+
+    Other pairs of the same rule must not fire in its place, so the quiet
+    spans last as long as the longest short window of that severity (P).
+    The burst, 1.5x the threshold for one short window (plus `for`) after P
+    without errors, stays under the threshold over the long window (or the
+    whole history, when shorter). The outage, for 2P (plus `for`) then none
+    for P, leaves the long window 1.5x above the threshold with every short
+    one clean. Cutting the windows to 5m, or reading the long window for the
+    short one, fires them. Histories stay a few short windows long, so
+    promtool replays them fast; history.py predicts every rule in each.
+    """
+    if not slo.alerting.enabled:
+        return []
+    cases = []
+    for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
+        hold, short = condition.for_ or 0, condition.short
+        quiet = max(k.short for k in slo.alerting.conditions if k.severity == condition.severity and k.short < condition.long)
+        if (3 * quiet + hold) // step > MAX_STEPS:
+            continue
+        what = f"{condition.severity} {alerts.pair_text(condition)}"
+        burst, high = short + hold, min(limit * Decimal("1.5"), (limit + 1) / 2)
+        cases.append(([(Decimal(0), quiet), (high, burst)],
+                      f"{alerts.humanize_percentage(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
+                      f" without: the {what} long window"))
+        outage = 2 * quiet + hold
+        share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
+        assert share is not None
+        higher = min(limit * Decimal("1.5") / share, (limit + 1) / 2)
+        if higher * share <= limit * Decimal("1.1"):
+            continue
+        cases.append(([(higher, outage), (Decimal(0), quiet)],
+                      f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
+                      f" {format_duration(quiet)}: the {what} short window"))
     return cases
 
 
-def _eval_time(seconds: int) -> int:
-    return -(-seconds // EVALUATION_STEP) * EVALUATION_STEP
+def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> list[dict] | None:
+    """The test cases of one SLO, or None when its indicator has no made-up inputs.
+
+    `step`: the sampling and evaluation interval. `shared`: another SLO has the same alert name, so checks read `ALERTS` by `slo_id`.
+    """
+    inputs = plan(slo.indicator, slo.group_by)
+    if inputs is None:
+        return None
+    # A step more than the settling time: the period group (its own 1m interval) then has a 5m rate to read.
+    at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
+    histories = [([(ratio, at)], f"error ratio {decimal_text(ratio)} ({why})") for ratio, why in probe_ratios(slo)]
+    cases = []
+    texts = rule_texts(service, slo)
+    for phases, name in [*histories, *window_histories(slo, step)]:
+        case = _history_case(service, slo, texts, inputs, phases, name, step, shared)
+        if case is not None:
+            cases.append(case)
+    if slo.alerting.enabled and slo.alerting.no_data:
+        cases.append(_no_data_case(service, slo, step, shared))
+    return cases
 
 
-def _condition_alerts(service: Service, slo: Slo) -> list[tuple[Decimal, dict[str, str], dict[str, str]]]:
-    """(threshold, labels, annotations) of each condition's alert, as Prometheus expands them; none when disabled."""
+def _eval_time(seconds: int, step: int) -> int:
+    return -(-seconds // step) * step
+
+
+def present(labels: dict[str, str]) -> dict[str, str]:
+    """Labels as Prometheus keeps them: one with an empty value is no label at all."""
+    return {name: value for name, value in labels.items() if value != ""}
+
+
+RuleTexts = list[tuple[tuple[Condition, ...], dict[str, str], dict[str, str]]]
+
+
+def rule_texts(service: Service, slo: Slo) -> RuleTexts:
+    """Per burn-rate rule: its conditions, labels and annotations (summary empty unless the spec sets one)."""
     if not slo.alerting.enabled:
         return []
-    alerts = []
-    for condition, limit in zip(slo.alerting.conditions, thresholds(slo)):
-        key = rules.condition_key(slo, condition)
-        labels = rules.alert_labels(service, slo, condition.severity, key, condition.labels)
-        summary, description = rules.condition_text(slo, condition)
-        alerts.append((limit, labels, rules.annotations(service, slo, summary, description, condition.annotations)))
-    return alerts
-
-
-def _ratio_case(service: Service, slo: Slo, ratio: Decimal, why: str, series: list[Series], alerts: list) -> dict:
-    longest_for = max((k.for_ or 0 for k in slo.alerting.conditions), default=0)
-    at = _eval_time(longest_for + SETTLE)
-    steps = at // SCRAPE_STEP
-    groups = {name: dict(series[0].labels)[name] for name in slo.group_by}
-    expected = [
-        {"exp_labels": {**groups, **labels}, "exp_annotations": notes} for limit, labels, notes in alerts if limit < ratio
+    return [
+        (group, alerts.alert_labels(service, slo, group[0].severity, group[0].labels),
+         alerts.burn_annotations(service, slo, group, ""))
+        for group in alerts.severity_groups(slo)
     ]
-    checks = [{"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": expected}]
+
+
+def expected_alerts(slo: Slo, texts: RuleTexts, phases: Phases, at: int, step: int, groups: dict[str, str]) -> list[dict]:
+    """The firing burn-rate alerts at `at`, labels and annotations as Prometheus expands them; Tie when unpredictable."""
+    found = []
+    for conditions, labels, notes in texts:
+        value = rule_fires(slo, conditions, phases, at, step)
+        if value is None:
+            continue
+        if not humanize_stable(value):
+            raise Tie()
+        notes = dict(notes)
+        if not notes[c.ANNOTATION_SUMMARY]:
+            group = alerts.group_text(slo, groups)
+            notes[c.ANNOTATION_SUMMARY] = alerts.burn_summary(slo, conditions, alerts.humanize_percentage(value), group)
+        found.append({"exp_labels": present({**groups, **labels}), "exp_annotations": notes})
+    return found
+
+
+def _values(increases: list[Decimal], steps: list[int]) -> str:
+    """promtool's notation for a counter growing by `increases[i]` per step for `steps[i]` steps, from 0.
+
+    promtool expands `a+bxn` by adding b in binary floating point, so a phase
+    starts from the value it reached there, to the last bit: a start a hair
+    below it would read as a counter reset.
+    """
+    parts = []
+    value = 0.0
+    for number, (increase, count) in enumerate(zip(increases, steps)):
+        step = float(decimal_text(increase))
+        start = value if number == 0 else value + step
+        parts.append(f"{_float_text(start)}+{decimal_text(increase)}x{count if number == 0 else count - 1}")
+        value = start
+        for _ in range(count if number == 0 else count - 1):
+            value += step
+    return " ".join(parts)
+
+
+def _float_text(value: float) -> str:
+    """The shortest text that reads back as exactly this float: `345.6000000000001`, `0`."""
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _input_series(inputs: Plan, phases: Phases, step: int) -> list[dict]:
+    per_phase = [inputs.increases(ratio, EVENTS_PER_STEP) for ratio, _ in phases]
+    steps = [length // step for _, length in phases]
+    errors = any(ratio for ratio, _ in phases)
+    return [
+        {"series": series_text(tuple(sorted(labels.items()))), "values": _values([p[i] for p in per_phase], steps)}
+        for i, (labels, kind) in enumerate(zip(inputs.labels, inputs.kinds))
+        if errors or kind != "bad?"
+    ]
+
+
+def _alerts_check(slo: Slo, name: str, at: int, expected: list[dict]) -> dict:
+    """A promql_expr_test on `ALERTS`, for an alert name other SLOs share."""
+    selector = f'{c.ALERTS_SERIES}{{{c.LABEL_ALERT_NAME}={promql_string(name)}, {c.LABEL_ALERT_STATE}="firing", '
+    selector += f"{c.LABEL_SLO_ID}={promql_string(slo.id)}}}"
+    samples = []
+    for alert in expected:
+        labels = {c.LABEL_ALERT_NAME: name, c.LABEL_ALERT_STATE: "firing", **alert["exp_labels"]}
+        inside = ", ".join(f"{k}={promql_string(v)}" for k, v in labels.items())
+        samples.append({"labels": f"{c.ALERTS_SERIES}{{{inside}}}", "value": 1})
+    return {"expr": selector, "eval_time": prom_window(at), "exp_samples": samples}
+
+
+def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) -> tuple[list[dict], list[dict]]:
+    """(alert_rule_test, promql_expr_test) entries checking that exactly `expected` fire under `name`."""
+    if shared:
+        return [], [_alerts_check(slo, name, at, expected)]
+    return [{"eval_time": prom_window(at), "alertname": name, "exp_alerts": expected}], []
+
+
+def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, phases: Phases, name: str, step: int,
+                  shared: bool) -> dict | None:
+    at = sum(length for _, length in phases)
+    series = inputs.series(Decimal(0), EVENTS_PER_STEP)
+    groups = {label: dict(series[0].labels)[label] for label in slo.group_by}
+    try:
+        expected = expected_alerts(slo, texts, phases, at, step, groups)
+    except Tie:
+        return None
+    alert_tests, expr_tests = _checks(slo, slo.alerting.name, at, expected, shared)
+    constant_zero = len(phases) == 1 and phases[0][0] == 0
     # With data, NoData stays silent: checked once, where the error series are missing too.
-    if slo.alerting.no_data and ratio == 0:
-        checks.append({"eval_time": prom_window(at), "alertname": rules.no_data_name(slo), "exp_alerts": []})
-    case: dict = {
-        "name": f"{slo.id}: error ratio {decimal_text(ratio)} ({why})",
-        "interval": f"{SCRAPE_STEP}s",
-        "input_series": [
-            {"series": series_text(s.labels), "values": f"0+{decimal_text(s.increase)}x{steps}"} for s in series
-        ],
-        "alert_rule_test": checks,
-    }
-    if ratio == 0:
+    if slo.alerting.enabled and slo.alerting.no_data and constant_zero:
+        more = _checks(slo, alerts.no_data_name(slo), at, [], shared)
+        alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
+    if constant_zero:
         # 0 errors over 1000 events is exactly 0; 1 - 0 / budget is exactly 1.
-        selector = {**rules.slo_labels(slo, service), **groups}
+        selector = present({**rules.slo_labels(slo, service), **groups})
         labels = ", ".join(f"{k}={promql_string(v)}" for k, v in selector.items())
-        case["promql_expr_test"] = [
-            {
-                "expr": f'{c.BUDGET_REMAINING}{{{c.LABEL_SLO_ID}={promql_string(slo.id)}}}',
-                "eval_time": prom_window(at),
-                "exp_samples": [{"labels": f"{c.BUDGET_REMAINING}{{{labels}}}", "value": 1}],
-            }
-        ]
+        expr_tests.append({
+            "expr": f"{c.BUDGET_REMAINING}{{{c.LABEL_SLO_ID}={promql_string(slo.id)}}}",
+            "eval_time": prom_window(at),
+            "exp_samples": [{"labels": f"{c.BUDGET_REMAINING}{{{labels}}}", "value": 1}],
+        })
+    case: dict = {
+        "name": f"{slo.id}: {name}",
+        "interval": prom_window(step),
+        "input_series": _input_series(inputs, phases, step),
+        "alert_rule_test": alert_tests,
+    }
+    if expr_tests:
+        case["promql_expr_test"] = expr_tests
     return case
 
 
-def _no_data_case(service: Service, slo: Slo) -> dict:
+def _no_data_case(service: Service, slo: Slo, step: int, shared: bool) -> dict:
     assert slo.alerting.no_data is not None
-    at = _eval_time(slo.alerting.no_data + SETTLE)
-    labels = rules.no_data_labels(service, slo)
-    notes = rules.no_data_annotations(service, slo)
-    return {
+    at = _eval_time(slo.alerting.no_data + SETTLE, step)
+    labels = present(alerts.no_data_labels(service, slo))
+    notes = alerts.no_data_annotations(service, slo)
+    name = alerts.no_data_name(slo)
+    alert_tests, expr_tests = _checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
+    more = _checks(slo, slo.alerting.name, at, [], shared)
+    case: dict = {
         "name": f"{slo.id}: no series at all for {prom_window(at)}",
-        "interval": f"{SCRAPE_STEP}s",
+        "interval": prom_window(step),
         "input_series": [],
-        "alert_rule_test": [
-            {
-                "eval_time": prom_window(at),
-                "alertname": rules.no_data_name(slo),
-                "exp_alerts": [{"exp_labels": labels, "exp_annotations": notes}],
-            },
-            {"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": []},
-        ],
+        "alert_rule_test": alert_tests + more[0],
     }
-
+    if expr_tests or more[1]:
+        case["promql_expr_test"] = expr_tests + more[1]
+    return case

@@ -258,6 +258,12 @@ class Plan:
     labels: tuple[dict[str, str], ...]
     kinds: tuple[str, ...]
 
+    def increases(self, ratio: Decimal, step_total: Decimal) -> list[Decimal]:
+        """Each counter's increase per step at `ratio`, in `labels` order (bad? ones included)."""
+        bad = ratio * step_total
+        amounts = {"total": step_total, "bad": bad, "bad?": bad, "good": step_total - bad}
+        return [amounts[kind] for kind in self.kinds]
+
     def series(self, ratio: Decimal, step_total: Decimal) -> list[Series]:
         """Counters whose error ratio is `ratio` at `step_total` events per step."""
         bad = ratio * step_total

@@ -6,6 +6,7 @@ import re
 
 from . import model
 from .write import KEYWORDS, LABEL, slo_name
+from ..ir import Span
 from .yamlsrc import Node, Report
 
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -92,3 +93,53 @@ def kubernetes_metadata(document: Node, service: model.Service, report: Report, 
         report.warn(metadata.get("name"), f"metadata.name is not kept: the PrometheusRule is named slo-{service.name}")  # type: ignore[arg-type]
     if metadata.get("annotations") is not None:
         report.warn(metadata.key_span("annotations"), "metadata.annotations has no counterpart and is dropped")
+
+
+def one_rule_per_severity(alerting: model.Alerting, where: Node | Span, report: Report) -> None:
+    """Make the conditions fit one alert rule per severity, as `slo check` requires; each change a warning.
+
+    The peers write one rule per window pair, each with its own `for`, labels
+    and annotations; slocompiler joins the pairs of a severity into one rule.
+    A repeated pair is dropped; a severity's `for` becomes the shortest of its
+    pairs (no pair fires later than before; the slower ones may fire sooner);
+    labels and annotations keep what all of the severity's pairs agree on.
+    """
+    kept: list[model.Condition] = []
+    seen: set[tuple] = set()
+    for condition in alerting.conditions:
+        key = (condition.severity, condition.amount, condition.long, condition.short)
+        if key in seen:
+            report.warn(condition.span or where, f"this {condition.severity} condition repeats an earlier one "
+                                                 "(same burn and windows); dropped")
+            continue
+        seen.add(key)
+        kept.append(condition)
+    alerting.conditions = kept
+    for severity in ("page", "ticket"):
+        group = [k for k in kept if k.severity == severity]
+        if len(group) < 2:
+            continue
+        at = group[0].span or where
+        fors = {k.for_ for k in group}
+        if len(fors) > 1:
+            shortest = min(fors, key=lambda text: 0 if text is None else _seconds(text))
+            report.warn(at, f"the {severity} conditions become one alert rule with one for: "
+                            f"{shortest or 'none'}, the shortest of {', '.join(sorted(str(f) for f in fors))}; "
+                            "the slower window pairs may fire sooner than before")
+            for k in group:
+                k.for_ = shortest
+        for attribute in ("labels", "annotations"):
+            values = [getattr(k, attribute) for k in group]
+            if any(v != values[0] for v in values):
+                common = {name: value for name, value in values[0].items() if all(v.get(name) == value for v in values)}
+                dropped = sorted({name for v in values for name in v if name not in common})
+                report.warn(at, f"the {severity} conditions become one alert rule with one set of {attribute}: "
+                                f"{', '.join(dropped)} differ between them and are dropped")
+                for k in group:
+                    setattr(k, attribute, dict(common))
+
+
+def _seconds(text: str) -> int:
+    from ..units import parse_duration_ms
+
+    return parse_duration_ms(text)[0]

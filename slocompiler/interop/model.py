@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..ir import Span
+
 Pairs = dict[str, str]
 
 
@@ -22,6 +24,7 @@ class Condition:
     for_: str | None = None
     labels: Pairs = field(default_factory=dict)
     annotations: Pairs = field(default_factory=dict)
+    span: Span | None = None  # where the input says it, for warnings; not written
 
     @property
     def is_budget(self) -> bool:

@@ -15,7 +15,7 @@ from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
 from ..conventions import TIERS
 from ..units import format_duration
 from . import model
-from .common import objective_text, pairs, service_named
+from .common import objective_text, one_rule_per_severity, pairs, service_named
 from .durations import prometheus_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
@@ -280,6 +280,7 @@ def _alerting(policies: Node | None, index: Index, window: int | None, report: R
                     alerting.conditions.append(condition)
     if not no_data:
         alerting.no_data = "false"
+    one_rule_per_severity(alerting, policies, report)
     if alerting.enabled and not alerting.conditions:
         report.warn(policies, "no alert condition could be imported: the SLO would get slocompiler's default "
                               "conditions; they are written off (enabled = false) instead")
@@ -325,6 +326,7 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
     after = prometheus_seconds(alert_after, report) if alert_after is not None else None
     condition = model.Condition(severity, _decimal(burn), format_duration(long), short,
                                 format_duration(after) if after else None)
+    condition.span = document.span
     condition.labels = pairs(metadata.get("labels") if metadata else None, report, "AlertCondition.metadata.labels")
     if severity_text not in ("page", "ticket"):
         condition.labels.setdefault("severity", severity_text)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, objective_text, service_named
+from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named
 from .durations import prometheus_seconds
 from .write import slo_name
 from .yamlsrc import Node, Report
@@ -90,7 +90,7 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
         group_by=group_by,
         labels=rule_labels,
     )
-    slo.alerting = _alerting(spec.get("alerting"), window, objective, report)
+    slo.alerting = _alerting(spec.get("alerting"), window, objective, report, spec.get("alerting") or spec)
     service.slos.append(slo)
     return True
 
@@ -187,7 +187,7 @@ def _flag(node: Node | None, key: str, default: bool) -> bool:
     return default if value is None else value.lower() == "true"
 
 
-def _alerting(node: Node | None, window: int, objective: str, report: Report) -> model.Alerting:
+def _alerting(node: Node | None, window: int, objective: str, report: Report, where: Node) -> model.Alerting:
     from ..units import format_duration
 
     if node is not None:
@@ -203,6 +203,7 @@ def _alerting(node: Node | None, window: int, objective: str, report: Report) ->
         model.Condition(severity, str(factor), format_duration(long), format_duration(short), format_duration(for_))
         for severity, factor, long, short, for_ in pyrra_windows(window)
     ]
+    one_rule_per_severity(alerting, where, report)
     if not burnrates and node is not None:  # burnrates or disabled was set, so node is there
         key = "burnrates" if node.get("burnrates") is not None else "disabled"
         report.warn(node.key_span(key), f"{key} turns off the burn-rate alerts but not the absent one, which .slo "

@@ -66,7 +66,7 @@ def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[
     A file that exists with other text is never overwritten (a hand-written
     spec of that name would be lost): then nothing is written at all.
     """
-    from ..atomic import write
+    from ..fmt import write_atomically as write
 
     paths = {name: os.path.join(out_dir, f"{name}.slo") for name in texts}
     refused = [path for name, path in paths.items()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from slocompiler.ir import (
-    Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Program, Query, RatioIndicator, Service, Slo, Span,
+    Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Policy, PolicyRule, Program, Query, RatioIndicator,
+    Service, Slo, Span,
 )
-from slocompiler.sremath import DEFAULT_CONDITIONS, burn_from_budget
+from slocompiler.sremath import default_conditions as sremath_defaults
 
 SPAN = Span("specs/demo.slo", 1, 1)
 DAY = 86400
@@ -16,8 +17,8 @@ DAY = 86400
 def default_conditions(window: int) -> tuple[Condition, ...]:
     """The SRE Workbook defaults for a window, as lower.py applies them."""
     return tuple(
-        Condition(sev, burn_from_budget(budget, window, long), budget, long, short, None, (), (), SPAN)
-        for sev, budget, long, short in DEFAULT_CONDITIONS
+        Condition(sev, burn, None, long, short, None, (), (), SPAN)
+        for sev, burn, long, short in sremath_defaults(window)
     )
 
 
@@ -70,10 +71,17 @@ def slo(
 
 
 def program(*slos: Slo, name: str = "demo", runbook: str | None = "https://runbooks.example.com/demo",
-            dashboard: str | None = None, oncall: str | None = None) -> Program:
+            dashboard: str | None = None, oncall: str | None = None, policy: Policy | None = None) -> Program:
     """A program of one service holding `slos`."""
     service = Service(
         name=name, description=None, owner="team-demo", oncall=oncall, tier="high", runbook=runbook,
-        dashboard=dashboard, policy=None, labels=(("team", "demo"),), slos=tuple(slos), span=SPAN,
+        dashboard=dashboard, policy=policy, labels=(("team", "demo"),), slos=tuple(slos), span=SPAN,
     )
     return Program((service,))
+
+
+def policy(*rules: tuple[str, str, str, int | None]) -> Policy:
+    """A policy of `(metric, op, value, over seconds)` rules, each with a placeholder action."""
+    return Policy("demo", None, tuple(
+        PolicyRule(metric, op, Decimal(value), over, "act", (), SPAN) for metric, op, value, over in rules
+    ), SPAN)

@@ -1,0 +1,99 @@
+"""Error-ratio histories for generated promtool tests, and what the alert rules make of them.
+
+A history is a list of phases `(error ratio, seconds)` at constant traffic,
+sampled every `step` from t=0, where rules are evaluated every `step` too.
+With samples on the evaluation grid, a
+`rate()` over [W] at t covers exactly the increments in (t-W, t] (fewer
+when t < W), so each window's error ratio is the time average of the phases
+it spans. `rule_fires` predicts an alert rule from that, exactly, in decimals.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+from .. import sremath
+from ..ir import Condition, Slo
+
+Phases = list[tuple[Decimal, int]]
+# Ratios this close (relative) to a threshold are a coin toss in floating point.
+TIE = Decimal("0.000001")
+
+
+class Tie(Exception):
+    """A window's ratio sits on a threshold: the float result cannot be predicted."""
+
+
+def window_ratio(phases: Phases, t: int, window: int, step: int) -> Decimal | None:
+    """The error ratio over (t - window, t]; None before the second sample."""
+    start = max(0, t - window)
+    if t - start < step:
+        return None
+    bad = Decimal(0)
+    position = 0
+    for ratio, length in phases:
+        low, high = max(position, start), min(position + length, t)
+        if high > low:
+            bad += ratio * (high - low)
+        position += length
+    return bad / (t - start)
+
+
+def _above(ratio: Decimal | None, limit: Decimal) -> bool:
+    if ratio is None:
+        return False
+    if abs(ratio - limit) <= limit * TIE:
+        raise Tie()
+    return ratio > limit
+
+
+def pair_value(slo: Slo, condition: Condition, phases: Phases, t: int, step: int) -> Decimal | None:
+    """The long-window ratio when both windows are above the condition's threshold at t, else None."""
+    limit = sremath.threshold(condition.burn, slo.objective)
+    long_ratio = window_ratio(phases, t, condition.long, step)
+    if _above(long_ratio, limit) and _above(window_ratio(phases, t, condition.short, step), limit):
+        return long_ratio
+    return None
+
+
+def rule_value(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int) -> Decimal | None:
+    """The value of an `or` of window pairs at t: the first pair's that holds, else None."""
+    for condition in conditions:
+        value = pair_value(slo, condition, phases, t, step)
+        if value is not None:
+            return value
+    return None
+
+
+def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int) -> Decimal | None:
+    """The alert's value when it fires at t (it held at every evaluation over its `for`), else None."""
+    hold = conditions[0].for_ or 0
+    value = rule_value(slo, conditions, phases, t, step)
+    if value is None or t - hold < 0:
+        return None
+    for earlier in range(t - hold, t, step):
+        if rule_value(slo, conditions, phases, earlier, step) is None:
+            return None
+    return value
+
+
+def humanize_stable(ratio: Decimal) -> bool:
+    """Whether `humanizePercentage` (Go's %.4g of ratio * 100) surely prints what the exact ratio rounds to."""
+    scaled = ratio * 100
+    if scaled == 0:
+        return True
+    unit = Decimal(1).scaleb(scaled.adjusted() - 3)
+    remainder = (scaled / unit) % 1
+    return abs(remainder - Decimal("0.5")) > Decimal("0.0001")
+
+
+def grid_step(slos: list[Slo], longest: int = 300) -> int:
+    """The sampling and evaluation step of a test file: at most `longest`, dividing every window, `for` and `no_data`."""
+    step = longest
+    for slo in slos:
+        for condition in slo.alerting.conditions:
+            for seconds in (condition.long, condition.short, condition.for_ or 0):
+                step = math.gcd(step, seconds)
+        step = math.gcd(step, slo.alerting.no_data or 0)
+    return step

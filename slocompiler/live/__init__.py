@@ -1,0 +1,1 @@
+"""Commands that talk to a running Prometheus: status, gate, verify (and backtest)."""

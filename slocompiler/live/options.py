@@ -1,0 +1,144 @@
+"""Command-line options shared by every live command, and the time syntax they accept."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:  # the CLI imports this module on every run; httpx only when a live command runs
+    from .client import Connection, Prometheus
+
+ENV_URL = "SLO_PROMETHEUS_URL"
+EXIT_NO_ANSWER = 3
+
+
+def parse_time(text: str) -> float:
+    """RFC 3339 (`2026-11-30T12:00:00Z`, `...+02:00`) or Unix seconds -> Unix seconds; ValueError otherwise."""
+    from datetime import datetime
+
+    value = text.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither RFC 3339 (2026-11-30T12:00:00Z) nor Unix seconds") from None
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone; add Z or an offset such as +02:00")
+    return moment.timestamp()
+
+
+def format_time(seconds: float) -> str:
+    """Unix seconds as RFC 3339 in UTC: `2026-11-30T12:00:00Z`."""
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class TimeParam(click.ParamType):
+    """A click parameter: RFC 3339 or Unix seconds, as float seconds."""
+
+    name = "TIME"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_time(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+TIME = TimeParam()
+
+
+def connection_options(function: Callable) -> Callable:
+    """`--prometheus`, `--header`, `--bearer-token-file`, `--ca-file`, `--timeout`, `--concurrency`."""
+    options = [
+        click.option("--prometheus", "prometheus_url", envvar=ENV_URL, required=True, metavar="URL",
+                     help=f"The Prometheus (or Thanos, Mimir, Grafana Cloud) API base URL [env {ENV_URL}]."),
+        click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
+                     help="An extra HTTP header, e.g. 'X-Scope-OrgID: tenant' (repeatable)."),
+        click.option("--bearer-token-file", type=click.Path(dir_okay=False), default=None,
+                     help="Send the token in this file as 'Authorization: Bearer'. Basic auth: set "
+                          "SLO_PROMETHEUS_USER and SLO_PROMETHEUS_PASSWORD."),
+        click.option("--ca-file", type=click.Path(dir_okay=False), default=None,
+                     help="Trust the server certificate signed by this CA bundle."),
+        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+                     help="Seconds to wait for each answer."),
+        click.option("--concurrency", type=click.IntRange(min=1, max=64), default=8, show_default=True,
+                     help="Queries in flight at once."),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def at_option(function: Callable) -> Callable:
+    """`--at T`: the evaluation time, default now."""
+    return click.option("--at", "at", type=TIME, default=None,
+                        help="Evaluate at this time (RFC 3339 or Unix seconds; default now).")(function)
+
+
+SOURCES = ("auto", "raw", "recorded")
+
+
+def source_option(function: Callable) -> Callable:
+    """`--source auto|raw|recorded`: where figures come from (docs/LIVE.md)."""
+    return click.option("--source", type=click.Choice(SOURCES), default="auto", show_default=True,
+                        help="auto: the deployed slo:* series where they exist, else the indicator's own series; "
+                             "raw: always the indicator's series; recorded: only deployed series.")(function)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[Callable], Callable]:
+    """`--format` with the choices a command supports."""
+    return click.option("--format", "output_format", type=click.Choice(choices), default=default,
+                        show_default=True, help="Output format.")
+
+
+def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file: str | None,
+               ca_file: str | None, timeout: float, concurrency: int) -> Connection:
+    """The Connection the options describe; a malformed header is a usage error."""
+    from .client import Connection, parse_header
+
+    parsed = []
+    for text in headers:
+        try:
+            parsed.append(parse_header(text))
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--header") from None
+    if "://" not in prometheus_url:
+        raise click.BadParameter(f"{prometheus_url!r} is not a URL (http://host:9090)", param_hint="--prometheus")
+    return Connection(prometheus_url, tuple(parsed), bearer_token_file, ca_file, timeout, concurrency)
+
+
+def open_client(options: dict[str, Any]) -> Prometheus:
+    """A client from a command's keyword arguments (the connection options above)."""
+    from .client import Prometheus
+
+    keys = ("prometheus_url", "headers", "bearer_token_file", "ca_file", "timeout", "concurrency")
+    return Prometheus(connection(**{key: options[key] for key in keys}))
+
+
+def now_or(at: float | None) -> float:
+    """`--at`, or now (to the millisecond: a sample scraped this second is not in the future)."""
+    return round(time.time(), 3) if at is None else at
+
+
+def exit_on_live_error(function: Callable[[], int]) -> None:
+    """Run a command body; a LiveError is one line on stderr and exit 3."""
+    from .client import LiveError
+
+    try:
+        code = function()
+    except LiveError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_NO_ANSWER)
+    sys.exit(code)

@@ -1,0 +1,275 @@
+"""Each SLO's state at a time: error ratios per window, SLI, budget left, alert conditions, policy rules.
+
+Ratios come from the recorded `slo:sli_error:ratio_rate<W>` series where the
+generated rules are deployed (one batched query for every SLO), else from the
+indicator's own series (one query per SLO and window), both traffic-weighted,
+as the generated rules compute them.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .. import conventions as c
+from .. import queries, sremath
+from ..ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
+from ..units import decimal_text, format_duration, percent_text, prom_window
+from .client import Prometheus, finite
+
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+# How often Prometheus evaluates the recorded 5m rates the period rule sums
+# (the global evaluation_interval's usual value).
+RULE_INTERVAL = 60
+
+GroupKey = tuple[str, ...]
+
+
+@dataclass
+class AlertState:
+    """One alert condition: does it hold now (and has it for its `for`)?"""
+
+    condition: Condition
+    alert: str
+    threshold: Decimal
+    firing: bool = False
+
+
+@dataclass
+class PolicyState:
+    """One policy rule: the figure it reads and whether it applies."""
+
+    rule: PolicyRule
+    when: str
+    window: int
+    figure: float | None
+    applies: bool
+
+
+@dataclass
+class GroupState:
+    """One SLO, or one value of its `group_by` labels."""
+
+    group: dict[str, str]
+    ratios: dict[int, float | None]
+    sli: float | None = None
+    budget_remaining: float | None = None
+    burn: dict[int, float | None] = field(default_factory=dict)
+    alerts: list[AlertState] = field(default_factory=list)
+    policy: list[PolicyState] = field(default_factory=list)
+
+    @property
+    def has_data(self) -> bool:
+        return self.sli is not None
+
+
+@dataclass
+class SloState:
+    """An SLO's groups and where its figures came from (`recorded`, `raw` or `mixed`)."""
+
+    service: Service
+    slo: Slo
+    groups: list[GroupState]
+    source: str
+
+
+def rule_when(rule: PolicyRule) -> str:
+    """The rule as the spec wrote it: `budget_remaining <= 0%`, `burn_rate > 2 over 7d`."""
+    value = percent_text(rule.value) if rule.metric == "budget_remaining" else decimal_text(rule.value)
+    text = f"{rule.metric} {rule.op} {value}"
+    return text + (f" over {format_duration(rule.over)}" if rule.over is not None else "")
+
+
+def rule_window(rule: PolicyRule, slo: Slo) -> int:
+    """The window a rule reads: its `over`, else the SLO window."""
+    return rule.over if rule.metric == "burn_rate" and rule.over is not None else slo.window
+
+
+def alert_conditions(slo: Slo) -> tuple[Condition, ...]:
+    """The conditions that become alerting rules: none when alerting is disabled."""
+    return slo.alerting.conditions if slo.alerting.enabled else ()
+
+
+def windows(service: Service, slo: Slo) -> list[int]:
+    """Every window status reports: each condition's long and short, policy `over`s, the SLO window."""
+    found = {slo.window}
+    for condition in slo.alerting.conditions:
+        found.update((condition.long, condition.short))
+    for rule in service.policy.rules if service.policy else ():
+        found.add(rule_window(rule, slo))
+    return sorted(found)
+
+
+def raw_ratio(slo: Slo, window: int) -> str:
+    """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
+
+    The SLO window's rule sums 5m event rates recorded each minute, so its
+    figure is a subquery over the same 5m rates, not a plain rate over the
+    window: the two differ by minutes of lag, which an outage now makes visible.
+    """
+    if window != slo.window:
+        return queries.error_ratio(slo.indicator, window, slo.group_by)
+    five, span = c.CURRENT_BURN_WINDOW, f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
+    if isinstance(slo.indicator, ExprIndicator):
+        # No event counts to weigh by: the period rule averages the 5m ratio.
+        return f"avg_over_time(({queries.error_ratio(slo.indicator, five, slo.group_by)}){span})"
+    bad = queries.bad_events(slo.indicator, five, slo.group_by)
+    total = queries.total_events(slo.indicator, five, slo.group_by)
+    return f"sum_over_time(({bad}){span})\n/\nsum_over_time(({total}){span})"
+
+
+def recorded_selector(slo: Slo, window: int) -> str:
+    """The deployed rule's series for one SLO and window."""
+    return queries.recorded(c.error_ratio_rule(window), slo.id)
+
+
+def group_key(slo: Slo, labels: dict[str, str]) -> GroupKey:
+    """The values of the SLO's group_by labels ('' where absent)."""
+    return tuple(labels.get(name, "") for name in slo.group_by)
+
+
+def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
+    """Every recorded error ratio at `at`, in one query: {rule name: {slo_id: [samples]}}."""
+    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+", {c.LABEL_SLO_ID}!=""}}'
+    found: dict[str, dict[str, list]] = {}
+    for sample in client.query(expr, at):
+        name = sample.labels.get("__name__", "")
+        found.setdefault(name, {}).setdefault(sample.labels.get(c.LABEL_SLO_ID, ""), []).append(sample)
+    return found
+
+
+def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
+    """The state of every selected SLO at `at`."""
+    recorded = fetch_recorded(client, at) if source != "raw" else {}
+    per_slo: list[dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]]] = []
+    origins: list[set[str]] = []
+    jobs: list[tuple[int, Slo, int]] = []
+    for index, (service, slo) in enumerate(selected):
+        results: dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]] = {}
+        used: set[str] = set()
+        for window in windows(service, slo):
+            samples = recorded.get(c.error_ratio_rule(window), {}).get(slo.id)
+            if samples is not None:
+                results[window] = _by_group(slo, samples)
+                used.add("recorded")
+            elif source == "recorded":
+                results[window] = {}
+                used.add("recorded")
+            else:
+                jobs.append((index, slo, window))
+                used.add("raw")
+        per_slo.append(results)
+        origins.append(used)
+    answers = client.map(lambda job: raw_window(client, job[1], job[2], at), jobs)
+    for (index, slo, window), by_group in zip(jobs, answers):
+        per_slo[index][window] = by_group
+    states = []
+    for (service, slo), results, used in zip(selected, per_slo, origins):
+        groups = _groups(service, slo, results)
+        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
+    _check_for_durations(client, states, at)
+    return states
+
+
+def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
+    """One SLO's error ratio over one window from its own series, by group.
+
+    The SLO window's figure is the costly one (a subquery of 5m rates each
+    minute over the window). `raw_ratio` evaluates the event total twice
+    there (once for the `or 0 * total` fallback); asking for the numerator
+    and the total apart and dividing here reads each series once: a third
+    less work for the server, the same figure.
+    """
+    parts = period_parts(slo) if window == slo.window else None
+    if parts is None:
+        return _by_group(slo, client.query(raw_ratio(slo, window), at))
+    numerator, total, is_good = parts
+    span = f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
+    counted = {group_key(slo, s.labels): s.value for s in client.query(f"sum_over_time(({numerator}){span})", at)}
+    result = {}
+    for sample in client.query(f"sum_over_time(({total}){span})", at):
+        key = group_key(slo, sample.labels)
+        part = counted.get(key, 0.0)
+        bad = sample.value - part if is_good else part
+        ratio = finite(bad / sample.value) if sample.value else None
+        result[key] = ({n: sample.labels.get(n, "") for n in slo.group_by}, ratio)
+    return result
+
+
+def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
+    """The 5m numerator and total event rates of an SLO, and whether the numerator counts good events."""
+    indicator = slo.indicator
+    five = c.CURRENT_BURN_WINDOW
+    total = queries.total_events(indicator, five, slo.group_by)
+    if total is None:
+        return None
+    if isinstance(indicator, RatioIndicator):
+        counted = indicator.errors or indicator.good
+        assert counted is not None
+        return queries.events(counted, five, slo.group_by), total, indicator.errors is None
+    assert isinstance(indicator, LatencyIndicator)
+    good = Query(queries.with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
+    return queries.events(good, five, slo.group_by), total, True
+
+
+def _by_group(slo: Slo, samples: list) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
+    return {group_key(slo, s.labels): ({n: s.labels.get(n, "") for n in slo.group_by}, finite(s.value)) for s in samples}
+
+
+def _groups(service: Service, slo: Slo, results: dict[int, dict]) -> list[GroupState]:
+    keys: dict[GroupKey, dict[str, str]] = {}
+    for by_group in results.values():
+        for key, (labels, _) in by_group.items():
+            keys.setdefault(key, labels)
+    if not keys:
+        keys[()] = {}
+    budget = float(slo.error_budget)
+    groups = []
+    for key in sorted(keys):
+        ratios = {w: results.get(w, {}).get(key, ({}, None))[1] for w in windows(service, slo)}
+        group = GroupState(keys[key], ratios)
+        period = ratios.get(slo.window)
+        if period is not None:
+            group.sli = 1 - period
+            group.budget_remaining = 1 - period / budget
+        group.burn = {w: None if r is None else r / budget for w, r in ratios.items()}
+        for condition in alert_conditions(slo):
+            threshold = sremath.threshold(condition.burn, slo.objective)
+            long, short = ratios.get(condition.long), ratios.get(condition.short)
+            limit = float(threshold)
+            holds = long is not None and short is not None and long > limit and short > limit
+            group.alerts.append(AlertState(condition, slo.alerting.name, threshold, holds))
+        for rule in service.policy.rules if service.policy else ():
+            window = rule_window(rule, slo)
+            figure = group.budget_remaining if rule.metric == "budget_remaining" else group.burn.get(window)
+            applies = figure is not None and COMPARE[rule.op](figure, float(rule.value))
+            group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
+        groups.append(group)
+    return groups
+
+
+def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:
+    """A condition with `for` fires only if it held at every minute of the last `for`."""
+    jobs = []
+    for state in states:
+        for group in state.groups:
+            for alert in group.alerts:
+                if alert.firing and alert.condition.for_:
+                    jobs.append((state, group, alert))
+    if not jobs:
+        return
+
+    def held(job: tuple[SloState, GroupState, AlertState]) -> bool:
+        state, group, alert = job
+        condition, slo = alert.condition, state.slo
+        ok = True
+        for window in (condition.long, condition.short):
+            source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window)
+            expr = f"min_over_time(({source} > bool {decimal_text(alert.threshold)})[{prom_window(condition.for_)}:1m])"
+            values = [s.value for s in client.query(expr, at) if group_key(slo, s.labels) == group_key(slo, group.group)]
+            ok = ok and bool(values) and values[0] == 1
+        return ok
+
+    for job, result in zip(jobs, client.map(held, jobs)):
+        job[2].firing = result

@@ -1,0 +1,138 @@
+"""`slo status`: each SLO's state as an aligned table, JSON (OUTPUTS.md's shape) or Markdown."""
+
+from __future__ import annotations
+
+import json
+
+from ..ir import Program, Service, Slo
+from ..units import percent_text, prom_window
+from .options import format_time
+from .state import GroupState, SloState
+
+SOURCE_TEXT = {
+    "recorded": "recorded series (the deployed slo:* rules)",
+    "raw": "the indicators' own series",
+    "mixed": "recorded series where deployed, the indicators' own series elsewhere",
+}
+
+
+class SelectionError(Exception):
+    """`--service` or `--slo` names nothing in the specs."""
+
+
+def select(program: Program, services: tuple[str, ...], slo_ids: tuple[str, ...]) -> list[tuple[Service, Slo]]:
+    """The SLOs `--service` and `--slo` pick (all when neither is given), in spec order."""
+    from ..errors import did_you_mean
+
+    all_services = {s.name for s in program.services}
+    all_ids = {slo.id for s in program.services for slo in s.slos}
+    for name in services:
+        if name not in all_services:
+            raise SelectionError(f'no service "{name}" in the specs{did_you_mean(name, all_services)}')
+    for slo_id in slo_ids:
+        if slo_id not in all_ids:
+            raise SelectionError(f'no SLO "{slo_id}" in the specs{did_you_mean(slo_id, all_ids)}')
+    return [(service, slo) for service in program.services for slo in service.slos
+            if (not services or service.name in services) and (not slo_ids or slo.id in slo_ids)]
+
+
+def number(value: float | None) -> float | None:
+    """A figure for JSON: 12 significant digits, so Prometheus's float noise does not show."""
+    return None if value is None else float(f"{value:.12g}")
+
+
+def group_json(state: SloState, group: GroupState) -> dict:
+    """One object of `slo status --format json`."""
+    slo = state.slo
+    return {
+        "slo_id": slo.id,
+        "service": state.service.name,
+        "slo": slo.name,
+        "group": dict(group.group),
+        "objective": float(slo.objective),
+        "window": prom_window(slo.window),
+        "sli": number(group.sli),
+        "error_budget_remaining": number(group.budget_remaining),
+        "burn_rate": {prom_window(w): number(rate) for w, rate in sorted(group.burn.items())},
+        "alerts": [
+            {"alert": a.alert, "severity": a.condition.severity, "long": prom_window(a.condition.long),
+             "short": prom_window(a.condition.short), "burn": float(a.condition.burn), "firing": a.firing}
+            for a in group.alerts
+        ],
+        "policy": [
+            {"when": p.when, "action": p.rule.action, "blocks": list(p.rule.blocks), "applies": p.applies}
+            for p in group.policy
+        ],
+        "data": "ok" if group.has_data else "no_data",
+    }
+
+
+def render_json(states: list[SloState]) -> str:
+    """The contract's list, one object per SLO and group."""
+    return json.dumps([group_json(s, g) for s in states for g in s.groups], indent=2, ensure_ascii=False) + "\n"
+
+
+def percent(value: float | None, digits: int) -> str:
+    """`99.95%`, or `-` without data."""
+    return "-" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def rate(value: float | None) -> str:
+    """A burn rate to two decimals, or `-`."""
+    return "-" if value is None else f"{value:.2f}"
+
+
+def group_text(group: dict[str, str]) -> str:
+    """`region=eu,zone=a`, or `-` for an SLO without group_by."""
+    return ",".join(f"{name}={value}" for name, value in group.items()) or "-"
+
+
+def rows(states: list[SloState]) -> list[list[str]]:
+    """The table, header first: one row per SLO and group."""
+    table = [["SLO", "GROUP", "OBJECTIVE", "SLI", "BUDGET LEFT", "BURN RATE", "FIRING", "POLICY"]]
+    for state in states:
+        for group in state.groups:
+            burns = " ".join(f"{prom_window(w)}:{rate(r)}" for w, r in sorted(group.burn.items()))
+            firing = ", ".join(
+                f"{a.condition.severity} {prom_window(a.condition.long)}/{prom_window(a.condition.short)}"
+                for a in group.alerts if a.firing
+            )
+            applying = "; ".join(p.when for p in group.policy if p.applies)
+            table.append([
+                state.slo.id, group_text(group.group),
+                f"{percent_text(state.slo.objective)} / {prom_window(state.slo.window)}",
+                percent(group.sli, 3) if group.has_data else "no data", percent(group.budget_remaining, 1),
+                burns if group.has_data else "-", firing or "-", applying or "-",
+            ])
+    return table
+
+
+def render_text(states: list[SloState], at: float) -> str:
+    """An aligned table for a terminal, with the time and the source above it."""
+    table = rows(states)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = [f"at {format_time(at)}, from {_sources(states)}"]
+    for row in table:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _sources(states: list[SloState]) -> str:
+    found = sorted({s.source for s in states})
+    return SOURCE_TEXT[found[0]] if len(found) == 1 else SOURCE_TEXT["mixed"]
+
+
+def md_cell(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+
+
+def render_markdown(states: list[SloState], at: float) -> str:
+    """A Markdown table for a pull-request comment or a CI job summary."""
+    table = rows(states)
+    lines = [f"**SLO status** at {format_time(at)}, from {_sources(states)}", ""]
+    lines.append("| " + " | ".join(table[0]) + " |")
+    lines.append("|" + "|".join("---" for _ in table[0]) + "|")
+    for row in table[1:]:
+        lines.append("| " + " | ".join(md_cell(cell) for cell in row) + " |")
+    return "\n".join(lines) + "\n"

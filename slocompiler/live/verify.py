@@ -1,0 +1,290 @@
+"""`slo verify`: the specs against live series, reported as located diagnostics like `slo check`.
+
+What it finds: selectors that match nothing (with the nearest metric names or
+label values), histograms without a bucket at the threshold, `group_by`
+labels the series lack, counters the metadata calls gauges, services too
+quiet for their fastest page, and deployed `slo:*` rules that disagree with
+the spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import conventions as c
+from .. import queries, sremath
+from ..errors import Diagnostic, did_you_mean
+from ..ir import LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
+from ..units import decimal_text, format_duration, prom_window
+from .client import Prometheus, finite
+from .state import alert_conditions, group_key, raw_ratio
+
+# A deployed error ratio this far from the spec's own computation is stale.
+STALE_RELATIVE = 0.01
+STALE_ABSOLUTE = 1e-6
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One plain selector of an indicator: its role (total, errors...), text and place."""
+
+    role: str
+    query: Query
+    name: str | None
+    matchers: tuple[tuple[str, str, str], ...]
+
+
+def roles(slo: Slo) -> list[tuple[str, Query]]:
+    """The indicator's queries and what each one counts."""
+    indicator = slo.indicator
+    found: list[tuple[str, Query | None]] = [("error_ratio", getattr(indicator, "error_ratio", None))]
+    if isinstance(indicator, RatioIndicator):
+        found = [("total", indicator.total), ("errors", indicator.errors), ("good", indicator.good)]
+    elif isinstance(indicator, LatencyIndicator):
+        found = [("histogram", indicator.histogram)]
+    return [(role, query) for role, query in found if query is not None]
+
+
+def selectors(slo: Slo) -> list[Selector]:
+    """The indicator's plain vector selectors, parsed."""
+    import promql_parser
+
+    found = []
+    for role, query in roles(slo):
+        if query is None or not query.is_selector:
+            continue
+        parsed = promql_parser.parse(query.text.strip())
+        matchers = tuple((m.name, str(m.op).rsplit(".", 1)[-1], m.value) for m in parsed.matchers.matchers)
+        found.append(Selector(role, query, parsed.name, matchers))
+    return found
+
+
+class Verifier:
+    """Collects diagnostics for a set of SLOs; the server is asked as little as it can be."""
+
+    def __init__(self, client: Prometheus, at: float) -> None:
+        self.client = client
+        self.at = at
+        self.diagnostics: list[Diagnostic] = []
+        self._names: list[str] | None = None
+        self._metadata: dict[str, str] | None = None
+
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(span, message, "error", hint))
+
+    def warning(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(span, message, "warning", hint))
+
+    def metric_names(self) -> list[str]:
+        if self._names is None:
+            self._names = self.client.label_values("__name__")
+        return self._names
+
+    def metadata(self) -> dict[str, str]:
+        if self._metadata is None:
+            self._metadata = self.client.metadata()
+        return self._metadata
+
+    # -- the checks --------------------------------------------------------
+    def check_slo(self, service: Service, slo: Slo, deployed: dict[str, dict[str, list]]) -> None:
+        """Every check of one SLO."""
+        start = self.at - slo.window
+        for selector in selectors(slo):
+            series = self.client.series([selector.query.text.strip()], start, self.at)
+            if not series:
+                self._no_match(slo, selector, start)
+                continue
+            self._metric_type(selector)
+            if selector.role in ("total", "histogram"):
+                self._group_labels(slo, selector, series)
+            if isinstance(slo.indicator, LatencyIndicator):
+                self._buckets(slo.indicator, selector, series)
+        for role, query in roles(slo):
+            if not query.is_selector:
+                self._expression(slo, role, query)
+        self._low_traffic(slo)
+        self._deployed(service, slo, deployed.get(slo.id, {}))
+
+    def _expression(self, slo: Slo, role: str, query: Query) -> None:
+        """An expression (with `$window`) that yields nothing over the SLO window."""
+        if self.client.query(queries.events(query, slo.window, slo.group_by), self.at):
+            return
+        message = f"the {role} expression yields no series over the last {format_duration(slo.window)}"
+        if role == "errors":
+            self.warning(query.span, message + " (fine if it has not failed in that time; the rules count 0)")
+        else:
+            self.error(query.span, message, hint="run it in the Prometheus UI at this time to see which part is empty")
+
+    def _no_match(self, slo: Slo, selector: Selector, start: float) -> None:
+        where = f"in the last {format_duration(slo.window)}"
+        name = selector.name
+        text = selector.query.text.strip()
+        if name and name not in self.metric_names():
+            message = f'{selector.role} selector matches no series {where}: no metric "{name}"' \
+                      f"{did_you_mean(name, self.metric_names())}"
+        else:
+            message = f"{selector.role} selector `{text}` matches no series {where}" + self._label_hint(name, selector, start)
+        if selector.role in ("errors",) and name in self.metric_names():
+            # A service that never failed has no error series; the rules count that as 0.
+            self.warning(selector.query.span, message + " (fine if it has not failed in that time; the rules count 0)")
+        else:
+            self.error(selector.query.span, message)
+
+    def _label_hint(self, name: str | None, selector: Selector, start: float) -> str:
+        """Which equality matcher names a value the metric never has, and the nearest one it does."""
+        if not name:
+            return ""
+        series = self.client.series([name], start, self.at)
+        for label, op, value in selector.matchers:
+            if op != "Equal" or label == "__name__":
+                continue
+            values = sorted({s.get(label, "") for s in series} - {""})
+            if value not in values:
+                if not values:
+                    return f'; {name} has no label "{label}"'
+                return f'; {name} has no {label}="{value}"{did_you_mean(value, values)}'
+        return ""
+
+    def _metric_type(self, selector: Selector) -> None:
+        name = selector.name or ""
+        family = name[: -len("_bucket")] if selector.role == "histogram" and name.endswith("_bucket") else name
+        kind = self.metadata().get(family) or self.metadata().get(name)
+        if kind == "gauge":
+            self.error(selector.query.span,
+                       f'the metadata says "{name}" is a gauge, but the {selector.role} selector is read with rate(), '
+                       "which needs a counter", hint="use a counter, or an expr indicator that reads the gauge")
+
+    def _group_labels(self, slo: Slo, selector: Selector, series: list[dict[str, str]]) -> None:
+        have = sorted({label for s in series for label in s} - {"__name__"})
+        for label in slo.group_by:
+            if label not in have:
+                self.error(at(slo, "group_by"),
+                           f'group_by label "{label}" is on no series of {selector.role}{did_you_mean(label, have)}',
+                           hint=f"its labels: {', '.join(have)}")
+
+    def _buckets(self, indicator: LatencyIndicator, selector: Selector, series: list[dict[str, str]]) -> None:
+        les = sorted({s["le"] for s in series if "le" in s}, key=_le_key)
+        field = "le" if indicator.threshold_seconds is None else "threshold"
+        if indicator.le in les:
+            return
+        same = [le for le in les if _le_key(le) == _le_key(indicator.le)]
+        if same:
+            self.error(at(indicator, field),
+                       f'the histogram\'s bucket at {indicator.le} is spelled le="{same[0]}", so le="{indicator.le}" '
+                       "selects nothing", hint=f'write le = "{same[0]}" in the indicator')
+        elif les:
+            self.error(at(indicator, field), f'the histogram has no bucket at le="{indicator.le}"; '
+                       f"its buckets: {', '.join(les)}", hint="pick a threshold that is a bucket boundary")
+        else:
+            self.error(selector.query.span, "the histogram selector's series have no le label: is it the _bucket series?")
+        if les and "+Inf" not in les:
+            self.error(selector.query.span, 'the histogram has no le="+Inf" bucket, which counts all events')
+
+    def _low_traffic(self, slo: Slo) -> None:
+        """SRE Workbook, low-traffic services: one failure in the fastest page's short window fires it."""
+        pages = [cond for cond in alert_conditions(slo) if cond.severity == "page"]
+        total = queries.total_events(slo.indicator, 3600, slo.group_by)
+        if not pages or total is None:
+            return
+        fastest = max(pages, key=lambda cond: cond.burn)
+        threshold = float(sremath.threshold(fastest.burn, slo.objective))
+        expr = f"min_over_time(({total})[{prom_window(slo.window)}:1h])"
+        for sample in self.client.query(expr, self.at):
+            rate = finite(sample.value)
+            if rate is None:
+                continue
+            events = rate * fastest.short
+            if events <= 0 or 1 / events > threshold:
+                group = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                self.warning(
+                    fastest.span,
+                    f"low traffic{' for ' + group if group else ''}: in the quietest hour of the last "
+                    f"{format_duration(slo.window)} ({rate * 3600:.0f} events an hour), the {format_duration(fastest.short)} "
+                    f"window of the {format_duration(fastest.long)}/{format_duration(fastest.short)} page holds about {events:.0f} events, so a single failure (ratio "
+                    f"{(1 / events) if events > 0 else 1:.3g}) crosses its threshold {decimal_text(sremath.threshold(fastest.burn, slo.objective))}",
+                    hint="the SRE Workbook's low-traffic advice: add synthetic traffic, combine this service with "
+                         "others in one SLO, lengthen the short window, or make this condition a ticket",
+                )
+
+    def _deployed(self, service: Service, slo: Slo, values: dict[str, list]) -> None:
+        """Deployed `slo:*` series that say something else than the spec: stale rules."""
+        if not values:
+            return
+        path = c.prometheus_rules_path(service.name)
+        expected = {c.OBJECTIVE: float(slo.objective), c.ERROR_BUDGET: float(slo.error_budget),
+                    c.TIME_PERIOD_DAYS: slo.window / 86400}
+        found = {name: finite(values[name][0].value) for name in expected if name in values}
+        if found.get(c.OBJECTIVE) is not None and abs(found[c.OBJECTIVE] - expected[c.OBJECTIVE]) > 1e-9:
+            del expected[c.ERROR_BUDGET]  # the same news twice
+        for name, want in expected.items():
+            value = found.get(name)
+            if value is not None and abs(value - want) > 1e-9:
+                self.error(at(slo, "objective") if name != c.TIME_PERIOD_DAYS else at(slo, "window"),
+                           f"the deployed {name} of {slo.id} is {value:g}, the spec says {want:g}: the rules "
+                           f"running are stale", hint=f"deploy {path} again")
+        for name, samples in sorted(values.items()):
+            window = _window_of(name, slo) if name.startswith(c.ERROR_RATIO_PREFIX) else None
+            if window is not None:
+                self._compare_ratio(slo, name, window, samples, path)
+
+    def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
+        """A deployed error ratio against the spec's indicator at the same time, group by group."""
+        mine = {group_key(slo, s.labels): finite(s.value) for s in self.client.query(raw_ratio(slo, window), self.at)}
+        for sample in samples:
+            key = group_key(slo, sample.labels)
+            deployed, spec = finite(sample.value), mine.get(key)
+            if deployed is None or spec is None:
+                continue
+            if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
+                group = ",".join(f"{n}={v}" for n, v in zip(slo.group_by, key))
+                self.warning(slo.indicator.span,
+                             f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
+                             f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",
+                             hint=f"deploy {path} again")
+
+
+def _window_of(name: str, slo: Slo) -> int | None:
+    """The window of a recorded error ratio name, among those the SLO uses."""
+    candidates = {slo.window} | {w for cond in slo.alerting.conditions for w in (cond.long, cond.short)}
+    candidates.add(c.CURRENT_BURN_WINDOW)
+    for window in candidates:
+        if c.error_ratio_rule(window) == name:
+            return window
+    return None
+
+
+def _le_key(le: str) -> float:
+    try:
+        return float(le)
+    except ValueError:
+        return float("inf")
+
+
+def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, list]]:
+    """{slo_id: {rule name: [samples]}} of every deployed slo:* series, in one query."""
+    expr = f'{{__name__=~"slo:.+", {c.LABEL_SLO_ID}!=""}}'
+    found: dict[str, dict[str, list]] = {}
+    for sample in client.query(expr, at_time):
+        found.setdefault(sample.labels[c.LABEL_SLO_ID], {}).setdefault(sample.labels["__name__"], []).append(sample)
+    return found
+
+
+def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: float) -> list[Diagnostic]:
+    """Every diagnostic for the selected SLOs, sorted by place."""
+    verifier = Verifier(client, at_time)
+    deployed = deployed_values(client, at_time)
+    client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed), selected)
+    return sorted(verifier.diagnostics)
+
+
+
+def render_markdown(diagnostics: list[Diagnostic], slos: int) -> str:
+    """The findings as a Markdown list, for a pull-request comment or a job summary."""
+    from .status import md_cell
+
+    errors = sum(d.is_error for d in diagnostics)
+    lines = [f"**slo verify**: {slos} SLO(s), {errors} error(s), {len(diagnostics) - errors} warning(s)", ""]
+    for d in diagnostics:
+        hint = f" ({md_cell(d.hint)})" if d.hint else ""
+        lines.append(f"- `{d.span}` **{d.severity}**: {md_cell(d.message)}{hint}")
+    return "\n".join(lines) + "\n"

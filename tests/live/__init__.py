@@ -1,0 +1,1 @@
+"""Tests against a real Prometheus server (one per session, see conftest.py)."""

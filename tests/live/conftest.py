@@ -1,0 +1,28 @@
+"""One real Prometheus server per test session, on the history of history.py."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import server  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def prometheus_url(tmp_path_factory) -> str:
+    """The URL of a running Prometheus holding history.py's series; fails in CI when it is missing."""
+    binary, promtool = server.find_binaries()
+    if not binary or not promtool:
+        if os.environ.get("CI"):
+            pytest.fail("prometheus and promtool are required in CI (apt-get install prometheus)")
+        pytest.skip("prometheus not installed (apt-get install prometheus)")
+    directory = tmp_path_factory.mktemp("prometheus")
+    data = server.build_tsdb(directory, promtool)
+    running = server.Server(binary, data, directory)
+    yield running.url
+    running.stop()

@@ -1,0 +1,184 @@
+"""Synthetic Prometheus history with known figures, written as OpenMetrics for `promtool tsdb create-blocks-from`.
+
+Ten days, one sample a minute. Every count is a pure function of the minute,
+so tests compute expected SLIs and burn rates here, independently of the code
+under test. Windows that end on a whole minute read exactly these counts:
+Prometheus's `rate` needs no extrapolation when samples sit on both ends.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+START = 1_699_920_000  # 2023-11-14T00:00:00Z
+DAYS = 10
+STEP = 60
+MINUTES = DAYS * 1440
+# The time the tests evaluate at: day 9, 12:00. History continues for a day after it.
+AT = START + 9 * 86400 + 12 * 3600
+
+REGIONS = ("eu", "us")
+# Requests per minute at the daily mean; traffic swings ±60% over the day.
+BASE = {("checkout", "eu"): 600.0, ("checkout", "us"): 1500.0, ("payments", "eu"): 900.0,
+        ("quiet", "eu"): 12.0}
+BASE_ERROR_RATIO = 0.0001
+
+# Known outages: (job, region, first minute, last minute exclusive, error ratio).
+OUTAGES = (
+    ("checkout", "eu", (8 * 1440 + 14 * 60), (8 * 1440 + 14 * 60 + 30), 1.0),  # day 8, 14:00-14:30, total
+    ("checkout", "us", (9 * 1440 + 12 * 60 - 50), (9 * 1440 + 12 * 60 + 20), 0.05),  # burning at AT
+    ("payments", "eu", (5 * 1440 + 3 * 60), (5 * 1440 + 9 * 60), 0.01),  # day 5, six hours at 1%
+)
+# Latency: share of requests at or under each bucket; a slow hour on day 7.
+LE = ("0.1", "0.25", "0.5", "1.0", "+Inf")
+FAST_SHARE = {"0.1": 0.7, "0.25": 0.999, "0.5": 0.9995, "1.0": 1.0, "+Inf": 1.0}
+SLOW_SHARE = {"0.1": 0.2, "0.25": 0.5, "0.5": 0.9, "1.0": 0.99, "+Inf": 1.0}
+SLOW_HOUR = (7 * 1440 + 10 * 60, 7 * 1440 + 11 * 60)
+
+# A deployed (stale) copy of the generated rules for payments-availability:
+# its objective is 99%, the spec's 99.9%. Error ratios are the true ones.
+DEPLOYED_SLO_ID = "payments-availability"
+DEPLOYED_OBJECTIVE = 0.99
+DEPLOYED_WINDOWS = (300, 1800, 3600, 6 * 3600, 3 * 86400, 7 * 86400)
+DEPLOYED_SPAN = (AT - 1800, AT + 600)
+# The deployed 30m ratio reads three times the true errors (rules from an older indicator).
+DEPLOYED_SKEW = {1800: 3}
+
+
+def minute(t: float) -> int:
+    """Minute index of a Unix time inside the history."""
+    return int((t - START) // STEP)
+
+
+def total_at(job: str, region: str, m: int) -> float:
+    """Requests in minute m: the daily cycle, whole numbers."""
+    hour = (m % 1440) / 60
+    return float(round(BASE[(job, region)] * (1 + 0.6 * math.sin(2 * math.pi * (hour - 9) / 24))))
+
+
+def error_ratio_at(job: str, region: str, m: int) -> float:
+    """Share of failed requests in minute m."""
+    for o_job, o_region, first, last, ratio in OUTAGES:
+        if o_job == job and o_region == region and first <= m < last:
+            return ratio
+    return BASE_ERROR_RATIO
+
+
+def bad_at(job: str, region: str, m: int) -> float:
+    """Failed requests in minute m."""
+    return total_at(job, region, m) * error_ratio_at(job, region, m)
+
+
+def bucket_share(le: str, m: int) -> float:
+    """Share of checkout requests at or under `le` in minute m."""
+    return (SLOW_SHARE if SLOW_HOUR[0] <= m < SLOW_HOUR[1] else FAST_SHARE)[le]
+
+
+def window_counts(job: str, regions: tuple[str, ...], end: float, seconds: int) -> tuple[float, float]:
+    """(bad, total) requests in the window (end - seconds, end]: what `increase` reads on whole minutes."""
+    last = minute(end)  # the counter sample at `end` holds minutes < last
+    first = last - seconds // STEP
+    bad = total = 0.0
+    for region in regions:
+        for m in range(max(first, 0), last):
+            bad += bad_at(job, region, m)
+            total += total_at(job, region, m)
+    return bad, total
+
+
+def window_ratio(job: str, regions: tuple[str, ...], end: float, seconds: int) -> float:
+    """The traffic-weighted error ratio over a window ending at `end`."""
+    bad, total = window_counts(job, regions, end, seconds)
+    return bad / total
+
+
+def latency_ratio(end: float, seconds: int, le: str) -> float:
+    """Checkout's share of requests slower than `le` (both regions) over a window."""
+    last = minute(end)
+    slow = total = 0.0
+    for region in REGIONS:
+        for m in range(max(last - seconds // STEP, 0), last):
+            n = total_at("checkout", region, m)
+            slow += n * (1 - bucket_share(le, m))
+            total += n
+    return slow / total
+
+
+def quietest_hour_rate(job: str, region: str, end: float, seconds: int) -> float:
+    """Requests per second in the quietest whole hour of the window."""
+    last = minute(end)
+    rates = []
+    for h in range(last - seconds // STEP, last, 60):
+        rates.append(sum(total_at(job, region, m) for m in range(max(h, 0), h + 60)) / 3600)
+    return min(rates)
+
+
+def _counter(name: str, labels: str, per_minute) -> Iterator[str]:
+    value = 0.0
+    for m in range(MINUTES + 1):
+        yield f"{name}{{{labels}}} {value!r} {START + m * STEP}\n"
+        if m < MINUTES:
+            value += per_minute(m)
+
+
+def openmetrics() -> Iterator[str]:
+    """The whole history, family by family and series by series, ending with `# EOF`."""
+    yield "# TYPE http_requests counter\n"
+    for job, region in BASE:
+        labels = f'job="{job}",region="{region}"'
+        yield from _counter("http_requests_total", labels + ',code="200"',
+                            lambda m, j=job, r=region: total_at(j, r, m) - bad_at(j, r, m))
+        yield from _counter("http_requests_total", labels + ',code="500"', lambda m, j=job, r=region: bad_at(j, r, m))
+    yield "# TYPE http_request_duration_seconds histogram\n"
+    for region in REGIONS:
+        for le in LE:
+            labels = f'job="checkout",region="{region}",le="{le}"'
+            yield from _counter("http_request_duration_seconds_bucket", labels,
+                                lambda m, r=region, b=le: total_at("checkout", r, m) * bucket_share(b, m))
+    yield from _deployed()
+    yield "# EOF\n"
+
+
+def _deployed() -> Iterator[str]:
+    from slocompiler.conventions import ERROR_BUDGET, LABEL_SERVICE, LABEL_SLO, LABEL_SLO_ID, OBJECTIVE, error_ratio_rule
+
+    labels = f'{LABEL_SLO_ID}="{DEPLOYED_SLO_ID}",{LABEL_SERVICE}="payments",{LABEL_SLO}="availability"'
+    times = range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP)
+    for window in DEPLOYED_WINDOWS:
+        for t in times:
+            if window == DEPLOYED_WINDOWS[-1]:  # the SLO window, weighed as the period rule does
+                ratio = period_ratio(lambda m: (bad_at("payments", "eu", m), total_at("payments", "eu", m)), t, window)
+            else:
+                ratio = window_ratio("payments", ("eu",), t, window) * DEPLOYED_SKEW.get(window, 1)
+            yield f"{error_ratio_rule(window)}{{{labels}}} {ratio!r} {t}\n"
+    for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):
+        for t in times:
+            yield f"{name}{{{labels}}} {value!r} {t}\n"
+
+
+def period_weights(end: float, seconds: int) -> dict[int, int]:
+    """How often each minute counts in the generated period rule at `end`.
+
+    The rule sums 5m rates evaluated each minute over the window: the rate at
+    t covers minutes m(t)-5 .. m(t)-1, so a minute counts once per evaluation
+    whose 5m reaches it (5 times inside the window, fewer at its edges).
+    Prometheus 2.x selects samples in [end - window, end], both ends included.
+    """
+    weights: dict[int, int] = {}
+    last = minute(end)
+    for point in range(last - seconds // STEP, last + 1):
+        for m in range(point - 5, point):
+            if m >= 0:
+                weights[m] = weights.get(m, 0) + 1
+    return weights
+
+
+def period_ratio(counts, end: float, seconds: int) -> float:
+    """The period rule's traffic-weighted ratio; `counts(m)` gives (bad, total) in minute m."""
+    bad = total = 0.0
+    for m, weight in period_weights(end, seconds).items():
+        b, t = counts(m)
+        bad += weight * b
+        total += weight * t
+    return bad / total

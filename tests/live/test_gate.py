@@ -1,0 +1,73 @@
+"""`slo gate` against the real server: blocks, --action, selection, no data, formats, exit codes."""
+
+from __future__ import annotations
+
+import json
+
+from helpers import SPECS, run
+
+import history
+
+AT = str(history.AT)
+
+
+def gate(url: str, *extra: str):
+    return run("gate", SPECS, "--prometheus", url, "--at", AT, *extra)
+
+
+def test_release_blocked_by_the_rule_the_figure_and_the_threshold(prometheus_url):
+    result = gate(prometheus_url, "--slo", "checkout-availability")
+    assert result.exit_code == 1
+    lines = result.stdout.splitlines()
+    # eu's outage spent the budget: the freeze rule (line 59) and the 1d burn rule (line 63) both block.
+    assert ("shop.slo:59:3: release blocked by checkout-availability{region=eu}: "
+            "when budget_remaining <= 0%: budget remaining -") in lines[0]
+    assert "(threshold <= 0%); policy says: Freeze releases" in lines[0]
+    assert any("checkout-availability{region=us}: when burn_rate > 2 over 1d: burn rate over 1d 2." in line for line in lines)
+
+
+def test_burn_rate_over_d_is_evaluated_over_d(prometheus_url):
+    result = gate(prometheus_url, "--slo", "checkout-availability", "--format", "json")
+    blocked = json.loads(result.stdout)["blocked_by"]
+    us = [b for b in blocked if b["group"] == {"region": "us"}]
+    bad, total = history.window_counts("checkout", ("us",), history.AT, 86400)
+    assert len(us) == 1 and us[0]["when"] == "burn_rate > 2 over 1d"
+    assert abs(us[0]["figure"] - bad / total / 0.001) < 1e-9
+
+
+def test_pass_when_no_blocking_rule_applies(prometheus_url):
+    result = gate(prometheus_url, "--service", "payments", "--service", "quiet")
+    assert result.exit_code == 0 and result.stdout.startswith("release: pass (2 SLO(s)")
+
+
+def test_action_picks_the_rules_that_block_it(prometheus_url):
+    # Only the 1d burn rule blocks "deploy"; a rule blocking only "release" does not.
+    deploy = json.loads(gate(prometheus_url, "--slo", "checkout-availability", "--action", "deploy", "--format", "json").stdout)
+    assert {b["when"] for b in deploy["blocked_by"]} == {"burn_rate > 2 over 1d"}
+    other = gate(prometheus_url, "--slo", "checkout-availability", "--action", "migration")
+    assert other.exit_code == 0
+
+
+def test_github_annotation_points_at_the_rule(prometheus_url):
+    result = gate(prometheus_url, "--slo", "checkout-availability", "--format", "github")
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("::error file=") and "shop.slo,line=59,col=3,title=slo gate::release blocked by" in first
+    assert "%" not in first.split("::", 2)[2].replace("%25", "")  # a literal % is escaped
+
+
+def test_no_data_fails_unless_told_to_pass(prometheus_url):
+    before = str(history.START - 86400)
+    result = run("gate", SPECS, "--prometheus", prometheus_url, "--at", before, "--service", "quiet")
+    assert result.exit_code == 3 and "no data for quiet-availability" in result.stdout
+    passed = run("gate", SPECS, "--prometheus", prometheus_url, "--at", before, "--service", "quiet", "--no-data", "pass")
+    assert passed.exit_code == 0
+
+
+def test_markdown_summary(prometheus_url):
+    text = gate(prometheus_url, "--slo", "checkout-availability", "--format", "markdown").stdout
+    assert "**blocked**" in text.splitlines()[0] and "| SLO | rule | figure | action |" in text
+
+
+def test_server_error_is_exit_3(prometheus_url):
+    result = run("gate", SPECS, "--prometheus", prometheus_url + "/nowhere", "--at", AT)
+    assert result.exit_code == 3 and "answered HTTP 404" in result.stderr
