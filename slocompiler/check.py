@@ -118,6 +118,9 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
         check_condition(slo, condition, diags)
+    if slo.alerting.no_data is not None and slo.alerting.no_data_watch == "total" and slo.indicator.kind == "expr":
+        diags.error(at(slo.alerting, "no_data.watch"), "an expr indicator has no total series to watch; "
+                                                       "use watch = ratio, or a ratio or latency indicator")
     check_one_rule_per_severity(slo, diags)
 
 
