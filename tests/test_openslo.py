@@ -29,9 +29,12 @@ def import_files(tmp_path: Path, paths: list[str]):
 
 @pytest.fixture(scope="module")
 def example():
+    from slocompiler import project
+
     loaded = load([str(SPECS)])
     assert loaded.program is not None
-    return loaded.program
+    # As `slo build` does: source paths relative to the project root, whatever the checkout's path.
+    return project.relocate(loaded.program, project.find([str(SPECS)]))
 
 
 def test_export_is_openslo_v1_service_and_slo_documents(example):
