@@ -1,13 +1,15 @@
 """Lowering `alerting { ... }` blocks, and merging a service's alerting into each SLO's.
 
 Conditions given at SLO level replace the inherited ones; `name`, `enabled`,
-`no_data`, `labels` and `annotations` merge, the SLO's winning. With no
+`no_data`, `labels`, `annotations`, `pages`/`tickets` and `no_data { }` merge,
+the SLO's winning. A block with `use = NAME` builds on a named top-level
+`alerting NAME { }` block the same way (lower.py resolves the name). With no
 conditions anywhere, the SRE Workbook defaults apply, scaled to the window.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from . import ir
@@ -18,9 +20,14 @@ from .sremath import default_conditions as sremath_defaults
 from .units import UNIT_MS, format_duration_ms
 from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, unknown_block
 
-ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool")}
+ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool"), "use": ("name",)}
+NO_DATA_ATTRIBUTES = {"for": ("duration",), "name": STRING_KINDS, "severity": ("name",) + STRING_KINDS, "watch": ("name",)}
+NO_DATA_WATCH = ("ratio", "total")
+SEVERITIES = ("page", "ticket")
+# `pages { }` and `tickets { }`: labels and annotations for every condition of that severity.
+SEVERITY_BLOCKS = {"pages": "page", "tickets": "ticket"}
 CONDITION_ATTRIBUTES = {"long": ("duration",), "short": ("duration",), "for": ("duration",), "burn": ("number",), "budget": ("percent",)}
-ALERTING_BLOCKS = ("page", "ticket", "labels", "annotations")
+ALERTING_BLOCKS = ("page", "ticket", "pages", "tickets", "no_data", "labels", "annotations")
 MINUTE_MS = UNIT_MS["m"]
 
 
@@ -52,6 +59,13 @@ class AlertingSpec:
     annotations: dict = field(default_factory=dict)
     span: ir.Span | None = None
     fields: tuple = ()
+    use: str | None = None  # a named top-level alerting block this one builds on
+    use_span: ir.Span | None = None
+    severity_labels: dict = field(default_factory=dict)  # {"page": {label: value}, ...}
+    severity_annotations: dict = field(default_factory=dict)
+    no_data_name: str | None = None
+    no_data_severity: str | None = None
+    no_data_watch: str | None = None
 
 
 def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> AlertingSpec:
@@ -59,6 +73,10 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
     labels, label_fields = lower_labels(block.items, scope, diags)
     annotations, annotation_fields = lower_labels(block.items, scope, diags, "annotations")
     conditions = []
+    severity_labels: dict = {}
+    severity_annotations: dict = {}
+    severity_fields: tuple = ()
+    no_data_block: st.Block | None = None
     for item in block.items:
         if not isinstance(item, st.Block) or item.kind in ("labels", "annotations"):
             continue
@@ -66,6 +84,18 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
             condition = lower_condition(item, scope, diags)
             if condition:
                 conditions.append(condition)
+        elif item.kind == "stray" and item.name in SEVERITY_BLOCKS:
+            severity = SEVERITY_BLOCKS[item.name]
+            if severity in severity_labels:
+                diags.error(item.span, f"{item.name} is given twice in this alerting block")
+            _only_labels(item, diags)
+            severity_labels[severity], found = lower_labels(item.items, scope, diags)
+            severity_annotations[severity], found_annotations = lower_labels(item.items, scope, diags, "annotations")
+            severity_fields += tuple((f"{item.name}.{name}", span) for name, span in found + found_annotations)
+        elif item.kind == "stray" and item.name == "no_data":
+            if no_data_block is not None:
+                diags.error(item.span, "no_data is given twice in this alerting block")
+            no_data_block = item
         else:
             unknown_block(item, "alerting", ALERTING_BLOCKS, diags)
     enabled = attrs.value("enabled")
@@ -78,6 +108,14 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
             no_data = False
         else:
             no_data = whole_minutes(no_data_value, "no_data", diags)
+    settings = NoDataSettings()
+    if no_data_block is not None:
+        if no_data_value is not None:
+            diags.error(no_data_block.span, "set no_data either as a value or as a block, not both")
+        settings = lower_no_data(no_data_block, scope, diags)
+        if settings.for_ is not None:
+            no_data = settings.for_
+    use = attrs.value("use")
     return AlertingSpec(
         name=attrs.string("name"),
         enabled=bool(enabled.value) if enabled else None,
@@ -86,7 +124,94 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
         labels=labels,
         annotations=annotations,
         span=block.span,
-        fields=attrs.fields() + label_fields + annotation_fields,
+        fields=attrs.fields() + label_fields + annotation_fields + severity_fields + settings.fields,
+        use=str(use.value) if use else None,
+        use_span=use.span if use else None,
+        severity_labels=severity_labels,
+        severity_annotations=severity_annotations,
+        no_data_name=settings.name,
+        no_data_severity=settings.severity,
+        no_data_watch=settings.watch,
+    )
+
+
+@dataclass(frozen=True)
+class NoDataSettings:
+    """What a `no_data { }` block sets; None: inherited or the default."""
+
+    for_: int | None = None
+    name: str | None = None
+    severity: str | None = None
+    watch: str | None = None
+    fields: tuple = ()
+
+
+def lower_no_data(block: st.Block, scope: Scope, diags: Diagnostics) -> NoDataSettings:
+    """`no_data { for name severity watch }`: the NoData alert's settings."""
+    attrs = Reader("no_data", block.items, NO_DATA_ATTRIBUTES, scope, diags)
+    for item in block.items:
+        if isinstance(item, st.Block):
+            word = item.name if item.kind == "stray" else item.kind
+            diags.error(item.span, f'no_data has no "{word}" block; its labels and annotations are those of '
+                                   "pages { } or tickets { }, by its severity")
+    for_value = attrs.value("for")
+    severity = attrs.value("severity")
+    if severity is not None and str(severity.value) not in SEVERITIES:
+        diags.error(severity.span, f'no_data severity is "page" or "ticket", not "{severity.value}"',
+                    hint='another severity label goes in pages { labels { severity = "..." } } or tickets { ... }')
+        severity = None
+    watch = attrs.value("watch")
+    if watch is not None and str(watch.value) not in NO_DATA_WATCH:
+        diags.error(watch.span, f'no_data watch is ratio (the recorded 5m error ratio) or total '
+                                f'(the indicator\'s raw total series), not {watch.value}')
+        watch = None
+    fields = tuple((f"no_data.{name}", span) for name, span in attrs.fields())
+    return NoDataSettings(
+        for_=whole_minutes(for_value, "no_data for", diags) if for_value else None,
+        name=attrs.string("name"),
+        severity=str(severity.value) if severity else None,
+        watch=str(watch.value) if watch else None,
+        fields=fields,
+    )
+
+
+def _only_labels(block: st.Block, diags: Diagnostics) -> None:
+    """`pages { }` and `tickets { }` hold labels and annotations, nothing else."""
+    for item in block.items:
+        if isinstance(item, st.Attribute):
+            diags.error(item.span, f'{block.name} holds only labels {{ }} and annotations {{ }}, not "{item.name}"')
+        elif isinstance(item, st.Block) and item.kind not in ("labels", "annotations"):
+            unknown_block(item, str(block.name), ("labels", "annotations"), diags)
+
+
+def merge_alerting(base: AlertingSpec, local: AlertingSpec) -> AlertingSpec:
+    """A block over the named block it uses: conditions replace, everything else merges, local winning."""
+
+    def pick(name: str):
+        mine = getattr(local, name)
+        return mine if mine is not None else getattr(base, name)
+
+    def nested(name: str) -> dict:
+        merged = {sev: dict(values) for sev, values in getattr(base, name).items()}
+        for sev, values in getattr(local, name).items():
+            merged[sev] = {**merged.get(sev, {}), **values}
+        return merged
+
+    return AlertingSpec(
+        name=pick("name"),
+        enabled=pick("enabled"),
+        no_data=pick("no_data"),
+        conditions=local.conditions or base.conditions,
+        labels={**base.labels, **local.labels},
+        annotations={**base.annotations, **local.annotations},
+        span=local.span or base.span,
+        fields=tuple({**dict(base.fields), **dict(local.fields)}.items()),
+        use=None,
+        severity_labels=nested("severity_labels"),
+        severity_annotations=nested("severity_annotations"),
+        no_data_name=pick("no_data_name"),
+        no_data_severity=pick("no_data_severity"),
+        no_data_watch=pick("no_data_watch"),
     )
 
 
@@ -154,11 +279,16 @@ def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str
                      span: ir.Span, window: int, diags: Diagnostics) -> ir.Alerting:
     """The alerting of one SLO: the SLO's settings over the service's over the defaults."""
     specs = slo.conditions or service.conditions
-    conditions = tuple(_condition(spec, window) for spec in specs) or default_conditions(window, span)
+    merged = merge_alerting(service, slo)
+    conditions = tuple(
+        _with_severity_settings(condition, merged)
+        for condition in tuple(_condition(spec, window) for spec in specs) or default_conditions(window, span)
+    )
     no_data = slo.no_data if slo.no_data is not None else service.no_data
     if no_data is None:
         no_data = DEFAULT_NO_DATA
     enabled = slo.enabled if slo.enabled is not None else service.enabled
+    no_data_severity = merged.no_data_severity or "ticket"
     fields = {**dict(service.fields), **dict(slo.fields)}
     return ir.Alerting(
         name=slo.name or service.name or alert_name_default(service_name, slo_name),
@@ -169,6 +299,24 @@ def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str
         annotations=tuple({**service.annotations, **slo.annotations}.items()),
         span=slo.span or service.span or span,
         fields=tuple(fields.items()),
+        no_data_name=merged.no_data_name or "",  # "": the backends write `<name>NoData`
+        no_data_severity=no_data_severity,
+        no_data_watch=merged.no_data_watch or "ratio",
+        no_data_labels=tuple(merged.severity_labels.get(no_data_severity, {}).items()),
+        no_data_annotations=tuple(merged.severity_annotations.get(no_data_severity, {}).items()),
+    )
+
+
+def _with_severity_settings(condition: ir.Condition, alerting: AlertingSpec) -> ir.Condition:
+    """A condition with its severity's `pages { }` / `tickets { }` labels and annotations under its own."""
+    labels = alerting.severity_labels.get(condition.severity, {})
+    annotations = alerting.severity_annotations.get(condition.severity, {})
+    if not labels and not annotations:
+        return condition
+    return replace(
+        condition,
+        labels=tuple({**labels, **dict(condition.labels)}.items()),
+        annotations=tuple({**annotations, **dict(condition.annotations)}.items()),
     )
 
 

@@ -156,11 +156,12 @@ def _build(out: OutDir, program, targets, slo_count: int, progress) -> Outcome:
     surveys = _survey(out, program, targets, True, slo_count, progress)
     try:
         plan = make_plan(out, surveys, owned, targets)
+        outcome = apply_plan(out, plan)
     except BaseException:
+        # Ctrl-C may land anywhere after the survey: whatever is still staged goes.
         Plan(staged=[f.temporary for one in surveys for f in one.found if f.temporary],
              made=[path for one in surveys for path in one.made]).discard(out)
         raise
-    outcome = apply_plan(out, plan)
     outcome.swept = len(swept)
     return outcome
 
@@ -312,8 +313,10 @@ def apply_plan(out: OutDir, plan: Plan) -> Outcome:
             out.remove_empty_parents(path)
         if plan.writes or plan.deletes or not plan.manifest_current:
             out.write(MANIFEST, manifest_text(plan.manifest).encode("utf-8"))
-    except OSError as error:
+    except BaseException as error:  # an OSError, or Ctrl-C during the sync or the renames
         plan.discard(out)
-        raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}") from None
+        if isinstance(error, OSError):
+            raise BuildError(f"cannot write {_where(out, error)}: {error.strerror or error}") from None
+        raise
     edited = [(path, "removed" if path in plan.deletes else "overwritten") for path in plan.edited]
     return Outcome(len(plan.writes), len(plan.deletes), plan.unchanged, edited=edited, files=len(plan.manifest))

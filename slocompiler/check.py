@@ -118,8 +118,10 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
         check_condition(slo, condition, diags)
+    if slo.alerting.no_data is not None and slo.alerting.no_data_watch == "total" and slo.indicator.kind == "expr":
+        diags.error(at(slo.alerting, "no_data.watch"), "an expr indicator has no total series to watch; "
+                                                       "use watch = ratio, or a ratio or latency indicator")
     check_one_rule_per_severity(slo, diags)
-    check_page_ticket_apart(slo, diags)
 
 
 def fixed_labels(slo: ir.Slo) -> dict[str, str]:
@@ -206,39 +208,6 @@ def check_one_rule_per_severity(slo: ir.Slo, diags: Diagnostics) -> None:
             if getattr(condition, attribute) != getattr(first, attribute):
                 diags.error(at(condition, field), f"the {condition.severity} conditions of an SLO are one alert "
                                                   f"rule: {field} must be the same as at line {first.span.line}")
-
-
-def _severity_label(slo: ir.Slo, condition: ir.Condition) -> tuple[str, object]:
-    """The severity label a condition's alert rule gets, and the node whose labels set it."""
-    name = conventions.LABEL_SEVERITY
-    for node, labels in ((condition, condition.labels), (slo.alerting, slo.alerting.labels)):
-        for label, value in labels:
-            if label == name:
-                return value, node
-    return condition.severity, None
-
-
-def check_page_ticket_apart(slo: ir.Slo, diags: Diagnostics) -> None:
-    """The page rule and the ticket rule end with different severity labels.
-
-    Same name, same labels: Prometheus and Alertmanager see one alert, which
-    the ticket keeps firing after the page resolves, and the inhibit rule
-    (page silences ticket) matches both or neither.
-    """
-    firsts: dict[str, ir.Condition] = {}
-    for condition in slo.alerting.conditions:
-        firsts.setdefault(condition.severity, condition)
-    if "page" not in firsts or "ticket" not in firsts:
-        return
-    page, page_node = _severity_label(slo, firsts["page"])
-    ticket, ticket_node = _severity_label(slo, firsts["ticket"])
-    if page != ticket:
-        return
-    node = ticket_node if ticket_node is firsts["ticket"] else page_node if page_node is firsts["page"] else slo.alerting
-    diags.error(at(node, f"labels.{conventions.LABEL_SEVERITY}"),
-                f'page and ticket alerts would both have severity "{page}", so they are one alert to Alertmanager '
-                "(promtool reports duplicate rules) and no inhibit rule can tell them apart; give severity per "
-                'condition (page { labels { severity = "critical" } })')
 
 
 def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:

@@ -158,7 +158,7 @@ def build(paths, out_dir, targets, check_only, output_format, strict) -> None:
         sys.exit(1)
     try:
         outcome = building.run_build(
-            projects.relocate(program, found), out_dir, selected, check_only,
+            projects.apply_defaults(projects.relocate(program, found), found), out_dir, selected, check_only,
             progress=_progress if stderr_is_terminal() else None,
             waiting=lambda: click.echo(f"waiting for another build of {building.shown(out_dir)} to finish", err=True),
         )
@@ -230,6 +230,47 @@ def budget(objective: str, window: str) -> None:
     from .budget import run_budget
 
     sys.exit(run_budget(objective, window))
+
+
+@cli.command(name="import")
+@click.argument("tool", type=click.Choice(("sloth", "pyrra", "openslo")))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", "out_dir", default=None, type=click.Path(file_okay=False),
+              help="Write one <service>.slo per service here instead of printing to stdout.")
+@click.option("--window", default="30d", show_default=True, type=click.Choice(("30d", "28d")),
+              help="sloth: the SLO window Sloth was run with (its --default-slo-period).")
+@click.option("--keep-defaults", is_flag=True, help="sloth: write no alert conditions; use slocompiler's defaults.")
+@click.option("--add-no-data", is_flag=True, help="sloth: keep slocompiler's NoData alert (Sloth has none).")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="How warnings are printed.")
+def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_format) -> None:
+    """Convert Sloth, Pyrra or OpenSLO specs to formatted .slo text (see docs/MIGRATING.md)."""
+    from .interop.run import convert, write_outputs
+
+    if tool != "sloth" and (window != "30d" or keep_defaults or add_no_data):
+        raise click.UsageError("--window, --keep-defaults and --add-no-data are for sloth specs: "
+                               "Pyrra and OpenSLO specs say their window and alerting themselves")
+    options = {"window": window, "keep_defaults": keep_defaults, "add_no_data": add_no_data}
+    texts, diagnostics, sources, readable = convert(tool, list(files), options)
+    if out_dir is None and output_format != "text":
+        # stdout carries the .slo text: machine-readable diagnostics go to stderr instead.
+        from . import errors
+
+        lines = [errors.render_json(diagnostics)] if output_format == "json" else [errors.render_github(d) for d in diagnostics]
+        for line in lines:
+            click.echo(line, err=True)
+    else:
+        print_diagnostics(diagnostics, sources, output_format)
+    if out_dir is None:
+        click.echo("\n".join(texts.values()), nl=False)
+    else:
+        written, refused = write_outputs(texts, out_dir)
+        for path in refused:
+            click.echo(f"error: {path} exists with other text; nothing was written (move it, or pick another -o)", err=True)
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        readable = readable and not refused
+    sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
 
 
 def _live_program(paths: tuple[str, ...]):

@@ -10,6 +10,9 @@ LABEL_SLO_ID = "slo_id"
 LABEL_SERVICE = "slo_service"
 LABEL_SLO = "slo_name"
 LABEL_SEVERITY = "severity"
+# Set when a condition's labels override `severity` (to `critical`, say): it
+# still says, machine-readably, whether the alert is a page or a ticket.
+LABEL_ALERT_CLASS = "slo_severity"
 
 # Recording rules (OUTPUTS.md). The error-ratio name takes a window suffix.
 ERROR_RATIO_PREFIX = "slo:sli_error:ratio_rate"
@@ -96,6 +99,18 @@ K8S_API_VERSION = "monitoring.coreos.com/v1"
 K8S_KIND = "PrometheusRule"
 K8S_NAME_PREFIX = "slo-"
 K8S_MANAGED_BY = ("app.kubernetes.io/managed-by", "slocompiler")
+
+
+# OpenSLO export (openslo target): what OpenSLO v1 has no field for travels in
+# metadata annotations under this prefix, so `slo import openslo` of the
+# export gives back specs that build to the same Prometheus rules.
+OPENSLO_API_VERSION = "openslo/v1"
+OPENSLO_ANNOTATION_PREFIX = "slocompiler.dev/"
+
+
+def openslo_path(service: str) -> str:
+    """`openslo/<service>.yaml`."""
+    return f"openslo/{service}.yaml"
 
 
 def prometheus_rules_path(service: str) -> str:

@@ -120,6 +120,15 @@ class Alerting:
     annotations: Labels
     span: Span
     fields: FieldSpans = ()
+    # The NoData alert: its name ("": `<name>NoData`), severity (page or
+    # ticket) and what it watches: `ratio`, the recorded 5m error ratio, or
+    # `total`, the indicator's raw total series (caught before any rule runs).
+    no_data_name: str = ""
+    no_data_severity: str = "ticket"
+    no_data_watch: str = "ratio"
+    # The `pages { }` / `tickets { }` labels and annotations of its severity.
+    no_data_labels: Labels = ()
+    no_data_annotations: Labels = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +200,10 @@ class Service:
     slos: tuple[Slo, ...]
     span: Span
     fields: FieldSpans = ()
+    # Where the kubernetes target puts the PrometheusRule, and the labels the
+    # Prometheus Operator's ruleSelector matches (`kubernetes { }` blocks).
+    kubernetes_namespace: str | None = None
+    kubernetes_labels: Labels = ()
 
     @property
     def source(self) -> str:

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from . import ir
 from . import syntax as st
-from .alerting import AlertingSpec, lower_alerting, resolve_alerting, whole_minutes
+from .alerting import AlertingSpec, lower_alerting, merge_alerting, resolve_alerting, whole_minutes
 from .conventions import DEFAULT_TIER
 from .errors import did_you_mean
 from .indicators import lower_indicator
@@ -31,7 +31,8 @@ SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("durat
 POLICY_ATTRIBUTES = {"description": S}
 RULE_ATTRIBUTES = {"action": S, "notify": ("list",), "blocks": ("list",)}
 POLICY_METRICS = ("budget_remaining", "burn_rate")
-SERVICE_BLOCKS = ("labels", "alerting", "slo")
+SERVICE_BLOCKS = ("labels", "alerting", "slo", "kubernetes")
+KUBERNETES_ATTRIBUTES = {"namespace": S}
 SLO_BLOCKS = ("labels", "alerting", "indicator")
 
 
@@ -44,6 +45,7 @@ class SloSource:
     items: tuple
     scope: Scope
     template: str | None = None
+    home: Module | None = None  # the file whose named alerting blocks `use` sees (a template's own)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ class Inherited:
     labels: dict[str, str]
     label_fields: tuple
     alerting: AlertingSpec
+    run: Lowering | None = None
+    module: Module | None = None
 
 
 @dataclass
@@ -63,6 +67,8 @@ class Lowering:
     modules: dict[str, Module]
     diags: Diagnostics = field(default_factory=Diagnostics)
     policies: dict[tuple[str, str], ir.Policy | None] = field(default_factory=dict)
+    alertings: dict[tuple[str, str], AlertingSpec] = field(default_factory=dict)
+    kubernetes: dict[str, tuple[str | None, dict[str, str]]] = field(default_factory=dict)
 
 
 def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> ir.Program:
@@ -76,7 +82,17 @@ def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> 
         for item in module.source.items:
             if isinstance(item, st.Block) and item.kind == "service":
                 services.append(lower_service(run, module, item))
+        check_definitions(run, module)
     return ir.Program(tuple(sorted(services, key=lambda s: (s.name, s.span))))
+
+
+def check_definitions(run: Lowering, module: Module) -> None:
+    """A file's own named alerting blocks and `kubernetes { }`, checked even when nothing uses them."""
+    for name, definition in module.alertings.items():
+        if definition.path == module.path:
+            use_alerting(run, module, AlertingSpec(use=name, use_span=definition.node.span))
+    if module.kubernetes is not None and module.kubernetes.path == module.path:
+        kubernetes_defaults(run, module)
 
 
 def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
@@ -87,16 +103,22 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     labels, label_fields = lower_labels(block.items, scope, diags)
     alerting = AlertingSpec()
     slos = []
+    kubernetes: tuple[str | None, dict[str, str]] = (None, {})
+    kubernetes_fields: tuple = ()
     for item in block.items:
         if isinstance(item, st.Block):
             if item.kind == "alerting":
-                alerting = lower_alerting(item, scope, diags)
+                alerting = use_alerting(run, module, lower_alerting(item, scope, diags))
+            elif item.kind == "stray" and item.name == "kubernetes":
+                namespace, k8s_labels, kubernetes_fields = lower_kubernetes(item, diags)
+                kubernetes = (namespace, k8s_labels)
             elif item.kind == "slo":
                 slos.append(SloSource(item.name, item.span, item.items, Scope()))
             elif item.kind not in ("labels",):
                 unknown_block(item, what, SERVICE_BLOCKS, diags)
         elif isinstance(item, st.SloCall):
-            expanded = expand_call(module, item, diags)
+            found = module.templates.get(item.template)
+            expanded = expand_call(module, item, diags, run.modules.get(found.path) if found else None)
             if expanded:
                 slos.append(expanded)
     # Warnings judge what was written: an SLO that failed to lower still counts.
@@ -111,7 +133,10 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     policy_value = attrs.value("policy")
     if policy_value is not None:
         policy = find_policy(run, module, policy_value)
-    inherited = Inherited(block.name, labels, label_fields, alerting)
+    namespace, k8s_labels = kubernetes_defaults(run, module)
+    namespace = kubernetes[0] or namespace
+    k8s_labels = {**k8s_labels, **kubernetes[1]}
+    inherited = Inherited(block.name, labels, label_fields, alerting, run, module)
     lowered = tuple(slo for source in slos if (slo := lower_slo(source, inherited, diags)))
     return ir.Service(
         name=block.name,
@@ -125,8 +150,53 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
         labels=tuple(labels.items()),
         slos=lowered,
         span=block.name_span or block.span,
-        fields=attrs.fields() + label_fields,
+        fields=attrs.fields() + label_fields + kubernetes_fields,
+        kubernetes_namespace=namespace,
+        kubernetes_labels=tuple(sorted(k8s_labels.items())),
     )
+
+
+def lower_kubernetes(block: st.Block, diags: Diagnostics) -> tuple[str | None, dict[str, str], tuple]:
+    """`kubernetes { namespace labels { } }`: where the PrometheusRule goes and what selects it."""
+    scope = Scope()
+    attrs = Reader("kubernetes", block.items, KUBERNETES_ATTRIBUTES, scope, diags)
+    labels, label_fields = lower_labels(block.items, scope, diags)
+    for item in block.items:
+        if isinstance(item, st.Block) and item.kind != "labels":
+            unknown_block(item, "kubernetes", ("labels",), diags)
+    fields = tuple((f"kubernetes_{name}", span) for name, span in attrs.fields() + label_fields)
+    return attrs.string("namespace"), labels, fields
+
+
+def kubernetes_defaults(run: Lowering, module: Module) -> tuple[str | None, dict[str, str]]:
+    """The top-level `kubernetes { }` a file has or imports, lowered once per defining file."""
+    found = module.kubernetes
+    if found is None:
+        return None, {}
+    if found.path not in run.kubernetes:
+        namespace, labels, _ = lower_kubernetes(found.node, run.diags)
+        run.kubernetes[found.path] = (namespace, labels)
+    return run.kubernetes[found.path]
+
+
+def use_alerting(run: Lowering | None, module: Module | None, spec: AlertingSpec) -> AlertingSpec:
+    """An alerting block over the named block its `use` names (none: the block as it is)."""
+    if spec.use is None or run is None or module is None:
+        return spec
+    found = module.alertings.get(spec.use)
+    if found is None:
+        assert spec.use_span is not None
+        run.diags.error(spec.use_span, f'unknown alerting block "{spec.use}"{did_you_mean(spec.use, module.alertings)}')
+        return spec
+    key = (found.path, spec.use)
+    if key not in run.alertings:
+        base = lower_alerting(found.node, Scope(), run.diags)
+        if base.use is not None:
+            assert base.use_span is not None
+            run.diags.error(base.use_span, f'a named alerting block cannot use another ("{base.use}"); '
+                                           "write its conditions here, or use it directly")
+        run.alertings[key] = base
+    return merge_alerting(run.alertings[key], spec)
 
 
 def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir.Slo | None:
@@ -155,7 +225,10 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
                 continue
             indicator = lower_indicator(item, scope, window, diags) or False
         elif item.kind == "alerting":
-            alerting = lower_alerting(item, scope, diags)
+            alerting = use_alerting(inherited.run, source.home or inherited.module, lower_alerting(item, scope, diags))
+        elif item.kind == "stray" and item.name == "kubernetes":
+            diags.error(item.span, "kubernetes { } belongs to the service (or the top of a file), not to an SLO: "
+                                   "all of a service's rules are one PrometheusRule")
         elif item.kind != "labels":
             unknown_block(item, what, SLO_BLOCKS, diags)
     if indicator is None:
@@ -201,7 +274,7 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tup
     return tuple(names)
 
 
-def expand_call(module: Module, call: st.SloCall, diags: Diagnostics) -> SloSource | None:
+def expand_call(module: Module, call: st.SloCall, diags: Diagnostics, home: Module | None = None) -> SloSource | None:
     """`slo x = tpl(args)`: the template's body with the arguments in scope; None after an error."""
     found = module.templates.get(call.template)
     if found is None:
@@ -234,7 +307,7 @@ def expand_call(module: Module, call: st.SloCall, diags: Diagnostics) -> SloSour
         return None
     for param in template.params:
         env.setdefault(param.name, param.default)
-    return SloSource(call.name, call.span, template.items, Scope(env, template.name), template.name)
+    return SloSource(call.name, call.span, template.items, Scope(env, template.name), template.name, home)
 
 
 def find_policy(run: Lowering, module: Module, value: st.Value) -> ir.Policy | None:

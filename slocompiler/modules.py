@@ -1,7 +1,7 @@
 """Files and imports: which files are read, and which names each file can see.
 
-`import` makes the templates and policies defined in the imported file
-visible (not those it imports itself: no transitive imports). Paths are
+`import` makes the templates, policies, named alerting blocks and the
+top-level `kubernetes { }` defaults defined in the imported file visible (not those it imports itself: no transitive imports). Paths are
 relative to the importing file and must stay inside the input directories.
 """
 
@@ -13,10 +13,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from . import syntax as st
+from .errors import did_you_mean
 from .values import Diagnostics
 
 Reader = Callable[[str], "st.SourceFile | None"]
 _NAME = re.compile("[a-z][a-z0-9_-]*")
+KUBERNETES = "kubernetes"
+TOP_BLOCKS = ("service", "template", "policy", "alerting", KUBERNETES)
 KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy when over template true false".split())
 
 
@@ -37,6 +40,8 @@ class Module:
     imports: list[tuple[st.Import, str]] = field(default_factory=list)
     templates: dict[str, Definition] = field(default_factory=dict)
     policies: dict[str, Definition] = field(default_factory=dict)
+    alertings: dict[str, Definition] = field(default_factory=dict)  # `alerting NAME { }` blocks
+    kubernetes: Definition | None = None  # the top-level `kubernetes { }` default, own or imported
 
 
 def load_modules(inputs: list[str], roots: list[str], read: Reader, diags: Diagnostics) -> dict[str, Module]:
@@ -107,6 +112,19 @@ def _own_definitions(module: Module, diags: Diagnostics) -> None:
             _check_template(item, diags)
         elif isinstance(item, st.Block) and item.kind == "policy":
             table, kind, span = module.policies, "policy", item.name_span or item.span
+        elif isinstance(item, st.Block) and item.kind == "alerting" and item.name:
+            table, kind, span = module.alertings, "alerting block", item.name_span or item.span
+        elif isinstance(item, st.Block) and item.kind == "stray" and item.name == KUBERNETES:
+            if module.kubernetes is not None:
+                diags.error(item.span, f"kubernetes is set twice in this file (first at line {_line(module.kubernetes.node)})")
+            else:
+                module.kubernetes = Definition(item, module.path)
+            continue
+        elif isinstance(item, st.Block) and item.kind == "stray":
+            word = item.name or ""
+            diags.error(item.span, f'unknown block "{word}" at the top of a file{did_you_mean(word, TOP_BLOCKS)}',
+                        hint="blocks here: " + ", ".join(TOP_BLOCKS))
+            continue
         else:
             continue
         if item.name in table:
@@ -121,7 +139,15 @@ def _imported_definitions(module: Module, modules: dict[str, Module], diags: Dia
         other = modules.get(target)
         if other is None:
             continue
-        for table, source, kind in ((module.templates, other.templates, "template"), (module.policies, other.policies, "policy")):
+        if other.kubernetes is not None and other.kubernetes.path == target:
+            mine = module.kubernetes
+            if mine is None:
+                module.kubernetes = other.kubernetes
+            elif mine.path != module.path and mine.path != target:
+                diags.error(item.span, f'kubernetes defaults from "{item.path}" clash with the ones in {mine.path}')
+        pairs = ((module.templates, other.templates, "template"), (module.policies, other.policies, "policy"),
+                 (module.alertings, other.alertings, "alerting block"))
+        for table, source, kind in pairs:
             for name, definition in source.items():
                 if definition.path != target:  # only what that file defines: imports are not transitive
                     continue

@@ -202,6 +202,9 @@ class _ToSyntax(Transformer):
     def alerting(self, children):
         return self._block("alerting", None, children[1:], children[0])
 
+    def alerting_def(self, children):
+        return self._block("alerting", children[1], children[2:], children[0])
+
     def condition(self, children):
         keyword = children[0]
         return self._block(str(keyword), None, children[1:], keyword)

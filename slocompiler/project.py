@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from .errors import UsageError
 
 CONFIG = "pyproject.toml"
-KEYS = ("specs", "output", "targets")
+KEYS = ("specs", "output", "targets", "kubernetes")
+KUBERNETES_KEYS = ("namespace", "labels")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,10 @@ class Project:
     specs: tuple[str, ...] = ()
     output: str | None = None
     targets: tuple[str, ...] = ()
+    # `[tool.slocompiler.kubernetes]`: the project-wide default under a file's
+    # top-level `kubernetes { }` and a service's own (apply_defaults).
+    kubernetes_namespace: str | None = None
+    kubernetes_labels: tuple[tuple[str, str], ...] = ()
 
     def path(self, setting: str) -> str:
         """A path from the table (relative to the root) as the working directory reaches it."""
@@ -96,7 +101,56 @@ def _project(root: str, config: str, table: dict) -> Project:
     if output is not None and (not isinstance(output, str) or not output):
         raise UsageError(f"{config}: [tool.slocompiler] output must be a non-empty string")
     targets = tuple(name.strip() for item in _strings(table.get("targets", ()), config, "targets") for name in item.split(","))
-    return Project(root, config, specs, output, targets)
+    namespace, labels = _kubernetes(table.get("kubernetes", {}), config)
+    return Project(root, config, specs, output, targets, namespace, labels)
+
+
+def _kubernetes(table, config: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:
+    """`[tool.slocompiler.kubernetes]`: namespace and labels, valid as the IR schema says for a spec's own."""
+    import re
+
+    from .schema import ir_schema
+
+    where = f"{config}: [tool.slocompiler.kubernetes]"
+    if not isinstance(table, dict):
+        raise UsageError(f"{where} must be a table")
+    unknown = sorted(set(table) - set(KUBERNETES_KEYS))
+    if unknown:
+        raise UsageError(f"{where} has unknown key(s) {', '.join(unknown)}; valid: {', '.join(KUBERNETES_KEYS)}")
+    # The same rules as `kubernetes { }` in a spec: one definition, in the schema.
+    definitions = ir_schema()["$defs"]
+    namespace_rule = definitions["service"]["properties"]["kubernetes_namespace"]["pattern"]
+    name_rule = definitions["kubernetes_labels"]["propertyNames"]["pattern"]
+    value_rule = definitions["kubernetes_labels"]["additionalProperties"]["pattern"]
+    namespace = table.get("namespace")
+    if namespace is not None and (not isinstance(namespace, str) or not re.search(namespace_rule, namespace)):
+        raise UsageError(f"{where} namespace {namespace!r} is not a valid Kubernetes namespace: "
+                         "lower-case letters, digits and -, at most 63")
+    labels = table.get("labels", {})
+    if not isinstance(labels, dict):
+        raise UsageError(f"{where} labels must be a table of strings")
+    for name, value in labels.items():
+        if not re.search(name_rule, name):
+            raise UsageError(f"{where} labels: {name!r} is not a valid Kubernetes label name")
+        if not isinstance(value, str) or not re.search(value_rule, value):
+            raise UsageError(f"{where} labels: {value!r} is not a valid Kubernetes label value: "
+                             "at most 63 letters, digits, -, _ and ., alphanumeric at both ends")
+    return namespace, tuple(sorted(labels.items()))
+
+
+def apply_defaults(program, project: Project):
+    """The program with the project's Kubernetes default under each service's own namespace and labels."""
+    if project.kubernetes_namespace is None and not project.kubernetes_labels:
+        return program
+    services = tuple(
+        dataclasses.replace(
+            service,
+            kubernetes_namespace=service.kubernetes_namespace or project.kubernetes_namespace,
+            kubernetes_labels=tuple(sorted({**dict(project.kubernetes_labels), **dict(service.kubernetes_labels)}.items())),
+        )
+        for service in program.services
+    )
+    return dataclasses.replace(program, services=services)
 
 
 def _strings(value, config: str, key: str) -> tuple[str, ...]:

@@ -151,3 +151,20 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...]) ->
     bad = bad_events(indicator, window, group_by)
     total = total_events(indicator, window, group_by)
     return f"{bad}\n/\n{total}"
+
+
+def raw_total(indicator: Indicator, window: int) -> str:
+    """The indicator's total series as scraped, for `absent()`: no rule in between.
+
+    Wrapped in `sum()` so that `absent()` yields one label-free series, as it
+    does for the recorded ratio, rather than copying the selector's matchers.
+    A total given as an expression is used with `$window` filled in; an expr
+    indicator has no total (the checker rejects `watch = total` for it).
+    """
+    if isinstance(indicator, RatioIndicator):
+        query = indicator.total
+    elif isinstance(indicator, LatencyIndicator):
+        return f'sum({with_matcher(indicator.histogram.text, "le", "+Inf")})'
+    else:
+        raise ValueError("an expr indicator has no total series")
+    return f"sum({query.text.strip() if query.is_selector else substitute(query.text.strip(), window)})"

@@ -12,7 +12,7 @@ from . import ir
 from .errors import Diagnostic, did_you_mean
 
 _RENAMED = {"for_": "for"}
-_MAPPINGS = ("labels", "annotations")
+_MAPPINGS = ("labels", "annotations", "kubernetes_labels", "no_data_labels", "no_data_annotations")
 
 
 def to_json(node: object) -> object:

@@ -56,6 +56,15 @@ def test_severity_labels_of_the_conditions_are_matched():
     assert rule["target_matchers"][-1] == 'severity="low"'
 
 
+def test_pages_and_tickets_relabelled_alike_are_told_apart_by_slo_severity():
+    page, _, ticket = slos.default_conditions(30 * slos.DAY)
+    page, ticket = (Condition(**{**{f: getattr(k, f) for f in k.__slots__}, "labels": (("severity", "critical"),)})
+                    for k in (page, ticket))
+    [rule] = yaml.safe_load(TARGETS["alertmanager"](slos.program(slos.slo(conditions=(page, ticket))))[PATH])
+    assert rule["source_matchers"][-1] == 'slo_severity="page"'
+    assert rule["target_matchers"][-1] == 'slo_severity="ticket"'
+
+
 def test_specs_inhibit_rules_match_golden(golden):
     program = compiler.load(["specs"]).program
     golden("alertmanager/specs/inhibit_rules.yml", TARGETS["alertmanager"](program)[PATH])

@@ -212,8 +212,32 @@ def test_ctrl_c_exits_130_and_leaves_no_temporary_file(state, tmp_path, parallel
                      PARALLEL_MIN_SLOS=parallel)
     int(process.stdout.readline())
     process.send_signal(signal.SIGINT)
+    # stdin stays open until the build has exited: EOF would let the blocked backend go on.
+    process.wait(timeout=120)
     code, stderr = _finish(process)
     assert (code, stderr) == (130, "interrupted\n")
+    assert tree(out) == before
+
+
+@pytest.mark.parametrize("step", ["sync", "rename"])
+def test_ctrl_c_after_the_survey_leaves_no_temporary_file(state, tmp_path, monkeypatch, step):
+    """The signal can land after every backend is done, while the staged files are synced or renamed."""
+    from slocompiler import outdir
+
+    out = tmp_path / "gen"
+    slo("build", "-o", str(out))
+    before = tree(out)
+    state["program"] = buildfakes.program("checkout", "search", "web")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    if step == "sync":
+        monkeypatch.setattr(outdir, "sync", interrupted)
+    else:
+        monkeypatch.setattr(OutDir, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build.run_build(state["program"], str(out), ("prometheus", "grafana", "policy", "docs"), False)
     assert tree(out) == before
 
 

@@ -86,15 +86,7 @@ def test_condition_labels_override_severity_and_for_is_kept():
     assert alerts[0]["labels"]["team"] == "oncall"
     assert alerts[0]["labels"]["slo_id"] == "demo-availability"
     assert alerts[0]["for"] == "10m"
-    # NoData is a ticket, routed where the SLO's tickets go (routing.test.yml runs it through promtool).
-    assert alerts[1]["alert"].endswith("NoData")
-    assert (alerts[1]["labels"]["team"], alerts[1]["labels"]["severity"]) == ("oncall", "low")
-
-
-def test_no_data_without_tickets_is_severity_ticket_with_alerting_labels():
-    condition = Condition("page", Decimal("14.4"), None, 3600, 300, None, (("severity", "critical"),), (), slos.SPAN)
-    alerts = alerts_of(slos.program(slos.slo(conditions=(condition,), alerting_labels=(("team", "alerting"),))))
-    assert (alerts[1]["labels"]["team"], alerts[1]["labels"]["severity"]) == ("alerting", "ticket")
+    assert alerts[1]["labels"]["team"] == "alerting"
 
 
 def test_conditions_sharing_a_long_window_are_one_rule():

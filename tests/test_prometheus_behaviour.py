@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -64,14 +63,6 @@ PROGRAMS: dict[str, Program] = {
             name="by-route", group_by=("route",), alerting_annotations=ALL_NOTES[1:],
             indicator=slos.ratio('api_requests_total{job="demo", code=~"5.."}', 'api_requests_total{job="demo"}'),
         ),
-        runbook=None,
-    ),
-    "routing": slos.program(
-        _availability(name="routed", conditions=(
-            slos.Condition("page", Decimal("14.4"), None, 3600, 300, None, (("severity", "critical"),), (), slos.SPAN),
-            slos.Condition("ticket", Decimal("1"), None, 3 * slos.DAY, 6 * 3600, None, (("severity", "low"),), (),
-                           slos.SPAN),
-        )),
         runbook=None,
     ),
     "latency": slos.program(

@@ -210,17 +210,6 @@ def test_slos_sharing_an_alert_name_and_empty_labels_are_tested(tmp_path, promto
     assert "ALERTS" in result.stdout + result.stderr
 
 
-def test_generated_no_data_case_expects_the_ticket_labels(tmp_path, promtool):
-    """A ticket routed as `low` routes its SLO's NoData as `low` too, and the generated test expects that."""
-    from decimal import Decimal
-
-    from behaviour import slos
-
-    ticket = slos.Condition("ticket", Decimal(1), None, 3 * slos.DAY, 6 * 3600, None, (("severity", "low"),), (), slos.SPAN)
-    page = slos.Condition("page", Decimal("14.4"), None, 3600, 300, None, (), (), slos.SPAN)
-    check_program(slos.program(slos.slo(conditions=(page, ticket))), tmp_path, promtool)
-
-
 AVAILABILITY = 'slo:sli_error:ratio_rate{}{{slo_id="checkout-availability"}} > 0.0144'
 RULE_MUTANTS = {
     # With data NoData stays silent, checked after its `for` (before it, an always-firing NoData is only pending).

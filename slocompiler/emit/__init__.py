@@ -26,6 +26,7 @@ TARGETS: dict[str, Emitter] = {
     "policy": _lazy("policy"),
     "docs": _lazy("docs"),
     "kubernetes": _lazy("kubernetes"),
+    "openslo": _lazy("openslo"),
     "alertmanager": _lazy("alertmanager"),
 }
 # Opt-in targets are built only when `--target` names them.

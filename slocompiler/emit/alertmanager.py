@@ -30,14 +30,21 @@ def inhibit_rules(service: Service, slo: Slo) -> list[dict]:
     """One rule when the SLO has both a page and a ticket rule: the page's severity inhibits the ticket's."""
     if not slo.alerting.enabled:
         return []
-    severities = {group[0].severity: alert_labels(service, slo, group[0].severity, group[0].labels)[c.LABEL_SEVERITY]
-                  for group in severity_groups(slo)}
-    if "page" not in severities or "ticket" not in severities or severities["page"] == severities["ticket"]:
+    labels = {group[0].severity: alert_labels(service, slo, group[0].severity, group[0].labels)
+              for group in severity_groups(slo)}
+    if "page" not in labels or "ticket" not in labels:
+        return []
+    # Told apart by `severity`; when labels made both the same (`critical`), by `slo_severity`.
+    for name in (c.LABEL_SEVERITY, c.LABEL_ALERT_CLASS):
+        page, ticket = labels["page"].get(name), labels["ticket"].get(name)
+        if page is not None and ticket is not None and page != ticket:
+            break
+    else:
         return []
     same = [matcher(c.LABEL_ALERT_NAME, slo.alerting.name), matcher(c.LABEL_SLO_ID, slo.id)]
     return [{
         "slo_id": slo.id,
-        "source_matchers": [*same, matcher(c.LABEL_SEVERITY, severities["page"])],
-        "target_matchers": [*same, matcher(c.LABEL_SEVERITY, severities["ticket"])],
+        "source_matchers": [*same, matcher(name, page)],
+        "target_matchers": [*same, matcher(name, ticket)],
         "equal": [c.LABEL_SLO_ID, *slo.group_by],
     }]

@@ -59,6 +59,9 @@ def alert_labels(service: Service, slo: Slo, severity: str, extra: tuple = ()) -
     for name, value in [*sorted(slo.alerting.labels), *sorted(extra)]:
         if name not in reserved:
             labels[name] = value
+    if labels[c.LABEL_SEVERITY] != severity:
+        # A page whose `severity` label says `critical` still says it is a page.
+        labels[c.LABEL_ALERT_CLASS] = severity
     return labels
 
 
@@ -158,27 +161,34 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 
 
 def no_data_alert(service: Service, slo: Slo) -> dict:
-    """`<name>NoData`: a ticket when no 5m error ratio exists for any group for `no_data`.
-
-    It is routed as the SLO's tickets are: with their labels (a ticket's
-    `severity = "low"` too), so it reaches the route the team set up for tickets.
-    """
+    """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
-    labels = no_data_labels(service, slo)
-    summary, description = no_data_text(slo)
+    watched = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
+    if slo.alerting.no_data_watch == "total":
+        watched = queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)
     return {
-        "alert": slo.alerting.name + c.ALERT_NO_DATA_SUFFIX,
-        "expr": f"absent({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})",
+        "alert": no_data_name(slo),
+        "expr": f"absent({watched})",
         "for": prom_window(slo.alerting.no_data),
-        "labels": _templated(labels),
-        "annotations": _templated(annotations(service, slo, summary, description, keep_ours=True)),
+        "labels": _templated(no_data_labels(service, slo)),
+        "annotations": _templated(no_data_annotations(service, slo)),
     }
 
 
+def no_data_name(slo: Slo) -> str:
+    """The NoData alert's name: its own, or `<name>NoData`."""
+    return slo.alerting.no_data_name or slo.alerting.name + c.ALERT_NO_DATA_SUFFIX
+
+
 def no_data_labels(service: Service, slo: Slo) -> dict[str, str]:
-    """The NoData ticket's labels: those of the SLO's ticket rule, or severity `ticket` when it has none."""
-    tickets = [k for k in slo.alerting.conditions if k.severity == "ticket"]
-    return alert_labels(service, slo, "ticket", tickets[0].labels if tickets else ())
+    """The NoData alert's labels: its severity's `pages`/`tickets` labels over the alerting's."""
+    return alert_labels(service, slo, slo.alerting.no_data_severity, slo.alerting.no_data_labels)
+
+
+def no_data_annotations(service: Service, slo: Slo) -> dict[str, str]:
+    """The NoData alert's annotations, its severity's `pages`/`tickets` annotations last (our summary kept)."""
+    summary, description = no_data_text(slo)
+    return annotations(service, slo, summary, description, slo.alerting.no_data_annotations, keep_ours=True)
 
 
 def no_data_text(slo: Slo) -> tuple[str, str]:
@@ -191,13 +201,18 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
         " Check that the indicator's series are still scraped and named as the spec says"
         " (for a latency SLO, that the histogram has a bucket at the threshold)."
     )
+    if slo.alerting.no_data_watch == "total":
+        description = (
+            f"SLO {slo.id}: the indicator's total series has not existed for {duration}, so its error budget"
+            " is unknown. Check that the exporter is still scraped and the series named as the spec says."
+        )
     if slo.group_by:
         description += f" Fires only when no {', '.join(slo.group_by)} at all has data."
     return summary, description
 
 
 def alert_rules(service: Service, slo: Slo) -> list[dict]:
-    """One burn-rate rule per severity, then the NoData ticket; none when alerting is disabled."""
+    """One burn-rate rule per severity, then the NoData alert; none when alerting is disabled."""
     if not slo.alerting.enabled:
         return []
     rules = [burn_alert(service, slo, group) for group in severity_groups(slo)]

@@ -24,7 +24,9 @@ def resource_name(service: str) -> str:
 def resource_labels(service: Service) -> dict[str, str]:
     """The object's labels; values at most 63 characters, alphanumeric at both ends."""
     label, value = c.K8S_MANAGED_BY
-    return {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")}
+    ours = {label: value, c.LABEL_SERVICE: service.name[:63].rstrip("-_")}
+    # The spec's labels (what the operator's ruleSelector matches) first; ours win a clash.
+    return {**{k: v for k, v in service.kubernetes_labels if k not in ours}, **ours}
 
 
 def resource_yaml(service: Service) -> str:
@@ -35,6 +37,7 @@ def resource_yaml(service: Service) -> str:
         api_version=c.K8S_API_VERSION,
         kind=c.K8S_KIND,
         name=resource_name(service.name),
+        namespace=service.kubernetes_namespace,
         labels=resource_labels(service),
         groups=prometheus.rule_groups(service),
     )

@@ -291,7 +291,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
     constant_zero = len(phases) == 1 and phases[0][0] == 0
     # With data, NoData stays silent: checked once, where the error series are missing too.
     if slo.alerting.enabled and slo.alerting.no_data and constant_zero:
-        more = _checks(slo, slo.alerting.name + c.ALERT_NO_DATA_SUFFIX, at, [], shared)
+        more = _checks(slo, alerts.no_data_name(slo), at, [], shared)
         alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
     if constant_zero:
         # 0 errors over 1000 events is exactly 0; 1 - 0 / budget is exactly 1.
@@ -317,9 +317,8 @@ def _no_data_case(service: Service, slo: Slo, step: int, shared: bool) -> dict:
     assert slo.alerting.no_data is not None
     at = _eval_time(slo.alerting.no_data + SETTLE, step)
     labels = present(alerts.no_data_labels(service, slo))
-    summary, description = alerts.no_data_text(slo)
-    notes = alerts.annotations(service, slo, summary, description, keep_ours=True)
-    name = slo.alerting.name + c.ALERT_NO_DATA_SUFFIX
+    notes = alerts.no_data_annotations(service, slo)
+    name = alerts.no_data_name(slo)
     alert_tests, expr_tests = _checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
     more = _checks(slo, slo.alerting.name, at, [], shared)
     case: dict = {

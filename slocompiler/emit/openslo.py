@@ -1,0 +1,136 @@
+"""OpenSLO backend (opt-in): `openslo/<service>.yaml`, OpenSLO v1 `Service` and `SLO` documents.
+
+Each SLO carries its SLI and AlertPolicy inline. What OpenSLO has no field for
+(owner, runbook, the rule labels, group_by, short windows, NoData settings...)
+travels in `metadata.annotations` under `slocompiler.dev/`; `metadata.labels`
+of the Service are its Kubernetes labels, which other OpenSLO tools
+ignore and `slo import openslo` reads back: the round trip builds the same
+Prometheus rules. docs/MIGRATING.md lists the mapping.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .. import conventions as c
+from ..ir import Alerting, Condition, ExprIndicator, LatencyIndicator, Program, Query, Service, Slo
+from ..queries import substitute, with_matcher
+from ..render import one_line, render
+from ..units import decimal_text, format_duration
+
+P = c.OPENSLO_ANNOTATION_PREFIX
+
+
+def emit(program: Program) -> dict[str, str]:
+    """`openslo/<service>.yaml` for every service."""
+    return {c.openslo_path(s.name): service_yaml(s) for s in program.services}
+
+
+def service_yaml(service: Service) -> str:
+    """One service's documents, through openslo.yaml.j2."""
+    return render(
+        "openslo.yaml.j2",
+        source=one_line(service.source),
+        api_version=c.OPENSLO_API_VERSION,
+        service=service_view(service),
+        slos=[slo_view(service, slo) for slo in service.slos],
+    )
+
+
+def _notes(**values: object) -> dict[str, str]:
+    """Annotations under our prefix, for the values that are set."""
+    return {P + key.replace("_", "-"): str(value) for key, value in values.items() if value not in (None, "", ())}
+
+
+def _json(pairs: tuple) -> str | None:
+    """Labels as one annotation value: a JSON object, keys in the spec's order."""
+    return json.dumps(dict(pairs), ensure_ascii=False) if pairs else None
+
+
+def service_view(service: Service) -> dict:
+    """The Service document's data."""
+    return {
+        "name": service.name,
+        "description": service.description,
+        # A resource's labels are its Kubernetes labels, as `slo import` reads them; the rule labels travel apart.
+        "labels": dict(service.kubernetes_labels),
+        "annotations": _notes(owner=service.owner, oncall=service.oncall, tier=service.tier,
+                              runbook=service.runbook, dashboard=service.dashboard,
+                              kubernetes_namespace=service.kubernetes_namespace, labels=_json(service.labels)),
+    }
+
+
+def query_text(query: Query, window: int) -> str:
+    """A query OpenSLO tools can run: a selector as it is, `$window` as the SLO window."""
+    return query.text.strip() if query.is_selector else substitute(query.text.strip(), window)
+
+
+def indicator_view(slo: Slo) -> dict:
+    """`ratioMetric`: good or bad over total; a latency histogram as its two buckets; expr as a raw failure ratio."""
+    indicator = slo.indicator
+    if isinstance(indicator, ExprIndicator):
+        return {"raw": query_text(indicator.error_ratio, slo.window)}
+    if isinstance(indicator, LatencyIndicator):
+        return {
+            "good": with_matcher(indicator.histogram.text, "le", indicator.le),
+            "total": with_matcher(indicator.histogram.text, "le", "+Inf"),
+        }
+    if indicator.errors is not None:
+        return {"bad": query_text(indicator.errors, slo.window), "total": query_text(indicator.total, slo.window)}
+    assert indicator.good is not None
+    return {"good": query_text(indicator.good, slo.window), "total": query_text(indicator.total, slo.window)}
+
+
+def condition_view(slo: Slo, condition: Condition, index: int) -> dict:
+    """One AlertCondition's data."""
+    notes = dict(condition.annotations)
+    notes.update(_notes(short_window=format_duration(condition.short)))
+    return {
+        "name": f"{slo.id}-{condition.severity}-{index}",
+        "labels": dict(condition.labels),
+        "annotations": notes,
+        "severity": condition.severity,
+        "threshold": decimal_text(condition.burn),
+        "lookback": format_duration(condition.long),
+        "alert_after": format_duration(condition.for_) if condition.for_ else None,
+    }
+
+
+def alerting_view(slo: Slo) -> dict:
+    """The inline AlertPolicy's data."""
+    alerting: Alerting = slo.alerting
+    notes = dict(alerting.annotations)
+    notes.update(_notes(
+        alert_name=alerting.name,
+        enabled="false" if not alerting.enabled else None,
+        no_data=format_duration(alerting.no_data) if alerting.no_data else "false",
+        no_data_name=alerting.no_data_name,
+        no_data_severity=alerting.no_data_severity if alerting.no_data_severity != "ticket" else None,
+        no_data_watch=alerting.no_data_watch if alerting.no_data_watch != "ratio" else None,
+        no_data_labels=_json(alerting.no_data_labels),
+        no_data_annotations=_json(alerting.no_data_annotations),
+    ))
+    return {
+        "name": f"{slo.id}-alerting",
+        "labels": dict(alerting.labels),
+        "annotations": notes,
+        "no_data": bool(alerting.enabled and alerting.no_data),
+        "conditions": [condition_view(slo, k, i) for i, k in enumerate(alerting.conditions, 1)],
+    }
+
+
+def slo_view(service: Service, slo: Slo) -> dict:
+    """One SLO document's data."""
+    return {
+        "name": slo.id,
+        "display_name": slo.name,
+        "description": slo.description,
+        "service": service.name,
+        "labels": {},
+        "annotations": _notes(group_by=",".join(slo.group_by), sla=decimal_text(slo.sla) if slo.sla else None,
+                              labels=_json(slo.labels)),
+        "indicator": indicator_view(slo),
+        "window": format_duration(slo.window),
+        "target": decimal_text(slo.objective),
+        "alerting": alerting_view(slo),
+    }

@@ -1,0 +1,86 @@
+"""What an importer found, in neutral terms: `write.py` turns it into `.slo` text.
+
+Values are kept as text in `.slo` spelling where they will be written
+(`objective = "99.9"` is written `99.9%`, exactly as the input had it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..ir import Span
+
+Pairs = dict[str, str]
+
+
+@dataclass
+class Condition:
+    """`page { budget = 2% long = 1h short = 5m }`: `amount` is `2%` (budget) or `14.4` (burn)."""
+
+    severity: str
+    amount: str
+    long: str
+    short: str | None = None
+    for_: str | None = None
+    labels: Pairs = field(default_factory=dict)
+    annotations: Pairs = field(default_factory=dict)
+    span: Span | None = None  # where the input says it, for warnings; not written
+
+    @property
+    def is_budget(self) -> bool:
+        return self.amount.endswith("%")
+
+
+@dataclass
+class Alerting:
+    name: str | None = None
+    enabled: bool = True
+    no_data: str | None = None  # "false", a duration, or None for the default
+    no_data_name: str | None = None
+    no_data_severity: str | None = None
+    no_data_watch: str | None = None
+    labels: Pairs = field(default_factory=dict)
+    annotations: Pairs = field(default_factory=dict)
+    severity_labels: dict[str, Pairs] = field(default_factory=dict)  # "page" -> labels
+    severity_annotations: dict[str, Pairs] = field(default_factory=dict)
+    conditions: list[Condition] = field(default_factory=list)
+
+
+@dataclass
+class Indicator:
+    """kind `ratio` (errors or good, total), `latency` (histogram, le) or `expr` (error_ratio)."""
+
+    kind: str
+    queries: dict[str, str]  # attribute -> PromQL text with `$window`
+    le: str | None = None
+
+
+@dataclass
+class Slo:
+    name: str
+    objective: str  # a percentage without the sign: "99.9"
+    indicator: Indicator
+    window: str | None = None
+    description: str | None = None
+    sla: str | None = None  # a percentage without the sign, like objective
+    group_by: list[str] = field(default_factory=list)
+    labels: Pairs = field(default_factory=dict)
+    alerting: Alerting = field(default_factory=Alerting)
+    comments: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Service:
+    name: str
+    description: str | None = None
+    owner: str | None = None
+    oncall: str | None = None
+    tier: str | None = None
+    runbook: str | None = None
+    dashboard: str | None = None
+    labels: Pairs = field(default_factory=dict)
+    kubernetes_namespace: str | None = None
+    kubernetes_labels: Pairs = field(default_factory=dict)
+    slos: list[Slo] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # the input files, for the header comment
+    comments: list[str] = field(default_factory=list)  # SLOs that could not be imported, and why

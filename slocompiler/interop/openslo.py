@@ -1,0 +1,339 @@
+"""OpenSLO v1: `Service`, `SLO`, `SLI`, `AlertPolicy` and `AlertCondition` documents.
+
+SLIs, alert policies and alert conditions may be inline or referenced by
+name from any document of any input file. Only Prometheus sources translate.
+The `slocompiler.dev/` annotations that `--target openslo` writes are read
+back (see emit/openslo.py), so an export imports to the same rules.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal, InvalidOperation
+
+from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
+from ..conventions import TIERS
+from ..units import format_duration
+from . import model
+from .common import objective_text, one_rule_per_severity, pairs, service_named
+from .durations import prometheus_seconds
+from .openslo_sli import indicator as _indicator
+from .write import NAME, slo_name
+from .yamlsrc import Node, Report
+
+KINDS = ("Service", "SLO", "SLI", "AlertPolicy", "AlertCondition")
+TICKET_SEVERITIES = ("ticket", "warning", "warn", "info", "low", "minor")
+MINUTE = 60
+
+
+class Index:
+    """Every document of the inputs by kind and name, for references across files."""
+
+    def __init__(self, documents: list[Node], report: Report):
+        self.by_kind: dict[str, dict[str, Node]] = {kind: {} for kind in KINDS}
+        self.order: list[Node] = []
+        for document in documents:
+            kind = document.text("kind")
+            if not (document.text("apiVersion") or "").startswith("openslo/"):
+                report.warn(document, "this document is not an OpenSLO v1 document and is skipped")
+                continue
+            if kind not in KINDS:
+                report.warn(document.key_span("kind") if kind else document.span,
+                            f"OpenSLO kind {kind} has no counterpart in .slo and is skipped")
+                continue
+            name = _name_of(document)
+            if name is not None:
+                self.by_kind[kind].setdefault(name, document)
+            self.order.append(document)
+
+    def find(self, kind: str, ref: Node, report: Report) -> Node | None:
+        found = self.by_kind[kind].get(str(ref.value))
+        if found is None:
+            report.error(ref, f'no {kind} named "{ref.value}" in the inputs')
+        return found
+
+
+def _name_of(document: Node) -> str | None:
+    metadata = document.get("metadata")
+    return metadata.text("name") if metadata is not None else None
+
+
+def read(documents: list[Node], options: dict, report: Report, services: dict[str, model.Service]) -> None:
+    """Add the services and SLOs of every OpenSLO document of the inputs."""
+    index = Index(documents, report)
+    for document in index.order:
+        if document.text("kind") == "Service":
+            _service(document, report, services)
+    for document in index.order:
+        if document.text("kind") == "SLO":
+            _slo(document, index, report, services)
+    for name, service in list(services.items()):
+        if not service.slos and not service.comments:
+            report.warn(index.by_kind["Service"][name] if name in index.by_kind["Service"] else documents[0],
+                        f"service {name} has no SLO and is not imported")
+            del services[name]
+
+
+def _annotations(metadata: Node | None, report: Report, ours: tuple[str, ...], where: str) -> tuple[dict, dict]:
+    """(our `slocompiler.dev/` annotations, the others as alert annotations), warning about what is dropped."""
+    mine: dict[str, str] = {}
+    notes = metadata.get("annotations") if metadata is not None else None
+    if notes is None:
+        return mine, {}
+    plain = Node({k: v for k, v in notes.items() if not k.startswith(P)}, notes.span, keys=notes.keys)
+    for key, value in notes.items():
+        if not key.startswith(P):
+            continue
+        if key[len(P):] in ours and value.is_scalar:
+            mine[key[len(P):]] = str(value.value)
+        else:
+            report.warn(notes.key_span(key), f"{where}.annotations.{key} is not one slocompiler reads here; dropped")
+    return mine, pairs(plain, report, f"{where}.annotations")
+
+
+def _service(document: Node, report: Report, services: dict) -> model.Service | None:
+    metadata = document.get("metadata")
+    name = metadata.get("name") if metadata is not None else None
+    if name is None:
+        report.error(document, "an OpenSLO Service needs metadata.name")
+        return None
+    report.unknown_fields(metadata, ("name", "displayName", "namespace", "labels", "annotations"), "metadata")
+    service = service_named(services, name, report)
+    _display_name(metadata, service.name, report)  # type: ignore[arg-type]
+    spec = document.get("spec")
+    report.unknown_fields(spec, ("description",), "spec")
+    service.description = spec.text("description") if spec is not None else None
+    service.description = service.description or None
+    _kubernetes(metadata, service, report)  # type: ignore[arg-type]
+    mine, others = _annotations(metadata, report, ("owner", "oncall", "tier", "runbook", "dashboard",
+                                                   "kubernetes-namespace", "labels"), "metadata")
+    for key in others:
+        report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on a service; dropped")  # type: ignore[union-attr]
+    service.owner, service.oncall = mine.get("owner"), mine.get("oncall")
+    service.runbook, service.dashboard = mine.get("runbook"), mine.get("dashboard")
+    if mine.get("tier") in TIERS:
+        service.tier = mine["tier"]
+    service.kubernetes_namespace = service.kubernetes_namespace or mine.get("kubernetes-namespace")
+    service.labels = _json_pairs(mine.get("labels"))
+    return service
+
+
+def _json_pairs(text: str | None) -> dict[str, str]:
+    return dict(json.loads(text)) if text else {}
+
+
+def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
+    """A document's `metadata.namespace` and `metadata.labels` are the service's Kubernetes metadata."""
+    namespace = metadata.text("namespace")
+    labels = pairs(metadata.get("labels"), report, "metadata.labels", kubernetes=True)
+    clash = [key for key, value in labels.items() if service.kubernetes_labels.get(key, value) != value]
+    if (namespace and service.kubernetes_namespace not in (None, namespace)) or clash:
+        report.warn(metadata, f"service {service.name} has other Kubernetes metadata in another document; "
+                              "the first document's namespace and labels are kept")
+        return
+    service.kubernetes_namespace = service.kubernetes_namespace or namespace
+    service.kubernetes_labels.update(labels)
+
+
+def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
+    metadata, spec = document.get("metadata"), document.get("spec")
+    name = metadata.get("name") if metadata is not None else None
+    if name is None or spec is None:
+        report.error(document, "an OpenSLO SLO needs metadata.name and spec")
+        return
+    report.unknown_fields(metadata, ("name", "displayName", "namespace", "labels", "annotations"), "metadata")
+    report.unknown_fields(spec, ("description", "service", "indicator", "indicatorRef", "timeWindow",
+                                 "budgetingMethod", "objectives", "alertPolicies"), "spec")
+    service_ref = spec.get("service")
+    if service_ref is None:
+        report.error(spec, "an OpenSLO SLO needs spec.service")
+        return
+    service = service_named(services, service_ref, report)
+    base = _slo_name(str(name.value), service.name, metadata.text("displayName"))  # type: ignore[union-attr]
+    _display_name(metadata, base, report)  # type: ignore[arg-type]
+
+    def skip(why: str = "see the warnings of slo import") -> None:
+        service.comments.append(f"slo {base} was not imported: {why}")
+
+    indicator = _indicator(spec, index, report)
+    window = _window(spec.get("timeWindow"), report)
+    method = spec.get("budgetingMethod")
+    if method is not None and method.value != "Occurrences":
+        report.warn(method, f"budgetingMethod {method.value} has no counterpart: .slo counts occurrences "
+                            "(bad events over all events in the window); imported as Occurrences")
+    objectives = spec.get("objectives")
+    if indicator is None or window is None or objectives is None or not objectives.entries():
+        if objectives is None:
+            report.error(spec, "an OpenSLO SLO needs objectives")
+        return skip()
+    _kubernetes(metadata, service, report)  # type: ignore[arg-type]
+    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels"), "metadata")
+    for key in others:
+        report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
+    labels = _json_pairs(mine.get("labels"))
+    alerting = _alerting(spec.get("alertPolicies"), index, window, report)
+    entries = objectives.entries()
+    for number, objective in enumerate(entries, 1):
+        report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
+                                          "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"), "objectives[]")
+        for key in ("timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight", "op", "value"):
+            if objective.get(key) is not None:
+                report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart in .slo and is dropped")
+        target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
+            else objective_text(objective.get("targetPercent"), report)
+        if target is None:
+            report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
+            continue
+        slo_id = base if len(entries) == 1 else f"{base}-{slo_name(objective.text('displayName') or str(number))}"
+        service.slos.append(model.Slo(
+            name=slo_id, objective=target, indicator=indicator, window=format_duration(window),
+            description=spec.text("description"), labels=labels, alerting=alerting,
+            group_by=[g for g in mine.get("group-by", "").split(",") if g],
+            sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
+        ))
+
+
+def _display_name(metadata: Node, name: str, report: Report) -> None:
+    display = metadata.get("displayName")
+    if display is not None and display.value != name:
+        report.warn(display, f'metadata.displayName "{display.value}" has no counterpart (the name is "{name}"); dropped')
+
+
+def _slo_name(name: str, service: str, display: str | None) -> str:
+    """Our export names an SLO `<service>-<slo>`: the prefix comes off again."""
+    if display and name == f"{service}-{display}" and NAME.fullmatch(display):
+        return display
+    return slo_name(name.removeprefix(f"{service}-") or name)
+
+
+def _window(node: Node | None, report: Report) -> int | None:
+    """The first timeWindow in seconds; none given is 30d, as in .slo."""
+    if node is None:
+        return 30 * 86400
+    if not node.entries():
+        report.error(node, "timeWindow is a list of windows")
+        return None
+    first = node.entries()[0]
+    if len(node.entries()) > 1:
+        report.warn(node.entries()[1], "only the first timeWindow is imported: an SLO has one window")
+    report.unknown_fields(first, ("duration", "isRolling", "calendar"), "timeWindow[]")
+    if first.get("calendar") is not None or (first.text("isRolling") or "true").lower() != "true":
+        key = "calendar" if first.get("calendar") is not None else "isRolling"
+        report.warn(first.key_span(key), f"timeWindow[].{key}: calendar windows have no counterpart, .slo windows "
+                                         "are rolling; imported as a rolling window of the same length")
+    duration = first.get("duration")
+    if duration is None:
+        report.error(first, "timeWindow needs duration")
+        return None
+    text = str(duration.value)
+    if text[-1:] in ("M", "Q", "Y"):
+        report.error(duration, f'timeWindow duration "{text}" is in months, quarters or years; '
+                               "write it in days in the source (like 30d) and import again")
+        return None
+    return prometheus_seconds(duration, report)
+
+
+def _alerting(policies: Node | None, index: Index, window: int | None, report: Report) -> model.Alerting:
+    alerting = model.Alerting()
+    if policies is None or not policies.entries():
+        alerting.enabled = False  # OpenSLO without alert policies alerts on nothing
+        return alerting
+    no_data = False
+    for entry in policies.entries():
+        ref = entry.get("alertPolicyRef")
+        policy = index.find("AlertPolicy", ref, report) if ref is not None else entry
+        if policy is None:
+            continue
+        metadata, spec = policy.get("metadata"), policy.get("spec")
+        if spec is None:
+            report.error(policy, "an AlertPolicy needs spec")
+            continue
+        report.unknown_fields(spec, ("description", "alertWhenNoData", "alertWhenResolved", "alertWhenBreaching",
+                                     "conditions", "notificationTargets"), "AlertPolicy.spec")
+        if spec.get("notificationTargets") is not None:
+            report.warn(spec.key_span("notificationTargets"), "notificationTargets has no counterpart: route alerts "
+                                                              "in Alertmanager by their labels; dropped")
+        no_data = no_data or (spec.text("alertWhenNoData") or "false").lower() == "true"
+        mine, others = _annotations(metadata, report, ("alert-name", "enabled", "no-data", "no-data-name",
+                                                       "no-data-severity", "no-data-watch", "no-data-labels",
+                                                       "no-data-annotations"), "AlertPolicy.metadata")
+        alerting.name = alerting.name or mine.get("alert-name")
+        alerting.enabled = alerting.enabled and mine.get("enabled") != "false"
+        alerting.labels.update(pairs(metadata.get("labels") if metadata else None, report, "AlertPolicy.metadata.labels"))
+        alerting.annotations.update(others)
+        if "no-data" in mine and mine["no-data"] != "false":
+            alerting.no_data = mine["no-data"]
+        alerting.no_data_name = alerting.no_data_name or mine.get("no-data-name")
+        alerting.no_data_severity = alerting.no_data_severity or mine.get("no-data-severity")
+        alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
+        block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
+        if "no-data-labels" in mine:
+            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"])
+        if "no-data-annotations" in mine:
+            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"])
+        for item in (spec.get("conditions") or Node([], spec.span)).entries():
+            condition_ref = item.get("conditionRef")
+            found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item
+            if found is not None:
+                condition = _condition(found, report)
+                if condition is not None:
+                    alerting.conditions.append(condition)
+    if not no_data:
+        alerting.no_data = "false"
+    one_rule_per_severity(alerting, policies, report)
+    if alerting.enabled and not alerting.conditions:
+        report.warn(policies, "no alert condition could be imported: the SLO would get slocompiler's default "
+                              "conditions; they are written off (enabled = false) instead")
+        alerting.enabled = False
+    return alerting
+
+
+def _condition(document: Node, report: Report) -> model.Condition | None:
+    metadata, spec = document.get("metadata"), document.get("spec")
+    if spec is None:
+        report.error(document, "an AlertCondition needs spec")
+        return None
+    report.unknown_fields(spec, ("severity", "condition", "description"), "AlertCondition.spec")
+    body = spec.get("condition")
+    if body is None or body.text("kind") != "burnrate":
+        report.warn(body or spec, f'alert condition kind "{body.text("kind") if body else None}" has no counterpart: '
+                                  "only burnrate conditions translate; dropped")
+        return None
+    report.unknown_fields(body, ("kind", "op", "threshold", "lookbackWindow", "alertAfter"), "condition")
+    op = body.text("op") or "gt"
+    if op not in ("gt", "gte"):
+        report.warn(body.get("op") or body, f'condition op "{op}" has no counterpart: a burn rate fires above its '
+                                            "threshold; dropped")
+        return None
+    threshold, lookback = body.get("threshold"), body.get("lookbackWindow")
+    try:
+        burn = Decimal(str(threshold.value)) if threshold is not None else None
+    except InvalidOperation:
+        burn = None
+    if burn is None or burn <= 0 or lookback is None:
+        report.error(body, "a burnrate condition needs a threshold above 0 and lookbackWindow")
+        return None
+    long = prometheus_seconds(lookback, report)
+    if long is None:
+        return None
+    mine, others = _annotations(metadata, report, ("short-window",), "AlertCondition.metadata")
+    severity_text = (spec.text("severity") or "page")
+    severity = "ticket" if severity_text.lower() in TICKET_SEVERITIES else "page"
+    short = mine.get("short-window")
+    if short is None and (long // 12) % MINUTE:
+        short = format_duration(max(MINUTE, round(long / 12 / MINUTE) * MINUTE))
+    alert_after = body.get("alertAfter")
+    after = prometheus_seconds(alert_after, report) if alert_after is not None else None
+    condition = model.Condition(severity, _decimal(burn), format_duration(long), short,
+                                format_duration(after) if after else None)
+    condition.span = document.span
+    condition.labels = pairs(metadata.get("labels") if metadata else None, report, "AlertCondition.metadata.labels")
+    if severity_text not in ("page", "ticket"):
+        condition.labels.setdefault("severity", severity_text)
+    condition.annotations = others
+    return condition
+
+
+def _decimal(value: Decimal) -> str:
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text

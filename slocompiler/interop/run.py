@@ -1,0 +1,79 @@
+"""`slo import FORMAT FILE...`: read, convert, warn with `file:line`, write `.slo` text."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import yaml
+
+from ..errors import Diagnostic
+from ..ir import Span
+from . import model
+from .write import service_text
+from .yamlsrc import Node, Report, load_documents
+
+FORMATS = ("sloth", "pyrra", "openslo")
+TOOL_NAMES = {"sloth": "Sloth", "pyrra": "Pyrra", "openslo": "OpenSLO"}
+
+
+def _reader(fmt: str):
+    if fmt == "sloth":
+        from .sloth import read
+    elif fmt == "pyrra":
+        from .pyrra import read  # type: ignore[no-redef]
+    else:
+        from .openslo import read  # type: ignore[no-redef]
+    return read
+
+
+def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], list[Diagnostic], dict[str, str], bool]:
+    """({service: .slo text}, diagnostics, the input texts, whether every input could be read)."""
+    report = Report()
+    sources: dict[str, str] = {}
+    documents: list[Node] = []
+    readable = True
+    for path in paths:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            report.error(Span(path, 1, 1), f"cannot read this file: {getattr(error, 'strerror', None) or error}")
+            readable = False
+            continue
+        sources[path] = text
+        try:
+            documents += load_documents(text, path)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
+            report.error(where, f"not valid YAML: {getattr(error, 'problem', None) or error}")
+            readable = False
+    read = _reader(fmt)
+    services: dict[str, model.Service] = {}
+    if fmt == "openslo":
+        read(documents, options, report, services)
+    else:
+        for document in documents:
+            if not document.is_map or not read(document, options, report, services):
+                report.warn(document, f"this document is not a {TOOL_NAMES[fmt]} spec and is skipped")
+    texts = {name: service_text(service, TOOL_NAMES[fmt]) for name, service in sorted(services.items())}
+    return texts, sorted(report.diagnostics), sources, readable
+
+
+def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[str]]:
+    """One `<service>.slo` per service in out_dir: (paths written, paths refused).
+
+    A file that exists with other text is never overwritten (a hand-written
+    spec of that name would be lost): then nothing is written at all.
+    """
+    from ..fmt import write_atomically as write
+
+    paths = {name: os.path.join(out_dir, f"{name}.slo") for name in texts}
+    refused = [path for name, path in paths.items()
+               if os.path.exists(path) and Path(path).read_text(encoding="utf-8", errors="replace") != texts[name]]
+    if refused:
+        return [], refused
+    os.makedirs(out_dir, exist_ok=True)
+    for name, path in paths.items():
+        write(Path(path), texts[name].encode("utf-8"))
+    return list(paths.values()), []

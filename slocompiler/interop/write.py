@@ -1,0 +1,120 @@
+"""The neutral model as `.slo` text, laid out by `slo fmt`'s own layout."""
+
+from __future__ import annotations
+
+import re
+
+from ..fmt import format_text
+from .model import Alerting, Indicator, Pairs, Service, Slo
+
+NAME = re.compile(r"[a-z][a-z0-9_-]*")
+LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy when over template true false".split())
+
+
+def slo_name(text: str) -> str:
+    """A valid `.slo` name for another tool's name: lower case, other characters as `-`."""
+    name = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
+    if not name or not name[0].isalpha():
+        name = "x-" + name
+    return name + "-" if name in KEYWORDS else name
+
+
+def string(text: str) -> str:
+    """A `.slo` string literal holding `text` exactly: escapes, and `$` doubled."""
+    body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    body = "".join(ch if ch.isprintable() or ch in "\\" else f"\\u{ord(ch):04x}" for ch in body)
+    return '"' + body.replace("$", "$$") + '"'
+
+
+def promql(text: str) -> str:
+    """A raw string for PromQL that already says `$window`: other `$` are doubled so they stay literal."""
+    doubled = text.replace("$", "$$").replace("$$window", "$window")
+    return "`" + doubled.strip() + "`"
+
+
+def _pairs(keyword: str, pairs: Pairs) -> str:
+    if not pairs:
+        return ""
+    inner = " ".join(f"{name} = {string(value)}" for name, value in pairs.items())
+    return f"{keyword} {{ {inner} }}\n"
+
+
+def _indicator(indicator: Indicator) -> str:
+    lines = [f"{name} = {promql(query)}" for name, query in indicator.queries.items()]
+    if indicator.le is not None:
+        lines.append(f"le = {string(indicator.le)}")
+    return f"indicator {indicator.kind} {{\n" + "\n".join(lines) + "\n}\n"
+
+
+def _alerting(alerting: Alerting) -> str:
+    out = []
+    if alerting.name:
+        out.append(f"name = {string(alerting.name)}")
+    if not alerting.enabled:
+        out.append("enabled = false")
+    settings = [(k, v) for k, v in (("name", alerting.no_data_name), ("severity", alerting.no_data_severity))
+                if v is not None]
+    if alerting.no_data is not None and not settings and alerting.no_data_watch is None:
+        out.append(f"no_data = {alerting.no_data}")
+    elif settings or alerting.no_data_watch is not None:
+        inner = [f"for = {alerting.no_data}"] if alerting.no_data not in (None, "false") else []
+        inner += [f"{k} = {string(v)}" for k, v in settings]
+        if alerting.no_data_watch:
+            inner.append(f"watch = {alerting.no_data_watch}")
+        out.append("no_data { " + " ".join(inner) + " }")
+    out += [_pairs("labels", alerting.labels), _pairs("annotations", alerting.annotations)]
+    for severity, block in (("page", "pages"), ("ticket", "tickets")):
+        inner = _pairs("labels", alerting.severity_labels.get(severity, {}))
+        inner += _pairs("annotations", alerting.severity_annotations.get(severity, {}))
+        if inner:
+            out.append(f"{block} {{\n{inner}}}")
+    for condition in alerting.conditions:
+        words = [("budget" if condition.is_budget else "burn", condition.amount), ("long", condition.long)]
+        words += [(k, v) for k, v in (("short", condition.short), ("for", condition.for_)) if v]
+        inner = " ".join(f"{k} = {v}" for k, v in words)
+        extra = _pairs("labels", condition.labels) + _pairs("annotations", condition.annotations)
+        out.append(f"{condition.severity} {{ {inner}\n{extra}}}" if extra else f"{condition.severity} {{ {inner} }}")
+    body = "\n".join(part.rstrip("\n") for part in out if part)
+    return f"alerting {{\n{body}\n}}\n" if body else ""
+
+
+def _slo(slo: Slo) -> str:
+    out = [f"# {line}\n" for line in slo.comments]
+    out.append(f"slo {slo.name} {{\n")
+    if slo.description:
+        out.append(f"description = {string(slo.description)}\n")
+    out.append(f"objective = {slo.objective}%\n")
+    if slo.sla:
+        out.append(f"sla = {slo.sla}%\n")
+    if slo.window:
+        out.append(f"window = {slo.window}\n")
+    if slo.group_by:
+        out.append("group_by = [" + ", ".join(string(name) for name in slo.group_by) + "]\n")
+    out.append(_pairs("labels", slo.labels))
+    out.append(_indicator(slo.indicator))
+    out.append(_alerting(slo.alerting))
+    out.append("}\n")
+    return "".join(out)
+
+
+def service_text(service: Service, tool: str, path: str = "imported.slo") -> str:
+    """One service as formatted `.slo` text, with a comment naming where it came from."""
+    out = [f"# imported from {', '.join(service.sources)} ({tool}) by slo import\n"]
+    out.append(f"service {service.name} {{\n")
+    if service.description:
+        out.append(f"description = {string(service.description)}\n")
+    for name in ("owner", "oncall", "runbook", "dashboard"):
+        if getattr(service, name):
+            out.append(f"{name} = {string(getattr(service, name))}\n")
+    if service.tier:
+        out.append(f"tier = {service.tier}\n")
+    if service.kubernetes_namespace or service.kubernetes_labels:
+        inner = f"namespace = {string(service.kubernetes_namespace)}\n" if service.kubernetes_namespace else ""
+        out.append(f"kubernetes {{\n{inner}{_pairs('labels', service.kubernetes_labels)}}}\n")
+    out.append(_pairs("labels", service.labels))
+    for slo in service.slos:
+        out.append(_slo(slo))
+    out += [f"# {line}\n" for line in service.comments]
+    out.append("}\n")
+    return format_text("".join(out), path)
