@@ -396,3 +396,12 @@ def test_comments_anywhere_survive(seed, data):
     once = format_text(text, "c.slo")
     assert format_text(once, "c.slo") == once
     assert sorted(" ".join(comments(once)).split()) == sorted(" ".join(comments(text)).split())
+
+
+def test_the_example_specs_are_formatted():
+    """specs/ is what users copy from, and the pre-commit hook runs `slo fmt --check` on it."""
+    from slocompiler.fmt import format_text
+
+    for path in sorted((ROOT / "specs").rglob("*.slo")):
+        text = path.read_text(encoding="utf-8")
+        assert format_text(text, str(path)) == text, f"{path.name}: run slo fmt specs"
