@@ -122,6 +122,15 @@ def _labels(labels: object) -> dict[str, str]:
     return {str(name): str(value) for name, value in labels.items()}
 
 
+def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
+    """` in: <the query>`, shortened, so that a failure among many SLOs' queries points at one."""
+    query = dict(params).get("query") if isinstance(params, dict) else None
+    if not isinstance(query, str):
+        return ""
+    text = " ".join(query.split())
+    return f" in: {text[:120]}..." if len(text) > 120 else f" in: {text}"
+
+
 def read_token(path: str) -> str:
     """The bearer token in a file, stripped; a LiveError (never quoting it) when a header cannot carry it."""
     try:
@@ -233,7 +242,7 @@ class Prometheus:
             message = " ".join(str(body.get("error") or "no message").split())
             if len(message) > MAX_MESSAGE:
                 message = message[:MAX_MESSAGE] + "..."
-            raise LiveError(f"Prometheus at {self.where} rejected the query ({kind}): {message}")
+            raise LiveError(f"Prometheus at {self.where} rejected the query ({kind}): {message}{_which(params)}")
         if status >= 400:
             reason = response.reason_phrase or "error"
             hint = (" (check --header, --bearer-token-file or SLO_PROMETHEUS_USER)" if status in (401, 403)

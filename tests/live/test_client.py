@@ -70,3 +70,12 @@ def test_parsing_helpers():
     assert parse_time("2023-11-15T00:13:20+02:00") == 1700000000
     with pytest.raises(ValueError):
         parse_time("2023-11-14T22:13:20")
+
+
+def test_a_rejected_query_names_the_query(prometheus_url):
+    # With a hundred SLOs, "many-to-many matching not allowed" alone does not say whose query failed.
+    expr = 'sum by (region) (http_requests_total) / on(job) sum by (region, job) (http_requests_total)'
+    with Prometheus(Connection(prometheus_url)) as client, pytest.raises(LiveError) as raised:
+        client.query(expr, history.AT)
+    message = str(raised.value)
+    assert "rejected the query (execution)" in message and "in: sum by (region) (http_requests_total)" in message
