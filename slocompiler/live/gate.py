@@ -14,6 +14,36 @@ PASS, BLOCKED, NO_ANSWER = 0, 1, 3
 TITLE = "slo gate"
 
 
+DEFAULT_ACTION = "release"
+
+
+def unknown_action(selected: list, action: str) -> str | None:
+    """A usage error when `--action` is a near miss of an action the selected SLOs' policies block, or None.
+
+    A misspelt action (`relase`) would pass every time, unnoticed. An action
+    no rule blocks and that resembles none may be deliberate (a team without
+    such rules yet): `action_warning` says so on stderr instead.
+    """
+    from ..errors import suggest
+
+    known = _known_actions(selected)
+    if action in known or action == DEFAULT_ACTION:
+        return None
+    best = suggest(action, known)
+    return f'no policy rule of the selected SLOs blocks "{action}"; did you mean "{best}"?' if best else None
+
+
+def action_warning(selected: list, action: str) -> str | None:
+    """`warning: ...` when no rule of the selected SLOs' policies blocks `--action` at all, or None."""
+    if action in _known_actions(selected):
+        return None
+    return f'warning: no policy rule of the selected SLOs blocks "{action}": the gate passes whatever the figures'
+
+
+def _known_actions(selected: list) -> set[str]:
+    return {name for service, _ in selected if service.policy for rule in service.policy.rules for name in rule.blocks}
+
+
 def figure_text(policy: PolicyState) -> str:
     """`budget remaining -28.8% (threshold 0%)` or `burn rate over 7d 3.10 (threshold 2)`."""
     rule = policy.rule

@@ -97,3 +97,14 @@ def test_github_annotation_escapes_the_file_name(prometheus_url, tmp_path):
     assert result.exit_code == 1
     first = result.stdout.splitlines()[0]
     assert first.startswith("::error file=") and "a%2Cb%3Ac" in first and "a,b:c" not in first
+
+
+def test_an_action_no_rule_blocks_is_a_usage_error(prometheus_url):
+    # A typo would otherwise pass every release: `--action relase` gates nothing.
+    result = gate(prometheus_url, "--action", "relase")
+    assert result.exit_code == 2 and 'did you mean "release"' in result.stderr, result.output
+    # The default action passes where no policy blocks anything (a team without blocking rules yet).
+    assert gate(prometheus_url, "--service", "held").exit_code == 0
+    # An action no rule blocks and that resembles none passes, with a warning.
+    other = gate(prometheus_url, "--slo", "checkout-availability", "--action", "migration")
+    assert other.exit_code == 0 and 'no policy rule of the selected SLOs blocks "migration"' in other.stderr
