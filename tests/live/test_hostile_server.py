@@ -196,3 +196,13 @@ def test_client_errors_for_a_direct_caller(answer):
     behaviour["body"] = _ok({"resultType": "matrix", "result": [{"metric": {}, "values": [[1, "x"]]}]})
     with Prometheus(Connection(url)) as client, pytest.raises(LiveError):
         client.query_range("up", 0, 60, 60)
+
+
+@pytest.mark.parametrize("value", ["NaN", "+Inf", "-Inf"])
+def test_unlabelled_nan_and_inf_answers_do_not_crash_any_command(answer, value):
+    # A proxy that answers every query with one unlabelled sample: odd, never a crash.
+    url, behaviour, _ = answer
+    behaviour["body"] = _ok({"resultType": "vector", "result": [{"metric": {}, "value": [1, value]}]})
+    for command in ("status", "gate", "verify"):
+        result = run(command, SPECS, "--prometheus", url, "--at", AT)
+        assert result.exit_code in (0, 1, 3), (command, result.output)
