@@ -358,8 +358,16 @@ class Prometheus:
         workers = max(1, min(self.connection.concurrency, len(items)))
         if workers == 1:
             return [function(item) for item in items]
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(function, items))
+        pool = ThreadPoolExecutor(max_workers=workers)
+        try:
+            results = list(pool.map(function, items))
+        except BaseException:
+            # A failed query, Ctrl-C or SIGTERM: end now rather than wait for the
+            # queries in flight, each of which may take up to --timeout.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown()
+        return results
 
 
 def _time(seconds: float) -> str:
