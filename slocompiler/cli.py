@@ -290,11 +290,17 @@ def _live_selection(program, services, slo_ids):
         raise click.UsageError(str(error)) from None
 
 
-def _with_states(paths, services, slo_ids, at, source, connection, then) -> None:
-    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns."""
+def _with_states(paths, services, slo_ids, at, source, connection, then, check=None) -> None:
+    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns.
+
+    `check(selected)` may name a usage error before any query is sent.
+    """
     from .live import state as live_state
 
     selected = _live_selection(_live_program(paths), services, slo_ids)
+    problem = check(selected) if check else None
+    if problem:
+        raise click.UsageError(problem)
 
     def run() -> int:
         moment = live_options.now_or(at)
@@ -353,7 +359,14 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
         click.echo(text, nl=False)
         return code
 
-    _with_states(paths, services, slo_ids, at, source, connection, decide)
+    def check(selected) -> str | None:
+        problem = live_gate.unknown_action(selected, action)
+        warning = None if problem else live_gate.action_warning(selected, action)
+        if warning:
+            click.echo(warning, err=True)
+        return problem
+
+    _with_states(paths, services, slo_ids, at, source, connection, decide, check)
 
 
 @cli.command()

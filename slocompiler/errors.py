@@ -114,12 +114,13 @@ def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     return json.dumps([to_dict(d) for d in diagnostics], indent=2, ensure_ascii=False)
 
 
-def render_github(diagnostic: Diagnostic) -> str:
-    """A GitHub Actions workflow annotation line."""
+def render_github(diagnostic: Diagnostic, title: str | None = None) -> str:
+    """A GitHub Actions workflow annotation line (with a title, when given)."""
     span = diagnostic.span
     kind = "error" if diagnostic.is_error else "warning"
     message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
-    return f"::{kind} file={_gh_property(span.file)},line={span.line},col={span.column}::{_gh_data(message)}"
+    named = f",title={_gh_property(title)}" if title else ""
+    return f"::{kind} file={_gh_property(span.file)},line={span.line},col={span.column}{named}::{_gh_data(message)}"
 
 
 def _gh_data(text: str) -> str:

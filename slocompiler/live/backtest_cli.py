@@ -64,6 +64,8 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
                                  "use a larger --step or a shorter range", param_hint="--step")
     if start != int(start) or end != int(end):
         raise click.BadParameter("--from and --to must be whole seconds", param_hint="--from")
+    if svg_path:
+        _check_writable(svg_path)
     program = load_program(list(paths) or ["specs"])
     if program is None:
         sys.exit(1)
@@ -85,12 +87,28 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
         if svg_path:
             from .backtest_svg import timeline
 
-            with open(svg_path, "w", encoding="utf-8") as handle:
-                handle.write(timeline(replays, " ".join(paths) or "specs"))
+            drawing = timeline(replays, " ".join(paths) or "specs")
+            try:
+                with open(svg_path, "w", encoding="utf-8") as handle:
+                    handle.write(drawing)
+            except OSError as error:
+                click.echo(f"error: cannot write --svg {svg_path}: {error.strerror}", err=True)
+                return 2
         click.echo(render(replays, previous, output_format, against or ""), nl=False)
         return 0
 
     exit_on_live_error(body)
+
+
+def _check_writable(path: str) -> None:
+    """A usage error before any query when the SVG's folder is missing or read-only."""
+    import os
+
+    folder = os.path.dirname(path) or "."
+    if not os.path.isdir(folder):
+        raise click.BadParameter(f"the folder {folder} does not exist", param_hint="--svg")
+    if not os.access(folder, os.W_OK):
+        raise click.BadParameter(f"the folder {folder} is not writable", param_hint="--svg")
 
 
 def render(replays, previous, output_format: str, against: str) -> str:

@@ -4,12 +4,44 @@ from __future__ import annotations
 
 import json
 
+from ..errors import Diagnostic, render_github
 from ..units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .state import GroupState, PolicyState, SloState
 from .status import group_text, md_cell
 
 PASS, BLOCKED, NO_ANSWER = 0, 1, 3
+TITLE = "slo gate"
+
+
+DEFAULT_ACTION = "release"
+
+
+def unknown_action(selected: list, action: str) -> str | None:
+    """A usage error when `--action` is a near miss of an action the selected SLOs' policies block, or None.
+
+    A misspelt action (`relase`) would pass every time, unnoticed. An action
+    no rule blocks and that resembles none may be deliberate (a team without
+    such rules yet): `action_warning` says so on stderr instead.
+    """
+    from ..errors import suggest
+
+    known = _known_actions(selected)
+    if action in known or action == DEFAULT_ACTION:
+        return None
+    best = suggest(action, known)
+    return f'no policy rule of the selected SLOs blocks "{action}"; did you mean "{best}"?' if best else None
+
+
+def action_warning(selected: list, action: str) -> str | None:
+    """`warning: ...` when no rule of the selected SLOs' policies blocks `--action` at all, or None."""
+    if action in _known_actions(selected):
+        return None
+    return f'warning: no policy rule of the selected SLOs blocks "{action}": the gate passes whatever the figures'
+
+
+def _known_actions(selected: list) -> set[str]:
+    return {name for service, _ in selected if service.policy for rule in service.policy.rules for name in rule.blocks}
 
 
 def figure_text(policy: PolicyState) -> str:
@@ -57,23 +89,26 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
                   + ("**blocked**" if code == BLOCKED else "no data" if code == NO_ANSWER else "pass"), ""]
         if blocks:
             lines += ["| SLO | rule | figure | action |", "|---|---|---|---|"]
-            lines += [f"| {md_cell(_name(s, g))} | `{md_cell(p.when)}` | {md_cell(figure_text(p))} | {md_cell(p.rule.action)} |"
-                      for s, g, p in blocks]
+            # A code span shows `&lt;` as typed: inside one only `|` needs its backslash (GFM tables).
+            lines += [f"| {md_cell(_name(s, g))} | `{p.when.replace('|', chr(92) + '|')}` | {md_cell(figure_text(p))} "
+                      f"| {md_cell(p.rule.action)} |" for s, g, p in blocks]
+        if gaps:
+            verb = "passes" if no_data_pass else "fails"
+            lines += ["", f"No data over the SLO window (the gate {verb}, --no-data): "
+                      + ", ".join(md_cell(_name(s, g)) for s, g in gaps)]
     for state, group, policy in blocks:
         message = (f"{action} blocked by {_name(state, group)}: when {policy.when}: {figure_text(policy)}; "
                    f"policy says: {policy.rule.action}")
         span = policy.rule.span
         if output_format == "github":
-            lines.append(f"::error file={span.file},line={span.line},col={span.column},title=slo gate::{_escape(message)}")
+            lines.append(render_github(Diagnostic(span, message, "error"), TITLE))
         elif output_format == "text":
             lines.append(f"{span}: {message}")
     for state, group in gaps:
         verb = "passes" if no_data_pass else "fails"
         message = f"no data for {_name(state, group)} over {prom_window(state.slo.window)}: the gate {verb} (--no-data)"
         if output_format == "github":
-            level = "warning" if no_data_pass else "error"
-            span = state.slo.span
-            lines.append(f"::{level} file={span.file},line={span.line},col={span.column},title=slo gate::{_escape(message)}")
+            lines.append(render_github(Diagnostic(state.slo.span, message, "warning" if no_data_pass else "error"), TITLE))
         elif output_format == "text":
             lines.append(message)
     if output_format in ("text", "github") and code == PASS:
@@ -81,8 +116,3 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
     elif output_format == "text" and code == BLOCKED:
         lines.append(f"{action}: blocked by {len(blocks)} policy rule(s) at {format_time(at)}")
     return code, "\n".join(lines) + ("\n" if lines else "")
-
-
-def _escape(text: str) -> str:
-    # GitHub workflow commands: %, CR and LF are escaped in the message.
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")

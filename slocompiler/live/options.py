@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the CLI imports this module on every run; httpx only when a
 
 ENV_URL = "SLO_PROMETHEUS_URL"
 EXIT_NO_ANSWER = 3
+MAX_TIME = 253_402_300_800  # 10000-01-01T00:00:00Z
 
 
 def parse_time(text: str) -> float:
@@ -22,17 +23,20 @@ def parse_time(text: str) -> float:
 
     value = text.strip()
     try:
-        return float(value)
+        seconds = float(value)
     except ValueError:
-        pass
-    iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
-        raise ValueError(f"{text!r} is neither RFC 3339 (2026-11-30T12:00:00Z) nor Unix seconds") from None
-    if moment.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone; add Z or an offset such as +02:00")
-    return moment.timestamp()
+        iso = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        try:
+            moment = datetime.fromisoformat(iso)
+        except ValueError:
+            raise ValueError(f"{text!r} is neither RFC 3339 (2026-11-30T12:00:00Z) nor Unix seconds") from None
+        if moment.tzinfo is None:
+            raise ValueError(f"{text!r} has no time zone; add Z or an offset such as +02:00")
+        seconds = moment.timestamp()
+    # NaN, infinities and times before 1970 or after 9999 are not instants Prometheus holds data for.
+    if not 0 <= seconds < MAX_TIME:
+        raise ValueError(f"{text!r} is not a time between 1970 and 9999")
+    return seconds
 
 
 def format_time(seconds: float) -> str:
@@ -106,7 +110,7 @@ def format_option(*choices: str, default: str = "text") -> Callable[[Callable], 
 def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file: str | None,
                ca_file: str | None, timeout: float, concurrency: int) -> Connection:
     """The Connection the options describe; a malformed header is a usage error."""
-    from .client import Connection, parse_header
+    from .client import Connection, check_url, parse_header
 
     parsed = []
     for text in headers:
@@ -114,8 +118,10 @@ def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file:
             parsed.append(parse_header(text))
         except ValueError as error:
             raise click.BadParameter(str(error), param_hint="--header") from None
-    if "://" not in prometheus_url:
-        raise click.BadParameter(f"{prometheus_url!r} is not a URL (http://host:9090)", param_hint="--prometheus")
+    try:
+        check_url(prometheus_url)
+    except ValueError as error:  # the message never quotes the URL: it may hold a password
+        raise click.BadParameter(str(error), param_hint="--prometheus") from None
     return Connection(prometheus_url, tuple(parsed), bearer_token_file, ca_file, timeout, concurrency)
 
 

@@ -265,7 +265,9 @@ def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, l
     expr = f'{{__name__=~"slo:.+", {c.LABEL_SLO_ID}!=""}}'
     found: dict[str, dict[str, list]] = {}
     for sample in client.query(expr, at_time):
-        found.setdefault(sample.labels[c.LABEL_SLO_ID], {}).setdefault(sample.labels["__name__"], []).append(sample)
+        # .get: the selector guarantees both labels, a misbehaving proxy does not.
+        found.setdefault(sample.labels.get(c.LABEL_SLO_ID, ""), {}).setdefault(
+            sample.labels.get("__name__", ""), []).append(sample)
     return found
 
 

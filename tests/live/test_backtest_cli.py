@@ -137,3 +137,9 @@ def test_the_readme_example_is_what_the_command_prints(prometheus_url):
                       "--from", "2023-11-17T00:00:00Z", "--to", "2023-11-24T00:00:00Z")
     assert result.exit_code == 0, result.output
     assert result.output == shown
+
+
+def test_svg_where_it_cannot_be_written_is_one_line(prometheus_url, tmp_path):
+    result = replay(prometheus_url, "shop.slo", "--svg", str(tmp_path / "missing" / "timeline.svg"))
+    assert result.exit_code == 2 and "--svg" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "missing").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 import history
@@ -70,3 +72,35 @@ def test_parsing_helpers():
     assert parse_time("2023-11-15T00:13:20+02:00") == 1700000000
     with pytest.raises(ValueError):
         parse_time("2023-11-14T22:13:20")
+
+
+def test_a_rejected_query_names_the_query(prometheus_url):
+    # With a hundred SLOs, "many-to-many matching not allowed" alone does not say whose query failed.
+    expr = 'sum by (region) (http_requests_total) / on(job) sum by (region, job) (http_requests_total)'
+    with Prometheus(Connection(prometheus_url)) as client, pytest.raises(LiveError) as raised:
+        client.query(expr, history.AT)
+    message = str(raised.value)
+    assert "rejected the query (execution)" in message and "in: sum by (region) (http_requests_total)" in message
+
+
+def test_a_failure_does_not_wait_for_the_queries_in_flight():
+    # One query fails (or Ctrl-C arrives) while another hangs until --timeout:
+    # the command must end now, not after the slow one.
+    started, released, done = threading.Event(), threading.Event(), threading.Event()
+
+    def query(item: int) -> int:
+        if item == 0:
+            started.wait(5)
+            raise LiveError("first query failed")
+        started.set()
+        released.wait(5)  # the bound only keeps a regression from hanging the suite
+        done.set()
+        return item
+
+    client = Prometheus(Connection("http://127.0.0.1:1", concurrency=2))
+    with pytest.raises(LiveError):
+        client.map(query, [0, 1])
+    finished_first = done.is_set()
+    released.set()
+    client.close()
+    assert not finished_first

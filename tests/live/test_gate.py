@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from helpers import SPECS, run
 
@@ -71,3 +72,39 @@ def test_markdown_summary(prometheus_url):
 def test_server_error_is_exit_3(prometheus_url):
     result = run("gate", SPECS, "--prometheus", prometheus_url + "/nowhere", "--at", AT)
     assert result.exit_code == 3 and "answered HTTP 404" in result.stderr
+
+
+def test_markdown_rule_in_a_code_span_is_not_html_escaped(prometheus_url):
+    # Inside backticks GitHub shows `&lt;` as typed: the rule must read `budget_remaining <= 0%`.
+    text = gate(prometheus_url, "--slo", "checkout-availability", "--format", "markdown").stdout
+    assert "`budget_remaining <= 0%`" in text and "&lt;" not in text.split("|")[7]
+
+
+def test_markdown_names_the_slos_without_data(prometheus_url):
+    before = str(history.START - 86400)
+    for extra in ((), ("--no-data", "pass")):
+        result = run("gate", SPECS, "--prometheus", prometheus_url, "--at", before, "--service", "quiet",
+                     "--format", "markdown", *extra)
+        assert "quiet-availability" in result.stdout, result.stdout
+
+
+def test_github_annotation_escapes_the_file_name(prometheus_url, tmp_path):
+    folder = tmp_path / "a,b:c"
+    folder.mkdir()
+    (folder / "shop.slo").write_text((Path(SPECS) / "shop.slo").read_text())
+    result = run("gate", str(folder), "--prometheus", prometheus_url, "--at", AT, "--slo", "checkout-availability",
+                 "--format", "github")
+    assert result.exit_code == 1
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("::error file=") and "a%2Cb%3Ac" in first and "a,b:c" not in first
+
+
+def test_an_action_no_rule_blocks_is_a_usage_error(prometheus_url):
+    # A typo would otherwise pass every release: `--action relase` gates nothing.
+    result = gate(prometheus_url, "--action", "relase")
+    assert result.exit_code == 2 and 'did you mean "release"' in result.stderr, result.output
+    # The default action passes where no policy blocks anything (a team without blocking rules yet).
+    assert gate(prometheus_url, "--service", "held").exit_code == 0
+    # An action no rule blocks and that resembles none passes, with a warning.
+    other = gate(prometheus_url, "--slo", "checkout-availability", "--action", "migration")
+    assert other.exit_code == 0 and 'no policy rule of the selected SLOs blocks "migration"' in other.stderr

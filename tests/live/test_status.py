@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from helpers import SPECS, expected_ratio, program, run, status_json
@@ -159,3 +160,17 @@ def test_a_condition_with_for_fires_only_after_holding_that_long(prometheus_url)
     # The us outage began 50 minutes before AT; the 1h ratio crossed 1.44% some 18 minutes later.
     assert (held(30), held(40)) == (True, False)
     assert [alert["firing"] for alert in item["alerts"]] == [held(30), held(40)]
+
+
+def test_the_readme_session_is_what_status_and_gate_print(prometheus_url, tmp_path, monkeypatch):
+    # The README's example runs on specs/shop.slo, a copy of the test specs.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "shop.slo").write_text((Path(SPECS) / "shop.slo").read_text())
+    monkeypatch.chdir(tmp_path)
+    for command in ("slo status specs/ --service checkout --at 2023-11-23T12:00:00Z",
+                    "slo gate specs/ --service checkout --at 2023-11-23T12:00:00Z"):
+        shown = readme.split(f"$ {command}", 1)[1].split("\n$ ", 1)[0]
+        shown = shown.split("\n", 1)[1] if shown.startswith(";") else shown.lstrip("\n")
+        result = run(*command.split()[1:], "--prometheus", prometheus_url, "--source", "raw")
+        assert result.stdout == shown.replace("exit 1\n", ""), result.output
