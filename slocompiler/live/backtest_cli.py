@@ -27,11 +27,13 @@ def parse_step(text: str) -> int:
 
 def load_program(paths: list[str]):
     """The checked Program of `paths`, or None after printing its diagnostics (exit 1)."""
+    from .. import project
     from ..compile import load
     from ..errors import InputError, UsageError, render_text
 
     try:
-        loaded = load(paths)
+        # No PATH: the project's `specs` setting, as for every other command.
+        loaded = load(paths or project.find(()).default_specs())
     except UsageError as error:
         raise click.UsageError(str(error)) from None
     except InputError as error:
@@ -66,7 +68,7 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
         raise click.BadParameter("--from and --to must be whole seconds", param_hint="--from")
     if svg_path:
         _check_writable(svg_path)
-    program = load_program(list(paths) or ["specs"])
+    program = load_program(list(paths))
     if program is None:
         sys.exit(1)
     other = None

@@ -143,3 +143,14 @@ def test_svg_where_it_cannot_be_written_is_one_line(prometheus_url, tmp_path):
     result = replay(prometheus_url, "shop.slo", "--svg", str(tmp_path / "missing" / "timeline.svg"))
     assert result.exit_code == 2 and "--svg" in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "missing").exists()
+
+
+def test_no_path_reads_the_projects_specs(tmp_path, monkeypatch):
+    """Like check and build: with no PATH, the `specs` of `[tool.slocompiler]`, not ./specs."""
+    (tmp_path / "pyproject.toml").write_text('[tool.slocompiler]\nspecs = ["slos"]\n', encoding="utf-8")
+    (tmp_path / "slos").mkdir()
+    (tmp_path / "slos" / "broken.slo").write_text("service shop {\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = backtest("--prometheus", "http://127.0.0.1:1", "--from", str(FROM), "--to", str(TO))
+    assert result.exit_code == 1
+    assert "slos/broken.slo:" in result.stderr
