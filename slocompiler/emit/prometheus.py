@@ -94,9 +94,13 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
                              queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
         rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short),
                              queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
-    for window in recorded_windows(service, slo):
+    windows = recorded_windows(service, slo)
+    for window in windows:
         rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
-    if not counted:
+        if window == short and not counted:
+            # Right after the 5m ratio: the derived windows after it read this evaluation's.
+            rules.append(known_ratio_rule(slo, labels))
+    if short not in windows and not counted:
         rules.append(known_ratio_rule(slo, labels))
     return rules
 
