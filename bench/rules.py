@@ -1,6 +1,6 @@
 """Benchmark: what the generated rules cost a real Prometheus to evaluate, next to Sloth-shaped rules.
 
-Run as `python bench/rules.py` (4 services, 3 SLOs each, 1,920 raw series:
+Run as `python bench/rules.py` (4 services, 3 SLOs each, 4,800 raw series:
 instances x routes x codes and histogram buckets, 3 days and 2 hours of
 history at a 1m scrape interval, rules every minute) or `--small` (a smoke
 test). Writes the history as OpenMetrics (running on past now), loads it with
@@ -348,8 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse options, measure in a temporary directory, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=4)
-    parser.add_argument("--instances", type=int, default=6)
-    parser.add_argument("--routes", type=int, default=8)
+    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--routes", type=int, default=12)
     parser.add_argument("--minutes", type=int, default=3 * 1440 + 120, help="history length at a 1m scrape")
     parser.add_argument("--interval", type=int, default=60, help="the server's evaluation_interval, seconds")
     parser.add_argument("--ahead", type=int, default=40, help="minutes of history after now (build + measuring)")
