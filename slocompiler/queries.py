@@ -192,6 +192,7 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
     rest = window - DERIVED_EDGE
 
     def events_in(rate: Callable[[int | None], str]) -> str:
-        return f"(sum_over_time({rate(rest)}) + {rate(None)} * (count_over_time({rate(DERIVED_EDGE)}) - 1))"
+        # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
+        return f"(sum_over_time({rate(rest)}) + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0))"
 
     return f"{events_in(bad)}\n/\n{events_in(total)}"

@@ -187,7 +187,7 @@ def test_the_comparisons_can_fail(mutant, tmp_path, promtool):
     """
     text = prometheus.rules_yaml(SERVICE)
     if mutant == "plain sum":
-        broken = text.replace(" - 1))", " * 0))")
+        broken = text.replace(" - 1, 0))", " * 0, 0))")
         assert broken != text
         result = run(tmp_path, promtool, broken, timing_checks())
     else:
