@@ -35,6 +35,11 @@ KNOWN_RATIO_PREFIX = "slo:sli_error_known:ratio_rate"
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 
+# Windows this long and longer are derived from the recorded 5m rates instead
+# of raw series (docs/PROMETHEUS.md, "Long windows from recorded rates"): below
+# it the two 5-minute edges of a derived window weigh too much of it.
+DERIVED_WINDOW_FROM = 2 * 3600
+
 TIERS = ("critical", "high", "medium", "low")
 DEFAULT_TIER = "medium"
 

@@ -4,12 +4,17 @@ A selector becomes `sum(rate(<selector>[W]))` (`sum by (...)` with
 `group_by`); an expression has `$window` replaced. The count of bad events
 falls back to `0 * total` when the error series does not exist at all, so a
 service that has never failed has an error ratio of 0, not no data.
+
+The generated rules pass `total`, the recorded 5m rate of all events, for that
+fallback, so that no rule reads a raw selector twice; `derived_ratio` builds a
+long window from recorded 5m rates (docs/PROMETHEUS.md explains both).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
@@ -125,32 +130,86 @@ def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -
     return None
 
 
-def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
-    """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent."""
-    total = total_events(indicator, window, group_by)
-    if total is None:
+def on(group_by: tuple[str, ...]) -> str:
+    """`on (a, b)`: match a raw aggregate with a recorded series, which carries the SLO's labels too."""
+    return f"on ({', '.join(group_by)})"
+
+
+def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], total: str | None = None) -> str | None:
+    """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent.
+
+    `total`, when given, is a recorded series of the same window's total rate
+    that the expression reads instead of the raw total (it then matches `on`
+    the group_by labels, since the recorded series carries the SLO's labels too).
+    """
+    raw_total = total_events(indicator, window, group_by)
+    if raw_total is None:
         return None
+    matching = "" if total is None else f" {on(group_by)}"
+    total = raw_total if total is None else total
     # `or 0 * total` gives each group that has traffic but no bad (or good)
     # series a 0, with the group's labels, instead of dropping the group.
     zero = f"0 * {total}"
     if isinstance(indicator, LatencyIndicator):
         # No fallback for a missing bucket: a histogram without a bucket at the
         # threshold has no data (NoData fires); `or 0` would read as 100% errors.
-        return f"({_latency_events(indicator, window, group_by, '-')})"
+        if not matching:  # series by series, as the raw total is (see _latency_events)
+            return f"({_latency_events(indicator, window, group_by, '-')})"
+        # The recorded total already counts only series that have the threshold bucket.
+        return f"({total} -{matching} {events(_latency_buckets(indicator)[0], window, group_by)})"
     if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
-        return f"({events(indicator.errors, window, group_by)} or {zero})"
+        return f"({events(indicator.errors, window, group_by)} or{matching} {zero})"
     assert isinstance(indicator, RatioIndicator) and indicator.good is not None
     good = events(indicator.good, window, group_by)
-    return f"({total} - ({good} or {zero}))"
+    return f"({total} -{matching} ({good} or{matching} {zero}))"
 
 
-def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str:
-    """The error ratio over `window`, straight from the indicator's series."""
+def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fallback: str | None = None) -> str:
+    """The error ratio over `window`, straight from the indicator's series.
+
+    `fallback`, when given, is the recorded 5m total rate: the `or 0 * total`
+    fallback reads it instead of the raw total, so that the expression reads
+    each raw selector once (the good form becomes `1 - good / total`).
+    """
     if isinstance(indicator, ExprIndicator):
         return f"({substitute(indicator.error_ratio.text.strip(), window)})"
-    bad = bad_events(indicator, window, group_by)
     total = total_events(indicator, window, group_by)
-    return f"{bad}\n/\n{total}"
+    if fallback is None:
+        return f"{bad_events(indicator, window, group_by)}\n/\n{total}"
+    matching = on(group_by)
+    if isinstance(indicator, LatencyIndicator):
+        good = events(_latency_buckets(indicator)[0], window, group_by)
+        return f"1 - {good}\n/\n{total}"
+    assert isinstance(indicator, RatioIndicator)
+    if indicator.errors is not None:
+        return f"({events(indicator.errors, window, group_by)} or {matching} 0 * {fallback})\n/ {matching}\n{total}"
+    assert indicator.good is not None
+    good = events(indicator.good, window, group_by)
+    return f"1 - ({good} or {matching} 0 * {fallback})\n/ {matching}\n{total}"
+
+
+# The latest 5m rate stands again for the newest 2.5 minutes of a derived window.
+DERIVED_EDGE = 150
+
+
+def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+    """The error ratio over `window` from 5m rates of bad and of all events, traffic-weighted.
+
+    `bad(span)` and `total(span)` give the 5m rate as a range over `span`
+    seconds (a recorded series' range, or a subquery), or now when span is None.
+    The sum of the 5m rates over the window less 2.5 minutes, plus the latest
+    rate once per evaluation in 2.5 minutes (the samples of the last 2.5
+    minutes but one), counts each event of the window equally but near its
+    two ends; a plain sum would lag a change by 2.5 minutes. docs/PROMETHEUS.md
+    works it out.
+    """
+    rest = window - DERIVED_EDGE
+
+    def events_in(rate: Callable[[int | None], str]) -> str:
+        # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
+        return f"(sum_over_time({rate(rest)}) + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0))"
+
+    return f"{events_in(bad)}\n/\n{events_in(total)}"
 
 
 def raw_total(indicator: Indicator, window: int) -> str:

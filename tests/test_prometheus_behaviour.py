@@ -104,7 +104,7 @@ MUTANTS = {
     # Loosen the 1h page: 1m into the outage the 1h ratio is 0.0167, under 0.017.
     "looser page": ("outage", lambda text: text.replace("> 0.0144", "> 0.017"), "6h1m"),
     "time-weighted period ratio": ("traffic", _time_weighted, "slo:period_burn_rate:ratio"),
-    "missing error series give no data": ("noerrors", lambda text: re.sub(r" or 0 \* [^\n]*?\)\)\)", ")", text), "ratio_rate5m"),
+    "missing error series give no data": ("noerrors", lambda text: re.sub(r" or on \([^)]*\) 0 \* slo:sli_events_total:rate5m\{[^}]*\}", "", text), "ratio_rate5m"),
 }
 
 

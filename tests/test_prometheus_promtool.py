@@ -168,8 +168,12 @@ def test_generated_tests_catch_windows_cut_to_5m(tmp_path, promtool):
 
     files = prometheus.emit(sample_ir.program())
     rules = files["prometheus/checkout.rules.yml"]
-    files["prometheus/checkout.rules.yml"] = re.sub(r"\[(30m|1h|6h|3d)\]", "[5m]", rules)
-    assert files["prometheus/checkout.rules.yml"] != rules
+    cut = re.sub(r"\[(30m|1h|6h|3d)\]", "[5m]", rules)
+    # A window derived from recorded 5m rates sums them over the window less
+    # 2.5m (`[21450s]` for 6h): summed over 2.5m instead, it is a 5m window.
+    cut = re.sub(r"sum_over_time\((slo:sli_events_\w+:rate5m\{[^}]*\})\[\d+s\]\)", r"sum_over_time(\1[150s])", cut)
+    assert "[21450s]" in rules and "[21450s]" not in cut
+    files["prometheus/checkout.rules.yml"] = cut
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
     out = result.stdout + result.stderr

@@ -86,21 +86,42 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
     labels = slo_labels(slo, service)
     short = c.CURRENT_BURN_WINDOW
     rules = []
-    if not isinstance(slo.indicator, ExprIndicator):
-        bad = c.EVENTS_BAD_PREFIX + prom_window(short)
-        total = c.EVENTS_TOTAL_PREFIX + prom_window(short)
-        rules.append(_record(bad, queries.bad_events(slo.indicator, short, slo.group_by) or "", labels))
-        rules.append(_record(total, queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
-    for window in recorded_windows(service, slo):
-        if window == short and not isinstance(slo.indicator, ExprIndicator):
-            # Reuse the two rates just recorded.
-            expr = f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
-        else:
-            expr = queries.error_ratio(slo.indicator, window, slo.group_by)
-        rules.append(_record(c.error_ratio_rule(window), expr, labels))
-    if isinstance(slo.indicator, ExprIndicator):
+    counted = not isinstance(slo.indicator, ExprIndicator)
+    if counted:
+        # The total first: the bad-events fallback and the short windows read it recorded.
+        total_now = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id)
+        rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short),
+                             queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
+        rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short),
+                             queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
+    windows = recorded_windows(service, slo)
+    for window in windows:
+        rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
+        if window == short and not counted:
+            # Right after the 5m ratio: the derived windows after it read this evaluation's.
+            rules.append(known_ratio_rule(slo, labels))
+    if short not in windows and not counted:
         rules.append(known_ratio_rule(slo, labels))
     return rules
+
+
+def window_ratio(slo: Slo, window: int) -> str:
+    """One recorded window's error ratio: from the recorded 5m rates from 2h on, else from raw series."""
+    short = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        if window < c.DERIVED_WINDOW_FROM:
+            return queries.error_ratio(slo.indicator, window, slo.group_by)
+        # No event counts to weigh by: the time average of the 5m ratios that exist, as for the period.
+        return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, window)})"
+    bad = c.EVENTS_BAD_PREFIX + prom_window(short)
+    total = c.EVENTS_TOTAL_PREFIX + prom_window(short)
+    if window == short:
+        # Reuse the two rates just recorded.
+        return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
+    if window < c.DERIVED_WINDOW_FROM:
+        return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
+    return queries.derived_ratio(lambda span: queries.recorded(bad, slo.id, span),
+                                 lambda span: queries.recorded(total, slo.id, span), window)
 
 
 def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:

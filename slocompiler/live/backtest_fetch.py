@@ -2,7 +2,9 @@
 
 The expressions are the recording rules' own (`queries.error_ratio`), so each
 value is what `slo:sli_error:ratio_rate<W>` held at that evaluation; every
-condition reading that window is then derived from the one series.
+condition reading that window is then derived from the one series. Windows the
+rules sum from recorded 5m rates are summed here from those rates
+(`backtest_derived.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from .. import queries
 from ..ir import Slo
 from ..units import human_duration
-from .backtest_model import GroupKey
+from . import backtest_derived as derived
+from .backtest_model import GroupKey, conditions_of
 from .client import MAX_POINTS, LiveError, Prometheus, Series
+from .state import raw_ratio
 
 @dataclass(frozen=True)
 class Grid:
@@ -120,7 +124,13 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
     read exactly what the whole range would. `--against` replays a second
     version over the same grid: what both read is fetched once.
     """
-    expr = queries.error_ratio(slo.indicator, window, slo.group_by)
+    if derived.derives(slo, window):
+        if derived.replayable(where.start, where.step):
+            return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans)
+        # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
+        expr = raw_ratio(slo, window)
+    else:
+        expr = queries.error_ratio(slo.indicator, window, slo.group_by)
     key = f"{where}|{slo.group_by}|{spans}|{expr}"
     if cache is not None and key in cache:
         return cache[key]
@@ -130,6 +140,15 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
     if cache is not None:
         cache[key] = found
     return found
+
+
+def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
+                   spans: Spans) -> dict[GroupKey, list[float | None]]:
+    times = where.times
+    needed = [spans is None or any(a <= t <= b for a, b in spans) for t in times]
+    windows = {w for k in conditions_of(slo) for w in (k.long, k.short)} | {window}
+    reach = max(w for w in windows if derived.derives(slo, w))
+    return derived.window_ratio(client, slo, window, times, reach, needed, cache)
 
 
 def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:

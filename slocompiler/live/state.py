@@ -104,19 +104,28 @@ def windows(service: Service, slo: Slo) -> list[int]:
 def raw_ratio(slo: Slo, window: int) -> str:
     """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
 
-    The SLO window's rule sums 5m event rates recorded each minute, so its
+    The SLO window's rule sums 5m event rates recorded each minute, and so
+    do the rules of windows from 2h on (`queries.derived_ratio`): their
     figure is a subquery over the same 5m rates, not a plain rate over the
-    window: the two differ by minutes of lag, which an outage now makes visible.
+    window. The two differ by minutes of lag, which an outage now makes visible.
     """
-    if window != slo.window:
+    five = c.CURRENT_BURN_WINDOW
+    if window != slo.window and window < c.DERIVED_WINDOW_FROM:
         return queries.error_ratio(slo.indicator, window, slo.group_by)
-    five, span = c.CURRENT_BURN_WINDOW, f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
     if isinstance(slo.indicator, ExprIndicator):
-        # No event counts to weigh by: the period rule averages the 5m ratio.
-        return f"avg_over_time(({queries.error_ratio(slo.indicator, five, slo.group_by)}){span})"
+        # No event counts to weigh by: the rules average the 5m ratios that are numbers.
+        known = f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0"
+        return f"avg_over_time(({known}){_span(window)})"
     bad = queries.bad_events(slo.indicator, five, slo.group_by)
     total = queries.total_events(slo.indicator, five, slo.group_by)
-    return f"sum_over_time(({bad}){span})\n/\nsum_over_time(({total}){span})"
+    if window == slo.window:
+        return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
+    return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def _span(seconds: int | None) -> str:
+    """A subquery's range at the rules' evaluation interval, or nothing for the value now."""
+    return "" if seconds is None else f"[{prom_window(seconds)}:{prom_window(RULE_INTERVAL)}]"
 
 
 def recorded_selector(slo: Slo, window: int) -> str:
@@ -185,7 +194,7 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     if parts is None:
         return _by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
-    span = f"[{prom_window(window)}:{prom_window(RULE_INTERVAL)}]"
+    span = _span(window)
     counted = {group_key(slo, s.labels): s.value for s in client.query(f"sum_over_time(({numerator}){span})", at)}
     result = {}
     for sample in client.query(f"sum_over_time(({total}){span})", at):

@@ -8,6 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 import history
+from slocompiler.conventions import DERIVED_WINDOW_FROM
 from slocompiler.cli import cli
 
 SPECS = str(Path(__file__).resolve().parent / "specs")
@@ -38,6 +39,9 @@ def expected_ratio(slo_id: str, group: dict[str, str], window: int, period: bool
     """The error ratio history.py's counts give for an SLO over a window ending at AT (`period`: as the period rule weighs it)."""
     if period:
         return history.period_ratio(lambda m: minute_counts(slo_id, group, m), history.AT, window)
+    if window >= DERIVED_WINDOW_FROM:
+        # Derived from the 5m rates, as the rules compute it (history.derived_weights).
+        return history.period_ratio(lambda m: minute_counts(slo_id, group, m), history.AT, window, history.derived_weights)
     if slo_id == "checkout-latency":
         return history.latency_ratio(history.AT, window, "0.25")
     job, regions = _job(slo_id, group)

@@ -165,19 +165,34 @@ def period_weights(end: float, seconds: int) -> dict[int, int]:
     whose 5m reaches it (5 times inside the window, fewer at its edges).
     Prometheus 2.x selects samples in [end - window, end], both ends included.
     """
-    weights: dict[int, int] = {}
+    return _rate_weights(range(minute(end) - seconds // STEP, minute(end) + 1))
+
+
+def derived_weights(end: float, seconds: int) -> dict[int, int]:
+    """How often each minute counts in a window rule derived from 5m rates (2h and longer) at `end`.
+
+    The rule sums the 5m rates over the window less 150s, then adds the
+    latest rate once per sample in the last 150s but one: evaluated each
+    minute, the samples at end - 2m30s .. end are 3, so twice.
+    """
     last = minute(end)
-    for point in range(last - seconds // STEP, last + 1):
+    points = list(range(last - (seconds - 150) // STEP, last + 1)) + [last, last]
+    return _rate_weights(points)
+
+
+def _rate_weights(points) -> dict[int, int]:
+    weights: dict[int, int] = {}
+    for point in points:
         for m in range(point - 5, point):
             if m >= 0:
                 weights[m] = weights.get(m, 0) + 1
     return weights
 
 
-def period_ratio(counts, end: float, seconds: int) -> float:
+def period_ratio(counts, end: float, seconds: int, weights=period_weights) -> float:
     """The period rule's traffic-weighted ratio; `counts(m)` gives (bad, total) in minute m."""
     bad = total = 0.0
-    for m, weight in period_weights(end, seconds).items():
+    for m, weight in weights(end, seconds).items():
         b, t = counts(m)
         bad += weight * b
         total += weight * t

@@ -1,0 +1,368 @@
+"""Benchmark: what the generated rules cost a real Prometheus to evaluate, next to Sloth-shaped rules.
+
+Run as `python bench/rules.py` (4 services, 3 SLOs each, 4,800 raw series:
+instances x routes x codes and histogram buckets, 3 days and 2 hours of
+history at a 1m scrape interval, rules every minute) or `--small` (a smoke
+test). Writes the history as OpenMetrics (running on past now), loads it with
+`promtool tsdb create-blocks-from openmetrics`, then for each rule set starts
+`prometheus` on 127.0.0.1 with the rules, reads every group's
+`evaluationTime` from /api/v1/rules over several intervals and stops it.
+
+Cost = sum over groups of (median evaluation time / group interval): the
+share of one core the rule set keeps busy. The baseline is the shape Sloth
+documents for the same SLOs and window pairs: a raw-series ratio per window
+(5m ... 3d), the 30d ratio as the mean of the 5m ratios, metadata, and one
+page and one ticket alert. Both rule sets get their recorded 5m series
+backfilled for the whole history, as a server that has run the rules for
+days has them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "live"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import server  # noqa: E402
+from bench import machine  # noqa: E402
+
+from slocompiler import conventions as c  # noqa: E402
+from slocompiler import queries  # noqa: E402
+from slocompiler.compile import load  # noqa: E402
+from slocompiler.emit.prometheus import rule_groups, rules_files  # noqa: E402
+from slocompiler.units import prom_window  # noqa: E402
+
+SCRAPE = 60
+CODES = (("200", 0.9), ("404", 0.0995), ("500", 0.0005))
+BUCKETS = (("0.05", 0.5), ("0.1", 0.8), ("0.25", 0.95), ("0.5", 0.99), ("1", 0.997), ("2.5", 0.999), ("+Inf", 1.0))
+PAIRS = (("page", "14.4", "1h", "5m"), ("page", "6", "6h", "30m"), ("ticket", "3", "1d", "2h"), ("ticket", "1", "3d", "6h"))
+SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+
+
+def spec_text(service: str, routes: int) -> str:
+    """One service: availability, latency, and availability by route, all with Sloth's four window pairs."""
+    alerting = "    alerting {\n" + "".join(
+        f"      {sev} {{ burn = {burn} long = {long} short = {short} }}\n" for sev, burn, long, short in PAIRS
+    ) + "    }\n"
+    ratio = (f'      errors = `http_requests_total{{job="{service}", code=~"5.."}}`\n'
+             f'      total  = `http_requests_total{{job="{service}"}}`\n')
+    return f"""service {service} {{
+  owner = "bench"
+  slo availability {{
+    objective = 99.9%
+    window    = 30d
+    indicator ratio {{
+{ratio}    }}
+{alerting}  }}
+  slo latency {{
+    objective = 99%
+    window    = 30d
+    indicator latency {{
+      histogram = `http_request_duration_seconds_bucket{{job="{service}"}}`
+      threshold = 500ms
+    }}
+{alerting}  }}
+  slo routes {{
+    objective = 99.9%
+    window    = 30d
+    group_by  = ["route"]
+    indicator ratio {{
+{ratio}    }}
+{alerting}  }}
+}}
+"""
+
+
+class History:
+    """Synthetic traffic: per service, instance and route, a daily swing; one service has an outage."""
+
+    def __init__(self, services: int, instances: int, routes: int, minutes: int, end: int) -> None:
+        self.services = [f"svc{i:02d}" for i in range(services)]
+        self.instances, self.routes, self.minutes = instances, routes, minutes
+        self.start = end - minutes * SCRAPE
+
+    def requests(self, service: int, instance: int, route: int, m: int) -> float:
+        """Requests in minute m."""
+        base = 20.0 * (1 + route) / (1 + instance % 3)
+        return base * (1.5 + math.sin(2 * math.pi * (m + 97 * service) / 1440))
+
+    def error_share(self, service: int, m: int) -> float:
+        return 0.05 if service == 0 and self.minutes - 300 <= m < self.minutes - 270 else CODES[2][1]
+
+    def raw(self):
+        """Every raw series' samples, family by family."""
+        yield "# TYPE http_requests counter\n"
+        for s, service in enumerate(self.services):
+            for i in range(self.instances):
+                for r in range(self.routes):
+                    labels = f'job="{service}",instance="10.0.{s}.{i}:8080",route="/api/r{r}"'
+                    for code, share in CODES:
+                        def per_minute(m, s=s, i=i, r=r, code=code, share=share):
+                            errors = self.error_share(s, m)
+                            part = errors if code == "500" else share * (1 - errors) / (1 - CODES[2][1])
+                            return self.requests(s, i, r, m) * part
+                        yield from self._counter("http_requests_total", f'{labels},code="{code}"', per_minute)
+        yield "# TYPE http_request_duration_seconds histogram\n"
+        for s, service in enumerate(self.services):
+            for i in range(self.instances):
+                for r in range(self.routes):
+                    labels = f'job="{service}",instance="10.0.{s}.{i}:8080",route="/api/r{r}"'
+                    for le, share in BUCKETS:
+                        yield from self._counter("http_request_duration_seconds_bucket", f'{labels},le="{le}"',
+                                                 lambda m, s=s, i=i, r=r, share=share: self.requests(s, i, r, m) * share)
+
+    def _counter(self, name: str, labels: str, per_minute):
+        value = 0.0
+        for m in range(self.minutes + 1):
+            yield f"{name}{{{labels}}} {value:.1f} {self.start + m * SCRAPE}\n"
+            value += per_minute(m)
+
+    def per_minute(self, service: int, route: int | None, share: float | None) -> list[float]:
+        """Requests in each minute, all instances (and routes, with None): all, errors (share None) or a share."""
+        counts = []
+        for m in range(self.minutes + 1):
+            n = sum(self.requests(service, i, r, m) for i in range(self.instances)
+                    for r in (range(self.routes) if route is None else (route,)))
+            counts.append(n * (self.error_share(service, m) if share is None else share))
+        return counts
+
+
+def recorded(history: History, program, step: int):
+    """The 5m series each rule set records, every `step` seconds of the history: ours and Sloth's."""
+    series = []
+    for s, service in enumerate(program.services):
+        for slo in service.slos:
+            sli = next(g for g in rule_groups(service) if g["name"] == c.GROUP_SLI.format(slo_id=slo.id))
+            own = ",".join(f'{k}="{v}"' for k, v in sli["rules"][0]["labels"].items())
+            # Sloth records ratio_rate5m too: its labels set its series apart from ours.
+            sloth = f'sloth_id="{slo.id}",sloth_service="{service.name}",sloth_slo="{slo.name}",sloth_window="5m"'
+            for route in range(history.routes) if slo.group_by else (None,):
+                extra = "" if route is None else f',route="/api/r{route}"'
+                total = history.per_minute(s, route, 1.0)
+                bad = history.per_minute(s, route, None if slo.name != "latency" else 1 - BUCKETS[3][1])
+                series.append((own + extra, sloth + extra, _rates(total), _rates(bad)))
+    names = (c.EVENTS_BAD_PREFIX + "5m", c.EVENTS_TOTAL_PREFIX + "5m", c.ERROR_RATIO_PREFIX + "5m")
+    times = range(history.start + 5 * SCRAPE, history.start + history.minutes * SCRAPE + 1, step)
+    for name in names:
+        yield f"# TYPE {name} gauge\n"
+        for own, sloth, total, bad in series:
+            for t in times:
+                m = (t - history.start) // SCRAPE
+                if name == names[0]:
+                    yield f"{name}{{{own}}} {bad[m]:.6g} {t}\n"
+                elif name == names[1]:
+                    yield f"{name}{{{own}}} {total[m]:.6g} {t}\n"
+                else:
+                    yield f"{name}{{{sloth}}} {bad[m] / total[m]:.6g} {t}\n"
+
+
+def _rates(counts: list[float]) -> list[float]:
+    """Per second over the 5 minutes before each minute."""
+    return [sum(counts[max(m - 5, 0):m]) / 300 if m else 0.0 for m in range(len(counts))]
+
+
+def sloth_rules(program) -> dict:
+    """The baseline: Sloth's documented rule shape for the same SLOs."""
+    groups = []
+    for service in program.services:
+        for slo in service.slos:
+            by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
+            ident = {"sloth_id": slo.id, "sloth_service": service.name, "sloth_slo": slo.name}
+            indicator = slo.indicator
+            sli = []
+            for window in SLOTH_WINDOWS:
+                if slo.name == "latency":
+                    hist = indicator.histogram.text
+                    total = f'sum{by}(rate({queries.with_matcher(hist, "le", "+Inf")}[{window}]))'
+                    errors = f"({total} - sum{by}(rate({queries.with_le(hist, indicator.le)}[{window}])))"
+                else:
+                    errors = f"(sum{by}(rate({indicator.errors.text}[{window}])))"
+                    total = f"(sum{by}(rate({indicator.total.text}[{window}])))"
+                sli.append({"record": f"slo:sli_error:ratio_rate{window}", "expr": f"{errors}\n/\n{total}",
+                            "labels": {**ident, "sloth_window": window}})
+            selector = f'slo:sli_error:ratio_rate5m{{sloth_id="{slo.id}", sloth_service="{service.name}", sloth_slo="{slo.name}"}}'
+            sli.append({"record": "slo:sli_error:ratio_rate30d",
+                        "expr": f"sum_over_time({selector}[30d])\n/ ignoring (sloth_window)\ncount_over_time({selector}[30d])",
+                        "labels": {**ident, "sloth_window": "30d"}})
+            sel = f'{{sloth_id="{slo.id}", sloth_service="{service.name}", sloth_slo="{slo.name}"}}'
+            budget = 1 - float(slo.objective)
+            meta = [
+                {"record": "slo:objective:ratio", "expr": f"vector({float(slo.objective)})", "labels": ident},
+                {"record": "slo:error_budget:ratio", "expr": f"vector(1-{float(slo.objective)})", "labels": ident},
+                {"record": "slo:time_period:days", "expr": "vector(30)", "labels": ident},
+                {"record": "slo:current_burn_rate:ratio",
+                 "expr": f"slo:sli_error:ratio_rate5m{sel}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\n"
+                         f"slo:error_budget:ratio{sel}", "labels": ident},
+                {"record": "slo:period_burn_rate:ratio",
+                 "expr": f"slo:sli_error:ratio_rate30d{sel}\n/ on(sloth_id, sloth_slo, sloth_service) group_left\n"
+                         f"slo:error_budget:ratio{sel}", "labels": ident},
+                {"record": "slo:period_error_budget_remaining:ratio", "expr": f"1 - slo:period_burn_rate:ratio{sel}",
+                 "labels": ident},
+                {"record": "sloth_slo_info", "expr": "vector(1)", "labels": {**ident, "sloth_version": "bench"}},
+            ]
+            alerts = []
+            for severity in ("page", "ticket"):
+                pairs = [f"(\n  max(slo:sli_error:ratio_rate{short}{sel} > ({burn} * {budget:.6g})) without (sloth_window)\n"
+                         f"  and\n  max(slo:sli_error:ratio_rate{long}{sel} > ({burn} * {budget:.6g})) without (sloth_window)\n)"
+                         for sev, burn, long, short in PAIRS if sev == severity]
+                alerts.append({"alert": f"{slo.id}-{severity}", "expr": "\nor\n".join(pairs),
+                               "labels": {"severity": severity, "sloth_severity": severity}})
+            groups += [{"name": f"sloth-slo-sli-recordings-{slo.id}", "rules": sli},
+                       {"name": f"sloth-slo-meta-recordings-{slo.id}", "rules": meta},
+                       {"name": f"sloth-slo-alerts-{slo.id}", "rules": alerts}]
+    return {"groups": groups}
+
+
+CONFIG = """global:
+  evaluation_interval: {interval}s
+rule_files:
+{files}
+"""
+
+
+def measure(binary: str, data: Path, directory: Path, files: list[Path], interval: int, rounds: int) -> dict:
+    """Start prometheus with `files`, sample /api/v1/rules for `rounds` intervals, stop it."""
+    listing = "".join(f"  - {json.dumps(str(f))}\n" for f in files)
+    config = CONFIG.format(interval=interval, files=listing).replace("{", "{{").replace("}", "}}")
+    # Warnings off: each result the server cannot write (out of bounds, see
+    # run()) would cost a log line, in every rule's evaluation time.
+    running = server.Server(binary, data, directory, config, ("--log.level=error",))
+    seen: dict[str, dict[str, float]] = {}
+    rules: dict[tuple[str, str], list[float]] = {}
+    spans: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + rounds * 60
+        while time.monotonic() < deadline:
+            time.sleep(interval / 2)
+            with urllib.request.urlopen(running.url + "/api/v1/rules", timeout=30) as answer:
+                body = json.load(answer)
+            for group in body["data"]["groups"]:
+                if group.get("lastEvaluation", "").startswith("0001"):
+                    continue  # not evaluated yet
+                new = group["lastEvaluation"] not in seen.get(group["name"], {})
+                seen.setdefault(group["name"], {})[group["lastEvaluation"]] = group["evaluationTime"]
+                spans[group["name"]] = group["interval"]
+                for rule in group["rules"] if new else ():
+                    rules.setdefault((group["name"], rule["name"]), []).append(rule.get("evaluationTime", 0.0))
+    finally:
+        running.stop()
+    # The first evaluation of each group reads cold blocks: leave it out when there are others.
+    medians = {}
+    for name, times in seen.items():
+        values = [times[k] for k in sorted(times)]
+        medians[name] = statistics.median(values[1:] if len(values) > 2 else values)
+    return {
+        "groups": len(medians),
+        "evaluations": sum(len(t) for t in seen.values()),
+        "cost": sum(medians[n] / spans[n] for n in medians),
+        "slowest": max(medians.values(), default=0.0),
+        "total_ms": sum(medians.values()) * 1000,
+        "by_rule": _by_rule(rules),
+    }
+
+
+def _by_rule(rules: dict[tuple[str, str], list[float]]) -> list[tuple[float, str]]:
+    """The five costliest rule names: median evaluation time, summed over the groups (SLOs) holding one."""
+    totals: dict[str, float] = {}
+    for (_, name), times in rules.items():
+        totals[name] = totals.get(name, 0.0) + statistics.median(times)
+    return sorted(((seconds, name) for name, seconds in totals.items()), reverse=True)[:5]
+
+
+def run(options, workdir: Path) -> list[str]:
+    binary, promtool = server.find_binaries()
+    if not binary or not promtool:
+        raise SystemExit("bench/rules.py needs prometheus and promtool (apt-get install prometheus)")
+    specs = workdir / "specs"
+    specs.mkdir()
+    # The history runs on past now, for the time the TSDB and both measurements
+    # take: a rule reads only samples up to its evaluation time, and a gap
+    # before now would leave the 5m windows empty (and cheap). The server's
+    # own writes before the blocks' end then fail as out of bounds: its
+    # evaluations still read the same data.
+    ahead = options.ahead * 60
+    history = History(options.services, options.instances, options.routes, options.minutes + options.ahead,
+                      int(time.time()) // 60 * 60 + ahead)
+    for service in history.services:
+        (specs / f"{service}.slo").write_text(spec_text(service, options.routes), encoding="utf-8")
+    program = load([str(specs)]).program
+    assert program is not None, "the bench specs do not compile"
+    slos = sum(len(s.slos) for s in program.services)
+    rules = workdir / "rules"
+    rules.mkdir()
+    ours = []
+    for path, text in rules_files(program).items():
+        target = rules / Path(path).name
+        target.write_text(text, encoding="utf-8")
+        ours.append(target)
+    import yaml
+
+    baseline = rules / "sloth.yml"
+    baseline.write_text(yaml.safe_dump(sloth_rules(program), sort_keys=False), encoding="utf-8")
+    for path in ours + [baseline]:
+        subprocess.run([promtool, "check", "rules", str(path)], check=True, capture_output=True)
+
+    def lines():
+        for line in history.raw():
+            yield line
+        yield from recorded(history, program, options.interval)
+        yield "# EOF\n"
+
+    started = time.monotonic()
+    data = server.build_tsdb(workdir, promtool, lines())
+    loaded = time.monotonic() - started
+    raw_series = len(history.services) * options.instances * options.routes * (len(CODES) + len(BUCKETS))
+    results = {}
+    for label, files in (("slocompiler", ours), ("Sloth-shaped baseline", [baseline])):
+        results[label] = measure(binary, data, workdir, files, options.interval, options.rounds)
+    out = [
+        f"machine: {machine()}",
+        f"{len(history.services)} services, {slos} SLOs, {raw_series} raw series, "
+        f"{options.minutes / 1440:.2f} days (and {options.ahead}m ahead) at a {SCRAPE}s scrape interval (history + TSDB: {loaded:.0f}s); "
+        f"evaluation_interval {options.interval}s, {options.rounds} minutes per rule set",
+        f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'slowest group':>14} {'sum of medians':>15}",
+    ]
+    for label, r in results.items():
+        out.append(f"{label:<22} {r['groups']:>6} {r['evaluations']:>6} {r['cost']:>8.4f} {r['cost'] / slos:>9.5f} "
+                   f"{r['slowest'] * 1000:>12.1f}ms {r['total_ms']:>13.1f}ms")
+    for label, r in results.items():
+        out.append(f"{label}, costliest rules (median ms per evaluation, summed over SLOs): "
+                   + ", ".join(f"{name} {seconds * 1000:.1f}" for seconds, name in r["by_rule"]))
+    ratio = results["slocompiler"]["cost"] / results["Sloth-shaped baseline"]["cost"]
+    out.append(f"slocompiler / baseline: {ratio:.3f} (target: at most 0.2)")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, measure in a temporary directory, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=4)
+    parser.add_argument("--instances", type=int, default=10)
+    parser.add_argument("--routes", type=int, default=12)
+    parser.add_argument("--minutes", type=int, default=3 * 1440 + 120, help="history length at a 1m scrape")
+    parser.add_argument("--interval", type=int, default=60, help="the server's evaluation_interval, seconds")
+    parser.add_argument("--ahead", type=int, default=40, help="minutes of history after now (build + measuring)")
+    parser.add_argument("--rounds", type=int, default=4, help="minutes of sampling per rule set")
+    parser.add_argument("--small", action="store_true", help="a smoke test: 2 services, 2 instances, 2 routes, 1 day")
+    options = parser.parse_args(argv)
+    if options.small:
+        options.services, options.instances, options.routes, options.minutes, options.rounds = 2, 2, 2, 1440, 2
+    with tempfile.TemporaryDirectory(prefix="slo-bench-rules-") as workdir:
+        for line in run(options, Path(workdir)):
+            print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
