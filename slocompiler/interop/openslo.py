@@ -182,7 +182,8 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
             else objective_text(objective.get("targetPercent"), report)
         if target is None:
-            report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
+            if objective.get("target") is None and objective.get("targetPercent") is None:
+                report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
             continue
         slo_id = base if len(entries) == 1 else f"{base}-{slo_name(objective.text('displayName') or str(number))}"
         service.slos.append(model.Slo(
@@ -190,6 +191,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
             description=spec.text("description"), labels=labels, alerting=alerting,
             group_by=[g for g in mine.get("group-by", "").split(",") if g],
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
+            span=name.span,
         ))
 
 

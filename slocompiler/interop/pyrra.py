@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named
+from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named, slo_name_of
 from .durations import prometheus_seconds
-from .write import slo_name
 from .yamlsrc import Node, Report
 
 KIND = "ServiceLevelObjective"
@@ -82,13 +81,14 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
         service.comments.append(f"slo {name.value} was not imported: see the warnings of slo import")
         return True
     slo = model.Slo(
-        name=slo_name(str(name.value)),
+        name=slo_name_of(name, report),
         objective=objective,
         indicator=indicator,
         window=format_duration(window),
         description=spec.text("description"),
         group_by=group_by,
         labels=rule_labels,
+        span=name.span,
     )
     slo.alerting = _alerting(spec.get("alerting"), window, objective, report, spec.get("alerting") or spec)
     service.slos.append(slo)

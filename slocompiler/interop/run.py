@@ -10,6 +10,7 @@ import yaml
 from ..errors import Diagnostic
 from ..ir import Span
 from . import model
+from .common import unique_slo_names
 from .write import service_text
 from .yamlsrc import Node, Report, load_documents
 
@@ -56,6 +57,7 @@ def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], 
         for document in documents:
             if not document.is_map or not read(document, options, report, services):
                 report.warn(document, f"this document is not a {TOOL_NAMES[fmt]} spec and is skipped")
+    unique_slo_names(services, report)
     texts = {name: service_text(service, TOOL_NAMES[fmt]) for name, service in sorted(services.items())}
     return texts, sorted(report.diagnostics), sources, readable
 

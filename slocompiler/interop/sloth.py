@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named
+from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named, slo_name_of
 from .yamlsrc import Node, Report
 
 PROMETHEUS_V1 = "prometheus/v1"
@@ -90,24 +90,16 @@ def _slo(node: Node, options: dict, report: Report) -> model.Slo | None:
     if name is None or not name.is_scalar or objective is None or indicator is None:
         return None
     slo = model.Slo(
-        name=_name(name, report),
+        name=slo_name_of(name, report),
         objective=objective,
         indicator=indicator,
         window=options["window"],
         description=node.text("description"),
         labels=pairs(node.get("labels"), report, "labels"),
+        span=name.span,
     )
     slo.alerting = _alerting(node.get("alerting"), options, report, node)
     return slo
-
-
-def _name(node: Node, report: Report) -> str:
-    from .write import slo_name
-
-    name = slo_name(str(node.value))
-    if name != node.value:
-        report.warn(node, f'SLO name "{node.value}" becomes "{name}" (.slo names are lower-case letters, digits, - and _)')
-    return name
 
 
 def query(node: Node | None, report: Report) -> str | None:
@@ -128,8 +120,11 @@ def query(node: Node | None, report: Report) -> str | None:
 
 
 def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
-    if sli is None or not sli.is_map:
+    if sli is None:
         return None  # reported by the SLO
+    if not sli.is_map:
+        report.error(sli, "sli is not a mapping (events, raw or plugin)")
+        return None
     report.unknown_fields(sli, SLI_FIELDS, "sli")
     plugin = sli.get("plugin")
     if plugin is not None:
@@ -170,8 +165,12 @@ def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> mo
         if alert is None:
             continue
         report.unknown_fields(alert, ALERT_FIELDS, keys[0])
-        if (alert.text("disable") or "false").lower() == "true":
+        disable = alert.get("disable")
+        if disable is not None and str(disable.value).lower() == "true":
             disabled.add(severity)
+        elif disable is not None and str(disable.value).lower() != "false":
+            # Sloth reads disable as a boolean: anything else would not load there either.
+            report.warn(disable, f"{keys[0]}.disable is not true or false; read as false, so these alerts are kept")
         alerting.severity_labels[severity] = pairs(alert.get("labels"), report, "labels")
         alerting.severity_annotations[severity] = pairs(alert.get("annotations"), report, "annotations", templated=True)
     if disabled == {"page", "ticket"}:

@@ -1,0 +1,60 @@
+"""`slo import` on inputs a migration meets in bulk: names that collide once renamed, objectives `.slo` cannot hold, odd types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from interop_helpers import compile_texts, convert_files
+
+SLI = """\
+    sli:
+      events:
+        error_query: sum(rate(a[{{.window}}]))
+        total_query: sum(rate(b[{{.window}}]))
+"""
+
+
+def _sloth(tmp_path: Path, slos: str) -> str:
+    path = tmp_path / "sloth.yaml"
+    path.write_text(f'version: "prometheus/v1"\nservice: "svc"\nslos:\n{slos}')
+    return str(path)
+
+
+def test_two_slo_names_that_collide_once_renamed_stay_apart_with_a_located_warning(tmp_path):
+    slos = f'  - name: "Requests.Availability"\n    objective: 99.9\n{SLI}' \
+           f'  - name: "requests-availability"\n    objective: 99.5\n{SLI}'
+    texts, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    program = compile_texts(tmp_path / "out", texts)
+    assert len({slo.name for slo in program.services[0].slos}) == 2
+    clash = [d for d in diagnostics if "already" in d.message]
+    assert clash and clash[0].span.line == 10 and clash[0].severity == "warning"
+
+
+@pytest.mark.parametrize("objective", ["100", "0", "100.0", "99.99999999999999999999", "150"])
+def test_an_objective_slo_cannot_hold_is_an_error_at_the_input_line(tmp_path, objective):
+    slos = f'  - name: "a"\n    objective: {objective}\n{SLI}'
+    texts, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    errors = [d for d in diagnostics if d.is_error]
+    assert errors and errors[0].span.line == 5, diagnostics
+    assert "slo a {" not in texts["svc"]
+
+
+def test_an_objective_of_the_wrong_type_names_what_was_written(tmp_path):
+    slos = f'  - name: "a"\n    objective: [1]\n{SLI}'
+    _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    assert [d.message for d in diagnostics if d.is_error] == ["objective is a list, not a decimal number"]
+
+
+def test_an_sli_that_is_no_mapping_is_an_error(tmp_path):
+    slos = '  - name: "a"\n    objective: 99.9\n    sli: "nope"\n'
+    _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    assert [(d.span.line, d.is_error) for d in diagnostics if "sli" in d.message] == [(6, True)]
+
+
+@pytest.mark.parametrize("value", ['"yes"', "1", "maybe"])
+def test_a_disable_that_is_not_true_or_false_is_a_warning(tmp_path, value):
+    slos = f'  - name: "a"\n    objective: 99.9\n{SLI}    alerting:\n      page_alert:\n        disable: {value}\n'
+    _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    assert [d.span.line for d in diagnostics if "disable" in d.message] == [12]
