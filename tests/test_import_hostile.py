@@ -58,3 +58,50 @@ def test_a_disable_that_is_not_true_or_false_is_a_warning(tmp_path, value):
     slos = f'  - name: "a"\n    objective: 99.9\n{SLI}    alerting:\n      page_alert:\n        disable: {value}\n'
     _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
     assert [d.span.line for d in diagnostics if "disable" in d.message] == [12]
+
+
+PYRRA = """\
+apiVersion: pyrra.dev/v1alpha1
+kind: ServiceLevelObjective
+metadata: {{name: a, namespace: ns}}
+spec:
+  target: "99.9"
+  window: {window}
+  indicator:
+    bool_gauge:
+      metric: up{{job="x"}}
+"""
+
+
+@pytest.mark.parametrize("window", ["1000000000000000000000w", "400d", "5m"])
+def test_a_pyrra_window_slo_cannot_hold_is_an_error_at_its_line_not_a_crash(tmp_path, window):
+    path = tmp_path / "pyrra.yaml"
+    path.write_text(PYRRA.format(window=window))
+    texts, diagnostics = convert_files("pyrra", [str(path)])
+    assert [d.span.line for d in diagnostics if d.is_error] == [6], diagnostics
+    assert "slo a {" not in texts["ns"]
+
+
+def test_an_openslo_window_slo_cannot_hold_is_an_error_at_its_line(tmp_path):
+    path = tmp_path / "openslo.yaml"
+    path.write_text("""\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: a}
+spec:
+  service: svc
+  indicator:
+    metadata: {name: i}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(g[5m]))'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[5m]))'}}}
+  timeWindow:
+    - duration: 99999999999999999999d
+      isRolling: true
+  objectives:
+    - target: 0.999
+""")
+    texts, diagnostics = convert_files("openslo", [str(path)])
+    assert [d.span.line for d in diagnostics if d.is_error] == [14], diagnostics

@@ -16,7 +16,7 @@ from ..conventions import TIERS
 from ..units import format_duration
 from . import model
 from .common import objective_text, one_rule_per_severity, pairs, service_named
-from .durations import prometheus_seconds
+from .durations import prometheus_seconds, window_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
 from .yamlsrc import Node, Report
@@ -232,7 +232,7 @@ def _window(node: Node | None, report: Report) -> int | None:
         report.error(duration, f'timeWindow duration "{text}" is in months, quarters or years; '
                                "write it in days in the source (like 30d) and import again")
         return None
-    return prometheus_seconds(duration, report)
+    return window_seconds(duration, report)
 
 
 def _alerting(policies: Node | None, index: Index, window: int | None, report: Report) -> model.Alerting:

@@ -13,7 +13,7 @@ import re
 
 from . import model
 from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named, slo_name_of
-from .durations import prometheus_seconds
+from .durations import window_seconds
 from .yamlsrc import Node, Report
 
 KIND = "ServiceLevelObjective"
@@ -73,7 +73,7 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
     report.unknown_fields(spec, SPEC_FIELDS, "spec")
     objective = objective_text(spec.get("target"), report)
     window_node = spec.get("window")
-    window = prometheus_seconds(window_node, report) if window_node is not None else None
+    window = window_seconds(window_node, report) if window_node is not None else None
     indicator, group_by = _indicator(spec.get("indicator"), report)
     if objective is None or window is None or indicator is None:
         if window_node is None:
