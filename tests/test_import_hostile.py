@@ -105,3 +105,47 @@ spec:
 """)
     texts, diagnostics = convert_files("openslo", [str(path)])
     assert [d.span.line for d in diagnostics if d.is_error] == [14], diagnostics
+
+
+@pytest.mark.parametrize("threshold", ["NaN", "sNaN", "Infinity", "1e400", "[1]"])
+def test_an_openslo_threshold_that_is_no_usable_number_is_an_error_not_a_crash(tmp_path, threshold):
+    path = tmp_path / "openslo.yaml"
+    path.write_text(f"""\
+apiVersion: openslo/v1
+kind: AlertCondition
+metadata: {{name: fast}}
+spec:
+  severity: page
+  condition: {{kind: burnrate, op: gt, threshold: {threshold}, lookbackWindow: 1h}}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata: {{name: a}}
+spec:
+  service: svc
+  indicator:
+    metadata: {{name: i}}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(g[5m]))'}}}}}}
+        total: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(t[5m]))'}}}}}}
+  objectives:
+    - target: 0.999
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {{name: p}}
+      spec:
+        conditions:
+          - conditionRef: fast
+""")
+    texts, diagnostics = convert_files("openslo", [str(path)])
+    assert [d.span.line for d in diagnostics if d.is_error] == [6], diagnostics
+    compile_texts(tmp_path / "out", texts)
+
+
+def test_a_list_where_a_value_belongs_is_shown_as_written_not_as_python(tmp_path):
+    path = tmp_path / "pyrra.yaml"
+    path.write_text(PYRRA.format(window="[28d]"))
+    _, diagnostics = convert_files("pyrra", [str(path)])
+    assert [d.message for d in diagnostics if d.is_error] == ['"[28d]" is not a duration (like 28d or 2w)']

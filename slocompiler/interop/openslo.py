@@ -9,13 +9,13 @@ back (see emit/openslo.py), so an export imports to the same rules.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
 from ..conventions import TIERS
 from ..units import format_duration
 from . import model
-from .common import objective_text, one_rule_per_severity, pairs, service_named
+from .common import DECIMAL, objective_text, one_rule_per_severity, pairs, service_named
 from .durations import prometheus_seconds, window_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
@@ -308,10 +308,9 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
                                             "threshold; dropped")
         return None
     threshold, lookback = body.get("threshold"), body.get("lookbackWindow")
-    try:
-        burn = Decimal(str(threshold.value)) if threshold is not None else None
-    except InvalidOperation:
-        burn = None
+    # A plain decimal only: NaN, Infinity or 1e400 would not compare or would never fire.
+    burn = Decimal(threshold.value) if threshold is not None and threshold.is_scalar \
+        and DECIMAL.fullmatch(threshold.value.strip()) else None  # type: ignore[union-attr]
     if burn is None or burn <= 0 or lookback is None:
         report.error(body, "a burnrate condition needs a threshold above 0 and lookbackWindow")
         return None
