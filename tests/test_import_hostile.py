@@ -149,3 +149,13 @@ def test_a_list_where_a_value_belongs_is_shown_as_written_not_as_python(tmp_path
     path.write_text(PYRRA.format(window="[28d]"))
     _, diagnostics = convert_files("pyrra", [str(path)])
     assert [d.message for d in diagnostics if d.is_error] == ['"[28d]" is not a duration (like 28d or 2w)']
+
+
+def test_a_query_holding_a_backtick_is_imported_in_an_escaped_string(tmp_path):
+    slos = '  - name: "a"\n    objective: 99.9\n    sli:\n      events:\n' \
+           "        error_query: 'sum(rate(a{x=\"`$$\\\\\"}[{{.window}}]))'\n" \
+           "        total_query: sum(rate(b[{{.window}}]))\n"
+    texts, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    assert not [d for d in diagnostics if d.is_error], diagnostics
+    program = compile_texts(tmp_path / "out", texts)
+    assert program.services[0].slos[0].indicator.errors.text == 'sum(rate(a{x="`$$\\\\"}[$window]))'

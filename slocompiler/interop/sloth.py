@@ -113,9 +113,6 @@ def query(node: Node | None, report: Report) -> str | None:
     converted = GO_WINDOW.sub("$window", text)
     if GO_TEMPLATE.search(converted):
         report.warn(node, "this query holds a Go template other than {{.window}}, which .slo does not expand")
-    if "`" in converted:
-        report.error(node, "this query holds a backtick, which a .slo raw string cannot hold")
-        return None
     return converted
 
 
