@@ -159,3 +159,56 @@ def test_a_query_holding_a_backtick_is_imported_in_an_escaped_string(tmp_path):
     assert not [d for d in diagnostics if d.is_error], diagnostics
     program = compile_texts(tmp_path / "out", texts)
     assert program.services[0].slos[0].indicator.errors.text == 'sum(rate(a{x="`$$\\\\"}[$window]))'
+
+
+OPENSLO_ANNOTATED = """\
+apiVersion: openslo/v1
+kind: Service
+metadata:
+  name: svc
+  annotations:
+    slocompiler.dev/labels: {labels}
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: a
+  annotations:
+    slocompiler.dev/group-by: {group_by}
+spec:
+  service: svc
+  indicator:
+    metadata: {{name: i}}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {{metricSource: {{type: Prometheus, spec: {{query: 'g'}}}}}}
+        total: {{metricSource: {{type: Prometheus, spec: {{query: 't'}}}}}}
+  objectives:
+    - target: 0.999
+"""
+
+
+@pytest.mark.parametrize("labels", ["'not json'", """'["a"]'""", """'{"page": "x", "ok": 1}'"""])
+def test_slocompiler_label_annotations_that_are_no_json_object_of_strings_are_warnings(tmp_path, labels):
+    path = tmp_path / "openslo.yaml"
+    path.write_text(OPENSLO_ANNOTATED.format(labels=labels, group_by="'x'"))
+    texts, diagnostics = convert_files("openslo", [str(path)])
+    assert diagnostics and {d.span.line for d in diagnostics} == {6}, diagnostics
+    compile_texts(tmp_path / "out", texts)
+
+
+def test_a_value_that_cannot_be_written_as_slo_is_an_error_not_a_crash(tmp_path):
+    path = tmp_path / "openslo.yaml"
+    path.write_text(OPENSLO_ANNOTATED.format(labels="'{}'", group_by="x") + """\
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata:
+        name: p
+        annotations:
+          slocompiler.dev/no-data: "5m } }"
+      spec: {alertWhenNoData: true, conditions: []}
+""")
+    texts, diagnostics = convert_files("openslo", [str(path)])
+    assert [d.severity for d in diagnostics if d.is_error] == ["error"], diagnostics
+    assert "svc" not in texts

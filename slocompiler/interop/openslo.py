@@ -19,6 +19,7 @@ from .common import DECIMAL, objective_text, one_rule_per_severity, pairs, servi
 from .durations import prometheus_seconds, window_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
+from ..ir import Span
 from .yamlsrc import Node, Report
 
 KINDS = ("Service", "SLO", "SLI", "AlertPolicy", "AlertCondition")
@@ -114,12 +115,25 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
     if mine.get("tier") in TIERS:
         service.tier = mine["tier"]
     service.kubernetes_namespace = service.kubernetes_namespace or mine.get("kubernetes-namespace")
-    service.labels = _json_pairs(mine.get("labels"))
+    service.labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     return service
 
 
-def _json_pairs(text: str | None) -> dict[str, str]:
-    return dict(json.loads(text)) if text else {}
+def _json_pairs(text: str | None, metadata: Node | None, report: Report, key: str) -> dict[str, str]:
+    """A `slocompiler.dev/` annotation holding a JSON object of strings (our export writes them so)."""
+    if not text:
+        return {}
+    notes = metadata.get("annotations") if metadata is not None else None
+    at = notes.key_span(P + key) if notes is not None else Span("<input>", 1, 1)
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        report.warn(at, f"annotations.{P}{key} is not a JSON object; dropped")
+        return {}
+    return pairs(Node({k: Node(v if isinstance(v, str) else [], at) for k, v in found.items()}, at,
+                      keys={k: at for k in found}), report, f"annotations.{P}{key}")
 
 
 def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
@@ -170,7 +184,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     mine, others = _annotations(metadata, report, ("group-by", "sla", "labels"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
-    labels = _json_pairs(mine.get("labels"))
+    labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     alerting = _alerting(spec.get("alertPolicies"), index, window, report)
     entries = objectives.entries()
     for number, objective in enumerate(entries, 1):
@@ -270,9 +284,9 @@ def _alerting(policies: Node | None, index: Index, window: int | None, report: R
         alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
         block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
         if "no-data-labels" in mine:
-            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"])
+            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"], metadata, report, "no-data-labels")
         if "no-data-annotations" in mine:
-            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"])
+            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"], metadata, report, "no-data-annotations")
         for item in (spec.get("conditions") or Node([], spec.span)).entries():
             condition_ref = item.get("conditionRef")
             found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item
