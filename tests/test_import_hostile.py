@@ -212,3 +212,20 @@ def test_a_value_that_cannot_be_written_as_slo_is_an_error_not_a_crash(tmp_path)
     texts, diagnostics = convert_files("openslo", [str(path)])
     assert [d.severity for d in diagnostics if d.is_error] == ["error"], diagnostics
     assert "svc" not in texts
+
+
+@pytest.mark.parametrize("grouping", ['["Bad Label", ok]', '"route"', "[[a], ok]"])
+def test_a_pyrra_grouping_slo_cannot_hold_is_a_located_warning(tmp_path, grouping):
+    path = tmp_path / "pyrra.yaml"
+    path.write_text(PYRRA.format(window="28d").replace('up{job="x"}', f'up{{job="x"}}\n      grouping: {grouping}'))
+    texts, diagnostics = convert_files("pyrra", [str(path)])
+    assert [d.span.line for d in diagnostics if "grouping" in d.message] == [10], diagnostics
+    compile_texts(tmp_path / "out", texts)
+
+
+def test_an_openslo_group_by_annotation_slo_cannot_hold_is_a_located_warning(tmp_path):
+    path = tmp_path / "openslo.yaml"
+    path.write_text(OPENSLO_ANNOTATED.format(labels="'{}'", group_by="'Bad Label,ok'"))
+    texts, diagnostics = convert_files("openslo", [str(path)])
+    assert [d.span.line for d in diagnostics] == [13], diagnostics
+    compile_texts(tmp_path / "out", texts)

@@ -72,6 +72,17 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
     return out
 
 
+def label_names(names: list[tuple[object, Span]], report: Report, what: str) -> list[str]:
+    """The Prometheus label names of a grouping, in order; a warning for each other entry, which is dropped."""
+    out = []
+    for name, span in names:
+        if isinstance(name, str) and PROM_LABEL.fullmatch(name):
+            out.append(name)
+        else:
+            report.warn(span, f"{what} entry {name!r} is not a Prometheus label name; dropped")
+    return out
+
+
 def service_named(services: dict[str, model.Service], node: Node, report: Report) -> model.Service:
     """The service of that name, created on first sight; documents naming one service merge into it."""
     name = slo_name(str(node.value))

@@ -15,7 +15,7 @@ from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
 from ..conventions import TIERS
 from ..units import format_duration
 from . import model
-from .common import DECIMAL, objective_text, one_rule_per_severity, pairs, service_named
+from .common import DECIMAL, label_names, objective_text, one_rule_per_severity, pairs, service_named
 from .durations import prometheus_seconds, window_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
@@ -186,6 +186,9 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
     labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     alerting = _alerting(spec.get("alertPolicies"), index, window, report)
+    notes = metadata.get("annotations")  # type: ignore[union-attr]
+    at = notes.key_span(P + "group-by") if notes is not None else metadata.span  # type: ignore[union-attr]
+    group_by = label_names([(g, at) for g in mine.get("group-by", "").split(",") if g], report, f"{P}group-by")
     entries = objectives.entries()
     for number, objective in enumerate(entries, 1):
         report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
@@ -203,7 +206,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         service.slos.append(model.Slo(
             name=slo_id, objective=target, indicator=indicator, window=format_duration(window),
             description=spec.text("description"), labels=labels, alerting=alerting,
-            group_by=[g for g in mine.get("group-by", "").split(",") if g],
+            group_by=group_by,
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
             span=name.span,
         ))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named, slo_name_of
+from .common import kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named, slo_name_of
 from .durations import window_seconds
 from .yamlsrc import Node, Report
 
@@ -128,7 +128,13 @@ def _selector(node: Node | None, report: Report, what: str) -> str | None:
 
 def _grouping(node: Node, report: Report) -> list[str]:
     grouping = node.get("grouping")
-    return [str(item.value) for item in grouping.entries() if item.is_scalar] if grouping is not None else []
+    if grouping is None:
+        return []
+    if not grouping.is_list:
+        report.warn(grouping, "grouping is not a list of label names; dropped")
+        return []
+    return label_names([(item.value if item.is_scalar else repr(item), item.span) for item in grouping.entries()],
+                       report, "grouping")
 
 
 LE_MATCHER = re.compile(r',?\s*le\s*=\s*"([^"]*)"\s*,?')
