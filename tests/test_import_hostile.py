@@ -229,3 +229,16 @@ def test_an_openslo_group_by_annotation_slo_cannot_hold_is_a_located_warning(tmp
     texts, diagnostics = convert_files("openslo", [str(path)])
     assert [d.span.line for d in diagnostics] == [13], diagnostics
     compile_texts(tmp_path / "out", texts)
+
+
+def test_sloth_slos_that_are_no_list_are_an_error(tmp_path):
+    path = tmp_path / "sloth.yaml"
+    path.write_text('version: "prometheus/v1"\nservice: "svc"\nslos: {a: 1}\n')
+    _, diagnostics = convert_files("sloth", [str(path)])
+    assert [(d.span.line, d.severity) for d in diagnostics] == [(3, "error")]
+
+
+def test_sloth_alerting_that_is_no_mapping_is_a_warning(tmp_path):
+    slos = f'  - name: "a"\n    objective: 99.9\n{SLI}    alerting: "x"\n'
+    _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
+    assert [(d.span.line, d.severity) for d in diagnostics] == [(10, "warning")]

@@ -66,7 +66,10 @@ def _spec(spec: Node, document: Node, options: dict, report: Report, services: d
     elif labels != service.labels:
         report.warn(spec.get("labels") or spec, f"service {service.name} has other labels in an earlier document; "
                                                  "the first document's labels are kept")
-    for entry in (spec.get("slos") or Node([], spec.span)).entries():
+    slos = spec.get("slos") or Node([], spec.span)
+    if not slos.is_list:
+        report.error(slos, "slos is not a list of SLOs; none is imported")
+    for entry in slos.entries():
         slo = _slo(entry, options, report)
         if slo is not None:
             service.slos.append(slo)
@@ -151,7 +154,9 @@ def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
 def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> model.Alerting:
     """Sloth's alerting; without it (Sloth requires it), Sloth's windows all the same."""
     alerting = model.Alerting(no_data=None if options["add_no_data"] else "false")
-    node = node if node is not None else Node({}, slo.span)
+    if node is not None and not node.is_map:
+        report.warn(node, "alerting is not a mapping; read as empty (Sloth's windows, no labels or annotations)")
+    node = node if node is not None and node.is_map else Node({}, slo.span)
     report.unknown_fields(node, ALERTING_FIELDS, "alerting")
     alerting.name = node.text("name")
     alerting.labels = pairs(node.get("labels"), report, "labels")
