@@ -242,3 +242,40 @@ def test_sloth_alerting_that_is_no_mapping_is_a_warning(tmp_path):
     slos = f'  - name: "a"\n    objective: 99.9\n{SLI}    alerting: "x"\n'
     _, diagnostics = convert_files("sloth", [_sloth(tmp_path, slos)])
     assert [(d.span.line, d.severity) for d in diagnostics] == [(10, "warning")]
+
+
+OPENSLO_SLI = """\
+apiVersion: openslo/v1
+kind: SLI
+metadata: {name: i}
+spec:
+  ratioMetric:
+    counter: true
+    good: {metricSource: {type: Prometheus, spec: {query: 'g'}}}
+    total: {metricSource: {type: Prometheus, spec: {query: 't'}}}
+"""
+
+
+def test_two_openslo_documents_of_one_kind_and_name_are_an_error_at_the_second(tmp_path):
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(OPENSLO_SLI)
+    second.write_text(OPENSLO_SLI.replace("'g'", "'other'"))
+    _, diagnostics = convert_files("openslo", [str(first), str(second)])
+    assert [(d.span.file, d.span.line, d.severity) for d in diagnostics] == [(str(second), 3, "error")]
+
+
+def test_an_openslo_document_of_another_version_says_so(tmp_path):
+    path = tmp_path / "a.yaml"
+    path.write_text(OPENSLO_SLI.replace("openslo/v1", "openslo/v1alpha"))
+    _, diagnostics = convert_files("openslo", [str(path)])
+    assert ["v1alpha" in d.message for d in diagnostics] == [True]
+
+
+def test_a_service_repeated_in_two_files_is_a_warning_only(tmp_path):
+    service = "apiVersion: openslo/v1\nkind: Service\nmetadata: {name: svc}\nspec: {}\n"
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text(service)
+    second.write_text(service)
+    _, diagnostics = convert_files("openslo", [str(first), str(second)])
+    assert (str(second), 3, "warning") in [(d.span.file, d.span.line, d.severity) for d in diagnostics]
+    assert not [d for d in diagnostics if d.is_error]

@@ -35,16 +35,29 @@ class Index:
         self.order: list[Node] = []
         for document in documents:
             kind = document.text("kind")
-            if not (document.text("apiVersion") or "").startswith("openslo/"):
+            version = document.text("apiVersion") or ""
+            if not version.startswith("openslo/"):
                 report.warn(document, "this document is not an OpenSLO v1 document and is skipped")
+                continue
+            if version != "openslo/v1":
+                report.warn(document.key_span("apiVersion"), f"apiVersion {version}: only openslo/v1 is read; "
+                                                             "this document is skipped")
                 continue
             if kind not in KINDS:
                 report.warn(document.key_span("kind") if kind else document.span,
                             f"OpenSLO kind {kind} has no counterpart in .slo and is skipped")
                 continue
             name = _name_of(document)
+            earlier = self.by_kind[kind].get(name) if name is not None else None
+            if earlier is not None:
+                # References could not tell them apart: which one was meant is for the user to say.
+                # A Service repeated in each file that uses it is common, and only a warning.
+                say = report.warn if kind == "Service" else report.error
+                say(document.get("metadata").get("name"), f"a {kind} named {name} is also at "  # type: ignore[union-attr]
+                    f"{earlier.span.file}:{earlier.span.line}; this one is skipped")
+                continue
             if name is not None:
-                self.by_kind[kind].setdefault(name, document)
+                self.by_kind[kind][name] = document
             self.order.append(document)
 
     def find(self, kind: str, ref: Node, report: Report) -> Node | None:
