@@ -16,6 +16,17 @@ SLI = """\
 """
 
 
+INDICATOR = """\
+  indicator:
+    metadata: {name: i}
+    spec:
+      ratioMetric:
+        counter: true
+        good: {metricSource: {type: Prometheus, spec: {query: 'g'}}}
+        total: {metricSource: {type: Prometheus, spec: {query: 't'}}}
+"""
+
+
 def _sloth(tmp_path: Path, slos: str) -> str:
     path = tmp_path / "sloth.yaml"
     path.write_text(f'version: "prometheus/v1"\nservice: "svc"\nslos:\n{slos}')
@@ -90,13 +101,7 @@ kind: SLO
 metadata: {name: a}
 spec:
   service: svc
-  indicator:
-    metadata: {name: i}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(g[5m]))'}}}
-        total: {metricSource: {type: Prometheus, spec: {query: 'sum(rate(t[5m]))'}}}
+""" + INDICATOR + """\
   timeWindow:
     - duration: 99999999999999999999d
       isRolling: true
@@ -123,14 +128,7 @@ kind: SLO
 metadata: {{name: a}}
 spec:
   service: svc
-  indicator:
-    metadata: {{name: i}}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(g[5m]))'}}}}}}
-        total: {{metricSource: {{type: Prometheus, spec: {{query: 'sum(rate(t[5m]))'}}}}}}
-  objectives:
+{INDICATOR}  objectives:
     - target: 0.999
   alertPolicies:
     - kind: AlertPolicy
@@ -177,13 +175,7 @@ metadata:
     slocompiler.dev/group-by: {group_by}
 spec:
   service: svc
-  indicator:
-    metadata: {{name: i}}
-    spec:
-      ratioMetric:
-        counter: true
-        good: {{metricSource: {{type: Prometheus, spec: {{query: 'g'}}}}}}
-        total: {{metricSource: {{type: Prometheus, spec: {{query: 't'}}}}}}
+""" + INDICATOR.replace("{", "{{").replace("}", "}}") + """\
   objectives:
     - target: 0.999
 """
