@@ -21,17 +21,28 @@ def objective_text(node: Node | None, report: Report, scale: int = 1) -> str | N
     """
     if node is None:
         return None
+    if not node.is_scalar:
+        report.error(node, f"objective is a {'list' if node.is_list else 'mapping'}, not a decimal number")
+        return None
     text = str(node.value).strip()
-    if not node.is_scalar or not DECIMAL.fullmatch(text):
+    if not DECIMAL.fullmatch(text):
         report.error(node, f'objective "{text}" is not a plain decimal number')
         return None
-    if scale == 1:
-        return text
     from decimal import Decimal
 
-    from ..units import decimal_text
+    from ..units import SIGNIFICANT_DIGITS, decimal_text, round_decimal
 
-    return decimal_text(Decimal(text) * scale)
+    percent = Decimal(text) * scale
+    # Said here, at the input's line, rather than by `slo check` on the written file.
+    if not 0 < percent < 100:
+        report.error(node, f"objective {decimal_text(percent)}% is not strictly between 0% and 100%, "
+                           "which .slo requires; the SLO is not imported")
+        return None
+    if round_decimal(percent / 100) != percent / 100:
+        report.error(node, f"objective {decimal_text(percent)}% has more digits than .slo carries "
+                           f"({SIGNIFICANT_DIGITS} significant digits as a ratio); the SLO is not imported")
+        return None
+    return text if scale == 1 else decimal_text(percent)
 
 
 def pairs(node: Node | None, report: Report, what: str, templated: bool = False, kubernetes: bool = False) -> dict[str, str]:
@@ -61,6 +72,17 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
     return out
 
 
+def label_names(names: list[tuple[object, Span]], report: Report, what: str) -> list[str]:
+    """The Prometheus label names of a grouping, in order; a warning for each other entry, which is dropped."""
+    out = []
+    for name, span in names:
+        if isinstance(name, str) and PROM_LABEL.fullmatch(name):
+            out.append(name)
+        else:
+            report.warn(span, f"{what} entry {name!r} is not a Prometheus label name; dropped")
+    return out
+
+
 def service_named(services: dict[str, model.Service], node: Node, report: Report) -> model.Service:
     """The service of that name, created on first sight; documents naming one service merge into it."""
     name = slo_name(str(node.value))
@@ -70,6 +92,36 @@ def service_named(services: dict[str, model.Service], node: Node, report: Report
     if node.span.file not in service.sources:
         service.sources.append(node.span.file)
     return service
+
+
+def slo_name_of(node: Node, report: Report) -> str:
+    """The `.slo` name for an SLO's name in the input; a warning when it has to change."""
+    name = slo_name(str(node.value))
+    if name != node.value:
+        report.warn(node, f'SLO name "{node.value}" becomes "{name}" (.slo names are lower-case letters, digits, - and _)')
+    return name
+
+
+def unique_slo_names(services: dict[str, model.Service], report: Report) -> None:
+    """Two SLOs of a service that share a name (once renamed, or merged from two files) get `-2`, `-3`...
+
+    Either would otherwise make the whole file fail `slo check`; the later one
+    is renamed, so the first keeps the name its dashboards and alerts had.
+    """
+    for service in services.values():
+        taken = {slo.name for slo in service.slos}
+        seen: set[str] = set()
+        for slo in service.slos:
+            if slo.name in seen:
+                number = 2
+                while f"{slo.name}-{number}" in taken:
+                    number += 1
+                new = f"{slo.name}-{number}"
+                report.warn(slo.span or Span("<input>", 1, 1), f'service {service.name} already has an SLO named '
+                                                               f'"{slo.name}"; this one becomes "{new}"')
+                slo.name = new
+                taken.add(new)
+            seen.add(slo.name)
 
 
 def kubernetes_metadata(document: Node, service: model.Service, report: Report, name_is_kept: bool = False) -> None:

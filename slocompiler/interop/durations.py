@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ..sremath import MAX_WINDOW, MIN_WINDOW
 from .yamlsrc import Node, Report
 
 _DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")
@@ -21,4 +22,18 @@ def prometheus_seconds(node: Node, report: Report) -> int | None:
     if total != int(total):
         report.error(node, f'"{text}" is not a whole number of seconds')
         return None
+    if total > MAX_WINDOW:
+        # Every duration .slo takes (window, alert windows, for) is at most the longest window.
+        report.error(node, f'"{text}" is longer than 365d, the longest duration .slo takes')
+        return None
     return int(total)
+
+
+def window_seconds(node: Node, report: Report) -> int | None:
+    """An SLO window in whole seconds; an error at the input's line for one `slo check` would refuse."""
+    seconds = prometheus_seconds(node, report)
+    if seconds is not None and not MIN_WINDOW <= seconds <= MAX_WINDOW:
+        report.error(node, f'window "{str(node.value).strip()}" is not from 1d to 365d, which .slo requires; '
+                           "the SLO is not imported")
+        return None
+    return seconds

@@ -67,6 +67,7 @@ class Slo:
     labels: Pairs = field(default_factory=dict)
     alerting: Alerting = field(default_factory=Alerting)
     comments: list[str] = field(default_factory=list)
+    span: Span | None = None  # where the input names it, for warnings; not written
 
 
 @dataclass

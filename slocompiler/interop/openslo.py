@@ -9,16 +9,17 @@ back (see emit/openslo.py), so an export imports to the same rules.
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from ..conventions import OPENSLO_ANNOTATION_PREFIX as P
 from ..conventions import TIERS
 from ..units import format_duration
 from . import model
-from .common import objective_text, one_rule_per_severity, pairs, service_named
-from .durations import prometheus_seconds
+from .common import DECIMAL, label_names, objective_text, one_rule_per_severity, pairs, service_named
+from .durations import prometheus_seconds, window_seconds
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
+from ..ir import Span
 from .yamlsrc import Node, Report
 
 KINDS = ("Service", "SLO", "SLI", "AlertPolicy", "AlertCondition")
@@ -34,16 +35,29 @@ class Index:
         self.order: list[Node] = []
         for document in documents:
             kind = document.text("kind")
-            if not (document.text("apiVersion") or "").startswith("openslo/"):
+            version = document.text("apiVersion") or ""
+            if not version.startswith("openslo/"):
                 report.warn(document, "this document is not an OpenSLO v1 document and is skipped")
+                continue
+            if version != "openslo/v1":
+                report.warn(document.key_span("apiVersion"), f"apiVersion {version}: only openslo/v1 is read; "
+                                                             "this document is skipped")
                 continue
             if kind not in KINDS:
                 report.warn(document.key_span("kind") if kind else document.span,
                             f"OpenSLO kind {kind} has no counterpart in .slo and is skipped")
                 continue
             name = _name_of(document)
+            earlier = self.by_kind[kind].get(name) if name is not None else None
+            if earlier is not None:
+                # References could not tell them apart: which one was meant is for the user to say.
+                # A Service repeated in each file that uses it is common, and only a warning.
+                say = report.warn if kind == "Service" else report.error
+                say(document.get("metadata").get("name"), f"a {kind} named {name} is also at "  # type: ignore[union-attr]
+                    f"{earlier.span.file}:{earlier.span.line}; this one is skipped")
+                continue
             if name is not None:
-                self.by_kind[kind].setdefault(name, document)
+                self.by_kind[kind][name] = document
             self.order.append(document)
 
     def find(self, kind: str, ref: Node, report: Report) -> Node | None:
@@ -114,12 +128,25 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
     if mine.get("tier") in TIERS:
         service.tier = mine["tier"]
     service.kubernetes_namespace = service.kubernetes_namespace or mine.get("kubernetes-namespace")
-    service.labels = _json_pairs(mine.get("labels"))
+    service.labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     return service
 
 
-def _json_pairs(text: str | None) -> dict[str, str]:
-    return dict(json.loads(text)) if text else {}
+def _json_pairs(text: str | None, metadata: Node | None, report: Report, key: str) -> dict[str, str]:
+    """A `slocompiler.dev/` annotation holding a JSON object of strings (our export writes them so)."""
+    if not text:
+        return {}
+    notes = metadata.get("annotations") if metadata is not None else None
+    at = notes.key_span(P + key) if notes is not None else Span("<input>", 1, 1)
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        report.warn(at, f"annotations.{P}{key} is not a JSON object; dropped")
+        return {}
+    return pairs(Node({k: Node(v if isinstance(v, str) else [], at) for k, v in found.items()}, at,
+                      keys={k: at for k in found}), report, f"annotations.{P}{key}")
 
 
 def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
@@ -170,8 +197,11 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     mine, others = _annotations(metadata, report, ("group-by", "sla", "labels"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
-    labels = _json_pairs(mine.get("labels"))
+    labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     alerting = _alerting(spec.get("alertPolicies"), index, window, report)
+    notes = metadata.get("annotations")  # type: ignore[union-attr]
+    at = notes.key_span(P + "group-by") if notes is not None else metadata.span  # type: ignore[union-attr]
+    group_by = label_names([(g, at) for g in mine.get("group-by", "").split(",") if g], report, f"{P}group-by")
     entries = objectives.entries()
     for number, objective in enumerate(entries, 1):
         report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
@@ -182,14 +212,16 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
             else objective_text(objective.get("targetPercent"), report)
         if target is None:
-            report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
+            if objective.get("target") is None and objective.get("targetPercent") is None:
+                report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
             continue
         slo_id = base if len(entries) == 1 else f"{base}-{slo_name(objective.text('displayName') or str(number))}"
         service.slos.append(model.Slo(
             name=slo_id, objective=target, indicator=indicator, window=format_duration(window),
             description=spec.text("description"), labels=labels, alerting=alerting,
-            group_by=[g for g in mine.get("group-by", "").split(",") if g],
+            group_by=group_by,
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
+            span=name.span,
         ))
 
 
@@ -230,7 +262,7 @@ def _window(node: Node | None, report: Report) -> int | None:
         report.error(duration, f'timeWindow duration "{text}" is in months, quarters or years; '
                                "write it in days in the source (like 30d) and import again")
         return None
-    return prometheus_seconds(duration, report)
+    return window_seconds(duration, report)
 
 
 def _alerting(policies: Node | None, index: Index, window: int | None, report: Report) -> model.Alerting:
@@ -268,9 +300,9 @@ def _alerting(policies: Node | None, index: Index, window: int | None, report: R
         alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
         block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
         if "no-data-labels" in mine:
-            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"])
+            alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"], metadata, report, "no-data-labels")
         if "no-data-annotations" in mine:
-            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"])
+            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"], metadata, report, "no-data-annotations")
         for item in (spec.get("conditions") or Node([], spec.span)).entries():
             condition_ref = item.get("conditionRef")
             found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item
@@ -306,10 +338,9 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
                                             "threshold; dropped")
         return None
     threshold, lookback = body.get("threshold"), body.get("lookbackWindow")
-    try:
-        burn = Decimal(str(threshold.value)) if threshold is not None else None
-    except InvalidOperation:
-        burn = None
+    # A plain decimal only: NaN, Infinity or 1e400 would not compare or would never fire.
+    burn = Decimal(threshold.value) if threshold is not None and threshold.is_scalar \
+        and DECIMAL.fullmatch(threshold.value.strip()) else None  # type: ignore[union-attr]
     if burn is None or burn <= 0 or lookback is None:
         report.error(body, "a burnrate condition needs a threshold above 0 and lookbackWindow")
         return None

@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, one_rule_per_severity, objective_text, service_named
-from .durations import prometheus_seconds
-from .write import slo_name
+from .common import kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named, slo_name_of
+from .durations import window_seconds
 from .yamlsrc import Node, Report
 
 KIND = "ServiceLevelObjective"
@@ -74,7 +73,7 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
     report.unknown_fields(spec, SPEC_FIELDS, "spec")
     objective = objective_text(spec.get("target"), report)
     window_node = spec.get("window")
-    window = prometheus_seconds(window_node, report) if window_node is not None else None
+    window = window_seconds(window_node, report) if window_node is not None else None
     indicator, group_by = _indicator(spec.get("indicator"), report)
     if objective is None or window is None or indicator is None:
         if window_node is None:
@@ -82,13 +81,14 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
         service.comments.append(f"slo {name.value} was not imported: see the warnings of slo import")
         return True
     slo = model.Slo(
-        name=slo_name(str(name.value)),
+        name=slo_name_of(name, report),
         objective=objective,
         indicator=indicator,
         window=format_duration(window),
         description=spec.text("description"),
         group_by=group_by,
         labels=rule_labels,
+        span=name.span,
     )
     slo.alerting = _alerting(spec.get("alerting"), window, objective, report, spec.get("alerting") or spec)
     service.slos.append(slo)
@@ -128,7 +128,13 @@ def _selector(node: Node | None, report: Report, what: str) -> str | None:
 
 def _grouping(node: Node, report: Report) -> list[str]:
     grouping = node.get("grouping")
-    return [str(item.value) for item in grouping.entries() if item.is_scalar] if grouping is not None else []
+    if grouping is None:
+        return []
+    if not grouping.is_list:
+        report.warn(grouping, "grouping is not a list of label names; dropped")
+        return []
+    return label_names([(item.value if item.is_scalar else repr(item), item.span) for item in grouping.entries()],
+                       report, "grouping")
 
 
 LE_MATCHER = re.compile(r',?\s*le\s*=\s*"([^"]*)"\s*,?')

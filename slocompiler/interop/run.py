@@ -7,9 +7,10 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, SloError
 from ..ir import Span
 from . import model
+from .common import unique_slo_names
 from .write import service_text
 from .yamlsrc import Node, Report, load_documents
 
@@ -56,7 +57,18 @@ def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], 
         for document in documents:
             if not document.is_map or not read(document, options, report, services):
                 report.warn(document, f"this document is not a {TOOL_NAMES[fmt]} spec and is skipped")
-    texts = {name: service_text(service, TOOL_NAMES[fmt]) for name, service in sorted(services.items())}
+    unique_slo_names(services, report)
+    texts = {}
+    for name, service in sorted(services.items()):
+        try:
+            texts[name] = service_text(service, TOOL_NAMES[fmt])
+        except SloError as error:
+            # A value the importers pass through unchecked made text that does not parse:
+            # said at the service's input, never an internal error.
+            first = error.diagnostics[0].message if error.diagnostics else str(error)
+            report.error(Span(service.sources[0] if service.sources else "<input>", 1, 1),
+                         f"service {name} could not be written as .slo ({first}); a value in the input "
+                         "cannot be written as .slo: fix it there; the service is not imported")
     return texts, sorted(report.diagnostics), sources, readable
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named
+from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named, slo_name_of
 from .yamlsrc import Node, Report
 
 PROMETHEUS_V1 = "prometheus/v1"
@@ -66,7 +66,10 @@ def _spec(spec: Node, document: Node, options: dict, report: Report, services: d
     elif labels != service.labels:
         report.warn(spec.get("labels") or spec, f"service {service.name} has other labels in an earlier document; "
                                                  "the first document's labels are kept")
-    for entry in (spec.get("slos") or Node([], spec.span)).entries():
+    slos = spec.get("slos") or Node([], spec.span)
+    if not slos.is_list:
+        report.error(slos, "slos is not a list of SLOs; none is imported")
+    for entry in slos.entries():
         slo = _slo(entry, options, report)
         if slo is not None:
             service.slos.append(slo)
@@ -90,24 +93,16 @@ def _slo(node: Node, options: dict, report: Report) -> model.Slo | None:
     if name is None or not name.is_scalar or objective is None or indicator is None:
         return None
     slo = model.Slo(
-        name=_name(name, report),
+        name=slo_name_of(name, report),
         objective=objective,
         indicator=indicator,
         window=options["window"],
         description=node.text("description"),
         labels=pairs(node.get("labels"), report, "labels"),
+        span=name.span,
     )
     slo.alerting = _alerting(node.get("alerting"), options, report, node)
     return slo
-
-
-def _name(node: Node, report: Report) -> str:
-    from .write import slo_name
-
-    name = slo_name(str(node.value))
-    if name != node.value:
-        report.warn(node, f'SLO name "{node.value}" becomes "{name}" (.slo names are lower-case letters, digits, - and _)')
-    return name
 
 
 def query(node: Node | None, report: Report) -> str | None:
@@ -121,15 +116,15 @@ def query(node: Node | None, report: Report) -> str | None:
     converted = GO_WINDOW.sub("$window", text)
     if GO_TEMPLATE.search(converted):
         report.warn(node, "this query holds a Go template other than {{.window}}, which .slo does not expand")
-    if "`" in converted:
-        report.error(node, "this query holds a backtick, which a .slo raw string cannot hold")
-        return None
     return converted
 
 
 def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
-    if sli is None or not sli.is_map:
+    if sli is None:
         return None  # reported by the SLO
+    if not sli.is_map:
+        report.error(sli, "sli is not a mapping (events, raw or plugin)")
+        return None
     report.unknown_fields(sli, SLI_FIELDS, "sli")
     plugin = sli.get("plugin")
     if plugin is not None:
@@ -159,7 +154,9 @@ def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
 def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> model.Alerting:
     """Sloth's alerting; without it (Sloth requires it), Sloth's windows all the same."""
     alerting = model.Alerting(no_data=None if options["add_no_data"] else "false")
-    node = node if node is not None else Node({}, slo.span)
+    if node is not None and not node.is_map:
+        report.warn(node, "alerting is not a mapping; read as empty (Sloth's windows, no labels or annotations)")
+    node = node if node is not None and node.is_map else Node({}, slo.span)
     report.unknown_fields(node, ALERTING_FIELDS, "alerting")
     alerting.name = node.text("name")
     alerting.labels = pairs(node.get("labels"), report, "labels")
@@ -170,8 +167,12 @@ def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> mo
         if alert is None:
             continue
         report.unknown_fields(alert, ALERT_FIELDS, keys[0])
-        if (alert.text("disable") or "false").lower() == "true":
+        disable = alert.get("disable")
+        if disable is not None and str(disable.value).lower() == "true":
             disabled.add(severity)
+        elif disable is not None and str(disable.value).lower() != "false":
+            # Sloth reads disable as a boolean: anything else would not load there either.
+            report.warn(disable, f"{keys[0]}.disable is not true or false; read as false, so these alerts are kept")
         alerting.severity_labels[severity] = pairs(alert.get("labels"), report, "labels")
         alerting.severity_annotations[severity] = pairs(alert.get("annotations"), report, "annotations", templated=True)
     if disabled == {"page", "ticket"}:

@@ -28,7 +28,12 @@ def string(text: str) -> str:
 
 
 def promql(text: str) -> str:
-    """A raw string for PromQL that already says `$window`: other `$` are doubled so they stay literal."""
+    """A raw string for PromQL that already says `$window`: other `$` are doubled so they stay literal.
+
+    A raw string cannot hold a backtick: such a query becomes an escaped string instead.
+    """
+    if "`" in text:
+        return string(text.strip()).replace("$$window", "$window")
     doubled = text.replace("$", "$$").replace("$$window", "$window")
     return "`" + doubled.strip() + "`"
 

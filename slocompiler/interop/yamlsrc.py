@@ -11,7 +11,7 @@ from ..errors import Diagnostic
 from ..ir import Span
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Node:
     """One YAML value: a scalar's text as written, a list of Nodes, or a dict of key -> Node."""
 
@@ -19,6 +19,14 @@ class Node:
     span: Span
     tag: str = ""
     keys: dict = field(default_factory=dict)  # key -> the Span of the key itself
+
+    def __repr__(self) -> str:
+        # As written in flow style: a message quoting a list or a mapping shows it, not Python's repr.
+        if isinstance(self.value, list):
+            return "[" + ", ".join(map(repr, self.value)) + "]"
+        if isinstance(self.value, dict):
+            return "{" + ", ".join(f"{key}: {value!r}" for key, value in self.value.items()) + "}"
+        return str(self.value)
 
     def key_span(self, key: str) -> Span:
         """Where `key` is written in this mapping (the mapping itself if it is not)."""
