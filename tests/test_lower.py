@@ -153,3 +153,14 @@ service shop {{
     assert loaded.program is not None and loaded.diagnostics == [], [str(d) for d in loaded.diagnostics]
     slo = loaded.program.services[0].slos[0]
     assert all(c.long <= slo.window for c in slo.alerting.conditions)
+
+
+def test_keywords_are_label_names_anywhere_in_a_block(tmp_path) -> None:
+    """`page`, `ticket`, `when`... after another pair used to be read as keywords: a syntax error."""
+    program = compile_text(tmp_path, (
+        'service s {\n  owner = "o"\n  labels { team = "x" page = "y" ticket = "z" when = "w" true = "t" }\n'
+        '  slo a {\n    objective = 99%\n    indicator ratio {\n      errors = `e_total`\n      total = `t_total`\n    }\n'
+        '    alerting { page { burn = 14.4 long = 1h labels { a = "b" page = "q" } } }\n  }\n}\n'))
+    service = program.services[0]
+    assert dict(service.labels) == {"team": "x", "page": "y", "ticket": "z", "when": "w", "true": "t"}
+    assert dict(service.slos[0].alerting.conditions[0].labels) == {"a": "b", "page": "q"}
