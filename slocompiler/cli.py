@@ -8,14 +8,9 @@ import sys
 
 import click
 
-from .live import options as live_options
-from .live.backtest_cli import command as backtest_command
+from .reporting import find_project, load_reported, paths_argument, print_diagnostics
 
 FORMATS = ("text", "json", "github")
-
-
-def _paths_argument(function):
-    return click.argument("paths", nargs=-1, type=click.Path())(function)
 
 
 def _diagnostic_options(function):
@@ -27,41 +22,36 @@ def _diagnostic_options(function):
     return function
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# The live commands: name -> (module under slocompiler/live/, attribute). They
+# talk to Prometheus (httpx and its dependencies), so their modules load only
+# when one of them runs or `slo --help` lists them: `slo check` imports none.
+LIVE_COMMANDS = {
+    "status": ("commands", "status"),
+    "gate": ("commands", "gate"),
+    "verify": ("commands", "verify"),
+    "backtest": ("backtest_cli", "command"),
+}
+
+
+class Commands(click.Group):
+    """click's group, with the live commands imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LIVE_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LIVE_COMMANDS:
+            from importlib import import_module
+
+            module, attribute = LIVE_COMMANDS[cmd_name]
+            return getattr(import_module(f"{__package__}.live.{module}"), attribute)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="slocompiler", prog_name="slo")
 def cli() -> None:
     """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
-
-
-def find_project(paths: tuple[str, ...]):
-    """The project of these inputs (project.py); a bad `[tool.slocompiler]` table is a usage error."""
-    from . import project
-    from .errors import UsageError
-
-    try:
-        return project.find(paths)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True):
-    """Load and check specs and print their diagnostics (unless `report` is false); None when the inputs hold nothing.
-
-    No PATH: the project's `specs` setting, else specs/.
-    """
-    from .compile import load
-    from .errors import InputError, UsageError
-
-    try:
-        loaded = load(list(paths) or find_project(()).default_specs())
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    except InputError as error:
-        click.echo(f"error: {error}", err=True)
-        return None
-    if report:
-        print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
-    return loaded
 
 
 def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
@@ -72,27 +62,8 @@ def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
     return loaded.program
 
 
-
-def print_diagnostics(diagnostics, sources, output_format: str) -> None:
-    """Text to stderr; json and github annotations to stdout, where tools read them."""
-    from . import errors
-
-    if output_format == "json":
-        click.echo(errors.render_json(diagnostics))
-        return
-    for diagnostic in diagnostics:
-        if output_format == "github":
-            click.echo(errors.render_github(diagnostic))
-        else:
-            click.echo(errors.render_text(diagnostic, sources), err=True)
-    if output_format == "text" and diagnostics:
-        count = sum(d.is_error for d in diagnostics)
-        warnings = len(diagnostics) - count
-        click.echo(f"{count} error(s), {warnings} warning(s)", err=True)
-
-
 @cli.command()
-@_paths_argument
+@paths_argument
 @_diagnostic_options
 def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
     """Parse and validate specs (PATH defaults to specs/)."""
@@ -133,7 +104,7 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
 
 
 @cli.command()
-@_paths_argument
+@paths_argument
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Output directory (default: the project's `output`, else generated/).")
 @click.option("--target", "targets", multiple=True, help="Build only these targets (repeatable, or comma-separated).")
@@ -212,7 +183,7 @@ def _progress(label: str, length: int):
 
 
 @cli.command()
-@_paths_argument
+@paths_argument
 @click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file would change.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 def fmt(paths, check_only, show_diff) -> None:
@@ -271,142 +242,6 @@ def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_for
             click.echo(f"wrote {path}", err=True)
         readable = readable and not refused
     sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
-
-
-def _live_program(paths: tuple[str, ...]):
-    """The specs for a live command; spec errors are printed and exit 1."""
-    program = load_or_report(paths, "text", False)
-    if program is None:
-        sys.exit(1)
-    return program
-
-
-def _live_selection(program, services, slo_ids):
-    from .live.status import SelectionError, select
-
-    try:
-        return select(program, services, slo_ids)
-    except SelectionError as error:
-        raise click.UsageError(str(error)) from None
-
-
-def _with_states(paths, services, slo_ids, at, source, connection, then, check=None) -> None:
-    """Load the specs, evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns.
-
-    `check(selected)` may name a usage error before any query is sent.
-    """
-    from .live import state as live_state
-
-    selected = _live_selection(_live_program(paths), services, slo_ids)
-    problem = check(selected) if check else None
-    if problem:
-        raise click.UsageError(problem)
-
-    def run() -> int:
-        moment = live_options.now_or(at)
-        with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source)
-        return then(states, moment)
-
-    live_options.exit_on_live_error(run)
-
-
-def _select_options(function):
-    function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
-    return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
-
-
-@cli.command()
-@_paths_argument
-@live_options.connection_options
-@live_options.at_option
-@live_options.format_option("text", "json", "markdown")
-@live_options.source_option
-@_select_options
-def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
-    """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
-    from .live import status as live_status
-
-    def show(states, moment) -> int:
-        if output_format == "json":
-            click.echo(live_status.render_json(states), nl=False)
-            click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
-        elif output_format == "markdown":
-            click.echo(live_status.render_markdown(states, moment), nl=False)
-        else:
-            click.echo(live_status.render_text(states, moment), nl=False)
-        return 0
-
-    _with_states(paths, services, slo_ids, at, source, connection, show)
-
-
-@cli.command()
-@_paths_argument
-@live_options.connection_options
-@live_options.at_option
-@live_options.format_option("text", "json", "markdown", "github")
-@live_options.source_option
-@_select_options
-@click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
-@click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
-              help="An SLO without data fails the gate (exit 3) or passes it.")
-def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
-    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
-    from .live import gate as live_gate
-
-    def decide(states, moment) -> int:
-        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
-        click.echo(text, nl=False)
-        return code
-
-    def check(selected) -> str | None:
-        problem = live_gate.unknown_action(selected, action)
-        warning = None if problem else live_gate.action_warning(selected, action)
-        if warning:
-            click.echo(warning, err=True)
-        return problem
-
-    _with_states(paths, services, slo_ids, at, source, connection, decide, check)
-
-
-@cli.command()
-@_paths_argument
-@live_options.connection_options
-@live_options.at_option
-@live_options.format_option("text", "json", "github", "markdown")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@_select_options
-def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
-    """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
-    from .live import verify as live_verify
-
-    loaded = load_reported(paths, output_format, report=False)
-    if loaded is None:
-        sys.exit(1)
-    if any(d.is_error for d in loaded.diagnostics):
-        print_diagnostics(loaded.diagnostics, loaded.sources, "text" if output_format == "markdown" else output_format)
-        sys.exit(1)
-    selected = _live_selection(loaded.program, services, slo_ids)
-
-    def run() -> int:
-        moment = live_options.now_or(at)
-        with live_options.open_client(connection) as client:
-            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
-        if output_format == "markdown":
-            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
-        else:
-            print_diagnostics(diagnostics, loaded.sources, output_format)
-        if any(d.is_error or strict for d in diagnostics):
-            return 1
-        if output_format == "text":
-            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
-        return 0
-
-    live_options.exit_on_live_error(run)
-
-
-# Defined in live/backtest_cli.py with its many options; httpx loads only when it runs.
-cli.add_command(backtest_command)
 
 
 class Interrupted(BaseException):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 
 import click
 
+from ..reporting import paths_argument
 from ..units import parse_duration_ms
-from .options import TIME, connection_options, exit_on_live_error, format_option, open_client
+from .options import TIME, connection_options, exit_on_live_error, format_option, load_specs, open_client
 
 FORMATS = ("text", "json", "markdown")
 # A year at 1m is 525,600; each SLO holds a few lists of this length per window.
@@ -25,28 +25,8 @@ def parse_step(text: str) -> int:
     return ms // 1000
 
 
-def load_program(paths: list[str]):
-    """The checked Program of `paths`, or None after printing its diagnostics (exit 1)."""
-    from .. import project
-    from ..compile import load
-    from ..errors import InputError, UsageError, render_text
-
-    try:
-        # No PATH: the project's `specs` setting, as for every other command.
-        loaded = load(paths or project.find(()).default_specs())
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    except InputError as error:
-        click.echo(f"error: {error}", err=True)
-        return None
-    for diagnostic in loaded.diagnostics:
-        if diagnostic.is_error:
-            click.echo(render_text(diagnostic, loaded.sources), err=True)
-    return loaded.program
-
-
 @click.command(name="backtest", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("paths", nargs=-1, type=click.Path())
+@paths_argument
 @connection_options
 @click.option("--from", "start", type=TIME, required=True, help="Start of the replay (RFC 3339 or Unix seconds).")
 @click.option("--to", "end", type=TIME, required=True, help="End of the replay (RFC 3339 or Unix seconds).")
@@ -68,14 +48,8 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
         raise click.BadParameter("--from and --to must be whole seconds", param_hint="--from")
     if svg_path:
         _check_writable(svg_path)
-    program = load_program(list(paths))
-    if program is None:
-        sys.exit(1)
-    other = None
-    if against is not None:
-        other = load_program([against])
-        if other is None:
-            sys.exit(1)
+    program = load_specs(paths).program
+    other = load_specs([against]).program if against is not None else None
 
     def body() -> int:
         from .backtest import Range, lookback, run, slos_of

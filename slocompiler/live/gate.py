@@ -1,4 +1,4 @@
-"""`slo gate`: the release gate of the error-budget policy (exit 0 pass, 1 blocked, 3 no data)."""
+"""`slo gate`: the release gate of the error-budget policy (exit 0 pass, 1 blocked, 2 spec or usage errors, 3 no data)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .options import format_time
 from .state import GroupState, PolicyState, SloState
 from .status import group_text, md_cell
 
-PASS, BLOCKED, NO_ANSWER = 0, 1, 3
+PASS, BLOCKED, SPEC_ERRORS, NO_ANSWER = 0, 1, 2, 3
 TITLE = "slo gate"
 
 

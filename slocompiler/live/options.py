@@ -1,4 +1,4 @@
-"""Command-line options shared by every live command, and the time syntax they accept."""
+"""Command-line options and spec loading shared by every live command, and the time syntax they accept."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # the CLI imports this module on every run; httpx only when a
     from .client import Connection, Prometheus
 
 ENV_URL = "SLO_PROMETHEUS_URL"
+EXIT_SPEC_ERRORS = 1
 EXIT_NO_ANSWER = 3
 MAX_TIME = 253_402_300_800  # 10000-01-01T00:00:00Z
 
@@ -148,3 +149,20 @@ def exit_on_live_error(function: Callable[[], int]) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(EXIT_NO_ANSWER)
     sys.exit(code)
+
+
+def load_specs(paths: tuple[str, ...] | list[str], diagnostics_format: str = "text", error_exit: int = EXIT_SPEC_ERRORS):
+    """The checked specs (compile.Loaded) of a live command; on errors, every diagnostic is printed and it exits `error_exit`.
+
+    No PATH: the project's `specs`, as for every command. Warnings are not
+    printed here: `slo check` reports them, `verify` merges them into its own.
+    """
+    from ..reporting import load_reported, print_diagnostics
+
+    loaded = load_reported(tuple(paths), diagnostics_format, report=False)
+    if loaded is None:
+        sys.exit(error_exit)
+    if any(d.is_error for d in loaded.diagnostics):
+        print_diagnostics(loaded.diagnostics, loaded.sources, diagnostics_format)
+        sys.exit(error_exit)
+    return loaded

@@ -1,0 +1,136 @@
+"""The `slo status`, `slo gate` and `slo verify` commands: options, loading, printing. `cli.py` loads this module
+only when one of them runs."""
+
+from __future__ import annotations
+
+import click
+
+from ..reporting import paths_argument
+from . import options as live_options
+from .options import EXIT_SPEC_ERRORS, load_specs
+
+
+def _select_options(function):
+    function = click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")(function)
+    return click.option("--service", "services", multiple=True, help="Only this service (repeatable).")(function)
+
+
+def _selection(program, services, slo_ids):
+    from .status import SelectionError, select
+
+    try:
+        return select(program, services, slo_ids)
+    except SelectionError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _with_states(program, services, slo_ids, at, source, connection, then, check=None) -> None:
+    """Evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns.
+
+    `check(selected)` may name a usage error before any query is sent.
+    """
+    from . import state as live_state
+
+    selected = _selection(program, services, slo_ids)
+    problem = check(selected) if check else None
+    if problem:
+        raise click.UsageError(problem)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            states = live_state.evaluate(client, selected, moment, source)
+        return then(states, moment)
+
+    live_options.exit_on_live_error(run)
+
+
+@click.command()
+@paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown")
+@live_options.source_option
+@_select_options
+def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
+    """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
+    from . import status as live_status
+
+    program = load_specs(paths).program
+
+    def show(states, moment) -> int:
+        if output_format == "json":
+            click.echo(live_status.render_json(states), nl=False)
+            click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
+        elif output_format == "markdown":
+            click.echo(live_status.render_markdown(states, moment), nl=False)
+        else:
+            click.echo(live_status.render_text(states, moment), nl=False)
+        return 0
+
+    _with_states(program, services, slo_ids, at, source, connection, show)
+
+
+@click.command()
+@paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "markdown", "github")
+@live_options.source_option
+@_select_options
+@click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
+@click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
+              help="An SLO without data fails the gate (exit 3) or passes it.")
+def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
+    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
+    from . import gate as live_gate
+
+    # Exit 1 means "blocked": a spec the gate cannot read is not an answer (docs/LIVE.md).
+    program = load_specs(paths, error_exit=live_gate.SPEC_ERRORS).program
+
+    def decide(states, moment) -> int:
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        click.echo(text, nl=False)
+        return code
+
+    def check(selected) -> str | None:
+        problem = live_gate.unknown_action(selected, action)
+        warning = None if problem else live_gate.action_warning(selected, action)
+        if warning:
+            click.echo(warning, err=True)
+        return problem
+
+    _with_states(program, services, slo_ids, at, source, connection, decide, check)
+
+
+@click.command()
+@paths_argument
+@live_options.connection_options
+@live_options.at_option
+@live_options.format_option("text", "json", "github", "markdown")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_select_options
+def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
+    """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
+    from ..reporting import print_diagnostics
+    from . import verify as live_verify
+
+    diagnostics_format = "text" if output_format == "markdown" else output_format
+    loaded = load_specs(paths, diagnostics_format, EXIT_SPEC_ERRORS)
+    selected = _selection(loaded.program, services, slo_ids)
+
+    def run() -> int:
+        moment = live_options.now_or(at)
+        with live_options.open_client(connection) as client:
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+        if output_format == "markdown":
+            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
+        else:
+            print_diagnostics(diagnostics, loaded.sources, output_format)
+        if any(d.is_error or strict for d in diagnostics):
+            return 1
+        if output_format == "text":
+            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
+        return 0
+
+    live_options.exit_on_live_error(run)
