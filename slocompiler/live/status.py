@@ -82,9 +82,25 @@ def rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+# Escapes in the style of Prometheus's quoted label values: a value prints on one line, and unambiguously.
+ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(value: str) -> str:
+    """A label value from the server on one line: backslash, control and other invisible characters escaped (`\\n`, `\\x1b`)."""
+    if value.isprintable() and "\\" not in value:
+        return value
+    return "".join(ESCAPES.get(ch) or (ch if ch.isprintable() else _code(ch)) for ch in value)
+
+
+def _code(ch: str) -> str:
+    point = ord(ch)
+    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
+
+
 def group_text(group: dict[str, str]) -> str:
-    """`region=eu,zone=a`, or `-` for an SLO without group_by."""
-    return ",".join(f"{name}={value}" for name, value in group.items()) or "-"
+    """`region=eu,zone=a`, or `-` for an SLO without group_by; values escaped by `printable`."""
+    return ",".join(f"{name}={printable(value)}" for name, value in group.items()) or "-"
 
 
 def rows(states: list[SloState]) -> list[list[str]]:

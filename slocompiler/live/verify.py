@@ -18,6 +18,7 @@ from ..ir import LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
 from ..units import decimal_text, format_duration, prom_window
 from .client import Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
+from .status import printable
 
 # A deployed error ratio this far from the spec's own computation is stale.
 STALE_RELATIVE = 0.01
@@ -142,7 +143,8 @@ class Verifier:
             if value not in values:
                 if not values:
                     return f'; {name} has no label "{label}"'
-                return f'; {name} has no {label}="{value}"{did_you_mean(value, values)}'
+                shown = [printable(v) for v in values]
+                return f'; {name} has no {label}="{printable(value)}"{did_you_mean(printable(value), shown)}'
         return ""
 
     def _metric_type(self, selector: Selector) -> None:
@@ -163,7 +165,7 @@ class Verifier:
                            hint=f"its labels: {', '.join(have)}")
 
     def _buckets(self, indicator: LatencyIndicator, selector: Selector, series: list[dict[str, str]]) -> None:
-        les = sorted({s["le"] for s in series if "le" in s}, key=_le_key)
+        les = sorted({printable(s["le"]) for s in series if "le" in s}, key=_le_key)
         field = "le" if indicator.threshold_seconds is None else "threshold"
         if indicator.le in les:
             return
@@ -195,7 +197,7 @@ class Verifier:
                 continue
             events = rate * fastest.short
             if events <= 0 or 1 / events > threshold:
-                group = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                group = ",".join(f"{k}={printable(v)}" for k, v in sorted(sample.labels.items()))
                 self.warning(
                     fastest.span,
                     f"low traffic{' for ' + group if group else ''}: in the quietest hour of the last "
@@ -236,7 +238,7 @@ class Verifier:
             if deployed is None or spec is None:
                 continue
             if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
-                group = ",".join(f"{n}={v}" for n, v in zip(slo.group_by, key))
+                group = ",".join(f"{n}={printable(v)}" for n, v in zip(slo.group_by, key))
                 self.warning(slo.indicator.span,
                              f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
                              f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",

@@ -112,3 +112,16 @@ def test_an_action_no_rule_blocks_is_a_usage_error(prometheus_url):
     # An action no rule blocks and that resembles none passes, with a warning.
     other = gate(prometheus_url, "--slo", "checkout-availability", "--action", "migration")
     assert other.exit_code == 0 and 'no policy rule of the selected SLOs blocks "migration"' in other.stderr
+
+
+def test_a_spec_error_is_not_blocked(tmp_path):
+    # A pipeline reads exit 1 as "blocked, do not release" and may read 3 (no answer) as "try again" or
+    # "fail open": specs the gate cannot read are neither, but a usage error (2), before any query.
+    (tmp_path / "bad.slo").write_text((Path(SPECS) / "shop.slo").read_text().replace("99.9%", "100%", 1))
+    result = run("gate", str(tmp_path), "--prometheus", "http://127.0.0.1:9", "--at", AT)
+    assert result.exit_code == 2, result.output
+    assert "objective must be strictly between 0% and 100%" in result.stderr and result.stdout == ""
+    missing = run("gate", str(tmp_path / "nowhere"), "--prometheus", "http://127.0.0.1:9", "--at", AT)
+    assert missing.exit_code == 2, missing.output
+    # status and verify keep exit 1 for spec errors, as check and build do (1 has no other meaning there).
+    assert run("status", str(tmp_path), "--prometheus", "http://127.0.0.1:9", "--at", AT).exit_code == 1
