@@ -134,9 +134,25 @@ def open_client(options: dict[str, Any]) -> Prometheus:
     return Prometheus(connection(**{key: options[key] for key in keys}))
 
 
+# `--at` this far past this machine's clock is taken for clock skew against the server, not a mistake.
+FUTURE_SLACK = 60
+
+
 def now_or(at: float | None) -> float:
-    """`--at`, or now (to the millisecond: a sample scraped this second is not in the future)."""
-    return round(time.time(), 3) if at is None else at
+    """`--at`, or now (to the millisecond: a sample scraped this second is not in the future).
+
+    An `--at` in the future is a usage error: no series has data there yet,
+    so every SLO would read "no data", and a gate with `--no-data pass` would pass.
+    """
+    now = round(time.time(), 3)
+    if at is None:
+        return now
+    if at > now + FUTURE_SLACK:
+        from ..units import human_duration
+
+        raise click.BadParameter(f"{format_time(at)} is {human_duration(round((at - now) / 60) * 60)} in the future (now is "
+                                 f"{format_time(now)}): there is no data to evaluate yet", param_hint="--at")
+    return at
 
 
 def exit_on_live_error(function: Callable[[], int]) -> None:
