@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-if TYPE_CHECKING:  # the CLI imports this module on every run; httpx only when a live command runs
+if TYPE_CHECKING:  # a live command imports this module before it knows it will query; httpx only when it does
     from .client import Connection, Prometheus
 
 ENV_URL = "SLO_PROMETHEUS_URL"
