@@ -60,7 +60,7 @@ TERMINAL_WORDS = {
 KEYWORD_TERMINALS = frozenset(word.upper() for word in st.KEYWORDS)
 # The keywords that open a block or an import, for a misspelt one (`servce shop {`).
 _OPENING_KEYWORDS = ("import", "service", "slo", "indicator", "alerting", "policy", "template")
-_LAST_WORD = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t\r\n\f]*$")
+_LAST_WORD = re.compile(r"(?<![A-Za-z0-9_$-])[A-Za-z_][A-Za-z0-9_-]*$")  # a whole word, not the end of 300ms
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
@@ -347,10 +347,11 @@ def _misspelt_keyword(token: Token, text: str, path: str) -> Diagnostic | None:
     first word was meant as a keyword; said at that word, with the nearest keyword."""
     if token.type not in ("IDENT", "STRING") or token.start_pos is None:
         return None
-    match = _LAST_WORD.search(text, 0, token.start_pos)
-    if match is None or match.group(1) in st.KEYWORDS:
+    before = text[:token.start_pos].rstrip(" \t\r\n\f")
+    match = _LAST_WORD.search(before, max(0, len(before) - 64))
+    if match is None or match.group() in st.KEYWORDS:
         return None
-    word = match.group(1)
+    word = match.group()
     hint = did_you_mean(word, _OPENING_KEYWORDS)
     if not hint:
         return None
