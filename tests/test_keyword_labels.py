@@ -93,7 +93,8 @@ def test_every_keyword_is_a_label_name_in_any_position(tmp_path, place) -> None:
 
 
 def test_keywords_in_group_by_are_label_names(tmp_path) -> None:
-    text = spec("slo labels", 'team = "x"').replace("objective = 99%", "objective = 99%\n    group_by = [true, false, page, when, alerting]")
+    text = spec("slo labels", 'team = "x"').replace(
+        "objective = 99%", "objective = 99%\n    group_by = [true, false, page, when, alerting]")
     slo = compile_spec(tmp_path, text).services[0].slos[0]
     assert slo.group_by == ("true", "false", "page", "when", "alerting")
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import PROM_LABEL, kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named, slo_name_of
+from .common import (PROM_LABEL, kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named,
+                     slo_name_of)
 from .durations import window_seconds
 from .yamlsrc import Node, Report
 
