@@ -267,6 +267,9 @@ def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tup
         item = resolve(item, scope, diags)
         if item is None:
             continue
+        if item.kind == "bool":  # a bare `true` is the label named so, as any keyword is a label name
+            names.append((item.text, item.span))
+            continue
         if item.kind not in STRING_KINDS + ("name",):
             diags.error(item.span, f"group_by takes label names, not {item.kind}")
             continue

@@ -20,7 +20,6 @@ Reader = Callable[[str], "st.SourceFile | None"]
 _NAME = re.compile("[a-z][a-z0-9_-]*")
 KUBERNETES = "kubernetes"
 TOP_BLOCKS = ("service", "template", "policy", "alerting", KUBERNETES)
-KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy when over template true false".split())
 
 
 @dataclass(frozen=True)
@@ -160,7 +159,7 @@ def _imported_definitions(module: Module, modules: dict[str, Module], diags: Dia
 
 def _check_template(template: st.Template, diags: Diagnostics) -> None:
     for name, span in [(template.name, template.span)] + [(p.name, p.span) for p in template.params]:
-        if name in KEYWORDS:
+        if name in st.KEYWORDS:
             diags.error(span, f'"{name}" is a keyword and cannot be a name')
     if not _NAME.fullmatch(template.name):
         diags.error(template.span, f'template name "{template.name}" is not valid: use lower-case letters, digits, - and _, starting with a letter')

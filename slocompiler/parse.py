@@ -17,7 +17,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
 from . import syntax as st
-from .errors import Diagnostic
+from .errors import Diagnostic, did_you_mean
 from .ir import Span
 from .units import DurationTooLarge, format_duration_ms, parse_duration_ms
 
@@ -31,6 +31,12 @@ TERMINAL_WORDS = {
     "DURATION": "a duration",
     "PARAM": "a parameter ($name)",
     "OP": "a comparison (< <= > >=)",
+    "IMPORT": "import",
+    "SERVICE": "service",
+    "SLO": "slo",
+    "INDICATOR": "indicator",
+    "POLICY": "policy",
+    "TEMPLATE": "template",
     "PAGE": "page",
     "TICKET": "ticket",
     "ALERTING": "alerting",
@@ -50,6 +56,11 @@ TERMINAL_WORDS = {
     "EQUAL": '"="',
     "$END": "the end of the file",
 }
+# The keywords' terminals: IMPORT for `import`... (the grammar names each one).
+KEYWORD_TERMINALS = frozenset(word.upper() for word in st.KEYWORDS)
+# The keywords that open a block or an import, for a misspelt one (`servce shop {`).
+_OPENING_KEYWORDS = ("import", "service", "slo", "indicator", "alerting", "policy", "template")
+_LAST_WORD = re.compile(r"(?<![A-Za-z0-9_$-])[A-Za-z_][A-Za-z0-9_-]*$")  # a whole word, not the end of 300ms
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
@@ -173,7 +184,12 @@ class _ToSyntax(Transformer):
         name, value = children
         return st.Attribute(str(name), value, self._span(name))
 
-    label_pair = attribute
+    def label_pair(self, children):
+        name, value = children
+        # A quoted name ("app.kubernetes.io/name") is the name it spells, as a string value is.
+        text = self._unescape(name) if name.type == "STRING" else str(name)
+        return st.Attribute(text, value, self._span(name))
+
     arg = attribute
 
     def param(self, children):
@@ -289,6 +305,9 @@ def _describe(token: Token) -> str:
 
 
 def _expected_words(expected) -> str:
+    expected = set(expected)
+    if KEYWORD_TERMINALS <= expected:  # where a label name goes, every keyword is one: not worth listing
+        expected -= KEYWORD_TERMINALS
     words = sorted({TERMINAL_WORDS.get(name, f'"{name.lower()}"') for name in expected if not name.startswith("__ANON")})
     if not words:
         return ""
@@ -313,11 +332,32 @@ def _syntax_error(error: UnexpectedInput, text: str, path: str, parser: Lark) ->
         if token is None or token.type == "$END":
             return _unclosed(text, path, parser)
         span = Span(path, token.line, token.column)
+        misspelt = _misspelt_keyword(token, text, path)
+        if misspelt is not None:
+            return misspelt
         expected = _expected_words(getattr(error, "expected", ()) or getattr(error, "accepts", ()))
         if token.type != "IDENT" and str(token).isalpha():
             return Diagnostic(span, f'unexpected keyword "{token}"{expected}')
         return Diagnostic(span, f"unexpected {_describe(token)}{expected}")
     return Diagnostic(Span(path, getattr(error, "line", 1) or 1, getattr(error, "column", 1) or 1), "syntax error")
+
+
+def _misspelt_keyword(token: Token, text: str, path: str) -> Diagnostic | None:
+    """`servce shop {`: a name, then another name or a string where "{" or "=" was due, so the
+    first word was meant as a keyword; said at that word, with the nearest keyword."""
+    if token.type not in ("IDENT", "STRING") or token.start_pos is None:
+        return None
+    before = text[:token.start_pos].rstrip(" \t\r\n\f")
+    match = _LAST_WORD.search(before, max(0, len(before) - 64))
+    if match is None or match.group() in st.KEYWORDS:
+        return None
+    word = match.group()
+    hint = did_you_mean(word, _OPENING_KEYWORDS)
+    if not hint:
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+    return Diagnostic(Span(path, line, column), f'unknown keyword "{word}"{hint}')
 
 
 def _unclosed(text: str, path: str, parser: Lark) -> Diagnostic:

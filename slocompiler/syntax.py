@@ -9,6 +9,12 @@ from dataclasses import dataclass
 
 from .ir import Span
 
+# The words of the language (LANGUAGE.md, "Lexical rules"): never a name of a
+# service, SLO, template, policy or parameter, always a label name. The grammar
+# has one terminal for each; a test holds the two lists together.
+KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy "
+                     "when over template true false".split())
+
 
 @dataclass(frozen=True, slots=True)
 class Value:

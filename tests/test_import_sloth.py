@@ -275,11 +275,8 @@ def test_json_diagnostics_do_not_mix_with_the_slo_text_on_stdout(tmp_path):
     assert json.loads(result.stderr)[0]["message"].startswith("info_labels")
 
 
-def test_a_label_named_like_a_keyword_is_a_warning_not_a_crash(tmp_path):
+def test_a_label_named_like_a_keyword_is_kept(tmp_path):
     text = PROMETHEUS_V1.replace('  owner: "team-pay"\n', '  owner: "team-pay"\n  slo: "x"\n  page: "y"\n', 1)
     texts, diagnostics = imported(tmp_path, text)
-    assert [d.message for d in diagnostics if "keyword" in d.message] == [
-        'labels "slo" is a .slo keyword and cannot be written as a label name; dropped',
-        'labels "page" is a .slo keyword and cannot be written as a label name; dropped',
-    ]
-    compiled(tmp_path, texts)
+    assert not [d for d in diagnostics if "slo" in d.message.split() or '"page"' in d.message]
+    assert {"slo": "x", "page": "y"}.items() <= dict(compiled(tmp_path, texts).services[0].labels).items()

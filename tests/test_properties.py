@@ -11,7 +11,10 @@ from hypothesis.extra.lark import from_lark
 from lark import Lark
 
 from slocompiler.compile import load
+from slocompiler.fmt import format_text
 from slocompiler.parse import grammar_text
+from slocompiler.syntax import KEYWORDS
+from test_keyword_labels import PLACES, labels_at, spec
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="slo-props-"))
 SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
@@ -78,3 +81,19 @@ def near_valid_specs(draw) -> str:
 @given(near_valid_specs())
 def test_near_valid_specs(text: str) -> None:
     outcome(text.encode())
+
+
+# Any keyword is a label name, at any position of any block that holds labels
+# (tests/test_keyword_labels.py has the blocks); few examples: each compiles twice.
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.sampled_from(sorted(KEYWORDS | {"team", "env"})), unique=True, min_size=1, max_size=5),
+       st.sampled_from(PLACES))
+def test_any_keyword_is_a_label_name_at_any_position(names: list[str], place: str) -> None:
+    text = spec(place, " ".join(f'{name} = "v{i}"' for i, name in enumerate(names)))
+    for version in (text, format_text(text, "input.slo")):  # and `slo fmt` keeps them
+        path = WORKDIR / "input.slo"
+        path.write_text(version)
+        loaded = load([str(path)])
+        assert loaded.program is not None, [str(d) for d in loaded.diagnostics]
+        labels = labels_at(loaded.program, place)
+        assert {k: v for k, v in labels.items() if k in names} == {name: f"v{i}" for i, name in enumerate(names)}

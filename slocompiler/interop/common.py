@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from . import model
-from .write import KEYWORDS, LABEL, slo_name
+from .write import slo_name
 from ..ir import Span
 from .yamlsrc import Node, Report
 
@@ -53,16 +54,15 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
     if not node.is_map:
         report.warn(node, f"{what} is not a map and is dropped")
         return out
-    name_rule = LABEL if kubernetes else PROM_LABEL
     for key, value in node.items():
         if not value.is_scalar:
             report.warn(value, f'{what} "{key}" is not a string and is dropped')
-        elif key in KEYWORDS:
-            # The parser reads a keyword as a label name only first in its block: not worth the risk.
-            report.warn(node.key_span(key), f'{what} "{key}" is a .slo keyword and cannot be written as a label name; dropped')
-        elif not name_rule.fullmatch(key):
-            report.warn(node.key_span(key), f'{what} "{key}" cannot be written in .slo (a name of letters, digits, '
-                                            f'_{" and -" if kubernetes else ""}) and is dropped')
+        elif kubernetes and not kubernetes_label_name().search(key):
+            report.warn(node.key_span(key), f'{what} "{key}" is not a valid Kubernetes label name and is dropped')
+        elif not kubernetes and not PROM_LABEL.fullmatch(key):
+            # Prometheus itself would refuse it on a rule: the source tool's output could not have had it.
+            report.warn(node.key_span(key), f'{what} "{key}" is not a Prometheus label name (letters, digits '
+                                            "and _, not starting with a digit) and is dropped")
         else:
             if templated and GO_TEMPLATE.search(str(value.value)):
                 report.warn(value, f'{what} "{key}" uses Prometheus alert templating ({{{{ ... }}}}), which '
@@ -70,6 +70,14 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
                                    "already name the SLO, threshold and windows")
             out[key] = str(value.value)
     return out
+
+
+@functools.cache
+def kubernetes_label_name() -> re.Pattern:
+    """Kubernetes label names (`app.kubernetes.io/name`): the IR schema's rule, so import and check agree."""
+    from ..schema import ir_schema
+
+    return re.compile(ir_schema()["$defs"]["kubernetes_labels"]["propertyNames"]["pattern"])
 
 
 def label_names(names: list[tuple[object, Span]], report: Report, what: str) -> list[str]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named, slo_name_of
+from .common import (PROM_LABEL, kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named,
+                     slo_name_of)
 from .durations import window_seconds
 from .yamlsrc import Node, Report
 
@@ -101,7 +102,12 @@ def _split_labels(metadata: Node, report: Report) -> tuple[dict[str, str], dict[
     labels = metadata.get("labels")
     for key, value in labels.items() if labels is not None else ():
         if key.startswith(LABEL_PREFIX) and value.is_scalar:
-            rule_labels[key[len(LABEL_PREFIX):]] = str(value.value)
+            name = key[len(LABEL_PREFIX):]
+            if PROM_LABEL.fullmatch(name):
+                rule_labels[name] = str(value.value)
+            else:
+                report.warn(labels.key_span(key), f'metadata.labels "{key}": "{name}" is not a Prometheus label name '
+                                                  "(letters, digits and _, not starting with a digit) and is dropped")
         else:
             other[key] = value
     return rule_labels, other

@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 
 from ..fmt import format_text
+from ..syntax import KEYWORDS
 from .model import Alerting, Indicator, Pairs, Service, Slo
 
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
-LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
-KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy when over template true false".split())
+# What the grammar reads as one bare word; any other label name is written as a string.
+BARE_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def slo_name(text: str) -> str:
@@ -41,7 +42,10 @@ def promql(text: str) -> str:
 def _pairs(keyword: str, pairs: Pairs) -> str:
     if not pairs:
         return ""
-    inner = " ".join(f"{name} = {string(value)}" for name, value in pairs.items())
+    # Keywords are label names like any other; a Kubernetes label name with a
+    # prefix (`app.kubernetes.io/name`) is written quoted.
+    inner = " ".join(f"{name if BARE_LABEL.fullmatch(name) else string(name)} = {string(value)}"
+                     for name, value in pairs.items())
     return f"{keyword} {{ {inner} }}\n"
 
 
