@@ -14,10 +14,8 @@ group, and each test reads its own checks' failures from promtool's report.
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import re
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 from behaviour import slos
+from promtool_report import failed_exprs, seconds
 
 from slocompiler import conventions as c
 from slocompiler import queries, sremath
@@ -156,39 +155,8 @@ def timing_checks() -> list[dict]:
     return checks
 
 
-# One failing promql_expr_test in promtool's report: `    expr: "<Go-quoted>", time: 2h5m,` (then `err:` or exp/got lines).
-FAILED_CHECK = re.compile(r'^    expr: ("(?:[^"\\]|\\.)*"), time: ([0-9a-z]+),')
-UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 365 * 86400}
-
-
-def seconds(duration: str) -> float:
-    """Seconds of a Prometheus duration as promtool prints it (`2h5m`) or as written (`125m`)."""
-    parts = re.findall(r"(\d+)(ms|[smhdwy])", duration)
-    assert "".join(n + u for n, u in parts) == duration, duration
-    return sum(int(n) * UNITS[u] for n, u in parts)
-
-
 def key(check: dict) -> tuple[str, float]:
     return check["expr"], seconds(check["eval_time"])
-
-
-def failed_checks(result: subprocess.CompletedProcess) -> dict[tuple[str, float], str]:
-    """(expr, eval time) -> promtool's report, for every failing check; any other complaint fails the calling test."""
-    failed: dict[tuple[str, float], str] = {}
-    current = None
-    for line in (result.stdout + result.stderr).splitlines():
-        match = FAILED_CHECK.match(line)
-        if match:
-            current = (json.loads(match[1]), seconds(match[2]))
-            failed[current] = line
-        elif line.startswith(("        exp:", "        got:")) and current is not None:
-            failed[current] += "\n" + line
-        else:
-            # Only the header, blank lines and the FAILED marker are left: a rule
-            # file promtool cannot load, say, is neither a failing check nor a pass.
-            assert line.strip() in ("", "Unit Testing:  test.yml", "FAILED:"), result.stdout[-4000:] + result.stderr[-2000:]
-    assert (result.returncode != 0) == bool(failed), result.stdout[-4000:] + result.stderr[-2000:]
-    return failed
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +167,7 @@ def generated_rules_checked(tmp_path_factory, promtool) -> dict[str, dict]:
     # A failure is told apart by its expression and time: no check may be of two kinds.
     assert sum(map(len, keys.values())) == len(set().union(*keys.values()))
     checks = [check for kind in kinds.values() for check in kind]
-    failed = failed_checks(run(tmp_path_factory.mktemp("derived"), promtool, prometheus.rules_yaml(SERVICE), checks))
+    failed = failed_exprs(run(tmp_path_factory.mktemp("derived"), promtool, prometheus.rules_yaml(SERVICE), checks), "test.yml")
     return {kind: {k: report for k, report in failed.items() if k in keys[kind]} for kind in kinds}
 
 
@@ -240,7 +208,7 @@ def test_the_timing_check_catches_a_plain_sum(tmp_path, promtool):
     text = prometheus.rules_yaml(SERVICE)
     broken = text.replace(" - 1, 0))", " * 0, 0))")
     assert broken != text
-    assert failed_checks(run(tmp_path, promtool, broken, timing_checks()))
+    assert failed_exprs(run(tmp_path, promtool, broken, timing_checks()), "test.yml")
 
 
 def test_the_ratio_check_catches_a_bound_with_no_allowance_for_the_edges(generated_rules_checked):
