@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import sample_ir
 import yaml
+from promtool_report import run_side_by_side
 
 from slocompiler.emit import kubernetes, prometheus
 
@@ -57,17 +58,26 @@ def promtool_ok(promtool: str, *args: str, cwd: Path) -> str:
 
 def check_program(program, directory: Path, promtool: str, tests_from: str = ".") -> None:
     """`promtool check rules` on every rules file and `promtool test rules` on every test file, run from `tests_from`."""
-    paths = write(prometheus.emit(program), directory)
-    cwd = directory / tests_from
-    rules = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".rules.yml")]
-    tests = [os.path.relpath(p, cwd) for p in paths if p.name.endswith(".test.yml")]
-    assert rules and len(rules) == len(tests)
-    out = promtool_ok(promtool, "check", "rules", *rules, cwd=directory)
-    assert out.count("SUCCESS") == len(rules)
-    # rule_files resolve next to each test file, from the output directory
-    # (generated/) as from the test files' own.
-    out = promtool_ok(promtool, "test", "rules", *tests, cwd=cwd)
-    assert out.count("SUCCESS") == len(tests)
+    check_programs([(program, directory)], promtool, tests_from)
+
+
+def check_programs(programs: list[tuple[object, Path]], promtool: str, tests_from: str = ".") -> None:
+    """check_program on each (program, directory); the test files run side by side, one promtool each."""
+    runs, names = [], []
+    for program, directory in programs:
+        paths = write(prometheus.emit(program), directory)
+        cwd = directory / tests_from
+        rules = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".rules.yml")]
+        tests = [os.path.relpath(p, cwd) for p in paths if p.name.endswith(".test.yml")]
+        assert rules and len(rules) == len(tests)
+        out = promtool_ok(promtool, "check", "rules", *rules, cwd=directory)
+        assert out.count("SUCCESS") == len(rules)
+        # rule_files resolve next to each test file, from the output directory
+        # (generated/) as from the test files' own.
+        runs += [([promtool, "test", "rules", test], cwd) for test in tests]
+        names += [f"{cwd}/{test}" for test in tests]
+    for name, result in zip(names, run_side_by_side(runs, timeout=600), strict=True):
+        assert result.returncode == 0 and result.stdout.count("SUCCESS") == 1, f"{name}:\n{result.stdout}{result.stderr}"
 
 
 def only_cases(files: dict[str, str], test_file: str, *names: str) -> None:
@@ -95,8 +105,7 @@ def test_spec_rules_pass_promtool(tmp_path, promtool):
 
 def test_case_rules_pass_promtool(tmp_path, promtool):
     # One test over all valid test specs (none may exist yet): nothing is skipped.
-    for number, spec in enumerate(CASES):
-        check_program(_load([str(spec)]), tmp_path / str(number), promtool)
+    check_programs([(_load([str(spec)]), tmp_path / str(number)) for number, spec in enumerate(CASES)], promtool)
 
 
 def test_generated_tests_catch_a_wrong_threshold(tmp_path, promtool):
