@@ -25,6 +25,17 @@ def private_check_cache(tmp_path_factory):
     os.environ["SLO_CACHE_DIR"] = str(tmp_path_factory.mktemp("slo-cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def go_tools_collect_less():
+    """promtool and prometheus (Go) garbage-collect at 4x their live heap instead of 2x.
+
+    Replaying history in `promtool test rules` allocates heavily: GOGC=400 cuts
+    its CPU by ~15% for ~100 MB more memory. Results are the same; a GOGC set
+    outside the tests wins.
+    """
+    os.environ.setdefault("GOGC", "400")
+
+
 @pytest.fixture
 def golden(request):
     """`golden(relative_path, text)`: compare with tests/golden/<path>, or re-record it."""

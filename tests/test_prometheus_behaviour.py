@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from behaviour import slos
+from promtool_report import run_side_by_side
 
 from slocompiler.emit import prometheus
 from slocompiler.ir import Program
@@ -73,12 +74,25 @@ PROGRAMS: dict[str, Program] = {
 }
 
 
-def run_case(name: str, directory: Path, promtool: str, mutate=lambda text: text) -> subprocess.CompletedProcess:
-    """Write the rules of PROGRAMS[name] (through `mutate`) next to a copy of its test file; run promtool."""
+def write_case(name: str, directory: Path, mutate=lambda text: text) -> Path:
+    """Write the rules of PROGRAMS[name] (through `mutate`) next to a copy of its test file, `test.yml`."""
     service = PROGRAMS[name].services[0]
     (directory / "rules.yml").write_text(mutate(prometheus.rules_yaml(service)), encoding="utf-8")
     shutil.copy(HERE / f"{name}.test.yml", directory / "test.yml")
-    return subprocess.run([promtool, "test", "rules", "test.yml"], cwd=directory, capture_output=True, text=True, timeout=300)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, promtool) -> dict[str, subprocess.CompletedProcess]:
+    """promtool's result on each behaviour file (by name) and each mutant (by mutant), all run side by side."""
+    runs = {name: write_case(name, tmp_path_factory.mktemp(name)) for name in sorted(PROGRAMS)}
+    for mutant, (name, mutate, _) in sorted(MUTANTS.items()):
+        original = prometheus.rules_yaml(PROGRAMS[name].services[0])
+        assert mutate(original) != original, f"the mutation {mutant} did not apply"
+        assert mutant not in runs
+        runs[mutant] = write_case(name, tmp_path_factory.mktemp("mutant"), mutate)
+    done = run_side_by_side([([promtool, "test", "rules", "test.yml"], directory) for directory in runs.values()], timeout=300)
+    return dict(zip(runs, done, strict=True))
 
 
 def test_every_behaviour_file_has_a_program():
@@ -86,8 +100,8 @@ def test_every_behaviour_file_has_a_program():
 
 
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
-def test_behaviour(name, tmp_path, promtool):
-    result = run_case(name, tmp_path, promtool)
+def test_behaviour(name, results):
+    result = results[name]
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -109,11 +123,9 @@ MUTANTS = {
 
 
 @pytest.mark.parametrize("mutant", sorted(MUTANTS))
-def test_behaviour_tests_catch(mutant, tmp_path, promtool):
+def test_behaviour_tests_catch(mutant, results):
     """Each behaviour file fails on rules with the bug it guards against: the tests are not vacuous."""
-    name, mutate, where = MUTANTS[mutant]
-    original = prometheus.rules_yaml(PROGRAMS[name].services[0])
-    assert mutate(original) != original, "the mutation did not apply"
-    result = run_case(name, tmp_path, promtool, mutate)
+    _, _, where = MUTANTS[mutant]
+    result = results[mutant]
     assert result.returncode != 0
     assert where in result.stdout + result.stderr

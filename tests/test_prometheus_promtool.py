@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 import sample_ir
 import yaml
+from promtool_report import run_side_by_side
 
 from slocompiler.emit import kubernetes, prometheus
 
@@ -54,21 +56,47 @@ def promtool_ok(promtool: str, *args: str, cwd: Path) -> str:
     return result.stdout
 
 
-def check_program(program, directory: Path, promtool: str) -> None:
-    """`promtool check rules` on every rules file and `promtool test rules` on every test file."""
-    paths = write(prometheus.emit(program), directory)
-    rules = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".rules.yml")]
-    tests = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".test.yml")]
-    assert rules and len(rules) == len(tests)
-    out = promtool_ok(promtool, "check", "rules", *rules, cwd=directory)
-    assert out.count("SUCCESS") == len(rules)
-    # From the output directory (generated/): rule_files resolve next to each test file.
-    out = promtool_ok(promtool, "test", "rules", *tests, cwd=directory)
-    assert out.count("SUCCESS") == len(tests)
+def check_program(program, directory: Path, promtool: str, tests_from: str = ".") -> None:
+    """`promtool check rules` on every rules file and `promtool test rules` on every test file, run from `tests_from`."""
+    check_programs([(program, directory)], promtool, tests_from)
+
+
+def check_programs(programs: list[tuple[object, Path]], promtool: str, tests_from: str = ".") -> None:
+    """check_program on each (program, directory); the test files run side by side, one promtool each."""
+    runs, names = [], []
+    for program, directory in programs:
+        paths = write(prometheus.emit(program), directory)
+        cwd = directory / tests_from
+        rules = [p.relative_to(directory).as_posix() for p in paths if p.name.endswith(".rules.yml")]
+        tests = [os.path.relpath(p, cwd) for p in paths if p.name.endswith(".test.yml")]
+        assert rules and len(rules) == len(tests)
+        out = promtool_ok(promtool, "check", "rules", *rules, cwd=directory)
+        assert out.count("SUCCESS") == len(rules)
+        # rule_files resolve next to each test file, from the output directory
+        # (generated/) as from the test files' own.
+        runs += [([promtool, "test", "rules", test], cwd) for test in tests]
+        names += [f"{cwd}/{test}" for test in tests]
+    for name, result in zip(names, run_side_by_side(runs, timeout=600), strict=True):
+        assert result.returncode == 0 and result.stdout.count("SUCCESS") == 1, f"{name}:\n{result.stdout}{result.stderr}"
+
+
+def only_cases(files: dict[str, str], test_file: str, *names: str) -> None:
+    """Keep in `files[test_file]` the cases whose name holds one of `names`, each matching at least one.
+
+    Cases are independent (each replays its own series), so a mutant that
+    fails the kept cases fails the whole file; promtool's time goes to
+    replaying history, and a mutant test needs only the cases it is about.
+    """
+    document = yaml.safe_load(files[test_file])
+    kept = [case for case in document["tests"] if any(name in case["name"] for name in names)]
+    assert all(any(name in case["name"] for case in kept) for name in names), names
+    document["tests"] = kept
+    files[test_file] = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
 
 
 def test_sample_ir_rules_pass_promtool(tmp_path, promtool):
-    check_program(sample_ir.program(), tmp_path, promtool)
+    """The sample IR's tests also run from their own directory (specs and cases run from the output directory)."""
+    check_program(sample_ir.program(), tmp_path, promtool, tests_from="prometheus")
 
 
 def test_spec_rules_pass_promtool(tmp_path, promtool):
@@ -77,19 +105,14 @@ def test_spec_rules_pass_promtool(tmp_path, promtool):
 
 def test_case_rules_pass_promtool(tmp_path, promtool):
     # One test over all valid test specs (none may exist yet): nothing is skipped.
-    for number, spec in enumerate(CASES):
-        check_program(_load([str(spec)]), tmp_path / str(number), promtool)
-
-
-def test_generated_tests_run_from_their_own_directory(tmp_path, promtool):
-    write(prometheus.emit(sample_ir.program()), tmp_path)
-    promtool_ok(promtool, "test", "rules", "checkout.test.yml", cwd=tmp_path / "prometheus")
+    check_programs([(_load([str(spec)]), tmp_path / str(number)) for number, spec in enumerate(CASES)], promtool)
 
 
 def test_generated_tests_catch_a_wrong_threshold(tmp_path, promtool):
     """The generated tests fail when the rules disagree with the spec: they are not vacuous."""
     files = prometheus.emit(sample_ir.program())
     files["prometheus/checkout.rules.yml"] = files["prometheus/checkout.rules.yml"].replace("> 0.006\n", "> 0.0067\n")
+    only_cases(files, "prometheus/checkout.test.yml", "just above the page 6h/30m threshold")
     write(files, tmp_path)
     result = subprocess.run([promtool, "test", "rules", "prometheus/checkout.test.yml"], cwd=tmp_path, capture_output=True, text=True)
     assert result.returncode != 0
@@ -174,6 +197,7 @@ def test_generated_tests_catch_windows_cut_to_5m(tmp_path, promtool):
     cut = re.sub(r"sum_over_time\((slo:sli_events_\w+:rate5m\{[^}]*\})\[\d+s\]\)", r"sum_over_time(\1[150s])", cut)
     assert "[21450s]" in rules and "[21450s]" not in cut
     files["prometheus/checkout.rules.yml"] = cut
+    only_cases(files, "prometheus/checkout.test.yml", *(f"the {pair} long window" for pair in ("page 1h/5m", "page 6h/30m", "ticket 3d/6h")))
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
     out = result.stdout + result.stderr
@@ -187,6 +211,7 @@ def test_generated_tests_catch_a_missing_short_window(tmp_path, promtool):
     rules = files["prometheus/checkout.rules.yml"]
     files["prometheus/checkout.rules.yml"] = rules.replace("and\n        slo:sli_error:ratio_rate5m", "and\n        slo:sli_error:ratio_rate1h")
     assert files["prometheus/checkout.rules.yml"] != rules
+    only_cases(files, "prometheus/checkout.test.yml", "the page 1h/5m short window")
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
     assert "the page 1h/5m short window" in result.stdout + result.stderr
@@ -209,31 +234,36 @@ def test_slos_sharing_an_alert_name_and_empty_labels_are_tested(tmp_path, promto
     # The ALERTS checks can fail: a looser ticket for one SLO is caught.
     files = prometheus.emit(program)
     files["prometheus/demo.rules.yml"] = files["prometheus/demo.rules.yml"].replace("> 0.001\n", "> 0.0011\n", 1)
+    only_cases(files, "prometheus/demo.test.yml", "demo-availability: error ratio 0.0011 (just above the ticket 3d/6h threshold)")
     result = _run_tests(files, tmp_path / "mutant", promtool, "prometheus/demo.test.yml")
     assert result.returncode != 0
     assert "ALERTS" in result.stdout + result.stderr
 
 
 AVAILABILITY = 'slo:sli_error:ratio_rate{}{{slo_id="checkout-availability"}} > 0.0144'
+# (old, new, what the failure names, the case that catches it).
 RULE_MUTANTS = {
     # With data NoData stays silent, checked after its `for` (before it, an always-firing NoData is only pending).
-    "NoData always fires": ("absent(slo:sli_error:ratio_rate5m{", "absent(no_such_series{", "NoData"),
+    "NoData always fires": ("absent(slo:sli_error:ratio_rate5m{", "absent(no_such_series{", "NoData",
+                            "checkout-availability: error ratio 0 (no error series)"),
     # The 6h/30m pair of the same rule fires at any constant ratio above 0.0144: the 1h/5m pair needs a case alone.
     "looser 1h/5m page": (AVAILABILITY.format("1h"), AVAILABILITY.format("1h").replace("0.0144", "0.016"),
-                          "the page 1h/5m threshold alone"),
+                          "the page 1h/5m threshold alone", "the page 1h/5m threshold alone"),
     # Reading 30m for the 5m short window keeps paging 25m after recovery.
-    "1h/5m page reads 30m": (AVAILABILITY.format("5m"), AVAILABILITY.format("30m"), "the page 1h/5m short window alone"),
+    "1h/5m page reads 30m": (AVAILABILITY.format("5m"), AVAILABILITY.format("30m"), "the page 1h/5m short window alone",
+                             "the page 1h/5m short window alone"),
 }
 
 
 @pytest.mark.parametrize("mutant", sorted(RULE_MUTANTS))
 def test_generated_tests_catch(mutant, tmp_path, promtool):
     """Each mutant of the checkout rules fails the generated tests, in the case named."""
-    old, new, where = RULE_MUTANTS[mutant]
+    old, new, where, case = RULE_MUTANTS[mutant]
     files = prometheus.emit(sample_ir.program())
     rules = files["prometheus/checkout.rules.yml"]
     files["prometheus/checkout.rules.yml"] = rules.replace(old, new)
     assert files["prometheus/checkout.rules.yml"] != rules
+    only_cases(files, "prometheus/checkout.test.yml", case)
     result = _run_tests(files, tmp_path, promtool, "prometheus/checkout.test.yml")
     assert result.returncode != 0
     assert where in result.stdout + result.stderr
