@@ -225,18 +225,24 @@ def tiled_ratio(bad: str, total: str, window: int) -> str:
     `bad` and `total` are the recorded 5m rates' selectors. Rates 5 minutes
     apart count consecutive 5 minutes of events, so their sum counts the
     window's events once each, newest included: no lag (`derived_ratio` sums
-    every evaluation instead, which weighs the newest minutes less). An
-    offset older than the recorded series (just deployed, or a gap) counts as
-    no events (`or 0 * now`), so the ratio is over the part that is known.
+    every evaluation instead, which weighs the newest minutes less). A group
+    with a tile older than its recorded series (just deployed or relabelled,
+    or a gap after a restart) has no tiled sum; it takes the derived ratio of
+    what was recorded instead (`or`, group by group).
     """
     from .conventions import CURRENT_BURN_WINDOW
 
     def events_in(rate: str) -> str:
-        back = [f"({rate} offset {prom_window(k * CURRENT_BURN_WINDOW)} or 0 * {rate})"
-                for k in range(1, window // CURRENT_BURN_WINDOW)]
-        return "(\n  " + "\n  + ".join([rate, *back]) + "\n)"
+        tiles = [rate] + [f"{rate} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
+                          for k in range(1, window // CURRENT_BURN_WINDOW)]
+        return "(\n  " + "\n  + ".join(tiles) + "\n)"
 
-    return f"{events_in(bad)}\n/\n{events_in(total)}"
+    def recorded_over(rate: str) -> Callable[[int | None], str]:
+        return lambda span: rate if span is None else f"{rate}[{prom_window(span)}]"
+
+    derived = derived_ratio(recorded_over(bad), recorded_over(total), window)
+    # `or` binds loosest: (tiled) or (derived), each a quotient.
+    return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
 
 
 def raw_total(indicator: Indicator, window: int) -> str:

@@ -115,16 +115,21 @@ def run(directory: Path, promtool: str, rules: str, checks: list[dict]) -> subpr
                           timeout=900)
 
 
-def ratio_checks(relative: float = RELATIVE, edge: float = EDGE, windows: list[int] = DERIVED) -> list[dict]:
-    """At every 5 minutes, every window given: the samples where recorded and raw differ by more than allowed."""
+def ratio_checks(relative: float = RELATIVE, edge: float = EDGE, windows: list[int] = DERIVED,
+                 full: bool = False) -> list[dict]:
+    """At every 5 minutes, every window given: the samples where recorded and raw differ by more than allowed.
+
+    From the 10th minute of history on, or with `full` once the window is full of recorded rates.
+    """
     checks = []
     for window in windows:
+        first = window // STEP + 5 if full else 10
         derived = queries.recorded(c.error_ratio_rule(window), SLO.id)
         raw = queries.error_ratio(SLO.indicator, window, SLO.group_by)
         allowed = f"{relative} * raw + {edge * queries.DERIVED_EDGE / window:.6g}"
         expr = (f"abs({derived} - on (route) ({raw})) > on (route) "
                 f"({allowed.replace('raw', f'({raw})')})")
-        for t in _evaluations(10, MINUTES, 300):
+        for t in _evaluations(first, MINUTES, 300):
             checks.append({"expr": expr, "eval_time": prom_window(t), "exp_samples": []})
     return checks
 
@@ -155,7 +160,7 @@ def test_the_scenario_uses_derived_and_tiled_windows():
     assert [prom_window(w) for w in DERIVED] == ["2h", "6h", "1d", "3d"]
     assert [prom_window(w) for w in TILED] == ["30m", "1h"]
     text = prometheus.rules_yaml(SERVICE)
-    assert "[21450s]" in text and " offset 55m or " in text
+    assert "[21450s]" in text and " offset 55m\n" in text
     # Raw series are read over 5m only.
     assert {w for w in ("[30m]", "[1h]", "[3d]") if w in text} == set()
 
@@ -166,10 +171,16 @@ def test_tiled_ratios_equal_raw(tmp_path, promtool):
     On samples a whole number of minutes apart, as here, each 5m rate counts
     the increase between two samples 5 minutes apart (Prometheus 2.x ranges
     include both ends), so the sum telescopes to the window's increase: the
-    same figure as `rate` over the window. From the first minutes of history
-    on, where both count only what is known.
+    same figure as `rate` over the window. Once the window is full of
+    recorded rates; before, the derived sum stands in, held to the derived
+    windows' tolerance (also from the 10th minute on).
     """
-    result = run(tmp_path, promtool, prometheus.rules_yaml(SERVICE), ratio_checks(1e-9, 0.0, TILED))
+    checks = ratio_checks(1e-9, 0.0, TILED, full=True) + ratio_checks(windows=TILED)
+    # And they exist from the start: the comparisons above pass on a missing ratio.
+    checks += [{"expr": f"absent({queries.recorded(c.error_ratio_rule(window), SLO.id)})",
+                "eval_time": prom_window(t), "exp_samples": []}
+               for window in TILED for t in _evaluations(10, window // STEP + 5, 300)]
+    result = run(tmp_path, promtool, prometheus.rules_yaml(SERVICE), checks)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
 
 
@@ -210,9 +221,9 @@ def test_the_comparisons_can_fail(mutant, tmp_path, promtool):
         assert broken != text
         result = run(tmp_path, promtool, broken, timing_checks())
     elif mutant == "tile missing":
-        broken = "".join(line for line in text.splitlines(keepends=True) if " offset 25m or " not in line)
+        broken = "".join(line for line in text.splitlines(keepends=True) if not line.rstrip().endswith(" offset 25m"))
         assert broken != text
-        result = run(tmp_path, promtool, broken, ratio_checks(1e-9, 0.0, TILED))
+        result = run(tmp_path, promtool, broken, ratio_checks(1e-9, 0.0, TILED, full=True))
     else:
         result = run(tmp_path, promtool, text, ratio_checks(relative=0.02, edge=0.0))
     assert result.returncode != 0
