@@ -212,6 +212,39 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
     return f"{events_in(bad)}\n/\n{events_in(total)}"
 
 
+def tiles(window: int) -> bool:
+    """Whether `window` is read as consecutive recorded 5m rates (`tiled_ratio`): a multiple of 5m below 2h."""
+    from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM
+
+    return CURRENT_BURN_WINDOW < window < DERIVED_WINDOW_FROM and window % CURRENT_BURN_WINDOW == 0
+
+
+def tiled_ratio(bad: str, total: str, window: int) -> str:
+    """The error ratio over `window` from the recorded 5m rates now and at every 5 minutes back.
+
+    `bad` and `total` are the recorded 5m rates' selectors. Rates 5 minutes
+    apart count consecutive 5 minutes of events, so their sum counts the
+    window's events once each, newest included: no lag (`derived_ratio` sums
+    every evaluation instead, which weighs the newest minutes less). A group
+    with a tile older than its recorded series (just deployed or relabelled,
+    or a gap after a restart) has no tiled sum; it takes the derived ratio of
+    what was recorded instead (`or`, group by group).
+    """
+    from .conventions import CURRENT_BURN_WINDOW
+
+    def events_in(rate: str) -> str:
+        tiles = [rate] + [f"{rate} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
+                          for k in range(1, window // CURRENT_BURN_WINDOW)]
+        return "(\n  " + "\n  + ".join(tiles) + "\n)"
+
+    def recorded_over(rate: str) -> Callable[[int | None], str]:
+        return lambda span: rate if span is None else f"{rate}[{prom_window(span)}]"
+
+    derived = derived_ratio(recorded_over(bad), recorded_over(total), window)
+    # `or` binds loosest: (tiled) or (derived), each a quotient.
+    return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
+
+
 def raw_total(indicator: Indicator, window: int) -> str:
     """The indicator's total series as scraped, for `absent()`: no rule in between.
 

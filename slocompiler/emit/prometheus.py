@@ -106,7 +106,7 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
 
 
 def window_ratio(slo: Slo, window: int) -> str:
-    """One recorded window's error ratio: from the recorded 5m rates from 2h on, else from raw series."""
+    """One recorded window's error ratio: from the recorded 5m rates (tiled below 2h, summed from 2h on), else raw."""
     short = c.CURRENT_BURN_WINDOW
     if isinstance(slo.indicator, ExprIndicator):
         if window < c.DERIVED_WINDOW_FROM:
@@ -118,6 +118,8 @@ def window_ratio(slo: Slo, window: int) -> str:
     if window == short:
         # Reuse the two rates just recorded.
         return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
+    if queries.tiles(window):
+        return queries.tiled_ratio(queries.recorded(bad, slo.id), queries.recorded(total, slo.id), window)
     if window < c.DERIVED_WINDOW_FROM:
         return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
     return queries.derived_ratio(lambda span: queries.recorded(bad, slo.id, span),

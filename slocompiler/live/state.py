@@ -104,8 +104,10 @@ def windows(service: Service, slo: Slo) -> list[int]:
 def raw_ratio(slo: Slo, window: int) -> str:
     """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
 
-    The SLO window's rule sums 5m event rates recorded each minute, and so
-    do the rules of windows from 2h on (`queries.derived_ratio`): their
+    Below 2h, a plain `rate` ratio over the window: the rules' tiles of 5m
+    rates (`queries.tiled_ratio`) add up to it. The SLO window's rule sums
+    5m event rates recorded each minute, and so do the rules of windows from
+    2h on (`queries.derived_ratio`): their
     figure is a subquery over the same 5m rates, not a plain rate over the
     window. The two differ by minutes of lag, which an outage now makes visible.
     """
