@@ -6,7 +6,9 @@ history at a 1m scrape interval, rules every minute) or `--small` (a smoke
 test). Writes the history as OpenMetrics (running on past now), loads it with
 `promtool tsdb create-blocks-from openmetrics`, then for each rule set starts
 `prometheus` on 127.0.0.1 with the rules, reads every group's
-`evaluationTime` from /api/v1/rules over several intervals and stops it.
+`evaluationTime` from /api/v1/rules over several intervals and stops it;
+the two rule sets take turns (3 phases of 3 minutes each by default), so
+that other load on the machine weighs on both alike.
 
 Cost = sum over groups of (median evaluation time / group interval): the
 share of one core the rule set keeps busy. The baseline is the shape Sloth
@@ -232,7 +234,7 @@ rule_files:
 
 
 def measure(binary: str, data: Path, directory: Path, files: list[Path], interval: int, rounds: int) -> dict:
-    """Start prometheus with `files`, sample /api/v1/rules for `rounds` intervals, stop it."""
+    """Start prometheus with `files`, sample /api/v1/rules for `rounds` minutes, stop it: the raw samples."""
     listing = "".join(f"  - {json.dumps(str(f))}\n" for f in files)
     config = CONFIG.format(interval=interval, files=listing).replace("{", "{{").replace("}", "}}")
     # Warnings off: each result the server cannot write (out of bounds, see
@@ -258,10 +260,22 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], interva
     finally:
         running.stop()
     # The first evaluation of each group reads cold blocks: leave it out when there are others.
-    medians = {}
-    for name, times in seen.items():
-        values = [times[k] for k in sorted(times)]
-        medians[name] = statistics.median(values[1:] if len(values) > 2 else values)
+    return {name: [times[k] for k in sorted(times)][1 if len(times) > 2 else 0:] for name, times in seen.items()}, \
+        rules, spans
+
+
+def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
+    """Medians over every phase's samples of one rule set."""
+    seen: dict[str, list[float]] = {}
+    rules: dict[tuple[str, str], list[float]] = {}
+    spans: dict[str, float] = {}
+    for times, by_rule, intervals in phases:
+        for name, values in times.items():
+            seen.setdefault(name, []).extend(values)
+        for name, values in by_rule.items():
+            rules.setdefault(name, []).extend(values)
+        spans.update(intervals)
+    medians = {name: statistics.median(values) for name, values in seen.items()}
     return {
         "groups": len(medians),
         "evaluations": sum(len(t) for t in seen.values()),
@@ -323,14 +337,19 @@ def run(options, workdir: Path) -> list[str]:
     data = server.build_tsdb(workdir, promtool, lines())
     loaded = time.monotonic() - started
     raw_series = len(history.services) * options.instances * options.routes * (len(CODES) + len(BUCKETS))
-    results = {}
-    for label, files in (("slocompiler", ours), ("Sloth-shaped baseline", [baseline])):
-        results[label] = measure(binary, data, workdir, files, options.interval, options.rounds)
+    # Alternating phases, so that other load on the machine weighs on both rule sets alike.
+    sets = (("slocompiler", ours), ("Sloth-shaped baseline", [baseline]))
+    phases: dict[str, list] = {label: [] for label, _ in sets}
+    for _ in range(options.phases):
+        for label, files in sets:
+            phases[label].append(measure(binary, data, workdir, files, options.interval,
+                                         max(options.rounds // options.phases, 1)))
+    results = {label: summary(samples) for label, samples in phases.items()}
     out = [
         f"machine: {machine()}",
         f"{len(history.services)} services, {slos} SLOs, {raw_series} raw series, "
         f"{options.minutes / 1440:.2f} days (and {options.ahead}m ahead) at a {SCRAPE}s scrape interval (history + TSDB: {loaded:.0f}s); "
-        f"evaluation_interval {options.interval}s, {options.rounds} minutes per rule set",
+        f"evaluation_interval {options.interval}s, {options.rounds} minutes per rule set in {options.phases} alternating phases",
         f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'slowest group':>14} {'sum of medians':>15}",
     ]
     for label, r in results.items():
@@ -353,11 +372,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--minutes", type=int, default=3 * 1440 + 120, help="history length at a 1m scrape")
     parser.add_argument("--interval", type=int, default=60, help="the server's evaluation_interval, seconds")
     parser.add_argument("--ahead", type=int, default=40, help="minutes of history after now (build + measuring)")
-    parser.add_argument("--rounds", type=int, default=4, help="minutes of sampling per rule set")
+    parser.add_argument("--rounds", type=int, default=9, help="minutes of sampling per rule set")
+    parser.add_argument("--phases", type=int, default=3, help="alternations of the two rule sets")
     parser.add_argument("--small", action="store_true", help="a smoke test: 2 services, 2 instances, 2 routes, 1 day")
     options = parser.parse_args(argv)
     if options.small:
         options.services, options.instances, options.routes, options.minutes, options.rounds = 2, 2, 2, 1440, 2
+        options.phases = 1
     with tempfile.TemporaryDirectory(prefix="slo-bench-rules-") as workdir:
         for line in run(options, Path(workdir)):
             print(line)
