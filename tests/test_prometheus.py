@@ -50,7 +50,7 @@ def test_rule_groups_are_named_and_ordered_per_slo():
     assert [g["name"] for g in groups] == [
         "slo:demo-availability:sli", "slo:demo-availability:period", "slo:demo-latency:sli", "slo:demo-latency:period",
     ]
-    assert [g.get("interval") for g in groups] == [None, "1m", None, "1m"]
+    assert [g.get("interval") for g in groups] == [None, "2m", None, "2m"]
     # Alerts come after the ratios they read, in the same group.
     kinds = ["alert" in r for r in groups[0]["rules"]]
     assert kinds == sorted(kinds) and any(kinds)
