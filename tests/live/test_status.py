@@ -76,10 +76,15 @@ def test_alert_conditions_and_policy_follow_the_figures(prometheus_url):
 
 
 def _inline(expr: str, recorded: dict[str, str], slo_id: str) -> str:
-    """Replace each recorded series the expression reads by its rule's expression (a subquery for a range)."""
+    """Replace each recorded series the expression reads by its rule's expression (a subquery for a range).
+
+    A tile `x offset 5m` becomes the last point of a 1m subquery offset so: `offset` takes no expression.
+    """
     for name, body in sorted(recorded.items(), key=lambda item: -len(item[0])):
         selector = re.escape(queries.recorded(name, slo_id))
         expr = re.sub(selector + r"\[(\w+)\]", lambda m, b=body: f"({b})[{m.group(1)}:1m]", expr)
+        expr = re.sub(selector + r" offset (\w+)", lambda m, b=body: f"last_over_time(({b})[1m:1m] offset {m.group(1)})",
+                      expr)
         expr = re.sub(selector, lambda m, b=body: f"({b})", expr)
     return expr
 
