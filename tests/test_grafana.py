@@ -426,6 +426,32 @@ def test_burn_panel_draws_each_long_window_next_to_its_line(program):
             assert current["expr"].startswith(f"max_over_time({c.CURRENT_BURN_RATE}{{")
 
 
+def test_series_read_over_a_step_are_recorded_at_least_once_a_minute(program):
+    """`[$__rate_interval]` is 1m when zoomed in (four 15s scrapes): a series read so must be recorded that often.
+
+    The period group runs every 2m; a series of it read over a step range
+    would be empty every other step (a dashed line, "No data" in a stat).
+    """
+    import yaml
+
+    from slocompiler.emit import prometheus
+
+    slow = set()
+    for text in prometheus.rules_files(program).values():
+        for group in yaml.safe_load(text)["groups"]:
+            if "interval" in group:
+                slow.update(rule["record"] for rule in group["rules"] if "record" in rule)
+    assert c.BUDGET_REMAINING in slow
+    checked = 0
+    for path, text in grafana.emit(program).items():
+        for panel in panels(load(text)):
+            for target in panel.get("targets", []):
+                for match in re.finditer(r"([\w:]+)\{(?:[^{}]|\$\{\w+\})*\}\[\$__rate_interval\]", target["expr"]):
+                    assert match.group(1) not in slow, (path, panel["title"], target["expr"])
+                    checked += 1
+    assert checked
+
+
 def test_no_short_lived_series_is_read_as_an_instant_value(program):
     """Over time, the 5m ratio and burn, the long windows and ALERTS are each read as the worst of the step."""
     fast = [c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.CURRENT_BURN_RATE, c.ALERTS_SERIES]

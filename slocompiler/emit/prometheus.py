@@ -102,7 +102,19 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
             rules.append(known_ratio_rule(slo, labels))
     if short not in windows and not counted:
         rules.append(known_ratio_rule(slo, labels))
+    rules.append(current_burn_rule(slo, labels))
     return rules
+
+
+def current_burn_rule(slo: Slo, labels: dict[str, str]) -> dict:
+    """The 5m burn rate, in the SLI group with the 5m ratio it divides.
+
+    Not in the period group: dashboards read it as the worst sample of each
+    step (`[$__rate_interval]`, from 1m), which a 2m period interval leaves
+    empty every other step, and gates would read it up to 2 minutes late.
+    """
+    current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
+    return _record(c.CURRENT_BURN_RATE, f"{current} / {decimal_text(slo.error_budget)}", labels)
 
 
 def window_ratio(slo: Slo, window: int) -> str:
@@ -145,18 +157,16 @@ def period_ratio(slo: Slo) -> str:
 
 
 def period_rules(service: Service, slo: Slo) -> list[dict]:
-    """The SLO-window error ratio and the six metadata rules of OUTPUTS.md."""
+    """The SLO-window error ratio and OUTPUTS.md's metadata rules but the current burn rate (`current_burn_rule`)."""
     labels = slo_labels(slo, service)
     budget = decimal_text(slo.error_budget)
     days = decimal_text(Decimal(slo.window) / 86400)
-    current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
     period = queries.recorded(c.error_ratio_rule(slo.window), slo.id)
     return [
         _record(c.error_ratio_rule(slo.window), period_ratio(slo), labels),
         _record(c.OBJECTIVE, f"vector({decimal_text(slo.objective)})", labels),
         _record(c.ERROR_BUDGET, f"vector({budget})", labels),
         _record(c.TIME_PERIOD_DAYS, f"vector({days})", labels),
-        _record(c.CURRENT_BURN_RATE, f"{current} / {budget}", labels),
         _record(c.PERIOD_BURN_RATE, f"{period} / {budget}", labels),
         _record(c.BUDGET_REMAINING, f"1 - {queries.recorded(c.PERIOD_BURN_RATE, slo.id)}", labels),
     ]

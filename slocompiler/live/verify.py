@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .. import conventions as c
 from .. import queries, sremath
 from ..errors import Diagnostic, did_you_mean
-from ..ir import LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
+from ..ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
 from ..units import decimal_text, format_duration, prom_window
 from .client import Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
@@ -230,8 +230,12 @@ class Verifier:
                 self._compare_ratio(slo, name, window, samples, path)
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
-        """A deployed error ratio against the spec's indicator at the same time, group by group."""
-        mine = {group_key(slo, s.labels): finite(s.value) for s in self.client.query(raw_ratio(slo, window), self.at)}
+        """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`)."""
+        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator):
+            mine = self._tiled(slo, name, window)
+        else:
+            computed = self.client.query(raw_ratio(slo, window), self.at)
+            mine = {group_key(slo, s.labels): finite(s.value) for s in computed}
         for sample in samples:
             key = group_key(slo, sample.labels)
             deployed, spec = finite(sample.value), mine.get(key)
@@ -243,6 +247,29 @@ class Verifier:
                              f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
                              f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",
                              hint=f"deploy {path} again")
+
+    def _tiled(self, slo: Slo, name: str, window: int) -> dict[tuple[str, ...], float | None]:
+        """A tiled window's ratio as the rule added it up: raw 5m rates at the deployed sample's time and 5m steps back.
+
+        Not `rate()` over the window at `--at`: with scrapes off the rules'
+        evaluation times, each tile estimates the scrape interval before it,
+        which moves a low-traffic ratio by far more than 1% (docs/PROMETHEUS.md
+        "Tiled windows"); at the rule's own times the figure is the rule's.
+        """
+        stamps = self.client.query(f"timestamp({queries.recorded(name, slo.id)})", self.at)
+        if not stamps:
+            return {}
+        when, five = max(s.value for s in stamps), c.CURRENT_BURN_WINDOW
+        sums: dict[tuple[str, ...], list[float | None]] = {}
+        rates = (queries.bad_events(slo.indicator, five, slo.group_by),
+                 queries.total_events(slo.indicator, five, slo.group_by))
+        for index, expr in enumerate(rates):
+            for series in self.client.query_range(expr or "", when - window + five, when, five):
+                # A tile missing: the rule took the derived sum instead, which this does not redo.
+                if len(series.points) == window // five:
+                    tiles = sums.setdefault(group_key(slo, series.labels), [None, None])
+                    tiles[index] = sum(value for _, value in series.points)
+        return {key: finite(bad / total) if bad is not None and total else None for key, (bad, total) in sums.items()}
 
 
 def _window_of(name: str, slo: Slo) -> int | None:
