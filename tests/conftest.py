@@ -19,6 +19,16 @@ def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="re-record golden files and print the diff")
 
 
+LIVE = Path(__file__).resolve().parent / "live"
+
+
+def pytest_collection_modifyitems(items):
+    """The tests of tests/live run on one pytest-xdist worker: one Prometheus server per run, as its fixture is per session."""
+    for item in items:
+        if LIVE in Path(item.fspath).resolve().parents:
+            item.add_marker(pytest.mark.xdist_group("prometheus"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def private_check_cache(tmp_path_factory):
     """`slo check` caches clean results; tests keep theirs away from the user's cache."""
