@@ -106,27 +106,28 @@ class History:
     def error_share(self, service: int, m: int) -> float:
         return 0.05 if service == 0 and self.minutes - 300 <= m < self.minutes - 270 else CODES[2][1]
 
+    def targets(self):
+        """(service, instance, route, their labels) of every scraped target and route."""
+        for s, service in enumerate(self.services):
+            for i in range(self.instances):
+                for r in range(self.routes):
+                    yield s, i, r, f'job="{service}",instance="10.0.{s}.{i}:8080",route="/api/r{r}"'
+
     def raw(self):
         """Every raw series' samples, family by family."""
         yield "# TYPE http_requests counter\n"
-        for s, service in enumerate(self.services):
-            for i in range(self.instances):
-                for r in range(self.routes):
-                    labels = f'job="{service}",instance="10.0.{s}.{i}:8080",route="/api/r{r}"'
-                    for code, share in CODES:
-                        def per_minute(m, s=s, i=i, r=r, code=code, share=share):
-                            errors = self.error_share(s, m)
-                            part = errors if code == "500" else share * (1 - errors) / (1 - CODES[2][1])
-                            return self.requests(s, i, r, m) * part
-                        yield from self._counter("http_requests_total", f'{labels},code="{code}"', per_minute)
+        for s, i, r, labels in self.targets():
+            for code, share in CODES:
+                def per_minute(m, s=s, i=i, r=r, code=code, share=share):
+                    errors = self.error_share(s, m)
+                    part = errors if code == "500" else share * (1 - errors) / (1 - CODES[2][1])
+                    return self.requests(s, i, r, m) * part
+                yield from self._counter("http_requests_total", f'{labels},code="{code}"', per_minute)
         yield "# TYPE http_request_duration_seconds histogram\n"
-        for s, service in enumerate(self.services):
-            for i in range(self.instances):
-                for r in range(self.routes):
-                    labels = f'job="{service}",instance="10.0.{s}.{i}:8080",route="/api/r{r}"'
-                    for le, share in BUCKETS:
-                        yield from self._counter("http_request_duration_seconds_bucket", f'{labels},le="{le}"',
-                                                 lambda m, s=s, i=i, r=r, share=share: self.requests(s, i, r, m) * share)
+        for s, i, r, labels in self.targets():
+            for le, share in BUCKETS:
+                yield from self._counter("http_request_duration_seconds_bucket", f'{labels},le="{le}"',
+                                         lambda m, s=s, i=i, r=r, share=share: self.requests(s, i, r, m) * share)
 
     def _counter(self, name: str, labels: str, per_minute):
         value = 0.0

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, LABEL_SLO_ID
 from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import prom_window
@@ -59,8 +60,6 @@ def events(query: Query, window: int, group_by: tuple[str, ...]) -> str:
 
 def recorded(name: str, slo_id: str, window: int | None = None) -> str:
     """A selector of one SLO's recorded series, with a range when `window` is given."""
-    from .conventions import LABEL_SLO_ID
-
     selector = f"{name}{{{LABEL_SLO_ID}={promql_string(slo_id)}}}"
     return selector if window is None else f"{selector}[{prom_window(window)}]"
 
@@ -214,15 +213,13 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
 
 def tiles(window: int) -> bool:
     """Whether `window` is read as consecutive recorded 5m rates (`tiled_ratio`): a multiple of 5m below 2h."""
-    from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM
-
     return CURRENT_BURN_WINDOW < window < DERIVED_WINDOW_FROM and window % CURRENT_BURN_WINDOW == 0
 
 
-def tiled_ratio(bad: str, total: str, window: int) -> str:
+def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
     """The error ratio over `window` from the recorded 5m rates now and at every 5 minutes back.
 
-    `bad` and `total` are the recorded 5m rates' selectors. Rates 5 minutes
+    `bad` and `total` give the recorded 5m rates as `derived_ratio` takes them. Rates 5 minutes
     apart count consecutive 5 minutes of events, so their sum counts the
     window's events once each, newest included: no lag (`derived_ratio` sums
     every evaluation instead, which weighs the newest minutes less). A group
@@ -230,17 +227,12 @@ def tiled_ratio(bad: str, total: str, window: int) -> str:
     or a gap after a restart) has no tiled sum; it takes the derived ratio of
     what was recorded instead (`or`, group by group).
     """
-    from .conventions import CURRENT_BURN_WINDOW
-
-    def events_in(rate: str) -> str:
-        tiles = [rate] + [f"{rate} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
-                          for k in range(1, window // CURRENT_BURN_WINDOW)]
+    def events_in(rate: Callable[[int | None], str]) -> str:
+        tiles = [rate(None)] + [f"{rate(None)} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
+                                for k in range(1, window // CURRENT_BURN_WINDOW)]
         return "(\n  " + "\n  + ".join(tiles) + "\n)"
 
-    def recorded_over(rate: str) -> Callable[[int | None], str]:
-        return lambda span: rate if span is None else f"{rate}[{prom_window(span)}]"
-
-    derived = derived_ratio(recorded_over(bad), recorded_over(total), window)
+    derived = derived_ratio(bad, total, window)
     # `or` binds loosest: (tiled) or (derived), each a quotient.
     return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
 

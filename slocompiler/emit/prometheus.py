@@ -130,12 +130,11 @@ def window_ratio(slo: Slo, window: int) -> str:
     if window == short:
         # Reuse the two rates just recorded.
         return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
-    if queries.tiles(window):
-        return queries.tiled_ratio(queries.recorded(bad, slo.id), queries.recorded(total, slo.id), window)
-    if window < c.DERIVED_WINDOW_FROM:
+    if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window):
         return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
-    return queries.derived_ratio(lambda span: queries.recorded(bad, slo.id, span),
-                                 lambda span: queries.recorded(total, slo.id, span), window)
+    bad_rate, total_rate = (lambda span, name=name: queries.recorded(name, slo.id, span) for name in (bad, total))
+    combine = queries.tiled_ratio if queries.tiles(window) else queries.derived_ratio
+    return combine(bad_rate, total_rate, window)
 
 
 def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:
