@@ -1,8 +1,10 @@
 """Running `slo` as a user whom file permissions bind: root reads a chmod-000 file anyway.
 
-As root (CI), the command runs as `nobody` through `setpriv`; as anyone
-else, as that user. A test that needs it is skipped, saying why, only when
-root cannot be dropped.
+As root (CI), the command runs through `setpriv` without the two
+capabilities that let root past file permissions (it stays root, so it
+still reads the venv, even in a checkout under a 0700 `mktemp -d`, which
+`nobody` could not enter); as anyone else, as that user. A test that needs
+it is skipped, saying why, only when root cannot be dropped.
 """
 
 from __future__ import annotations
@@ -32,5 +34,5 @@ def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         setpriv = shutil.which("setpriv")
         if not setpriv:
             pytest.skip("running as root without setpriv (util-linux): cannot drop root to test a permission error")
-        command = [setpriv, "--reuid=nobody", "--regid=nogroup", "--clear-groups", *command]
+        command = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *command]
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
