@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Callable
@@ -123,6 +124,7 @@ class History:
         # Per target, each counter's value after the history and its per-minute
         # increase, so that the exporter can carry on where the blocks end.
         self.live: dict[str, list] = {}
+        self.lock = threading.Lock()
 
     def requests(self, service: int, instance: int, route: int, m: int) -> float:
         """Requests in minute m."""
@@ -158,11 +160,13 @@ class History:
     def _counter(self, name: str, labels: str, per_minute, target: tuple[int, int]):
         value = 0.0
         for m in range(self.minutes + 1):
-            yield f"{name}{{{labels}}} {value:.1f} {self.start + m * SCRAPE}\n"
-            value += per_minute(m)
+            # As many decimals as the exporter's: rounded alike, the counter never goes down where they meet.
+            yield f"{name}{{{labels}}} {value:.3f} {self.start + m * SCRAPE}\n"
+            if m < self.minutes:
+                value += per_minute(m)
         # Scraped series carry no job or instance: the scrape adds them.
         own = ",".join(part for part in labels.split(",") if not part.startswith(("job=", "instance=")))
-        self.live.setdefault(self.address(*target), []).append(Counter(name, own, value, self.minutes + 1, per_minute))
+        self.live.setdefault(self.address(*target), []).append(Counter(name, own, value, self.minutes, per_minute))
 
     @staticmethod
     def address(service: int, instance: int) -> str:
@@ -171,6 +175,11 @@ class History:
     def exposition(self, address: str, now: float) -> str:
         """One target's counters at `now`, carrying on from the history's last minute."""
         minute = (now - self.start) / SCRAPE
+        with self.lock:  # two scrapes of one target at once must not both add a minute
+            lines = self._expose(address, minute)
+        return "".join(lines)
+
+    def _expose(self, address: str, minute: float) -> list[str]:
         lines = []
         for counter in self.live.get(address, ()):
             while counter.minute < int(minute):
@@ -178,7 +187,7 @@ class History:
                 counter.minute += 1
             within = max(minute - counter.minute, 0.0)
             lines.append(f"{counter.name}{{{counter.labels}}} {counter.value + counter.per_minute(counter.minute) * within:.3f}\n")
-        return "".join(lines)
+        return lines
 
     def per_minute(self, service: int, route: int | None, share: float | None) -> list[float]:
         """Requests in each minute, all instances (and routes, with None): all, errors (share None) or a share."""
@@ -332,6 +341,17 @@ def static_configs(history: History) -> str:
         for s, service in enumerate(history.services))
 
 
+def warm_up(binary: str, data: Path, directory: Path, history: History, exporter: Exporter, options) -> None:
+    """Scrape, without rules, until the 5m windows hold live samples only: both rule sets then start alike."""
+    config = CONFIG.format(interval=options.interval, files="  []\n", scrape=options.scrape,
+                           targets=static_configs(history), exporter=exporter.address)
+    running = server.Server(binary, data, directory, config.replace("{", "{{").replace("}", "}}"))
+    try:
+        time.sleep(options.warmup * 60)
+    finally:
+        running.stop()
+
+
 def measure(binary: str, data: Path, directory: Path, files: list[Path], history: History, exporter: Exporter,
             options) -> tuple[dict, dict, dict]:
     """Start prometheus with `files`, sample /api/v1/rules for a phase's minutes, stop it: the raw samples."""
@@ -346,7 +366,8 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
     # constant rule took 100 ms there): it is left out, the group's and its rules'.
     first: dict[str, str] = {}
     try:
-        deadline = time.monotonic() + max(options.rounds // options.phases, 1) * 60
+        minutes = max(options.rounds // options.phases, 1)
+        deadline = time.monotonic() + minutes * 60
         while time.monotonic() < deadline:
             time.sleep(options.interval / 2)
             with urllib.request.urlopen(running.url + "/api/v1/rules", timeout=30) as answer:
@@ -361,7 +382,9 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
                 spans[group["name"]] = group["interval"]
                 for rule in group["rules"] if new else ():
                     rules.setdefault((group["name"], rule["name"]), []).append(rule.get("evaluationTime", 0.0))
-        with urllib.request.urlopen(running.url + '/api/v1/query?query=count(up==1)', timeout=30) as answer:
+        # Every target up at every scrape of the phase, not only at its end.
+        query = urllib.parse.quote(f"count(min_over_time(up[{minutes}m]) == 1)")
+        with urllib.request.urlopen(f"{running.url}/api/v1/query?query={query}", timeout=30) as answer:
             up = json.load(answer)["data"]["result"]
         expected = len(history.services) * history.instances
         if not up or int(up[0]["value"][1]) != expected:
@@ -371,6 +394,9 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
     return {name: [times[k] for k in sorted(times)] for name, times in seen.items()}, rules, spans
 
 
+CONTROL_GROUPS = 12
+
+
 def control_rules(groups: int) -> dict:
     """Groups of one constant rule each: what a group's evaluation costs whatever its rules read."""
     return {"groups": [{"name": f"control-{i}", "rules": [{"record": "bench_control", "expr": "vector(1)",
@@ -378,24 +404,28 @@ def control_rules(groups: int) -> dict:
                        for i in range(groups)]}
 
 
-def summary(phases: list[tuple[dict, dict, dict]], fixed: float = 0.0) -> dict:
-    """Medians over every phase's samples of one rule set; `fixed` is taken off each group's evaluation for the net cost."""
+def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
+    """Medians over every phase's samples of one rule set; the control groups' median is the fixed cost
+    taken off each group's evaluation for the net cost."""
     seen: dict[str, list[float]] = {}
     rules: dict[tuple[str, str], list[float]] = {}
     spans: dict[str, float] = {}
+    control: list[float] = []
     for times, by_rule, intervals in phases:
         for name, values in times.items():
-            seen.setdefault(name, []).extend(values)
+            (control if name.startswith("control-") else seen.setdefault(name, [])).extend(values)
         for name, values in by_rule.items():
-            rules.setdefault(name, []).extend(values)
+            if not name[0].startswith("control-"):
+                rules.setdefault(name, []).extend(values)
         spans.update(intervals)
+    fixed = statistics.median(control) if control else 0.0
     medians = {name: statistics.median(values) for name, values in seen.items()}
     return {
         "groups": len(medians),
         "evaluations": sum(len(t) for t in seen.values()),
         "cost": sum(medians[n] / spans[n] for n in medians),
         "net": sum(max(medians[n] - fixed, 0.0) / spans[n] for n in medians),
-        "median": statistics.median(v for values in seen.values() for v in values) if seen else 0.0,
+        "fixed": fixed,
         "slowest": max(medians.values(), default=0.0),
         "total_ms": sum(medians.values()) * 1000,
         "by_rule": _by_rule(rules),
@@ -453,24 +483,26 @@ def run(options, workdir: Path) -> list[str]:
     # Alternating phases, so that other load on the machine weighs on both rule sets alike.
     sets = (("slocompiler", ours), ("Sloth-shaped baseline", [baseline]))
     phases: dict[str, list] = {label: [] for label, _ in sets}
+    # Beside each rule set, on the same server and load: what any group's
+    # evaluation costs, whatever its rules read.
     control = rules / "control.yml"
-    control.write_text(yaml.safe_dump(control_rules(12)), encoding="utf-8")
+    control.write_text(yaml.safe_dump(control_rules(CONTROL_GROUPS)), encoding="utf-8")
     exporter = Exporter(history)
     try:
-        for _ in range(options.phases):
-            for label, files in sets:
-                phases[label].append(measure(binary, data, workdir, files, history, exporter, options))
-        # On the same server and load: what any group's evaluation costs, whatever its rules read.
-        fixed = summary([measure(binary, data, workdir, [control], history, exporter, options)])["median"]
+        warm_up(binary, data, workdir, history, exporter, options)
+        for phase in range(options.phases):
+            # Each rule set goes first in every other turn: neither always follows the other's writes.
+            for label, files in sets if phase % 2 == 0 else reversed(sets):
+                phases[label].append(measure(binary, data, workdir, files + [control], history, exporter, options))
     finally:
         exporter.stop()
-    results = {label: summary(samples, fixed) for label, samples in phases.items()}
+    results = {label: summary(samples) for label, samples in phases.items()}
     out = [
         f"machine: {machine()}",
         f"{len(history.services)} services, {slos} SLOs, {raw_series} raw series, "
         f"{options.minutes / 1440:.2f} days at a {SCRAPE}s scrape interval (history + TSDB: {loaded:.0f}s), then scraped "
         f"every {options.scrape}s; evaluation_interval {options.interval}s, {options.rounds} minutes per rule set "
-        f"in {options.phases} alternating phases",
+        f"in {options.phases} alternating phases, after {options.warmup} minutes of scraping alone",
         f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'net cost':>9} {'slowest group':>14} {'sum of medians':>15}",
     ]
     for label, r in results.items():
@@ -480,7 +512,8 @@ def run(options, workdir: Path) -> list[str]:
         out.append(f"{label}, costliest rules (median ms per evaluation, summed over SLOs): "
                    + ", ".join(f"{name} {seconds * 1000:.1f}" for seconds, name in r["by_rule"]))
     ours, theirs = results["slocompiler"], results["Sloth-shaped baseline"]
-    out.append(f"fixed cost of a group's evaluation (12 groups of one constant rule): {fixed * 1000:.1f}ms; "
+    out.append(f"fixed cost of a group's evaluation ({CONTROL_GROUPS} groups of one constant rule beside each rule set): "
+               f"{ours['fixed'] * 1000:.1f}ms beside ours, {theirs['fixed'] * 1000:.1f}ms beside the baseline; "
                f"net cost = cost with it taken off every evaluation")
     out.append(f"slocompiler / baseline: {ours['cost'] / theirs['cost']:.3f}, net {ours['net'] / theirs['net']:.3f} "
                f"(target: at most 0.2)")
@@ -498,12 +531,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scrape", type=int, default=15, help="the live scrape interval, seconds")
     parser.add_argument("--rounds", type=int, default=4, help="minutes of sampling per rule set")
     parser.add_argument("--phases", type=int, default=1, help="alternations of the two rule sets")
+    parser.add_argument("--warmup", type=int, default=5, help="minutes of scraping before the first rule set")
     parser.add_argument("--copies", type=int, default=1, help="SLOs per service and kind, on the same traffic (a busier server)")
     parser.add_argument("--small", action="store_true", help="a smoke test: 2 services, 2 instances, 2 routes, 1 day")
     options = parser.parse_args(argv)
     if options.small:
         options.services, options.instances, options.routes, options.minutes, options.rounds = 2, 2, 2, 1440, 3
-        options.phases = 1
+        options.phases, options.warmup = 1, 1
     with tempfile.TemporaryDirectory(prefix="slo-bench-rules-") as workdir:
         for line in run(options, Path(workdir)):
             print(line)
