@@ -4,24 +4,25 @@ Run as `python bench/rules.py` (4 services, 3 SLOs each, 4,800 raw series:
 instances x routes x codes and histogram buckets, 3 days and 2 hours of
 history at a 1m scrape interval, rules every minute) or `--small` (a smoke
 test). Writes the history as OpenMetrics, ending now, and loads it with
-`promtool tsdb create-blocks-from openmetrics`. Then for each rule set it
-starts `prometheus` on 127.0.0.1 with the rules, scraping the same counters
-from then on from the benchmark's own exporter (so that rules read fresh
-samples and their results land in the head, as in production), reads every
-group's `evaluationTime` from /api/v1/rules over several intervals and stops
-it; each group's first evaluation after a start (cold caches) is left out.
-`--phases N` splits the minutes of each rule set into N turns taken
-alternately (a restart each), so that changing load weighs on both alike.
-`--copies K` gives each service K copies of its SLOs on the same traffic:
-a busier server.
+`promtool tsdb create-blocks-from openmetrics`. From then on the benchmark's
+own exporter serves the same counters, which every server it starts scrapes
+(so that rules read fresh samples and write their results to the head, as
+in production): first one without rules for `--warmup` minutes, so that the
+5m windows hold scraped samples only, then one per rule set, which reads
+every group's `evaluationTime` from /api/v1/rules over several intervals;
+each group's first evaluation after a start (cold caches) is left out.
+`--phases N` splits the minutes of each rule set into N turns, the two
+rule sets taking the lead in turn (a restart each), so that changing load
+weighs on both alike. `--copies K` gives each service K copies of its SLOs
+on the same traffic: a busier server.
 
 Cost = sum over groups of (median evaluation time / group interval): the
-share of one core the rule set keeps busy. On a mostly idle server every
-group evaluation pays a fixed cost, whatever its rules read (its first rule
-carries it: a constant took 12-23 ms on the 2-core VM, 1.4-4 ms while the
-server also answered a query every 10-200 ms). The benchmark measures it on groups of one constant
-rule and reports the net cost too: the cost with that taken off each
-evaluation.
+share of one core the rule set keeps busy. Every group evaluation also pays
+a fixed cost, whatever its rules read, carried by its first rule: on the
+2-core VM a constant took 3-23 ms when the server had nothing else to do,
+1.4-4 ms while it also answered a query every 10-200 ms. Twelve groups of
+one constant rule run beside each rule set to measure it, and the net cost
+is the cost with their median taken off each group's evaluation.
 
 The baseline is the shape Sloth documents for the same SLOs and window
 pairs: a raw-series ratio per window (5m ... 3d), the 30d ratio as the mean
