@@ -503,7 +503,7 @@ def run(options, workdir: Path) -> list[str]:
         f"{len(history.services)} services, {slos} SLOs, {raw_series} raw series, "
         f"{options.minutes / 1440:.2f} days at a {SCRAPE}s scrape interval (history + TSDB: {loaded:.0f}s), then scraped "
         f"every {options.scrape}s; evaluation_interval {options.interval}s, {options.rounds} minutes per rule set "
-        f"in {options.phases} alternating phases, after {options.warmup} minutes of scraping alone",
+        f"in {options.phases} alternating phases, after {options.warmup} min of scraping alone",
         f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'net cost':>9} {'slowest group':>14} {'sum of medians':>15}",
     ]
     for label, r in results.items():
