@@ -122,9 +122,9 @@ class History:
         self.services = [f"svc{i:02d}" for i in range(services)]
         self.instances, self.routes, self.minutes = instances, routes, minutes
         self.start = end - minutes * SCRAPE
-        # Per target, each counter's value after the history and its per-minute
-        # increase, so that the exporter can carry on where the blocks end.
-        self.live: dict[str, list] = {}
+        # Per target, its counters as the history leaves them, so that the
+        # exporter can carry on where the blocks end.
+        self.live: dict[str, list[Counter]] = {}
         self.lock = threading.Lock()
 
     def requests(self, service: int, instance: int, route: int, m: int) -> float:
@@ -176,19 +176,15 @@ class History:
     def exposition(self, address: str, now: float) -> str:
         """One target's counters at `now`, carrying on from the history's last minute."""
         minute = (now - self.start) / SCRAPE
-        with self.lock:  # two scrapes of one target at once must not both add a minute
-            lines = self._expose(address, minute)
-        return "".join(lines)
-
-    def _expose(self, address: str, minute: float) -> list[str]:
         lines = []
-        for counter in self.live.get(address, ()):
-            while counter.minute < int(minute):
-                counter.value += counter.per_minute(counter.minute)
-                counter.minute += 1
-            within = max(minute - counter.minute, 0.0)
-            lines.append(f"{counter.name}{{{counter.labels}}} {counter.value + counter.per_minute(counter.minute) * within:.3f}\n")
-        return lines
+        with self.lock:  # two scrapes of one target at once must not both add a minute
+            for counter in self.live.get(address, ()):
+                while counter.minute < int(minute):
+                    counter.value += counter.per_minute(counter.minute)
+                    counter.minute += 1
+                value = counter.value + counter.per_minute(counter.minute) * max(minute - counter.minute, 0.0)
+                lines.append(f"{counter.name}{{{counter.labels}}} {value:.3f}\n")
+        return "".join(lines)
 
     def per_minute(self, service: int, route: int | None, share: float | None) -> list[float]:
         """Requests in each minute, all instances (and routes, with None): all, errors (share None) or a share."""
@@ -342,11 +338,19 @@ def static_configs(history: History) -> str:
         for s, service in enumerate(history.services))
 
 
+def start(binary: str, data: Path, directory: Path, files: list[Path], history: History, exporter: Exporter,
+          options) -> server.Server:
+    """A server with the rules in `files`, scraping the exporter's targets."""
+    listing = "".join(f"  - {json.dumps(str(f))}\n" for f in files) or "  []\n"
+    config = CONFIG.format(interval=options.interval, files=listing, scrape=options.scrape,
+                           targets=static_configs(history), exporter=exporter.address)
+    # Server fills in {port}: every other brace is the config's own.
+    return server.Server(binary, data, directory, config.replace("{", "{{").replace("}", "}}"))
+
+
 def warm_up(binary: str, data: Path, directory: Path, history: History, exporter: Exporter, options) -> None:
     """Scrape, without rules, until the 5m windows hold live samples only: both rule sets then start alike."""
-    config = CONFIG.format(interval=options.interval, files="  []\n", scrape=options.scrape,
-                           targets=static_configs(history), exporter=exporter.address)
-    running = server.Server(binary, data, directory, config.replace("{", "{{").replace("}", "}}"))
+    running = start(binary, data, directory, [], history, exporter, options)
     try:
         time.sleep(options.warmup * 60)
     finally:
@@ -356,10 +360,7 @@ def warm_up(binary: str, data: Path, directory: Path, history: History, exporter
 def measure(binary: str, data: Path, directory: Path, files: list[Path], history: History, exporter: Exporter,
             options) -> tuple[dict, dict, dict]:
     """Start prometheus with `files`, sample /api/v1/rules for a phase's minutes, stop it: the raw samples."""
-    listing = "".join(f"  - {json.dumps(str(f))}\n" for f in files)
-    config = CONFIG.format(interval=options.interval, files=listing, scrape=options.scrape,
-                           targets=static_configs(history), exporter=exporter.address)
-    running = server.Server(binary, data, directory, config.replace("{", "{{").replace("}", "}}"))
+    running = start(binary, data, directory, files, history, exporter, options)
     seen: dict[str, dict[str, float]] = {}
     rules: dict[tuple[str, str], list[float]] = {}
     spans: dict[str, float] = {}

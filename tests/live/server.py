@@ -54,7 +54,7 @@ def build_tsdb(directory: Path, promtool: str, lines=None) -> Path:
 class Server:
     """A running `prometheus` on 127.0.0.1; `stop()` ends it."""
 
-    def __init__(self, binary: str, data: Path, directory: Path, config_text: str = CONFIG, flags: tuple[str, ...] = ()) -> None:
+    def __init__(self, binary: str, data: Path, directory: Path, config_text: str = CONFIG) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = directory / "prometheus.yml"
@@ -65,7 +65,7 @@ class Server:
             [binary, f"--config.file={config}", f"--storage.tsdb.path={data}",
              f"--web.listen-address=127.0.0.1:{self.port}",
              # The history is years old; keep every block.
-             "--storage.tsdb.retention.time=100y", "--query.lookback-delta=5m", *flags],
+             "--storage.tsdb.retention.time=100y", "--query.lookback-delta=5m"],
             stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
         )
         self._wait_ready(directory)
