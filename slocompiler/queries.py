@@ -228,9 +228,9 @@ def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], 
     what was recorded instead (`or`, group by group).
     """
     def events_in(rate: Callable[[int | None], str]) -> str:
-        tiles = [rate(None)] + [f"{rate(None)} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
-                                for k in range(1, window // CURRENT_BURN_WINDOW)]
-        return "(\n  " + "\n  + ".join(tiles) + "\n)"
+        lookups = [rate(None)] + [f"{rate(None)} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
+                                  for k in range(1, window // CURRENT_BURN_WINDOW)]
+        return "(\n  " + "\n  + ".join(lookups) + "\n)"
 
     derived = derived_ratio(bad, total, window)
     # `or` binds loosest: (tiled) or (derived), each a quotient.
