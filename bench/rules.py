@@ -60,7 +60,7 @@ from bench import machine  # noqa: E402
 from slocompiler import conventions as c  # noqa: E402
 from slocompiler import queries  # noqa: E402
 from slocompiler.compile import load  # noqa: E402
-from slocompiler.emit.prometheus import rule_groups, rules_files  # noqa: E402
+from slocompiler.emit.prometheus import rules_files, slo_labels  # noqa: E402
 from slocompiler.units import prom_window  # noqa: E402
 
 SCRAPE = 60
@@ -202,8 +202,7 @@ def recorded(history: History, program, step: int):
     for service in program.services:
         s = history.services.index(service.name.partition("-")[0])  # a copy reads its original's traffic
         for slo in service.slos:
-            sli = next(g for g in rule_groups(service) if g["name"] == c.GROUP_SLI.format(slo_id=slo.id))
-            own = ",".join(f'{k}="{v}"' for k, v in sli["rules"][0]["labels"].items())
+            own = ",".join(f'{k}="{v}"' for k, v in slo_labels(slo, service).items())
             # Sloth records ratio_rate5m too: its labels set its series apart from ours.
             sloth = f'sloth_id="{slo.id}",sloth_service="{service.name}",sloth_slo="{slo.name}",sloth_window="5m"'
             for route in range(history.routes) if slo.group_by else (None,):
@@ -362,7 +361,7 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
     """Start prometheus with `files`, sample /api/v1/rules for a phase's minutes, stop it: the raw samples."""
     running = start(binary, data, directory, files, history, exporter, options)
     seen: dict[str, dict[str, float]] = {}
-    rules: dict[tuple[str, str], list[float]] = {}
+    rules: dict[tuple[str, str, str], list[float]] = {}
     spans: dict[str, float] = {}
     # A group's first evaluation after the start reads cold blocks and caches (a
     # constant rule took 100 ms there): it is left out, the group's and its rules'.
@@ -383,7 +382,9 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
                 seen.setdefault(group["name"], {})[group["lastEvaluation"]] = group["evaluationTime"]
                 spans[group["name"]] = group["interval"]
                 for rule in group["rules"] if new else ():
-                    rules.setdefault((group["name"], rule["name"]), []).append(rule.get("evaluationTime", 0.0))
+                    # A group holds several SLOs' rules of one name: their labels tell them apart.
+                    key = (group["name"], rule["name"], json.dumps(rule.get("labels", {}), sort_keys=True))
+                    rules.setdefault(key, []).append(rule.get("evaluationTime", 0.0))
         # Every target up at every scrape of the phase, not only at its end.
         query = urllib.parse.quote(f"count(min_over_time(up[{minutes}m]) == 1)")
         with urllib.request.urlopen(f"{running.url}/api/v1/query?query={query}", timeout=30) as answer:
@@ -410,7 +411,7 @@ def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
     """Medians over every phase's samples of one rule set; the control groups' median is the fixed cost
     taken off each group's evaluation for the net cost."""
     seen: dict[str, list[float]] = {}
-    rules: dict[tuple[str, str], list[float]] = {}
+    rules: dict[tuple[str, str, str], list[float]] = {}
     spans: dict[str, float] = {}
     control: list[float] = []
     for times, by_rule, intervals in phases:
@@ -434,10 +435,10 @@ def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
     }
 
 
-def _by_rule(rules: dict[tuple[str, str], list[float]]) -> list[tuple[float, str]]:
-    """The five costliest rule names: median evaluation time, summed over the groups (SLOs) holding one."""
+def _by_rule(rules: dict[tuple[str, str, str], list[float]]) -> list[tuple[float, str]]:
+    """The five costliest rule names: median evaluation time, summed over the SLOs (rules with their own labels)."""
     totals: dict[str, float] = {}
-    for (_, name), times in rules.items():
+    for (_, name, _), times in rules.items():
         totals[name] = totals.get(name, 0.0) + statistics.median(times)
     return sorted(((seconds, name) for name, seconds in totals.items()), reverse=True)[:5]
 

@@ -44,16 +44,28 @@ def test_every_rule_carries_the_slo_labels():
         }
 
 
-def test_rule_groups_are_named_and_ordered_per_slo():
+def test_rule_groups_are_two_per_service_with_each_slos_rules_in_spec_order():
     program = slos.program(slos.slo(), slos.slo(name="latency", indicator=slos.latency()))
     groups = yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
-    assert [g["name"] for g in groups] == [
-        "slo:demo-availability:sli", "slo:demo-availability:period", "slo:demo-latency:sli", "slo:demo-latency:period",
-    ]
-    assert [g.get("interval") for g in groups] == [None, "2m", None, "2m"]
+    assert [g["name"] for g in groups] == ["slo:demo:sli", "slo:demo:period"]
+    assert [g.get("interval") for g in groups] == [None, "2m"]
+    for group in groups:
+        owners = [r["labels"]["slo_id"] for r in group["rules"]]
+        # One SLO's rules after the other's, never interleaved.
+        assert owners == sorted(owners, key=["demo-availability", "demo-latency"].index) and len(set(owners)) == 2
     # Alerts come after the ratios they read, in the same group.
-    kinds = ["alert" in r for r in groups[0]["rules"]]
-    assert kinds == sorted(kinds) and any(kinds)
+    for slo_id in ("demo-availability", "demo-latency"):
+        kinds = ["alert" in r for r in groups[0]["rules"] if r["labels"]["slo_id"] == slo_id]
+        assert kinds == sorted(kinds) and any(kinds)
+
+
+def test_a_service_with_many_slos_gets_a_pair_of_groups_per_slos_per_group():
+    many = [slos.slo(name=f"s{i:02d}") for i in range(c.SLOS_PER_GROUP + 1)]
+    groups = yaml.safe_load(prometheus.rules_yaml(slos.program(*many).services[0]))["groups"]
+    assert [g["name"] for g in groups] == ["slo:demo:sli", "slo:demo:period", "slo:demo:sli:2", "slo:demo:period:2"]
+    ids = [{r["labels"]["slo_id"] for r in g["rules"]} for g in groups]
+    assert ids[0] == ids[1] == {f"demo-s{i:02d}" for i in range(c.SLOS_PER_GROUP)}
+    assert ids[2] == ids[3] == {f"demo-s{c.SLOS_PER_GROUP:02d}"}
 
 
 def test_one_alert_per_severity_then_no_data():

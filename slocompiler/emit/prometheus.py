@@ -43,13 +43,16 @@ def source_comment(service: Service) -> str:
 
 
 def rule_groups(service: Service) -> list[dict]:
-    """Two groups per SLO, in spec order: SLIs then alerts; the period ratio and metadata."""
+    """Two groups per service (per SLOS_PER_GROUP SLOs), SLOs in spec order: SLIs then alerts; the period ratio and metadata."""
     groups: list[dict] = []
-    for slo in service.slos:
-        rules = sli_rules(service, slo) + alert_rules(service, slo)
-        groups.append({"name": c.GROUP_SLI.format(slo_id=slo.id), "rules": rules})
-        period = period_rules(service, slo)
-        groups.append({"name": c.GROUP_PERIOD.format(slo_id=slo.id), "interval": c.GROUP_PERIOD_INTERVAL, "rules": period})
+    for start in range(0, len(service.slos), c.SLOS_PER_GROUP):
+        part = start // c.SLOS_PER_GROUP + 1
+        slos = service.slos[start:start + c.SLOS_PER_GROUP]
+        rules = [rule for slo in slos for rule in sli_rules(service, slo) + alert_rules(service, slo)]
+        groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
+        period = [rule for slo in slos for rule in period_rules(service, slo)]
+        groups.append({"name": c.group_name(c.GROUP_PERIOD, service.name, part),
+                       "interval": c.GROUP_PERIOD_INTERVAL, "rules": period})
     return groups
 
 

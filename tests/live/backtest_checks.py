@@ -25,9 +25,9 @@ def generated_rules(service) -> tuple[str, dict[str, list[dict]], dict[str, dict
     burn: dict[str, list[dict]] = {}
     no_data: dict[str, dict] = {}
     for slo in service.slos:
-        group = next(g for g in document["groups"] if g["name"] == c.GROUP_SLI.format(slo_id=slo.id))
-        burn[slo.id] = [r for r in group["rules"] if r.get("alert") == slo.alerting.name]
-        for rule in group["rules"]:
+        own = [r for g in document["groups"] for r in g["rules"] if r["labels"].get(c.LABEL_SLO_ID) == slo.id]
+        burn[slo.id] = [r for r in own if r.get("alert") == slo.alerting.name]
+        for rule in own:
             if rule.get("alert") == slo.alerting.name + c.ALERT_NO_DATA_SUFFIX:
                 no_data[slo.id] = rule
     for group in document["groups"]:
