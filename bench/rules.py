@@ -23,6 +23,9 @@ a fixed cost, whatever its rules read, carried by its first rule: on the
 1.4-4 ms while it also answered a query every 10-200 ms. Twelve groups of
 one constant rule run beside each rule set to measure it, and the net cost
 is the cost with their median taken off each group's evaluation.
+Evaluation time is wall-clock, waits included; the server's own CPU
+seconds over each phase (`process_cpu_seconds_total`) are reported beside
+it: scraping and the control groups, the same beside both rule sets, included.
 
 The baseline is the shape Sloth documents for the same SLOs and window
 pairs: a raw-series ratio per window (5m ... 3d), the 30d ratio as the mean
@@ -347,19 +350,34 @@ def start(binary: str, data: Path, directory: Path, files: list[Path], history: 
     return server.Server(binary, data, directory, config.replace("{", "{{").replace("}", "}}"))
 
 
-def warm_up(binary: str, data: Path, directory: Path, history: History, exporter: Exporter, options) -> None:
-    """Scrape, without rules, until the 5m windows hold live samples only: both rule sets then start alike."""
+def warm_up(binary: str, data: Path, directory: Path, history: History, exporter: Exporter, options) -> float:
+    """Scrape, without rules, until the 5m windows hold live samples only: both rule sets then start alike.
+    Returns the cores the server kept busy over the second half: scraping alone."""
     running = start(binary, data, directory, [], history, exporter, options)
     try:
-        time.sleep(options.warmup * 60)
+        time.sleep(options.warmup * 30)
+        before, since = server_cpu(running.url), time.monotonic()
+        time.sleep(options.warmup * 30)
+        return (server_cpu(running.url) - before) / (time.monotonic() - since)
     finally:
         running.stop()
 
 
+def server_cpu(url: str) -> float:
+    """The server's own CPU seconds so far (`process_cpu_seconds_total` on its /metrics)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith("process_cpu_seconds_total "):
+                return float(line.split()[1])
+    raise SystemExit("prometheus exports no process_cpu_seconds_total")
+
+
 def measure(binary: str, data: Path, directory: Path, files: list[Path], history: History, exporter: Exporter,
-            options) -> tuple[dict, dict, dict]:
-    """Start prometheus with `files`, sample /api/v1/rules for a phase's minutes, stop it: the raw samples."""
+            options) -> tuple[dict, dict, dict, float]:
+    """Start prometheus with `files`, sample /api/v1/rules for a phase's minutes, stop it: the raw samples,
+    and the cores the server kept busy from its first half interval on (start-up left out)."""
     running = start(binary, data, directory, files, history, exporter, options)
+    cpu_from: tuple[float, float] | None = None
     seen: dict[str, dict[str, float]] = {}
     rules: dict[tuple[str, str, str], list[float]] = {}
     spans: dict[str, float] = {}
@@ -371,6 +389,7 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
         deadline = time.monotonic() + minutes * 60
         while time.monotonic() < deadline:
             time.sleep(options.interval / 2)
+            cpu_from = cpu_from or (server_cpu(running.url), time.monotonic())
             with urllib.request.urlopen(running.url + "/api/v1/rules", timeout=30) as answer:
                 body = json.load(answer)
             for group in body["data"]["groups"]:
@@ -385,6 +404,8 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
                     # A group holds several SLOs' rules of one name: their labels tell them apart.
                     key = (group["name"], rule["name"], json.dumps(rule.get("labels", {}), sort_keys=True))
                     rules.setdefault(key, []).append(rule.get("evaluationTime", 0.0))
+        assert cpu_from is not None
+        cores = (server_cpu(running.url) - cpu_from[0]) / (time.monotonic() - cpu_from[1])
         # Every target up at every scrape of the phase, not only at its end.
         query = urllib.parse.quote(f"count(min_over_time(up[{minutes}m]) == 1)")
         with urllib.request.urlopen(f"{running.url}/api/v1/query?query={query}", timeout=30) as answer:
@@ -394,7 +415,7 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
             raise SystemExit(f"{up and up[0]['value'][1] or 0} of {expected} targets up: see {directory / 'prometheus.log'}")
     finally:
         running.stop()
-    return {name: [times[k] for k in sorted(times)] for name, times in seen.items()}, rules, spans
+    return {name: [times[k] for k in sorted(times)] for name, times in seen.items()}, rules, spans, cores
 
 
 CONTROL_GROUPS = 12
@@ -407,14 +428,14 @@ def control_rules(groups: int) -> dict:
                        for i in range(groups)]}
 
 
-def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
+def summary(phases: list[tuple[dict, dict, dict, float]]) -> dict:
     """Medians over every phase's samples of one rule set; the control groups' median is the fixed cost
     taken off each group's evaluation for the net cost."""
     seen: dict[str, list[float]] = {}
     rules: dict[tuple[str, str, str], list[float]] = {}
     spans: dict[str, float] = {}
     control: list[float] = []
-    for times, by_rule, intervals in phases:
+    for times, by_rule, intervals, _ in phases:
         for name, values in times.items():
             (control if name.startswith("control-") else seen.setdefault(name, [])).extend(values)
         for name, values in by_rule.items():
@@ -432,6 +453,7 @@ def summary(phases: list[tuple[dict, dict, dict]]) -> dict:
         "slowest": max(medians.values(), default=0.0),
         "total_ms": sum(medians.values()) * 1000,
         "by_rule": _by_rule(rules),
+        "cpu": statistics.mean(cores for *_, cores in phases),
     }
 
 
@@ -492,7 +514,7 @@ def run(options, workdir: Path) -> list[str]:
     control.write_text(yaml.safe_dump(control_rules(CONTROL_GROUPS)), encoding="utf-8")
     exporter = Exporter(history)
     try:
-        warm_up(binary, data, workdir, history, exporter, options)
+        scraping = warm_up(binary, data, workdir, history, exporter, options)
         for phase in range(options.phases):
             # Each rule set goes first in every other turn: neither always follows the other's writes.
             for label, files in sets if phase % 2 == 0 else reversed(sets):
@@ -506,11 +528,11 @@ def run(options, workdir: Path) -> list[str]:
         f"{options.minutes / 1440:.2f} days at a {SCRAPE}s scrape interval (history + TSDB: {loaded:.0f}s), then scraped "
         f"every {options.scrape}s; evaluation_interval {options.interval}s, {options.rounds} minutes per rule set "
         f"in {options.phases} alternating phases, after {options.warmup} min of scraping alone",
-        f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'net cost':>9} {'slowest group':>14} {'sum of medians':>15}",
+        f"{'rule set':<22} {'groups':>6} {'evals':>6} {'cost':>8} {'per SLO':>9} {'net cost':>9} {'slowest group':>14} {'sum of medians':>15} {'server CPU':>11}",
     ]
     for label, r in results.items():
         out.append(f"{label:<22} {r['groups']:>6} {r['evaluations']:>6} {r['cost']:>8.4f} {r['cost'] / slos:>9.5f} "
-                   f"{r['net']:>9.4f} {r['slowest'] * 1000:>12.1f}ms {r['total_ms']:>13.1f}ms")
+                   f"{r['net']:>9.4f} {r['slowest'] * 1000:>12.1f}ms {r['total_ms']:>13.1f}ms {r['cpu']:>11.4f}")
     for label, r in results.items():
         out.append(f"{label}, costliest rules (median ms per evaluation, summed over SLOs): "
                    + ", ".join(f"{name} {seconds * 1000:.1f}" for seconds, name in r["by_rule"]))
@@ -518,6 +540,8 @@ def run(options, workdir: Path) -> list[str]:
     out.append(f"fixed cost of a group's evaluation ({CONTROL_GROUPS} groups of one constant rule beside each rule set): "
                f"{ours['fixed'] * 1000:.1f}ms beside ours, {theirs['fixed'] * 1000:.1f}ms beside the baseline; "
                f"net cost = cost with it taken off every evaluation")
+    out.append(f"server CPU: the cores the whole server kept busy (process_cpu_seconds_total), scraping and the "
+               f"control groups included, the same beside both rule sets; scraping alone, without rules: {scraping:.4f}")
     out.append(f"slocompiler / baseline: {ours['cost'] / theirs['cost']:.3f}, net {ours['net'] / theirs['net']:.3f} "
                f"(target: at most 0.2)")
     return out

@@ -89,14 +89,14 @@ GRAFANA_DATASOURCE_VAR = "datasource"
 # a fixed amount whatever it reads, so an SLO has no groups of its own.
 GROUP_SLI = "slo:{service}:sli"
 GROUP_PERIOD = "slo:{service}:period"
-# A group runs its rules one after the other: 25 SLOs (about 300 rules) still
-# evaluate in about a second on a 2-core VM, well within a 15s interval.
-SLOS_PER_GROUP = 25
+# A group runs its rules one after the other, and a Thanos or Mimir ruler
+# sends each to the querier in turn: 10 SLOs (at most ~150 rules) fit a 15s
+# interval even there (docs/PROMETHEUS.md, "Layout at scale").
+SLOS_PER_GROUP = 10
 # The period group sums 28-30 days of recorded samples, the costliest read of
 # all; the budget barely moves in 2 minutes, and with one evaluation missed the
 # newest sample is still inside the 5m lookback (docs/PROMETHEUS.md).
 GROUP_PERIOD_INTERVAL = "2m"
-
 
 
 def group_name(template: str, service: str, part: int) -> str:

@@ -59,13 +59,39 @@ def test_rule_groups_are_two_per_service_with_each_slos_rules_in_spec_order():
         assert kinds == sorted(kinds) and any(kinds)
 
 
-def test_a_service_with_many_slos_gets_a_pair_of_groups_per_slos_per_group():
-    many = [slos.slo(name=f"s{i:02d}") for i in range(c.SLOS_PER_GROUP + 1)]
-    groups = yaml.safe_load(prometheus.rules_yaml(slos.program(*many).services[0]))["groups"]
-    assert [g["name"] for g in groups] == ["slo:demo:sli", "slo:demo:period", "slo:demo:sli:2", "slo:demo:period:2"]
-    ids = [{r["labels"]["slo_id"] for r in g["rules"]} for g in groups]
-    assert ids[0] == ids[1] == {f"demo-s{i:02d}" for i in range(c.SLOS_PER_GROUP)}
-    assert ids[2] == ids[3] == {f"demo-s{c.SLOS_PER_GROUP:02d}"}
+@pytest.mark.parametrize("count", [1, c.SLOS_PER_GROUP, c.SLOS_PER_GROUP + 1, 2 * c.SLOS_PER_GROUP, 2 * c.SLOS_PER_GROUP + 1])
+def test_a_service_gets_a_pair_of_groups_per_slos_per_group_each_slo_whole_and_in_order(count):
+    names = [f"s{i:02d}" for i in range(count)]
+    groups = yaml.safe_load(prometheus.rules_yaml(slos.program(*(slos.slo(name=n) for n in names)).services[0]))["groups"]
+    pairs = -(-count // c.SLOS_PER_GROUP)
+    suffixes = [""] + [f":{k}" for k in range(2, pairs + 1)]
+    assert [g["name"] for g in groups] == [f"slo:demo:{kind}{suffix}" for suffix in suffixes for kind in ("sli", "period")]
+    for k, suffix in enumerate(suffixes):
+        expected = [f"demo-{n}" for n in names[k * c.SLOS_PER_GROUP:(k + 1) * c.SLOS_PER_GROUP]]
+        for group in groups[2 * k:2 * k + 2]:
+            owners = [r["labels"]["slo_id"] for r in group["rules"]]
+            # Each SLO's rules together, the SLOs in spec order.
+            assert list(dict.fromkeys(owners)) == expected
+            assert owners == sorted(owners, key=expected.index)
+
+
+def test_every_recorded_series_a_rule_reads_is_recorded_before_it_in_its_group():
+    """Rules of one group run in order at one timestamp: an SLI rule reading a series recorded after it,
+    or in another group, would read the previous evaluation's value."""
+    program = slos.program(slos.slo(), slos.slo(name="latency", indicator=slos.latency()),
+                           slos.slo(name="routes", group_by=("route",)),
+                           slos.slo(name="probe", indicator=slos.expr()))
+    # Instant reads (no range): the window sums read earlier evaluations' samples on purpose.
+    reads = re.compile(r'(slo:[a-z_:0-9]+)\{slo_id="([^"]+)"\}(?!\[)')
+    groups = yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+    assert len(groups) == 2
+    for group in groups:
+        recorded: set[tuple[str, str]] = set()
+        for rule in group["rules"]:
+            for name, slo_id in reads.findall(rule["expr"]):
+                assert (name, slo_id) in recorded, (group["name"], rule.get("record") or rule.get("alert"), name)
+            if "record" in rule:
+                recorded.add((rule["record"], rule["labels"]["slo_id"]))
 
 
 def test_one_alert_per_severity_then_no_data():
