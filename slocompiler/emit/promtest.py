@@ -164,7 +164,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
         return None
-    # A step more than the settling time: the period group (its own 1m interval) then has a 5m rate to read.
+    # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
     # (Within the history cap: a no_data of days would make promtool replay them.)
