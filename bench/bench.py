@@ -158,6 +158,12 @@ def slo_command(*args: str) -> list[str]:
     return [script, *args] if script else [sys.executable, "-m", "slocompiler", *args]
 
 
+def process_cpu(pid: int) -> float:
+    """User and system CPU seconds of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def machine() -> str:
     """A one-line description of where the figures came from."""
     cpu = platform.processor() or platform.machine()

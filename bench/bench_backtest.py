@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import resource
 import statistics
 import subprocess
@@ -23,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 import server  # noqa: E402
+from bench import process_cpu  # noqa: E402
 
 START = 1_699_920_000
 DAYS = 33
@@ -68,12 +68,6 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _process_cpu(pid: int) -> float:
-    """User and system CPU seconds of a running process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -96,11 +90,11 @@ def main() -> int:
                     "--format", "json"]
             walls, ours, theirs = [], [], []
             for _ in range(options.runs):
-                began, children, server_cpu = time.perf_counter(), _children_cpu(), _process_cpu(running.process.pid)
+                began, children, server_cpu = time.perf_counter(), _children_cpu(), process_cpu(running.process.pid)
                 done = subprocess.run(argv, capture_output=True, text=True)
                 walls.append(time.perf_counter() - began)
                 ours.append(_children_cpu() - children)
-                theirs.append(_process_cpu(running.process.pid) - server_cpu)
+                theirs.append(process_cpu(running.process.pid) - server_cpu)
                 if done.returncode:
                     print(done.stderr, file=sys.stderr)
                     return 1

@@ -24,7 +24,7 @@ a fixed cost, whatever its rules read, carried by its first rule: on the
 one constant rule run beside each rule set to measure it, and the net cost
 is the cost with their median taken off each group's evaluation.
 Evaluation time is wall-clock, waits included; the server's own CPU
-seconds over each phase (`process_cpu_seconds_total`) are reported beside
+seconds over each phase (from /proc) are reported beside
 it: scraping and the control groups, the same beside both rule sets, included.
 
 The baseline is the shape Sloth documents for the same SLOs and window
@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import server  # noqa: E402
 import yaml  # noqa: E402
-from bench import machine  # noqa: E402
+from bench import machine, process_cpu  # noqa: E402
 
 from slocompiler import conventions as c  # noqa: E402
 from slocompiler import queries  # noqa: E402
@@ -356,20 +356,22 @@ def warm_up(binary: str, data: Path, directory: Path, history: History, exporter
     running = start(binary, data, directory, [], history, exporter, options)
     try:
         time.sleep(options.warmup * 30)
-        before, since = server_cpu(running.url), time.monotonic()
+        mark = cpu_mark(running)
         time.sleep(options.warmup * 30)
-        return (server_cpu(running.url) - before) / (time.monotonic() - since)
+        return cores_since(running, mark)
     finally:
         running.stop()
 
 
-def server_cpu(url: str) -> float:
-    """The server's own CPU seconds so far (`process_cpu_seconds_total` on its /metrics)."""
-    with urllib.request.urlopen(url + "/metrics", timeout=30) as answer:
-        for line in answer.read().decode().splitlines():
-            if line.startswith("process_cpu_seconds_total "):
-                return float(line.split()[1])
-    raise SystemExit("prometheus exports no process_cpu_seconds_total")
+def cpu_mark(running: server.Server) -> tuple[float, float]:
+    """The server's own CPU seconds so far, and when."""
+    return process_cpu(running.process.pid), time.monotonic()
+
+
+def cores_since(running: server.Server, mark: tuple[float, float]) -> float:
+    """The cores the server kept busy since `mark`."""
+    seconds, at = cpu_mark(running)
+    return (seconds - mark[0]) / (at - mark[1])
 
 
 def measure(binary: str, data: Path, directory: Path, files: list[Path], history: History, exporter: Exporter,
@@ -389,7 +391,7 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
         deadline = time.monotonic() + minutes * 60
         while time.monotonic() < deadline:
             time.sleep(options.interval / 2)
-            cpu_from = cpu_from or (server_cpu(running.url), time.monotonic())
+            cpu_from = cpu_from or cpu_mark(running)
             with urllib.request.urlopen(running.url + "/api/v1/rules", timeout=30) as answer:
                 body = json.load(answer)
             for group in body["data"]["groups"]:
@@ -405,7 +407,7 @@ def measure(binary: str, data: Path, directory: Path, files: list[Path], history
                     key = (group["name"], rule["name"], json.dumps(rule.get("labels", {}), sort_keys=True))
                     rules.setdefault(key, []).append(rule.get("evaluationTime", 0.0))
         assert cpu_from is not None
-        cores = (server_cpu(running.url) - cpu_from[0]) / (time.monotonic() - cpu_from[1])
+        cores = cores_since(running, cpu_from)
         # Every target up at every scrape of the phase, not only at its end.
         query = urllib.parse.quote(f"count(min_over_time(up[{minutes}m]) == 1)")
         with urllib.request.urlopen(f"{running.url}/api/v1/query?query={query}", timeout=30) as answer:
@@ -540,7 +542,7 @@ def run(options, workdir: Path) -> list[str]:
     out.append(f"fixed cost of a group's evaluation ({CONTROL_GROUPS} groups of one constant rule beside each rule set): "
                f"{ours['fixed'] * 1000:.1f}ms beside ours, {theirs['fixed'] * 1000:.1f}ms beside the baseline; "
                f"net cost = cost with it taken off every evaluation")
-    out.append(f"server CPU: the cores the whole server kept busy (process_cpu_seconds_total), scraping and the "
+    out.append(f"server CPU: the cores the whole server process kept busy, scraping and the "
                f"control groups included, the same beside both rule sets; scraping alone, without rules: {scraping:.4f}")
     out.append(f"slocompiler / baseline: {ours['cost'] / theirs['cost']:.3f}, net {ours['net'] / theirs['net']:.3f} "
                f"(target: at most 0.2)")

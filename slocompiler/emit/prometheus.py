@@ -45,8 +45,7 @@ def source_comment(service: Service) -> str:
 def rule_groups(service: Service) -> list[dict]:
     """Two groups per service (per SLOS_PER_GROUP SLOs), SLOs in spec order: SLIs then alerts; the period ratio and metadata."""
     groups: list[dict] = []
-    for start in range(0, len(service.slos), c.SLOS_PER_GROUP):
-        part = start // c.SLOS_PER_GROUP + 1
+    for part, start in enumerate(range(0, len(service.slos), c.SLOS_PER_GROUP), start=1):
         slos = service.slos[start:start + c.SLOS_PER_GROUP]
         rules = [rule for slo in slos for rule in sli_rules(service, slo) + alert_rules(service, slo)]
         groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
