@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from slocompiler.parse import grammar_text
-from slocompiler.survey import PARALLEL_MIN_SLOS
+from slocompiler.lang.parse import grammar_text
+from slocompiler.workflow.survey import PARALLEL_MIN_SLOS
 
 SLOS_PER_SERVICE = 50
 # Each measured command runs under this runner, so RUSAGE_CHILDREN holds that command alone.

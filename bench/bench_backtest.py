@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "live"))
 
 import server  # noqa: E402
+
 from bench import process_cpu  # noqa: E402
 
 START = 1_699_920_000

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import history  # noqa: E402
 import server  # noqa: E402
-from bench import machine, measure, median, slo_command  # noqa: E402
 
-from slocompiler import conventions as c  # noqa: E402
+from bench import machine, measure, median, slo_command  # noqa: E402
+from slocompiler.core import conventions as c  # noqa: E402
 
 JOBS = (("checkout", "eu"), ("checkout", "us"), ("payments", "eu"), ("quiet", "eu"))
 PER_SERVICE = 50

@@ -58,13 +58,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import server  # noqa: E402
 import yaml  # noqa: E402
-from bench import machine, process_cpu  # noqa: E402
 
-from slocompiler import conventions as c  # noqa: E402
-from slocompiler import queries  # noqa: E402
-from slocompiler.compile import load  # noqa: E402
-from slocompiler.emit.prometheus import rules_files, slo_labels  # noqa: E402
-from slocompiler.units import prom_window  # noqa: E402
+from bench import machine, process_cpu  # noqa: E402
+from slocompiler.core import conventions as c  # noqa: E402
+from slocompiler.core import queries  # noqa: E402
+from slocompiler.core.conventions import slo_labels  # noqa: E402
+from slocompiler.emit.rules import rules_files  # noqa: E402
+from slocompiler.workflow.compile import load  # noqa: E402
 
 SCRAPE = 60
 CODES = (("200", 0.9), ("404", 0.0995), ("500", 0.0005))

@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from .reporting import find_project, load_reported, paths_argument, print_diagnostics
+from .workflow.reporting import paths_argument
 
 FORMATS = ("text", "json", "github")
 
@@ -29,7 +29,7 @@ LIVE_COMMANDS = {
     "status": ("commands", "status"),
     "gate": ("commands", "gate"),
     "verify": ("commands", "verify"),
-    "backtest": ("backtest_cli", "command"),
+    "backtest": ("backtest.command", "command"),
 }
 
 
@@ -54,53 +54,14 @@ def cli() -> None:
     """SLO-as-code: check .slo specs and compile them to rules, alerts, dashboards, policies and docs."""
 
 
-def load_or_report(paths: tuple[str, ...], output_format: str, strict: bool):
-    """Load and check specs, print diagnostics; returns the Program, or None on errors."""
-    loaded = load_reported(paths, output_format)
-    if loaded is None or any(d.is_error or strict for d in loaded.diagnostics):
-        return None
-    return loaded.program
-
-
 @cli.command()
 @paths_argument
 @_diagnostic_options
 def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
     """Parse and validate specs (PATH defaults to specs/)."""
-    from . import checkcache
-    from .errors import InputError, UsageError
-    from .sources import discover
+    from .workflow.commands import run_check
 
-    arguments = list(paths) or find_project(()).default_specs()
-    try:
-        inputs, _ = discover(arguments)
-    except (UsageError, InputError):
-        inputs = None  # the full path below reports it
-    cached = checkcache.lookup(arguments, inputs) if inputs else None
-    if cached is not None:
-        from .errors import from_dict
-
-        warnings = [from_dict(w) for w in cached.warnings]
-        from .sources import read as read_spec
-
-        sources = {w.span.file: read_spec(w.span.file)[0] or "" for w in warnings}
-        print_diagnostics(warnings, sources, output_format)
-        services, slos = cached.services, cached.slos
-        if strict and warnings:
-            sys.exit(1)
-    else:
-        loaded = load_reported(tuple(arguments), output_format)
-        if loaded is None or any(d.is_error or strict for d in loaded.diagnostics):
-            sys.exit(1)
-        services = len(loaded.program.services)
-        slos = sum(len(service.slos) for service in loaded.program.services)
-        if inputs:
-            from .errors import to_dict
-
-            warnings = [to_dict(d) for d in loaded.diagnostics]
-            checkcache.store(arguments, inputs, list(loaded.sources), warnings, services, slos)
-    if output_format == "text":
-        click.echo(f"ok: {services} service(s), {slos} SLO(s)", err=True)
+    sys.exit(run_check(paths, output_format, strict))
 
 
 @cli.command()
@@ -112,74 +73,9 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
 @_diagnostic_options
 def build(paths, out_dir, targets, check_only, output_format, strict) -> None:
     """Compile specs into DIR (PATH defaults to the project's specs, else specs/; see docs/BUILD.md)."""
-    from . import build as building
-    from . import project as projects
-    from .errors import UsageError
+    from .workflow.commands import run_build
 
-    if out_dir == "":
-        raise click.UsageError("-o/--output must name a directory, not an empty string")
-    found = find_project(paths)
-    try:
-        selected = building.resolve_targets(targets or found.targets)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    out_dir = out_dir if out_dir is not None else found.default_output()
-    program = load_or_report(tuple(paths) or tuple(found.default_specs()), output_format, strict)
-    if program is None:
-        sys.exit(1)
-    try:
-        outcome = building.run_build(
-            projects.apply_defaults(projects.relocate(program, found), found), out_dir, selected, check_only,
-            progress=_progress if stderr_is_terminal() else None,
-            waiting=lambda: click.echo(f"waiting for another build of {building.shown(out_dir)} to finish", err=True),
-        )
-    except building.Conflicts as error:
-        for path, reason in error.conflicts:
-            click.echo(f"error: {building.shown(out_dir, path)}: {reason}; move it away or delete it", err=True)
-        click.echo(f"nothing was written to {building.shown(out_dir)}", err=True)
-        sys.exit(1)
-    except building.BuildError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
-    sys.exit(_report_check(outcome, out_dir, output_format) if check_only else _report_build(outcome, out_dir))
-
-
-def _report_check(outcome, out_dir: str, output_format: str) -> int:
-    """One line per file that differs; 1 when anything does, 0 when DIR is up to date."""
-    from .build import shown
-
-    if not outcome.differences:
-        click.echo(f"{shown(out_dir)}: up to date ({outcome.files} files)", err=True)
-        return 0
-    for path, reason in outcome.differences:
-        if output_format == "github":
-            click.echo(f"::error file={shown(out_dir, path)}::{reason}")
-        else:  # json keeps stdout for the diagnostics document
-            click.echo(f"{shown(out_dir, path)}: {reason}", err=output_format == "json")
-    count = len(outcome.differences)
-    click.echo(f"{count} file(s) out of date in {shown(out_dir)}; run `slo build` to update", err=True)
-    return 1
-
-
-def _report_build(outcome, out_dir: str) -> int:
-    from .build import shown
-
-    if outcome.swept:
-        click.echo(f"removed {outcome.swept} temporary file(s) an interrupted build left in {shown(out_dir)}", err=True)
-    for path, action in outcome.edited:
-        click.echo(f"warning: {shown(out_dir, path)} was edited by hand since slocompiler wrote it; {action}", err=True)
-    click.echo(f"{shown(out_dir)}: {outcome.written} written, {outcome.removed} removed, {outcome.unchanged} unchanged",
-               err=True)
-    return 0
-
-
-def stderr_is_terminal() -> bool:
-    """Whether a person is watching stderr (tests patch this)."""
-    return sys.stderr.isatty()
-
-
-def _progress(label: str, length: int):
-    return click.progressbar(length=length, label=label, file=sys.stderr)
+    sys.exit(run_build(paths, out_dir, targets, check_only, output_format, strict))
 
 
 @cli.command()
@@ -188,7 +84,7 @@ def _progress(label: str, length: int):
 @click.option("--diff", "show_diff", is_flag=True, help="Print what would change as a unified diff; write nothing.")
 def fmt(paths, check_only, show_diff) -> None:
     """Rewrite specs in canonical layout, keeping comments (PATH defaults to specs/; see docs/FORMAT.md)."""
-    from .fmt import run_fmt
+    from .fmt.command import run_fmt
 
     sys.exit(run_fmt(paths, check_only, show_diff))
 
@@ -198,7 +94,7 @@ def fmt(paths, check_only, show_diff) -> None:
 @click.option("--window", default="30d", show_default=True, help="The SLO window, e.g. 28d.")
 def budget(objective: str, window: str) -> None:
     """Print the error budget as time and the default alert table for OBJECTIVE (e.g. 99.9%)."""
-    from .budget import run_budget
+    from .workflow.budget import run_budget
 
     sys.exit(run_budget(objective, window))
 
@@ -216,32 +112,10 @@ def budget(objective: str, window: str) -> None:
               help="How warnings are printed.")
 def import_(tool, files, out_dir, window, keep_defaults, add_no_data, output_format) -> None:
     """Convert Sloth, Pyrra or OpenSLO specs to formatted .slo text (see docs/MIGRATING.md)."""
-    from .interop.run import convert, write_outputs
+    from .interop.run import run_import
 
-    if tool != "sloth" and (window != "30d" or keep_defaults or add_no_data):
-        raise click.UsageError("--window, --keep-defaults and --add-no-data are for sloth specs: "
-                               "Pyrra and OpenSLO specs say their window and alerting themselves")
     options = {"window": window, "keep_defaults": keep_defaults, "add_no_data": add_no_data}
-    texts, diagnostics, sources, readable = convert(tool, list(files), options)
-    if out_dir is None and output_format != "text":
-        # stdout carries the .slo text: machine-readable diagnostics go to stderr instead.
-        from . import errors
-
-        lines = [errors.render_json(diagnostics)] if output_format == "json" else [errors.render_github(d) for d in diagnostics]
-        for line in lines:
-            click.echo(line, err=True)
-    else:
-        print_diagnostics(diagnostics, sources, output_format)
-    if out_dir is None:
-        click.echo("\n".join(texts.values()), nl=False)
-    else:
-        written, refused = write_outputs(texts, out_dir)
-        for path in refused:
-            click.echo(f"error: {path} exists with other text; nothing was written (move it, or pick another -o)", err=True)
-        for path in written:
-            click.echo(f"wrote {path}", err=True)
-        readable = readable and not refused
-    sys.exit(0 if readable and not any(d.is_error for d in diagnostics) else 1)
+    sys.exit(run_import(tool, list(files), out_dir, options, output_format))
 
 
 class Interrupted(BaseException):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import types
 
 import sample_ir
 
 from slocompiler import emit
-from slocompiler.ir import Program
+from slocompiler.core.ir import Program
 
 
 def fake_targets() -> dict:
@@ -46,27 +45,16 @@ def program(*names: str, policy: bool = True) -> Program:
     return Program(tuple(dataclasses.replace(service, name=name) for name in names))
 
 
-def _render(program: Program, targets) -> dict[str, str]:
-    files: dict[str, str] = {}
-    for target in targets:
-        files.update(emit.TARGETS[target](program))
-    return files
-
-
 def install(setitem, state: dict) -> None:
     """Patch the CLI's loader to return state["program"] and TARGETS to the fakes.
 
     `setitem(mapping, key, value)` is monkeypatch.setitem in tests, plain assignment in a subprocess.
     """
-    from slocompiler import cli
+    from slocompiler.workflow import reporting
 
-    setitem(cli.__dict__, "load_or_report", lambda paths, output_format, strict: state["program"])
+    setitem(reporting.__dict__, "load_or_report", lambda paths, output_format, strict: state["program"])
     for name, function in fake_targets().items():
         setitem(emit.TARGETS, name, function)
-    try:
-        import slocompiler.compile  # noqa: F401  the real render runs TARGETS
-    except ImportError:  # the front end has not landed: stand in for its render
-        setitem(sys.modules, "slocompiler.compile", types.SimpleNamespace(render=_render))
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from slocompiler.compile import load
 from slocompiler.interop.run import convert
+from slocompiler.workflow.compile import load
 
 OPTIONS = {"window": "30d", "keep_defaults": False, "add_no_data": False}
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from slocompiler.ir import (
-    Alerting, Condition, LatencyIndicator, Policy, PolicyRule, Program, Query, RatioIndicator, Service, Slo, Span,
+from slocompiler.core.ir import (
+    Alerting,
+    Condition,
+    LatencyIndicator,
+    Policy,
+    PolicyRule,
+    Program,
+    Query,
+    RatioIndicator,
+    Service,
+    Slo,
+    Span,
 )
 
 S = Span("specs/checkout.slo", 1, 1)
 
 
 def _conditions(window: int) -> tuple[Condition, ...]:
-    from slocompiler.sremath import default_conditions
+    from slocompiler.core.sremath import default_conditions
 
     return tuple(
         Condition(sev, burn, None, long, short, None, (), (), S)

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import yaml
 
-from slocompiler import conventions as c
-from slocompiler.compile import load
+from slocompiler.core import conventions as c
 from slocompiler.emit import kubernetes, prometheus
+from slocompiler.emit.rules import rules_yaml
+from slocompiler.workflow.compile import load
 
 RATIO = 'indicator ratio { errors = `e_total{job="x", code="5"}` total = `e_total{job="x"}` }'
 
@@ -35,7 +36,7 @@ def error_texts(tmp_path: Path, text: str) -> list[str]:
 
 
 def alerts(service) -> list[dict]:
-    groups = yaml.safe_load(prometheus.rules_yaml(service))["groups"]
+    groups = yaml.safe_load(rules_yaml(service))["groups"]
     return [rule for group in groups for rule in group["rules"] if "alert" in rule]
 
 
@@ -223,7 +224,7 @@ def test_a_named_block_cannot_use_another(tmp_path):
 
 
 def test_fmt_keeps_the_new_blocks_and_is_stable(tmp_path):
-    from slocompiler.fmt import format_text
+    from slocompiler.fmt.format import format_text
 
     once = format_text(COMMON + SEVERITY_WIDE.replace("alerting {\n      page", "alerting {\n      no_data { watch = total }\n      page"), "x.slo")
     assert format_text(once, "x.slo") == once

@@ -7,9 +7,9 @@ import subprocess
 import yaml
 from behaviour import slos
 
-from slocompiler import compile as compiler
+from slocompiler.core.ir import Condition
 from slocompiler.emit import TARGETS
-from slocompiler.ir import Condition
+from slocompiler.workflow import compile as compiler
 
 PATH = "alertmanager/inhibit_rules.yml"
 

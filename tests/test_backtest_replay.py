@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from slocompiler.live.backtest_model import ConditionSpec, RuleSpec
-from slocompiler.live.backtest_replay import firing, incidents, intervals, merge, replay, total_seconds
+from slocompiler.live.backtest.model import ConditionSpec, RuleSpec
+from slocompiler.live.backtest.replay import firing, incidents, intervals, merge, replay, total_seconds
 
 STEP = 60
 

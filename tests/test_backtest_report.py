@@ -6,12 +6,11 @@ import json
 import xml.etree.ElementTree as ElementTree
 from decimal import Decimal
 
-from slocompiler.live import backtest_compare as compare
-from slocompiler.live import backtest_report as report
-from slocompiler.live.backtest_fetch import grid
-from slocompiler.live.backtest_model import ConditionSpec, RuleSpec
-from slocompiler.live.backtest_replay import replay
-from slocompiler.live.backtest_svg import timeline
+from slocompiler.live.backtest import compare, report
+from slocompiler.live.backtest.fetch import grid
+from slocompiler.live.backtest.model import ConditionSpec, RuleSpec
+from slocompiler.live.backtest.replay import replay
+from slocompiler.live.backtest.svg import timeline
 
 STEP = 60
 START = 1_700_000_040  # 2023-11-14 22:14 UTC
@@ -108,7 +107,7 @@ def test_grid_starts_early_enough_for_for():
 
 
 def test_spans_join_nearby_stretches_and_give_up_when_most_is_needed():
-    from slocompiler.live.backtest_fetch import spans_of
+    from slocompiler.live.backtest.fetch import spans_of
 
     where = grid(0, 999 * 60, 60, 0)
     mask = [False] * 1000
@@ -120,10 +119,10 @@ def test_spans_join_nearby_stretches_and_give_up_when_most_is_needed():
 
 
 def test_only_windows_read_as_long_alone_are_sparse():
-    from slocompiler.compile import load
     from pathlib import Path
 
-    from slocompiler.live.backtest_model import window_plan
+    from slocompiler.live.backtest.model import window_plan
+    from slocompiler.workflow.compile import load
 
     spec = Path(__file__).parent / "live" / "backtest" / "default" / "checkout.slo"
     slo = load([str(spec)]).program.services[0].slos[0]

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from slocompiler import sremath
-from slocompiler.budget import BudgetInputError, parse_objective, parse_window
 from slocompiler.cli import cli
+from slocompiler.core import sremath
 from slocompiler.emit.docs_model import ConditionSpec, alert_row, alert_rows, budget_rows, default_conditions
+from slocompiler.workflow.budget import BudgetInputError, parse_objective, parse_window
 
 DAY = 86400
 W30, W28 = 30 * DAY, 28 * DAY
@@ -173,8 +173,9 @@ def test_cli_budget_bad_input_is_one_line_usage_error(args, message):
 
 def test_budget_and_docs_show_the_same_numbers():
     import sample_ir
-    from slocompiler.budget import alert_cells, report
+
     from slocompiler.emit import docs
+    from slocompiler.workflow.budget import alert_cells, report
 
     page = docs.emit(sample_ir.program())["docs/checkout.md"]
     text = report(O999, W30)

@@ -14,10 +14,11 @@ import buildfakes
 import pytest
 from click.testing import CliRunner
 
-from slocompiler import build, emit, survey
-from slocompiler import cli as cli_module
+from slocompiler.workflow import commands as build_commands
+from slocompiler import emit
 from slocompiler.cli import cli
-from slocompiler.outdir import OutDir
+from slocompiler.workflow import build, survey
+from slocompiler.workflow.outdir import OutDir
 
 TESTS = Path(__file__).resolve().parent
 
@@ -293,7 +294,7 @@ def test_a_fault_in_a_parallel_worker_writes_nothing(state, tmp_path, monkeypatc
 def test_progress_bar_only_on_a_terminal_for_big_builds(state, tmp_path, monkeypatch):
     quiet = slo("build", "-o", str(tmp_path / "quiet"))
     assert "Building" not in quiet.stderr
-    monkeypatch.setattr(cli_module, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(build_commands, "stderr_is_terminal", lambda: True)
     small = slo("build", "-o", str(tmp_path / "small"))
     assert "Building" not in small.stderr  # 4 SLOs: too small for a bar
     monkeypatch.setattr(survey, "PROGRESS_MIN_SLOS", 3)

@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 from test_build import tree
 
-from slocompiler import build
 from slocompiler.cli import cli
+from slocompiler.workflow import build
 
 
 @pytest.fixture

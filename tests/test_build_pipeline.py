@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 from test_build import tree
 
-from slocompiler import build, survey
 from slocompiler.cli import cli
+from slocompiler.workflow import build, survey
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -89,7 +89,7 @@ def test_targets_split_by_service_render_each_service_alone(specs, target):
     """The property the parallel build relies on: whole program = union of per-service halves."""
     import dataclasses
 
-    from slocompiler.compile import load, render
+    from slocompiler.workflow.compile import load, render
 
     program = load([str(specs)]).program
     assert len(program.services) == 3

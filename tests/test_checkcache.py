@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slocompiler import checkcache
 from slocompiler.cli import cli
+from slocompiler.workflow import checkcache
 
 LIB = 'policy p {\n  when budget_remaining < 10% { action = "x" }\n}\n'
 APP = (
@@ -35,7 +35,7 @@ def check(*args: str) -> tuple[int, str]:
 def test_second_run_is_answered_from_the_cache_with_the_same_output(specs, monkeypatch) -> None:
     first = check("specs")
     assert first[0] == 0 and "warning: service \"app\" has no owner" in first[1]
-    monkeypatch.setattr("slocompiler.compile.load", lambda paths: pytest.fail("the cache was not used"))
+    monkeypatch.setattr("slocompiler.workflow.compile.load", lambda paths: pytest.fail("the cache was not used"))
     assert check("specs") == first
     assert check("--strict", "specs")[0] == 1
 

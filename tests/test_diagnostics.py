@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slocompiler import schema_worker
 from slocompiler.cli import cli
+from slocompiler.lang import schema_worker
 
 CASES = Path(__file__).parent / "cases" / "errors"
 FILE_CASES = sorted(CASES.glob("*.slo"))

@@ -13,12 +13,14 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as hs
 
-from slocompiler import fmt as fmt_module
 from slocompiler.cli import cli
-from slocompiler.errors import SloError
-from slocompiler.fmt import format_text, run_fmt, shape
-from slocompiler.fmt_layout import canonical_decimal, canonical_duration, comments
-from slocompiler.parse import parse
+from slocompiler.core.errors import SloError
+from slocompiler.fmt import format as fmt_module
+from slocompiler.fmt import command as fmt_command
+from slocompiler.fmt.command import run_fmt
+from slocompiler.fmt.format import format_text, shape
+from slocompiler.fmt.layout import canonical_decimal, canonical_duration, comments
+from slocompiler.lang.parse import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_FILES = sorted((ROOT / "specs").rglob("*.slo")) + sorted((ROOT / "tests").rglob("*.slo"))
@@ -202,7 +204,7 @@ def test_spec_files_format_safely(path):
 
 
 def _load_and_render(paths: list[str]):
-    from slocompiler.compile import load, render
+    from slocompiler.workflow.compile import load, render
 
     loaded = load(paths)
     # Messages quote values as written (`not 90s` becomes `not 1m30s`) and
@@ -301,7 +303,7 @@ def test_failed_write_leaves_the_file_intact(tmp_path, monkeypatch, capsys):
     def fail(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(fmt_module.os, "replace", fail)
+    monkeypatch.setattr(fmt_command.os, "replace", fail)
     assert run_fmt(("a.slo",), False, False) == 1
     assert "error: cannot write a.slo: disk full" in capsys.readouterr().err
     assert Path("a.slo").read_text() == MESSY
@@ -372,7 +374,7 @@ def test_formatting_is_idempotent_and_keeps_meaning(text):
 
 
 def _token_ends(text: str) -> list[int]:
-    from slocompiler.fmt_layout import _lossless_parser
+    from slocompiler.fmt.layout import _lossless_parser
 
     parser, found = _lossless_parser()
     tree = parser.parse(text)
@@ -400,7 +402,7 @@ def test_comments_anywhere_survive(seed, data):
 
 def test_the_example_specs_are_formatted():
     """specs/ is what users copy from, and the pre-commit hook runs `slo fmt --check` on it."""
-    from slocompiler.fmt import format_text
+    from slocompiler.fmt.format import format_text
 
     for path in sorted((ROOT / "specs").rglob("*.slo")):
         text = path.read_text(encoding="utf-8")

@@ -13,10 +13,11 @@ import pytest
 import sample_ir
 from grafana_helpers import load, matcher_values, panels, queries, recorded, selectors, spec_program
 
-from slocompiler import conventions as c
+from slocompiler.core import conventions as c
+from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
 from slocompiler.emit import grafana_panels as gp
-from slocompiler.units import decimal_text
+from slocompiler.emit.rules import rules_files
 
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
@@ -119,12 +120,7 @@ def _check_recorded(program, records: set[tuple[str, str]], alerting: set[str]) 
 
 
 def test_every_queried_series_is_recorded_by_the_prometheus_backend(program):
-    prometheus = pytest.importorskip("slocompiler.emit.prometheus")
-    rules_files = getattr(prometheus, "rules_files", None)
-    if rules_files is not None:
-        texts = list(rules_files(program).values())
-    else:
-        texts = [text for path, text in prometheus.emit(program).items() if path.endswith(".rules.yml")]
+    texts = list(rules_files(program).values())
     assert len(texts) == len(program.services)
     records, alerting = recorded(texts)
     assert _check_recorded(program, records, alerting) > 0
@@ -396,7 +392,7 @@ def test_service_dashboards_link_to_the_overview():
 
 
 def test_no_services_no_dashboards():
-    from slocompiler.ir import Program
+    from slocompiler.core.ir import Program
 
     assert grafana.emit(Program(())) == {}
 
@@ -434,10 +430,9 @@ def test_series_read_over_a_step_are_recorded_at_least_once_a_minute(program):
     """
     import yaml
 
-    from slocompiler.emit import prometheus
 
     slow = set()
-    for text in prometheus.rules_files(program).values():
+    for text in rules_files(program).values():
         for group in yaml.safe_load(text)["groups"]:
             if "interval" in group:
                 slow.update(rule["record"] for rule in group["rules"] if "record" in rule)

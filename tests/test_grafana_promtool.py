@@ -14,7 +14,8 @@ from pathlib import Path
 import yaml
 from behaviour import slos
 
-from slocompiler.emit import grafana, prometheus
+from slocompiler.emit import grafana
+from slocompiler.emit.rules import rules_yaml
 
 STEP = "1h"
 LABELS = 'slo_id="demo-availability", slo_service="demo", slo_name="availability", team="demo"'
@@ -59,7 +60,7 @@ def test_three_minute_outage_shows_in_the_sli_and_alerts_panels(tmp_path: Path, 
             ],
         }],
     }
-    (tmp_path / "rules.yml").write_text(prometheus.rules_yaml(program.services[0]), encoding="utf-8")
+    (tmp_path / "rules.yml").write_text(rules_yaml(program.services[0]), encoding="utf-8")
     (tmp_path / "test.yml").write_text(yaml.safe_dump(case, sort_keys=False), encoding="utf-8")
     result = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=300)

@@ -22,9 +22,9 @@ import pytest
 from click.testing import CliRunner
 from test_build import manifest, slo, state, tree  # noqa: F401  (state is a fixture)
 
-from slocompiler import build
 from slocompiler.cli import cli
-from slocompiler.outdir import LinkInTheWay, OutDir
+from slocompiler.workflow import build
+from slocompiler.workflow.outdir import LinkInTheWay, OutDir
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -109,7 +109,8 @@ _SCRIPT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, {tests!r})
     import buildfakes
-    from slocompiler import cli, emit, survey
+    from slocompiler import cli, emit
+    from slocompiler.workflow import survey
     state = {{"program": buildfakes.program(*os.environ["SERVICES"].split())}}
     buildfakes.install(lambda mapping, key, value: mapping.__setitem__(key, value), state)
     survey.PARALLEL_MIN_SLOS = int(os.environ.get("PARALLEL_MIN_SLOS", "2000"))
@@ -222,7 +223,7 @@ def test_ctrl_c_exits_130_and_leaves_no_temporary_file(state, tmp_path, parallel
 @pytest.mark.parametrize("step", ["sync", "rename"])
 def test_ctrl_c_after_the_survey_leaves_no_temporary_file(state, tmp_path, monkeypatch, step):
     """The signal can land after every backend is done, while the staged files are synced or renamed."""
-    from slocompiler import outdir
+    from slocompiler.workflow import outdir
 
     out = tmp_path / "gen"
     slo("build", "-o", str(out))
@@ -526,7 +527,7 @@ def test_the_build_neither_imports_the_cli_nor_prints(tmp_path):
     (tmp_path / "a.slo").write_text(spec("a"))
     script = textwrap.dedent(f"""
         import io, sys
-        from slocompiler import build, compile
+        from slocompiler.workflow import build, compile
         program = compile.load([{str(tmp_path / "a.slo")!r}]).program
         sys.stdout, sys.stderr = io.StringIO(), io.StringIO()
         outcome = build.run_build(program, {str(tmp_path / "out")!r}, build.resolve_targets(()), False)

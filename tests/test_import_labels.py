@@ -6,10 +6,10 @@ from pathlib import Path
 
 from interop_helpers import compile_texts, convert_files
 
-from slocompiler.compile import load
 from slocompiler.emit import TARGETS
-from slocompiler.parse import parse
-from slocompiler.syntax import KEYWORDS
+from slocompiler.lang.parse import parse
+from slocompiler.lang.syntax import KEYWORDS
+from slocompiler.workflow.compile import load
 
 WORDS = sorted(KEYWORDS)
 K8S = {"app.kubernetes.io/name": "shop", "app.kubernetes.io/part-of": "store", "example.com/team": "web",

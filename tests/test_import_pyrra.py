@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from interop_helpers import compile_texts, convert_files
 
 from slocompiler.emit import kubernetes, prometheus
+from slocompiler.emit.rules import rules_yaml
 
 RESOURCES = """\
 apiVersion: pyrra.dev/v1alpha1
@@ -137,7 +137,7 @@ def test_absent_alert_becomes_a_no_data_page_on_the_raw_total(imported):
     assert (errors.alerting.no_data, errors.alerting.no_data_name, errors.alerting.no_data_severity,
             errors.alerting.no_data_watch) == (6 * M, "SLOMetricAbsent", "page", "total")
     assert latency.alerting.no_data is None  # absent: false
-    rules = [r for g in yaml.safe_load(prometheus.rules_yaml(service))["groups"] for r in g["rules"]]
+    rules = [r for g in yaml.safe_load(rules_yaml(service))["groups"] for r in g["rules"]]
     absent = [r for r in rules if r.get("alert") == "SLOMetricAbsent"][0]
     assert absent["expr"] == 'absent(sum(http_requests_total{job="api"}))'
     assert absent["labels"]["severity"] == "critical"
@@ -160,7 +160,7 @@ def test_generated_rules_pass_promtool(imported, tmp_path, promtool):
     import subprocess
 
     service, _, _ = imported
-    from slocompiler.ir import Program
+    from slocompiler.core.ir import Program
 
     for path, text in prometheus.emit(Program((service,))).items():
         (tmp_path / path.split("/")[1]).write_text(text)

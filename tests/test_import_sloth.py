@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from slocompiler.cli import cli
 from interop_helpers import compile_texts, convert_files
 
+from slocompiler.cli import cli
 from slocompiler.emit import kubernetes
+from slocompiler.emit.rules import rules_yaml
 
 PROMETHEUS_V1 = """\
 version: "prometheus/v1"
@@ -218,7 +218,7 @@ def test_cli_writes_one_file_per_service_and_exits_1_on_unreadable_input(tmp_pat
 
 
 def test_imported_text_is_already_formatted(tmp_path):
-    from slocompiler.fmt import format_text
+    from slocompiler.fmt.format import format_text
 
     texts, _ = imported(tmp_path, PROMETHEUS_V1)
     assert format_text(texts["payments"], "x.slo") == texts["payments"]
@@ -238,12 +238,11 @@ def test_built_alert_rules_compare_at_sloths_thresholds_over_sloths_windows(tmp_
     """Read back from the rules file: every (window, threshold) comparison Sloth's alerts make, and no other."""
     import re
 
-    from slocompiler.emit import prometheus
-    from slocompiler.units import prom_window
+    from slocompiler.core.units import prom_window
 
     texts, _ = imported(tmp_path, PROMETHEUS_V1)
     service = compiled(tmp_path, texts).services[0]
-    groups = yaml.safe_load(prometheus.rules_yaml(service))["groups"]
+    groups = yaml.safe_load(rules_yaml(service))["groups"]
     exprs = [r["expr"] for g in groups for r in g["rules"] if r.get("alert") == "PaymentsHighErrorRate"]
     found = {(w, Decimal(t)) for e in exprs for w, t in re.findall(r"ratio_rate(\w+)\{[^}]*\} > ([0-9.]+)", e)}
     expected = set()

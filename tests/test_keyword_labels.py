@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from lark.lexer import PatternStr
 
-from slocompiler.compile import load
-from slocompiler.fmt import format_text
-from slocompiler.parse import _parser, parse
-from slocompiler.syntax import KEYWORDS
+from slocompiler.fmt.format import format_text
+from slocompiler.lang.parse import _parser, parse
+from slocompiler.lang.syntax import KEYWORDS
+from slocompiler.workflow.compile import load
 
 # The blocks a label name is written in.
 PLACES = ("service labels", "kubernetes labels", "slo labels", "alerting labels", "alerting annotations",
@@ -127,7 +127,7 @@ def test_a_syntax_error_in_labels_names_what_may_come() -> None:
 
 
 def test_the_schema_refuses_the_same_keywords_as_names() -> None:
-    from slocompiler.schema import ir_schema
+    from slocompiler.lang.schema import ir_schema
 
     (_, keyword_rule) = ir_schema()["$defs"]["name"]["allOf"]
     assert set(keyword_rule["not"]["enum"]) == KEYWORDS

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler.compile import load
-from slocompiler.ir import LatencyIndicator, RatioIndicator, Span
+from slocompiler.core.ir import LatencyIndicator, RatioIndicator, Span
+from slocompiler.workflow.compile import load
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from interop_helpers import compile_texts, convert_files
 
-from slocompiler.compile import load
-from slocompiler.emit import TARGETS, prometheus
+from slocompiler.emit import TARGETS
+from slocompiler.emit.rules import rules_files
+from slocompiler.workflow.compile import load
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -29,7 +29,7 @@ def import_files(tmp_path: Path, paths: list[str]):
 
 @pytest.fixture(scope="module")
 def example():
-    from slocompiler import project
+    from slocompiler.lang import project
 
     loaded = load([str(SPECS)])
     assert loaded.program is not None
@@ -72,7 +72,7 @@ def test_round_trip_of_every_spec_builds_the_same_prometheus_rules(example, tmp_
     assert diagnostics == []  # everything the export writes is read back
     # Policies are not exported, and with them go the rules recording their `over` windows.
     without_policies = replace(example, services=tuple(replace(s, policy=None) for s in example.services))
-    assert without_headers(prometheus.rules_files(program)) == without_headers(prometheus.rules_files(without_policies))
+    assert without_headers(rules_files(program)) == without_headers(rules_files(without_policies))
     assert [s.name for s in program.services] == [s.name for s in example.services]
 
 
@@ -328,7 +328,7 @@ def test_round_trip_keeps_kubernetes_metadata_and_the_new_alerting_settings(tmp_
         (tmp_path / path).write_text(text)
     program, diagnostics, _ = import_files(tmp_path, [str(exported / "shop.yaml")])
     assert diagnostics == []
-    for emit in (prometheus.rules_files, kubernetes.emit):
+    for emit in (rules_files, kubernetes.emit):
         assert without_headers(emit(program)) == without_headers(emit(original))
 
 

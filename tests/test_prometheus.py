@@ -10,16 +10,17 @@ import pytest
 import yaml
 from behaviour import slos
 
-from slocompiler import conventions as c
+from slocompiler.core import conventions as c
+from slocompiler.core.ir import Condition
 from slocompiler.emit import alerts, kubernetes, prometheus
-from slocompiler.ir import Condition
+from slocompiler.emit.rules import rules_files, rules_yaml
 
 METADATA = [c.OBJECTIVE, c.ERROR_BUDGET, c.TIME_PERIOD_DAYS, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING]
 
 
 def rules_of(program) -> list[dict]:
     """Every rule of the program's first service, parsed back from the YAML."""
-    text = prometheus.rules_yaml(program.services[0])
+    text = rules_yaml(program.services[0])
     return [rule for group in yaml.safe_load(text)["groups"] for rule in group["rules"]]
 
 
@@ -46,7 +47,7 @@ def test_every_rule_carries_the_slo_labels():
 
 def test_rule_groups_are_two_per_service_with_each_slos_rules_in_spec_order():
     program = slos.program(slos.slo(), slos.slo(name="latency", indicator=slos.latency()))
-    groups = yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+    groups = yaml.safe_load(rules_yaml(program.services[0]))["groups"]
     assert [g["name"] for g in groups] == ["slo:demo:sli", "slo:demo:period"]
     assert [g.get("interval") for g in groups] == [None, "2m"]
     for group in groups:
@@ -62,7 +63,7 @@ def test_rule_groups_are_two_per_service_with_each_slos_rules_in_spec_order():
 @pytest.mark.parametrize("count", [1, c.SLOS_PER_GROUP, c.SLOS_PER_GROUP + 1, 2 * c.SLOS_PER_GROUP, 2 * c.SLOS_PER_GROUP + 1])
 def test_a_service_gets_a_pair_of_groups_per_slos_per_group_each_slo_whole_and_in_order(count):
     names = [f"s{i:02d}" for i in range(count)]
-    groups = yaml.safe_load(prometheus.rules_yaml(slos.program(*(slos.slo(name=n) for n in names)).services[0]))["groups"]
+    groups = yaml.safe_load(rules_yaml(slos.program(*(slos.slo(name=n) for n in names)).services[0]))["groups"]
     pairs = -(-count // c.SLOS_PER_GROUP)
     suffixes = [""] + [f":{k}" for k in range(2, pairs + 1)]
     assert [g["name"] for g in groups] == [f"slo:demo:{kind}{suffix}" for suffix in suffixes for kind in ("sli", "period")]
@@ -83,7 +84,7 @@ def test_every_recorded_series_a_rule_reads_is_recorded_before_it_in_its_group()
                            slos.slo(name="probe", indicator=slos.expr()))
     # Instant reads (no range): the window sums read earlier evaluations' samples on purpose.
     reads = re.compile(r'(slo:[a-z_:0-9]+)\{slo_id="([^"]+)"\}(?!\[)')
-    groups = yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+    groups = yaml.safe_load(rules_yaml(program.services[0]))["groups"]
     assert len(groups) == 2
     for group in groups:
         recorded: set[tuple[str, str]] = set()
@@ -179,7 +180,7 @@ def test_summary_names_the_group_and_no_data_keeps_its_own_texts():
 
 
 def test_28d_window_scales_burn_rates_with_exact_decimals():
-    text = prometheus.rules_yaml(slos.program(slos.slo(window=28 * slos.DAY)).services[0])
+    text = rules_yaml(slos.program(slos.slo(window=28 * slos.DAY)).services[0])
     for threshold in ("> 0.01344\n", "> 0.0056\n", "> 0.000933333333333\n"):
         assert threshold in text
     assert "ratio_rate28d" in text and "[28d]" in text and "4w" not in text
@@ -190,7 +191,7 @@ def test_28d_window_scales_burn_rates_with_exact_decimals():
 def test_no_binary_float_noise_anywhere():
     for objective in ("0.999", "0.99", "0.995", "0.9999", "0.95"):
         for window in (7, 28, 30, 90):
-            text = prometheus.rules_yaml(slos.program(slos.slo(objective=objective, window=window * slos.DAY)).services[0])
+            text = rules_yaml(slos.program(slos.slo(objective=objective, window=window * slos.DAY)).services[0])
             assert not re.search(r"\d\.\d*(0000000\d|9999999)", text), (objective, window)
             assert "e-" not in text.lower().replace("time", "").replace("rate", "")
 
@@ -272,11 +273,11 @@ def test_kubernetes_resource_holds_the_same_groups():
     assert document["kind"] == "PrometheusRule"
     assert document["metadata"]["name"] == "slo-billing-worker"
     assert document["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "slocompiler", "slo_service": "billing_worker"}
-    assert document["spec"]["groups"] == yaml.safe_load(prometheus.rules_yaml(program.services[0]))["groups"]
+    assert document["spec"]["groups"] == yaml.safe_load(rules_yaml(program.services[0]))["groups"]
 
 
 def test_rules_files_is_emit_without_tests():
     program = slos.program(slos.slo())
-    assert prometheus.rules_files(program) == {
+    assert rules_files(program) == {
         k: v for k, v in prometheus.emit(program).items() if k.endswith(".rules.yml")
     }

@@ -11,8 +11,8 @@ import pytest
 from behaviour import slos
 from promtool_report import run_side_by_side
 
-from slocompiler.emit import prometheus
-from slocompiler.ir import Program
+from slocompiler.core.ir import Program
+from slocompiler.emit.rules import rules_yaml
 
 HERE = Path(__file__).resolve().parent / "behaviour"
 # Alert annotations fixed by the spec, so the hand-written tests need not
@@ -77,7 +77,7 @@ PROGRAMS: dict[str, Program] = {
 def write_case(name: str, directory: Path, mutate=lambda text: text) -> Path:
     """Write the rules of PROGRAMS[name] (through `mutate`) next to a copy of its test file, `test.yml`."""
     service = PROGRAMS[name].services[0]
-    (directory / "rules.yml").write_text(mutate(prometheus.rules_yaml(service)), encoding="utf-8")
+    (directory / "rules.yml").write_text(mutate(rules_yaml(service)), encoding="utf-8")
     shutil.copy(HERE / f"{name}.test.yml", directory / "test.yml")
     return directory
 
@@ -87,7 +87,7 @@ def results(tmp_path_factory, promtool) -> dict[str, subprocess.CompletedProcess
     """promtool's result on each behaviour file (by name) and each mutant (by mutant), all run side by side."""
     runs = {name: write_case(name, tmp_path_factory.mktemp(name)) for name in sorted(PROGRAMS)}
     for mutant, (name, mutate, _) in sorted(MUTANTS.items()):
-        original = prometheus.rules_yaml(PROGRAMS[name].services[0])
+        original = rules_yaml(PROGRAMS[name].services[0])
         assert mutate(original) != original, f"the mutation {mutant} did not apply"
         assert mutant not in runs
         runs[mutant] = write_case(name, tmp_path_factory.mktemp("mutant"), mutate)

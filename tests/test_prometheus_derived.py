@@ -25,11 +25,11 @@ import yaml
 from behaviour import slos
 from promtool_report import failed_exprs, run_side_by_side, seconds
 
-from slocompiler import conventions as c
-from slocompiler import queries, sremath
-from slocompiler.emit import prometheus
-from slocompiler.ir import Condition
-from slocompiler.units import decimal_text, prom_window
+from slocompiler.core import conventions as c
+from slocompiler.core import queries, sremath
+from slocompiler.core.ir import Condition
+from slocompiler.core.units import decimal_text, prom_window
+from slocompiler.emit.rules import recorded_windows, rules_yaml
 
 STEP = 60
 MINUTES = 36 * 60
@@ -47,8 +47,8 @@ SERVICE = slos.program(SLO, runbook=None).services[0]
 # page), then a hard outage.
 DEGRADED = (20 * 60, 23 * 60, 0.01)
 OUTAGE = (30 * 60, 30 * 60 + 15, 0.3)
-DERIVED = sorted(w for w in prometheus.recorded_windows(SERVICE, SLO) if w >= c.DERIVED_WINDOW_FROM)
-TILED = sorted(w for w in prometheus.recorded_windows(SERVICE, SLO) if queries.tiles(w))
+DERIVED = sorted(w for w in recorded_windows(SERVICE, SLO) if w >= c.DERIVED_WINDOW_FROM)
+TILED = sorted(w for w in recorded_windows(SERVICE, SLO) if queries.tiles(w))
 # |derived - raw| <= RELATIVE x raw + EDGE x (2.5m / W): see test_derived_ratios_stay_near_raw.
 RELATIVE = 0.01
 EDGE = 0.15
@@ -199,7 +199,7 @@ def generated_rules_checked(tmp_path_factory, promtool) -> dict[str, dict]:
     keys = {kind: {key(check) for check in checks} for kind, checks in kinds.items()}
     # A failure is told apart by its expression and time: no check may be of two kinds.
     assert sum(map(len, keys.values())) == len(set().union(*keys.values()))
-    text = prometheus.rules_yaml(SERVICE)
+    text = rules_yaml(SERVICE)
     generated = write_test(tmp_path_factory.mktemp("derived"), text, [check for kind in kinds.values() for check in kind])
     mutant = write_test(tmp_path_factory.mktemp("plain-sum"), plain_sum(text), kinds["timing"])
     short = write_test(tmp_path_factory.mktemp("tile-missing"), tile_missing(text), ratio_checks(1e-9, 0.0, TILED, True))
@@ -217,7 +217,7 @@ def _report(failed: dict) -> str:
 def test_the_scenario_uses_derived_and_tiled_windows():
     assert [prom_window(w) for w in DERIVED] == ["2h", "6h", "1d", "3d"]
     assert [prom_window(w) for w in TILED] == ["30m", "1h"]
-    text = prometheus.rules_yaml(SERVICE)
+    text = rules_yaml(SERVICE)
     assert "[21450s]" in text and " offset 55m\n" in text
     # Raw series are read over 5m only.
     assert {w for w in ("[30m]", "[1h]", "[3d]") if w in text} == set()

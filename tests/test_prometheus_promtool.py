@@ -19,7 +19,7 @@ CASES = sorted((ROOT / "tests" / "cases" / "valid").rglob("*.slo"))
 
 
 def _load(paths: list[str]):
-    from slocompiler.compile import load
+    from slocompiler.workflow.compile import load
 
     loaded = load(paths)
     assert loaded.program is not None, loaded.diagnostics
@@ -160,7 +160,7 @@ def test_generated_tests_of_varied_slos_pass(tmp_path, promtool):
 
     from behaviour import slos
 
-    from slocompiler.ir import Condition
+    from slocompiler.core.ir import Condition
 
     slow = Condition("page", Decimal(10), None, 1800, 300, 300, (("severity", "critical"),), (("hint", "{{ x }}"),), slos.SPAN)
     calm = Condition("ticket", Decimal("0.5"), None, 6 * 3600, 1800, None, (), (), slos.SPAN)

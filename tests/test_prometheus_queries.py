@@ -1,4 +1,4 @@
-"""The PromQL written for indicators (slocompiler/queries.py) and the made-up test inputs (emit/series.py)."""
+"""The PromQL written for indicators (slocompiler/core/queries.py) and the made-up test inputs (emit/series.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import sample_ir
 import yaml
 from behaviour import slos
 
-from slocompiler import queries
+from slocompiler.core import queries
+from slocompiler.core.ir import Query
 from slocompiler.emit import prometheus
 from slocompiler.emit.series import Selector, canonical_selector, parse_selector, plan, regex_examples
-from slocompiler.ir import Query
 
 HOUR = 3600
 

@@ -15,10 +15,12 @@ from hypothesis import strategies as st
 from test_prometheus_promtool import CASES, _load, _specs
 from tricky import TRICKY
 
-from slocompiler import conventions
+from slocompiler.core import conventions
+from slocompiler.core.ir import Condition
 from slocompiler.emit import alerts, kubernetes, prometheus, promtest
-from slocompiler.ir import Condition
-from slocompiler.render import block_safe, yaml_block, yaml_key
+from slocompiler.emit.render import block_safe, yaml_block, yaml_key
+from slocompiler.emit.rules import rule_groups, rules_yaml
+
 
 def prometheus_rule(service) -> dict:
     """What the PrometheusRule file must hold: the rules file's groups, unchanged, in the resource's envelope."""
@@ -26,7 +28,7 @@ def prometheus_rule(service) -> dict:
         "apiVersion": conventions.K8S_API_VERSION,
         "kind": conventions.K8S_KIND,
         "metadata": {"name": kubernetes.resource_name(service.name), "labels": kubernetes.resource_labels(service)},
-        "spec": {"groups": prometheus.rule_groups(service)},
+        "spec": {"groups": rule_groups(service)},
     }
 
 
@@ -74,8 +76,8 @@ def assert_loads_as(text: str, expected: object) -> None:
 def test_every_file_reads_back_as_its_data_model():
     for program in programs():
         for service in program.services:
-            rules = prometheus.rules_yaml(service)
-            assert_loads_as(rules, {"groups": prometheus.rule_groups(service)})
+            rules = rules_yaml(service)
+            assert_loads_as(rules, {"groups": rule_groups(service)})
             view = promtest.tests_view(service)
             tests = promtest.tests_yaml(service)
             assert_loads_as(tests, {key: view[key] for key in ("rule_files", "evaluation_interval", "tests")})
@@ -86,7 +88,7 @@ def test_every_file_reads_back_as_its_data_model():
 
 def test_tricky_strings_reach_the_rules_unchanged():
     service = tricky_program().services[0]
-    rules = yaml.safe_load(prometheus.rules_yaml(service))["groups"][0]["rules"]
+    rules = yaml.safe_load(rules_yaml(service))["groups"][0]["rules"]
     record, alert = rules[0], next(rule for rule in rules if "alert" in rule)
     for i, text in enumerate(t for t in TRICKY if t):
         assert record["labels"][f"l{i}"] == text
@@ -112,7 +114,7 @@ def test_tricky_strings_survive_promtool_and_template_expansion(tmp_path, promto
 
 
 def test_promql_reads_as_a_block_and_plain_names_stay_plain():
-    text = prometheus.rules_yaml(sample_ir.program().services[0])
+    text = rules_yaml(sample_ir.program().services[0])
     assert '    expr: |-\n      sum(rate(http_requests_total{job="checkout"}[5m]))\n' in text
     assert '      slo_id: "checkout-availability"\n' in text
     assert "\\\"" not in text  # no escaped quotes: every PromQL with quotes is a block

@@ -19,9 +19,9 @@ import pytest
 import yaml
 from behaviour import slos
 
-from slocompiler import queries, sremath
-from slocompiler.emit import prometheus
-from slocompiler.units import decimal_text, prom_window
+from slocompiler.core import queries, sremath
+from slocompiler.core.units import decimal_text, prom_window
+from slocompiler.emit.rules import rules_yaml
 
 TICK = 10  # the input series' resolution: scrape times are multiples of it
 ONSET = 150 * 60 + 40  # between two scrapes and two evaluations
@@ -91,13 +91,13 @@ SCENARIOS = {
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_tiled_pages_no_later_than_raw_off_the_grid(scenario, tmp_path, promtool):
-    result = run(tmp_path, promtool, prometheus.rules_yaml(SERVICE), *SCENARIOS[scenario])
+    result = run(tmp_path, promtool, rules_yaml(SERVICE), *SCENARIOS[scenario])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
 
 
 def test_the_timing_check_can_fail(tmp_path, promtool):
     """Our page held back one evaluation (`for: 1m`) fails the strict check."""
-    rules = yaml.safe_load(prometheus.rules_yaml(SERVICE))
+    rules = yaml.safe_load(rules_yaml(SERVICE))
     for group in rules["groups"]:
         for rule in group["rules"]:
             if rule.get("labels", {}).get("severity") == "page":

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.lark import from_lark
 from lark import Lark
-
-from slocompiler.compile import load
-from slocompiler.fmt import format_text
-from slocompiler.parse import grammar_text
-from slocompiler.syntax import KEYWORDS
 from test_keyword_labels import PLACES, labels_at, spec
+
+from slocompiler.fmt.format import format_text
+from slocompiler.lang.parse import grammar_text
+from slocompiler.lang.syntax import KEYWORDS
+from slocompiler.workflow.compile import load
 
 WORKDIR = Path(tempfile.mkdtemp(prefix="slo-props-"))
 SETTINGS = settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))

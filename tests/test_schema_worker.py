@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler import schema_worker
-from slocompiler.compile import load
-from slocompiler.errors import to_dict
+from slocompiler.core.errors import to_dict
+from slocompiler.lang import schema_worker
+from slocompiler.workflow.compile import load
 
 CASES = Path(__file__).parent / "cases" / "errors"
 

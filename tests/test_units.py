@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from slocompiler.cli import cli
-from slocompiler.compile import load, render
-from slocompiler.units import human_duration, round_seconds
+from slocompiler.core.units import human_duration, round_seconds
+from slocompiler.workflow.compile import load, render
 
 # A run of 9s or 0s deep in a fraction is what a twelve-digit burn rate leaves behind.
 NOISE = re.compile(r"\.\d*(9{5,}|0{5,}[1-9])\d*s\b")

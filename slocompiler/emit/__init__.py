@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..ir import Program
+from ..core.ir import Program
 
 Emitter = Callable[[Program], dict[str, str]]
 

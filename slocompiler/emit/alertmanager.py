@@ -8,11 +8,11 @@ needs the page only. The file is a YAML list to paste under Alertmanager's
 
 from __future__ import annotations
 
-from .. import conventions as c
-from ..ir import Program, Service, Slo
-from ..queries import promql_string
-from ..render import render
+from ..core import conventions as c
+from ..core.ir import Program, Service, Slo
+from ..core.queries import promql_string
 from .alerts import alert_labels, severity_groups
+from .render import render
 
 
 def emit(program: Program) -> dict[str, str]:

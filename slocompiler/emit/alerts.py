@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .. import conventions as c
-from .. import queries, sremath
-from ..ir import Condition, Service, Slo
-from ..units import decimal_text, format_duration, human_duration, percent_text, prom_window
+from ..core import conventions as c
+from ..core import queries, sremath
+from ..core.ir import Condition, Service, Slo
+from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window
 
 # What the summary shows of the firing series: its value is the long-window
 # error ratio of the first window pair that holds.
@@ -51,9 +51,7 @@ def windows_text(conditions: tuple[Condition, ...]) -> str:
 
 def alert_labels(service: Service, slo: Slo, severity: str, extra: tuple = ()) -> dict[str, str]:
     """Labels of one alert: SLO labels, severity, then alerting and condition labels (later wins)."""
-    from .prometheus import slo_labels
-
-    labels = slo_labels(slo, service)
+    labels = c.slo_labels(slo, service)
     labels[c.LABEL_SEVERITY] = severity
     reserved = {c.LABEL_SLO_ID, c.LABEL_SERVICE, c.LABEL_SLO}
     for name, value in [*sorted(slo.alerting.labels), *sorted(extra)]:
@@ -146,7 +144,7 @@ def burn_annotations(service: Service, slo: Slo, conditions: tuple[Condition, ..
 
 
 def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict:
-    """One alerting rule for every condition of one severity (check.py makes their `for` and labels agree)."""
+    """One alerting rule for every condition of one severity (lang/check.py makes their `for` and labels agree)."""
     first = conditions[0]
     rule: dict = {"alert": slo.alerting.name, "expr": burn_expr(slo, conditions)}
     if first.for_:

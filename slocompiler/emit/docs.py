@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .. import conventions, queries
-from ..ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
-from ..render import html_comment_text, render
-from ..units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
+from ..core import conventions, queries
+from ..core.ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
+from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
 from . import docs_chart, docs_model
+from .render import html_comment_text, render
 
 TIER_ORDER = {tier: rank for rank, tier in enumerate(conventions.TIERS)}
 NONE = "—"

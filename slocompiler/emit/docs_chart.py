@@ -9,14 +9,13 @@ bytes are the same on every machine (no float logarithms, no plotting library).
 from __future__ import annotations
 
 import functools
-
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from xml.sax.saxutils import escape, quoteattr
 
-from .. import sremath
-from ..render import html_comment_text
-from ..units import decimal_text, format_duration, human_duration
+from ..core import sremath
+from ..core.units import decimal_text, format_duration, human_duration
+from .render import html_comment_text
 
 WIDTH, HEIGHT = 760, 420
 LEFT, RIGHT, TOP, BOTTOM = 80, 220, 48, 56

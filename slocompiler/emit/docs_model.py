@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .. import sremath
-from ..units import decimal_text, format_duration, human_duration, percent_text
+from ..core import sremath
+from ..core.units import decimal_text, format_duration, human_duration, percent_text
 
 WEEK = 7 * 86400
 DAY = 86400

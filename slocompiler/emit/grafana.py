@@ -13,10 +13,10 @@ import re
 from decimal import Decimal
 from typing import Callable
 
-from .. import conventions as c
-from ..ir import Program, Service
-from ..sremath import DEFAULT_WINDOW
-from ..units import decimal_text, prom_window
+from ..core import conventions as c
+from ..core.ir import Program, Service
+from ..core.sremath import DEFAULT_WINDOW
+from ..core.units import decimal_text, prom_window
 from . import grafana_panels as p
 
 # Grafana 12's dashboard JSON model; older releases import it, newer ones migrate it.

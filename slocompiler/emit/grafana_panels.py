@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 from decimal import Decimal
 
-from .. import conventions as c
-from ..ir import Service, Slo
-from ..units import decimal_text, human_duration, percent_text, prom_window, round_decimal
-from ..sremath import budget_seconds
+from ..core import conventions as c
+from ..core.ir import Service, Slo
+from ..core.sremath import budget_seconds
+from ..core.units import decimal_text, human_duration, percent_text, prom_window, round_decimal
 
 # One SLO takes a row header and two lines of panels on Grafana's 24-column grid.
 LINE_HEIGHT = 8

@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from .. import sremath
-from ..ir import Condition, Slo
+from ..core import sremath
+from ..core.ir import Condition, Slo
 
 Phases = list[tuple[Decimal, int]]
 # Ratios this close (relative) to a threshold are a coin toss in floating point.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from .. import conventions as c
-from ..ir import Program, Service
-from ..render import render
-from . import prometheus
+from ..core import conventions as c
+from ..core.ir import Program, Service
+from . import rules
+from .render import render
 
 
 def emit(program: Program) -> dict[str, str]:
@@ -33,11 +33,11 @@ def resource_yaml(service: Service) -> str:
     """The text of one service's PrometheusRule file, through kubernetes.yaml.j2."""
     return render(
         "kubernetes.yaml.j2",
-        source=prometheus.source_comment(service),
+        source=rules.source_comment(service),
         api_version=c.K8S_API_VERSION,
         kind=c.K8S_KIND,
         name=resource_name(service.name),
         namespace=service.kubernetes_namespace,
         labels=resource_labels(service),
-        groups=prometheus.rule_groups(service),
+        groups=rules.rule_groups(service),
     )

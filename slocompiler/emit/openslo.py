@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import json
 
-from .. import conventions as c
-from ..ir import Alerting, Condition, ExprIndicator, LatencyIndicator, Program, Query, Service, Slo
-from ..queries import substitute, with_matcher
-from ..render import one_line, render
-from ..units import decimal_text, format_duration
+from ..core import conventions as c
+from ..core.ir import Alerting, Condition, ExprIndicator, LatencyIndicator, Program, Query, Service, Slo
+from ..core.queries import substitute, with_matcher
+from ..core.units import decimal_text, format_duration
+from .render import one_line, render
 
 P = c.OPENSLO_ANNOTATION_PREFIX
 

@@ -6,10 +6,10 @@ every field is always present (null when unset) and keys keep a fixed order.
 
 from __future__ import annotations
 
-from .. import conventions, sremath
-from ..ir import Policy, PolicyRule, Program, Service, Slo
-from ..render import one_line, render
-from ..units import decimal_text, format_duration, human_duration, percent_text
+from ..core import conventions, sremath
+from ..core.ir import Policy, PolicyRule, Program, Service, Slo
+from ..core.units import decimal_text, format_duration, human_duration, percent_text
+from .render import one_line, render
 
 SCHEMA = "policy.schema.json"
 METRIC_BUDGET_REMAINING = "budget_remaining"

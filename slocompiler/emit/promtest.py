@@ -14,15 +14,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .. import conventions as c
-from .. import sremath
-from ..ir import Condition, Service, Slo
-from ..queries import promql_string
-from ..render import render
-from ..units import decimal_text, format_duration, prom_window
-from . import alerts
-from . import prometheus as rules
+from ..core import conventions as c
+from ..core import sremath
+from ..core.ir import Condition, Service, Slo
+from ..core.queries import promql_string
+from ..core.units import decimal_text, format_duration, prom_window
+from . import alerts, rules
 from .history import TIE, Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
+from .render import render
 from .series import Plan, plan, series_text
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
@@ -295,7 +294,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
         alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
     if constant_zero:
         # 0 errors over 1000 events is exactly 0; 1 - 0 / budget is exactly 1.
-        selector = present({**rules.slo_labels(slo, service), **groups})
+        selector = present({**c.slo_labels(slo, service), **groups})
         labels = ", ".join(f"{k}={promql_string(v)}" for k, v in selector.items())
         expr_tests.append({
             "expr": f"{c.BUDGET_REMAINING}{{{c.LABEL_SLO_ID}={promql_string(slo.id)}}}",

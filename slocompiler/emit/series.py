@@ -15,8 +15,8 @@ from decimal import Decimal
 
 import promql_parser
 
-from ..ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
-from ..queries import substitute
+from ..core.ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from ..core.queries import substitute
 
 # Tried, in order, when a matcher does not pin a label value down.
 CANDIDATES = ("example", "200", "ok", "x", "0", "1", "a", "500")
@@ -312,7 +312,7 @@ def _series(labels: dict[str, str], increase: Decimal) -> Series:
 @functools.lru_cache(maxsize=4096)
 def series_text(labels: tuple[tuple[str, str], ...]) -> str:
     """`metric{a="b"}` in promtool's series notation, values escaped as PromQL strings."""
-    from ..queries import promql_string
+    from ..core.queries import promql_string
 
     name = dict(labels)["__name__"]
     inside = ", ".join(f"{k}={promql_string(v)}" for k, v in labels if k != "__name__")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import re
 
+from ..core.ir import Span
 from . import model
 from .write import slo_name
-from ..ir import Span
 from .yamlsrc import Node, Report
 
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -31,7 +31,7 @@ def objective_text(node: Node | None, report: Report, scale: int = 1) -> str | N
         return None
     from decimal import Decimal
 
-    from ..units import SIGNIFICANT_DIGITS, decimal_text, round_decimal
+    from ..core.units import SIGNIFICANT_DIGITS, decimal_text, round_decimal
 
     percent = Decimal(text) * scale
     # Said here, at the input's line, rather than by `slo check` on the written file.
@@ -75,7 +75,7 @@ def pairs(node: Node | None, report: Report, what: str, templated: bool = False,
 @functools.cache
 def kubernetes_label_name() -> re.Pattern:
     """Kubernetes label names (`app.kubernetes.io/name`): the IR schema's rule, so import and check agree."""
-    from ..schema import ir_schema
+    from ..lang.schema import ir_schema
 
     return re.compile(ir_schema()["$defs"]["kubernetes_labels"]["propertyNames"]["pattern"])
 
@@ -200,6 +200,6 @@ def one_rule_per_severity(alerting: model.Alerting, where: Node | Span, report: 
 
 
 def _seconds(text: str) -> int:
-    from ..units import parse_duration_ms
+    from ..core.units import parse_duration_ms
 
     return parse_duration_ms(text)[0]

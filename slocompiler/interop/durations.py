@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..sremath import MAX_WINDOW, MIN_WINDOW
+from ..core.sremath import MAX_WINDOW, MIN_WINDOW
 from .yamlsrc import Node, Report
 
 _DURATION = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|y))+")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..ir import Span
+from ..core.ir import Span
 
 Pairs = dict[str, str]
 

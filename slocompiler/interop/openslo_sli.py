@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from . import model
+from .openslo_index import Index
 from .yamlsrc import Node, Report
-
-if TYPE_CHECKING:
-    from .openslo import Index
 
 # A range or subquery range in PromQL (`[5m]`, `[1h:1m]`): where $window goes.
 RANGE = re.compile(r"\[\s*(?:[0-9]+(?:ms|s|m|h|d|w|y))+\s*(:[^\]]*)?\]")
@@ -17,7 +14,7 @@ RANGE = re.compile(r"\[\s*(?:[0-9]+(?:ms|s|m|h|d|w|y))+\s*(:[^\]]*)?\]")
 
 def _query(node: Node | None, where: str, counter: bool, report: Report) -> tuple[str | None, bool]:
     """A Prometheus query of a metricSource as `.slo` PromQL, and whether it is a plain selector."""
-    from ..promql import is_plain_selector, parse
+    from ..core.promql import is_plain_selector, parse
 
     source = node.get("metricSource") if node is not None else None
     if source is None:

@@ -12,8 +12,15 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import (PROM_LABEL, kubernetes_metadata, label_names, one_rule_per_severity, objective_text, service_named,
-                     slo_name_of)
+from .common import (
+    PROM_LABEL,
+    kubernetes_metadata,
+    label_names,
+    objective_text,
+    one_rule_per_severity,
+    service_named,
+    slo_name_of,
+)
 from .durations import window_seconds
 from .yamlsrc import Node, Report
 
@@ -59,7 +66,7 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
     """Add the SLO of one Pyrra resource; False when it is none."""
     if not ((document.text("apiVersion") or "").startswith("pyrra.dev/") and document.text("kind") == KIND):
         return False
-    from ..units import format_duration
+    from ..core.units import format_duration
 
     report.unknown_fields(document, ("apiVersion", "kind", "metadata", "spec", "status"), KIND)
     metadata, spec = document.get("metadata"), document.get("spec")
@@ -200,7 +207,7 @@ def _flag(node: Node | None, key: str, default: bool) -> bool:
 
 
 def _alerting(node: Node | None, window: int, objective: str, report: Report, where: Node) -> model.Alerting:
-    from ..units import format_duration
+    from ..core.units import format_duration
 
     if node is not None:
         report.unknown_fields(node, ALERTING_FIELDS, "alerting")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Diagnostic, SloError
-from ..ir import Span
+from ..core.errors import Diagnostic, SloError
+from ..core.ir import Span
 from . import model
 from .common import unique_slo_names
 from .write import service_text
@@ -78,7 +78,7 @@ def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[
     A file that exists with other text is never overwritten (a hand-written
     spec of that name would be lost): then nothing is written at all.
     """
-    from ..fmt import write_atomically as write
+    from ..fmt.command import write_atomically as write
 
     paths = {name: os.path.join(out_dir, f"{name}.slo") for name in texts}
     refused = [path for name, path in paths.items()
@@ -89,3 +89,33 @@ def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[
     for name, path in paths.items():
         write(Path(path), texts[name].encode("utf-8"))
     return list(paths.values()), []
+
+
+def run_import(tool: str, files: list[str], out_dir: str | None, options: dict, output_format: str) -> int:
+    """`slo import`: convert, print the warnings, then print the `.slo` text or write it to out_dir; the exit code."""
+    import click
+
+    from ..core import errors
+    from ..workflow.reporting import print_diagnostics
+
+    if tool != "sloth" and (options["window"] != "30d" or options["keep_defaults"] or options["add_no_data"]):
+        raise click.UsageError("--window, --keep-defaults and --add-no-data are for sloth specs: "
+                               "Pyrra and OpenSLO specs say their window and alerting themselves")
+    texts, diagnostics, sources, readable = convert(tool, files, options)
+    if out_dir is None and output_format != "text":
+        # stdout carries the .slo text: machine-readable diagnostics go to stderr instead.
+        lines = [errors.render_json(diagnostics)] if output_format == "json" else [errors.render_github(d) for d in diagnostics]
+        for line in lines:
+            click.echo(line, err=True)
+    else:
+        print_diagnostics(diagnostics, sources, output_format)
+    if out_dir is None:
+        click.echo("\n".join(texts.values()), nl=False)
+    else:
+        written, refused = write_outputs(texts, out_dir)
+        for path in refused:
+            click.echo(f"error: {path} exists with other text; nothing was written (move it, or pick another -o)", err=True)
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
+        readable = readable and not refused
+    return 0 if readable and not any(d.is_error for d in diagnostics) else 1

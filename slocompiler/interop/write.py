@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..fmt import format_text
-from ..syntax import KEYWORDS
+from ..fmt.format import format_text
+from ..lang.syntax import KEYWORDS
 from .model import Alerting, Indicator, Pairs, Service, Slo
 
 NAME = re.compile(r"[a-z][a-z0-9_-]*")

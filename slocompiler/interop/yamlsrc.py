@@ -7,8 +7,8 @@ from typing import Iterator
 
 import yaml
 
-from ..errors import Diagnostic
-from ..ir import Span
+from ..core.errors import Diagnostic
+from ..core.ir import Span
 
 
 @dataclass(frozen=True, repr=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from ..reporting import paths_argument
+from ..workflow.reporting import paths_argument
 from . import options as live_options
 from .options import EXIT_SPEC_ERRORS, load_specs
 
@@ -112,7 +112,7 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
 @_select_options
 def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
     """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
-    from ..reporting import print_diagnostics
+    from ..workflow.reporting import print_diagnostics
     from . import verify as live_verify
 
     diagnostics_format = "text" if output_format == "markdown" else output_format

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..errors import Diagnostic, render_github
-from ..units import decimal_text, percent_text, prom_window
+from ..core.errors import Diagnostic, render_github
+from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .state import GroupState, PolicyState, SloState
 from .status import group_text, md_cell
@@ -24,7 +24,7 @@ def unknown_action(selected: list, action: str) -> str | None:
     no rule blocks and that resembles none may be deliberate (a team without
     such rules yet): `action_warning` says so on stderr instead.
     """
-    from ..errors import suggest
+    from ..core.errors import suggest
 
     known = _known_actions(selected)
     if action in known or action == DEFAULT_ACTION:

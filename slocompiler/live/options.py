@@ -148,7 +148,7 @@ def now_or(at: float | None) -> float:
     if at is None:
         return now
     if at > now + FUTURE_SLACK:
-        from ..units import human_duration
+        from ..core.units import human_duration
 
         raise click.BadParameter(f"{format_time(at)} is {human_duration(round((at - now) / 60) * 60)} in the future (now is "
                                  f"{format_time(now)}): there is no data to evaluate yet", param_hint="--at")
@@ -173,7 +173,7 @@ def load_specs(paths: tuple[str, ...] | list[str], diagnostics_format: str = "te
     No PATH: the project's `specs`, as for every command. Warnings are not
     printed here: `slo check` reports them, `verify` merges them into its own.
     """
-    from ..reporting import load_reported, print_diagnostics
+    from ..workflow.reporting import load_reported, print_diagnostics
 
     loaded = load_reported(tuple(paths), diagnostics_format, report=False)
     if loaded is None:

@@ -12,10 +12,10 @@ import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .. import conventions as c
-from .. import queries, sremath
-from ..ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
-from ..units import decimal_text, format_duration, percent_text, prom_window
+from ..core import conventions as c
+from ..core import queries, sremath
+from ..core.ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
+from ..core.units import decimal_text, format_duration, percent_text, prom_window
 from .client import Prometheus, finite
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}

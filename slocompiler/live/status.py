@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from ..ir import Program, Service, Slo
-from ..units import percent_text, prom_window
+from ..core.ir import Program, Service, Slo
+from ..core.units import percent_text, prom_window
 from .options import format_time
 from .state import GroupState, SloState
 
@@ -22,7 +22,7 @@ class SelectionError(Exception):
 
 def select(program: Program, services: tuple[str, ...], slo_ids: tuple[str, ...]) -> list[tuple[Service, Slo]]:
     """The SLOs `--service` and `--slo` pick (all when neither is given), in spec order."""
-    from ..errors import did_you_mean
+    from ..core.errors import did_you_mean
 
     all_services = {s.name for s in program.services}
     all_ids = {slo.id for s in program.services for slo in s.slos}

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import conventions as c
-from .. import queries, sremath
-from ..errors import Diagnostic, did_you_mean
-from ..ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
-from ..units import decimal_text, format_duration, prom_window
+from ..core import conventions as c
+from ..core import queries, sremath
+from ..core.errors import Diagnostic, did_you_mean
+from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
+from ..core.units import decimal_text, format_duration, prom_window
 from .client import Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
 from .status import printable

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from slocompiler.ir import (
-    Alerting, Condition, ExprIndicator, Indicator, LatencyIndicator, Policy, PolicyRule, Program, Query, RatioIndicator,
-    Service, Slo, Span,
+from slocompiler.core.ir import (
+    Alerting,
+    Condition,
+    ExprIndicator,
+    Indicator,
+    LatencyIndicator,
+    Policy,
+    PolicyRule,
+    Program,
+    Query,
+    RatioIndicator,
+    Service,
+    Slo,
+    Span,
 )
-from slocompiler.sremath import default_conditions as sremath_defaults
+from slocompiler.core.sremath import default_conditions as sremath_defaults
 
 SPAN = Span("specs/demo.slo", 1, 1)
 DAY = 86400
@@ -56,7 +67,7 @@ def slo(
     service: str = "demo",
 ) -> Slo:
     """An SLO of service `demo` with the defaults of LANGUAGE.md."""
-    from slocompiler.conventions import alert_name_default
+    from slocompiler.core.conventions import alert_name_default
 
     alerting = Alerting(
         alert_name or alert_name_default(service, name), enabled, no_data,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from slocompiler import conventions as c
-from slocompiler.emit import prometheus as rules
-from slocompiler.live.backtest_model import Replay
+from slocompiler.core import conventions as c
+from slocompiler.emit import rules
+from slocompiler.live.backtest.model import Replay
 
 STEP = 60
 

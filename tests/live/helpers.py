@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import history
 from click.testing import CliRunner
 
-import history
-from slocompiler.conventions import DERIVED_WINDOW_FROM
 from slocompiler.cli import cli
+from slocompiler.core.conventions import DERIVED_WINDOW_FROM
 
 SPECS = str(Path(__file__).resolve().parent / "specs")
 
@@ -28,7 +28,7 @@ def status_json(url: str, *extra: str) -> list[dict]:
 
 def program():
     """The test specs' IR."""
-    from slocompiler.compile import load
+    from slocompiler.workflow.compile import load
 
     loaded = load([SPECS])
     assert loaded.program is not None, loaded.diagnostics

@@ -141,7 +141,14 @@ def openmetrics() -> Iterator[str]:
 
 
 def _deployed() -> Iterator[str]:
-    from slocompiler.conventions import ERROR_BUDGET, LABEL_SERVICE, LABEL_SLO, LABEL_SLO_ID, OBJECTIVE, error_ratio_rule
+    from slocompiler.core.conventions import (
+        ERROR_BUDGET,
+        LABEL_SERVICE,
+        LABEL_SLO,
+        LABEL_SLO_ID,
+        OBJECTIVE,
+        error_ratio_rule,
+    )
 
     labels = f'{LABEL_SLO_ID}="{DEPLOYED_SLO_ID}",{LABEL_SERVICE}="payments",{LABEL_SLO}="availability"'
     times = range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP)

@@ -6,9 +6,9 @@ import json
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
+import history
 from click.testing import CliRunner
 
-import history
 from slocompiler.cli import cli
 
 SPECS = Path(__file__).parent / "backtest"
@@ -50,7 +50,7 @@ def test_incidents_start_where_the_5m_burn_crosses_the_fastest_page(prometheus_u
     outage = history.START + 8 * 86400 + 14 * 3600
     crossing = next(t for t in range(outage, outage + 3600, 60)
                     if history.window_ratio("checkout", history.REGIONS, t, 300) > PAGE_LIMIT)
-    from slocompiler.live.backtest_report import when
+    from slocompiler.live.backtest.report import when
 
     assert f"| {when(crossing)} |" in result.output
     assert "## `checkout-availability`" in result.output

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler.compile import load
-from slocompiler.live.backtest import Range, run
+from slocompiler.live.backtest.run import Range, run
 from slocompiler.live.client import Connection, Prometheus
+from slocompiler.workflow.compile import load
 
 from . import server
 from .backtest_checks import STEP, promtool_checks, run_promtool

@@ -6,11 +6,12 @@ import math
 from pathlib import Path
 
 import history
-from slocompiler.compile import load
-from slocompiler.live import backtest_derived
-from slocompiler.live.backtest import Range, run
-from slocompiler.live.backtest_fetch import Grid, window_ratio
+
+from slocompiler.live.backtest import derived as backtest_derived
+from slocompiler.live.backtest.fetch import Grid, window_ratio
+from slocompiler.live.backtest.run import Range, run
 from slocompiler.live.client import Connection, Prometheus
+from slocompiler.workflow.compile import load
 
 SPEC = Path(__file__).parent / "backtest" / "shop.slo"
 # Two hours around day 8's total outage of checkout eu (14:00-14:30): ratios swing from 0.0001 to 0.5.

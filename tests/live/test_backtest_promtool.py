@@ -16,9 +16,10 @@ from pathlib import Path
 import history
 import pytest
 from promtool_report import failed_alerts, seconds
-from slocompiler.compile import load
-from slocompiler.live.backtest import Range, run
+
+from slocompiler.live.backtest.run import Range, run
 from slocompiler.live.client import Connection, Prometheus
+from slocompiler.workflow.compile import load
 
 from .backtest_checks import STEP, promtool_checks, run_promtool
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import history
 import pytest
 
-import history
 from slocompiler.live.client import Connection, LiveError, Prometheus, parse_header, safe_url
 from slocompiler.live.options import parse_time
 

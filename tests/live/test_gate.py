@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import history
 import pytest
 from helpers import SPECS, expected_ratio, run
-
-import history
 
 AT = str(history.AT)
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import history
 import pytest
 from helpers import run
-
-import history
 
 AT = str(history.AT)
 # label_replace gives checkout's eu series a region value with a newline and an ANSI escape (PromQL's "\n", "\x1b").

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import history
 import pytest
 from helpers import SPECS, expected_ratio, program, run, status_json
 
-import history
-from slocompiler import conventions as c
-from slocompiler import queries
-from slocompiler.emit.prometheus import rule_groups
+from slocompiler.core import conventions as c
+from slocompiler.core import queries
+from slocompiler.core.units import prom_window
+from slocompiler.emit.rules import rule_groups
 from slocompiler.live.client import Connection, Prometheus
-from slocompiler.units import prom_window
 
 WINDOW_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21600, "1d": 86400, "3d": 259200, "7d": 604800}
 

@@ -6,10 +6,9 @@ import json
 import time
 import urllib.request
 
+import history
 import pytest
 from helpers import SPECS, run
-
-import history
 
 AT = str(history.AT)
 

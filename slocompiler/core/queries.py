@@ -1,0 +1,254 @@
+"""The PromQL the backends write for an indicator over a window.
+
+A selector becomes `sum(rate(<selector>[W]))` (`sum by (...)` with
+`group_by`); an expression has `$window` replaced. The count of bad events
+falls back to `0 * total` when the error series does not exist at all, so a
+service that has never failed has an error ratio of 0, not no data.
+
+The generated rules pass `total`, the recorded 5m rate of all events, for that
+fallback, so that no rule reads a raw selector twice; `derived_ratio` builds a
+long window from recorded 5m rates (docs/PROMETHEUS.md explains both).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+
+from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, LABEL_SLO_ID
+from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
+from .units import prom_window
+
+
+def promql_string(value: str) -> str:
+    """A PromQL double-quoted string literal holding `value` exactly."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def substitute(text: str, window: int) -> str:
+    """Replace the `$window` placeholder with a Prometheus duration such as `1h`."""
+    return WINDOW_PLACEHOLDER.sub(prom_window(window), text)
+
+
+def with_matcher(selector: str, label: str, value: str, op: str = "=") -> str:
+    """Add `label="value"` (or another match operator) to a plain vector selector's matchers."""
+    text = selector.strip()
+    matcher = f"{label}{op}{promql_string(value)}"
+    if text.endswith("}"):
+        inside = text[text.index("{") + 1 : -1].strip().rstrip(",").strip()
+        head = text[: text.index("{")]
+        return f"{head}{{{inside + ', ' if inside else ''}{matcher}}}"
+    if "{" in text or " " in text:
+        raise ValueError(f"not a plain vector selector: {selector}")
+    return f"{text}{{{matcher}}}"
+
+
+def by_clause(group_by: tuple[str, ...]) -> str:
+    """`sum` or `sum by (a, b) ` (with the space before the argument)."""
+    return f"sum by ({', '.join(group_by)}) " if group_by else "sum"
+
+
+def events(query: Query, window: int, group_by: tuple[str, ...]) -> str:
+    """The event rate of one query: `sum(rate(sel[W]))`, or the expression with `$window` filled in."""
+    if query.is_selector:
+        return f"{by_clause(group_by)}(rate({query.text.strip()}[{prom_window(window)}]))"
+    return f"({substitute(query.text.strip(), window)})"
+
+
+def recorded(name: str, slo_id: str, window: int | None = None) -> str:
+    """A selector of one SLO's recorded series, with a range when `window` is given."""
+    selector = f"{name}{{{LABEL_SLO_ID}={promql_string(slo_id)}}}"
+    return selector if window is None else f"{selector}[{prom_window(window)}]"
+
+
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+def le_pattern(le: str) -> str:
+    """A regex matching every spelling of the bucket boundary `le`: `1`, `1.0`, `1.00`, `1e+00`, `1E0`...
+
+    Go clients write `le="1"`, Python's client and Prometheus 3 `le="1.0"`;
+    an exact `le="1"` matcher finds no bucket in the latter.
+    """
+    if not _DECIMAL.fullmatch(le):
+        # `+Inf`, or text lang/lower.py would have refused: matched as written.
+        return re.escape(le)
+    value = Decimal(le).normalize()
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int) and not sign
+    text = "".join(map(str, digits))
+    # Positional: integer part, then the fraction with any trailing zeros.
+    point = len(text) + exponent
+    if value == 0:
+        plain = r"0+(\.0*)?"
+    elif point <= 0:
+        plain = r"0*\." + "0" * -point + text + "0*"
+    elif point >= len(text):
+        plain = "0*" + text + "0" * (point - len(text)) + r"(\.0*)?"
+    else:
+        plain = "0*" + text[:point] + r"\." + text[point:] + "0*"
+    # Scientific: one digit before the point, the exponent with any sign and zeros.
+    power = point - 1 if value else 0
+    mantissa = text[0] + (r"\." + text[1:] + "0*" if len(text) > 1 else r"(\.0*)?")
+    power_text = r"[+-]?0+" if power == 0 else (r"\+?0*" + str(power) if power > 0 else "-0*" + str(-power))
+    return f"{plain}|{mantissa}[eE]{power_text}"
+
+
+def with_le(selector: str, le: str) -> str:
+    """The histogram selector narrowed to the bucket `le`, whatever its spelling (`le=~"..."`)."""
+    return with_matcher(selector, "le", le_pattern(le), op="=~")
+
+
+def _latency_buckets(indicator: LatencyIndicator) -> tuple[Query, Query]:
+    # Good events are the bucket at the threshold, all events the +Inf bucket.
+    good = Query(with_le(indicator.histogram.text, indicator.le), True, indicator.histogram.span)
+    total = Query(with_matcher(indicator.histogram.text, "le", "+Inf"), True, indicator.histogram.span)
+    return good, total
+
+
+def _latency_events(indicator: LatencyIndicator, window: int, group_by: tuple[str, ...], op: str) -> str:
+    # Series by series: `+Inf op ignoring(le) threshold bucket`. A series
+    # without a bucket at the threshold (an instance with another bucket
+    # layout, mid-rollout) drops out of both counts instead of having all its
+    # requests read as slow; with no such bucket anywhere, there is no data.
+    good, total = _latency_buckets(indicator)
+    every = f"rate({total.text.strip()}[{prom_window(window)}])"
+    fast = f"rate({good.text.strip()}[{prom_window(window)}])"
+    return f"{by_clause(group_by)}({every} {op} ignoring(le) {fast})"
+
+
+def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
+    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts."""
+    if isinstance(indicator, RatioIndicator):
+        return events(indicator.total, window, group_by)
+    if isinstance(indicator, LatencyIndicator):
+        return _latency_events(indicator, window, group_by, "and")
+    return None
+
+
+def on(group_by: tuple[str, ...]) -> str:
+    """`on (a, b)`: match a raw aggregate with a recorded series, which carries the SLO's labels too."""
+    return f"on ({', '.join(group_by)})"
+
+
+def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], total: str | None = None) -> str | None:
+    """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent.
+
+    `total`, when given, is a recorded series of the same window's total rate
+    that the expression reads instead of the raw total (it then matches `on`
+    the group_by labels, since the recorded series carries the SLO's labels too).
+    """
+    raw_total = total_events(indicator, window, group_by)
+    if raw_total is None:
+        return None
+    matching = "" if total is None else f" {on(group_by)}"
+    total = raw_total if total is None else total
+    # `or 0 * total` gives each group that has traffic but no bad (or good)
+    # series a 0, with the group's labels, instead of dropping the group.
+    zero = f"0 * {total}"
+    if isinstance(indicator, LatencyIndicator):
+        # No fallback for a missing bucket: a histogram without a bucket at the
+        # threshold has no data (NoData fires); `or 0` would read as 100% errors.
+        if not matching:  # series by series, as the raw total is (see _latency_events)
+            return f"({_latency_events(indicator, window, group_by, '-')})"
+        # The recorded total already counts only series that have the threshold bucket.
+        return f"({total} -{matching} {events(_latency_buckets(indicator)[0], window, group_by)})"
+    if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
+        return f"({events(indicator.errors, window, group_by)} or{matching} {zero})"
+    assert isinstance(indicator, RatioIndicator) and indicator.good is not None
+    good = events(indicator.good, window, group_by)
+    return f"({total} -{matching} ({good} or{matching} {zero}))"
+
+
+def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fallback: str | None = None) -> str:
+    """The error ratio over `window`, straight from the indicator's series.
+
+    `fallback`, when given, is the recorded 5m total rate: the `or 0 * total`
+    fallback reads it instead of the raw total, so that the expression reads
+    each raw selector once (the good form becomes `1 - good / total`).
+    """
+    if isinstance(indicator, ExprIndicator):
+        return f"({substitute(indicator.error_ratio.text.strip(), window)})"
+    total = total_events(indicator, window, group_by)
+    if fallback is None:
+        return f"{bad_events(indicator, window, group_by)}\n/\n{total}"
+    matching = on(group_by)
+    if isinstance(indicator, LatencyIndicator):
+        good = events(_latency_buckets(indicator)[0], window, group_by)
+        return f"1 - {good}\n/\n{total}"
+    assert isinstance(indicator, RatioIndicator)
+    if indicator.errors is not None:
+        return f"({events(indicator.errors, window, group_by)} or {matching} 0 * {fallback})\n/ {matching}\n{total}"
+    assert indicator.good is not None
+    good = events(indicator.good, window, group_by)
+    return f"1 - ({good} or {matching} 0 * {fallback})\n/ {matching}\n{total}"
+
+
+# The latest 5m rate stands again for the newest 2.5 minutes of a derived window.
+DERIVED_EDGE = 150
+
+
+def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+    """The error ratio over `window` from 5m rates of bad and of all events, traffic-weighted.
+
+    `bad(span)` and `total(span)` give the 5m rate as a range over `span`
+    seconds (a recorded series' range, or a subquery), or now when span is None.
+    The sum of the 5m rates over the window less 2.5 minutes, plus the latest
+    rate once per evaluation in 2.5 minutes (the samples of the last 2.5
+    minutes but one), counts each event of the window equally but near its
+    two ends; a plain sum would lag a change by 2.5 minutes. docs/PROMETHEUS.md
+    works it out.
+    """
+    rest = window - DERIVED_EDGE
+
+    def events_in(rate: Callable[[int | None], str]) -> str:
+        # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
+        return f"(sum_over_time({rate(rest)}) + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0))"
+
+    return f"{events_in(bad)}\n/\n{events_in(total)}"
+
+
+def tiles(window: int) -> bool:
+    """Whether `window` is read as consecutive recorded 5m rates (`tiled_ratio`): a multiple of 5m below 2h."""
+    return CURRENT_BURN_WINDOW < window < DERIVED_WINDOW_FROM and window % CURRENT_BURN_WINDOW == 0
+
+
+def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+    """The error ratio over `window` from the recorded 5m rates now and at every 5 minutes back.
+
+    `bad` and `total` give the recorded 5m rates as `derived_ratio` takes them. Rates 5 minutes
+    apart count consecutive 5 minutes of events, so their sum counts the
+    window's events once each, newest included: no lag (`derived_ratio` sums
+    every evaluation instead, which weighs the newest minutes less). A group
+    with a tile older than its recorded series (just deployed or relabelled,
+    or a gap after a restart) has no tiled sum; it takes the derived ratio of
+    what was recorded instead (`or`, group by group).
+    """
+    def events_in(rate: Callable[[int | None], str]) -> str:
+        lookups = [rate(None)] + [f"{rate(None)} offset {prom_window(k * CURRENT_BURN_WINDOW)}"
+                                  for k in range(1, window // CURRENT_BURN_WINDOW)]
+        return "(\n  " + "\n  + ".join(lookups) + "\n)"
+
+    derived = derived_ratio(bad, total, window)
+    # `or` binds loosest: (tiled) or (derived), each a quotient.
+    return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
+
+
+def raw_total(indicator: Indicator, window: int) -> str:
+    """The indicator's total series as scraped, for `absent()`: no rule in between.
+
+    Wrapped in `sum()` so that `absent()` yields one label-free series, as it
+    does for the recorded ratio, rather than copying the selector's matchers.
+    A total given as an expression is used with `$window` filled in; an expr
+    indicator has no total (the checker rejects `watch = total` for it).
+    """
+    if isinstance(indicator, RatioIndicator):
+        query = indicator.total
+    elif isinstance(indicator, LatencyIndicator):
+        return f'sum({with_matcher(indicator.histogram.text, "le", "+Inf")})'
+    else:
+        raise ValueError("an expr indicator has no total series")
+    return f"sum({query.text.strip() if query.is_selector else substitute(query.text.strip(), window)})"

@@ -1,0 +1,155 @@
+"""The rules files: recording rules and, from alerts.py, the alerting rules, in groups per service.
+
+Rules are built as plain data (rule_groups) and written through the templates
+prometheus.rules.yml.j2 and prometheus_groups.yml.j2, whose filters quote every
+value, so a spec's strings stay strings. docs/PROMETHEUS.md explains the rule layout.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..core import conventions as c
+from ..core import queries
+from ..core.ir import ExprIndicator, Program, Service, Slo
+from ..core.units import decimal_text, prom_window
+from .alerts import alert_rules
+from .render import one_line, render
+
+
+def rules_files(program: Program) -> dict[str, str]:
+    """Only the rules files, `{path: text}`: what the benchmark times against `promtool check rules`."""
+    return {c.prometheus_rules_path(s.name): rules_yaml(s) for s in program.services}
+
+
+def rules_yaml(service: Service) -> str:
+    """The text of one service's rules file."""
+    return render("prometheus.rules.yml.j2", source=source_comment(service), groups=rule_groups(service))
+
+
+def source_comment(service: Service) -> str:
+    """The spec's path as it may stand in a one-line comment."""
+    return one_line(service.source)
+
+
+def rule_groups(service: Service) -> list[dict]:
+    """Two groups per service (per SLOS_PER_GROUP SLOs), SLOs in spec order: SLIs then alerts; the period ratio and metadata."""
+    groups: list[dict] = []
+    for part, start in enumerate(range(0, len(service.slos), c.SLOS_PER_GROUP), start=1):
+        slos = service.slos[start:start + c.SLOS_PER_GROUP]
+        rules = [rule for slo in slos for rule in sli_rules(service, slo) + alert_rules(service, slo)]
+        groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
+        period = [rule for slo in slos for rule in period_rules(service, slo)]
+        groups.append({"name": c.group_name(c.GROUP_PERIOD, service.name, part),
+                       "interval": c.GROUP_PERIOD_INTERVAL, "rules": period})
+    return groups
+
+
+def alert_windows(slo: Slo) -> list[int]:
+    """Every window a condition reads (even with alerting disabled: dashboards show them), plus 5m; not the SLO window."""
+    windows = {c.CURRENT_BURN_WINDOW}
+    for condition in slo.alerting.conditions:
+        windows.update((condition.long, condition.short))
+    windows.discard(slo.window)
+    return sorted(windows)
+
+
+def recorded_windows(service: Service, slo: Slo) -> list[int]:
+    """The alert windows, and the `over` windows of the service's policy (a gate reads their ratios)."""
+    from .policy import policy_windows
+
+    return sorted(set(alert_windows(slo)) | policy_windows(service, slo))
+
+
+def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
+    return {"record": name, "expr": expr, "labels": dict(labels)}
+
+
+def sli_rules(service: Service, slo: Slo) -> list[dict]:
+    """Event rates over 5m and the error ratio for every alert window."""
+    labels = c.slo_labels(slo, service)
+    short = c.CURRENT_BURN_WINDOW
+    rules = []
+    counted = not isinstance(slo.indicator, ExprIndicator)
+    if counted:
+        # The total first: the bad-events fallback and the short windows read it recorded.
+        total_now = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id)
+        rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short),
+                             queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
+        rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short),
+                             queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
+    windows = recorded_windows(service, slo)
+    for window in windows:
+        rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
+        if window == short and not counted:
+            # Right after the 5m ratio: the derived windows after it read this evaluation's.
+            rules.append(known_ratio_rule(slo, labels))
+    if short not in windows and not counted:
+        rules.append(known_ratio_rule(slo, labels))
+    rules.append(current_burn_rule(slo, labels))
+    return rules
+
+
+def current_burn_rule(slo: Slo, labels: dict[str, str]) -> dict:
+    """The 5m burn rate, in the SLI group with the 5m ratio it divides.
+
+    Not in the period group: dashboards read it as the worst sample of each
+    step (`[$__rate_interval]`, from 1m), which a 2m period interval leaves
+    empty every other step, and gates would read it up to 2 minutes late.
+    """
+    current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
+    return _record(c.CURRENT_BURN_RATE, f"{current} / {decimal_text(slo.error_budget)}", labels)
+
+
+def window_ratio(slo: Slo, window: int) -> str:
+    """One recorded window's error ratio: from the recorded 5m rates (tiled below 2h, summed from 2h on), else raw."""
+    short = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        if window < c.DERIVED_WINDOW_FROM:
+            return queries.error_ratio(slo.indicator, window, slo.group_by)
+        # No event counts to weigh by: the time average of the 5m ratios that exist, as for the period.
+        return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, window)})"
+    bad = c.EVENTS_BAD_PREFIX + prom_window(short)
+    total = c.EVENTS_TOTAL_PREFIX + prom_window(short)
+    if window == short:
+        # Reuse the two rates just recorded.
+        return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
+    if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window):
+        return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
+    bad_rate, total_rate = (lambda span, name=name: queries.recorded(name, slo.id, span) for name in (bad, total))
+    combine = queries.tiled_ratio if queries.tiles(window) else queries.derived_ratio
+    return combine(bad_rate, total_rate, window)
+
+
+def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:
+    """An `expr` SLO's 5m ratio without the NaN of an idle interval (0/0), which would poison the window's average."""
+    ratio = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
+    # NaN >= 0 is false, so the comparison drops exactly the intervals with no ratio.
+    return _record(c.known_ratio_rule(c.CURRENT_BURN_WINDOW), f"{ratio} >= 0", labels)
+
+
+def period_ratio(slo: Slo) -> str:
+    """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted)."""
+    short = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        # No event counts to weigh by: the time average of the 5m ratios that exist.
+        return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, slo.window)})"
+    bad = queries.recorded(c.EVENTS_BAD_PREFIX + prom_window(short), slo.id, slo.window)
+    total = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id, slo.window)
+    return f"sum_over_time({bad})\n/\nsum_over_time({total})"
+
+
+def period_rules(service: Service, slo: Slo) -> list[dict]:
+    """The SLO-window error ratio and OUTPUTS.md's metadata rules but the current burn rate (`current_burn_rule`)."""
+    labels = c.slo_labels(slo, service)
+    budget = decimal_text(slo.error_budget)
+    days = decimal_text(Decimal(slo.window) / 86400)
+    period = queries.recorded(c.error_ratio_rule(slo.window), slo.id)
+    return [
+        _record(c.error_ratio_rule(slo.window), period_ratio(slo), labels),
+        _record(c.OBJECTIVE, f"vector({decimal_text(slo.objective)})", labels),
+        _record(c.ERROR_BUDGET, f"vector({budget})", labels),
+        _record(c.TIME_PERIOD_DAYS, f"vector({days})", labels),
+        _record(c.PERIOD_BURN_RATE, f"{period} / {budget}", labels),
+        _record(c.BUDGET_REMAINING, f"1 - {queries.recorded(c.PERIOD_BURN_RATE, slo.id)}", labels),
+    ]

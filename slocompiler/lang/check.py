@@ -1,0 +1,221 @@
+"""Pass 3: the IR against its JSON Schema, then the semantic rules of LANGUAGE.md.
+
+Every rule adds diagnostics and goes on, so one run reports everything; only
+within one SLO does a value so wrong that later rules would merely echo it
+(an objective out of range, a window out of range) end that SLO's checks.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..core import conventions, ir
+from ..core.ir import at
+from ..core.sremath import MAX_WINDOW, MIN_WINDOW
+from ..core.units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
+from .values import Diagnostics
+
+RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
+# Every label starting with this is the compiler's to set (slo_id, slo_name, ...).
+RESERVED_PREFIX = "slo_"
+# Labels Prometheus or the alert rules put on every alert, whatever the spec says.
+ALERT_LABELS = (conventions.LABEL_SEVERITY, conventions.LABEL_ALERT_NAME, conventions.LABEL_ALERT_STATE)
+# Output files the compiler writes beside the per-service ones.
+RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json, docs/README.md
+POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
+
+
+def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> None:
+    """Run the schema, then every semantic rule, collecting all diagnostics.
+
+    `find_schema_errors`: see `schema.validate`.
+    """
+    from .schema import validate
+
+    diags.items.extend(validate(program, find_schema_errors))
+    check_unique_names(program, diags)
+    policies = {}
+    for service in program.services:
+        check_service(service, diags)
+        for slo in service.slos:
+            check_slo(service, slo, diags)
+        if service.policy is not None:
+            policies[id(service.policy)] = service.policy
+    for policy in policies.values():
+        check_policy(policy, diags)
+
+
+def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
+    """Service names are unique across files, even with - and _ taken as one; SLO ids (`<service>-<slo>`) never collide, nor differ only in - and _."""
+    services: dict[str, ir.Service] = {}
+    for service in sorted(program.services, key=lambda s: s.span):
+        key = service.name.replace("_", "-")  # Kubernetes object names and alert names do not tell - from _
+        first = services.get(key)
+        if first is None:
+            services[key] = service
+        elif first.name == service.name:
+            diags.error(service.span, f'service "{service.name}" is already defined at {first.span}')
+        else:
+            diags.error(service.span, f'service "{service.name}" differs from service "{first.name}" at {first.span} '
+                                      f'only in "-" and "_", which Kubernetes object names and alert names do not tell apart')
+    ids: dict[str, tuple[ir.Service, ir.Slo]] = {}
+    for service in sorted(program.services, key=lambda s: s.span):
+        for slo in sorted(service.slos, key=lambda s: s.span):
+            key = slo.id.replace("_", "-")  # alert and recording rule names do not tell - from _ either
+            first = ids.get(key)
+            if first is None:
+                ids[key] = (service, slo)
+            elif first[0].name == service.name and first[1].name == slo.name:
+                if first[0] is service:
+                    diags.error(slo.span, f'slo "{slo.name}" is defined twice in service {service.name} (first at line {first[1].span.line})')
+            elif first[0] is service:
+                diags.error(slo.span, f'slo "{slo.name}" differs from slo "{first[1].name}" at {first[1].span} only in '
+                                      f'"-" and "_", which alert names do not tell apart')
+            else:
+                diags.error(slo.span, f'SLO id "{slo.id}" collides with slo "{first[1].name}" of service '
+                                      f'"{first[0].name}" at {first[1].span}')
+
+
+def check_service(service: ir.Service, diags: Diagnostics) -> None:
+    if service.name in RESERVED_SERVICE_NAMES:
+        diags.error(service.span, f'"{service.name}" is reserved: the compiler writes a file of that name')
+    check_labels(service, service.labels, "labels", diags)
+
+
+def check_labels(node: object, labels: ir.Labels, kind: str, diags: Diagnostics) -> None:
+    for name, _ in labels:
+        if name.startswith("__"):
+            diags.error(at(node, f"{kind}.{name}"), f'label "{name}" is reserved: names starting with __ are Prometheus\'s own')
+        elif name in RESERVED_LABELS:
+            diags.error(at(node, f"{kind}.{name}"), f'label "{name}" is set by the compiler and cannot be given in a spec')
+
+
+def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
+    """Objective, SLA, window, group_by and every alert condition of one SLO."""
+    if not 0 < slo.objective < 1:
+        diags.error(at(slo, "objective"), f"objective must be strictly between 0% and 100%, not {percent_text(slo.objective)}")
+        return
+    for name in ("objective", "sla"):
+        value = getattr(slo, name)
+        if value is not None and round_decimal(value) != value:
+            diags.error(at(slo, name), f"{name} has more digits than the outputs carry "
+                                       f"({SIGNIFICANT_DIGITS} significant digits as a ratio)")
+            return
+    if slo.sla is not None:
+        if not 0 < slo.sla < 1:
+            diags.error(at(slo, "sla"), f"sla must be strictly between 0% and 100%, not {percent_text(slo.sla)}")
+        elif slo.sla >= slo.objective:
+            diags.error(at(slo, "sla"), f"sla ({percent_text(slo.sla)}) must be below the objective "
+                                        f"({percent_text(slo.objective)}): the SLO is the stricter promise")
+    if not MIN_WINDOW <= slo.window <= MAX_WINDOW:
+        diags.error(at(slo, "window"), f"window must be from 1d to 365d, not {format_duration(slo.window)}")
+        return
+    if slo.window % 60:
+        diags.error(at(slo, "window"), "window must be a whole number of minutes")
+        return
+    check_group_by(slo, diags)
+    check_labels(slo, slo.labels, "labels", diags)
+    check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
+    for condition in slo.alerting.conditions:
+        check_condition(slo, condition, diags)
+    if slo.alerting.no_data is not None and slo.alerting.no_data_watch == "total" and slo.indicator.kind == "expr":
+        diags.error(at(slo.alerting, "no_data.watch"), "an expr indicator has no total series to watch; "
+                                                       "use watch = ratio, or a ratio or latency indicator")
+    check_one_rule_per_severity(slo, diags)
+
+
+def fixed_labels(slo: ir.Slo) -> dict[str, str]:
+    """Labels the alert rules of an SLO set to one value, and where a spec set them."""
+    fixed = {name: "a fixed label of this SLO" for name, _ in slo.labels}
+    for name, _ in slo.alerting.labels:
+        fixed.setdefault(name, "set by this SLO's alerting labels")
+    for condition in slo.alerting.conditions:
+        for name, _ in condition.labels:
+            fixed.setdefault(name, f"set by the labels of a {condition.severity} condition")
+    return fixed
+
+
+def check_group_by(slo: ir.Slo, diags: Diagnostics) -> None:
+    """Each group_by label once, and none the rules set themselves.
+
+    A label the alert rules set overwrites the group's value, so every group's
+    alert gets the same labels and Prometheus refuses the whole rule.
+    """
+    seen = set()
+    fixed = fixed_labels(slo)
+    for name in slo.group_by:
+        where = at(slo, f"group_by.{name}") if any(f == f"group_by.{name}" for f, _ in slo.fields) else at(slo, "group_by")
+        if name in seen:
+            diags.error(where, f'group_by names "{name}" twice')
+        elif name in RESERVED_LABELS or name.startswith(("__", RESERVED_PREFIX)):
+            diags.error(where, f'group_by cannot use "{name}": the compiler sets that label')
+        elif name in ALERT_LABELS:
+            diags.error(where, f'group_by cannot use "{name}": every alert rule sets it, so the groups\' alerts '
+                               "would collide and Prometheus would reject the rule")
+        elif name == "le" and isinstance(slo.indicator, ir.LatencyIndicator):
+            diags.error(where, 'group_by cannot use "le" in a latency SLO: good events are one bucket and all events '
+                               "another, so per-le groups never match and the SLO would have no data")
+        elif name in fixed:
+            diags.error(where, f'group_by "{name}" is also {fixed[name]}; every group would get the same value')
+        seen.add(name)
+
+
+def check_condition(slo: ir.Slo, condition: ir.Condition, diags: Diagnostics) -> None:
+    """`short < long <= window`, and a threshold an error ratio can reach."""
+    where = f"in slo {slo.name}" if condition.span.file != slo.span.file or condition.span.line < slo.span.line else ""
+    suffix = f" ({where})" if where else ""
+    if condition.short >= condition.long:
+        diags.error(at(condition, "short"), f"short ({format_duration(condition.short)}) must be shorter than long "
+                                            f"({format_duration(condition.long)}){suffix}")
+    if condition.long > slo.window:  # never a default: those shrink to fit the window
+        diags.error(at(condition, "long"), f"long ({format_duration(condition.long)}) must not be longer than the "
+                                           f"SLO window ({format_duration(slo.window)}){suffix}")
+    threshold = condition.burn * slo.error_budget
+    field = at(condition, "budget" if condition.budget is not None else "burn")
+    product = (f"burn rate {decimal_text(condition.burn)} x error budget {decimal_text(slo.error_budget)} "
+               f"= {decimal_text(threshold)}")
+    if threshold > 1:
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, more than 100% errors{suffix}")
+    elif threshold == 1:
+        diags.error(field, f"this {condition.severity} condition can never fire: {product}, and the error ratio "
+                           f"cannot exceed 100%{suffix}")
+    elif condition.severity == "page" and condition.burn <= 1:
+        diags.error(field, f"a page must burn faster than 1x, not {decimal_text(condition.burn)}x: at that rate the "
+                           f"budget lasts the whole window, so it would wake someone while the SLO is met; "
+                           f"make it a ticket{suffix}")
+    elif condition.severity == "ticket" and condition.burn < 1 and condition.span != slo.span:  # not a default
+        diags.warning(field, f"this ticket fires at {decimal_text(condition.burn)}x, below 1x: at that rate the "
+                             f"budget outlasts the window, so it can fire while the SLO is met{suffix}")
+    if condition.for_ is not None and condition.for_ > condition.long:
+        diags.warning(at(condition, "for"), f"for ({format_duration(condition.for_)}) is longer than long; "
+                                            f"the alert would fire after the window has moved on{suffix}")
+    check_labels(condition, condition.labels, "labels", diags)
+
+
+def check_one_rule_per_severity(slo: ir.Slo, diags: Diagnostics) -> None:
+    """An SLO's conditions of one severity are one alert rule: no two alike; the same `for`, labels and annotations."""
+    seen: dict[tuple, ir.Condition] = {}
+    first_of: dict[str, ir.Condition] = {}
+    for condition in slo.alerting.conditions:
+        key = (condition.severity, condition.long, condition.short, condition.burn)
+        if key in seen:
+            diags.error(condition.span, f"this {condition.severity} condition repeats the one at line "
+                                        f"{seen[key].span.line} (same windows and burn rate)")
+            continue
+        seen[key] = condition
+        first = first_of.setdefault(condition.severity, condition)
+        for field, attribute in (("for", "for_"), ("labels", "labels"), ("annotations", "annotations")):
+            if getattr(condition, attribute) != getattr(first, attribute):
+                diags.error(at(condition, field), f"the {condition.severity} conditions of an SLO are one alert "
+                                                  f"rule: {field} must be the same as at line {first.span.line}")
+
+
+def check_policy(policy: ir.Policy, diags: Diagnostics) -> None:
+    for rule in policy.rules:
+        allowed = POLICY_OPS.get(rule.metric, ())
+        if rule.op not in allowed:
+            diags.error(at(rule, "op"), f"{rule.metric} is compared with {' or '.join(allowed)}, not {rule.op}")
+        if rule.metric == "budget_remaining" and rule.over is not None:
+            diags.error(at(rule, "over"), "over applies to burn_rate; budget_remaining is always over the SLO window")
+        if rule.metric == "burn_rate" and rule.value <= Decimal(0):
+            diags.error(at(rule, "value"), "a burn_rate threshold must be greater than 0")

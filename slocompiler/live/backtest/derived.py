@@ -1,0 +1,133 @@
+"""Windows the rules derive from recorded 5m rates (2h and longer), replayed from those rates.
+
+The generated rules compute such a window as sums, each minute, of the 5m
+rates they recorded (`queries.derived_ratio`; `state.raw_ratio` writes the
+same as subqueries over the indicator's series). Asking the server for those
+subqueries at every evaluation of a month costs one inner evaluation per
+minute of the window per step: millions for a 3d window. Instead the 5m rates
+are fetched once per SLO at the rules' 1m interval, and every window is summed
+here with prefix sums, point for point as Prometheus 2.x selects them: the
+1m-aligned points in `[t - range, t]`.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ...core import conventions as c
+from ...core import queries
+from ...core.ir import ExprIndicator, Slo
+from ..client import Prometheus
+from .model import GroupKey
+
+RESOLUTION = 60  # the rules' evaluation interval, and the subqueries' step
+RatesCache = dict[str, dict[GroupKey, list[float | None]]]
+
+
+def derives(slo: Slo, window: int) -> bool:
+    """Whether the rules read this window from recorded 5m rates rather than from the raw series."""
+    return window == slo.window or window >= c.DERIVED_WINDOW_FROM
+
+
+def replayable(start: int, step: int) -> bool:
+    """Only a grid on whole minutes sees the points the rules see; others ask the server."""
+    return start % RESOLUTION == 0 and step % RESOLUTION == 0
+
+
+def _rate_expressions(slo: Slo) -> tuple[str, ...]:
+    five = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        return (f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0",)
+    return (queries.bad_events(slo.indicator, five, slo.group_by), queries.total_events(slo.indicator, five, slo.group_by))
+
+
+def _fetch(client: Prometheus, expr: str, first: int, last: int, group_by: tuple[str, ...],
+           cache: RatesCache) -> dict[GroupKey, list[float | None]]:
+    key = f"rates|{first}|{last}|{group_by}|{expr}"
+    if key not in cache:
+        count = (last - first) // RESOLUTION + 1
+        found: dict[GroupKey, list[float | None]] = {}
+        for series in client.query_range(expr, first, last, RESOLUTION):
+            values = found.setdefault(tuple(series.labels.get(n, "") for n in group_by), [None] * count)
+            for t, value in series.points:
+                offset = int(t) - first
+                if t == int(t) and offset % RESOLUTION == 0 and 0 <= offset // RESOLUTION < count:
+                    values[offset // RESOLUTION] = value
+        cache[key] = found
+    return cache[key]
+
+
+class _Window:
+    """Sums over the aligned points of one series in `[t - range, t]`, in O(1) per time."""
+
+    def __init__(self, values: list[float | None]) -> None:
+        self.values = values
+        self.sums, self.present, self.nans = [0.0], [0], [0]
+        for value in values:
+            missing = value is None
+            nan = not missing and math.isnan(value)
+            self.sums.append(self.sums[-1] + (0.0 if missing or nan else value))
+            self.present.append(self.present[-1] + (not missing))
+            self.nans.append(self.nans[-1] + nan)
+
+    def span(self, i: int, points_back: int) -> tuple[float | None, int]:
+        """(sum, count) of the points i - points_back .. i; sum None when there is none, NaN with a NaN."""
+        lo = max(0, i - points_back)
+        count = self.present[i + 1] - self.present[lo]
+        if count == 0:
+            return None, 0
+        if self.nans[i + 1] - self.nans[lo]:
+            return math.nan, count
+        return self.sums[i + 1] - self.sums[lo], count
+
+
+def _points_back(range_seconds: int) -> int:
+    # Aligned points in [t - range, t] other than t itself, for t on a whole minute.
+    return range_seconds // RESOLUTION
+
+
+def _events(series: _Window, i: int, window: int, period: bool) -> float | None:
+    if period:  # the SLO window: a plain sum of the 5m rates
+        return series.span(i, _points_back(window))[0]
+    # queries.derived_ratio: the sum over the window less 2.5 minutes, plus the latest rate once per minute in 2.5 minutes
+    rest, _ = series.span(i, _points_back(window - queries.DERIVED_EDGE))
+    latest = series.values[i]
+    if rest is None or latest is None:
+        return None
+    _, recent = series.span(i, _points_back(queries.DERIVED_EDGE))
+    return rest + latest * max(recent - 1, 0)
+
+
+def _divide(bad: float | None, total: float | None) -> float | None:
+    if bad is None or total is None:
+        return None
+    if total == 0:  # PromQL's float division
+        return math.nan if bad == 0 or math.isnan(bad) else math.copysign(math.inf, bad)
+    return bad / total
+
+
+def window_ratio(client: Prometheus, slo: Slo, window: int, times: list[int], reach: int, needed: list[bool],
+                 cache: RatesCache) -> dict[GroupKey, list[float | None]]:
+    """The derived window's error ratio per group at each of `times` (1m-aligned) where `needed`, else None.
+
+    `reach` is the longest window of the SLO replayed this way: the rates are
+    fetched once from `times[0] - reach`, whatever window asks first.
+    """
+    first, last = times[0] - reach, times[-1]
+    rates = [_fetch(client, expr, first, last, slo.group_by, cache) for expr in _rate_expressions(slo)]
+    period = window == slo.window
+    out: dict[GroupKey, list[float | None]] = {}
+    for key in sorted(set().union(*rates)):
+        series = [_Window(found[key]) if key in found else None for found in rates]
+        values: list[float | None] = [None] * len(times)
+        for n, t in enumerate(times):
+            if not needed[n] or any(s is None for s in series):
+                continue
+            i = (t - first) // RESOLUTION
+            if len(series) == 1:  # expr: the mean of the 5m ratios that are numbers
+                total, count = series[0].span(i, _points_back(window))
+                values[n] = None if total is None else total / count
+            else:
+                values[n] = _divide(*(_events(s, i, window, period) for s in series))
+        out[key] = values
+    return out

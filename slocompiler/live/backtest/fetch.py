@@ -1,0 +1,194 @@
+"""Reading history for `slo backtest`: each window's error ratio once per SLO, on one grid of evaluation times.
+
+The expressions are the recording rules' own (`queries.error_ratio`), so each
+value is what `slo:sli_error:ratio_rate<W>` held at that evaluation; every
+condition reading that window is then derived from the one series. Windows the
+rules sum from recorded 5m rates are summed here from those rates
+(`derived.py`).
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ...core import queries
+from ...core.ir import Slo
+from ...core.units import human_duration
+from ..client import MAX_POINTS, LiveError, Prometheus, Series
+from ..state import raw_ratio
+from . import derived
+from .model import GroupKey, conditions_of
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Evaluation times `start, start + step, ...` up to `end`, both on the grid."""
+
+    start: int
+    end: int
+    step: int
+
+    @property
+    def times(self) -> list[int]:
+        """Every evaluation time."""
+        return list(range(self.start, self.end + 1, self.step))
+
+    def index(self, t: float) -> int | None:
+        """The position of time `t` on the grid, or None when it is off it."""
+        offset = int(round(t)) - self.start
+        if offset % self.step or not 0 <= offset <= self.end - self.start:
+            return None
+        return offset // self.step
+
+
+def grid(start: int, end: int, step: int, lookback: int) -> Grid:
+    """The grid from `lookback` before `start` (rounded up to whole steps) to the last step at or before `end`."""
+    back = -(-lookback // step) * step
+    last = start + (end - start) // step * step
+    return Grid(start - back, last, step)
+
+
+def group_key(labels: dict[str, str], group_by: tuple[str, ...]) -> GroupKey:
+    """The values of the `group_by` labels ("" when a series lacks one)."""
+    return tuple(labels.get(name, "") for name in group_by)
+
+
+def on_grid(result: list[Series], where: Grid, group_by: tuple[str, ...],
+            into: dict[GroupKey, list[float | None]] | None = None) -> dict[GroupKey, list[float | None]]:
+    """Range-query series as one list per group, None where there is no value (added to `into` when given)."""
+    count = len(where.times)
+    out: dict[GroupKey, list[float | None]] = {} if into is None else into
+    start, step = where.start, where.step
+    for series in result:
+        values = out.setdefault(group_key(series.labels, group_by), [None] * count)
+        # Millions of points on a month at 1m: index arithmetic inline, not where.index().
+        for t, value in series.points:
+            offset = int(t) - start
+            if t == int(t) and 0 <= offset and not offset % step and offset // step < count:
+                values[offset // step] = value
+    return out
+
+
+Cache = dict[str, dict[GroupKey, list[float | None]]]
+Spans = list[tuple[int, int]] | None  # stretches of evaluation times to fetch; None: the whole grid
+# Needed stretches closer than this many steps are fetched as one; past
+# MAX_SPANS requests a window is fetched whole.
+JOIN_GAP = 60
+MAX_SPANS = 64
+
+
+def spans_of(mask: list[bool], where: Grid) -> Spans:
+    """The stretches of the grid where `mask` is set, nearby ones joined; None when fetching everything is cheaper."""
+    found: list[list[int]] = []
+    for i, needed in enumerate(mask):
+        if not needed:
+            continue
+        if found and i - found[-1][1] <= JOIN_GAP:
+            found[-1][1] = i
+        else:
+            found.append([i, i])
+    if len(found) > MAX_SPANS or sum(b - a + 1 for a, b in found) > len(mask) // 2:
+        return None
+    return [(where.start + a * where.step, where.start + b * where.step) for a, b in found]
+
+
+def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Grid,
+              cache: Cache | None = None) -> list[dict[GroupKey, list[float | None]]]:
+    """Each (SLO, window)'s error ratio over the grid (or its spans), per group.
+
+    The range queries already fetch their chunks concurrently, so only as many
+    run at once as keeps the requests in flight within `--concurrency`.
+    """
+    def points(spans: Spans) -> int:
+        return len(where.times) if spans is None else max((b - a) // where.step + 1 for a, b in spans)
+
+    chunks = max((math.ceil(points(spans) / MAX_POINTS) for _, _, spans in tasks), default=1)
+    workers = max(1, min(client.connection.concurrency // max(chunks, 1), len(tasks)))
+
+    def one(task: tuple[Slo, int, Spans]) -> dict[GroupKey, list[float | None]]:
+        slo, window, spans = task
+        return window_ratio(client, slo, window, where, cache, spans)
+
+    if workers == 1:
+        return [one(task) for task in tasks]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(one, tasks))
+
+
+def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
+                 cache: Cache | None = None, spans: Spans = None) -> dict[GroupKey, list[float | None]]:
+    """One window's error ratio per group over the grid or its spans: the recording rule's own expression.
+
+    A value at one evaluation does not depend on the query's range, so spans
+    read exactly what the whole range would. `--against` replays a second
+    version over the same grid: what both read is fetched once.
+    """
+    if derived.derives(slo, window):
+        if derived.replayable(where.start, where.step):
+            return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans)
+        # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
+        expr = raw_ratio(slo, window)
+    else:
+        expr = queries.error_ratio(slo.indicator, window, slo.group_by)
+    key = f"{where}|{slo.group_by}|{spans}|{expr}"
+    if cache is not None and key in cache:
+        return cache[key]
+    found: dict[GroupKey, list[float | None]] = {}
+    for first, last in spans if spans is not None else [(where.start, where.end)]:
+        on_grid(client.query_range(expr, first, last, where.step), where, slo.group_by, found)
+    if cache is not None:
+        cache[key] = found
+    return found
+
+
+def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
+                   spans: Spans) -> dict[GroupKey, list[float | None]]:
+    times = where.times
+    needed = [spans is None or any(a <= t <= b for a, b in spans) for t in times]
+    windows = {w for k in conditions_of(slo) for w in (k.long, k.short)} | {window}
+    reach = max(w for w in windows if derived.derives(slo, w))
+    return derived.window_ratio(client, slo, window, times, reach, needed, cache)
+
+
+def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:
+    """`1 - window ratio / budget` at `at`, per group, the window ratio as `slo status` computes it (the period rule's)."""
+    from ..state import raw_window
+
+    budget = float(slo.error_budget)
+    return {group_key(labels, slo.group_by): None if ratio is None else 1 - ratio / budget
+            for labels, ratio in raw_window(client, slo, slo.window, at).values()}
+
+
+def coverage(ratios: dict[GroupKey, list[float | None]], where: Grid) -> tuple[int, int] | None:
+    """The first and last evaluation time at which any group has a value, or None."""
+    firsts, lasts = [], []
+    for values in ratios.values():
+        present = [i for i, v in enumerate(values) if v is not None]
+        if present:
+            firsts.append(present[0])
+            lasts.append(present[-1])
+    if not firsts:
+        return None
+    return where.start + min(firsts) * where.step, where.start + max(lasts) * where.step
+
+
+def require_data(slo: Slo, ratios: dict[GroupKey, list[float | None]], where: Grid, start: int,
+                 slack: int, describe) -> None:
+    """A LiveError saying what is missing when the server's data does not cover `[start, end]`."""
+    found = coverage(ratios, where)
+    if found is None:
+        raise LiveError(f"{slo.id}: no data between {describe(start)} and {describe(where.end)} "
+                        f"(the indicator's series do not exist then; `slo verify` checks the selectors)")
+    first, last = found
+    if first > start + slack:
+        raise LiveError(f"{slo.id}: the server has no data before {describe(first)}; "
+                        f"--from {describe(start)} is {_gap(first - start)} earlier")
+    if last < where.end - slack:
+        raise LiveError(f"{slo.id}: the server has no data after {describe(last)}; "
+                        f"--to {describe(where.end)} is {_gap(where.end - last)} later")
+
+
+def _gap(seconds: int) -> str:
+    return human_duration(seconds)

@@ -1,0 +1,169 @@
+"""`slo backtest` reports: json (the contract's shape), an aligned text table, markdown."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+from ...core.units import decimal_text, human_duration, prom_window
+from .model import INCIDENT_WINDOW, Fired, Incident, Replay
+from .replay import longest_seconds, total_seconds
+
+
+def when(seconds: int) -> str:
+    """A Unix time as people read it in a report: `2026-11-02 14:02` (UTC; seconds only when not whole minutes)."""
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds % 60 else "%Y-%m-%d %H:%M")
+
+
+def span(seconds: int | None) -> str:
+    """`2m`, `1h4m`; `-` for none."""
+    return "-" if seconds is None else human_duration(seconds)
+
+
+def title(replay: Replay) -> str:
+    """`checkout-availability` or `checkout-availability {region="eu"}`."""
+    if not replay.group:
+        return replay.slo_id
+    return replay.slo_id + " {" + ", ".join(f'{k}="{v}"' for k, v in replay.group.items()) + "}"
+
+
+def to_json(replays: Sequence[Replay]) -> str:
+    """The contract's list, one object per SLO (per group value with `group_by`, which adds `group`)."""
+    out = []
+    for replay in replays:
+        item: dict = {"slo_id": replay.slo_id}
+        if replay.group:
+            item["group"] = dict(replay.group)
+        item.update({
+            "from": replay.start,
+            "to": replay.end,
+            "step": replay.step,
+            "alerts": [
+                {"alert": f.alert, "severity": f.severity, "long": prom_window(f.long or 0),
+                 "short": prom_window(f.short or 0), "fired": [[a, b] for a, b in f.intervals]}
+                for f in replay.conditions
+            ],
+            "error_budget_remaining_at_end": _number(replay.budget_remaining),
+        })
+        out.append(item)
+    return json.dumps(out, indent=2) + "\n"
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
+
+
+def summary(replay: Replay) -> dict:
+    """The figures both the table and a comparison show."""
+    step = replay.step
+    return {
+        "pages": len(replay.pages),
+        "pages_total": total_seconds(replay.pages, step),
+        "pages_longest": longest_seconds(replay.pages, step),
+        "tickets": len(replay.tickets),
+        "tickets_total": total_seconds(replay.tickets, step),
+        "tickets_longest": longest_seconds(replay.tickets, step),
+        "incidents": len(replay.incidents),
+        "missed": sum(i.detected is None for i in replay.incidents),
+        "noise": len(replay.noise),
+        "budget": replay.budget_remaining,
+    }
+
+
+def percent(value: float | None) -> str:
+    """0.623 -> `62.3%`; `no data`."""
+    if value is None or math.isnan(value):
+        return "no data"
+    return f"{value * 100:.1f}%"
+
+
+def _alert_rows(fired: Sequence[Fired], step: int) -> list[list[str]]:
+    return [[f.alert, f.label, str(len(f.intervals)), span(total_seconds(f.intervals, step)),
+             span(longest_seconds(f.intervals, step))] for f in fired]
+
+
+def _incident_rows(incidents: Sequence[Incident], step: int) -> list[list[str]]:
+    rows = []
+    for i in incidents:
+        end = "ongoing" if i.ongoing else when(i.end)
+        detected = "missed" if i.detected is None else span(i.detected)
+        reset = "-" if i.reset is None else span(i.reset)
+        rows.append([when(i.start), end, span(i.end - i.start + step), f"{i.peak_burn:.4g}x", detected, reset])
+    return rows
+
+
+ALERT_HEADER = ["alert", "rule", "fired", "total", "longest"]
+CONDITION_HEADER = ["alert", "condition", "fired", "total", "longest"]
+INCIDENT_HEADER = ["incident", "until", "lasted", "peak burn", "detected", "reset"]
+
+
+def headline(replay: Replay) -> list[str]:
+    """The lines above an SLO's tables: range, pages, tickets, incidents, noise, budget."""
+    s = summary(replay)
+    lines = [
+        f"{when(replay.start)} to {when(replay.end)} UTC, every {prom_window(replay.step)}",
+        f"pages {s['pages']} (firing {span(s['pages_total'])}, longest {span(s['pages_longest'])}); "
+        f"tickets {s['tickets']} (firing {span(s['tickets_total'])}, longest {span(s['tickets_longest'])})",
+    ]
+    if replay.no_data:
+        lines.append(f"no data: the NoData ticket fired {len(replay.no_data)} time(s), for "
+                     f"{span(total_seconds(replay.no_data, replay.step))} in all")
+    if replay.incident_burn is None:
+        lines.append("no page condition, so no incidents are measured")
+    else:
+        lines.append(f"incidents {s['incidents']} (burn above {decimal_text(replay.incident_burn)}x over {prom_window(INCIDENT_WINDOW)}), "
+                     f"missed {s['missed']}; noise pages {s['noise']}")
+    lines.append(f"error budget remaining at the end: {percent(s['budget'])}")
+    return lines
+
+
+def _aligned(header: list[str], rows: list[list[str]], indent: str = "  ") -> list[str]:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    return [indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+
+
+def _joined(replay: Replay) -> bool:
+    return len(replay.rules) != len(replay.conditions)
+
+
+def to_text(replays: Sequence[Replay]) -> str:
+    """An aligned table per SLO, for a terminal."""
+    out: list[str] = []
+    for replay in replays:
+        out.append(title(replay))
+        out += ["  " + line for line in headline(replay)]
+        if replay.rules:
+            out += _aligned(ALERT_HEADER, _alert_rows(replay.rules, replay.step))
+        if _joined(replay):
+            out += _aligned(CONDITION_HEADER, _alert_rows(replay.conditions, replay.step))
+        if replay.incidents:
+            out += _aligned(INCIDENT_HEADER, _incident_rows(replay.incidents, replay.step))
+        if replay.noise:
+            out.append("  noise pages: " + ", ".join(f"{when(a)} ({span(b - a + replay.step)})" for a, b in replay.noise))
+        out.append("")
+    return "\n".join(out)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """A GitHub-flavoured table; `|` in a cell is escaped."""
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+    return [line(header), "|" + "---|" * len(header), *(line(row) for row in rows)]
+
+
+def to_markdown(replays: Sequence[Replay]) -> str:
+    """A section per SLO, for a pull-request comment or a CI job summary."""
+    out = ["# Backtest", ""]
+    for replay in replays:
+        out += [f"## `{title(replay)}`", ""]
+        out += [f"- {line}" for line in headline(replay)] + [""]
+        if replay.rules:
+            out += markdown_table(ALERT_HEADER, _alert_rows(replay.rules, replay.step)) + [""]
+        if _joined(replay):
+            out += markdown_table(CONDITION_HEADER, _alert_rows(replay.conditions, replay.step)) + [""]
+        if replay.incidents:
+            out += markdown_table(INCIDENT_HEADER, _incident_rows(replay.incidents, replay.step)) + [""]
+    return "\n".join(out)

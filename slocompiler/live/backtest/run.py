@@ -1,0 +1,97 @@
+"""`slo backtest`: replay the alerts a spec generates over a range of history and report what would have happened."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+from ...core.ir import Program, Slo
+from ..client import Prometheus
+from .fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
+from .model import INCIDENT_WINDOW, Replay, no_data_for, rules_of, window_plan
+from .replay import absent, firing, group_keys, intervals, replay
+from .report import when
+
+
+@dataclass(frozen=True)
+class Range:
+    """What to replay: `[start, end]` in Unix seconds, one evaluation every `step` seconds."""
+
+    start: int
+    end: int
+    step: int
+
+
+def slos_of(program: Program) -> list[Slo]:
+    """Every SLO in program order."""
+    return [slo for service in program.services for slo in service.slos]
+
+
+def lookback(slos: list[Slo]) -> int:
+    """How far before `--from` evaluations start, so an alert's `for` is already running at `--from`."""
+    fors = [rule.for_ for slo in slos for rule in rules_of(slo)] + [no_data_for(slo) or 0 for slo in slos]
+    return max(fors, default=0)
+
+
+def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0) -> list[Replay]:
+    """Replays of every SLO (per group value), in spec order; LiveError when the server cannot answer or lacks data.
+
+    Evaluations start at least `back` seconds before `what.start` (two versions
+    compared share one grid, and so the cache of what both fetch).
+    """
+    slos = slos_of(program)
+    where = grid(what.start, what.end, what.step, max(back, lookback(slos)))
+    plans = {slo.id: window_plan(slo, INCIDENT_WINDOW) for slo in slos}
+    # First the windows every evaluation reads, then each long-only window
+    # at the evaluations where a condition's short ratio is above its threshold.
+    tasks: list = [(slo, window, None) for slo in slos for window in plans[slo.id][0]]
+    ratios: dict[str, dict[int, dict]] = {}
+    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache)):
+        ratios.setdefault(slo.id, {})[window] = found
+    later = [(slo, window, needed_spans(ratios[slo.id], conditions, where))
+             for slo in slos for window, conditions in plans[slo.id][1].items()]
+    later = [(slo, window, spans) for slo, window, spans in later if spans != []]
+    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache)):
+        ratios[slo.id][window] = found
+    for slo in slos:
+        for window in plans[slo.id][1]:
+            ratios[slo.id].setdefault(window, {})
+    for slo in slos:
+        require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
+    remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
+    out = []
+    for slo, left in zip(slos, remaining):
+        out += replay_slo(slo, ratios[slo.id], left, where, what)
+    return out
+
+
+def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Spans:
+    """Where any of these conditions' short ratio, in any group, is above its threshold: the spans to fetch."""
+    mask = [False] * len(where.times)
+    for k in conditions:
+        for values in ratios[k.short].values():
+            for i, value in enumerate(values):
+                if value is not None and value > k.limit:
+                    mask[i] = True
+    return spans_of(mask, where)
+
+
+def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range) -> list[Replay]:
+    """One SLO's rules and conditions replayed over its fetched ratios, per group value."""
+    rules = rules_of(slo)
+    waited = no_data_for(slo)
+    no_data: tuple = ()
+    if waited is not None:
+        missing = absent(list(ratios[INCIDENT_WINDOW].values()), len(where.times))
+        no_data = intervals(firing(missing, where.times, waited), where.times, what.start)
+    out = []
+    for key in group_keys(ratios):
+        by_window = {w: series.get(key) or [None] * len(where.times) for w, series in ratios.items()}
+        value = remaining.get(key)
+        out.append(replay(
+            slo.id, dict(zip(slo.group_by, key)), slo.objective, slo.window, rules, by_window, where.times,
+            what.start, where.end, where.step, INCIDENT_WINDOW,
+            None if value is None or math.isnan(value) else value,
+        ))
+    return [dataclasses.replace(r, no_data=no_data) for r in out] if no_data else out
