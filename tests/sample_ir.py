@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from slocompiler.core.errors import Span
 from slocompiler.core.ir import (
     Alerting,
     Condition,
@@ -15,7 +16,6 @@ from slocompiler.core.ir import (
     RatioIndicator,
     Service,
     Slo,
-    Span,
 )
 
 S = Span("specs/checkout.slo", 1, 1)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import slocompiler
 from importlinter.cli import lint_imports
+
+import slocompiler
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(slocompiler.__file__).resolve().parent

@@ -14,10 +14,10 @@ import buildfakes
 import pytest
 from click.testing import CliRunner
 
-from slocompiler.workflow import commands as build_commands
 from slocompiler import emit
 from slocompiler.cli import cli
 from slocompiler.workflow import build, survey
+from slocompiler.workflow import commands as build_commands
 from slocompiler.workflow.outdir import OutDir
 
 TESTS = Path(__file__).resolve().parent

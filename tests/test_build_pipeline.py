@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,10 @@ def specs(tmp_path) -> Path:
 
 def slo_subprocess(*args: str, seed: str = "0", cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    return subprocess.run([sys.executable, "-m", "slocompiler", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    # The installed console script: `python -m` from the checkout would import the source tree instead.
+    slo = shutil.which("slo", path=os.path.dirname(sys.executable))
+    assert slo, "the slo console script is not installed"
+    return subprocess.run([slo, *args], cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def test_real_builds_with_different_hash_seeds_are_byte_identical(specs, tmp_path):

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LIVE = ROOT / "slocompiler" / "live"
 
 
-def test_check_imports_no_live_module():
+def test_check_imports_no_live_module(tmp_path):
     # `slo check` runs in pre-commit hooks on every commit: it must not pay for httpx and the live commands.
     script = (
         "import sys\nfrom slocompiler.cli import cli\n"
@@ -22,7 +22,7 @@ def test_check_imports_no_live_module():
         "print(sorted(m for m in sys.modules if m.startswith('slocompiler.live') or m.split('.')[0] in ('httpx', 'httpcore')))"
     )
     result = subprocess.run([sys.executable, "-c", script, str(ROOT / "specs")], capture_output=True, text=True,
-                            env={"SLO_NO_CACHE": "1", "PATH": ""}, cwd=ROOT)
+                            env={"SLO_NO_CACHE": "1", "PATH": ""}, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
 

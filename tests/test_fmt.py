@@ -15,8 +15,8 @@ from hypothesis import strategies as hs
 
 from slocompiler.cli import cli
 from slocompiler.core.errors import SloError
-from slocompiler.fmt import format as fmt_module
 from slocompiler.fmt import command as fmt_command
+from slocompiler.fmt import format as fmt_module
 from slocompiler.fmt.command import run_fmt
 from slocompiler.fmt.format import format_text, shape
 from slocompiler.fmt.layout import canonical_decimal, canonical_duration, comments

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from slocompiler.core.ir import LatencyIndicator, RatioIndicator, Span
+from slocompiler.core.errors import Span
+from slocompiler.core.ir import LatencyIndicator, RatioIndicator
 from slocompiler.workflow.compile import load
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"

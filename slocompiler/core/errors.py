@@ -1,14 +1,25 @@
-"""Diagnostics: the one error type, and how it is shown to people and tools."""
+"""Diagnostics: places in a spec, the one error type, and how it is shown to people and tools.
+
+A leaf: it imports nothing from the package, so every layer may use it."""
 
 from __future__ import annotations
 
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
-if TYPE_CHECKING:  # the CLI's cached path never needs the IR module
-    from .ir import Span
+
+@dataclass(frozen=True, slots=True, order=True)
+class Span:
+    """A place in a source file: 1-based line and column."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -23,6 +34,22 @@ class Diagnostic:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+@dataclass
+class Diagnostics:
+    """Collects diagnostics; passes never stop at the first."""
+
+    items: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(span, message, "error", hint))
+
+    def error_count(self) -> int:
+        return sum(d.is_error for d in self.items)
+
+    def warning(self, span: Span, message: str, hint: str | None = None) -> None:
+        self.items.append(Diagnostic(span, message, "warning", hint))
 
 
 class SloError(Exception):
@@ -104,8 +131,6 @@ def to_dict(d: Diagnostic) -> dict:
 
 def from_dict(data: dict) -> Diagnostic:
     """The diagnostic `to_dict` described."""
-    from .ir import Span
-
     return Diagnostic(Span(data["file"], data["line"], data["column"]), data["message"], data["severity"], data.get("hint"))
 
 

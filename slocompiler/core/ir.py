@@ -12,19 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .errors import Span
+
 Labels = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Span:
-    """A place in a source file: 1-based line and column."""
-
-    file: str
-    line: int
-    column: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
 
 
 FieldSpans = tuple[tuple[str, "Span"], ...]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 
-from ..core.ir import Span
+from ..core.errors import Span
 from . import model
 from .write import slo_name
 from .yamlsrc import Node, Report

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.ir import Span
+from ..core.errors import Span
 
 Pairs = dict[str, str]
 

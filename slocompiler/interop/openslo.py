@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from ..core.conventions import OPENSLO_ANNOTATION_PREFIX as P
 from ..core.conventions import TIERS
-from ..core.ir import Span
+from ..core.errors import Span
 from ..core.units import format_duration
 from . import model
 from .common import DECIMAL, label_names, objective_text, one_rule_per_severity, pairs, service_named

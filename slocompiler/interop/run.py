@@ -7,8 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from ..core.errors import Diagnostic, SloError
-from ..core.ir import Span
+from ..core.errors import Diagnostic, SloError, Span
 from . import model
 from .common import unique_slo_names
 from .write import service_text

@@ -7,8 +7,7 @@ from typing import Iterator
 
 import yaml
 
-from ..core.errors import Diagnostic
-from ..core.ir import Span
+from ..core.errors import Diagnostic, Span
 
 
 @dataclass(frozen=True, repr=False)

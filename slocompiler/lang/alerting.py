@@ -14,11 +14,12 @@ from decimal import Decimal
 
 from ..core import ir
 from ..core.conventions import alert_name_default
+from ..core.errors import Diagnostics, Span
 from ..core.sremath import DEFAULT_NO_DATA, burn_from_budget
 from ..core.sremath import default_conditions as sremath_defaults
 from ..core.units import UNIT_MS, format_duration_ms
 from . import syntax as st
-from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, unknown_block
+from .values import STRING_KINDS, Reader, Scope, lower_labels, unknown_block
 
 ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool"), "use": ("name",)}
 NO_DATA_ATTRIBUTES = {"for": ("duration",), "name": STRING_KINDS, "severity": ("name",) + STRING_KINDS, "watch": ("name",)}
@@ -43,7 +44,7 @@ class ConditionSpec:
     for_ms: int | None
     labels: tuple
     annotations: tuple
-    span: ir.Span
+    span: Span
     fields: tuple
 
 
@@ -57,10 +58,10 @@ class AlertingSpec:
     conditions: tuple[ConditionSpec, ...] = ()
     labels: dict = field(default_factory=dict)
     annotations: dict = field(default_factory=dict)
-    span: ir.Span | None = None
+    span: Span | None = None
     fields: tuple = ()
     use: str | None = None  # a named top-level alerting block this one builds on
-    use_span: ir.Span | None = None
+    use_span: Span | None = None
     severity_labels: dict = field(default_factory=dict)  # {"page": {label: value}, ...}
     severity_annotations: dict = field(default_factory=dict)
     no_data_name: str | None = None
@@ -276,7 +277,7 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
 
 
 def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str, slo_name: str,
-                     span: ir.Span, window: int, diags: Diagnostics) -> ir.Alerting:
+                     span: Span, window: int, diags: Diagnostics) -> ir.Alerting:
     """The alerting of one SLO: the SLO's settings over the service's over the defaults."""
     specs = slo.conditions or service.conditions
     merged = merge_alerting(service, slo)
@@ -320,7 +321,7 @@ def _with_severity_settings(condition: ir.Condition, alerting: AlertingSpec) -> 
     )
 
 
-def default_conditions(window: int, span: ir.Span) -> tuple[ir.Condition, ...]:
+def default_conditions(window: int, span: Span) -> tuple[ir.Condition, ...]:
     """The SRE Workbook's three conditions, scaled to the window as `sremath.default_conditions` says.
 
     They carry no `budget`: outside 28d-30d the share of the budget they spend

@@ -10,10 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions, ir
+from ..core.errors import Diagnostics
 from ..core.ir import at
 from ..core.sremath import MAX_WINDOW, MIN_WINDOW
 from ..core.units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
-from .values import Diagnostics
 
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
 # Every label starting with this is the compiler's to set (slo_id, slo_name, ...).

@@ -6,10 +6,10 @@ import re
 from decimal import Decimal
 
 from ..core import ir, promql
-from ..core.errors import did_you_mean
+from ..core.errors import Diagnostics, Span, did_you_mean
 from ..core.units import decimal_text, prom_window
 from . import syntax as st
-from .values import STRING_KINDS, Diagnostics, Reader, Scope, Text, content_position, with_window
+from .values import STRING_KINDS, Reader, Scope, Text, content_position, with_window
 
 S = STRING_KINDS
 # The `le` values client libraries write: plain decimals (Decimal() would also take "NaN" or " 1").
@@ -56,12 +56,12 @@ def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnosti
     return ir.ExprIndicator(error_ratio, span, attrs.fields())
 
 
-def require(attrs: Reader, name: str, what: str, span: ir.Span, diags: Diagnostics) -> None:
+def require(attrs: Reader, name: str, what: str, span: Span, diags: Diagnostics) -> None:
     if not attrs.has(name):
         diags.error(span, f'{what} needs "{name}"')
 
 
-def one_of(attrs: Reader, names: tuple[str, str], what: str, span: ir.Span, diags: Diagnostics) -> None:
+def one_of(attrs: Reader, names: tuple[str, str], what: str, span: Span, diags: Diagnostics) -> None:
     given = [n for n in names if attrs.has(n)]
     if not given:
         diags.error(span, f'{what} needs one of "{names[0]}" or "{names[1]}"')

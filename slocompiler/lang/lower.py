@@ -13,14 +13,13 @@ from decimal import Decimal
 
 from ..core import ir
 from ..core.conventions import DEFAULT_TIER
-from ..core.errors import did_you_mean
-from ..core.ir import Span
+from ..core.errors import Diagnostics, Span, did_you_mean
 from ..core.sremath import DEFAULT_WINDOW
 from . import syntax as st
 from .alerting import AlertingSpec, lower_alerting, merge_alerting, resolve_alerting, whole_minutes
 from .indicators import lower_indicator
 from .modules import Module
-from .values import STRING_KINDS, Diagnostics, Reader, Scope, lower_labels, resolve, unknown_block
+from .values import STRING_KINDS, Reader, Scope, lower_labels, resolve, unknown_block
 
 S = STRING_KINDS
 SERVICE_ATTRIBUTES = {
@@ -257,7 +256,7 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     )
 
 
-def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tuple[str, ir.Span], ...]:
+def lower_group_by(attrs: Reader, scope: Scope, diags: Diagnostics) -> tuple[tuple[str, Span], ...]:
     """The group_by label names, each with where it was written."""
     value = attrs.value("group_by")
     if value is None:

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..core.errors import did_you_mean
+from ..core.errors import Diagnostics, did_you_mean
 from . import syntax as st
-from .values import Diagnostics
 
 Reader = Callable[[str], "st.SourceFile | None"]
 _NAME = re.compile("[a-z][a-z0-9_-]*")

@@ -16,8 +16,7 @@ from decimal import Decimal
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 
-from ..core.errors import Diagnostic, did_you_mean
-from ..core.ir import Span
+from ..core.errors import Diagnostic, Span, did_you_mean
 from ..core.units import DurationTooLarge, format_duration_ms, parse_duration_ms
 from . import syntax as st
 
@@ -66,15 +65,14 @@ _ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 
 def grammar_text() -> str:
-    """The grammar shipped in the package (`grammar/slo.lark` in the source tree)."""
+    """The grammar, `grammar/slo.lark` in the source tree, shipped as the package `slocompiler.grammar`."""
     # Not importlib.resources: it costs 10 ms of start-up for one file read.
     try:
-        from .. import grammar  # installed: the folder is the package slocompiler.grammar
-    except ImportError:  # run from a source checkout, where grammar/ sits beside the package
-        folder = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "grammar")
-    else:
-        folder = os.path.dirname(grammar.__file__)
-    with open(os.path.join(folder, "slo.lark"), encoding="utf-8") as file:
+        from .. import grammar
+    except ImportError:  # a source tree on sys.path ahead of the installed package
+        raise RuntimeError("the grammar is not installed: run the installed `slo` (pip install .), "
+                           "not a source tree") from None
+    with open(os.path.join(os.path.dirname(grammar.__file__), "slo.lark"), encoding="utf-8") as file:
         return file.read()
 
 

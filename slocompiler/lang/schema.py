@@ -9,7 +9,7 @@ import os
 from decimal import Decimal
 
 from ..core import ir
-from ..core.errors import Diagnostic, did_you_mean
+from ..core.errors import Diagnostic, Span, did_you_mean
 
 _RENAMED = {"for_": "for"}
 _MAPPINGS = ("labels", "annotations", "kubernetes_labels", "no_data_labels", "no_data_annotations")
@@ -91,7 +91,7 @@ def raw_errors(data: object) -> list[RawError]:
     return out
 
 
-def _locate(program: ir.Program, path: list, label: str | None) -> ir.Span:
+def _locate(program: ir.Program, path: list, label: str | None) -> Span:
     """Walk the IR along the JSON path; the last node with a span, at the field if known."""
     node: object = program
     span = None
@@ -108,7 +108,7 @@ def _locate(program: ir.Program, path: list, label: str | None) -> ir.Span:
         else:
             node = node[step]  # type: ignore[index]
         span = getattr(node, "span", span)
-    return span or ir.Span("<input>", 1, 1)
+    return span or Span("<input>", 1, 1)
 
 
 def _has_spans(value: object) -> bool:

@@ -79,7 +79,7 @@ def read_regular(path: str) -> bytes:
 
 def read(path: str) -> tuple[str | None, list[Diagnostic]]:
     """The text of a spec, or a located reason it cannot be read."""
-    from ..core.ir import Span
+    from ..core.errors import Span
 
     start = Span(path, 1, 1)
     try:
@@ -103,7 +103,7 @@ def read(path: str) -> tuple[str | None, list[Diagnostic]]:
 
 
 def _span_at(path: str, data: bytes, offset: int):
-    from ..core.ir import Span
+    from ..core.errors import Span
 
     # Lines end as read() ends them: LF, CRLF or a lone CR.
     before = data[:offset].replace(b"\r\n", b"\n").replace(b"\r", b"\n")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..core.ir import Span
+from ..core.errors import Span
 
 # The words of the language (LANGUAGE.md, "Lexical rules"): never a name of a
 # service, SLO, template, policy or parameter, always a label name. The grammar

@@ -7,10 +7,9 @@ and `${param}` against the template arguments in scope.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..core.errors import Diagnostic, did_you_mean
-from ..core.ir import Span
+from ..core.errors import Diagnostics, Span, did_you_mean
 from ..core.promql import WINDOW_PLACEHOLDER, substitute
 from ..core.units import format_duration_ms
 from . import syntax as st
@@ -54,22 +53,6 @@ def content_position(value: st.Value, index: int) -> Span:
     if newlines:
         return Span(value.span.file, value.span.line + newlines, index - before.rfind("\n"))
     return Span(value.span.file, value.span.line, value.span.column + 1 + index)
-
-
-@dataclass
-class Diagnostics:
-    """Collects diagnostics; passes never stop at the first."""
-
-    items: list[Diagnostic] = field(default_factory=list)
-
-    def error(self, span: Span, message: str, hint: str | None = None) -> None:
-        self.items.append(Diagnostic(span, message, "error", hint))
-
-    def error_count(self) -> int:
-        return sum(d.is_error for d in self.items)
-
-    def warning(self, span: Span, message: str, hint: str | None = None) -> None:
-        self.items.append(Diagnostic(span, message, "warning", hint))
 
 
 def describe(value: st.Value) -> str:

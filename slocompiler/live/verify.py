@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from ..core import conventions as c
 from ..core import queries, sremath
-from ..core.errors import Diagnostic, did_you_mean
-from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, Span, at
+from ..core.errors import Diagnostic, Span, did_you_mean
+from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, at
 from ..core.units import decimal_text, format_duration, prom_window
 from .client import Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..core import ir
-from ..core.errors import Diagnostic
-from ..lang.values import Diagnostics
+from ..core.errors import Diagnostic, Diagnostics
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from slocompiler.core.errors import Span
 from slocompiler.core.ir import (
     Alerting,
     Condition,
@@ -17,7 +18,6 @@ from slocompiler.core.ir import (
     RatioIndicator,
     Service,
     Slo,
-    Span,
 )
 from slocompiler.core.sremath import default_conditions as sremath_defaults
 
