@@ -94,7 +94,7 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
         return code
 
     def check(selected) -> str | None:
-        problem = live_gate.unknown_action(selected, action)
+        problem = live_gate.nothing_selected(selected) or live_gate.unknown_action(selected, action)
         warning = None if problem else live_gate.action_warning(selected, action)
         if warning:
             click.echo(warning, err=True)
