@@ -14,6 +14,10 @@ PASS, BLOCKED, SPEC_ERRORS, NO_ANSWER = 0, 1, 2, 3
 TITLE = "slo gate"
 
 
+class Decision(SystemExit):
+    """The gate's exit with its decision: the only way `slo gate` exits 1 (`cli.main` turns any other 1 into 3)."""
+
+
 DEFAULT_ACTION = "release"
 
 
