@@ -1,4 +1,4 @@
-"""`slo gate`: the release gate of the error-budget policy (exit 0 pass, 1 blocked, 2 spec or usage errors, 3 no answer or no data)."""
+"""`slo gate`: the release gate of the error-budget policy (0 pass, 1 blocked, 2 spec or usage errors, 3 no answer or no data)."""
 
 from __future__ import annotations
 

@@ -195,7 +195,8 @@ def _deployed() -> Iterator[str]:
         for slo_id, by_window in RECORDED_CASES.items():  # a family's series stay together (OpenMetrics)
             service, slo = slo_id.split("-")
             for extra, value in by_window.get(window, ()):
-                case = f'{LABEL_SLO_ID}="{slo_id}",{LABEL_SERVICE}="{service}",{LABEL_SLO}="{slo}"' + (f",{extra}" if extra else "")
+                case = f'{LABEL_SLO_ID}="{slo_id}",{LABEL_SERVICE}="{service}",{LABEL_SLO}="{slo}"'
+                case += f",{extra}" if extra else ""
                 for t in times:
                     yield f"{error_ratio_rule(window)}{{{case}}} {'NaN' if math.isnan(value) else repr(value)} {t}\n"
     for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):

@@ -5,10 +5,8 @@ The listener of test_hostile_server.py answers every query with the same sample.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from helpers import SPECS, run
+from helpers import SPECS, run, strict_json
 from test_hostile_server import _ok, answer  # noqa: F401 (a fixture)
 
 AT = "1700000000"
@@ -19,13 +17,6 @@ EVIL = "eu\x1b[31m\x9b2J\n::error file=x.slo,line=1::forged\r\n![x](https://evil
 
 def _sample(value: str, labels: dict | None = None) -> bytes:
     return _ok({"resultType": "vector", "result": [{"metric": labels or {}, "value": [1, value]}]})
-
-
-def strict_json(text: str):
-    def refuse(constant: str):
-        raise AssertionError(f"{constant} in the JSON output")
-
-    return json.loads(text, parse_constant=refuse)
 
 
 @pytest.mark.parametrize("value", ["NaN", "+Inf", "-Inf"])
