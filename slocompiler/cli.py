@@ -33,8 +33,22 @@ LIVE_COMMANDS = {
 }
 
 
+# What a failure that is no answer (an internal error, click's "Aborted!") exits with, by command: 1
+# elsewhere, but `slo gate`'s 1 means "blocked", and a pipeline must not read a crash as a decision.
+FAILURE_EXIT = {"gate": 3}
+
+
 class Commands(click.Group):
-    """click's group, with the live commands imported on first use."""
+    """click's group, with the live commands imported on first use; `running` names the command being run."""
+
+    running: str | None = None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        # Named before the command loads: loading it can fail too (a broken install), and that is no answer either.
+        Commands.running = args[0] if args else None
+        name, command, rest = super().resolve_command(ctx, args)
+        Commands.running = name
+        return name, command, rest
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *LIVE_COMMANDS})
@@ -137,6 +151,7 @@ def main() -> None:
 
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    Commands.running = None
     try:
         cli.main(prog_name="slo", standalone_mode=True)
     except Interrupted as interruption:
@@ -146,18 +161,40 @@ def main() -> None:
     except SystemExit as done:
         # Every file is written and closed by now; skipping the interpreter's
         # teardown of a few hundred modules saves a tenth of a short run.
-        code = done.code
-        if isinstance(code, str):
-            click.echo(code, err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+        if isinstance(done.code, str):
+            try:
+                click.echo(done.code, err=True)
+            except (OSError, ValueError):
+                pass
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a closed pipe: the exit code is all that is left to say
+                pass
+        os._exit(_exit_code(done))
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception as error:  # a bug of ours: one line for the user, the traceback on request
         if os.environ.get("SLO_DEBUG"):
-            raise
-        click.echo(f"slo: internal error: {type(error).__name__}: {error} (SLO_DEBUG=1 shows the traceback; "
-                   "please report it)", err=True)
-        sys.exit(1)
+            import traceback
+
+            traceback.print_exc()
+        message = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(error))
+        try:
+            click.echo(f"slo: internal error: {type(error).__name__}: {message} (SLO_DEBUG=1 shows the traceback; "
+                       "please report it)", err=True)
+        except (OSError, ValueError):  # no stderr left to say it on: the exit code still must
+            pass
+        sys.exit(FAILURE_EXIT.get(Commands.running or "", 1))
+
+
+def _exit_code(done: SystemExit) -> int:
+    """The process's exit code; from `slo gate`, 1 only with its decision (live.gate.Decision), else 3."""
+    code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+    if code == 1 and Commands.running in FAILURE_EXIT:
+        from .live.gate import Decision
+
+        if not isinstance(done, Decision):
+            return FAILURE_EXIT[Commands.running]
+    return code

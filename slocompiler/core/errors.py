@@ -136,7 +136,7 @@ def from_dict(data: dict) -> Diagnostic:
 
 def render_json(diagnostics: Iterable[Diagnostic]) -> str:
     """A list of `to_dict` objects."""
-    return json.dumps([to_dict(d) for d in diagnostics], indent=2, ensure_ascii=False)
+    return json.dumps([to_dict(d) for d in diagnostics], indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def render_github(diagnostic: Diagnostic, title: str | None = None) -> str:

@@ -82,7 +82,7 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
 @click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
               help="An SLO without data fails the gate (exit 3) or passes it.")
 def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
-    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer or no data)."""
+    """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer, no data or internal error)."""
     from . import gate as live_gate
 
     # Exit 1 means "blocked": a spec the gate cannot read is not an answer (docs/LIVE.md).
@@ -91,10 +91,10 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
     def decide(states, moment) -> int:
         code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
         click.echo(text, nl=False)
-        return code
+        raise live_gate.Decision(code)
 
     def check(selected) -> str | None:
-        problem = live_gate.unknown_action(selected, action)
+        problem = live_gate.nothing_selected(selected) or live_gate.unknown_action(selected, action)
         warning = None if problem else live_gate.action_warning(selected, action)
         if warning:
             click.echo(warning, err=True)

@@ -1,17 +1,21 @@
-"""`slo gate`: the release gate of the error-budget policy (exit 0 pass, 1 blocked, 2 spec or usage errors, 3 no data)."""
+"""`slo gate`: the release gate of the error-budget policy (0 pass, 1 blocked, 2 spec or usage errors, 3 no answer or no data)."""
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
 
 from ..core.errors import Diagnostic, render_github
 from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .state import GroupState, PolicyState, SloState
-from .status import group_text, md_cell
+from .status import group_text, json_text, md_cell, printable
 
 PASS, BLOCKED, SPEC_ERRORS, NO_ANSWER = 0, 1, 2, 3
 TITLE = "slo gate"
+
+
+class Decision(SystemExit):
+    """The gate's exit with its decision: the only way `slo gate` exits 1 (`cli.main` turns any other 1 into 3)."""
 
 
 DEFAULT_ACTION = "release"
@@ -30,14 +34,15 @@ def unknown_action(selected: list, action: str) -> str | None:
     if action in known or action == DEFAULT_ACTION:
         return None
     best = suggest(action, known)
-    return f'no policy rule of the selected SLOs blocks "{action}"; did you mean "{best}"?' if best else None
+    shown = printable(action)
+    return f'no policy rule of the selected SLOs blocks "{shown}"; did you mean "{printable(best)}"?' if best else None
 
 
 def action_warning(selected: list, action: str) -> str | None:
     """`warning: ...` when no rule of the selected SLOs' policies blocks `--action` at all, or None."""
     if action in _known_actions(selected):
         return None
-    return f'warning: no policy rule of the selected SLOs blocks "{action}": the gate passes whatever the figures'
+    return f'warning: no policy rule of the selected SLOs blocks "{printable(action)}": the gate passes whatever the figures'
 
 
 def _known_actions(selected: list) -> set[str]:
@@ -58,9 +63,39 @@ def blocking(states: list[SloState], action: str) -> list[tuple[SloState, GroupS
     return [(s, g, p) for s in states for g in s.groups for p in g.policy if p.applies and action in p.rule.blocks]
 
 
-def missing(states: list[SloState]) -> list[tuple[SloState, GroupState]]:
-    """Every SLO and group without data over its window."""
-    return [(s, g) for s in states for g in s.groups if not g.has_data]
+@dataclass(frozen=True)
+class Gap:
+    """A window the gate needs for one SLO group and has no figure for: why, and the rules blocking `--action` that read it."""
+
+    state: SloState
+    group: GroupState
+    window: int
+    reason: str
+    rules: tuple[PolicyState, ...]
+
+
+def missing(states: list[SloState], action: str) -> list[Gap]:
+    """Every window without data that the gate needs: each group's SLO window, and every window a rule blocking `action` reads.
+
+    A rule whose figure is unknown neither applies nor passes: its window is no data (docs/LIVE.md).
+    """
+    gaps = []
+    for state in states:
+        for group in state.groups:
+            readers: dict[int, list[PolicyState]] = {state.slo.window: []}
+            for policy in group.policy:
+                if action in policy.rule.blocks:
+                    readers.setdefault(policy.window, []).append(policy)
+            gaps += [Gap(state, group, window, group.missing[window], tuple(rules))
+                     for window, rules in sorted(readers.items()) if window in group.missing]
+    return gaps
+
+
+def nothing_selected(selected: list) -> str | None:
+    """A usage error when no SLO is selected: a gate over nothing would pass every release."""
+    if selected:
+        return None
+    return "no SLO to gate: the specs define none, or --service and --slo together select none"
 
 
 def _name(state: SloState, group: GroupState) -> str:
@@ -68,51 +103,61 @@ def _name(state: SloState, group: GroupState) -> str:
     return state.slo.id if text == "-" else f"{state.slo.id}{{{text}}}"
 
 
+def _gap_text(gap: Gap) -> str:
+    """`checkout{region=us} over 1h (no series), read by burn_rate > 2 over 1h`."""
+    read = f", read by {', '.join(p.when for p in gap.rules)}" if gap.rules else ""
+    return f"{_name(gap.state, gap.group)} over {prom_window(gap.window)} ({printable(gap.reason)}){read}"
+
+
 def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str) -> tuple[int, str]:
     """The exit code and what to print to stdout."""
     blocks = blocking(states, action)
-    gaps = missing(states)
+    gaps = missing(states, action)
     code = BLOCKED if blocks else NO_ANSWER if gaps and not no_data_pass else PASS
     if output_format == "json":
-        return code, json.dumps({
+        per_group: dict[int, dict] = {}
+        for gap in gaps:
+            entry = per_group.setdefault(id(gap.group), {"slo_id": gap.state.slo.id, "group": gap.group.group, "windows": {}})
+            entry["windows"][prom_window(gap.window)] = gap.reason
+        return code, json_text({
             "action": action, "at": at, "result": ("blocked", "no_data", "pass")[[BLOCKED, NO_ANSWER, PASS].index(code)],
             "blocked_by": [
                 {"slo_id": s.slo.id, "group": g.group, "when": p.when, "action": p.rule.action,
                  "blocks": list(p.rule.blocks), "figure": p.figure, "rule": str(p.rule.span)}
                 for s, g, p in blocks
             ],
-            "no_data": [{"slo_id": s.slo.id, "group": g.group} for s, g in gaps],
-        }, indent=2, ensure_ascii=False) + "\n"
+            "no_data": list(per_group.values()),
+        })
+    shown = printable(action)
+    verb = "passes" if no_data_pass else "fails"
     lines = []
     if output_format == "markdown":
-        lines += [f"**slo gate --action {md_cell(action)}** at {format_time(at)}: "
+        lines += [f"**slo gate --action {md_cell(shown)}** at {format_time(at)}: "
                   + ("**blocked**" if code == BLOCKED else "no data" if code == NO_ANSWER else "pass"), ""]
         if blocks:
             lines += ["| SLO | rule | figure | action |", "|---|---|---|---|"]
             # A code span shows `&lt;` as typed: inside one only `|` needs its backslash (GFM tables).
             lines += [f"| {md_cell(_name(s, g))} | `{p.when.replace('|', chr(92) + '|')}` | {md_cell(figure_text(p))} "
-                      f"| {md_cell(p.rule.action)} |" for s, g, p in blocks]
+                      f"| {md_cell(printable(p.rule.action))} |" for s, g, p in blocks]
         if gaps:
-            verb = "passes" if no_data_pass else "fails"
-            lines += ["", f"No data over the SLO window (the gate {verb}, --no-data): "
-                      + ", ".join(md_cell(_name(s, g)) for s, g in gaps)]
+            lines += ["", f"No data (the gate {verb}, --no-data): " + ", ".join(md_cell(_gap_text(gap)) for gap in gaps)]
     for state, group, policy in blocks:
-        message = (f"{action} blocked by {_name(state, group)}: when {policy.when}: {figure_text(policy)}; "
-                   f"policy says: {policy.rule.action}")
+        message = (f"{shown} blocked by {_name(state, group)}: when {policy.when}: {figure_text(policy)}; "
+                   f"policy says: {printable(policy.rule.action)}")
         span = policy.rule.span
         if output_format == "github":
             lines.append(render_github(Diagnostic(span, message, "error"), TITLE))
         elif output_format == "text":
             lines.append(f"{span}: {message}")
-    for state, group in gaps:
-        verb = "passes" if no_data_pass else "fails"
-        message = f"no data for {_name(state, group)} over {prom_window(state.slo.window)}: the gate {verb} (--no-data)"
+    for gap in gaps:
+        message = f"no data for {_gap_text(gap)}: the gate {verb} (--no-data)"
+        span = gap.rules[0].rule.span if gap.rules else gap.state.slo.span
         if output_format == "github":
-            lines.append(render_github(Diagnostic(state.slo.span, message, "warning" if no_data_pass else "error"), TITLE))
+            lines.append(render_github(Diagnostic(span, message, "warning" if no_data_pass else "error"), TITLE))
         elif output_format == "text":
             lines.append(message)
     if output_format in ("text", "github") and code == PASS:
-        lines.append(f"{action}: pass ({len(states)} SLO(s) at {format_time(at)})")
+        lines.append(f"{shown}: pass ({len(states)} SLO(s) at {format_time(at)})")
     elif output_format == "text" and code == BLOCKED:
-        lines.append(f"{action}: blocked by {len(blocks)} policy rule(s) at {format_time(at)}")
+        lines.append(f"{shown}: blocked by {len(blocks)} policy rule(s) at {format_time(at)}")
     return code, "\n".join(lines) + ("\n" if lines else "")

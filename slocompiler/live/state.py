@@ -8,6 +8,7 @@ as the generated rules compute them.
 
 from __future__ import annotations
 
+import math
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,14 +17,13 @@ from ..core import conventions as c
 from ..core import queries, sremath
 from ..core.ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
-from .client import Prometheus, finite
+from .client import Prometheus
+from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # How often Prometheus evaluates the recorded 5m rates the period rule sums
 # (the global evaluation_interval's usual value).
 RULE_INTERVAL = 60
-
-GroupKey = tuple[str, ...]
 
 
 @dataclass
@@ -34,6 +34,7 @@ class AlertState:
     alert: str
     threshold: Decimal
     firing: bool = False
+    reason: str | None = None  # why the condition cannot be evaluated: a window without data
 
 
 @dataclass
@@ -46,6 +47,10 @@ class PolicyState:
     figure: float | None
     applies: bool
 
+    @property
+    def has_data(self) -> bool:
+        return self.figure is not None
+
 
 @dataclass
 class GroupState:
@@ -53,6 +58,7 @@ class GroupState:
 
     group: dict[str, str]
     ratios: dict[int, float | None]
+    missing: dict[int, str] = field(default_factory=dict)  # window -> why its ratio is unknown
     sli: float | None = None
     budget_remaining: float | None = None
     burn: dict[int, float | None] = field(default_factory=dict)
@@ -135,11 +141,6 @@ def recorded_selector(slo: Slo, window: int) -> str:
     return queries.recorded(c.error_ratio_rule(window), slo.id)
 
 
-def group_key(slo: Slo, labels: dict[str, str]) -> GroupKey:
-    """The values of the SLO's group_by labels ('' where absent)."""
-    return tuple(labels.get(name, "") for name in slo.group_by)
-
-
 def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
     """Every recorded error ratio at `at`, in one query: {rule name: {slo_id: [samples]}}."""
     expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+", {c.LABEL_SLO_ID}!=""}}'
@@ -153,37 +154,41 @@ def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
 def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
     """The state of every selected SLO at `at`."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
-    per_slo: list[dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]]] = []
+    per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
+    absent: list[dict[int, str]] = []
     origins: list[set[str]] = []
     jobs: list[tuple[int, Slo, int]] = []
     for index, (service, slo) in enumerate(selected):
-        results: dict[int, dict[GroupKey, tuple[dict[str, str], float | None]]] = {}
+        results: dict[int, dict[GroupKey, Reading]] = {}
+        why: dict[int, str] = {}
         used: set[str] = set()
         for window in windows(service, slo):
             samples = recorded.get(c.error_ratio_rule(window), {}).get(slo.id)
             if samples is not None:
-                results[window] = _by_group(slo, samples)
+                results[window] = by_group(slo, samples)
                 used.add("recorded")
             elif source == "recorded":
                 results[window] = {}
+                why[window] = NO_RECORDED_SERIES
                 used.add("recorded")
             else:
                 jobs.append((index, slo, window))
                 used.add("raw")
         per_slo.append(results)
+        absent.append(why)
         origins.append(used)
     answers = client.map(lambda job: raw_window(client, job[1], job[2], at), jobs)
-    for (index, slo, window), by_group in zip(jobs, answers):
-        per_slo[index][window] = by_group
+    for (index, slo, window), found in zip(jobs, answers):
+        per_slo[index][window] = found
     states = []
-    for (service, slo), results, used in zip(selected, per_slo, origins):
-        groups = _groups(service, slo, results)
+    for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
+        groups = _groups(service, slo, results, why)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
     _check_for_durations(client, states, at)
     return states
 
 
-def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
+def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, Reading]:
     """One SLO's error ratio over one window from its own series, by group.
 
     The SLO window's figure is the costly one (a subquery of 5m rates each
@@ -194,17 +199,20 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     """
     parts = period_parts(slo) if window == slo.window else None
     if parts is None:
-        return _by_group(slo, client.query(raw_ratio(slo, window), at))
+        return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
     span = _span(window)
-    counted = {group_key(slo, s.labels): s.value for s in client.query(f"sum_over_time(({numerator}){span})", at)}
+    counted = single(slo, client.query(f"sum_over_time(({numerator}){span})", at))
     result = {}
-    for sample in client.query(f"sum_over_time(({total}){span})", at):
-        key = group_key(slo, sample.labels)
-        part = counted.get(key, 0.0)
-        bad = sample.value - part if is_good else part
-        ratio = finite(bad / sample.value) if sample.value else None
-        result[key] = ({n: sample.labels.get(n, "") for n in slo.group_by}, ratio)
+    for key, (labels, events, why) in single(slo, client.query(f"sum_over_time(({total}){span})", at)).items():
+        # No numerator series for a group with traffic: no bad (or good) events, as the rules' `or 0 * total` says.
+        _, part, part_why = counted.get(key, (labels, 0.0, None))
+        if events is None or part is None:  # the server's series for this group disagree
+            result[key] = Reading(labels, None, why or part_why)
+        elif not (math.isfinite(events) and math.isfinite(part)):
+            result[key] = Reading(labels, None, f"event counts that are not numbers ({part!r} of {events!r})")
+        else:
+            result[key] = reading(labels, divide(events - part if is_good else part, events))
     return result
 
 
@@ -224,40 +232,54 @@ def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
     return queries.events(good, five, slo.group_by), total, True
 
 
-def _by_group(slo: Slo, samples: list) -> dict[GroupKey, tuple[dict[str, str], float | None]]:
-    return {group_key(slo, s.labels): ({n: s.labels.get(n, "") for n in slo.group_by}, finite(s.value)) for s in samples}
-
-
-def _groups(service: Service, slo: Slo, results: dict[int, dict]) -> list[GroupState]:
+def _groups(service: Service, slo: Slo, results: dict[int, dict[GroupKey, Reading]], absent: dict[int, str]) -> list[GroupState]:
+    """One GroupState per group seen in any window; a group missing from a window has no data there."""
     keys: dict[GroupKey, dict[str, str]] = {}
-    for by_group in results.values():
-        for key, (labels, _) in by_group.items():
-            keys.setdefault(key, labels)
+    for found in results.values():
+        for key, found_reading in found.items():
+            keys.setdefault(key, found_reading.labels)
     if not keys:
         keys[()] = {}
     budget = float(slo.error_budget)
     groups = []
     for key in sorted(keys):
-        ratios = {w: results.get(w, {}).get(key, ({}, None))[1] for w in windows(service, slo)}
-        group = GroupState(keys[key], ratios)
-        period = ratios.get(slo.window)
-        if period is not None:
-            group.sli = 1 - period
-            group.budget_remaining = 1 - period / budget
-        group.burn = {w: None if r is None else r / budget for w, r in ratios.items()}
-        for condition in alert_conditions(slo):
-            threshold = sremath.threshold(condition.burn, slo.objective)
-            long, short = ratios.get(condition.long), ratios.get(condition.short)
-            limit = float(threshold)
-            holds = long is not None and short is not None and long > limit and short > limit
-            group.alerts.append(AlertState(condition, slo.alerting.name, threshold, holds))
-        for rule in service.policy.rules if service.policy else ():
-            window = rule_window(rule, slo)
-            figure = group.budget_remaining if rule.metric == "budget_remaining" else group.burn.get(window)
-            applies = figure is not None and COMPARE[rule.op](figure, float(rule.value))
-            group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
+        group = GroupState(keys[key], {})
+        for window in windows(service, slo):
+            found_reading = results.get(window, {}).get(key)
+            ratio = found_reading.ratio if found_reading else None
+            if ratio is not None and not math.isfinite(ratio / budget):
+                ratio, reason = None, f"a ratio too large to compute with ({ratio:.3g})"
+            else:
+                reason = found_reading.reason if found_reading else absent.get(window, NO_SERIES)
+            group.ratios[window] = ratio
+            if ratio is None:
+                group.missing[window] = reason or NO_SERIES
+        _figures(service, slo, group, budget)
         groups.append(group)
     return groups
+
+
+def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> None:
+    """A group's SLI, budget left, burn rates, alert conditions and policy rules from its ratios."""
+    ratios = group.ratios
+    period = ratios.get(slo.window)
+    if period is not None:
+        group.sli = 1 - period
+        group.budget_remaining = 1 - period / budget
+    group.burn = {w: None if r is None else r / budget for w, r in ratios.items()}
+    for condition in alert_conditions(slo):
+        threshold = sremath.threshold(condition.burn, slo.objective)
+        long, short = ratios.get(condition.long), ratios.get(condition.short)
+        limit = float(threshold)
+        holds = long is not None and short is not None and long > limit and short > limit
+        unknown = [w for w in (condition.long, condition.short) if w in group.missing]
+        reason = "; ".join(f"no data over {prom_window(w)} ({group.missing[w]})" for w in dict.fromkeys(unknown))
+        group.alerts.append(AlertState(condition, slo.alerting.name, threshold, holds, reason or None))
+    for rule in service.policy.rules if service.policy else ():
+        window = rule_window(rule, slo)
+        figure = group.budget_remaining if rule.metric == "budget_remaining" else group.burn.get(window)
+        applies = figure is not None and COMPARE[rule.op](figure, float(rule.value))
+        group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
 
 
 def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:

@@ -41,6 +41,25 @@ def number(value: float | None) -> float | None:
     return None if value is None else float(f"{value:.12g}")
 
 
+def json_text(document) -> str:
+    """JSON for stdout: never NaN or Infinity (a regression raises), and no character that can steer a terminal.
+
+    json.dumps escapes the C0 controls; the other invisible characters (DEL, C1
+    controls such as CSI, line separators, bidirectional overrides) can only
+    occur inside strings, where `\\uXXXX` is the same text to a JSON reader.
+    """
+    text = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)
+    return "".join(ch if ch.isprintable() or ch == "\n" else _json_escape(ch) for ch in text) + "\n"
+
+
+def _json_escape(ch: str) -> str:
+    point = ord(ch)
+    if point < 0x10000:
+        return f"\\u{point:04x}"
+    point -= 0x10000
+    return f"\\u{0xD800 + (point >> 10):04x}\\u{0xDC00 + (point & 0x3FF):04x}"
+
+
 def group_json(state: SloState, group: GroupState) -> dict:
     """One object of `slo status --format json`."""
     slo = state.slo
@@ -54,13 +73,16 @@ def group_json(state: SloState, group: GroupState) -> dict:
         "sli": number(group.sli),
         "error_budget_remaining": number(group.budget_remaining),
         "burn_rate": {prom_window(w): number(rate) for w, rate in sorted(group.burn.items())},
+        # Each window whose ratio is unknown (its burn rate null; the SLO window's: sli and budget null too), and why.
+        "no_data_windows": {prom_window(w): reason for w, reason in sorted(group.missing.items())},
         "alerts": [
             {"alert": a.alert, "severity": a.condition.severity, "long": prom_window(a.condition.long),
              "short": prom_window(a.condition.short), "burn": float(a.condition.burn), "firing": a.firing}
             for a in group.alerts
         ],
         "policy": [
-            {"when": p.when, "action": p.rule.action, "blocks": list(p.rule.blocks), "applies": p.applies}
+            {"when": p.when, "action": p.rule.action, "blocks": list(p.rule.blocks), "applies": p.applies,
+             "data": "ok" if p.has_data else "no_data"}
             for p in group.policy
         ],
         "data": "ok" if group.has_data else "no_data",
@@ -69,7 +91,7 @@ def group_json(state: SloState, group: GroupState) -> dict:
 
 def render_json(states: list[SloState]) -> str:
     """The contract's list, one object per SLO and group."""
-    return json.dumps([group_json(s, g) for s in states for g in s.groups], indent=2, ensure_ascii=False) + "\n"
+    return json_text([group_json(s, g) for s in states for g in s.groups])
 
 
 def percent(value: float | None, digits: int) -> str:
@@ -108,17 +130,20 @@ def rows(states: list[SloState]) -> list[list[str]]:
     table = [["SLO", "GROUP", "OBJECTIVE", "SLI", "BUDGET LEFT", "BURN RATE", "FIRING", "POLICY"]]
     for state in states:
         for group in state.groups:
-            burns = " ".join(f"{prom_window(w)}:{rate(r)}" for w, r in sorted(group.burn.items()))
+            # A window without data says so: "-" beside "no alert firing" would read as healthy.
+            burns = " ".join(f"{prom_window(w)}:{'no data' if r is None else rate(r)}" for w, r in sorted(group.burn.items()))
             firing = ", ".join(
                 f"{a.condition.severity} {prom_window(a.condition.long)}/{prom_window(a.condition.short)}"
-                for a in group.alerts if a.firing
+                + (": no data" if a.reason and not a.firing else "")
+                for a in group.alerts if a.firing or a.reason
             )
-            applying = "; ".join(p.when for p in group.policy if p.applies)
+            applying = "; ".join(p.when + ("" if p.has_data else ": no data") for p in group.policy
+                                 if p.applies or not p.has_data)
             table.append([
                 state.slo.id, group_text(group.group),
                 f"{percent_text(state.slo.objective)} / {prom_window(state.slo.window)}",
                 percent(group.sli, 3) if group.has_data else "no data", percent(group.budget_remaining, 1),
-                burns if group.has_data else "-", firing or "-", applying or "-",
+                *((burns, firing or "-", applying or "-") if group.has_data else ("no data",) * 3),
             ])
     return table
 
@@ -138,9 +163,13 @@ def _sources(states: list[SloState]) -> str:
     return SOURCE_TEXT[found[0]] if len(found) == 1 else SOURCE_TEXT["mixed"]
 
 
+# Characters that start Markdown (or HTML) structure inside a line: links, images, emphasis, code, entities, tags.
+MARKDOWN_PUNCTUATION = frozenset("\\`*_[]()<!&|~#")
+
+
 def md_cell(text: str) -> str:
-    """Text safe inside a Markdown table cell."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    """Text shown as itself inside a Markdown table cell: one line, every structural character backslash-escaped."""
+    return "".join("\\" + ch if ch in MARKDOWN_PUNCTUATION else " " if ch in "\r\n" else ch for ch in text)
 
 
 def render_markdown(states: list[SloState], at: float) -> str:

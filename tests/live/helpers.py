@@ -19,11 +19,19 @@ def run(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
+def strict_json(text: str):
+    """JSON as a strict reader takes it: NaN and Infinity are not JSON (OUTPUTS.md: numbers are finite)."""
+    def refuse(constant: str):
+        raise AssertionError(f"{constant} in the JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
 def status_json(url: str, *extra: str) -> list[dict]:
     """`slo status --format json` of the test specs at history.AT."""
     result = run("status", SPECS, "--prometheus", url, "--at", str(history.AT), "--format", "json", *extra)
     assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+    return strict_json(result.stdout)
 
 
 def program():

@@ -45,6 +45,22 @@ DEPLOYED_SPAN = (AT - 1800, AT + 600)
 # The deployed 30m ratio reads three times the true errors (rules from an older indicator).
 DEPLOYED_SKEW = {1800: 3}
 
+# Cases where the gate must fail closed (tests/live/test_gate_fail_closed.py), on metrics of their own
+# (`gate_*`), so no other test's figures or suggestions change. Steady traffic, 0.1% errors, until:
+GATE_RATE = 600.0  # requests per minute
+GATE_ERROR_RATIO = 0.001
+STALL = (AT - START) // STEP - 120  # stalled and lb: no request counted from the minute 2h before AT
+GONE = (AT - START) // STEP - 180  # regional, us: no sample from 3h before AT
+GATE_SPAN = ((AT - START) // STEP - 8 * 1440, (AT - START) // STEP + 60)  # their series' first and last minute
+# Recorded error ratios of SLOs that exist only as deployed series, around AT: {slo_id: {window: [(labels, value)]}}.
+RECORDED_CASES = {
+    "rec-nan": {3600: [("", math.nan)], 604800: [("", 0.001)]},
+    "rec-group": {3600: [('region="eu"', 0.001)], 604800: [('region="eu"', 0.001), ('region="us"', 0.001)]},
+    "rec-dup": {3600: [('prometheus="a"', 0.001), ('prometheus="b"', 0.001)],
+                604800: [('prometheus="a"', 0.001), ('prometheus="b"', 0.5)]},
+    "rec-partial": {604800: [("", 0.001)]},
+}
+
 
 def minute(t: float) -> int:
     """Minute index of a Unix time inside the history."""
@@ -114,12 +130,28 @@ def quietest_hour_rate(job: str, region: str, end: float, seconds: int) -> float
     return min(rates)
 
 
-def _counter(name: str, labels: str, per_minute) -> Iterator[str]:
+def _counter(name: str, labels: str, per_minute, last: int = MINUTES, first: int = 0) -> Iterator[str]:
     value = 0.0
-    for m in range(MINUTES + 1):
+    for m in range(first, last + 1):
         yield f"{name}{{{labels}}} {value!r} {START + m * STEP}\n"
-        if m < MINUTES:
+        if m < last:
             value += per_minute(m)
+
+
+def _gate_cases() -> Iterator[str]:
+    """The fail-closed cases' counters: `stalled` stops counting at STALL, `regional`'s us series end at GONE,
+    and `lb` counts errors (the load balancer's) while its total (the service's) stops at STALL."""
+    bad, good = GATE_RATE * GATE_ERROR_RATIO, GATE_RATE * (1 - GATE_ERROR_RATIO)
+    first, end = GATE_SPAN
+    cases = (("stalled", "eu", STALL, end), ("regional", "eu", end, end), ("regional", "us", GONE, GONE))
+    yield "# TYPE gate_requests counter\n"
+    for job, region, counting, last in cases:
+        for code, rate in (("200", good), ("500", bad)):
+            yield from _counter("gate_requests_total", f'job="{job}",region="{region}",code="{code}"',
+                                lambda m, r=rate, c=counting: r if m < c else 0.0, last, first)
+    yield from _counter("gate_requests_total", 'job="lb",code="200"', lambda m: GATE_RATE if m < STALL else 0.0, end, first)
+    yield "# TYPE gate_errors counter\n"
+    yield from _counter("gate_errors_total", 'job="lb"', lambda m: bad, end, first)
 
 
 def openmetrics() -> Iterator[str]:
@@ -136,6 +168,7 @@ def openmetrics() -> Iterator[str]:
             labels = f'job="checkout",region="{region}",le="{le}"'
             yield from _counter("http_request_duration_seconds_bucket", labels,
                                 lambda m, r=region, b=le: total_at("checkout", r, m) * bucket_share(b, m))
+    yield from _gate_cases()
     yield from _deployed()
     yield "# EOF\n"
 
@@ -159,6 +192,13 @@ def _deployed() -> Iterator[str]:
             else:
                 ratio = window_ratio("payments", ("eu",), t, window) * DEPLOYED_SKEW.get(window, 1)
             yield f"{error_ratio_rule(window)}{{{labels}}} {ratio!r} {t}\n"
+        for slo_id, by_window in RECORDED_CASES.items():  # a family's series stay together (OpenMetrics)
+            service, slo = slo_id.split("-")
+            for extra, value in by_window.get(window, ()):
+                case = f'{LABEL_SLO_ID}="{slo_id}",{LABEL_SERVICE}="{service}",{LABEL_SLO}="{slo}"'
+                case += f",{extra}" if extra else ""
+                for t in times:
+                    yield f"{error_ratio_rule(window)}{{{case}}} {'NaN' if math.isnan(value) else repr(value)} {t}\n"
     for name, value in ((OBJECTIVE, DEPLOYED_OBJECTIVE), (ERROR_BUDGET, round(1 - DEPLOYED_OBJECTIVE, 10))):
         for t in times:
             yield f"{name}{{{labels}}} {value!r} {t}\n"

@@ -25,7 +25,7 @@ def slos_by_id():
 def test_json_has_the_contract_shape_and_every_group(prometheus_url):
     objects = status_json(prometheus_url)
     keys = ["slo_id", "service", "slo", "group", "objective", "window", "sli", "error_budget_remaining",
-            "burn_rate", "alerts", "policy", "data"]
+            "burn_rate", "no_data_windows", "alerts", "policy", "data"]
     assert all(list(o) == keys for o in objects)
     assert [(o["slo_id"], o["group"]) for o in objects] == [
         ("checkout-availability", {"region": "eu"}), ("checkout-availability", {"region": "us"}),
@@ -33,7 +33,8 @@ def test_json_has_the_contract_shape_and_every_group(prometheus_url):
     first = objects[0]
     assert first["objective"] == 0.999 and first["window"] == "7d" and first["data"] == "ok"
     assert list(first["alerts"][0]) == ["alert", "severity", "long", "short", "burn", "firing"]
-    assert list(first["policy"][0]) == ["when", "action", "blocks", "applies"]
+    assert list(first["policy"][0]) == ["when", "action", "blocks", "applies", "data"]
+    assert first["no_data_windows"] == {} and {p["data"] for o in objects for p in o["policy"]} == {"ok"}
 
 
 def test_figures_equal_the_known_counts(prometheus_url):
@@ -124,6 +125,9 @@ def test_no_data_is_null_figures(prometheus_url):
     item = status_json(prometheus_url, "--slo", "quiet-availability", "--at", str(history.START - 86400))[0]
     assert item["data"] == "no_data" and item["sli"] is None and item["error_budget_remaining"] is None
     assert set(item["burn_rate"].values()) == {None} and not any(p["applies"] for p in item["policy"])
+    # Every window is named, with why: the service's series did not exist yet.
+    assert item["no_data_windows"] == {window: "no series" for window in item["burn_rate"]}
+    assert {p["data"] for p in item["policy"]} == {"no_data"}
 
 
 def test_text_and_markdown_tables(prometheus_url):

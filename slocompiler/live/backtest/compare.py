@@ -102,4 +102,5 @@ def to_markdown(current: Sequence[Replay], against: Sequence[Replay], against_pa
 
 def to_json_pair(current: Sequence[Replay], against: Sequence[Replay]) -> str:
     """`{"current": [...], "against": [...]}`, each the contract's list."""
-    return json.dumps({"current": json.loads(to_json(current)), "against": json.loads(to_json(against))}, indent=2) + "\n"
+    return json.dumps({"current": json.loads(to_json(current)), "against": json.loads(to_json(against))}, indent=2,
+                      allow_nan=False) + "\n"

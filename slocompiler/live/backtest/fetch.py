@@ -157,8 +157,11 @@ def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, fl
     from ..state import raw_window
 
     budget = float(slo.error_budget)
-    return {group_key(labels, slo.group_by): None if ratio is None else 1 - ratio / budget
-            for labels, ratio in raw_window(client, slo, slo.window, at).values()}
+    remaining = {}
+    for found in raw_window(client, slo, slo.window, at).values():
+        figure = None if found.ratio is None else 1 - found.ratio / budget
+        remaining[group_key(found.labels, slo.group_by)] = figure if figure is not None and math.isfinite(figure) else None
+    return remaining
 
 
 def coverage(ratios: dict[GroupKey, list[float | None]], where: Grid) -> tuple[int, int] | None:

@@ -48,12 +48,15 @@ def to_json(replays: Sequence[Replay]) -> str:
             ],
             "error_budget_remaining_at_end": _number(replay.budget_remaining),
         })
+        if item["error_budget_remaining_at_end"] is None:  # null, and why (OUTPUTS.md: JSON numbers are finite)
+            item["error_budget_remaining_at_end_reason"] = (f"no figure over {prom_window(replay.window)} at the end "
+                                                            "(no traffic, no series, or not a number)")
         out.append(item)
-    return json.dumps(out, indent=2) + "\n"
+    return json.dumps(out, indent=2, allow_nan=False) + "\n"
 
 
 def _number(value: float | None) -> float | None:
-    return None if value is None or math.isnan(value) else value
+    return value if value is not None and math.isfinite(value) else None
 
 
 def summary(replay: Replay) -> dict:
