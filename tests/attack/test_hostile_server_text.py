@@ -105,9 +105,10 @@ def test_verify_prints_label_names_and_values_as_text(fake_server, form):
         assert "region\\=eu\\\\x1b\\[2J" in result.stdout
         assert "\\[l\\]\\(http\\:\\/\\/e\\.example\\) \\@team \\*\\*b\\*\\* \\|c\\<script\\>" in result.stdout
     elif form == "github":
-        # Every line is one of verify's annotations, the server's text inside it.
-        assert all(line.startswith(("::error file=", "::warning file=")) and "tests/attack" in line.split(",")[0]
-                   or line.startswith(("::error file=/", "::warning file=/")) for line in result.stdout.splitlines())
+        # Every line is one of verify's two annotations, the server's text inside it.
+        lines = result.stdout.splitlines()
+        assert len(lines) == 2 and all(line.startswith(("::error file=", "::warning file=")) for line in lines)
+        assert all("shop.slo," in line.split("::")[1] for line in lines), lines
     else:
         assert "low traffic for region=eu\\x1b[2J\\x9b31m\\n::error" in result.output
 
