@@ -32,18 +32,18 @@ def test_a_status_line_and_headers_sent_a_byte_at_a_time_are_cut_at_the_timeout(
     # Each byte arrives well within a read timeout; the whole head would take 20 s.
     fake_server.reply = Reply(vector(), head_delay=0.05, headers=[("X-Pad", PAD)])
     started = time.monotonic()
-    result = run_slo(command, SPECS, "--prometheus", fake_server.url, "--at", AT, "--timeout", "1", seconds=15)
+    result = run_slo(command, SPECS, "--prometheus", fake_server.url, "--at", AT, "--timeout", "1", seconds=30)
     elapsed = time.monotonic() - started
     assert "did not answer within 1s (--timeout)" in _one_line_exit_3(result)
-    assert elapsed < 8, elapsed  # the interpreter's start, the spec, one cut request: not the server's 20 s
+    assert elapsed < 12, elapsed  # the interpreter's start, the spec, one cut request: not the server's 20 s
 
 
 def test_a_body_sent_a_byte_at_a_time_is_cut_at_the_timeout(fake_server):
     fake_server.reply = Reply(vector() + b" " * 400, body_delay=0.05)
     started = time.monotonic()
-    result = run_slo("status", SPECS, "--prometheus", fake_server.url, "--at", AT, "--timeout", "1", seconds=15)
+    result = run_slo("status", SPECS, "--prometheus", fake_server.url, "--at", AT, "--timeout", "1", seconds=30)
     assert "did not answer within 1s (--timeout)" in _one_line_exit_3(result)
-    assert time.monotonic() - started < 8
+    assert time.monotonic() - started < 12
 
 
 def test_the_deadline_covers_the_whole_request_in_process(fake_server):
@@ -53,7 +53,7 @@ def test_the_deadline_covers_the_whole_request_in_process(fake_server):
         started = time.monotonic()
         with pytest.raises(LiveError, match=r"did not answer within 0\.5s"):
             client.query("up", 1700000000)
-        assert time.monotonic() - started < 2
+        assert time.monotonic() - started < 4  # the server would take 8 s
 
 
 def _deployed_with_timestamp(stamp: str):
