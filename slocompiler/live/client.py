@@ -13,88 +13,23 @@ import math
 import os
 import ssl
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import httpx
 
 from . import http
-from .answers import BadTime, Sample, Series, finite, labels_of, parse, time_of, value_of  # noqa: F401 (finite, Series: the commands' imports)
+# Re-exported: the commands and tests reach the whole client through this module.
+from .answers import BadTime, Sample, Series, finite, labels_of, parse, time_of, value_of  # noqa: F401
+from .connection import (ENV_PASSWORD, ENV_USER, Connection, LiveError, check_url, header_safe,  # noqa: F401
+                         parse_header, read_token, safe_url, secrets_of)
 from .limits import MAX_ANSWER, MAX_IN_FLIGHT, MAX_MESSAGE, MAX_POINTS, MAX_RANGE_STEPS, MIB
-from .text import Secrets, basic_forms, header_forms, printable, url_forms
-
-ENV_USER = "SLO_PROMETHEUS_USER"
-ENV_PASSWORD = "SLO_PROMETHEUS_PASSWORD"
+from .text import printable
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class LiveError(Exception):
-    """Prometheus could not answer: the message is one line, safe to print."""
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach the server: URL, extra headers, credentials, TLS and limits."""
-
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    bearer_token_file: str | None = None
-    ca_file: str | None = None
-    timeout: float = 30.0
-    concurrency: int = 8
-    # Basic auth comes from the environment only, so it never sits in shell history.
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
-
-
-def safe_url(url: str) -> str:
-    """The URL without any user:password part or query, for messages."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]  # as written: a malformed port or IPv6 address stays readable
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def check_url(url: str) -> None:
-    """ValueError (never quoting the URL, which may hold a password) unless it is an http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number 0-65535)
-    except ValueError:
-        # urllib's message quotes the port, which is part of the password when one holds `/`, `?` or `#`.
-        raise ValueError("not a valid URL (a password holding / ? # @ must be percent-encoded: %2F %3F %23 %40)") \
-            from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("not an http:// or https:// URL (http://prometheus:9090)")
-    if not parts.hostname:
-        raise ValueError("the URL names no host (http://prometheus:9090)")
-    if "@" in parts.path + parts.query + parts.fragment:
-        # `http://user:12/34@host`: the password's `/` ended the host early, and the rest would show in messages.
-        raise ValueError("an @ after the host: a user or password holding / ? # @ must be percent-encoded "
-                         "(%2F %3F %23 %40)")
-
-
-def header_safe(text: str) -> bool:
-    """True when an HTTP header value can carry the text: printable ASCII (and tabs)."""
-    return all(" " <= ch <= "~" or ch == "\t" for ch in text)
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """`'X-Scope-OrgID: tenant'` -> `('X-Scope-OrgID', 'tenant')`; ValueError when malformed.
-
-    The message quotes the name at most: the value is often a credential.
-    """
-    name, sep, value = text.partition(":")
-    name = name.strip()
-    if not sep or not name or not all("!" <= ch <= "~" for ch in name):
-        raise ValueError("a header is 'Name: value' (a name of visible ASCII characters, a colon, the value)")
-    if not header_safe(value):
-        raise ValueError(f"the value of header {name} holds characters an HTTP header cannot carry "
-                         "(only printable ASCII)")
-    return name, value.strip()
 
 
 def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
@@ -104,32 +39,6 @@ def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
         return ""
     text = " ".join(query.split())
     return f" in: {text[:120]}..." if len(text) > 120 else f" in: {text}"
-
-
-def read_token(path: str) -> str:
-    """The bearer token in a file, stripped; a LiveError (never quoting it) when a header cannot carry it."""
-    try:
-        with open(path, "rb") as handle:
-            token = handle.read().decode("utf-8").strip()
-    except OSError as error:
-        raise LiveError(f"cannot read the bearer token file {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise LiveError(f"the bearer token file {path} is not UTF-8 text") from None
-    if not token or not header_safe(token):
-        raise LiveError(f"the bearer token file {path} must hold one token of printable ASCII "
-                        "(it is empty, or holds other characters or more than one line)")
-    return token
-
-
-def secrets_of(connection: Connection, token: str | None) -> Secrets:
-    """Every credential the user gave, in every form a server could echo: header values, token, basic auth, URL user-info."""
-    forms = [form for _, value in connection.headers for form in header_forms(value)]
-    if token:
-        forms += header_forms(f"Bearer {token}")
-    user, password = connection.env.get(ENV_USER), connection.env.get(ENV_PASSWORD)
-    if user or password:
-        forms += basic_forms(user or "", password or "")
-    return Secrets(forms + url_forms(connection.url))
 
 
 class Prometheus:
@@ -342,15 +251,24 @@ class Prometheus:
                         types[name] = str(entries[0].get("type", "unknown"))
         return types
 
-    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`function` over items, at most `concurrency` at a time; results in input order."""
+    def map(self, function: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+        """`function` over items, at most `concurrency` (or `workers`) at a time; results in input order.
+
+        The first failure ends it at once, whichever item failed: not after
+        the items before it, each of which may take up to --timeout.
+        """
         items = list(items)
-        workers = max(1, min(self.connection.concurrency, len(items)))
+        workers = max(1, min(workers or self.connection.concurrency, len(items)))
         if workers == 1:
             return [function(item) for item in items]
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            results = list(pool.map(function, items))
+            futures = [pool.submit(function, item) for item in items]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [future for future in futures if future in done and future.exception() is not None]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+            results = [future.result() for future in futures]
         except BaseException:
             # A failed query, Ctrl-C or SIGTERM: end now rather than wait for the
             # queries in flight, each of which may take up to --timeout.

@@ -12,7 +12,8 @@ import click
 from .limits import MAX_TIME, MAX_TIMEOUT
 
 if TYPE_CHECKING:  # a live command imports this module before it knows it will query; httpx only when it does
-    from .client import Connection, Prometheus
+    from .client import Prometheus
+    from .connection import Connection
 
 ENV_URL = "SLO_PROMETHEUS_URL"
 EXIT_SPEC_ERRORS = 1
@@ -119,7 +120,7 @@ def format_option(*choices: str, default: str = "text") -> Callable[[Callable], 
 def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file: str | None,
                ca_file: str | None, timeout: float, concurrency: int) -> Connection:
     """The Connection the options describe; a malformed header is a usage error."""
-    from .client import Connection, check_url, parse_header
+    from .connection import Connection, check_url, parse_header
 
     parsed = []
     for text in headers:
@@ -165,7 +166,7 @@ def now_or(at: float | None) -> float:
 
 def exit_on_live_error(function: Callable[[], int]) -> None:
     """Run a command body; a LiveError is one line on stderr and exit 3."""
-    from .client import LiveError
+    from .connection import LiveError
 
     try:
         code = function()

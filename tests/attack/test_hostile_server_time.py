@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 
 import pytest
@@ -140,3 +141,27 @@ def test_a_time_out_of_range_is_a_usage_error(value):
         assert result.exit_code == 2 and "--at" in result.stderr, result.output
     result = run_in_process("backtest", SPECS, "--prometheus", "http://127.0.0.1:1", "--from", value, "--to", AT)
     assert result.exit_code == 2 and "--from" in result.stderr, result.output
+
+
+def test_a_failure_ends_the_queries_at_once_whichever_fails():
+    # The first query waits on a slow server; the second fails (a cap passed, say): the command ends
+    # now, not once the first is done, up to --timeout later.
+    released = threading.Event()
+
+    def query(item: int) -> int:
+        if item == 0:
+            released.wait(10)  # bounded, so a regression fails rather than hangs
+            return 0
+        raise LiveError("the second query failed")
+
+    client = Prometheus(Connection("http://127.0.0.1:1", concurrency=2))
+    started = time.monotonic()
+    try:
+        with pytest.raises(LiveError, match="second query failed"):
+            client.map(query, [0, 1])
+        elapsed = time.monotonic() - started
+    finally:
+        released.set()
+        client.close()
+    assert elapsed < 5, elapsed
+    assert client.map(lambda item: item * 2, [3, 1, 2]) == [6, 2, 4]  # in order when all succeed

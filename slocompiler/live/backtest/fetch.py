@@ -10,7 +10,6 @@ rules sum from recorded 5m rates are summed here from those rates
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ...core import queries
@@ -119,10 +118,7 @@ def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Gr
         slo, window, spans = task
         return window_ratio(client, slo, window, where, cache, spans, budget)
 
-    if workers == 1:
-        return [one(task) for task in tasks]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, tasks))
+    return client.map(one, tasks, workers)
 
 
 def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None = None,
