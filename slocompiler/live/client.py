@@ -1,125 +1,35 @@
 """A small client for the Prometheus HTTP API (also served by Thanos Query, Mimir, Grafana Cloud).
 
-Every failure (unreachable, HTTP error, timeout, PromQL error) becomes one
-`LiveError` whose message is a single line without secrets; the CLI prints
-it and exits 3.
+Every failure (unreachable, HTTP error, timeout, PromQL error, an answer
+past a cap) becomes one `LiveError` whose message is a single line without
+secrets: what the server said is redacted and escaped (`text.py`). The CLI
+prints it and exits 3. The bounds it keeps are in `limits.py`; the deadline
+and the byte caps in `http.py`; parsing in `answers.py`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import ssl
-import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TypeVar
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin
 
 import httpx
 
-# Prometheus refuses a range query of more than 11,000 points per series.
-MAX_POINTS = 11_000
-# An answer larger than this is refused rather than held in memory: a proxy
-# streaming a file, or a query far broader than any SLO needs.
-MAX_BODY = 512 * 1024 * 1024
-# Prometheus's own error messages are short; a proxy's may be a whole page.
-MAX_MESSAGE = 300
-ENV_USER = "SLO_PROMETHEUS_USER"
-ENV_PASSWORD = "SLO_PROMETHEUS_PASSWORD"
+from . import http
+# Re-exported: the commands and tests reach the whole client through this module.
+from .answers import BadTime, Sample, Series, finite, labels_of, parse, time_of, value_of  # noqa: F401
+from .connection import (ENV_PASSWORD, ENV_USER, Connection, LiveError, check_url, header_safe,  # noqa: F401
+                         parse_header, read_token, safe_url, secrets_of)
+from .limits import MAX_ANSWER, MAX_IN_FLIGHT, MAX_MESSAGE, MAX_POINTS, MAX_RANGE_STEPS, MIB
+from .text import printable
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class LiveError(Exception):
-    """Prometheus could not answer: the message is one line, safe to print."""
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One series of an instant vector: its labels and value (NaN and ±Inf kept as floats)."""
-
-    labels: dict[str, str]
-    value: float
-
-
-@dataclass(frozen=True)
-class Series:
-    """One series of a range query: its labels and `(unix seconds, value)` points in time order."""
-
-    labels: dict[str, str]
-    points: list[tuple[float, float]]
-
-
-@dataclass(frozen=True)
-class Connection:
-    """How to reach the server: URL, extra headers, credentials, TLS and limits."""
-
-    url: str
-    headers: tuple[tuple[str, str], ...] = ()
-    bearer_token_file: str | None = None
-    ca_file: str | None = None
-    timeout: float = 30.0
-    concurrency: int = 8
-    # Basic auth comes from the environment only, so it never sits in shell history.
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
-
-
-def safe_url(url: str) -> str:
-    """The URL without any user:password part or query, for messages."""
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]  # as written: a malformed port or IPv6 address stays readable
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
-
-
-def check_url(url: str) -> None:
-    """ValueError (never quoting the URL, which may hold a password) unless it is an http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 (raises on a port that is not a number 0-65535)
-    except ValueError as error:
-        raise ValueError(f"not a valid URL ({error})") from None
-    if parts.scheme not in ("http", "https"):
-        raise ValueError("not an http:// or https:// URL (http://prometheus:9090)")
-    if not parts.hostname:
-        raise ValueError("the URL names no host (http://prometheus:9090)")
-
-
-def header_safe(text: str) -> bool:
-    """True when an HTTP header value can carry the text: printable ASCII (and tabs)."""
-    return all(" " <= ch <= "~" or ch == "\t" for ch in text)
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """`'X-Scope-OrgID: tenant'` -> `('X-Scope-OrgID', 'tenant')`; ValueError when malformed.
-
-    The message quotes the name at most: the value is often a credential.
-    """
-    name, sep, value = text.partition(":")
-    name = name.strip()
-    if not sep or not name or not all("!" <= ch <= "~" for ch in name):
-        raise ValueError("a header is 'Name: value' (a name of visible ASCII characters, a colon, the value)")
-    if not header_safe(value):
-        raise ValueError(f"the value of header {name} holds characters an HTTP header cannot carry "
-                         "(only printable ASCII)")
-    return name, value.strip()
-
-
-def _value(text: object) -> float:
-    # Prometheus sends values as strings: "0.001", "NaN", "+Inf".
-    if not isinstance(text, str):
-        raise TypeError("a sample value is a string")
-    return float(text)
-
-
-def _labels(labels: object) -> dict[str, str]:
-    if not isinstance(labels, dict):
-        raise TypeError("labels are an object")
-    return {str(name): str(value) for name, value in labels.items()}
 
 
 def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
@@ -131,39 +41,21 @@ def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
     return f" in: {text[:120]}..." if len(text) > 120 else f" in: {text}"
 
 
-def read_token(path: str) -> str:
-    """The bearer token in a file, stripped; a LiveError (never quoting it) when a header cannot carry it."""
-    try:
-        with open(path, "rb") as handle:
-            token = handle.read().decode("utf-8").strip()
-    except OSError as error:
-        raise LiveError(f"cannot read the bearer token file {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise LiveError(f"the bearer token file {path} is not UTF-8 text") from None
-    if not token or not header_safe(token):
-        raise LiveError(f"the bearer token file {path} must hold one token of printable ASCII "
-                        "(it is empty, or holds other characters or more than one line)")
-    return token
-
-
 class Prometheus:
     """The HTTP API: instant and range queries, series, label values, metadata, bounded concurrency."""
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self.where = safe_url(connection.url)
-        headers = dict(connection.headers)
-        # Every credential, so that no message ever shows one (a proxy may echo what it got).
-        self._secrets = [value for _, value in connection.headers]
-        if connection.bearer_token_file:
-            token = read_token(connection.bearer_token_file)
-            self._secrets.append(token)
+        headers = {"Accept-Encoding": "gzip", **dict(connection.headers)}  # http.read_body inflates gzip only
+        token = read_token(connection.bearer_token_file) if connection.bearer_token_file else None
+        if token:
             headers["Authorization"] = f"Bearer {token}"
+        # Every credential, so that no message ever shows one (a proxy may echo what it got).
+        self.secrets = secrets_of(connection, token)
         user, password = connection.env.get(ENV_USER), connection.env.get(ENV_PASSWORD)
-        self._secrets += [password or "", urlsplit(connection.url).password or ""]
-        self._secrets = sorted({s for s in self._secrets if len(s) >= 4}, key=len, reverse=True)
         # A bearer token wins over basic auth: both would set Authorization.
-        auth = httpx.BasicAuth(user, password or "") if user and not connection.bearer_token_file else None
+        auth = httpx.BasicAuth(user, password or "") if user and not token else None
         verify: bool | ssl.SSLContext = True
         if connection.ca_file:
             if not os.path.isfile(connection.ca_file):
@@ -176,16 +68,17 @@ class Prometheus:
         base = connection.url.rstrip("/") + "/"
         # Redirects are not followed: a 302 turns the POSTed query into an empty GET,
         # and httpx would send --header values (credentials, often) to another host.
-        self._http = httpx.Client(
+        self._http = http.client(
             base_url=base, headers=headers, auth=auth, verify=verify,
             timeout=connection.timeout, follow_redirects=False,
             limits=httpx.Limits(max_connections=max(1, connection.concurrency)),
         )
+        self._in_flight = http.InFlight(MAX_ANSWER, MAX_IN_FLIGHT)
 
-    def _redact(self, message: str) -> str:
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return message
+    def shown(self, text: str, limit: int = MAX_MESSAGE) -> str:
+        """Text from the server for one line of a message: secrets redacted, runs of white space one space, escaped, cut."""
+        text = printable(" ".join(self.secrets.redact(text).split()))
+        return text if len(text) <= limit else text[:limit] + "..."
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -199,83 +92,79 @@ class Prometheus:
 
     # -- transport ---------------------------------------------------------
     def _get(self, path: str, params: dict[str, object] | list[tuple[str, object]], post: bool = False) -> object:
-        """One API call; its `data`, or a LiveError in one line without a secret."""
-        try:
-            return self._call(path, params, post)
-        except LiveError as error:
-            raise LiveError(self._redact(str(error))) from None
+        """One API call; its `data` (samples and series built), or a LiveError in one line without a secret.
 
-    def _call(self, path: str, params: dict[str, object] | list[tuple[str, object]], post: bool) -> object:
-        # --timeout bounds the whole answer: httpx's timeout is per read, which a
-        # server sending a byte at a time never exceeds.
-        deadline = time.monotonic() + self.connection.timeout
+        --timeout bounds the whole request, connecting to the last byte
+        (`http.deadline`); the answer counts against the caps on one answer
+        and on all in flight until it is parsed.
+        """
+        if post:  # long PromQL goes in the body: URLs have length limits in proxies
+            form: dict[str, list[object]] = {}
+            for key, value in params if isinstance(params, list) else params.items():
+                form.setdefault(key, []).append(value)
+            request = self._http.build_request("POST", path, data=form)  # type: ignore[arg-type]
+        else:
+            request = self._http.build_request("GET", path, params=params)  # type: ignore[arg-type]
         try:
-            if post:  # long PromQL goes in the body: URLs have length limits in proxies
-                form: dict[str, object] = {}
-                for key, value in params if isinstance(params, list) else params.items():
-                    form.setdefault(key, []).append(value)  # type: ignore[union-attr]
-                request = self._http.build_request("POST", path, data=form)  # type: ignore[arg-type]
-            else:
-                request = self._http.build_request("GET", path, params=params)  # type: ignore[arg-type]
-            response = self._http.send(request, stream=True)
-            try:
-                content = self._read(response, deadline)
-            finally:
-                response.close()
+            with http.deadline(self.connection.timeout), self._in_flight.answer() as held:
+                response = self._http.send(request, stream=True)
+                try:
+                    body = http.read_body(response, held)
+                finally:
+                    response.close()
+                return self._data(request, response, body, params)
         except httpx.TimeoutException:
-            raise self._too_slow() from None
+            raise LiveError(f"Prometheus at {self.where} did not answer within {self.connection.timeout:g}s "
+                            "(--timeout)") from None
+        except http.TooLarge as error:
+            raise self._too_large(error, params) from None
+        except http.BadEncoding as error:
+            raise LiveError(f"Prometheus at {self.where} answered with {self.shown(str(error))}") from None
         except httpx.HTTPError as error:
-            reason = " ".join(str(error).split()) or type(error).__name__
-            raise LiveError(f"cannot reach Prometheus at {self.where}: {reason[:MAX_MESSAGE]}") from None
+            reason = self.shown(str(error)) or type(error).__name__
+            raise LiveError(f"cannot reach Prometheus at {self.where}: {reason}") from None
+
+    def _data(self, request: httpx.Request, response: httpx.Response, body: bytearray,
+              params: dict[str, object] | list[tuple[str, object]]) -> object:
         status = response.status_code
         if 300 <= status < 400:
             target = response.headers.get("Location", "")
-            where = f" to {safe_url(urljoin(str(request.url), target))}" if target else ""
-            raise LiveError(f"Prometheus at {self.where} answered HTTP {status} {response.reason_phrase}, a redirect"
-                            f"{where}; give the URL it points to as --prometheus")
+            where = f" to {self.shown(safe_url(urljoin(str(request.url), target)))}" if target else ""
+            raise LiveError(f"Prometheus at {self.where} answered HTTP {status} {self.shown(response.reason_phrase, 60)}, "
+                            f"a redirect{where}; give the URL it points to as --prometheus")
         try:
-            body = json.loads(content)
-        except ValueError:  # UnicodeDecodeError included
-            body = None
-        if isinstance(body, dict) and body.get("status") == "error":
-            kind = body.get("errorType") or "error"
-            message = " ".join(str(body.get("error") or "no message").split())
-            if len(message) > MAX_MESSAGE:
-                message = message[:MAX_MESSAGE] + "..."
+            text = body.decode("utf-8")
+            body.clear()  # the text alone is held while it is parsed
+            answer = parse(text)
+        except BadTime as error:
+            raise LiveError(f"Prometheus at {self.where} answered a sample at time {self.shown(error.text, 40)}, "
+                            "not a time between 1970 and 9999 (not the Prometheus API's JSON)") from None
+        except ValueError:  # not JSON, or not UTF-8
+            answer = None
+        if isinstance(answer, dict) and answer.get("status") == "error":
+            kind = self.shown(str(answer.get("errorType") or "error"), 40)
+            message = self.shown(str(answer.get("error") or "no message"))
             raise LiveError(f"Prometheus at {self.where} rejected the query ({kind}): {message}{_which(params)}")
         if status >= 400:
-            reason = response.reason_phrase or "error"
+            reason = self.shown(response.reason_phrase, 60) or "error"
             hint = (" (check --header, --bearer-token-file or SLO_PROMETHEUS_USER)" if status in (401, 403)
                     else " (is --prometheus the API's base URL, e.g. http://prometheus:9090?)" if status == 404 else "")
             raise LiveError(f"Prometheus at {self.where} answered HTTP {status} {reason}{hint}")
-        if not isinstance(body, dict) or body.get("status") != "success" or "data" not in body:
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0].strip()
-            raise LiveError(f"Prometheus at {self.where} answered HTTP {status} with {kind or 'no content type'}, "
-                            "not the Prometheus API's JSON (is --prometheus the API's base URL, "
-                            "e.g. http://prometheus:9090?)")
-        return body["data"]
+        if not isinstance(answer, dict) or answer.get("status") != "success" or "data" not in answer:
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip()
+            raise LiveError(f"Prometheus at {self.where} answered HTTP {status} with "
+                            f"{self.shown(kind, 60) or 'no content type'}, not the Prometheus API's JSON "
+                            "(is --prometheus the API's base URL, e.g. http://prometheus:9090?)")
+        return answer["data"]
 
-    def _read(self, response: httpx.Response, deadline: float) -> bytes:
-        """The whole body, unless it outlasts the deadline or outgrows MAX_BODY."""
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
-            raise self._too_big()
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_BODY:
-                raise self._too_big()
-            if time.monotonic() > deadline:
-                raise self._too_slow()
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _too_slow(self) -> LiveError:
-        return LiveError(f"Prometheus at {self.where} did not answer within {self.connection.timeout:g}s (--timeout)")
-
-    def _too_big(self) -> LiveError:
-        return LiveError(f"Prometheus at {self.where} answered more than {MAX_BODY // (1024 * 1024)} MiB; "
-                         "select fewer SLOs (--service, --slo) or a shorter range")
+    def _too_large(self, error: http.TooLarge, params: dict[str, object] | list[tuple[str, object]]) -> LiveError:
+        if error.in_flight:
+            return LiveError(f"Prometheus's answers in flight at once passed {_size(error.limit)} (the cap on "
+                             "all answers being read, after decompression); lower --concurrency or select fewer "
+                             "SLOs (--service, --slo)")
+        return LiveError(f"Prometheus at {self.where} answered more than {_size(error.limit)} (the cap on one "
+                         f"answer, after decompression){_which(params)}; select fewer SLOs (--service, --slo) "
+                         "or a shorter range")
 
     @contextmanager
     def _shape(self, what: str) -> Iterator[None]:
@@ -293,22 +182,17 @@ class Prometheus:
         with self._shape("query"):
             kind, result = data.get("resultType"), data.get("result")  # type: ignore[union-attr]
             if kind == "vector":
-                return [Sample(_labels(item["metric"]), _value(item["value"][1])) for item in result]
+                if not isinstance(result, list) or not all(isinstance(item, Sample) for item in result):
+                    raise TypeError("not a list of samples")
+                return result
             if kind == "scalar":
-                return [Sample({}, _value(result[1]))]
-        raise LiveError(f"Prometheus at {self.where} returned a {kind}, not an instant vector, for: {expr[:80]}")
+                return [_scalar(result)]
+        raise LiveError(f"Prometheus at {self.where} returned a {self.shown(str(kind), 40)}, not an instant vector, "
+                        f"for: {expr[:80]}")
 
     def query_range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
-        """A range query, split into chunks of at most MAX_POINTS steps; series merged by labels."""
-        if step <= 0 or end < start:
-            raise ValueError("query_range needs step > 0 and end >= start")
-        chunks = []
-        chunk_start = start
-        while chunk_start <= end:
-            chunk_end = min(end, chunk_start + step * (MAX_POINTS - 1))
-            chunks.append((chunk_start, chunk_end))
-            chunk_start = chunk_end + step
-        parts = self.map(lambda span: self._range(expr, span[0], span[1], step), chunks)
+        """A range query, split into chunks of at most MAX_POINTS steps; series merged by labels, points in time order."""
+        parts = self.map(lambda span: self._range(expr, span[0], span[1], step), range_chunks(start, end, step))
         merged: dict[tuple, Series] = {}
         for part in parts:
             for series in part:
@@ -319,19 +203,34 @@ class Prometheus:
                     merged[key] = Series(series.labels, list(series.points))
         return list(merged.values())
 
+    def query_range_each(self, expr: str, start: float, end: float, step: float,
+                         consume: Callable[[list[Series]], None]) -> None:
+        """The range query's chunks handed to `consume` as each arrives (in any order, from several threads).
+
+        A long range then never sits in memory as series and points: each
+        chunk is read into the caller's own structure and dropped.
+        """
+        self.map(lambda span: consume(self._range(expr, span[0], span[1], step)), range_chunks(start, end, step))
+
     def _range(self, expr: str, start: float, end: float, step: float) -> list[Series]:
         params = {"query": expr, "start": _time(start), "end": _time(end), "step": _time(step)}
         data = self._get("api/v1/query_range", params, post=True)
         with self._shape("range query"):
-            return [Series(_labels(item["metric"]), [(float(t), _value(v)) for t, v in item["values"]])
-                    for item in data.get("result") or []]  # type: ignore[union-attr]
+            result = data.get("result") or []  # type: ignore[union-attr]
+            if not isinstance(result, list) or not all(isinstance(item, Series) for item in result):
+                raise TypeError("not a list of series")
+            return result
 
     def series(self, selectors: Iterable[str], start: float, end: float) -> list[dict[str, str]]:
         """The label sets of the series matching any selector between start and end."""
         params: list[tuple[str, object]] = [("match[]", s) for s in selectors]
         params += [("start", _time(start)), ("end", _time(end))]
         data = self._get("api/v1/series", params, post=True)
-        return list(data) if isinstance(data, list) else []
+        with self._shape("series"):
+            found = list(data) if isinstance(data, list) else []
+            for labels in found:
+                labels_of(labels)
+            return found
 
     def label_values(self, label: str, start: float | None = None, end: float | None = None) -> list[str]:
         """Every value of a label (`__name__` gives the metric names)."""
@@ -352,15 +251,24 @@ class Prometheus:
                         types[name] = str(entries[0].get("type", "unknown"))
         return types
 
-    def map(self, function: Callable[[T], R], items: Iterable[T]) -> list[R]:
-        """`function` over items, at most `concurrency` at a time; results in input order."""
+    def map(self, function: Callable[[T], R], items: Iterable[T], workers: int | None = None) -> list[R]:
+        """`function` over items, at most `concurrency` (or `workers`) at a time; results in input order.
+
+        The first failure ends it at once, whichever item failed: not after
+        the items before it, each of which may take up to --timeout.
+        """
         items = list(items)
-        workers = max(1, min(self.connection.concurrency, len(items)))
+        workers = max(1, min(workers or self.connection.concurrency, len(items)))
         if workers == 1:
             return [function(item) for item in items]
         pool = ThreadPoolExecutor(max_workers=workers)
         try:
-            results = list(pool.map(function, items))
+            futures = [pool.submit(function, item) for item in items]
+            done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [future for future in futures if future in done and future.exception() is not None]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+            results = [future.result() for future in futures]
         except BaseException:
             # A failed query, Ctrl-C or SIGTERM: end now rather than wait for the
             # queries in flight, each of which may take up to --timeout.
@@ -370,11 +278,33 @@ class Prometheus:
         return results
 
 
+def range_chunks(start: float, end: float, step: float) -> list[tuple[float, float]]:
+    """`[start, end]` at `step` as spans of at most MAX_POINTS steps; ValueError unless finite, ordered and not too long.
+
+    Counted in whole steps, not by adding `step` until past `end`: a time
+    near the float limit plus a step is the same time, and that loop never ends.
+    """
+    if not all(map(math.isfinite, (start, end, step))) or step <= 0 or end < start:
+        raise ValueError("a range query needs finite times, step > 0 and end >= start")
+    steps = int((end - start) // step)
+    if steps > MAX_RANGE_STEPS:
+        raise ValueError(f"a range query of {steps:,} steps is more than {MAX_RANGE_STEPS:,}")
+    return [(start + first * step, start + min(first + MAX_POINTS - 1, steps) * step)
+            for first in range(0, steps + 1, MAX_POINTS)]
+
+
+def _size(count: int) -> str:
+    return f"{count // MIB} MiB" if count % MIB == 0 else f"{count:,} bytes"
+
+
+def _scalar(result: object) -> Sample:
+    if not isinstance(result, list) or len(result) != 2:
+        raise TypeError("a scalar is [time, value]")
+    time_of(result[0])
+    return Sample({}, value_of(result[1]))
+
+
 def _time(seconds: float) -> str:
     # Whole seconds print without a fraction; Prometheus accepts either.
     return str(int(seconds)) if float(seconds).is_integer() else repr(float(seconds))
 
-
-def finite(value: float) -> float | None:
-    """The value, or None for NaN and ±Inf (a ratio with no traffic is no data, not a number)."""
-    return value if math.isfinite(value) else None

@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from .limits import MAX_TIME, MAX_TIMEOUT
+
 if TYPE_CHECKING:  # a live command imports this module before it knows it will query; httpx only when it does
-    from .client import Connection, Prometheus
+    from .client import Prometheus
+    from .connection import Connection
 
 ENV_URL = "SLO_PROMETHEUS_URL"
 EXIT_SPEC_ERRORS = 1
 EXIT_NO_ANSWER = 3
-MAX_TIME = 253_402_300_800  # 10000-01-01T00:00:00Z
 
 
 def parse_time(text: str) -> float:
@@ -64,6 +66,13 @@ class TimeParam(click.ParamType):
 TIME = TimeParam()
 
 
+def _finite(ctx: Any, param: Any, value: float) -> float:
+    # click's FloatRange lets NaN through (every comparison with it is false).
+    if value != value:
+        raise click.BadParameter("NaN is not a number of seconds", ctx, param)
+    return value
+
+
 def connection_options(function: Callable) -> Callable:
     """`--prometheus`, `--header`, `--bearer-token-file`, `--ca-file`, `--timeout`, `--concurrency`."""
     options = [
@@ -76,8 +85,8 @@ def connection_options(function: Callable) -> Callable:
                           "SLO_PROMETHEUS_USER and SLO_PROMETHEUS_PASSWORD."),
         click.option("--ca-file", type=click.Path(dir_okay=False), default=None,
                      help="Trust the server certificate signed by this CA bundle."),
-        click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-                     help="Seconds to wait for each answer."),
+        click.option("--timeout", type=click.FloatRange(min=0.1, max=MAX_TIMEOUT), default=30.0, show_default=True,
+                     callback=_finite, help="Seconds each request may take in all, connecting to the last byte."),
         click.option("--concurrency", type=click.IntRange(min=1, max=64), default=8, show_default=True,
                      help="Queries in flight at once."),
     ]
@@ -111,7 +120,7 @@ def format_option(*choices: str, default: str = "text") -> Callable[[Callable], 
 def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file: str | None,
                ca_file: str | None, timeout: float, concurrency: int) -> Connection:
     """The Connection the options describe; a malformed header is a usage error."""
-    from .client import Connection, check_url, parse_header
+    from .connection import Connection, check_url, parse_header
 
     parsed = []
     for text in headers:
@@ -157,7 +166,7 @@ def now_or(at: float | None) -> float:
 
 def exit_on_live_error(function: Callable[[], int]) -> None:
     """Run a command body; a LiveError is one line on stderr and exit 3."""
-    from .client import LiveError
+    from .connection import LiveError
 
     try:
         code = function()

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from ..core import conventions as c
 from ..core import queries, sremath
-from ..core.errors import Diagnostic, Span, did_you_mean
+from ..core.errors import Diagnostic, Span, suggest
 from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, at
 from ..core.units import decimal_text, format_duration, prom_window
-from .client import Prometheus, finite
+from .client import LiveError, Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
-from .status import printable
+from .text import markdown, printable
 
 # A deployed error ratio this far from the spec's own computation is stale.
 STALE_RELATIVE = 0.01
@@ -76,6 +76,15 @@ class Verifier:
     def warning(self, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(span, message, "warning", hint))
 
+    def shown(self, text: str) -> str:
+        """A name or label value from the server, for a message: secrets redacted, escaped (text.py)."""
+        return self.client.secrets.shown(text)
+
+    def nearest(self, word: str, choices: list[str]) -> str:
+        """`; did you mean "x"?` with x from the server, shown safely; chosen among the values as they are."""
+        best = suggest(word, choices)
+        return f'; did you mean "{self.shown(best)}"?' if best else ""
+
     def metric_names(self) -> list[str]:
         if self._names is None:
             self._names = self.client.label_values("__name__")
@@ -122,7 +131,7 @@ class Verifier:
         text = selector.query.text.strip()
         if name and name not in self.metric_names():
             message = f'{selector.role} selector matches no series {where}: no metric "{name}"' \
-                      f"{did_you_mean(name, self.metric_names())}"
+                      f"{self.nearest(name, self.metric_names())}"
         else:
             message = f"{selector.role} selector `{text}` matches no series {where}" + self._label_hint(name, selector, start)
         if selector.role in ("errors",) and name in self.metric_names():
@@ -143,8 +152,7 @@ class Verifier:
             if value not in values:
                 if not values:
                     return f'; {name} has no label "{label}"'
-                shown = [printable(v) for v in values]
-                return f'; {name} has no {label}="{printable(value)}"{did_you_mean(printable(value), shown)}'
+                return f'; {name} has no {label}="{printable(value)}"{self.nearest(value, values)}'
         return ""
 
     def _metric_type(self, selector: Selector) -> None:
@@ -161,22 +169,22 @@ class Verifier:
         for label in slo.group_by:
             if label not in have:
                 self.error(at(slo, "group_by"),
-                           f'group_by label "{label}" is on no series of {selector.role}{did_you_mean(label, have)}',
-                           hint=f"its labels: {', '.join(have)}")
+                           f'group_by label "{label}" is on no series of {selector.role}{self.nearest(label, have)}',
+                           hint=f"its labels: {', '.join(map(self.shown, have))}")
 
     def _buckets(self, indicator: LatencyIndicator, selector: Selector, series: list[dict[str, str]]) -> None:
-        les = sorted({printable(s["le"]) for s in series if "le" in s}, key=_le_key)
+        les = sorted({s["le"] for s in series if "le" in s}, key=_le_key)
         field = "le" if indicator.threshold_seconds is None else "threshold"
         if indicator.le in les:
             return
-        same = [le for le in les if _le_key(le) == _le_key(indicator.le)]
+        same = [self.shown(le) for le in les if _le_key(le) == _le_key(indicator.le)]
         if same:
             self.error(at(indicator, field),
                        f'the histogram\'s bucket at {indicator.le} is spelled le="{same[0]}", so le="{indicator.le}" '
                        "selects nothing", hint=f'write le = "{same[0]}" in the indicator')
         elif les:
             self.error(at(indicator, field), f'the histogram has no bucket at le="{indicator.le}"; '
-                       f"its buckets: {', '.join(les)}", hint="pick a threshold that is a bucket boundary")
+                       f"its buckets: {', '.join(map(self.shown, les))}", hint="pick a threshold that is a bucket boundary")
         else:
             self.error(selector.query.span, "the histogram selector's series have no le label: is it the _bucket series?")
         if les and "+Inf" not in les:
@@ -197,7 +205,7 @@ class Verifier:
                 continue
             events = rate * fastest.short
             if events <= 0 or 1 / events > threshold:
-                group = ",".join(f"{k}={printable(v)}" for k, v in sorted(sample.labels.items()))
+                group = ",".join(f"{self.shown(k)}={self.shown(v)}" for k, v in sorted(sample.labels.items()))
                 self.warning(
                     fastest.span,
                     f"low traffic{' for ' + group if group else ''}: in the quietest hour of the last "
@@ -242,7 +250,7 @@ class Verifier:
             if deployed is None or spec is None:
                 continue
             if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
-                group = ",".join(f"{n}={printable(v)}" for n, v in zip(slo.group_by, key))
+                group = ",".join(f"{n}={self.shown(v)}" for n, v in zip(slo.group_by, key))
                 self.warning(slo.indicator.span,
                              f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
                              f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",
@@ -260,6 +268,11 @@ class Verifier:
         if not stamps:
             return {}
         when, five = max(s.value for s in stamps), c.CURRENT_BURN_WINDOW
+        # A sample Prometheus returns at --at was written at or before it, within the window; the
+        # range query below steps from this time, and a time of +Inf would make its steps endless.
+        if not self.at - slo.window <= when <= self.at:
+            raise LiveError(f"Prometheus at {self.client.where} answered timestamp({name}) = {when!r} for {slo.id}, "
+                            f"not a time in the SLO window before --at")
         sums: dict[tuple[str, ...], list[float | None]] = {}
         rates = (queries.bad_events(slo.indicator, five, slo.group_by),
                  queries.total_events(slo.indicator, five, slo.group_by))
@@ -311,11 +324,10 @@ def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: flo
 
 def render_markdown(diagnostics: list[Diagnostic], slos: int) -> str:
     """The findings as a Markdown list, for a pull-request comment or a job summary."""
-    from .status import md_cell
-
     errors = sum(d.is_error for d in diagnostics)
     lines = [f"**slo verify**: {slos} SLO(s), {errors} error(s), {len(diagnostics) - errors} warning(s)", ""]
     for d in diagnostics:
-        hint = f" ({md_cell(d.hint)})" if d.hint else ""
-        lines.append(f"- `{d.span}` **{d.severity}**: {md_cell(d.message)}{hint}")
+        # Messages quote label values and names from the server: shown as text, never as Markdown.
+        hint = f" ({markdown(d.hint)})" if d.hint else ""
+        lines.append(f"- `{d.span}` **{d.severity}**: {markdown(d.message)}{hint}")
     return "\n".join(lines) + "\n"

@@ -37,6 +37,10 @@ class Counting(Prometheus):
         self.asked.append(expr)
         return super().query_range(expr, start, end, step)
 
+    def query_range_each(self, expr, start, end, step, consume):
+        self.asked.append(expr)
+        return super().query_range_each(expr, start, end, step, consume)
+
 
 def test_derived_windows_off_the_grid_agree_with_the_grid(prometheus_url):
     slo = regional()

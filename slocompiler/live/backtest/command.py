@@ -36,7 +36,9 @@ def parse_step(text: str) -> int:
               help="Also write a timeline of the error ratio and each alert's firing intervals to this file.")
 @click.option("--against", "against", type=click.Path(exists=True), default=None,
               help="Replay this other version of the specs (a file or directory) too and compare side by side.")
-def command(paths, start, end, step, output_format, svg_path, against, **connection) -> None:
+@click.option("--service", "services", multiple=True, help="Only this service's SLOs (repeatable).")
+@click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")
+def command(paths, start, end, step, output_format, svg_path, against, services, slo_ids, **connection) -> None:
     """Replay the alerts the specs generate over history and report what would have happened."""
     step_seconds = parse_step(step)
     if end <= start:
@@ -50,16 +52,19 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
         _check_writable(svg_path)
     program = load_specs(paths).program
     other = load_specs([against]).program if against is not None else None
+    only = _selected(program, services, slo_ids)
 
     def body() -> int:
+        from .budget import Budget
         from .run import Range, lookback, run, slos_of
 
         what = Range(int(start), int(end), step_seconds)
         with open_client(connection) as client:
             cache: dict = {}
-            back = max(lookback(slos_of(p)) for p in (program, other) if p is not None)
-            replays = run(program, client, what, cache, back)
-            previous = run(other, client, what, cache, back) if other is not None else None
+            budget = Budget()  # both versions' values are held at once
+            back = max(lookback(slos_of(p, only)) for p in (program, other) if p is not None)
+            replays = run(program, client, what, cache, back, budget, only)
+            previous = run(other, client, what, cache, back, budget, only) if other is not None else None
         if svg_path:
             from .svg import timeline
 
@@ -74,6 +79,21 @@ def command(paths, start, end, step, output_format, svg_path, against, **connect
         return 0
 
     exit_on_live_error(body)
+
+
+def _selected(program, services: tuple[str, ...], slo_ids: tuple[str, ...]) -> frozenset[str] | None:
+    """The SLO ids `--service` and `--slo` pick in the specs (None: all); a usage error for a name they lack.
+
+    The same ids are replayed from `--against`, where an SLO may not exist yet.
+    """
+    if not services and not slo_ids:
+        return None
+    from ..status import SelectionError, select
+
+    try:
+        return frozenset(slo.id for _, slo in select(program, services, slo_ids))
+    except SelectionError as error:
+        raise click.UsageError(str(error)) from None
 
 
 def _check_writable(path: str) -> None:

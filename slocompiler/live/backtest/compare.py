@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from .model import Replay
 from .replay import response
-from .report import _aligned, markdown_table, percent, span, summary, title, to_json, when
+from .report import _aligned, markdown_table, markdown_title, percent, span, summary, title, to_json, when
 
 HEADER = ["", "against", "current"]
 
@@ -94,7 +94,7 @@ def to_markdown(current: Sequence[Replay], against: Sequence[Replay], against_pa
     """The same, as a pull-request comment: changed figures in bold."""
     out = ["# Backtest: current specs against " + f"`{against_path}`", ""]
     for now, then in _pairs(current, against):
-        out += [f"## `{title(now or then)}`", ""]  # type: ignore[arg-type]
+        out += [f"## {markdown_title(now or then)}", ""]  # type: ignore[arg-type]
         table = [[row[0], row[1], row[2] if row[1] == row[2] else f"**{row[2]}**"] for row in rows(now, then)]
         out += markdown_table(HEADER, table) + [""]
     return "\n".join(out)

@@ -18,6 +18,7 @@ from ...core import conventions as c
 from ...core import queries
 from ...core.ir import ExprIndicator, Slo
 from ..client import Prometheus
+from .budget import Budget, group_values
 from .model import GroupKey
 
 RESOLUTION = 60  # the rules' evaluation interval, and the subqueries' step
@@ -34,6 +35,11 @@ def replayable(start: int, step: int) -> bool:
     return start % RESOLUTION == 0 and step % RESOLUTION == 0
 
 
+def rate_count(slo: Slo) -> int:
+    """How many 5m rate series per group a replay of the SLO's derived windows holds."""
+    return len(_rate_expressions(slo))
+
+
 def _rate_expressions(slo: Slo) -> tuple[str, ...]:
     five = c.CURRENT_BURN_WINDOW
     if isinstance(slo.indicator, ExprIndicator):
@@ -42,17 +48,21 @@ def _rate_expressions(slo: Slo) -> tuple[str, ...]:
 
 
 def _fetch(client: Prometheus, expr: str, first: int, last: int, group_by: tuple[str, ...],
-           cache: RatesCache) -> dict[GroupKey, list[float | None]]:
+           cache: RatesCache, budget: Budget) -> dict[GroupKey, list[float | None]]:
     key = f"rates|{first}|{last}|{group_by}|{expr}"
     if key not in cache:
         count = (last - first) // RESOLUTION + 1
         found: dict[GroupKey, list[float | None]] = {}
-        for series in client.query_range(expr, first, last, RESOLUTION):
-            values = found.setdefault(tuple(series.labels.get(n, "") for n in group_by), [None] * count)
-            for t, value in series.points:
-                offset = int(t) - first
-                if t == int(t) and offset % RESOLUTION == 0 and 0 <= offset // RESOLUTION < count:
-                    values[offset // RESOLUTION] = value
+
+        def keep(part: list) -> None:  # each chunk as it arrives, on its own thread
+            for series in part:
+                values = group_values(found, tuple(series.labels.get(n, "") for n in group_by), count, budget)
+                for t, value in series.points:
+                    offset = int(t) - first
+                    if t == int(t) and offset % RESOLUTION == 0 and 0 <= offset // RESOLUTION < count:
+                        values[offset // RESOLUTION] = value
+
+        client.query_range_each(expr, first, last, RESOLUTION, keep)
         cache[key] = found
     return cache[key]
 
@@ -107,17 +117,18 @@ def _divide(bad: float | None, total: float | None) -> float | None:
 
 
 def window_ratio(client: Prometheus, slo: Slo, window: int, times: list[int], reach: int, needed: list[bool],
-                 cache: RatesCache) -> dict[GroupKey, list[float | None]]:
+                 cache: RatesCache, budget: Budget) -> dict[GroupKey, list[float | None]]:
     """The derived window's error ratio per group at each of `times` (1m-aligned) where `needed`, else None.
 
     `reach` is the longest window of the SLO replayed this way: the rates are
     fetched once from `times[0] - reach`, whatever window asks first.
     """
     first, last = times[0] - reach, times[-1]
-    rates = [_fetch(client, expr, first, last, slo.group_by, cache) for expr in _rate_expressions(slo)]
+    rates = [_fetch(client, expr, first, last, slo.group_by, cache, budget) for expr in _rate_expressions(slo)]
     period = window == slo.window
     out: dict[GroupKey, list[float | None]] = {}
     for key in sorted(set().union(*rates)):
+        budget.take(len(times))
         series = [_Window(found[key]) if key in found else None for found in rates]
         values: list[float | None] = [None] * len(times)
         for n, t in enumerate(times):

@@ -10,15 +10,16 @@ rules sum from recorded 5m rates are summed here from those rates
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from ...core import queries
 from ...core.ir import Slo
 from ...core.units import human_duration
-from ..client import MAX_POINTS, LiveError, Prometheus, Series
+from ..client import LiveError, Prometheus, Series
+from ..limits import MAX_POINTS
 from ..state import raw_ratio
 from . import derived
+from .budget import Budget, group_values
 from .model import GroupKey, conditions_of
 
 
@@ -34,6 +35,11 @@ class Grid:
     def times(self) -> list[int]:
         """Every evaluation time."""
         return list(range(self.start, self.end + 1, self.step))
+
+    @property
+    def count(self) -> int:
+        """How many evaluation times."""
+        return (self.end - self.start) // self.step + 1
 
     def index(self, t: float) -> int | None:
         """The position of time `t` on the grid, or None when it is off it."""
@@ -56,13 +62,14 @@ def group_key(labels: dict[str, str], group_by: tuple[str, ...]) -> GroupKey:
 
 
 def on_grid(result: list[Series], where: Grid, group_by: tuple[str, ...],
-            into: dict[GroupKey, list[float | None]] | None = None) -> dict[GroupKey, list[float | None]]:
+            into: dict[GroupKey, list[float | None]] | None = None,
+            budget: Budget | None = None) -> dict[GroupKey, list[float | None]]:
     """Range-query series as one list per group, None where there is no value (added to `into` when given)."""
-    count = len(where.times)
+    count = where.count
     out: dict[GroupKey, list[float | None]] = {} if into is None else into
     start, step = where.start, where.step
     for series in result:
-        values = out.setdefault(group_key(series.labels, group_by), [None] * count)
+        values = group_values(out, group_key(series.labels, group_by), count, budget)
         # Millions of points on a month at 1m: index arithmetic inline, not where.index().
         for t, value in series.points:
             offset = int(t) - start
@@ -95,39 +102,39 @@ def spans_of(mask: list[bool], where: Grid) -> Spans:
 
 
 def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Grid,
-              cache: Cache | None = None) -> list[dict[GroupKey, list[float | None]]]:
+              cache: Cache | None = None, budget: Budget | None = None) -> list[dict[GroupKey, list[float | None]]]:
     """Each (SLO, window)'s error ratio over the grid (or its spans), per group.
 
     The range queries already fetch their chunks concurrently, so only as many
     run at once as keeps the requests in flight within `--concurrency`.
     """
     def points(spans: Spans) -> int:
-        return len(where.times) if spans is None else max((b - a) // where.step + 1 for a, b in spans)
+        return where.count if spans is None else max((b - a) // where.step + 1 for a, b in spans)
 
     chunks = max((math.ceil(points(spans) / MAX_POINTS) for _, _, spans in tasks), default=1)
     workers = max(1, min(client.connection.concurrency // max(chunks, 1), len(tasks)))
 
     def one(task: tuple[Slo, int, Spans]) -> dict[GroupKey, list[float | None]]:
         slo, window, spans = task
-        return window_ratio(client, slo, window, where, cache, spans)
+        return window_ratio(client, slo, window, where, cache, spans, budget)
 
-    if workers == 1:
-        return [one(task) for task in tasks]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, tasks))
+    return client.map(one, tasks, workers)
 
 
-def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
-                 cache: Cache | None = None, spans: Spans = None) -> dict[GroupKey, list[float | None]]:
+def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None = None,
+                 spans: Spans = None, budget: Budget | None = None) -> dict[GroupKey, list[float | None]]:
     """One window's error ratio per group over the grid or its spans: the recording rule's own expression.
 
     A value at one evaluation does not depend on the query's range, so spans
     read exactly what the whole range would. `--against` replays a second
-    version over the same grid: what both read is fetched once.
+    version over the same grid: what both read is fetched once. Each chunk
+    of the range query goes onto the grid as it arrives, so the series are
+    never held whole; every group's list is counted by `budget`.
     """
+    budget = Budget() if budget is None else budget
     if derived.derives(slo, window):
         if derived.replayable(where.start, where.step):
-            return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans)
+            return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans, budget)
         # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
         expr = raw_ratio(slo, window)
     else:
@@ -137,19 +144,20 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid,
         return cache[key]
     found: dict[GroupKey, list[float | None]] = {}
     for first, last in spans if spans is not None else [(where.start, where.end)]:
-        on_grid(client.query_range(expr, first, last, where.step), where, slo.group_by, found)
+        client.query_range_each(expr, first, last, where.step,
+                                lambda part: on_grid(part, where, slo.group_by, found, budget))
     if cache is not None:
         cache[key] = found
     return found
 
 
 def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
-                   spans: Spans) -> dict[GroupKey, list[float | None]]:
+                   spans: Spans, budget: Budget) -> dict[GroupKey, list[float | None]]:
     times = where.times
     needed = [spans is None or any(a <= t <= b for a, b in spans) for t in times]
     windows = {w for k in conditions_of(slo) for w in (k.long, k.short)} | {window}
     reach = max(w for w in windows if derived.derives(slo, w))
-    return derived.window_ratio(client, slo, window, times, reach, needed, cache)
+    return derived.window_ratio(client, slo, window, times, reach, needed, cache, budget)
 
 
 def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from ...core.units import decimal_text, human_duration, prom_window
+from ..text import markdown, printable
 from .model import INCIDENT_WINDOW, Fired, Incident, Replay
 from .replay import longest_seconds, total_seconds
 
@@ -24,10 +25,18 @@ def span(seconds: int | None) -> str:
 
 
 def title(replay: Replay) -> str:
-    """`checkout-availability` or `checkout-availability {region="eu"}`."""
-    if not replay.group:
-        return replay.slo_id
-    return replay.slo_id + " {" + ", ".join(f'{k}="{v}"' for k, v in replay.group.items()) + "}"
+    """`checkout-availability` or `checkout-availability {region="eu"}`: one line, whatever the server's label values hold."""
+    return replay.slo_id + (" " + _group(replay) if replay.group else "")
+
+
+def markdown_title(replay: Replay) -> str:
+    """The title for a Markdown heading: the id as code, the group as plain text (never Markdown)."""
+    return f"`{replay.slo_id}`" + (" " + markdown(_group(replay)) if replay.group else "")
+
+
+def _group(replay: Replay) -> str:
+    # Quoted as Prometheus quotes label values: escaped by `printable`, and a `"` inside one is `\"`.
+    return "{" + ", ".join(f'{k}="' + printable(v).replace('"', '\\"') + '"' for k, v in replay.group.items()) + "}"
 
 
 def to_json(replays: Sequence[Replay]) -> str:
@@ -161,7 +170,7 @@ def to_markdown(replays: Sequence[Replay]) -> str:
     """A section per SLO, for a pull-request comment or a CI job summary."""
     out = ["# Backtest", ""]
     for replay in replays:
-        out += [f"## `{title(replay)}`", ""]
+        out += [f"## {markdown_title(replay)}", ""]
         out += [f"- {line}" for line in headline(replay)] + [""]
         if replay.rules:
             out += markdown_table(ALERT_HEADER, _alert_rows(replay.rules, replay.step)) + [""]

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from ...core.ir import Program, Slo
 from ..client import Prometheus
+from ..text import Secrets
+from . import derived
+from .budget import Budget
 from .fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
 from .model import INCIDENT_WINDOW, Replay, no_data_for, rules_of, window_plan
 from .replay import absent, firing, group_keys, intervals, replay
@@ -23,9 +26,9 @@ class Range:
     step: int
 
 
-def slos_of(program: Program) -> list[Slo]:
-    """Every SLO in program order."""
-    return [slo for service in program.services for slo in service.slos]
+def slos_of(program: Program, only: frozenset[str] | None = None) -> list[Slo]:
+    """Every SLO in program order (those whose id is in `only`, when given)."""
+    return [slo for service in program.services for slo in service.slos if only is None or slo.id in only]
 
 
 def lookback(slos: list[Slo]) -> int:
@@ -34,25 +37,29 @@ def lookback(slos: list[Slo]) -> int:
     return max(fors, default=0)
 
 
-def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0) -> list[Replay]:
-    """Replays of every SLO (per group value), in spec order; LiveError when the server cannot answer or lacks data.
+def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0,
+        budget: Budget | None = None, only: frozenset[str] | None = None) -> list[Replay]:
+    """Replays of every SLO (per group value; `only` these ids), in spec order; LiveError when the server cannot answer or lacks data.
 
     Evaluations start at least `back` seconds before `what.start` (two versions
-    compared share one grid, and so the cache of what both fetch).
+    compared share one grid, and so the cache of what both fetch, and the
+    `budget` of values held).
     """
-    slos = slos_of(program)
+    slos = slos_of(program, only)
+    budget = Budget() if budget is None else budget
     where = grid(what.start, what.end, what.step, max(back, lookback(slos)))
     plans = {slo.id: window_plan(slo, INCIDENT_WINDOW) for slo in slos}
+    budget.check(least_values(slos, plans, where))  # before any query, when one group per SLO is already too many
     # First the windows every evaluation reads, then each long-only window
     # at the evaluations where a condition's short ratio is above its threshold.
     tasks: list = [(slo, window, None) for slo in slos for window in plans[slo.id][0]]
     ratios: dict[str, dict[int, dict]] = {}
-    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache)):
+    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache, budget)):
         ratios.setdefault(slo.id, {})[window] = found
     later = [(slo, window, needed_spans(ratios[slo.id], conditions, where))
              for slo in slos for window, conditions in plans[slo.id][1].items()]
     later = [(slo, window, spans) for slo, window, spans in later if spans != []]
-    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache)):
+    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache, budget)):
         ratios[slo.id][window] = found
     for slo in slos:
         for window in plans[slo.id][1]:
@@ -62,13 +69,25 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
     out = []
     for slo, left in zip(slos, remaining):
-        out += replay_slo(slo, ratios[slo.id], left, where, what)
+        out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets)
     return out
+
+
+def least_values(slos: list[Slo], plans: dict, where: Grid) -> int:
+    """The values the replay holds with one group per SLO: each window read at every evaluation, and the 5m rates."""
+    total = 0
+    for slo in slos:
+        full, sparse = plans[slo.id]
+        total += where.count * len(full)
+        derives = [w for w in (*full, *sparse) if derived.derives(slo, w)]
+        if derives and derived.replayable(where.start, where.step):
+            total += derived.rate_count(slo) * ((where.end - where.start + max(derives)) // derived.RESOLUTION + 1)
+    return total
 
 
 def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Spans:
     """Where any of these conditions' short ratio, in any group, is above its threshold: the spans to fetch."""
-    mask = [False] * len(where.times)
+    mask = [False] * where.count
     for k in conditions:
         for values in ratios[k.short].values():
             for i, value in enumerate(values):
@@ -77,20 +96,27 @@ def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Span
     return spans_of(mask, where)
 
 
-def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range) -> list[Replay]:
-    """One SLO's rules and conditions replayed over its fetched ratios, per group value."""
+def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range,
+               secrets: Secrets | None = None) -> list[Replay]:
+    """One SLO's rules and conditions replayed over its fetched ratios, per group value.
+
+    The group's label values come from the server: any secret the user gave
+    is redacted from them here, before any report prints them (text.py).
+    """
     rules = rules_of(slo)
     waited = no_data_for(slo)
+    times = where.times
     no_data: tuple = ()
     if waited is not None:
-        missing = absent(list(ratios[INCIDENT_WINDOW].values()), len(where.times))
-        no_data = intervals(firing(missing, where.times, waited), where.times, what.start)
+        missing = absent(list(ratios[INCIDENT_WINDOW].values()), where.count)
+        no_data = intervals(firing(missing, times, waited), times, what.start)
     out = []
     for key in group_keys(ratios):
-        by_window = {w: series.get(key) or [None] * len(where.times) for w, series in ratios.items()}
+        by_window = {w: series.get(key) or [None] * where.count for w, series in ratios.items()}
         value = remaining.get(key)
+        group = {name: secrets.redact(text) if secrets else text for name, text in zip(slo.group_by, key)}
         out.append(replay(
-            slo.id, dict(zip(slo.group_by, key)), slo.objective, slo.window, rules, by_window, where.times,
+            slo.id, group, slo.objective, slo.window, rules, by_window, times,
             what.start, where.end, where.step, INCIDENT_WINDOW,
             None if value is None or math.isnan(value) else value,
         ))
