@@ -334,3 +334,76 @@ def test_stripping_comments_keeps_the_expression(matchers, middle, last):
     assert str(promql.parse(stripped)[0]) == str(expected)
     # Spliced as the compiler splices, the text means what it meant alone.
     assert str(promql.parse(f"({stripped}) * 2")[0]) == f"({expected}) * 2"
+
+
+# --- names no file can carry (item 14) ----------------------------------------------------------------------------
+
+def names_spec(service: str, slo: str, other: str | None = None) -> str:
+    """Service `service` with SLO `slo` (and service `other`, if given, with an SLO `up`)."""
+    def one(name: str, slo_name: str) -> str:
+        return (f'service {name} {{\n  owner = "t"\n  slo {slo_name} {{\n    objective = 99%\n'
+                f"    indicator ratio {{\n      errors = `e_total{{code=\"5\"}}`\n      total = `e_total`\n    }}\n  }}\n}}\n")
+    return one(service, slo) + (one(other, "up") if other else "")
+
+
+def _check_then_build(directory: Path, spec: str):
+    """(errors of slo check, files slo build wrote for every target, or None when check refused)."""
+    from slocompiler.workflow.build import run_build
+
+    source = directory / "specs" / "a.slo"
+    source.parent.mkdir()
+    source.write_text(spec)
+    loaded = load([str(source)])
+    errors = [d for d in loaded.diagnostics if d.is_error]
+    if errors:
+        return errors, None
+    run_build(loaded.program, str(directory / "out"), tuple(TARGETS), check_only=False)
+    written = sorted(str(path.relative_to(directory / "out")) for path in (directory / "out").rglob("*") if path.is_file())
+    return errors, written
+
+
+def test_the_longest_names_check_accepts_are_built(tmp_path):
+    from slocompiler.lang.filenames import SERVICE_NAME_MAX, SLO_NAME_MAX
+
+    assert (SERVICE_NAME_MAX, SLO_NAME_MAX) == (211, 217)  # 255 less the suffix and the temporary name's 34
+    service, slo = "s" * SERVICE_NAME_MAX, "o" * SLO_NAME_MAX
+    errors, written = _check_then_build(tmp_path, names_spec(service, slo))
+    assert not errors and written is not None
+    assert f"prometheus/{service}.rules.yml" in written and f"docs/{service}/{slo}.svg" in written
+
+
+@pytest.mark.parametrize("service, slo, line, column, kind", [
+    ("s" * 212, "api", 1, 9, "service"),
+    ("shop", "o" * 218, 3, 7, "SLO"),
+])
+def test_a_name_one_byte_too_long_is_refused_at_the_name(tmp_path, service, slo, line, column, kind):
+    (tmp_path / "a.slo").write_text(names_spec(service, slo))
+    result = run_capped("check", "a.slo", cwd=tmp_path)
+    assert result.returncode == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"a.slo:{line}:{column}: error: {kind} name ") and "characters long, more than the" in first
+
+
+_NAMES = st.integers(1, 260).flatmap(
+    lambda size: st.from_regex(rf"\A[a-z][a-z0-9_-]{{{size - 1}}}\Z"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(service=_NAMES, slo=_NAMES, other=st.one_of(st.none(), _NAMES))
+def test_any_name_check_accepts_build_writes(tmp_path_factory, service, slo, other):
+    """Property: a name `slo check` accepts is one `slo build` writes, every target, every file where conventions say."""
+    from slocompiler.core import conventions as c
+    from slocompiler.lang.filenames import SERVICE_NAME_MAX, SLO_NAME_MAX
+
+    errors, written = _check_then_build(tmp_path_factory.mktemp("names"), names_spec(service, slo, other))
+    if written is None:
+        # Refused only for a reason the build would meet: a name too long, reserved, or defined twice.
+        assert (len(service) > SERVICE_NAME_MAX or len(slo) > SLO_NAME_MAX or (other or "") and len(other) > SERVICE_NAME_MAX
+                or {service, other} & {"readme", "slo-overview"} or other and service.replace("_", "-") == other.replace("_", "-")
+                or any(d.message.endswith("is a keyword and cannot be a name") for d in errors)), errors
+        return
+    expected = {*c.FIXED_PATHS, ".slocompiler-manifest.json"}
+    for name, slo_name in ((service, slo), (other, "up")):
+        if name is not None:
+            expected |= {*c.service_paths(name), *c.slo_paths(name, slo_name)}
+    assert set(written) == expected
