@@ -407,3 +407,24 @@ def test_any_name_check_accepts_build_writes(tmp_path_factory, service, slo, oth
         if name is not None:
             expected |= {*c.service_paths(name), *c.slo_paths(name, slo_name)}
     assert set(written) == expected
+
+
+def test_files_that_are_one_where_case_does_not_count_are_refused(tmp_path):
+    import dataclasses
+
+    from slocompiler.lang.filenames import check_file_names
+    from slocompiler.lang.values import Diagnostics
+
+    (tmp_path / "a.slo").write_text(names_spec("readme", "api"))  # docs/readme.md is docs/README.md on macOS
+    assert [d.message for d in load([str(tmp_path / "a.slo")]).diagnostics if d.is_error] == [
+        '"readme" is reserved: the compiler writes a file of that name']
+    # Names the language cannot spell today, as a future name rule might let through.
+    (tmp_path / "b.slo").write_text(names_spec("shop", "api", "other"))
+    program = load([str(tmp_path / "b.slo")]).program
+    renamed = [dataclasses.replace(s, name="SHOP") if s.name == "other" else s for s in program.services]
+    program = dataclasses.replace(program, services=tuple(renamed))
+    second = next(s for s in program.services if s.name == "SHOP")
+    diags = Diagnostics()
+    check_file_names(program, diags)
+    [error] = diags.items
+    assert error.span == second.span and error.message.startswith('service "SHOP" would write docs/SHOP.md, the file of')
