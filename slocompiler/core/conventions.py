@@ -150,6 +150,60 @@ def prometheus_tests_path(service: str) -> str:
 
 # Alertmanager inhibit rules (alertmanager backend, opt-in): one file for every service.
 ALERTMANAGER_INHIBIT_PATH = "alertmanager/inhibit_rules.yml"
+DOCS_INDEX_PATH = "docs/README.md"
+
+
+def grafana_path(service: str) -> str:
+    """`grafana/<service>.json`."""
+    return f"grafana/{service}.json"
+
+
+def kubernetes_path(service: str) -> str:
+    """`kubernetes/<service>.yaml`."""
+    return f"kubernetes/{service}.yaml"
+
+
+def policy_path(service: str) -> str:
+    """`policies/<service>.yaml`."""
+    return f"policies/{service}.yaml"
+
+
+def docs_page_path(service: str) -> str:
+    """`docs/<service>.md`."""
+    return f"docs/{service}.md"
+
+
+def docs_chart_path(service: str, slo: str) -> str:
+    """`docs/<service>/<slo>.svg`."""
+    return f"docs/{service}/{slo}.svg"
+
+
+# Every file a build may write, whatever the targets: lang/filenames.py
+# checks that each name a spec gives fits in these, and that no two collide.
+FIXED_PATHS = (GRAFANA_OVERVIEW_PATH, DOCS_INDEX_PATH, ALERTMANAGER_INHIBIT_PATH)
+
+
+def service_paths(service: str) -> tuple[str, ...]:
+    """The files the targets write for one service (its SLOs' own: slo_paths)."""
+    return (prometheus_rules_path(service), prometheus_tests_path(service), grafana_path(service),
+            kubernetes_path(service), policy_path(service), docs_page_path(service), openslo_path(service))
+
+
+def slo_paths(service: str, slo: str) -> tuple[str, ...]:
+    """The files the targets write for one SLO."""
+    return (docs_chart_path(service, slo),)
+
+
+# A file name holds at most 255 bytes (ext4, XFS, Btrfs, APFS, NTFS). A build
+# writes each file under a hidden temporary name beside it first, then renames
+# it into place (workflow/outdir.py): that longer name must fit too.
+FILE_NAME_MAX = 255
+STAGING_TOKEN_LENGTH = 16  # hex digits of the random part
+
+
+def staged_name(name: str, token: str) -> str:
+    """The temporary name a file `name` is written under before its rename: `.<name>.slocompiler-<token>.tmp`."""
+    return f".{name}.slocompiler-{token}.tmp"
 
 
 def slo_labels(slo: Slo, service: Service) -> dict[str, str]:

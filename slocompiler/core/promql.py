@@ -1,13 +1,15 @@
 """PromQL inside specs: placeholders, parsing, and errors located in the `.slo` file.
 
-promql-parser reports errors without positions, so `locate` finds the place
-the message speaks of; texts carry an index map back to the source string,
-through template parameters and `$window`.
+Every PromQL text reaches promql-parser through `parse`, which first bounds
+its size (`limit_error`). promql-parser reports errors without positions, so
+`locate` finds the place the message speaks of; texts carry an index map
+back to the source string, through template parameters and `$window`.
 """
 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import promql_parser
 
@@ -39,12 +41,130 @@ def substitute(text: str, index_map: list[int] | None, pattern: re.Pattern, new:
     return "".join(out), mapping
 
 
-def parse(text: str) -> tuple[object | None, str | None]:
-    """(expression, None), or (None, error message)."""
+# promql-parser's memory and time grow with the square of an expression's
+# depth: 20 KB of nested parentheses, or 10,000 `+` terms, take it gigabytes
+# and then a crash. Texts beyond these bounds never reach it. The largest SLO
+# queries seen have a few dozen operators and a nesting of about ten; at
+# these bounds it needs some 20 MB and a few milliseconds (docs/LANGUAGE.md).
+MAX_LENGTH = 65536  # characters
+MAX_NESTING = 64  # brackets ( [ { open at once
+MAX_OPERATORS = 256  # operator characters and keywords, outside strings, comments and {}
+
+_OPERATOR_CHARS = frozenset("+-*/%^=!<>")
+_OPERATOR_WORDS = frozenset(("and", "or", "unless", "atan2"))
+_OPENING = {"(": ")", "[": "]", "{": "}"}
+_LINE_BREAK = re.compile("[\r\n]")  # where a `#` comment ends, for Prometheus and promql-parser alike
+
+
+class ParseError(NamedTuple):
+    """Why a PromQL text was refused, and the offset in it that the message is about."""
+
+    message: str
+    offset: int
+    # True when the text is beyond the bounds above (it may be valid PromQL all the same).
+    too_large: bool = False
+
+
+def parse(text: str) -> tuple[object | None, ParseError | None]:
+    """(expression, None), or (None, the error): texts beyond the bounds are refused unparsed."""
+    error = limit_error(text)
+    if error is not None:
+        return None, error
     try:
         return promql_parser.parse(text), None
     except Exception as error:  # the binding raises ValueError, but any failure is a spec error
-        return None, str(error) or "invalid PromQL"
+        message = str(error) or "invalid PromQL"
+        return None, ParseError(message, locate(text, message))
+
+
+def limit_error(text: str) -> ParseError | None:
+    """Whether `text` is beyond MAX_LENGTH, MAX_NESTING or MAX_OPERATORS, in one linear pass.
+
+    Strings and comments are skipped as PromQL reads them, and so are the
+    matchers inside `{}`, whose `=` and `!=` are no operators. The message
+    completes "the PromQL in <attribute> ...".
+    """
+    if len(text) > MAX_LENGTH:
+        return ParseError(f"is longer than {MAX_LENGTH} characters, the most the compiler reads", MAX_LENGTH, True)
+    closing: list[str] = []
+    operators = braces = index = 0
+    while index < len(text):
+        char, start = text[index], index
+        index += 1
+        if char in "\"'`":
+            index = _string_end(text, start)
+        elif char == "#":
+            index = _comment_end(text, start)
+        elif char in _OPENING:
+            closing.append(_OPENING[char])
+            braces += char == "{"
+            if len(closing) > MAX_NESTING:
+                return ParseError(f"nests brackets more than {MAX_NESTING} deep, the most the compiler reads",
+                                  start, True)
+        elif closing and char == closing[-1]:
+            braces -= closing.pop() == "}"
+        elif braces:
+            continue
+        elif char in _OPERATOR_CHARS:
+            operators += 1
+        elif char.isalpha() or char == "_":
+            while index < len(text) and (text[index].isalnum() or text[index] in "_:"):
+                index += 1
+            operators += text[start:index].lower() in _OPERATOR_WORDS
+        if operators > MAX_OPERATORS:
+            return ParseError(f"has more than {MAX_OPERATORS} operators, the most the compiler reads", start, True)
+    return None
+
+
+def _string_end(text: str, start: int) -> int:
+    """The offset after the string literal opening at `start` (the end of text if it is unclosed).
+
+    `"` and `'` strings take backslash escapes; a backtick string takes none.
+    """
+    quote = text[start]
+    index = start + 1
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and quote != "`":
+            index += 2
+            continue
+        if char == quote:
+            return index + 1
+        index += 1
+    return len(text)
+
+
+def _comment_end(text: str, start: int) -> int:
+    """The offset of the line break that ends the comment opening at `start` (or the end of text)."""
+    found = _LINE_BREAK.search(text, start)
+    return found.start() if found else len(text)
+
+
+def strip_comments(text: str) -> str:
+    """`text` without its `#` comments (and the blanks before each), line breaks kept.
+
+    The compiler splices a query into longer expressions (matchers added,
+    `rate(...[5m])` around it), where a comment would swallow what follows it
+    on its line; a `#` inside a string literal is no comment.
+    """
+    if "#" not in text:
+        return text
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "\"'`":
+            end = _string_end(text, index)
+            out.append(text[index:end])
+            index = end
+        elif char == "#":
+            while out and out[-1] in " \t":
+                out.pop()
+            index = _comment_end(text, index)
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
 
 
 def is_plain_selector(expression: object) -> bool:

@@ -74,7 +74,7 @@ def anchor(slo: Slo) -> str:
 
 def chart_path(service: Service, slo: Slo) -> str:
     """The chart's path relative to `docs/`."""
-    return f"{service.name}/{slo.name}.svg"
+    return conventions.docs_chart_path(service.name, slo.name).split("/", 1)[1]
 
 
 def measures(slo: Slo) -> str:
@@ -263,10 +263,10 @@ def chart_svg(service: Service, slo: Slo) -> str:
 
 def emit(program: Program) -> dict[str, str]:
     """`docs/<service>.md`, `docs/<service>/<slo>.svg` and `docs/README.md`."""
-    out: dict[str, str] = {"docs/README.md": render("docs_index.md.j2", **index_view(program))}
+    out: dict[str, str] = {conventions.DOCS_INDEX_PATH: render("docs_index.md.j2", **index_view(program))}
     for service in program.services:
         view = service_view(service)
-        out[f"docs/{service.name}.md"] = render("docs_service.md.j2", **view)
+        out[conventions.docs_page_path(service.name)] = render("docs_service.md.j2", **view)
         for slo, slo_data in zip(service.slos, view["slos"]):
             if slo_data["chart"]:
                 out[f"docs/{slo_data['chart']}"] = chart_svg(service, slo)

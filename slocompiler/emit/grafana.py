@@ -26,7 +26,7 @@ HASH_LENGTH = 10
 
 def emit(program: Program) -> dict[str, str]:
     """`grafana/<service>.json` for each service and `grafana/slo-overview.json`."""
-    files = {f"grafana/{service.name}.json": dump(service_dashboard(service)) for service in program.services}
+    files = {c.grafana_path(service.name): dump(service_dashboard(service)) for service in program.services}
     if program.services:
         files[c.GRAFANA_OVERVIEW_PATH] = dump(overview_dashboard(program))
     return files

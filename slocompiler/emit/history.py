@@ -11,7 +11,7 @@ it spans. `rule_fires` predicts an alert rule from that, exactly, in decimals.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from ..core import sremath
 from ..core.ir import Condition, Slo
@@ -19,6 +19,30 @@ from ..core.ir import Condition, Slo
 Phases = list[tuple[Decimal, int]]
 # Ratios this close (relative) to a threshold are a coin toss in floating point.
 TIE = Decimal("0.000001")
+
+# promtool expands a series written `a+bxn` by adding b in binary floating
+# point, which is exact for whole numbers only (below 2**53). So a history's
+# ratios have at most RATIO_DIGITS significant digits and RATIO_PLACES places,
+# and it counts 10**places events per step (at least MIN_EVENTS_PER_STEP):
+# every count is a whole number, written and summed exactly. 10**12 events a
+# step over a few thousand steps stays below 2**53.
+RATIO_DIGITS = 6
+RATIO_PLACES = 12
+MIN_EVENTS_PER_STEP = 1000
+
+
+def exact_ratio(value: Decimal) -> Decimal:
+    """`value` rounded down to a ratio a history realises exactly (RATIO_DIGITS digits, RATIO_PLACES places)."""
+    if value <= 0:
+        return Decimal(0)
+    exponent = max(value.adjusted() - RATIO_DIGITS + 1, -RATIO_PLACES)
+    return value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_DOWN).normalize()
+
+
+def events_per_step(phases: Phases) -> int:
+    """All events per step of a history: enough that each phase's bad events are a whole number."""
+    places = max((-ratio.normalize().as_tuple().exponent for ratio, _ in phases), default=0)
+    return max(MIN_EVENTS_PER_STEP, 10 ** max(places, 0))  # type: ignore[operator]
 
 
 class Tie(Exception):

@@ -12,7 +12,7 @@ from .render import render
 
 def emit(program: Program) -> dict[str, str]:
     """`kubernetes/<service>.yaml` for every service."""
-    return {f"kubernetes/{s.name}.yaml": resource_yaml(s) for s in program.services}
+    return {c.kubernetes_path(s.name): resource_yaml(s) for s in program.services}
 
 
 def resource_name(service: str) -> str:

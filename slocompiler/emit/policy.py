@@ -122,6 +122,6 @@ def service_view(service: Service) -> dict[str, object]:
 def emit(program: Program) -> dict[str, str]:
     """`policies/<service>.yaml` for every service, with or without a policy."""
     return {
-        f"policies/{service.name}.yaml": render("policy.yaml.j2", **service_view(service))
+        conventions.policy_path(service.name): render("policy.yaml.j2", **service_view(service))
         for service in program.services
     }

@@ -20,14 +20,24 @@ from ..core.ir import Condition, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, format_duration, prom_window
 from . import alerts, rules
-from .history import TIE, Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
+from .history import (
+    MIN_EVENTS_PER_STEP,
+    TIE,
+    Phases,
+    Tie,
+    events_per_step,
+    exact_ratio,
+    grid_step,
+    humanize_stable,
+    rule_fires,
+    window_ratio,
+)
 from .render import render
 from .series import Plan, plan, series_text
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
 # most 5m): a test replaying 3d of history then stays fast.
 LONGEST_STEP = 5 * 60
-EVENTS_PER_STEP = Decimal(1000)
 # Margin after the longest `for` before the alerts are checked.
 SETTLE = 3 * 60
 # Window cases replay the whole history through promtool; longer windows are left to the constant cases.
@@ -68,9 +78,11 @@ def thresholds(slo: Slo) -> list[Decimal]:
 
 def _clear(ratio: Decimal, limits: list[Decimal]) -> Decimal:
     # Move the ratio off any threshold it would tie with, and off a rounding
-    # edge of the summary's four significant digits.
+    # edge of the summary's four significant digits; a ratio inputs can give
+    # exactly (rounded down, so each step moves it).
+    ratio = exact_ratio(ratio)
     while any(abs(ratio - limit) <= limit * TIE for limit in limits) or not humanize_stable(ratio):
-        ratio = ratio * Decimal("0.99")
+        ratio = exact_ratio(ratio * Decimal("0.99"))
     return ratio
 
 
@@ -115,14 +127,14 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if (3 * quiet + hold) // step > MAX_STEPS:
             continue
         what = f"{condition.severity} {alerts.pair_text(condition)}"
-        burst, high = short + hold, min(limit * Decimal("1.5"), (limit + 1) / 2)
+        burst, high = short + hold, exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
         cases.append(([(Decimal(0), quiet), (high, burst)],
                       f"{alerts.humanize_percentage(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
                       f" without: the {what} long window"))
         outage = 2 * quiet + hold
         share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
         assert share is not None
-        higher = min(limit * Decimal("1.5") / share, (limit + 1) / 2)
+        higher = exact_ratio(min(limit * Decimal("1.5") / share, (limit + 1) / 2))
         if higher * share > limit * Decimal("1.1"):
             cases.append(([(higher, outage), (Decimal(0), quiet)],
                           f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
@@ -131,7 +143,7 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if alone is not None:
             cases.append((alone, f"just above its threshold for {format_duration(condition.long + hold)}: the {what} threshold alone"))
             quiet, (ratio, length) = alone[0][1], alone[1]
-            high = min(limit * Decimal("1.5"), (limit + 1) / 2)
+            high = exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
             cases.append(([(Decimal(0), quiet), (high, length), (Decimal(0), short)],
                           f"{alerts.humanize_percentage(high)} errors for {format_duration(length)}, then none for"
                           f" {format_duration(short)}: the {what} short window alone"))
@@ -222,33 +234,29 @@ def expected_alerts(slo: Slo, texts: RuleTexts, phases: Phases, at: int, step: i
     return found
 
 
-def _values(increases: list[Decimal], steps: list[int]) -> str:
+def _values(increases: list[int], steps: list[int]) -> str:
     """promtool's notation for a counter growing by `increases[i]` per step for `steps[i]` steps, from 0.
 
-    promtool expands `a+bxn` by adding b in binary floating point, so a phase
-    starts from the value it reached there, to the last bit: a start a hair
-    below it would read as a counter reset.
+    Whole numbers, which promtool's floating-point sums of `a+bxn` keep
+    exact: each phase starts right where the last one ended (a start a hair
+    below it would read as a counter reset).
     """
     parts = []
-    value = 0.0
+    value = 0
     for number, (increase, count) in enumerate(zip(increases, steps)):
-        step = float(decimal_text(increase))
-        start = value if number == 0 else value + step
-        parts.append(f"{_float_text(start)}+{decimal_text(increase)}x{count if number == 0 else count - 1}")
-        value = start
-        for _ in range(count if number == 0 else count - 1):
-            value += step
+        start = value if number == 0 else value + increase
+        repeats = count if number == 0 else count - 1
+        parts.append(f"{start}+{increase}x{repeats}")
+        value = start + increase * repeats
+    assert value < 2**53, "a counter beyond what a float holds exactly"
     return " ".join(parts)
 
 
-def _float_text(value: float) -> str:
-    """The shortest text that reads back as exactly this float: `345.6000000000001`, `0`."""
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
-
-
 def _input_series(inputs: Plan, phases: Phases, step: int) -> list[dict]:
-    per_phase = [inputs.increases(ratio, EVENTS_PER_STEP) for ratio, _ in phases]
+    total = Decimal(events_per_step(phases))
+    counts = [inputs.increases(ratio, total) for ratio, _ in phases]
+    assert all(count == count.to_integral_value() for phase in counts for count in phase), "a fraction of an event"
+    per_phase = [[int(count) for count in phase] for phase in counts]
     steps = [length // step for _, length in phases]
     errors = any(ratio for ratio, _ in phases)
     return [
@@ -280,7 +288,7 @@ def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) ->
 def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, phases: Phases, name: str, step: int,
                   shared: bool) -> dict | None:
     at = sum(length for _, length in phases)
-    series = inputs.series(Decimal(0), EVENTS_PER_STEP)
+    series = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
     groups = {label: dict(series[0].labels)[label] for label in slo.group_by}
     try:
         expected = expected_alerts(slo, texts, phases, at, step, groups)
@@ -293,7 +301,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
         more = _checks(slo, alerts.no_data_name(slo), at, [], shared)
         alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
     if constant_zero:
-        # 0 errors over 1000 events is exactly 0; 1 - 0 / budget is exactly 1.
+        # 0 errors over any events is exactly 0; 1 - 0 / budget is exactly 1.
         selector = present({**c.slo_labels(slo, service), **groups})
         labels = ", ".join(f"{k}={promql_string(v)}" for k, v in selector.items())
         expr_tests.append({

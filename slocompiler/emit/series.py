@@ -16,6 +16,7 @@ from decimal import Decimal
 import promql_parser
 
 from ..core.ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from ..core.promql import parse
 from ..core.queries import substitute
 
 # Tried, in order, when a matcher does not pin a label value down.
@@ -55,11 +56,8 @@ def parse_selector(query: Query) -> Selector | None:
     """The selector of a plain-selector query, or None."""
     if not query.is_selector:
         return None
-    try:
-        node = promql_parser.parse(query.text)
-    except (ValueError, RuntimeError):
-        return None
-    return _selector(node)
+    node, _ = parse(query.text)
+    return _selector(node) if node is not None else None
 
 
 def canonical_selector(query: Query, group_by: tuple[str, ...]) -> Selector | None:
@@ -70,9 +68,8 @@ def canonical_selector(query: Query, group_by: tuple[str, ...]) -> Selector | No
     """
     if query.is_selector:
         return parse_selector(query)
-    try:
-        node = promql_parser.parse(substitute(query.text, 300))
-    except (ValueError, RuntimeError):
+    node, _ = parse(substitute(query.text, 300))
+    if node is None:
         return None
     node = _unparen(node)
     if not isinstance(node, promql_parser.AggregateExpr) or str(node.op) != "sum" or node.param is not None:

@@ -14,7 +14,7 @@ RANGE = re.compile(r"\[\s*(?:[0-9]+(?:ms|s|m|h|d|w|y))+\s*(:[^\]]*)?\]")
 
 def _query(node: Node | None, where: str, counter: bool, report: Report) -> tuple[str | None, bool]:
     """A Prometheus query of a metricSource as `.slo` PromQL, and whether it is a plain selector."""
-    from ..core.promql import is_plain_selector, parse
+    from ..core.promql import is_plain_selector, parse, strip_comments
 
     source = node.get("metricSource") if node is not None else None
     if source is None:
@@ -34,8 +34,12 @@ def _query(node: Node | None, where: str, counter: bool, report: Report) -> tupl
     if query is None or not query.is_scalar:
         report.error(source, f"{where}.metricSource.spec needs query")
         return None, False
-    text = str(query.value).strip()
-    expression, _ = parse(text)
+    # Without comments: spliced into sum_over_time(...[$window]), one would swallow the rest of its line.
+    text = strip_comments(str(query.value)).strip()
+    expression, error = parse(text)
+    if error is not None and error.too_large:
+        report.warn(query, f"this query {error.message} (docs/LANGUAGE.md); the SLO is not imported")
+        return None, False
     if expression is not None and is_plain_selector(expression):
         if counter:
             return text, True

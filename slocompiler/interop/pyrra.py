@@ -136,7 +136,14 @@ def _selector(node: Node | None, report: Report, what: str) -> str | None:
             report.error(node, f"{what} needs metric")
         return None
     report.unknown_fields(node, ("metric",), what)
-    return str(metric.value).strip()
+    return _without_comments(str(metric.value))
+
+
+def _without_comments(metric: str) -> str:
+    """A metric as Pyrra reads it, parsed: the importer splices it into longer queries, where a comment would swallow the rest of its line."""
+    from ..core.promql import strip_comments
+
+    return strip_comments(metric).strip()
 
 
 def _grouping(node: Node, report: Report) -> list[str]:
@@ -187,6 +194,7 @@ def _indicator(node: Node | None, report: Report) -> tuple[model.Indicator | Non
         if metric is None:
             report.error(gauge, "indicator.bool_gauge needs metric")
             return None, []
+        metric = _without_comments(metric)
         grouping = _grouping(gauge, report)
         by = f"sum by ({', '.join(grouping)}) " if grouping else "sum"
         # A 0/1 gauge: its samples over the window count the checks, their sum the successes.

@@ -20,8 +20,6 @@ RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventi
 RESERVED_PREFIX = "slo_"
 # Labels Prometheus or the alert rules put on every alert, whatever the spec says.
 ALERT_LABELS = (conventions.LABEL_SEVERITY, conventions.LABEL_ALERT_NAME, conventions.LABEL_ALERT_STATE)
-# Output files the compiler writes beside the per-service ones.
-RESERVED_SERVICE_NAMES = ("slo-overview", "readme")  # grafana/slo-overview.json, docs/README.md
 POLICY_OPS = {"budget_remaining": ("<", "<="), "burn_rate": (">", ">=")}
 
 
@@ -30,10 +28,12 @@ def check(program: ir.Program, diags: Diagnostics, find_schema_errors=None) -> N
 
     `find_schema_errors`: see `schema.validate`.
     """
+    from .filenames import check_file_names
     from .schema import validate
 
     diags.items.extend(validate(program, find_schema_errors))
     check_unique_names(program, diags)
+    check_file_names(program, diags)
     policies = {}
     for service in program.services:
         check_service(service, diags)
@@ -77,8 +77,6 @@ def check_unique_names(program: ir.Program, diags: Diagnostics) -> None:
 
 
 def check_service(service: ir.Service, diags: Diagnostics) -> None:
-    if service.name in RESERVED_SERVICE_NAMES:
-        diags.error(service.span, f'"{service.name}" is reserved: the compiler writes a file of that name')
     check_labels(service, service.labels, "labels", diags)
 
 

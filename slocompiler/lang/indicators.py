@@ -98,14 +98,22 @@ def query(attrs: Reader, name: str, window: int, diags: Diagnostics, *, selector
     text = attrs.text(name)
     if text is None:
         return None
-    has_window = bool(promql.WINDOW_PLACEHOLDER.search(text.text))
     checked, index_map = with_window(text, prom_window(window))
-    expression, message = promql.parse(checked)
-    if message is not None:
-        offset = promql.locate(checked, message)
+    expression, error = promql.parse(checked)
+    if error is not None:
+        offset = error.offset
         source_index = index_map[offset] if index_map is not None and offset < len(index_map) else offset
-        diags.error(content_position(text.origin, source_index), f"invalid PromQL in {name}: {message}")
+        position = content_position(text.origin, source_index)
+        if error.too_large:
+            diags.error(position, f"the PromQL in {name} {error.message}",
+                        hint="docs/LANGUAGE.md gives these limits, far above any SLO query")
+        else:
+            diags.error(position, f"invalid PromQL in {name}: {error.message}")
         return None
+    # Outputs splice the query into longer expressions, where a comment would
+    # swallow the rest of its line: they get it without comments.
+    text = Text(promql.strip_comments(text.text), None, text.origin)
+    has_window = bool(promql.WINDOW_PLACEHOLDER.search(text.text))
     selector = promql.is_plain_selector(expression)
     where = text.origin.span
     if selector_only:

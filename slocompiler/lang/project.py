@@ -100,9 +100,29 @@ def _project(root: str, config: str, table: dict) -> Project:
     output = table.get("output")
     if output is not None and (not isinstance(output, str) or not output):
         raise UsageError(f"{config}: [tool.slocompiler] output must be a non-empty string")
+    for key, path in [*(("specs", spec) for spec in specs), *([("output", output)] if output else [])]:
+        _inside(root, config, key, path)
     targets = tuple(name.strip() for item in _strings(table.get("targets", ()), config, "targets") for name in item.split(","))
     namespace, labels = _kubernetes(table.get("kubernetes", {}), config)
     return Project(root, config, specs, output, targets, namespace, labels)
+
+
+def _inside(root: str, config: str, key: str, path: str) -> None:
+    """Refuse a table path that is absolute or leads out of the project root, `..` and links resolved.
+
+    The table travels with the repository: a changed pyproject.toml must not
+    make `slo build` in CI write (or `slo check` read and print) files
+    elsewhere on the machine. `-o` and PATH arguments are the caller's own.
+    """
+    where = f"{config}: [tool.slocompiler] {key}"
+    if "\0" in path:
+        raise UsageError(f"{where} {path!r} holds a NUL character")
+    if os.path.isabs(path):
+        raise UsageError(f"{where} {path!r} is an absolute path; give it relative to the project root {root}")
+    resolved = os.path.realpath(os.path.join(root, path))
+    if os.path.commonpath([root, resolved]) != root:
+        raise UsageError(f"{where} {path!r} leads out of the project root {root} (to {resolved}, links followed); "
+                         f"{key} must stay inside it")
 
 
 def _kubernetes(table, config: str) -> tuple[str | None, tuple[tuple[str, str], ...]]:

@@ -48,13 +48,15 @@ def roles(slo: Slo) -> list[tuple[str, Query]]:
 
 def selectors(slo: Slo) -> list[Selector]:
     """The indicator's plain vector selectors, parsed."""
-    import promql_parser
+    from ..core.promql import parse
 
     found = []
     for role, query in roles(slo):
         if query is None or not query.is_selector:
             continue
-        parsed = promql_parser.parse(query.text.strip())
+        parsed, _ = parse(query.text.strip())
+        if parsed is None:  # the checker parsed it; a program made otherwise may hold anything
+            continue
         matchers = tuple((m.name, str(m.op).rsplit(".", 1)[-1], m.value) for m in parsed.matchers.matchers)
         found.append(Selector(role, query, parsed.name, matchers))
     return found

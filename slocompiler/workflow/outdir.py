@@ -26,10 +26,12 @@ import stat
 from pathlib import PurePosixPath
 from typing import Iterable, Iterator
 
+from ..core import conventions
+
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
-_TEMPORARY = re.compile(r"\..+\.slocompiler-[0-9a-f]{16}\.tmp")
+_TEMPORARY = re.compile(r"\..+\.slocompiler-[0-9a-f]{%d}\.tmp" % conventions.STAGING_TOKEN_LENGTH)
 
 
 class LinkInTheWay(OSError):
@@ -42,7 +44,7 @@ class LinkInTheWay(OSError):
 
 def temporary_name(name: str) -> str:
     """The hidden name a file is staged under before it is renamed into place."""
-    return f".{name}.slocompiler-{secrets.token_hex(8)}.tmp"
+    return conventions.staged_name(name, secrets.token_hex(conventions.STAGING_TOKEN_LENGTH // 2))
 
 
 def is_temporary(name: str) -> bool:
