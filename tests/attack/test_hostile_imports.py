@@ -73,6 +73,16 @@ def test_a_billion_laughs_written_to_a_file_is_refused_before_anything_is_writte
     assert not (tmp_path / "out").exists()
 
 
+def test_nothing_is_written_when_one_of_the_inputs_could_not_be_read(tmp_path):
+    # The other file's services could be missing what the unread one held (documents merge by service name).
+    (tmp_path / "laughs.yaml").write_text(LAUGHS)
+    (tmp_path / "ok.yaml").write_text('version: "prometheus/v1"\nservice: svc\nslos: []\n')
+    result = slo_import("sloth", "ok.yaml", "laughs.yaml", "-o", "out", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error: an input could not be read; nothing was written" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("text, where", [
     ("a: &x\n  b: *x\n", "in.yaml:2:6"),
     ("a: &x [1, [2, *x]]\n", "in.yaml:1:15"),
