@@ -292,3 +292,50 @@ def test_a_character_no_slo_text_can_hold_is_a_located_error(tmp_path, escape, s
     assert not readable and texts == {}
     assert [(d.span.line, d.span.column, d.message) for d in diagnostics] == [
         (7, 18, f"this value holds {shown}, which is no character .slo text can hold")]
+
+
+def test_a_service_whose_own_text_does_not_parse_is_an_error_and_no_slo_is_blamed():
+    def write(service: model.Service) -> str:
+        raise SloError([Diagnostic(Span("x.slo", 1, 1), "does not parse")])
+
+    report = Report()
+    assert fit({"svc": _service("a", "b")}, write, report) == {}
+    assert [(d.span.line, d.severity) for d in report.diagnostics] == [(2, "error")]
+    assert report.diagnostics[0].message.startswith("service svc cannot be written as .slo text")
+
+
+def test_conditions_dropped_together_each_say_their_own_reason(tmp_path):
+    text = """\
+apiVersion: openslo/v1
+kind: SLO
+metadata: {name: a}
+spec:
+  service: svc
+  indicator:
+    metadata: {name: i}
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: Prometheus, spec: {query: g_total}}}
+        total: {metricSource: {type: Prometheus, spec: {query: t_total}}}
+  objectives: [{target: 0.99}]
+  alertPolicies:
+    - kind: AlertPolicy
+      metadata: {name: p}
+      spec:
+        conditions:
+          - kind: AlertCondition
+            metadata: {name: huge}
+            spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: 200, lookbackWindow: 1h}}
+          - kind: AlertCondition
+            metadata: {name: slow, annotations: {slocompiler.dev/short-window: 2h}}
+            spec: {severity: ticket, condition: {kind: burnrate, op: gt, threshold: 2, lookbackWindow: 1h}}
+          - kind: AlertCondition
+            metadata: {name: fine}
+            spec: {severity: page, condition: {kind: burnrate, op: gt, threshold: 14.4, lookbackWindow: 1h}}
+"""
+    texts, diagnostics = imported(tmp_path, "openslo", text)
+    dropped = sorted((d[0], d[2].split("refuse it: ")[1]) for d in diagnostics if "is dropped" in d[2])
+    assert dropped == [(18, "this page condition can never fire: burn rate 200 x error budget 0.01 = 2, more than "
+                            "100% errors"),
+                       (21, "short (2h) must be shorter than long (1h)")]
+    assert "burn = 14.4" in texts["svc"]

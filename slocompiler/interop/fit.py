@@ -47,7 +47,11 @@ def _writable(service: model.Service, write: Writer, report: Report, services: d
     text = _text(service, write)
     if text is not None:
         return text
-    # Text that does not parse has no tree to find the culprit in: try each SLO on its own.
+    # Text that does not parse has no tree to find the culprit in: try the service alone, then each SLO in it.
+    bare = copy.copy(service)
+    bare.slos = []
+    if _text(bare, write) is None:
+        return _unwritable(service, services, report)
     kept = []
     for slo in service.slos:
         alone = copy.copy(service)
@@ -58,11 +62,13 @@ def _writable(service: model.Service, write: Writer, report: Report, services: d
             kept.append(slo)
     service.slos = kept
     text = _text(service, write)
-    if text is None:
-        report.error(_service_span(service), f"service {service.name} cannot be written as .slo text: a value of it "
-                                             "cannot be written so (fix it in the input); the service is not imported")
-        del services[service.name]
-    return text
+    return text if text is not None else _unwritable(service, services, report)
+
+
+def _unwritable(service: model.Service, services: dict, report: Report) -> None:
+    report.error(_service_span(service), f"service {service.name} cannot be written as .slo text: a value of it "
+                                         "cannot be written so (fix it in the input); the service is not imported")
+    del services[service.name]
 
 
 def _text(service: model.Service, write: Writer) -> str | None:
@@ -94,21 +100,23 @@ def _drop(errors: list[Diagnostic], texts: dict[str, str], services: dict[str, m
     from ..lang.parse import parse
 
     doomed: dict[str, str] = {}
-    conditions: dict[int, tuple[model.Slo, set[int], str]] = {}
+    conditions: dict[int, tuple[model.Slo, dict[int, str]]] = {}
     slos: dict[int, tuple[model.Service, model.Slo, str, str]] = {}
+    trees: dict[str, object] = {}
     for error in errors:
         service = services.get(error.span.file)
         if service is None:  # not in any file written here: nothing to drop it with, so nothing is written
             for name in list(services):
                 doomed.setdefault(name, error.message)
             continue
-        tree, _ = parse(texts[service.name], service.name)
-        slo_index, item, condition_index = _locate(tree, error.span)
+        if service.name not in trees:
+            trees[service.name] = parse(texts[service.name], service.name)[0]
+        slo_index, item, condition_index = _locate(trees[service.name], error.span)
         if slo_index is None or slo_index >= len(service.slos):
             doomed.setdefault(service.name, error.message)
         elif condition_index is not None and condition_index < len(service.slos[slo_index].alerting.conditions):
             slo = service.slos[slo_index]
-            conditions.setdefault(id(slo), (slo, set(), error.message))[1].add(condition_index)
+            conditions.setdefault(id(slo), (slo, {}))[1].setdefault(condition_index, error.message)
         else:
             slo = service.slos[slo_index]
             slos.setdefault(id(slo), (service, slo, item or "", error.message))
@@ -120,22 +128,23 @@ def _drop(errors: list[Diagnostic], texts: dict[str, str], services: dict[str, m
         if service.name in services:
             where = f"its {item}" if item else "it"
             _skip_slo(service, slo, report, f"slo check would refuse {where}: {message}", slo.fields.get(item))
-    for slo, numbers, message in conditions.values():
+    for slo, reasons in conditions.values():
         if id(slo) not in slos:
-            _drop_conditions(slo, numbers, message, report)
+            _drop_conditions(slo, reasons, report)
 
 
-def _drop_conditions(slo: model.Slo, numbers: set[int], message: str, report: Report) -> None:
+def _drop_conditions(slo: model.Slo, reasons: dict[int, str], report: Report) -> None:
+    """Drop the conditions numbered in `reasons`, each with its reason from the front end."""
     alerting = slo.alerting
-    for number in sorted(numbers):
+    for number, message in sorted(reasons.items()):
         condition = alerting.conditions[number]
         spelled = f"{'budget' if condition.is_budget else 'burn'} {condition.amount} over {condition.long}" + \
                   (f"/{condition.short}" if condition.short else "")
         report.warn(condition.span or slo.fields.get("alerting") or slo.span or Span("<input>", 1, 1),
                     f"the {condition.severity} condition {spelled} of slo {slo.name} is dropped: slo check would "
                     f"refuse it: {message}")
-    alerting.conditions = [c for number, c in enumerate(alerting.conditions) if number not in numbers]
-    if not alerting.conditions:
+    alerting.conditions = [c for number, c in enumerate(alerting.conditions) if number not in reasons]
+    if not alerting.conditions and alerting.enabled:
         # With none left, .slo's default conditions would apply: alerts the input never asked for.
         alerting.enabled = False
         report.warn(slo.fields.get("alerting") or slo.span or Span("<input>", 1, 1),
