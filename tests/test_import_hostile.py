@@ -189,7 +189,9 @@ def test_slocompiler_label_annotations_that_are_no_json_object_of_strings_are_wa
     compile_texts(tmp_path / "out", texts)
 
 
-def test_a_value_that_cannot_be_written_as_slo_is_an_error_not_a_crash(tmp_path):
+@pytest.mark.parametrize("key, value", [("no-data", '"5m } }"'), ("no-data-watch", '"total }"'),
+                                        ("no-data", "1 hour")])
+def test_an_annotation_written_as_a_bare_word_that_is_none_is_dropped_with_a_warning(tmp_path, key, value):
     path = tmp_path / "openslo.yaml"
     path.write_text(OPENSLO_ANNOTATED.format(labels="'{}'", group_by="x") + """\
   alertPolicies:
@@ -197,12 +199,14 @@ def test_a_value_that_cannot_be_written_as_slo_is_an_error_not_a_crash(tmp_path)
       metadata:
         name: p
         annotations:
-          slocompiler.dev/no-data: "5m } }"
-      spec: {alertWhenNoData: true, conditions: []}
-""")
+          slocompiler.dev/{key}: {value}
+      spec: {{alertWhenNoData: true, conditions: []}}
+""".format(key=key, value=value))
     texts, diagnostics = convert_files("openslo", [str(path)])
-    assert [d.severity for d in diagnostics if d.is_error] == ["error"], diagnostics
-    assert "svc" not in texts
+    dropped = [d for d in diagnostics if key in d.message]
+    assert [(d.span.line, d.severity) for d in dropped] == [(30, "warning")], diagnostics
+    assert dropped[0].message.endswith("; dropped")
+    compile_texts(tmp_path / "out", texts)
 
 
 @pytest.mark.parametrize("grouping", ['["Bad Label", ok]', '"route"', "[[a], ok]"])

@@ -33,21 +33,30 @@ def find_specs(paths: tuple[str, ...] | list[str]) -> tuple[list[Path], list[str
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """A temporary file in the same directory, then a rename: readers see the old or the new file."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    """A temporary file in the same directory, then a rename: readers see the old or the new file.
+
+    The file keeps its mode; a new one gets the mode any new file gets
+    (0644 under the usual umask), not the temporary file's private 0600.
+    """
+    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
+        os.chmod(temporary, mode)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # reading it means setting it: put it back at once
+    os.umask(mask)
+    return mask
 
 
 def run_fmt(paths: tuple[str, ...], check_only: bool, show_diff: bool) -> int:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import re
 
 from ..core.errors import Span
 from . import model
+from .accepts import kubernetes_namespace, pairs
 from .write import slo_name
 from .yamlsrc import Node, Report
 
 DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-PROM_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-GO_TEMPLATE = re.compile(r"\{\{.*?\}\}", re.S)
 
 
 def objective_text(node: Node | None, report: Report, scale: int = 1) -> str | None:
@@ -46,57 +44,18 @@ def objective_text(node: Node | None, report: Report, scale: int = 1) -> str | N
     return text if scale == 1 else decimal_text(percent)
 
 
-def pairs(node: Node | None, report: Report, what: str, templated: bool = False, kubernetes: bool = False) -> dict[str, str]:
-    """A string map (labels, annotations); a warning for each pair .slo cannot hold."""
-    out: dict[str, str] = {}
-    if node is None:
-        return out
-    if not node.is_map:
-        report.warn(node, f"{what} is not a map and is dropped")
-        return out
-    for key, value in node.items():
-        if not value.is_scalar:
-            report.warn(value, f'{what} "{key}" is not a string and is dropped')
-        elif kubernetes and not kubernetes_label_name().search(key):
-            report.warn(node.key_span(key), f'{what} "{key}" is not a valid Kubernetes label name and is dropped')
-        elif not kubernetes and not PROM_LABEL.fullmatch(key):
-            # Prometheus itself would refuse it on a rule: the source tool's output could not have had it.
-            report.warn(node.key_span(key), f'{what} "{key}" is not a Prometheus label name (letters, digits '
-                                            "and _, not starting with a digit) and is dropped")
-        else:
-            if templated and GO_TEMPLATE.search(str(value.value)):
-                report.warn(value, f'{what} "{key}" uses Prometheus alert templating ({{{{ ... }}}}), which '
-                                   "slocompiler writes as literal text; the summary and description it writes "
-                                   "already name the SLO, threshold and windows")
-            out[key] = str(value.value)
-    return out
-
-
-@functools.cache
-def kubernetes_label_name() -> re.Pattern:
-    """Kubernetes label names (`app.kubernetes.io/name`): the IR schema's rule, so import and check agree."""
-    from ..lang.schema import ir_schema
-
-    return re.compile(ir_schema()["$defs"]["kubernetes_labels"]["propertyNames"]["pattern"])
-
-
-def label_names(names: list[tuple[object, Span]], report: Report, what: str) -> list[str]:
-    """The Prometheus label names of a grouping, in order; a warning for each other entry, which is dropped."""
-    out = []
-    for name, span in names:
-        if isinstance(name, str) and PROM_LABEL.fullmatch(name):
-            out.append(name)
-        else:
-            report.warn(span, f"{what} entry {name!r} is not a Prometheus label name; dropped")
-    return out
-
-
 def service_named(services: dict[str, model.Service], node: Node, report: Report) -> model.Service:
     """The service of that name, created on first sight; documents naming one service merge into it."""
+    from ..lang.check import RESERVED_SERVICE_NAMES
+
     name = slo_name(str(node.value))
-    if name != node.value:
+    if name in RESERVED_SERVICE_NAMES:
+        report.warn(node, f'service name "{node.value}" becomes "{name}-" (a build writes a file named {name} '
+                          "beside the services' own)")
+        name += "-"
+    elif name != node.value:
         report.warn(node, f'service name "{node.value}" becomes "{name}" (.slo names are lower-case letters, digits, - and _)')
-    service = services.setdefault(name, model.Service(name))
+    service = services.setdefault(name, model.Service(name, span=node.span))
     if node.span.file not in service.sources:
         service.sources.append(node.span.file)
     return service
@@ -132,6 +91,49 @@ def unique_slo_names(services: dict[str, model.Service], report: Report) -> None
             seen.add(slo.name)
 
 
+# Names become file names (`<service>.slo`, `prometheus/<service>.rules.yml`, `docs/<service>/<slo>.svg`),
+# which common file systems hold to 255 bytes: this leaves room for the longest suffix.
+MAX_NAME_LENGTH = 200
+
+
+def refuse_long_names(services: dict[str, model.Service], report: Report) -> None:
+    """An error for each service or SLO whose name cannot become a file name; it is not imported."""
+    def too_long(what: str, name: str) -> str:
+        return (f'{what} name "{name[:40]}..." is {len(name)} characters; .slo names become file names, so slo '
+                f"import takes at most {MAX_NAME_LENGTH}: shorten it in the input; the {what} is not imported")
+
+    for name, service in list(services.items()):
+        if len(name) > MAX_NAME_LENGTH:
+            report.error(service.span or Span(service.sources[0] if service.sources else "<input>", 1, 1),
+                         too_long("service", name))
+            del services[name]
+            continue
+        for slo in [slo for slo in service.slos if len(slo.name) > MAX_NAME_LENGTH]:
+            report.error(slo.span or service.span or Span("<input>", 1, 1), too_long("SLO", slo.name))
+            service.slos.remove(slo)
+            service.comments.append(f"slo {slo.name[:40]}... was not imported: its name is too long")
+
+
+def group_by_that_groups(services: dict[str, model.Service], report: Report) -> None:
+    """Drop each group_by label an SLO's rules set to one value themselves (or `le` of a latency SLO), with a warning.
+
+    Every group would get the same value, so `slo check` refuses it; which
+    labels are fixed is only known once the SLO's labels and conditions are.
+    """
+    for service in services.values():
+        for slo in service.slos:
+            fixed = {**slo.labels, **slo.alerting.labels}
+            for condition in slo.alerting.conditions:
+                fixed.update(condition.labels)
+            if slo.indicator.kind == "latency":
+                fixed["le"] = ""
+            for name in [name for name in slo.group_by if name in fixed]:
+                report.warn(slo.fields.get("group_by") or slo.span or Span("<input>", 1, 1),
+                            f"slo {slo.name} groups by {name}, which its rules set to one value themselves "
+                            "(or, for le, which splits a latency SLO's buckets); dropped from group_by")
+                slo.group_by.remove(name)
+
+
 def kubernetes_metadata(document: Node, service: model.Service, report: Report, name_is_kept: bool = False) -> None:
     """A resource's `metadata.namespace` and `metadata.labels` become the service's `kubernetes { }`.
 
@@ -141,7 +143,8 @@ def kubernetes_metadata(document: Node, service: model.Service, report: Report, 
     if metadata is None:
         return
     report.unknown_fields(metadata, ("name", "namespace", "labels", "annotations"), "metadata")
-    namespace = metadata.text("namespace")
+    namespace = kubernetes_namespace(metadata.text("namespace"), metadata.get("namespace") or metadata, report,
+                                     "metadata.namespace")
     labels = pairs(metadata.get("labels"), report, "metadata.labels", kubernetes=True)
     if service.kubernetes_namespace not in (None, namespace) or (service.kubernetes_labels and labels != service.kubernetes_labels):
         report.warn(metadata, f"service {service.name} is in another resource with other Kubernetes metadata; "

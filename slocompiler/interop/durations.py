@@ -14,7 +14,7 @@ _SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y
 
 def prometheus_seconds(node: Node, report: Report) -> int | None:
     """A duration in whole seconds; an error for text that is none, or for fractions of a second."""
-    text = str(node.value).strip()
+    text = str(node.value).strip() if node.is_scalar else repr(node)
     if not node.is_scalar or not _DURATION.fullmatch(text):
         report.error(node, f'"{text}" is not a duration (like 28d or 2w)')
         return None

@@ -68,6 +68,12 @@ class Slo:
     alerting: Alerting = field(default_factory=Alerting)
     comments: list[str] = field(default_factory=list)
     span: Span | None = None  # where the input names it, for warnings; not written
+    fields: dict[str, Span] = field(default_factory=dict)  # `.slo` attribute -> the input that gave it, for warnings
+
+
+def spans(**nodes) -> dict[str, Span]:
+    """`Slo.fields` from the input nodes that gave each attribute (None: not given)."""
+    return {name: node.span for name, node in nodes.items() if node is not None}
 
 
 @dataclass
@@ -84,4 +90,5 @@ class Service:
     kubernetes_labels: Pairs = field(default_factory=dict)
     slos: list[Slo] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # the input files, for the header comment
+    span: Span | None = None  # where the input first names it, for errors; not written
     comments: list[str] = field(default_factory=list)  # SLOs that could not be imported, and why

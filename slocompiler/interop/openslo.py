@@ -9,6 +9,7 @@ back (see emit/openslo.py), so an export imports to the same rules.
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from ..core.conventions import OPENSLO_ANNOTATION_PREFIX as P
@@ -16,13 +17,21 @@ from ..core.conventions import TIERS
 from ..core.errors import Span
 from ..core.units import format_duration
 from . import model
-from .common import DECIMAL, label_names, objective_text, one_rule_per_severity, pairs, service_named
+from .accepts import alert_name, kubernetes_namespace, label_names, pairs
+from .common import DECIMAL, objective_text, one_rule_per_severity, service_named
 from .durations import prometheus_seconds, window_seconds
 from .openslo_index import Index
 from .openslo_sli import indicator as _indicator
 from .write import NAME, slo_name
 from .yamlsrc import Node, Report
 
+# Our annotations whose values `.slo` takes as a bare word (a duration, a name) or from a short list:
+# what each must look like.
+_DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w))+")
+BARE = {"no-data": re.compile(rf"false|{_DURATION.pattern}"), "short-window": _DURATION,
+        "no-data-watch": re.compile(r"ratio|total"), "no-data-severity": re.compile(r"page|ticket")}
+BARE_WORDS = {"no-data": "a duration (like 15m) or false", "short-window": "a duration (like 5m)",
+              "no-data-watch": "ratio or total", "no-data-severity": "page or ticket"}
 TICKET_SEVERITIES = ("ticket", "warning", "warn", "info", "low", "minor")
 MINUTE = 60
 
@@ -53,11 +62,15 @@ def _annotations(metadata: Node | None, report: Report, ours: tuple[str, ...], w
     for key, value in notes.items():
         if not key.startswith(P):
             continue
-        if key[len(P):] in ours and value.is_scalar:
-            mine[key[len(P):]] = str(value.value)
+        short = key[len(P):]
+        if short in ours and value.is_scalar and short in BARE and not BARE[short].fullmatch(str(value.value)):
+            # Written as a bare word, not a string: anything else would be `.slo` structure, not a value.
+            report.warn(value, f'{where}.annotations.{key} "{value.value}" is not {BARE_WORDS[short]}; dropped')
+        elif short in ours and value.is_scalar:
+            mine[short] = str(value.value)
         else:
             report.warn(notes.key_span(key), f"{where}.annotations.{key} is not one slocompiler reads here; dropped")
-    return mine, pairs(plain, report, f"{where}.annotations")
+    return mine, pairs(plain, report, f"{where}.annotations", annotations=True)
 
 
 def _service(document: Node, report: Report, services: dict) -> model.Service | None:
@@ -82,12 +95,21 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
     service.runbook, service.dashboard = mine.get("runbook"), mine.get("dashboard")
     if mine.get("tier") in TIERS:
         service.tier = mine["tier"]
-    service.kubernetes_namespace = service.kubernetes_namespace or mine.get("kubernetes-namespace")
+    service.kubernetes_namespace = service.kubernetes_namespace or kubernetes_namespace(
+        mine.get("kubernetes-namespace"), _annotation_span(metadata, "kubernetes-namespace"), report,
+        f"metadata.annotations.{P}kubernetes-namespace")
     service.labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
     return service
 
 
-def _json_pairs(text: str | None, metadata: Node | None, report: Report, key: str) -> dict[str, str]:
+def _annotation_span(metadata: Node | None, key: str) -> Span:
+    """Where our annotation `key` is written (for warnings about its value)."""
+    notes = metadata.get("annotations") if metadata is not None else None
+    return notes.key_span(P + key) if notes is not None else (metadata.span if metadata else Span("<input>", 1, 1))
+
+
+def _json_pairs(text: str | None, metadata: Node | None, report: Report, key: str,
+                annotations: bool = False) -> dict[str, str]:
     """A `slocompiler.dev/` annotation holding a JSON object of strings (our export writes them so)."""
     if not text:
         return {}
@@ -101,12 +123,13 @@ def _json_pairs(text: str | None, metadata: Node | None, report: Report, key: st
         report.warn(at, f"annotations.{P}{key} is not a JSON object; dropped")
         return {}
     return pairs(Node({k: Node(v if isinstance(v, str) else [], at) for k, v in found.items()}, at,
-                      keys={k: at for k in found}), report, f"annotations.{P}{key}")
+                      keys={k: at for k in found}), report, f"annotations.{P}{key}", annotations=annotations)
 
 
 def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
     """A document's `metadata.namespace` and `metadata.labels` are the service's Kubernetes metadata."""
-    namespace = metadata.text("namespace")
+    namespace = kubernetes_namespace(metadata.text("namespace"), metadata.get("namespace") or metadata, report,
+                                     "metadata.namespace")
     labels = pairs(metadata.get("labels"), report, "metadata.labels", kubernetes=True)
     clash = [key for key, value in labels.items() if service.kubernetes_labels.get(key, value) != value]
     if (namespace and service.kubernetes_namespace not in (None, namespace)) or clash:
@@ -177,6 +200,11 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
             group_by=group_by,
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
             span=name.span,
+            fields={**model.spans(objective=objective, window=spec.get("timeWindow"),
+                                  indicator=spec.get("indicator") or spec.get("indicatorRef"),
+                                  description=spec.get("description"), alerting=spec.get("alertPolicies")),
+                    "group_by": at, "labels": _annotation_span(metadata, "labels"),
+                    "sla": _annotation_span(metadata, "sla")},
         ))
 
 
@@ -244,20 +272,23 @@ def _alerting(policies: Node | None, index: Index, window: int | None, report: R
         mine, others = _annotations(metadata, report, ("alert-name", "enabled", "no-data", "no-data-name",
                                                        "no-data-severity", "no-data-watch", "no-data-labels",
                                                        "no-data-annotations"), "AlertPolicy.metadata")
-        alerting.name = alerting.name or mine.get("alert-name")
+        alerting.name = alerting.name or alert_name(mine.get("alert-name"), _annotation_span(metadata, "alert-name"),
+                                                    report, f"annotations.{P}alert-name")
         alerting.enabled = alerting.enabled and mine.get("enabled") != "false"
         alerting.labels.update(pairs(metadata.get("labels") if metadata else None, report, "AlertPolicy.metadata.labels"))
         alerting.annotations.update(others)
         if "no-data" in mine and mine["no-data"] != "false":
             alerting.no_data = mine["no-data"]
-        alerting.no_data_name = alerting.no_data_name or mine.get("no-data-name")
+        alerting.no_data_name = alerting.no_data_name or alert_name(
+            mine.get("no-data-name"), _annotation_span(metadata, "no-data-name"), report, f"annotations.{P}no-data-name")
         alerting.no_data_severity = alerting.no_data_severity or mine.get("no-data-severity")
         alerting.no_data_watch = alerting.no_data_watch or mine.get("no-data-watch")
         block = "page" if (alerting.no_data_severity or "ticket") == "page" else "ticket"
         if "no-data-labels" in mine:
             alerting.severity_labels[block] = _json_pairs(mine["no-data-labels"], metadata, report, "no-data-labels")
         if "no-data-annotations" in mine:
-            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"], metadata, report, "no-data-annotations")
+            alerting.severity_annotations[block] = _json_pairs(mine["no-data-annotations"], metadata, report, "no-data-annotations",
+                                                                  annotations=True)
         for item in (spec.get("conditions") or Node([], spec.span)).entries():
             condition_ref = item.get("conditionRef")
             found = index.find("AlertCondition", condition_ref, report) if condition_ref is not None else item

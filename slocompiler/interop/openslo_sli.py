@@ -76,8 +76,14 @@ def indicator(spec: Node, index: Index, report: Report) -> model.Indicator | Non
     report.unknown_fields(ratio, ("counter", "good", "bad", "total", "raw", "rawType"), "ratioMetric")
     counter = (ratio.text("counter") or "true").lower() == "true"
     if ratio.get("raw") is not None:
-        query, _ = _query(ratio.get("raw"), "ratioMetric.raw", True, report)
+        query, plain = _query(ratio.get("raw"), "ratioMetric.raw", True, report)
         if query is None:
+            return None
+        if plain:
+            # A ratio series has no events to count over a window, and a selector no range to put $window in.
+            report.warn(ratio.get("raw"), "ratioMetric.raw is a plain selector: .slo needs the error ratio as an "
+                                          "expression with a range such as [5m], which becomes [$window]; "
+                                          "the SLO is not imported")
             return None
         success = (ratio.text("rawType") or "failure") == "success"
         return model.Indicator("expr", {"error_ratio": f"1 - ({query})" if success else query})

@@ -12,10 +12,9 @@ from __future__ import annotations
 import re
 
 from . import model
+from .accepts import PROM_LABEL, alert_name, label_names, reserved_label
 from .common import (
-    PROM_LABEL,
     kubernetes_metadata,
-    label_names,
     objective_text,
     one_rule_per_severity,
     service_named,
@@ -97,8 +96,13 @@ def read(document: Node, options: dict, report: Report, services: dict[str, mode
         group_by=group_by,
         labels=rule_labels,
         span=name.span,
+        fields=model.spans(objective=spec.get("target"), window=window_node, indicator=spec.get("indicator"),
+                           labels=metadata.get("labels"), description=spec.get("description"),  # type: ignore[union-attr]
+                           alerting=spec.get("alerting"), group_by=_grouping_node(spec.get("indicator"))),
     )
     slo.alerting = _alerting(spec.get("alerting"), window, objective, report, spec.get("alerting") or spec)
+    for condition in slo.alerting.conditions:
+        condition.span = spec.get("target").span  # type: ignore[union-attr]  # Pyrra's windows are fixed: the target decides
     service.slos.append(slo)
     return True
 
@@ -110,7 +114,9 @@ def _split_labels(metadata: Node, report: Report) -> tuple[dict[str, str], dict[
     for key, value in labels.items() if labels is not None else ():
         if key.startswith(LABEL_PREFIX) and value.is_scalar:
             name = key[len(LABEL_PREFIX):]
-            if PROM_LABEL.fullmatch(name):
+            if PROM_LABEL.fullmatch(name) and (why := reserved_label(name)):
+                report.warn(labels.key_span(key), f'metadata.labels "{key}" is dropped: {why}')
+            elif PROM_LABEL.fullmatch(name):
                 rule_labels[name] = str(value.value)
             else:
                 report.warn(labels.key_span(key), f'metadata.labels "{key}": "{name}" is not a Prometheus label name '
@@ -144,6 +150,14 @@ def _without_comments(metric: str) -> str:
     from ..core.promql import strip_comments
 
     return strip_comments(metric).strip()
+
+
+def _grouping_node(indicator: Node | None) -> Node | None:
+    for kind in ("ratio", "latency", "bool_gauge"):
+        block = indicator.get(kind) if indicator is not None else None
+        if block is not None:
+            return block.get("grouping")
+    return None
 
 
 def _grouping(node: Node, report: Report) -> list[str]:
@@ -219,7 +233,8 @@ def _alerting(node: Node | None, window: int, objective: str, report: Report, wh
 
     if node is not None:
         report.unknown_fields(node, ALERTING_FIELDS, "alerting")
-    alerting = model.Alerting(name=(node.text("name") if node is not None else None) or "ErrorBudgetBurn")
+    given = alert_name(node.text("name"), node.get("name"), report, "alerting.name") if node is not None else None
+    alerting = model.Alerting(name=given or "ErrorBudgetBurn")
     alerting.severity_labels = {severity: {"severity": value} for severity, value in SEVERITY_LABELS.items()}
     burnrates = _flag(node, "burnrates", True) and not _flag(node, "disabled", False)
     absent = _flag(node, "absent", True)
@@ -237,7 +252,9 @@ def _alerting(node: Node | None, window: int, objective: str, report: Report, wh
                                         "cannot say (NoData belongs to an SLO that alerts); the burn-rate alerts are kept")
     if absent:
         alerting.no_data = format_duration(absent_for(window, objective))
-        alerting.no_data_name = (node.text("absentName") if node is not None else None) or "SLOMetricAbsent"
+        absent_name = alert_name(node.text("absentName"), node.get("absentName"), report,
+                                 "alerting.absentName") if node is not None else None
+        alerting.no_data_name = absent_name or "SLOMetricAbsent"
         alerting.no_data_severity = "page"
         alerting.no_data_watch = "total"
     else:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import yaml
 
 from ..core.errors import Diagnostic, SloError, Span
 from . import model
-from .common import unique_slo_names
+from .common import group_by_that_groups, refuse_long_names, unique_slo_names
+from .files import read_input, write_outputs
+from .fit import fit
 from .write import service_text
-from .yamlsrc import Node, Report, load_documents
+from .yamlsrc import Budget, Node, Report, load_documents
 
 FORMATS = ("sloth", "pyrra", "openslo")
 TOOL_NAMES = {"sloth": "Sloth", "pyrra": "Pyrra", "openslo": "OpenSLO"}
@@ -33,21 +32,20 @@ def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], 
     sources: dict[str, str] = {}
     documents: list[Node] = []
     readable = True
+    budget = Budget()
     for path in paths:
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            report.error(Span(path, 1, 1), f"cannot read this file: {getattr(error, 'strerror', None) or error}")
+            text = read_input(path, budget)
+            sources[path] = text
+            documents += load_documents(text, path, budget)
+        except SloError as error:
+            report.diagnostics.extend(error.diagnostics)
             readable = False
-            continue
-        sources[path] = text
-        try:
-            documents += load_documents(text, path)
         except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = Span(path, mark.line + 1, mark.column + 1) if mark else Span(path, 1, 1)
-            report.error(where, f"not valid YAML: {getattr(error, 'problem', None) or error}")
+            report.error(_yaml_error_span(error, path, sources.get(path, "")), f"not valid YAML: {_yaml_problem(error)}")
             readable = False
+        if budget.values < 0 or budget.bytes < 0:
+            break  # the run's bounds are spent: the files after this one are not read
     read = _reader(fmt)
     services: dict[str, model.Service] = {}
     if fmt == "openslo":
@@ -57,37 +55,44 @@ def convert(fmt: str, paths: list[str], options: dict) -> tuple[dict[str, str], 
             if not document.is_map or not read(document, options, report, services):
                 report.warn(document, f"this document is not a {TOOL_NAMES[fmt]} spec and is skipped")
     unique_slo_names(services, report)
-    texts = {}
-    for name, service in sorted(services.items()):
-        try:
-            texts[name] = service_text(service, TOOL_NAMES[fmt])
-        except SloError as error:
-            # A value the importers pass through unchecked made text that does not parse:
-            # said at the service's input, never an internal error.
-            first = error.diagnostics[0].message if error.diagnostics else str(error)
-            report.error(Span(service.sources[0] if service.sources else "<input>", 1, 1),
-                         f"service {name} could not be written as .slo ({first}); a value in the input "
-                         "cannot be written as .slo: fix it there; the service is not imported")
+    group_by_that_groups(services, report)
+    refuse_long_names(services, report)
+    shown = {path: shown_path(path) for path in paths}
+
+    def write(service: model.Service) -> str:
+        return service_text(service, TOOL_NAMES[fmt], sources=[shown.get(path, path) for path in service.sources])
+
+    texts = fit(dict(sorted(services.items())), write, report)
     return texts, sorted(report.diagnostics), sources, readable
 
 
-def write_outputs(texts: dict[str, str], out_dir: str) -> tuple[list[str], list[str]]:
-    """One `<service>.slo` per service in out_dir: (paths written, paths refused).
+def shown_path(path: str) -> str:
+    """An input's path as the header comment shows it: relative to the working directory, as builds show
+    theirs (an absolute path would differ between machines, and say where someone's home is)."""
+    import os
 
-    A file that exists with other text is never overwritten (a hand-written
-    spec of that name would be lost): then nothing is written at all.
-    """
-    from ..fmt.command import write_atomically as write
+    from ..lang.project import Project, source_name
 
-    paths = {name: os.path.join(out_dir, f"{name}.slo") for name in texts}
-    refused = [path for name, path in paths.items()
-               if os.path.exists(path) and Path(path).read_text(encoding="utf-8", errors="replace") != texts[name]]
-    if refused:
-        return [], refused
-    os.makedirs(out_dir, exist_ok=True)
-    for name, path in paths.items():
-        write(Path(path), texts[name].encode("utf-8"))
-    return list(paths.values()), []
+    return source_name(Project(os.path.realpath(os.getcwd())), path)
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    if isinstance(error, yaml.reader.ReaderError):  # its str() would add a position the span already gives
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return f"character U+{code:04X} is not allowed in YAML"
+    return str(getattr(error, "problem", None) or error)
+
+
+def _yaml_error_span(error: yaml.YAMLError, path: str, text: str) -> Span:
+    """Where PyYAML says the problem is: a mark, or (for a character it refuses) an offset into the text."""
+    mark = getattr(error, "problem_mark", None)
+    if mark is not None:
+        return Span(path, mark.line + 1, mark.column + 1)
+    position = getattr(error, "position", None)
+    if isinstance(position, int) and text:
+        before = text[:position]
+        return Span(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
+    return Span(path, 1, 1)
 
 
 def run_import(tool: str, files: list[str], out_dir: str | None, options: dict, output_format: str) -> int:
@@ -111,10 +116,15 @@ def run_import(tool: str, files: list[str], out_dir: str | None, options: dict, 
     if out_dir is None:
         click.echo("\n".join(texts.values()), nl=False)
     else:
-        written, refused = write_outputs(texts, out_dir)
-        for path in refused:
-            click.echo(f"error: {path} exists with other text; nothing was written (move it, or pick another -o)", err=True)
+        if not readable:  # a service could be missing what the unread file held
+            written, same, problems = [], [], ["an input could not be read; nothing was written"]
+        else:
+            written, same, problems = write_outputs(texts, out_dir)
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
         for path in written:
             click.echo(f"wrote {path}", err=True)
-        readable = readable and not refused
+        for path in same:
+            click.echo(f"{path} already holds this text", err=True)
+        readable = readable and not problems
     return 0 if readable and not any(d.is_error for d in diagnostics) else 1

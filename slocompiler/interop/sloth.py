@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from . import model
-from .common import GO_TEMPLATE, kubernetes_metadata, objective_text, pairs, service_named, slo_name_of
+from .accepts import GO_TEMPLATE, alert_name, pairs
+from .common import kubernetes_metadata, objective_text, service_named, slo_name_of
 from .yamlsrc import Node, Report
 
 PROMETHEUS_V1 = "prometheus/v1"
@@ -100,16 +101,27 @@ def _slo(node: Node, options: dict, report: Report) -> model.Slo | None:
         description=node.text("description"),
         labels=pairs(node.get("labels"), report, "labels"),
         span=name.span,
+        fields=model.spans(objective=node.get("objective"), indicator=node.get("sli"), labels=node.get("labels"),
+                           description=node.get("description"), alerting=node.get("alerting")),
     )
     slo.alerting = _alerting(node.get("alerting"), options, report, node)
+    for condition in slo.alerting.conditions:
+        condition.span = slo.fields["objective"]  # Sloth's windows are fixed: whether they can fire is the objective's doing
     return slo
 
 
-def query(node: Node | None, report: Report) -> str | None:
-    """A Sloth query with `{{.window}}` as `$window`; a warning for any other Go template."""
+def query(node: Node | None, report: Report, ratio: bool = False) -> str | None:
+    """A Sloth query with `{{.window}}` as `$window`; a warning for any other Go template.
+
+    `ratio`: an error ratio, which is None without `{{.window}}` (`.slo` has nothing to substitute).
+    """
     if node is None or not node.is_scalar:
         return None
     text = str(node.value)
+    if not GO_WINDOW.search(text) and ratio:
+        report.warn(node, "this error ratio query has no {{.window}}: .slo needs $window where the range goes, "
+                          "so each alert window can be substituted; the SLO is not imported")
+        return None
     if not GO_WINDOW.search(text):
         report.warn(node, "this query has no {{.window}}: .slo needs $window where the range goes, "
                           "so each alert window can be substituted")
@@ -142,9 +154,11 @@ def _indicator(sli: Node | None, report: Report) -> model.Indicator | None:
         return model.Indicator("ratio", {"errors": errors, "total": total})
     if raw is not None:
         report.unknown_fields(raw, ("error_ratio_query", "errorRatioQuery"), "sli.raw")
-        ratio = query(raw.first("error_ratio_query", "errorRatioQuery"), report)
+        found = raw.first("error_ratio_query", "errorRatioQuery")
+        ratio = query(found, report, ratio=True)
         if ratio is None:
-            report.error(raw, "sli.raw needs error_ratio_query")
+            if found is None or not found.is_scalar:
+                report.error(raw, "sli.raw needs error_ratio_query")
             return None
         return model.Indicator("expr", {"error_ratio": ratio})
     report.error(sli, "sli needs events, raw or plugin")
@@ -158,7 +172,7 @@ def _alerting(node: Node | None, options: dict, report: Report, slo: Node) -> mo
         report.warn(node, "alerting is not a mapping; read as empty (Sloth's windows, no labels or annotations)")
     node = node if node is not None and node.is_map else Node({}, slo.span)
     report.unknown_fields(node, ALERTING_FIELDS, "alerting")
-    alerting.name = node.text("name")
+    alerting.name = alert_name(node.text("name"), node.get("name"), report, "alerting.name")
     alerting.labels = pairs(node.get("labels"), report, "labels")
     alerting.annotations = pairs(node.get("annotations"), report, "annotations", templated=True)
     disabled = set()

@@ -21,10 +21,21 @@ def slo_name(text: str) -> str:
     return name + "-" if name in KEYWORDS else name
 
 
+def comment(text: str) -> str:
+    """A `#` comment line holding `text`: a line break in it (from a file or SLO name) would end the
+    comment and let the rest be read as `.slo`, so every unprintable character is written `\\uXXXX`."""
+    return "# " + "".join(map(_printable, text)) + "\n"
+
+
+def _printable(ch: str) -> str:
+    # `\uXXXX` holds the basic plane only; a character beyond it cannot end a line or a string, so stays as it is.
+    return ch if ch.isprintable() or ord(ch) > 0xFFFF else f"\\u{ord(ch):04x}"
+
+
 def string(text: str) -> str:
     """A `.slo` string literal holding `text` exactly: escapes, and `$` doubled."""
     body = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
-    body = "".join(ch if ch.isprintable() or ch in "\\" else f"\\u{ord(ch):04x}" for ch in body)
+    body = "".join(map(_printable, body))
     return '"' + body.replace("$", "$$") + '"'
 
 
@@ -89,7 +100,7 @@ def _alerting(alerting: Alerting) -> str:
 
 
 def _slo(slo: Slo) -> str:
-    out = [f"# {line}\n" for line in slo.comments]
+    out = [comment(line) for line in slo.comments]
     out.append(f"slo {slo.name} {{\n")
     if slo.description:
         out.append(f"description = {string(slo.description)}\n")
@@ -107,9 +118,9 @@ def _slo(slo: Slo) -> str:
     return "".join(out)
 
 
-def service_text(service: Service, tool: str, path: str = "imported.slo") -> str:
-    """One service as formatted `.slo` text, with a comment naming where it came from."""
-    out = [f"# imported from {', '.join(service.sources)} ({tool}) by slo import\n"]
+def service_text(service: Service, tool: str, path: str = "imported.slo", sources: list[str] | None = None) -> str:
+    """One service as formatted `.slo` text, with a comment naming where it came from (`sources`, as shown)."""
+    out = [comment(f"imported from {', '.join(sources or service.sources)} ({tool}) by slo import")]
     out.append(f"service {service.name} {{\n")
     if service.description:
         out.append(f"description = {string(service.description)}\n")
@@ -124,6 +135,6 @@ def service_text(service: Service, tool: str, path: str = "imported.slo") -> str
     out.append(_pairs("labels", service.labels))
     for slo in service.slos:
         out.append(_slo(slo))
-    out += [f"# {line}\n" for line in service.comments]
+    out += [comment(line) for line in service.comments]
     out.append("}\n")
     return format_text("".join(out), path)

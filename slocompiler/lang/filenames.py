@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 from ..core import conventions as c
 from ..core import ir
-from .values import Diagnostics
+from ..core.errors import Diagnostics, Span
 
 _PROBE = "\0"  # stands for the name in a path: no path has a NUL of its own
 _SHOWN = 40  # characters of a long name a message repeats
@@ -56,7 +56,7 @@ def check_file_names(program: ir.Program, diags: Diagnostics) -> None:
                 break
 
 
-def _fits(name: str, limit: int, kind: str, span: ir.Span, files: str, diags: Diagnostics) -> bool:
+def _fits(name: str, limit: int, kind: str, span: Span, files: str, diags: Diagnostics) -> bool:
     size = len(name.encode())
     if size <= limit:
         return True

@@ -21,10 +21,21 @@ from urllib.parse import urljoin
 import httpx
 
 from . import http
+
 # Re-exported: the commands and tests reach the whole client through this module.
 from .answers import BadTime, Sample, Series, finite, labels_of, parse, time_of, value_of  # noqa: F401
-from .connection import (ENV_PASSWORD, ENV_USER, Connection, LiveError, check_url, header_safe,  # noqa: F401
-                         parse_header, read_token, safe_url, secrets_of)
+from .connection import (  # noqa: F401
+    ENV_PASSWORD,
+    ENV_USER,
+    Connection,
+    LiveError,
+    check_url,
+    header_safe,
+    parse_header,
+    read_token,
+    safe_url,
+    secrets_of,
+)
 from .limits import MAX_ANSWER, MAX_IN_FLIGHT, MAX_MESSAGE, MAX_POINTS, MAX_RANGE_STEPS, MIB
 from .text import printable
 

@@ -12,8 +12,20 @@ import threading
 
 import pytest
 
-from attack.fake_server import (AT, SPECS, Reply, Request, error, fake_server, gzip_reply, gzipped, ok,  # noqa: F401
-                                run_in_process, run_slo, vector)
+from attack.fake_server import (  # noqa: F401
+    AT,
+    SPECS,
+    Reply,
+    Request,
+    error,
+    fake_server,
+    gzip_reply,
+    gzipped,
+    ok,
+    run_in_process,
+    run_slo,
+    vector,
+)
 from slocompiler.live import client as live_client
 from slocompiler.live import http
 from slocompiler.live.client import Connection, LiveError, Prometheus

@@ -12,8 +12,7 @@ import json
 
 import pytest
 
-from attack.fake_server import (AT, SPECS, Reply, Request, error, fake_server, ok, run_in_process,  # noqa: F401
-                                run_slo, vector)
+from attack.fake_server import AT, SPECS, Reply, Request, error, fake_server, ok, run_in_process, run_slo, vector  # noqa: F401
 from slocompiler.live.text import Secrets, basic_forms, header_forms, url_forms
 
 

@@ -13,8 +13,19 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
-from attack.fake_server import (AT, SPECS, Reply, Request, error, fake_server, matrix, ok,  # noqa: F401
-                                run_in_process, run_slo, vector)
+from attack.fake_server import (  # noqa: F401
+    AT,
+    SPECS,
+    Reply,
+    Request,
+    error,
+    fake_server,
+    matrix,
+    ok,
+    run_in_process,
+    run_slo,
+    vector,
+)
 
 HOSTILE = "eu\x1b[2J\x9b31m\n::error file=x,line=1::pwned [l](http://e.example) @team **b** |c<script>"
 INJECTED = "::error file=x"

@@ -14,8 +14,19 @@ import time
 
 import pytest
 
-from attack.fake_server import (AT, SPECS, Reply, Request, error, fake_server, matrix, ok, run_in_process,  # noqa: F401
-                                run_slo, vector)
+from attack.fake_server import (  # noqa: F401
+    AT,
+    SPECS,
+    Reply,
+    Request,
+    error,
+    fake_server,
+    matrix,
+    ok,
+    run_in_process,
+    run_slo,
+    vector,
+)
 from slocompiler.live.client import Connection, LiveError, Prometheus, range_chunks
 from slocompiler.live.limits import MAX_RANGE_STEPS
 
