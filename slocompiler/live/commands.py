@@ -40,9 +40,19 @@ def _with_states(program, services, slo_ids, at, source, connection, then, check
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
             states = live_state.evaluate(client, selected, moment, source)
+        _redact_groups(states, client.secrets)
         return then(states, moment)
 
     live_options.exit_on_live_error(run)
+
+
+def _redact_groups(states, secrets) -> None:
+    """A credential a server echoed in a label value is never printed by status or gate (text.py's Secrets)."""
+    if not secrets:
+        return
+    for state in states:
+        for group in state.groups:
+            group.group = {name: secrets.redact(value) for name, value in group.group.items()}
 
 
 @click.command()

@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-import import_documents
+from attack import import_documents
 import pytest
 import yaml
 from hypothesis import HealthCheck, assume, given, settings

@@ -191,3 +191,21 @@ def test_a_json_echo_of_the_secret_is_redacted_too(fake_server, monkeypatch):
                                                           "error": 'pw q"uo\\te'}).encode(), status=400)
     message = _one_line_exit_3(run_in_process("status", SPECS, "--prometheus", fake_server.url, "--at", AT))
     assert "pw ***" in message and "uo" not in message
+
+
+def test_a_token_echoed_in_a_group_of_status_or_gate_is_not_printed(fake_server, tmp_path):
+    # status and gate print each group's label values from the server.
+    token = tmp_path / "token"
+    token.write_text("Tk9\n")
+
+    def reply(request: Request) -> Reply:
+        if "__name__=~" in request.query:  # no recorded series: the indicator's own
+            return Reply(vector())
+        return Reply(vector(({"region": "eu-Tk9"}, "0.001")))
+    fake_server.reply = reply
+    for command, forms in (("status", ("text", "json", "markdown")), ("gate", ("text", "json", "github", "markdown"))):
+        for form in forms:
+            result = run_in_process(command, SPECS, "--prometheus", fake_server.url, "--at", AT,
+                                    "--bearer-token-file", str(token), "--format", form)
+            assert result.exit_code in (0, 1, 3), (command, form, result.output)
+            assert "eu-" in result.output and "Tk9" not in result.output, (command, form, result.output)
