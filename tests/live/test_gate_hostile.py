@@ -1,15 +1,65 @@
 """`status` and `gate` against a server that answers numbers that are not figures, or labels that are not text.
 
-The listener of test_hostile_server.py answers every query with the same sample.
+A local listener answers every query with the same sample.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from helpers import SPECS, run, strict_json
-from test_hostile_server import _ok, answer  # noqa: F401 (a fixture)
 
 AT = "1700000000"
+
+
+@pytest.fixture
+def answer():
+    """A listener; set `behaviour` to what it answers: status, body, content type, headers, trickle."""
+    behaviour: dict = {"status": 200, "body": b"", "type": "application/json", "headers": (), "trickle": 0}
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+            seen.append({"path": self.path, **dict(self.headers)})
+            body = behaviour["body"]
+            try:
+                self.send_response(behaviour["status"])
+                self.send_header("Content-Type", behaviour["type"])
+                self.send_header("Content-Length", str(len(body)))
+                for name, value in behaviour["headers"]:
+                    self.send_header(name, value.replace("{port}", str(self.server.server_address[1])))
+                self.end_headers()
+                if behaviour["trickle"]:
+                    for byte in body:  # one byte at a time: each read is quick, the whole is not
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                        time.sleep(behaviour["trickle"])
+                else:
+                    self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up, as it should
+
+        do_GET = do_POST  # noqa: N815
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}", behaviour, seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def _ok(data) -> bytes:
+    return json.dumps({"status": "success", "data": data}).encode()
 # A group value trying to be structure in every format: a terminal escape (7-bit and C1), a GitHub
 # annotation on a line of its own, a Markdown image and link, HTML, and a line separator.
 EVIL = "eu\x1b[31m\x9b2J\n::error file=x.slo,line=1::forged\r\n![x](https://evil.example/p.png)<b>[y](http://e)\u2028z"
@@ -20,7 +70,7 @@ def _sample(value: str, labels: dict | None = None) -> bytes:
 
 
 @pytest.mark.parametrize("value", ["NaN", "+Inf", "-Inf"])
-def test_a_number_that_is_no_figure_never_passes_the_gate(answer, value):  # noqa: F811
+def test_a_number_that_is_no_figure_never_passes_the_gate(answer, value):
     # Every query answers this one value: no window has a figure, so there is no decision: exit 3.
     url, behaviour, _ = answer
     behaviour["body"] = _sample(value)
@@ -36,7 +86,7 @@ def test_a_number_that_is_no_figure_never_passes_the_gate(answer, value):  # noq
 
 
 @pytest.mark.parametrize("value", ["1e308", "-1e308"])
-def test_a_ratio_too_large_is_null_with_a_reason(answer, value):  # noqa: F811
+def test_a_ratio_too_large_is_null_with_a_reason(answer, value):
     # A ratio of 1e308 over a 0.1% budget: a burn rate of infinity, which JSON cannot hold.
     url, behaviour, _ = answer
     behaviour["body"] = _sample(value)
@@ -52,7 +102,7 @@ def test_a_ratio_too_large_is_null_with_a_reason(answer, value):  # noqa: F811
 
 
 @pytest.fixture
-def evil(answer):  # noqa: F811
+def evil(answer):
     url, behaviour, _ = answer
     # A ratio of 1: the budget is spent, so the gate blocks and names the group.
     behaviour["body"] = _sample("1", {"region": EVIL})
