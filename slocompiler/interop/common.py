@@ -46,10 +46,10 @@ def objective_text(node: Node | None, report: Report, scale: int = 1) -> str | N
 
 def service_named(services: dict[str, model.Service], node: Node, report: Report) -> model.Service:
     """The service of that name, created on first sight; documents naming one service merge into it."""
-    from ..lang.check import RESERVED_SERVICE_NAMES
+    from ..lang.filenames import is_reserved_service_name
 
     name = slo_name(str(node.value))
-    if name in RESERVED_SERVICE_NAMES:
+    if is_reserved_service_name(name):
         report.warn(node, f'service name "{node.value}" becomes "{name}-" (a build writes a file named {name} '
                           "beside the services' own)")
         name += "-"

@@ -32,6 +32,12 @@ SERVICE_NAME_MAX = longest_name(lambda name: (*c.service_paths(name), *c.slo_pat
 SLO_NAME_MAX = longest_name(lambda name: c.slo_paths("x", name))
 
 
+def is_reserved_service_name(name: str) -> bool:
+    """Whether a service of this name would write a file the compiler writes anyway (`readme`, `slo-overview`)."""
+    fixed = {path.casefold() for path in c.FIXED_PATHS}
+    return any(path.casefold() in fixed for path in c.service_paths(name))
+
+
 def check_file_names(program: ir.Program, diags: Diagnostics) -> None:
     """Each service and SLO name fits its files; no file is another's or one the compiler writes anyway."""
     fixed = {path.casefold() for path in c.FIXED_PATHS}
