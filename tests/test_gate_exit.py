@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ SPECS = str(ROOT / "tests" / "live" / "specs")
 
 
 ENV = {"PATH": "", "SLO_NO_CACHE": "1"}
+# `python -c` puts its working directory first on sys.path: not the checkout, whose source tree has no grammar.
+OUTSIDE = tempfile.gettempdir()
 
 
 def _command(patch: str, *args: str) -> list[str]:
@@ -27,7 +30,7 @@ def _command(patch: str, *args: str) -> list[str]:
 
 
 def _slo(patch: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(_command(patch, *args), capture_output=True, text=True, cwd=ROOT, env=ENV, timeout=60)
+    return subprocess.run(_command(patch, *args), capture_output=True, text=True, cwd=OUTSIDE, env=ENV, timeout=60)
 
 
 GATE = ("gate", SPECS, "--prometheus", "http://127.0.0.1:9", "--at", "1700000000")
@@ -71,7 +74,7 @@ def test_the_decision_is_the_exit_code(code):
 def test_a_closed_stdout_is_no_answer():
     # The gate decided "pass" but could not say so: the pipeline must not read a pass (nor a block).
     patch = "state.evaluate = lambda *a, **k: []\ngate.run_gate = lambda *a, **k: (0, 'pass\\n' * 100000)"
-    child = subprocess.Popen(_command(patch, *GATE), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=ENV)
+    child = subprocess.Popen(_command(patch, *GATE), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=OUTSIDE, env=ENV)
     assert child.stdout is not None
     child.stdout.close()
     _, err = child.communicate(timeout=60)

@@ -535,5 +535,5 @@ def test_the_build_neither_imports_the_cli_nor_prints(tmp_path):
         sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
         print(outcome.written, repr(printed), "slocompiler.cli" in sys.modules, "click" in sys.modules)
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
     assert done.stdout == "8 '' False False\n", done.stderr
