@@ -8,7 +8,8 @@ from ..core.errors import Diagnostic, render_github
 from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .state import GroupState, PolicyState, SloState
-from .status import group_text, json_text, md_cell, printable
+from .status import group_text, json_text, md_cell
+from .text import printable
 
 PASS, BLOCKED, SPEC_ERRORS, NO_ANSWER = 0, 1, 2, 3
 TITLE = "slo gate"

@@ -8,6 +8,7 @@ from ..core.ir import Program, Service, Slo
 from ..core.units import percent_text, prom_window
 from .options import format_time
 from .state import GroupState, SloState
+from .text import printable
 
 SOURCE_TEXT = {
     "recorded": "recorded series (the deployed slo:* rules)",
@@ -102,22 +103,6 @@ def percent(value: float | None, digits: int) -> str:
 def rate(value: float | None) -> str:
     """A burn rate to two decimals, or `-`."""
     return "-" if value is None else f"{value:.2f}"
-
-
-# Escapes in the style of Prometheus's quoted label values: a value prints on one line, and unambiguously.
-ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(value: str) -> str:
-    """A label value from the server on one line: backslash, control and other invisible characters escaped (`\\n`, `\\x1b`)."""
-    if value.isprintable() and "\\" not in value:
-        return value
-    return "".join(ESCAPES.get(ch) or (ch if ch.isprintable() else _code(ch)) for ch in value)
-
-
-def _code(ch: str) -> str:
-    point = ord(ch)
-    return f"\\x{point:02x}" if point < 0x100 else f"\\u{point:04x}" if point < 0x10000 else f"\\U{point:08x}"
 
 
 def group_text(group: dict[str, str]) -> str:
