@@ -20,6 +20,7 @@ from ..core.ir import Condition, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, format_duration, prom_window
 from . import alerts, rules
+from .promtest_oncall import oncall_cases
 from .history import TIE, Phases, Tie, grid_step, humanize_stable, rule_fires, window_ratio
 from .render import render
 from .series import Plan, plan, series_text
@@ -179,7 +180,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases
+    return cases + oncall_cases(service, slo, step, _values)
 
 
 def _eval_time(seconds: int, step: int) -> int:

@@ -302,7 +302,7 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
     long = prometheus_seconds(lookback, report)
     if long is None:
         return None
-    mine, others = _annotations(metadata, report, ("short-window",), "AlertCondition.metadata")
+    mine, others = _annotations(metadata, report, ("short-window", "min-failures"), "AlertCondition.metadata")
     severity_text = (spec.text("severity") or "page")
     severity = "ticket" if severity_text.lower() in TICKET_SEVERITIES else "page"
     short = mine.get("short-window")
@@ -313,6 +313,11 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
     condition = model.Condition(severity, _decimal(burn), format_duration(long), short,
                                 format_duration(after) if after else None)
     condition.span = document.span
+    failures = mine.get("min-failures")
+    if failures is not None and failures.isdigit():
+        condition.min_failures = str(int(failures))
+    elif failures is not None:
+        report.warn(metadata, f'min-failures "{failures}" is not a whole number; the default applies')
     condition.labels = pairs(metadata.get("labels") if metadata else None, report, "AlertCondition.metadata.labels")
     if severity_text not in ("page", "ticket"):
         condition.labels.setdefault("severity", severity_text)
