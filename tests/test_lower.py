@@ -31,13 +31,14 @@ def example():
 def test_defaults_window_conditions_and_short(example) -> None:
     _, slo = example["checkout-availability"]
     assert slo.window == 30 * 86400
-    assert [(c.severity, c.burn, c.long, c.short) for c in slo.alerting.conditions] == [
-        ("page", Decimal("14.4"), 3600, 300),
-        ("page", Decimal("6"), 21600, 1800),
-        ("ticket", Decimal("1"), 259200, 21600),
+    assert [(c.severity, c.burn, c.long, c.short, c.min_failures) for c in slo.alerting.conditions] == [
+        ("page", Decimal("14.4"), 3600, 300, 10),
+        ("page", Decimal("6"), 21600, 1800, 10),
+        ("ticket", Decimal("1"), 259200, 21600, 0),
     ]
     assert slo.alerting.name == "CheckoutAvailabilityErrorBudgetBurn"
-    assert slo.alerting.no_data == 900
+    # checkout is `tier = critical`: no data is a page after 5m, watching the raw total too.
+    assert (slo.alerting.no_data, slo.alerting.no_data_severity, slo.alerting.no_data_watch) == (300, "page", "both")
 
 
 def test_budget_conditions_scale_to_a_28_day_window(example) -> None:

@@ -408,3 +408,36 @@ def test_per_pair_conditions_are_fitted_to_one_rule_per_severity_with_located_wa
     messages = [d.message for d in diagnostics if d.span.line == first]
     assert any("one for: 2m, the shortest of 15m, 2m" in m for m in messages)
     assert any("pair differ between them and are dropped" in m for m in messages)
+
+
+ONCALL = """
+service shop {
+  owner = "t"
+  tier  = low
+  alerting { min_failures = 3 }
+  slo api {
+    objective = 99.9%
+    indicator ratio { errors = `e_total{job="x", code="5"}` total = `e_total{job="x"}` }
+    alerting {
+      page   { burn = 14.4 long = 1h min_failures = 25 }
+      page   { burn = 6 long = 6h }
+      ticket { burn = 1 long = 3d min_failures = 0 }
+    }
+  }
+  slo quiet { objective = 99% indicator ratio { errors = `e_total{job="y", code="5"}` total = `e_total{job="y"}` } }
+}
+"""
+
+
+def test_round_trip_keeps_min_failures_and_the_tier_defaults(tmp_path):
+    (tmp_path / "shop.slo").write_text(ONCALL)
+    original = load([str(tmp_path / "shop.slo")]).program
+    assert [k.min_failures for k in original.services[0].slos[0].alerting.conditions] == [25, 3, 0]
+    exported = tmp_path / "openslo"
+    exported.mkdir()
+    for path, text in TARGETS["openslo"](original).items():
+        (tmp_path / path).write_text(text)
+    assert '"slocompiler.dev/min-failures": "25"' in (exported / "shop.yaml").read_text()
+    program, diagnostics, _ = import_files(tmp_path, [str(exported / "shop.yaml")])
+    assert diagnostics == []
+    assert without_headers(rules_files(program)) == without_headers(rules_files(original))

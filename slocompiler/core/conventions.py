@@ -47,6 +47,9 @@ DERIVED_WINDOW_FROM = 2 * 3600
 
 TIERS = ("critical", "high", "medium", "low")
 DEFAULT_TIER = "medium"
+# The tiers whose defaults differ (LANGUAGE.md, "On-call defaults").
+CRITICAL_TIER = "critical"
+LOW_TIER = "low"
 
 
 def error_ratio_rule(window_seconds: int) -> str:

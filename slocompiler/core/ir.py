@@ -84,6 +84,8 @@ class Condition:
 
     `burn` is always set; `budget` too when the spec gave the condition as a
     share of the budget (then `burn = budget * window / long`).
+    `min_failures`: the fewest bad events within `long` that let it fire
+    (0: no such guard); `expr` SLOs have no event counts and ignore it.
     """
 
     severity: str
@@ -96,6 +98,7 @@ class Condition:
     annotations: Labels
     span: Span
     fields: FieldSpans = ()
+    min_failures: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, LABEL_SLO_ID
-from .ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID
+from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import prom_window
 
@@ -252,3 +252,28 @@ def raw_total(indicator: Indicator, window: int) -> str:
     else:
         raise ValueError("an expr indicator has no total series")
     return f"sum({query.text.strip() if query.is_selector else substitute(query.text.strip(), window)})"
+
+
+def min_failures(slo: Slo, condition: Condition) -> int:
+    """The bad events a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    return 0 if isinstance(slo.indicator, ExprIndicator) else condition.min_failures
+
+
+def failures_within(slo_id: str, window: int) -> str:
+    """The bad events of the last `window`, from the recorded 5m bad-event rate alone (no raw series).
+
+    Each recorded sample is a rate; times the evaluation interval it is the
+    events of that interval, so their sum over the window counts its events.
+    The interval is not in the rules, but a 5m range holds 300 s / interval
+    samples: `sum_over_time(bad[W]) * 300 / count_over_time(bad[5m])`.
+    Unlike `avg_over_time(bad[W]) * W`, a series younger than the window
+    (a new SLO or group) is not counted as if its first minutes had lasted
+    the whole window. A range read of one recorded series; threshold and
+    slice SLOs (issue 24) count their bad samples and slices the same way,
+    from their own recorded rate of bad events.
+    """
+    bad = EVENTS_BAD_PREFIX + prom_window(CURRENT_BURN_WINDOW)
+    if window == CURRENT_BURN_WINDOW:
+        return f"{recorded(bad, slo_id)} * {window}"
+    return (f"sum_over_time({recorded(bad, slo_id, window)}) * {CURRENT_BURN_WINDOW}"
+            f" / count_over_time({recorded(bad, slo_id, CURRENT_BURN_WINDOW)})")

@@ -18,11 +18,22 @@ DEFAULT_WINDOW = 30 * 86400
 MIN_WINDOW = 86400
 MAX_WINDOW = 365 * 86400
 DEFAULT_NO_DATA = 15 * 60
+# `tier = critical`: no data is a page after 5m (a critical service that is down is an outage).
+CRITICAL_NO_DATA = 5 * 60
+# A page condition fires only when this many bad events fell within its long
+# window (LANGUAGE.md, "On-call defaults"): one failed request of a quiet
+# service wakes nobody; any real outage has far more.
+DEFAULT_PAGE_MIN_FAILURES = 10
 # The default burn rates follow the window only between these two: below 28d
 # they stay at 28d's (13.44, 5.6, 0.9333), above 30d at 30d's (14.4, 6, 1).
 # docs/LANGUAGE.md ("Default conditions") gives the reasons and the table.
 DEFAULT_SCALING_WINDOWS = (28 * 86400, 30 * 86400)
 MINUTE = 60
+
+
+def default_min_failures(severity: str) -> int:
+    """`min_failures` when the spec sets none: pages need 10 bad events, tickets none."""
+    return DEFAULT_PAGE_MIN_FAILURES if severity == "page" else 0
 
 
 def default_conditions(window: int) -> tuple[tuple[str, Decimal, int, int], ...]:

@@ -121,14 +121,21 @@ def burn_description(slo: Slo, conditions: tuple[Condition, ...]) -> str:
     return text
 
 
+def pair_expr(slo: Slo, condition: Condition) -> str:
+    """`long > t and short > t`, and, with `min_failures`, at least that many bad events within `long`."""
+    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
+    long_ratio = queries.recorded(c.error_ratio_rule(condition.long), slo.id)
+    short_ratio = queries.recorded(c.error_ratio_rule(condition.short), slo.id)
+    pair = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
+    failures = queries.min_failures(slo, condition)
+    if failures:
+        pair += f"\nand\n{queries.failures_within(slo.id, condition.long)} >= {failures}"
+    return pair
+
+
 def burn_expr(slo: Slo, conditions: tuple[Condition, ...]) -> str:
-    """Each pair `long > t and short > t`, the pairs joined with `or` (parenthesised when more than one)."""
-    pairs = []
-    for condition in conditions:
-        threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-        long_ratio = queries.recorded(c.error_ratio_rule(condition.long), slo.id)
-        short_ratio = queries.recorded(c.error_ratio_rule(condition.short), slo.id)
-        pairs.append(f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}")
+    """Each pair (`pair_expr`), the pairs joined with `or` (parenthesised when more than one)."""
+    pairs = [pair_expr(slo, condition) for condition in conditions]
     if len(pairs) == 1:
         return pairs[0]
     return "\nor\n".join("(\n  " + pair.replace("\n", "\n  ") + "\n)" for pair in pairs)
@@ -161,12 +168,15 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 def no_data_alert(service: Service, slo: Slo) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
-    watched = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
-    if slo.alerting.no_data_watch == "total":
-        watched = queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)
+    ratio = f"absent({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})"
+    total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if slo.alerting.no_data_watch != "ratio" else ""
+    # `both` (a critical tier's default): the process being down shows first in the raw total, which goes stale
+    # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.
+    # `or on ()`: one series either way (the two `absent`s carry different labels), so one alert.
+    expr = {"ratio": ratio, "total": total}.get(slo.alerting.no_data_watch, f"{ratio}\nor on ()\n{total}")
     return {
         "alert": no_data_name(slo),
-        "expr": f"absent({watched})",
+        "expr": expr,
         "for": prom_window(slo.alerting.no_data),
         "labels": _templated(no_data_labels(service, slo)),
         "annotations": _templated(no_data_annotations(service, slo)),
@@ -203,6 +213,12 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
         description = (
             f"SLO {slo.id}: the indicator's total series has not existed for {duration}, so its error budget"
             " is unknown. Check that the exporter is still scraped and the series named as the spec says."
+        )
+    elif slo.alerting.no_data_watch == "both":
+        description = (
+            f"SLO {slo.id}: for {duration}, the indicator's total series has not existed or no error ratio could be"
+            " computed: the service may be down (no process, nothing scraped), and its error budget is unknown."
+            " Check that the service runs and is scraped, and that the series are named as the spec says."
         )
     if slo.group_by:
         description += f" Fires only when no {', '.join(slo.group_by)} at all has data."

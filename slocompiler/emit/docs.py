@@ -166,7 +166,9 @@ def slo_view(service: Service, slo: Slo) -> dict[str, object]:
         "no_data": format_duration(alerting.no_data) if alerting.enabled and alerting.no_data else None,
         "no_data_name": md_text(alerting.no_data_name or alerting.name + conventions.ALERT_NO_DATA_SUFFIX),
         "no_data_severity": alerting.no_data_severity,
-        "no_data_watch": "its total series has not existed" if alerting.no_data_watch == "total" else "the indicator has had no data",
+        "no_data_watch": {"total": "its total series has not existed",
+                          "both": "its total series has not existed (the service is down) or the indicator has had no data"}
+        .get(alerting.no_data_watch, "the indicator has had no data"),
         "chart": chart_path(service, slo) if enabled else None,
         "template": None if slo.template is None else md_text(slo.template),
     }

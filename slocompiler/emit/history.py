@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from decimal import ROUND_DOWN, Decimal
 
-from ..core import sremath
+from ..core import queries, sremath
+from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.ir import Condition, Slo
 
 Phases = list[tuple[Decimal, int]]
@@ -72,19 +73,62 @@ def _above(ratio: Decimal | None, limit: Decimal) -> bool:
     return ratio > limit
 
 
-def pair_value(slo: Slo, condition: Condition, phases: Phases, t: int, step: int) -> Decimal | None:
-    """The long-window ratio when both windows are above the condition's threshold at t, else None."""
+def pair_value(slo: Slo, condition: Condition, phases: Phases, t: int, step: int,
+               events: Decimal = Decimal(1000), eval_step: int | None = None) -> Decimal | None:
+    """The long-window ratio when both windows are above the condition's threshold at t (and `min_failures` met), else None."""
     limit = sremath.threshold(condition.burn, slo.objective)
     long_ratio = window_ratio(phases, t, condition.long, step)
-    if _above(long_ratio, limit) and _above(window_ratio(phases, t, condition.short, step), limit):
-        return long_ratio
-    return None
+    if not (_above(long_ratio, limit) and _above(window_ratio(phases, t, condition.short, step), limit)):
+        return None
+    needed = queries.min_failures(slo, condition)
+    counted = failures_within(phases, t, condition.long, step, events, eval_step or step)
+    if needed and not _enough(counted, needed):
+        return None
+    return long_ratio
 
 
-def rule_value(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int) -> Decimal | None:
+def failures_within(phases: Phases, t: int, window: int, step: int, events: Decimal,
+                    eval_step: int) -> Decimal | None:
+    """What `queries.failures_within` reads at t: the recorded 5m bad-event rates summed over the window, times 5m, over their count in 5m.
+
+    The 5m rate recorded at u (every `eval_step`, from the first evaluation
+    with two samples) counts the bad events in (u - 5m, u] (from the first
+    sample, a counter starting at 0, no extrapolation); `events` per sampling
+    `step`. Prometheus 2 ranges include their start: [t - W, t].
+    """
+    five = CURRENT_BURN_WINDOW
+
+    def rate(u: int) -> Decimal:
+        ratio = window_ratio(phases, u, five, step)
+        return Decimal(0) if ratio is None else ratio * events * (min(u, five) // step) / five
+
+    if window == five:
+        return rate(t) * five
+    recorded = [u for u in range(t - t % eval_step, -1, -eval_step) if u >= step]
+    in_window = [u for u in recorded if u >= t - window]
+    in_five = [u for u in recorded if u >= t - five]
+    if not in_five:
+        return None
+    return sum((rate(u) for u in in_window), Decimal(0)) * five / len(in_five)
+
+
+# A count this close (relative) to `min_failures` depends on which edge samples the range holds.
+COUNT_MARGIN = Decimal("0.2")
+
+
+def _enough(count: Decimal | None, needed: int) -> bool:
+    if count is None:
+        return False
+    if abs(count - needed) <= needed * COUNT_MARGIN:
+        raise Tie()
+    return count >= needed
+
+
+def rule_value(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int,
+               events: Decimal = Decimal(1000), eval_step: int | None = None) -> Decimal | None:
     """The value of an `or` of window pairs at t: the first pair's that holds, else None."""
     for condition in conditions:
-        value = pair_value(slo, condition, phases, t, step)
+        value = pair_value(slo, condition, phases, t, step, events, eval_step)
         if value is not None:
             return value
     return None
@@ -93,11 +137,12 @@ def rule_value(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: i
 def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int) -> Decimal | None:
     """The alert's value when it fires at t (it held at every evaluation over its `for`), else None."""
     hold = conditions[0].for_ or 0
-    value = rule_value(slo, conditions, phases, t, step)
+    events = Decimal(events_per_step(phases))
+    value = rule_value(slo, conditions, phases, t, step, events)
     if value is None or t - hold < 0:
         return None
     for earlier in range(t - hold, t, step):
-        if rule_value(slo, conditions, phases, earlier, step) is None:
+        if rule_value(slo, conditions, phases, earlier, step, events) is None:
             return None
     return value
 

@@ -15,6 +15,7 @@ import json
 from ..core import conventions as c
 from ..core.ir import Alerting, Condition, ExprIndicator, LatencyIndicator, Program, Query, Service, Slo
 from ..core.queries import substitute, with_matcher
+from ..core.sremath import default_min_failures
 from ..core.units import decimal_text, format_duration
 from .render import one_line, render
 
@@ -84,7 +85,10 @@ def indicator_view(slo: Slo) -> dict:
 def condition_view(slo: Slo, condition: Condition, index: int) -> dict:
     """One AlertCondition's data."""
     notes = dict(condition.annotations)
-    notes.update(_notes(short_window=format_duration(condition.short)))
+    # Written only where it differs from the severity's default, which the import applies again.
+    failures = condition.min_failures if condition.min_failures != default_min_failures(condition.severity) else None
+    notes.update(_notes(short_window=format_duration(condition.short),
+                        min_failures=None if failures is None else str(failures)))
     return {
         "name": f"{slo.id}-{condition.severity}-{index}",
         "labels": dict(condition.labels),

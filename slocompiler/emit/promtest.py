@@ -32,6 +32,7 @@ from .history import (
     rule_fires,
     window_ratio,
 )
+from .promtest_oncall import oncall_cases
 from .render import render
 from .series import Plan, plan, series_text
 
@@ -191,7 +192,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases
+    return cases + oncall_cases(service, slo, step, _values)
 
 
 def _eval_time(seconds: int, step: int) -> int:

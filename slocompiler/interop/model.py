@@ -25,6 +25,7 @@ class Condition:
     labels: Pairs = field(default_factory=dict)
     annotations: Pairs = field(default_factory=dict)
     span: Span | None = None  # where the input says it, for warnings; not written
+    min_failures: str | None = None  # None: the severity's default
 
     @property
     def is_budget(self) -> bool:

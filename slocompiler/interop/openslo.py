@@ -29,9 +29,9 @@ from .yamlsrc import Node, Report
 # what each must look like.
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w))+")
 BARE = {"no-data": re.compile(rf"false|{_DURATION.pattern}"), "short-window": _DURATION,
-        "no-data-watch": re.compile(r"ratio|total"), "no-data-severity": re.compile(r"page|ticket")}
+        "no-data-watch": re.compile(r"ratio|total|both"), "no-data-severity": re.compile(r"page|ticket")}
 BARE_WORDS = {"no-data": "a duration (like 15m) or false", "short-window": "a duration (like 5m)",
-              "no-data-watch": "ratio or total", "no-data-severity": "page or ticket"}
+              "no-data-watch": "ratio, total or both", "no-data-severity": "page or ticket"}
 TICKET_SEVERITIES = ("ticket", "warning", "warn", "info", "low", "minor")
 MINUTE = 60
 
@@ -333,7 +333,7 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
     long = prometheus_seconds(lookback, report)
     if long is None:
         return None
-    mine, others = _annotations(metadata, report, ("short-window",), "AlertCondition.metadata")
+    mine, others = _annotations(metadata, report, ("short-window", "min-failures"), "AlertCondition.metadata")
     severity_text = (spec.text("severity") or "page")
     severity = "ticket" if severity_text.lower() in TICKET_SEVERITIES else "page"
     short = mine.get("short-window")
@@ -344,6 +344,11 @@ def _condition(document: Node, report: Report) -> model.Condition | None:
     condition = model.Condition(severity, _decimal(burn), format_duration(long), short,
                                 format_duration(after) if after else None)
     condition.span = document.span
+    failures = mine.get("min-failures")
+    if failures is not None and failures.isdigit():
+        condition.min_failures = str(int(failures))
+    elif failures is not None:
+        report.warn(metadata, f'min-failures "{failures}" is not a whole number; the default applies')
     condition.labels = pairs(metadata.get("labels") if metadata else None, report, "AlertCondition.metadata.labels")
     if severity_text not in ("page", "ticket"):
         condition.labels.setdefault("severity", severity_text)

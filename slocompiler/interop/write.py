@@ -91,7 +91,8 @@ def _alerting(alerting: Alerting) -> str:
             out.append(f"{block} {{\n{inner}}}")
     for condition in alerting.conditions:
         words = [("budget" if condition.is_budget else "burn", condition.amount), ("long", condition.long)]
-        words += [(k, v) for k, v in (("short", condition.short), ("for", condition.for_)) if v]
+        words += [(k, v) for k, v in (("short", condition.short), ("for", condition.for_),
+                                      ("min_failures", condition.min_failures)) if v]
         inner = " ".join(f"{k} = {v}" for k, v in words)
         extra = _pairs("labels", condition.labels) + _pairs("annotations", condition.annotations)
         out.append(f"{condition.severity} {{ {inner}\n{extra}}}" if extra else f"{condition.severity} {{ {inner} }}")

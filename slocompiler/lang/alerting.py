@@ -13,21 +13,23 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ..core import ir
-from ..core.conventions import alert_name_default
+from ..core.conventions import CRITICAL_TIER, DEFAULT_TIER, LOW_TIER, alert_name_default
 from ..core.errors import Diagnostics, Span
-from ..core.sremath import DEFAULT_NO_DATA, burn_from_budget
+from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures
 from ..core.sremath import default_conditions as sremath_defaults
 from ..core.units import UNIT_MS, format_duration_ms
 from . import syntax as st
 from .values import STRING_KINDS, Reader, Scope, lower_labels, unknown_block
 
-ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool"), "use": ("name",)}
+ALERTING_ATTRIBUTES = {"name": STRING_KINDS, "enabled": ("bool",), "no_data": ("duration", "bool"), "use": ("name",),
+                       "min_failures": ("number",)}
 NO_DATA_ATTRIBUTES = {"for": ("duration",), "name": STRING_KINDS, "severity": ("name",) + STRING_KINDS, "watch": ("name",)}
-NO_DATA_WATCH = ("ratio", "total")
+NO_DATA_WATCH = ("ratio", "total", "both")
 SEVERITIES = ("page", "ticket")
 # `pages { }` and `tickets { }`: labels and annotations for every condition of that severity.
 SEVERITY_BLOCKS = {"pages": "page", "tickets": "ticket"}
-CONDITION_ATTRIBUTES = {"long": ("duration",), "short": ("duration",), "for": ("duration",), "burn": ("number",), "budget": ("percent",)}
+CONDITION_ATTRIBUTES = {"long": ("duration",), "short": ("duration",), "for": ("duration",), "burn": ("number",), "budget": ("percent",),
+                        "min_failures": ("number",)}
 ALERTING_BLOCKS = ("page", "ticket", "pages", "tickets", "no_data", "labels", "annotations")
 MINUTE_MS = UNIT_MS["m"]
 
@@ -46,6 +48,7 @@ class ConditionSpec:
     annotations: tuple
     span: Span
     fields: tuple
+    min_failures: int | None = None  # None: the alerting block's, else the severity's default
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class AlertingSpec:
     no_data_name: str | None = None
     no_data_severity: str | None = None
     no_data_watch: str | None = None
+    min_failures: int | None = None
 
 
 def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> AlertingSpec:
@@ -117,6 +121,7 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
         if settings.for_ is not None:
             no_data = settings.for_
     use = attrs.value("use")
+    min_failures = attrs.value("min_failures")
     return AlertingSpec(
         name=attrs.string("name"),
         enabled=bool(enabled.value) if enabled else None,
@@ -133,7 +138,17 @@ def lower_alerting(block: st.Block, scope: Scope, diags: Diagnostics) -> Alertin
         no_data_name=settings.name,
         no_data_severity=settings.severity,
         no_data_watch=settings.watch,
+        min_failures=whole_count(min_failures, diags) if min_failures else None,
     )
+
+
+def whole_count(value: st.Value, diags: Diagnostics) -> int | None:
+    """`min_failures`: a whole number of events, 0 or more (the grammar has no negative numbers)."""
+    number = Decimal(value.value)  # type: ignore[arg-type]
+    if number != number.to_integral_value():
+        diags.error(value.span, f"min_failures is a whole number of failed events (0 turns it off), not {value.text}")
+        return None
+    return int(number)
 
 
 @dataclass(frozen=True)
@@ -163,8 +178,8 @@ def lower_no_data(block: st.Block, scope: Scope, diags: Diagnostics) -> NoDataSe
         severity = None
     watch = attrs.value("watch")
     if watch is not None and str(watch.value) not in NO_DATA_WATCH:
-        diags.error(watch.span, f'no_data watch is ratio (the recorded 5m error ratio) or total '
-                                f'(the indicator\'s raw total series), not {watch.value}')
+        diags.error(watch.span, f'no_data watch is ratio (the recorded 5m error ratio), total '
+                                f'(the indicator\'s raw total series) or both, not {watch.value}')
         watch = None
     fields = tuple((f"no_data.{name}", span) for name, span in attrs.fields())
     return NoDataSettings(
@@ -213,6 +228,7 @@ def merge_alerting(base: AlertingSpec, local: AlertingSpec) -> AlertingSpec:
         no_data_name=pick("no_data_name"),
         no_data_severity=pick("no_data_severity"),
         no_data_watch=pick("no_data_watch"),
+        min_failures=pick("min_failures"),
     )
 
 
@@ -249,6 +265,8 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
         diags.error(block.span, f'{what} needs "long", the long window (like 1h)')
     long_value, short_value, for_value = attrs.value("long"), attrs.value("short"), attrs.value("for")
     burn, budget = attrs.value("burn"), attrs.value("budget")
+    min_failures = attrs.value("min_failures")
+    failures = whole_count(min_failures, diags) if min_failures else None
     long_s = whole_minutes(long_value, "long", diags) if long_value else None
     short_ms = None
     if short_value is not None:
@@ -273,23 +291,23 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
         annotations=tuple(annotations.items()),
         span=block.span,
         fields=attrs.fields() + label_fields + annotation_fields,
+        min_failures=failures,
     )
 
 
 def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str, slo_name: str,
-                     span: Span, window: int, diags: Diagnostics) -> ir.Alerting:
-    """The alerting of one SLO: the SLO's settings over the service's over the defaults."""
+                     span: Span, window: int, diags: Diagnostics, tier: str = DEFAULT_TIER) -> ir.Alerting:
+    """The alerting of one SLO: the SLO's settings over the service's over the defaults (LANGUAGE.md, "On-call defaults")."""
     specs = slo.conditions or service.conditions
     merged = merge_alerting(service, slo)
-    conditions = tuple(
-        _with_severity_settings(condition, merged)
-        for condition in tuple(_condition(spec, window) for spec in specs) or default_conditions(window, span)
-    )
+    written = tuple(_condition(spec, window, merged.min_failures) for spec in specs)
+    defaults = tuple(_with_min_failures(k, merged.min_failures) for k in default_conditions(window, span, tier))
+    conditions = tuple(_with_severity_settings(condition, merged) for condition in written or defaults)
     no_data = slo.no_data if slo.no_data is not None else service.no_data
     if no_data is None:
-        no_data = DEFAULT_NO_DATA
+        no_data = tier_no_data(tier)
     enabled = slo.enabled if slo.enabled is not None else service.enabled
-    no_data_severity = merged.no_data_severity or "ticket"
+    no_data_severity = merged.no_data_severity or tier_no_data_severity(tier)
     fields = {**dict(service.fields), **dict(slo.fields)}
     return ir.Alerting(
         name=slo.name or service.name or alert_name_default(service_name, slo_name),
@@ -302,7 +320,7 @@ def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str
         fields=tuple(fields.items()),
         no_data_name=merged.no_data_name or "",  # "": the backends write `<name>NoData`
         no_data_severity=no_data_severity,
-        no_data_watch=merged.no_data_watch or "ratio",
+        no_data_watch=merged.no_data_watch or tier_no_data_watch(tier),
         no_data_labels=tuple(merged.severity_labels.get(no_data_severity, {}).items()),
         no_data_annotations=tuple(merged.severity_annotations.get(no_data_severity, {}).items()),
     )
@@ -321,19 +339,45 @@ def _with_severity_settings(condition: ir.Condition, alerting: AlertingSpec) -> 
     )
 
 
-def default_conditions(window: int, span: Span) -> tuple[ir.Condition, ...]:
+def default_conditions(window: int, span: Span, tier: str = DEFAULT_TIER) -> tuple[ir.Condition, ...]:
     """The SRE Workbook's three conditions, scaled to the window as `sremath.default_conditions` says.
 
     They carry no `budget`: outside 28d-30d the share of the budget they spend
     is not the Workbook's, and the outputs compute it from the burn rate.
+    With `tier = low` the pages are tickets: nobody is woken for a low-tier service.
     """
     return tuple(
-        ir.Condition(severity, burn, None, long, short, None, (), (), span)
+        ir.Condition(tier_severity(severity, tier), burn, None, long, short, None, (), (), span)
         for severity, burn, long, short in sremath_defaults(window)
     )
 
 
-def _condition(spec: ConditionSpec, window: int) -> ir.Condition:
+def tier_severity(severity: str, tier: str) -> str:
+    """A default condition's severity for a tier: a low tier's pages are tickets."""
+    return "ticket" if tier == LOW_TIER else severity
+
+
+def tier_no_data_severity(tier: str) -> str:
+    """The default NoData alert's severity: a page for a critical service (down is an outage), else a ticket."""
+    return "page" if tier == CRITICAL_TIER else "ticket"
+
+
+def tier_no_data(tier: str) -> int:
+    """The default NoData alert's `for`: 5m for a critical service, else 15m."""
+    return CRITICAL_NO_DATA if tier == CRITICAL_TIER else DEFAULT_NO_DATA
+
+
+def tier_no_data_watch(tier: str) -> str:
+    """What the default NoData alert watches: a critical service's raw total too (the process is down), else the ratio."""
+    return "both" if tier == CRITICAL_TIER else "ratio"
+
+
+def _with_min_failures(condition: ir.Condition, alerting_value: int | None) -> ir.Condition:
+    value = alerting_value if alerting_value is not None else default_min_failures(condition.severity)
+    return replace(condition, min_failures=value)
+
+
+def _condition(spec: ConditionSpec, window: int, alerting_min_failures: int | None = None) -> ir.Condition:
     long = spec.long_ms // 1000
     short = spec.short_ms // 1000 if spec.short_ms is not None else long // 12
     burn = spec.burn if spec.budget is None else burn_from_budget(spec.budget, window, long)
@@ -348,4 +392,6 @@ def _condition(spec: ConditionSpec, window: int) -> ir.Condition:
         annotations=spec.annotations,
         span=spec.span,
         fields=spec.fields,
+        min_failures=next(v for v in (spec.min_failures, alerting_min_failures, default_min_failures(spec.severity))
+                          if v is not None),
     )

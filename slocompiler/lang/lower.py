@@ -8,7 +8,7 @@ live in `check.py`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from ..core import ir
@@ -57,6 +57,7 @@ class Inherited:
     alerting: AlertingSpec
     run: Lowering | None = None
     module: Module | None = None
+    tier: str = DEFAULT_TIER
 
 
 @dataclass
@@ -135,7 +136,7 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     namespace, k8s_labels = kubernetes_defaults(run, module)
     namespace = kubernetes[0] or namespace
     k8s_labels = {**k8s_labels, **kubernetes[1]}
-    inherited = Inherited(block.name, labels, label_fields, alerting, run, module)
+    inherited = Inherited(block.name, labels, label_fields, alerting, run, module, tier)
     lowered = tuple(slo for source in slos if (slo := lower_slo(source, inherited, diags)))
     return ir.Service(
         name=block.name,
@@ -236,7 +237,11 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         return None
     merged_labels = {**inherited.labels, **labels}
     group_by = lower_group_by(attrs, scope, diags)
-    merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags)
+    merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags, inherited.tier)
+    if indicator.kind == "expr" and merged.no_data_watch == "both" and not any(
+            field == "no_data.watch" for field, _ in merged.fields):
+        # A critical tier's default also watches the total series; an expr indicator has none.
+        merged = replace(merged, no_data_watch="ratio")
     return ir.Slo(
         name=name,
         id=f"{inherited.service}-{name}",

@@ -322,6 +322,8 @@ def _syntax_error(error: UnexpectedInput, text: str, path: str, parser: Lark) ->
             return Diagnostic(span, "string is not closed before the end of the line")
         if char == "`":
             return Diagnostic(span, "PromQL string (`...`) is not closed")
+        if char == "-" and text[error.pos_in_stream + 1:error.pos_in_stream + 2].isdigit():
+            return Diagnostic(span, "a negative number is never valid here: numbers in .slo files are 0 or more")
         if char.isdigit():
             return Diagnostic(span, "malformed number, percentage or duration; durations are like 300ms, 5m, 1h30m, 30d")
         return Diagnostic(span, f"unexpected character {char!r}")

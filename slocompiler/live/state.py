@@ -184,6 +184,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
         groups = _groups(service, slo, results, why)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
+    _check_min_failures(client, states, at)
     _check_for_durations(client, states, at)
     return states
 
@@ -280,6 +281,35 @@ def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> No
         figure = group.budget_remaining if rule.metric == "budget_remaining" else group.burn.get(window)
         applies = figure is not None and COMPARE[rule.op](figure, float(rule.value))
         group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
+
+
+def failures_query(slo: Slo, window: int, source: str) -> str:
+    """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`)."""
+    if source == "recorded":
+        return queries.failures_within(slo.id, window)
+    five = c.CURRENT_BURN_WINDOW
+    bad = queries.bad_events(slo.indicator, five, slo.group_by)
+    return f"sum_over_time(({bad}){_span(window)}) * {five} / count_over_time(({bad}){_span(five)})"
+
+
+def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -> None:
+    """A condition holds only with at least `min_failures` bad events within its long window, as in the rules."""
+    jobs = []
+    for state in states:
+        for group in state.groups:
+            for alert in group.alerts:
+                if alert.firing and queries.min_failures(state.slo, alert.condition):
+                    jobs.append((state, group, alert))
+
+    def counted(job: tuple[SloState, GroupState, AlertState]) -> bool:
+        state, group, alert = job
+        source = "recorded" if state.source == "recorded" else "raw"
+        values = [s.value for s in client.query(failures_query(state.slo, alert.condition.long, source), at)
+                  if group_key(state.slo, s.labels) == group_key(state.slo, group.group)]
+        return bool(values) and values[0] >= alert.condition.min_failures
+
+    for job, enough in zip(jobs, client.map(counted, jobs)):
+        job[2].firing = enough
 
 
 def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -183,3 +184,19 @@ def test_the_readme_session_is_what_status_and_gate_print(prometheus_url, tmp_pa
         shown = shown.split("\n", 1)[1] if shown.startswith(";") else shown.lstrip("\n")
         result = run(*command.split()[1:], "--prometheus", prometheus_url, "--source", "raw")
         assert result.stdout == shown.replace("exit 1\n", ""), result.output
+
+
+@pytest.mark.parametrize("share, fires", [(0.5, True), (2.0, False)])
+def test_status_applies_min_failures_as_the_rules_do(prometheus_url, tmp_path, share, fires):
+    """The us outage at AT pages; asking for more failures than it had silences both pages, as the rules would."""
+    bad_1h, _ = history.window_counts("checkout", ("us",), history.AT, 3600)
+    bad_6h, _ = history.window_counts("checkout", ("us",), history.AT, 6 * 3600)
+    needed = int((bad_1h if fires else bad_6h) * share)
+    text = (Path(SPECS) / "shop.slo").read_text().replace(
+        'policy = standard\n', f"policy = standard\n  alerting {{ min_failures = {needed} }}\n", 1)
+    (tmp_path / "shop.slo").write_text(text)
+    result = run("status", str(tmp_path), "--prometheus", prometheus_url, "--at", str(history.AT), "--format", "json",
+                 "--source", "raw", "--slo", "checkout-availability")
+    assert result.exit_code == 0, result.output
+    us = next(o for o in json.loads(result.stdout) if o["group"] == {"region": "us"})
+    assert [a["firing"] for a in us["alerts"] if a["severity"] == "page"] == [fires, fires]
