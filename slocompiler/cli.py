@@ -8,9 +8,18 @@ import sys
 
 import click
 
+from .emit import DEFAULT_TARGETS, TARGETS
 from .workflow.reporting import paths_argument
 
 FORMATS = ("text", "json", "github")
+# emit's __init__ holds only the dict of backends (they load lazily), so `slo check` stays light.
+TARGET_HELP = (
+    "Build only these targets (repeatable, or comma-separated). Default: "
+    + ", ".join(DEFAULT_TARGETS)
+    + "; opt-in: "
+    + ", ".join(name for name in TARGETS if name not in DEFAULT_TARGETS)
+    + "."
+)
 
 
 def _diagnostic_options(function):
@@ -82,7 +91,7 @@ def check(paths: tuple[str, ...], output_format: str, strict: bool) -> None:
 @paths_argument
 @click.option("-o", "--output", "out_dir", type=click.Path(file_okay=False),
               help="Output directory (default: the project's `output`, else generated/).")
-@click.option("--target", "targets", multiple=True, help="Build only these targets (repeatable, or comma-separated).")
+@click.option("--target", "targets", multiple=True, help=TARGET_HELP)
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; list stale, missing or extra files.")
 @_diagnostic_options
 def build(paths, out_dir, targets, check_only, output_format, strict) -> None:

@@ -34,7 +34,11 @@ def fake_targets() -> dict:
         files["docs/README.md"] = "".join(f"- {s.name}\n" for s in program.services)
         return files
 
-    return {"prometheus": prometheus, "grafana": grafana, "policy": policy, "docs": docs}
+    def alertmanager(program: Program) -> dict[str, str]:
+        # One file for every service, written even when no SLO needs a rule, as the real one is.
+        return {"alertmanager/inhibit_rules.yml": "".join(f"# {s.name}\n" for s in program.services) + "[]\n"}
+
+    return {"prometheus": prometheus, "grafana": grafana, "policy": policy, "docs": docs, "alertmanager": alertmanager}
 
 
 def program(*names: str, policy: bool = True) -> Program:

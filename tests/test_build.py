@@ -50,7 +50,7 @@ def test_build_writes_every_default_target_and_records_hashes(state, tmp_path):
     assert result.exit_code == 0, result.output
     files = tree(out)
     assert sorted(files) == sorted([
-        build.MANIFEST,
+        build.MANIFEST, "alertmanager/inhibit_rules.yml",
         "docs/README.md", "docs/checkout.md", "docs/search.md",
         "grafana/checkout.json", "grafana/search.json", "grafana/slo-overview.json",
         "policies/checkout.yaml", "policies/search.yaml",
@@ -61,7 +61,7 @@ def test_build_writes_every_default_target_and_records_hashes(state, tmp_path):
     for path, entry in recorded.items():
         assert entry["sha256"] == hashlib.sha256(files[path]).hexdigest()
     assert recorded["grafana/search.json"]["target"] == "grafana"
-    assert f"{out.as_posix()}: 10 written, 0 removed, 0 unchanged" in result.stderr
+    assert f"{out.as_posix()}: 11 written, 0 removed, 0 unchanged" in result.stderr
 
 
 def test_second_build_changes_nothing(state, tmp_path):
@@ -70,7 +70,7 @@ def test_second_build_changes_nothing(state, tmp_path):
     before = {p: os.stat(out / p).st_mtime_ns for p in tree(out)}
     result = slo("build", "-o", str(out))
     assert result.exit_code == 0
-    assert "0 written, 0 removed, 10 unchanged" in result.stderr
+    assert "0 written, 0 removed, 11 unchanged" in result.stderr
     assert {p: os.stat(out / p).st_mtime_ns for p in tree(out)} == before
 
 
@@ -81,7 +81,7 @@ def test_stale_outputs_are_removed_with_the_directories_they_emptied(state, tmp_
     result = slo("build", "-o", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(tree(out)) == sorted([
-        build.MANIFEST, "docs/README.md", "docs/checkout.md",
+        build.MANIFEST, "alertmanager/inhibit_rules.yml", "docs/README.md", "docs/checkout.md",
         "grafana/checkout.json", "grafana/slo-overview.json", "prometheus/checkout.rules.yml",
     ])
     assert not (out / "policies").exists()
@@ -134,8 +134,8 @@ def test_an_identical_file_missing_from_the_manifest_is_adopted(state, tmp_path)
     (out / build.MANIFEST).unlink()
     result = slo("build", "-o", str(out))
     assert result.exit_code == 0, result.stderr
-    assert "0 written, 0 removed, 10 unchanged" in result.stderr
-    assert len(manifest(out)) == 10
+    assert "0 written, 0 removed, 11 unchanged" in result.stderr
+    assert len(manifest(out)) == 11
 
 
 def test_an_owned_file_edited_by_hand_is_overwritten_with_a_warning(state, tmp_path):
@@ -203,6 +203,23 @@ def test_a_narrowed_build_leaves_the_other_targets_alone(state, tmp_path):
     # the full build then catches up
     assert slo("build", "-o", str(out)).exit_code == 0
     assert "grafana/search.json" not in tree(out)
+
+
+def test_a_dir_built_before_alertmanager_was_a_default_gets_its_file_and_keeps_it(state, tmp_path):
+    # What `slo build` wrote when the defaults were the four other targets.
+    out = tmp_path / "gen"
+    assert slo("build", "-o", str(out), "--target", "prometheus,grafana,policy,docs").exit_code == 0
+    stale = CliRunner().invoke(cli, ["build", "--check", "-o", str(out)], catch_exceptions=False)
+    assert stale.exit_code == 1
+    assert stale.stdout == f"{out.as_posix()}/alertmanager/inhibit_rules.yml: missing: the specs produce it\n"
+    result = slo("build", "-o", str(out))
+    assert "1 written, 0 removed, 10 unchanged" in result.stderr
+    assert manifest(out)["alertmanager/inhibit_rules.yml"]["target"] == "alertmanager"
+    # A build narrowed to other targets neither removes it nor disowns it.
+    state["program"] = buildfakes.program("checkout")
+    assert slo("build", "-o", str(out), "--target", "prometheus").exit_code == 0
+    assert (out / "alertmanager/inhibit_rules.yml").read_text() == "# checkout\n# search\n[]\n"
+    assert "alertmanager/inhibit_rules.yml" in manifest(out)
 
 
 def test_paths_outside_dir_are_refused(state, tmp_path, monkeypatch):
@@ -313,7 +330,7 @@ def test_builds_with_different_hash_seeds_are_byte_identical(tmp_path):
     _build_in_subprocess(tmp_path / "one", "1")
     _build_in_subprocess(tmp_path / "two", "4242")
     one = tree(tmp_path / "one")
-    assert len(one) == 11 and one == tree(tmp_path / "two")
+    assert len(one) == 12 and one == tree(tmp_path / "two")
 
 
 def test_a_full_disk_while_staging_leaves_the_previous_outputs_intact(state, tmp_path, monkeypatch):
@@ -335,7 +352,7 @@ def test_a_full_disk_while_staging_leaves_the_previous_outputs_intact(state, tmp
     assert result.exit_code == 1
     assert "No space left on device; nothing was written" in result.stderr
     assert tree(out) == before  # no temporary files, no half-made directories, old bytes
-    assert sorted(p.name for p in out.iterdir()) == sorted([build.MANIFEST, "docs", "grafana", "policies", "prometheus"])
+    assert sorted(p.name for p in out.iterdir()) == sorted([build.MANIFEST, "alertmanager", "docs", "grafana", "policies", "prometheus"])
 
 
 def test_new_files_are_in_the_manifest_before_they_appear(state, tmp_path, monkeypatch):

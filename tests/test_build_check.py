@@ -34,7 +34,7 @@ def test_up_to_date_is_zero(out):
     result = check(out)
     assert result.exit_code == 0
     assert result.stdout == ""
-    assert result.stderr == f"{out.as_posix()}: up to date (10 files)\n"
+    assert result.stderr == f"{out.as_posix()}: up to date (11 files)\n"
 
 
 def test_stale_missing_and_extra_files_each_get_a_reason(out, state):
@@ -46,6 +46,7 @@ def test_stale_missing_and_extra_files_each_get_a_reason(out, state):
     assert result.exit_code == 1
     g = out.as_posix()
     assert result.stdout.splitlines() == [
+        f"{g}/alertmanager/inhibit_rules.yml: stale: differs from what the specs produce",
         f"{g}/docs/README.md: stale: differs from what the specs produce",
         f"{g}/docs/checkout.md: stale: edited by hand since slocompiler wrote it",
         f"{g}/docs/search.md: extra: an earlier build wrote it, no spec produces it now",
@@ -58,7 +59,7 @@ def test_stale_missing_and_extra_files_each_get_a_reason(out, state):
         f"{g}/prometheus/search.rules.yml: extra: an earlier build wrote it, no spec produces it now",
         f"{g}/prometheus/web.rules.yml: missing: the specs produce it",
     ]
-    assert result.stderr.endswith(f"11 file(s) out of date in {g}; run `slo build` to update\n")
+    assert result.stderr.endswith(f"12 file(s) out of date in {g}; run `slo build` to update\n")
     assert tree(out) == before  # --check wrote nothing
     # a build brings DIR up to date, and --check agrees
     assert CliRunner().invoke(cli, ["build", "-o", str(out)]).exit_code == 0
@@ -80,7 +81,7 @@ def test_a_foreign_file_in_the_way_is_a_conflict(state, tmp_path):
 def test_a_missing_dir_is_all_missing_and_is_not_created(state, tmp_path):
     result = check(tmp_path / "gen")
     assert result.exit_code == 1
-    assert result.stdout.count(": missing: the specs produce it\n") == 10
+    assert result.stdout.count(": missing: the specs produce it\n") == 11
     assert not (tmp_path / "gen").exists()
 
 

@@ -151,7 +151,7 @@ def prometheus_tests_path(service: str) -> str:
     return f"prometheus/{service}.test.yml"
 
 
-# Alertmanager inhibit rules (alertmanager backend, opt-in): one file for every service.
+# Alertmanager inhibit rules (alertmanager backend): one file for every service.
 ALERTMANAGER_INHIBIT_PATH = "alertmanager/inhibit_rules.yml"
 DOCS_INDEX_PATH = "docs/README.md"
 

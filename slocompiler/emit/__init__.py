@@ -30,4 +30,4 @@ TARGETS: dict[str, Emitter] = {
     "alertmanager": _lazy("alertmanager"),
 }
 # Opt-in targets are built only when `--target` names them.
-DEFAULT_TARGETS = ("prometheus", "grafana", "policy", "docs")
+DEFAULT_TARGETS = ("prometheus", "grafana", "policy", "docs", "alertmanager")

@@ -1,4 +1,4 @@
-"""Alertmanager backend (opt-in): `alertmanager/inhibit_rules.yml`, so one incident notifies once.
+"""Alertmanager backend (built by default): `alertmanager/inhibit_rules.yml`, so one incident notifies once.
 
 While an SLO's page fires, its tickets (same alert name, `slo_id` and group
 labels) are inhibited: a full outage fires both, and the on-call engineer
