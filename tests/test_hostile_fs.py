@@ -148,7 +148,7 @@ def test_a_second_build_waits_for_the_first_and_the_manifest_matches_the_files(s
     code, stderr = _finish(second)
     assert code == 0, stderr
     # the second build saw the first one's manifest: it removed search's files instead of refusing them
-    assert "5 written, 4 removed, 5 unchanged" in stderr
+    assert "6 written, 4 removed, 5 unchanged" in stderr
     state["program"] = buildfakes.program("checkout", "web")
     assert slo("build", "--check", "-o", str(out)).exit_code == 0
     assert set(manifest(out)) == set(tree(out)) - {build.MANIFEST}
@@ -536,4 +536,4 @@ def test_the_build_neither_imports_the_cli_nor_prints(tmp_path):
         print(outcome.written, repr(printed), "slocompiler.cli" in sys.modules, "click" in sys.modules)
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path)
-    assert done.stdout == "8 '' False False\n", done.stderr
+    assert done.stdout == "9 '' False False\n", done.stderr
