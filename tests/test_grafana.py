@@ -14,6 +14,7 @@ import sample_ir
 from grafana_helpers import load, matcher_values, panels, queries, recorded, selectors, spec_program
 
 from slocompiler.core import conventions as c
+from slocompiler.core.ir import ExprIndicator
 from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
 from slocompiler.emit import grafana_panels as gp
@@ -135,6 +136,11 @@ def test_every_queried_series_is_named_in_conventions(program):
                      c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.error_ratio_rule(slo.window)]
             # "for each W the alerts use"
             names += [c.error_ratio_rule(cond.long) for cond in slo.alerting.conditions]
+            # Our helper series, which Traffic and Data read: the event rates, or an `expr` SLO's known ratio.
+            if isinstance(slo.indicator, ExprIndicator):
+                names.append(c.known_ratio_rule(c.CURRENT_BURN_WINDOW))
+            else:
+                names += [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
             records |= {(name, slo.id) for name in names}
     alerting = {slo.id for s in program.services for slo in s.slos if slo.alerting.enabled}
     assert _check_recorded(program, records, alerting) > 0
@@ -208,15 +214,19 @@ def _slo_panels(board: dict, slo_name: str) -> list[dict]:
     return found
 
 
-def test_each_slo_row_has_the_five_views(program):
+def test_each_slo_row_has_its_views(program):
     for service in program.services:
         board = load(grafana.emit(program)[f"grafana/{service.name}.json"])
         rows = [p["title"].split(":")[0] for p in board["panels"] if p["type"] == "row"]
         assert rows == [slo.name for slo in service.slos]
         for slo in service.slos:
-            kinds = sorted(p["type"] for p in _slo_panels(board, slo.name))
-            expected = ["stat", "text", "timeseries", "timeseries", "timeseries"]
-            assert kinds == sorted(expected + (["state-timeline"] if slo.alerting.enabled else []))
+            kinds = sorted((p["title"], p["type"]) for p in _slo_panels(board, slo.name))
+            expected = [(f"About {slo.name}", "text"), ("Error budget remaining", "stat"),
+                        ("SLI against the objective", "timeseries"), ("Error budget remaining over time", "timeseries"),
+                        ("Burn rate", "timeseries"), ("Data", "state-timeline"),
+                        # An `expr` indicator counts no events: its Traffic panel says so instead.
+                        ("Traffic", "text" if isinstance(slo.indicator, ExprIndicator) else "timeseries")]
+            assert kinds == sorted(expected + ([("Alerts", "state-timeline")] if slo.alerting.enabled else []))
         ids = [p["id"] for p in board["panels"]]
         assert ids == list(range(1, len(ids) + 1))
         # No two panels overlap on the grid.
@@ -318,7 +328,8 @@ def test_group_by_gets_a_variable_and_every_grouped_query_uses_it():
             if c.OBJECTIVE in target["expr"] and "1 -" not in target["expr"]:
                 continue  # the objective is one line for every group
             assert 'route=~"${route}"' in target["expr"], (panel["title"], target["expr"])
-            assert "{{route}}" in target["legendFormat"]
+            if panel["title"] != "Data":  # one line for the SLO: whether any selected group has data
+                assert "{{route}}" in target["legendFormat"]
     for panel in _slo_panels(board, "availability"):
         assert "${route}" not in json.dumps(panel, default=str)
 
@@ -351,8 +362,8 @@ def test_disabled_alerting_drops_the_alerts_panel():
     slo = service.slos[0]
     quiet = dataclasses.replace(slo, alerting=dataclasses.replace(slo.alerting, enabled=False))
     board = grafana.service_dashboard(dataclasses.replace(service, slos=(quiet,)))
-    kinds = [p["type"] for p in board["panels"]]
-    assert "state-timeline" not in kinds and c.ALERTS_SERIES not in grafana.dump(board)
+    titles = [p["title"] for p in board["panels"]]
+    assert "Alerts" not in titles and c.ALERTS_SERIES not in grafana.dump(board)
     burn = next(p for p in board["panels"] if p["title"] == "Burn rate")
     assert burn["fieldConfig"]["defaults"]["thresholds"]["steps"] == [{"color": "green", "value": None}]
 
@@ -458,9 +469,41 @@ def test_no_short_lived_series_is_read_as_an_instant_value(program):
             for target in panel.get("targets", []):
                 if target["instant"]:
                     continue  # a table of the state now, not a line over time
+                expr = target["expr"]
+                subquery = re.fullmatch(r"min_over_time\((\(.*\))\[\$__rate_interval:\]\)", expr)
+                if subquery:
+                    # Data: every instant of the step, at the evaluation interval, not the one at it.
+                    checked += 1
+                    continue
                 for name in set(fast):
                     pattern = re.escape(name) + r"\{(?:[^{}]|\$\{\w+\})*\}(\[[^\]]*\])?"
-                    for match in re.finditer(pattern, target["expr"]):
+                    for match in re.finditer(pattern, expr):
                         assert match.group(1) == "[$__rate_interval]", (path, panel["title"], target["expr"])
                         checked += 1
     assert checked
+
+
+def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
+    for service in program.services:
+        board = load(grafana.emit(program)[f"grafana/{service.name}.json"])
+        for slo in service.slos:
+            found = {p["title"]: p for p in _slo_panels(board, slo.name)}
+            data = found["Data"]
+            mapped = data["fieldConfig"]["defaults"]["mappings"][0]["options"]
+            assert (mapped["0"]["text"], mapped["0"]["color"]) == ("missing", "red")
+            assert mapped["2"]["text"] == "data" and mapped["1"]["text"].startswith("no events")
+            expr = data["targets"][0]["expr"]
+            assert expr.startswith("min_over_time((2 * group(") and expr.endswith(" or vector(0))[$__rate_interval:])")
+            read = {s.name for s in selectors(expr)}
+            if isinstance(slo.indicator, ExprIndicator):
+                assert read == {c.known_ratio_rule(300), c.error_ratio_rule(300)}
+                assert found["Traffic"]["type"] == "text" and "counts no events" in found["Traffic"]["options"]["content"]
+            else:
+                assert read == {c.EVENTS_TOTAL_PREFIX + "5m"}
+                traffic = found["Traffic"]
+                assert traffic["fieldConfig"]["defaults"]["unit"] == "count:events/s"
+                names = [s.name for t in traffic["targets"] for s in selectors(t["expr"])]
+                assert names == [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
+                for target in traffic["targets"]:
+                    for label in slo.group_by:  # one line per group, named by it
+                        assert "{{" + label + "}}" in target["legendFormat"]

@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Callable
 
 from ..core import conventions as c
-from ..core.ir import Program, Service
+from ..core.ir import Program, Service, Slo
 from ..core.sremath import DEFAULT_WINDOW
-from ..core.units import decimal_text, prom_window
+from ..core.units import decimal_text, percent_text, prom_window
 from . import grafana_panels as p
+from . import grafana_traffic as traffic
 
 # Grafana 12's dashboard JSON model; older releases import it, newer ones migrate it.
 SCHEMA_VERSION = 41
@@ -150,11 +151,44 @@ def _frame(
     }
 
 
+# One SLO takes a row header and three lines of panels on Grafana's 24-column grid.
+LINE_HEIGHT = 8
+ROW_HEIGHT = 1 + 3 * LINE_HEIGHT
+
+
+def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
+    """A row header and the SLO's panels, laid out from grid line `y`, ids from `first_id`."""
+    title = f"{slo.name}: {percent_text(slo.objective)} over {prom_window(slo.window)}"
+    first, second, third = (y + 1 + line * LINE_HEIGHT for line in range(3))
+    placed = [
+        ({"collapsed": False, "panels": [], "title": title, "type": "row"}, (0, y, 24, 1)),
+        (p.about_panel(service, slo), (0, first, 8, LINE_HEIGHT)),
+        (p.budget_stat(service, slo), (8, first, 4, LINE_HEIGHT)),
+        (p.sli_panel(slo), (12, first, 12, LINE_HEIGHT)),
+        (p.budget_panel(service, slo), (0, second, 8, LINE_HEIGHT)),
+    ]
+    if slo.alerting.enabled:
+        placed.append((p.burn_panel(slo), (8, second, 8, LINE_HEIGHT)))
+        placed.append((p.alerts_panel(slo), (16, second, 8, LINE_HEIGHT)))
+    else:
+        # No alert rules exist to show; the burn rate takes the room.
+        placed.append((p.burn_panel(slo), (8, second, 16, LINE_HEIGHT)))
+    rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel()
+    placed.append((rates, (0, third, 16, LINE_HEIGHT)))
+    placed.append((traffic.data_panel(slo), (16, third, 8, LINE_HEIGHT)))
+    panels = []
+    for offset, (panel, (x, top, width, height)) in enumerate(placed):
+        panel["gridPos"] = {"h": height, "w": width, "x": x, "y": top}
+        panel["id"] = first_id + offset
+        panels.append(panel)
+    return panels
+
+
 def service_dashboard(service: Service) -> dict:
     """One service: a row per SLO, the longest SLO window as the default time range."""
     panels: list[dict] = []
     for index, slo in enumerate(service.slos):
-        panels += p.slo_row(service, slo, index * p.ROW_HEIGHT, len(panels) + 1)
+        panels += slo_row(service, slo, index * ROW_HEIGHT, len(panels) + 1)
     description = _header([service.source])
     if service.description:
         description = f"{service.description}\n\n{description}"

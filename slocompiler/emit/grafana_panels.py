@@ -14,10 +14,6 @@ from ..core.ir import Service, Slo
 from ..core.sremath import budget_seconds
 from ..core.units import decimal_text, human_duration, percent_text, prom_window, round_decimal
 
-# One SLO takes a row header and two lines of panels on Grafana's 24-column grid.
-LINE_HEIGHT = 8
-ROW_HEIGHT = 1 + 2 * LINE_HEIGHT
-
 DATASOURCE = {"type": "prometheus", "uid": "${" + c.GRAFANA_DATASOURCE_VAR + "}"}
 
 # Colours of the budget thresholds when the service's policy names no levels:
@@ -351,27 +347,3 @@ def about_panel(service: Service, slo: Slo) -> dict:
         "title": f"About {slo.name}",
         "type": "text",
     }
-
-
-def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
-    """A row header and the SLO's panels, laid out from grid line `y`, ids from `first_id`."""
-    title = f"{slo.name}: {percent_text(slo.objective)} over {prom_window(slo.window)}"
-    placed = [
-        ({"collapsed": False, "panels": [], "title": title, "type": "row"}, (0, y, 24, 1)),
-        (about_panel(service, slo), (0, y + 1, 8, LINE_HEIGHT)),
-        (budget_stat(service, slo), (8, y + 1, 4, LINE_HEIGHT)),
-        (sli_panel(slo), (12, y + 1, 12, LINE_HEIGHT)),
-        (budget_panel(service, slo), (0, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)),
-    ]
-    if slo.alerting.enabled:
-        placed.append((burn_panel(slo), (8, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)))
-        placed.append((alerts_panel(slo), (16, y + 1 + LINE_HEIGHT, 8, LINE_HEIGHT)))
-    else:
-        # No alert rules exist to show; the burn rate takes the room.
-        placed.append((burn_panel(slo), (8, y + 1 + LINE_HEIGHT, 16, LINE_HEIGHT)))
-    panels = []
-    for offset, (panel, (x, top, width, height)) in enumerate(placed):
-        panel["gridPos"] = {"h": height, "w": width, "x": x, "y": top}
-        panel["id"] = first_id + offset
-        panels.append(panel)
-    return panels
