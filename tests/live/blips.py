@@ -5,7 +5,8 @@ the 1h error ratio of a 99.9% SLO above its 14.4x threshold, so the burn-rate
 pairs alone page; with fewer than 10 failures within the hour the rules do
 not. The outage fails every request for 30 minutes and pages either way.
 tests/live/test_backtest_min_failures.py replays a day of it; `python
-tests/live/blips.py` replays a month for docs/PROMETHEUS.md.
+tests/live/blips.py [N...]` replays a month for docs/PROMETHEUS.md (with
+`--min-failures 0` and with the specs' own, or with each N given).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def openmetrics(values: dict[str, list[float]]) -> Iterator[str]:
 
 
 def _main() -> None:
-    """Build the month's TSDB, start Prometheus on it, and print the replays without and with the guard."""
+    """Build the month's TSDB, start Prometheus on it, and print the replays without and with the guard (or at each N of argv)."""
     import sys
     import tempfile
     from pathlib import Path
@@ -73,7 +74,8 @@ def _main() -> None:
                                 Path(directory))
         try:
             span = ["--from", str(ORIGIN + HOUR * STEP), "--to", str(ORIGIN + minutes * STEP)]
-            for extra in (["--min-failures", "0"], []):
+            tried = [["--min-failures", n] for n in sys.argv[1:]] or [["--min-failures", "0"], []]
+            for extra in tried:
                 args = ["backtest", spec, "--prometheus", running.url, *span, *extra]
                 print("$ slo " + " ".join(a if a != running.url else "$URL" for a in args[:1] + ["tests/live/backtest/quiet"] + args[2:]))
                 print(CliRunner().invoke(cli, args, catch_exceptions=False).output)
