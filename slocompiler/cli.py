@@ -116,7 +116,11 @@ def fmt(paths, check_only, show_diff) -> None:
 @click.argument("objective")
 @click.option("--window", default="30d", show_default=True, help="The SLO window, e.g. 28d.")
 def budget(objective: str, window: str) -> None:
-    """Print the error budget as time and the default alert table for OBJECTIVE (e.g. 99.9%)."""
+    """Print the error budget as time, the default alert table for OBJECTIVE (e.g. 99.9%), and what each tier gets.
+
+    Per tier: its default page and ticket conditions with their min_failures, and its NoData alert
+    (severity, `for`, what it watches).
+    """
     from .workflow.budget import run_budget
 
     sys.exit(run_budget(objective, window))

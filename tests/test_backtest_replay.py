@@ -101,3 +101,43 @@ def test_missing_and_nan_never_exceed():
     result = replay("s-a", {}, Decimal("0.999"), 86400, [RuleSpec("A", "page", (page,), 0)],
                     {3600: [None, nan, 1.0], 300: [1.0, 1.0, None]}, times(3), 0, 120, STEP, 300, None)
     assert result.pages == ()
+
+
+def guarded_page(min_failures=10, for_=0):
+    burn = Decimal("14.4")
+    return ConditionSpec("A", "page", "1h", burn, burn * Decimal("0.001"), 3600, 300, for_, min_failures)
+
+
+def test_min_failures_withholds_a_page_and_says_how_many_failures_it_stood_for():
+    page = guarded_page()
+    # The pair holds at 1..3 and at 6..9; the count reaches 10 only at 8.
+    pair = [0.0, 0.02, 0.02, 0.02, 0.0, 0.0, 0.02, 0.02, 0.02, 0.02]
+    counts = [0.0, 0.83, 1.67, 1.67, 1.67, 1.67, 5.0, 9.17, 10.0, 12.5]
+    result = replay("s-a", {}, Decimal("0.999"), 30 * 86400, [RuleSpec("A", "page", (page,), 0)],
+                    {3600: pair, 300: pair}, times(10), 0, 540, STEP, 300, None, {3600: counts})
+    # Exactly `>= 10`, as the rule compares: 10.0 pages.
+    assert result.pages == ((480, 540),)
+    (fired,) = result.conditions
+    assert [(w.start, w.end, w.failures) for w in fired.withheld] == [(60, 180, 1.67), (360, 420, 9.17)]
+    # The first stretch sent no page at all; the second ran into the page: sent later, not saved.
+    assert [(w.start, w.end, w.failures) for w in result.saved] == [(60, 180, 1.67)]
+
+
+def test_without_counts_a_guarded_condition_never_holds_and_an_unguarded_one_ignores_them():
+    pair = [0.02, 0.02]
+    for needed, pages in ((10, ()), (0, ((0, 60),))):
+        page = guarded_page(needed)
+        result = replay("s-a", {}, Decimal("0.999"), 30 * 86400, [RuleSpec("A", "page", (page,), 0)],
+                        {3600: pair, 300: pair}, times(2), 0, 60, STEP, 300, None, {3600: [None, float("nan")]})
+        assert result.pages == pages
+
+
+def test_for_runs_on_the_guarded_expression():
+    page = guarded_page(for_=120)
+    pair = [0.02] * 6
+    counts = [5.0, 12.0, 12.0, 12.0, 12.0, 12.0]
+    result = replay("s-a", {}, Decimal("0.999"), 30 * 86400, [RuleSpec("A", "page", (page,), 120)],
+                    {3600: pair, 300: pair}, times(6), 0, 300, STEP, 300, None, {3600: counts})
+    # Pending from 60 (the first evaluation with enough failures), firing from 180; unguarded it fired from 120.
+    assert result.pages == ((180, 300),)
+    assert [(w.start, w.end) for w in result.rules[0].withheld] == [(120, 120)]

@@ -45,9 +45,9 @@ def test_json_has_exactly_the_contract_keys():
         "slo_id": "shop-api", "from": START, "to": START + 19 * STEP, "step": 60,
         "alerts": [
             {"alert": "ShopErrorBudgetBurn", "severity": "page", "long": "1h", "short": "5m",
-             "fired": [[START + 4 * STEP, START + 7 * STEP]]},
+             "fired": [[START + 4 * STEP, START + 7 * STEP]], "min_failures": 0, "withheld_by_min_failures": []},
             {"alert": "ShopErrorBudgetBurn", "severity": "ticket", "long": "1d", "short": "2h",
-             "fired": [[START + 10 * STEP, START + 12 * STEP]]},
+             "fired": [[START + 10 * STEP, START + 12 * STEP]], "min_failures": 0, "withheld_by_min_failures": []},
         ],
         "error_budget_remaining_at_end": 0.75,
     }]
@@ -130,3 +130,18 @@ def test_only_windows_read_as_long_alone_are_sparse():
     # Defaults: 1h/5m, 6h/30m, 3d/6h. 6h is the ticket's short window, so it is read everywhere.
     assert full == [300, 1800, 21600]
     assert {window: [k.key for k in ks] for window, ks in sparse.items()} == {3600: ["1h"], 259200: ["3d"]}
+
+
+def test_withheld_pages_in_json_and_text():
+    page = ConditionSpec("ShopErrorBudgetBurn", "page", "1h", Decimal("14.4"), Decimal("0.0144"), 3600, 300, 0, 10)
+    times = [START + i * STEP for i in range(4)]
+    pair = [0.0, 0.5, 0.5, 0.0]
+    found = replay("shop-api", {}, Decimal("0.999"), 30 * 86400, [RuleSpec(page.alert, "page", (page,), 0)],
+                   {300: pair, 3600: pair}, times, START, times[-1], STEP, 300, 0.75,
+                   {3600: [None, 0.8333333333333334, 1.6666666666666667, None]})
+    (alert,) = json.loads(report.to_json([found]))[0]["alerts"]
+    assert alert["fired"] == [] and alert["min_failures"] == 10
+    assert alert["withheld_by_min_failures"] == [{"start": START + STEP, "end": START + 2 * STEP, "failures": 1.67}]
+    text = report.to_text([found])
+    assert "min_failures withheld 1 page(s) the burn-rate pairs alone would have sent (at most 1.67 failures each)" in text
+    assert "  page 1h 2023-11-14 22:15  2023-11-14 22:16  2m      1.67      10            not sent" in text

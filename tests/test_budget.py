@@ -100,6 +100,13 @@ default alerts (fire when the error ratio over both long and short exceeds 'fire
   page      14.4       1h    5m     1.44%        2%            51.84s       never     2d2h
   page      6          6h    30m    0.6%         5%            2m9.6s       3h36m     5d
   ticket    1          3d    6h     0.1%         10%           4m19.2s      7h12m     30d
+
+defaults by tier (`tier =` in a service or SLO; written conditions, min_failures and no_data win)
+  tier                    pages                   tickets                           min_failures         no-data alert
+  critical                1h/5m 14.4x, 6h/30m 6x  3d/6h 1x                          pages 10, tickets 0  page after 5m, 5m ratio or raw total absent
+  high, medium (default)  1h/5m 14.4x, 6h/30m 6x  3d/6h 1x                          pages 10, tickets 0  ticket after 15m, 5m ratio absent
+  low                     none                    1h/5m 14.4x, 6h/30m 6x, 3d/6h 1x  tickets 0            ticket after 15m, 5m ratio absent
+  min_failures N: a condition fires only with N bad events within its long window; expr SLOs count none (docs/LANGUAGE.md)
 """
 
 

@@ -141,3 +141,38 @@ def test_generated_oncall_cases_pass_in_promtool_and_fail_without_the_guard(tmp_
         assert run.returncode != 0
         # promtool names the failed check: ALERTS showed a firing page where none may be.
         assert 'alertstate="firing", severity="page"' in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("tier", ["critical", "high", "medium", "low"])
+def test_slo_budget_says_what_each_tier_gets_as_lowering_gives_it(tmp_path, tier):
+    """`slo budget`'s tier table against a lowered SLO of that tier: conditions, min_failures, NoData."""
+    from slocompiler.core.units import format_duration
+    from slocompiler.workflow.budget import WATCHES, tier_cells
+
+    slo = lowered(tmp_path, spec(tier=tier))
+    pages, tickets, failures, no_data = tier_cells(tier, slo.window)
+
+    def listed(severity: str) -> str:
+        found = [f"{format_duration(k.long)}/{format_duration(k.short)} {k.burn}x"
+                 for k in slo.alerting.conditions if k.severity == severity]
+        return ", ".join(found) or "none"
+
+    assert (pages, tickets) == (listed("page"), listed("ticket"))
+    counts = {f"{k.severity}s {k.min_failures}" for k in slo.alerting.conditions}
+    assert set(failures.split(", ")) == counts
+    alerting = slo.alerting
+    assert no_data == (f"{alerting.no_data_severity} after {format_duration(alerting.no_data)}, "
+                       f"{WATCHES[alerting.no_data_watch]}")
+
+
+def test_slo_budget_prints_the_tier_table():
+    from click.testing import CliRunner
+
+    from slocompiler.cli import cli
+
+    out = CliRunner().invoke(cli, ["budget", "99.9%"]).output
+    table = out.split("defaults by tier", 1)[1].splitlines()
+    assert table[2].split() == ["critical", "1h/5m", "14.4x,", "6h/30m", "6x", "3d/6h", "1x", "pages", "10,", "tickets",
+                                "0", "page", "after", "5m,", "5m", "ratio", "or", "raw", "total", "absent"]
+    assert table[3].startswith("  high, medium (default)  ")
+    assert table[4].split()[:3] == ["low", "none", "1h/5m"] and "tickets 0" in table[4]

@@ -1,4 +1,4 @@
-"""`slo budget`: the error budget as time and the default alert table for an objective."""
+"""`slo budget`: the error budget as time, the default alert table for an objective, and what each tier gets."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from decimal import Decimal
 
 import click
 
-from ..core.sremath import MAX_WINDOW, MIN_WINDOW
-from ..core.units import UNIT_MS, DurationTooLarge, format_duration, parse_duration_ms, percent_text
+from ..core.conventions import DEFAULT_TIER, TIERS
+from ..core.sremath import MAX_WINDOW, MIN_WINDOW, default_min_failures
+from ..core.units import UNIT_MS, DurationTooLarge, decimal_text, format_duration, parse_duration_ms, percent_text
 from ..emit.docs_model import AlertRow, alert_rows, budget_rows, default_conditions
+from ..lang.alerting import tier_no_data, tier_no_data_severity, tier_no_data_watch, tier_severity
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -66,6 +68,33 @@ def alert_cells(row: AlertRow) -> tuple[str, ...]:
             row.full_outage, row.example_burn, row.budget_lasts)
 
 
+TIER_HEADER = ("tier", "pages", "tickets", "min_failures", "no-data alert")
+WATCHES = {"ratio": "5m ratio absent", "both": "5m ratio or raw total absent"}
+
+
+def tier_cells(tier: str, window: int) -> tuple[str, str, str, str]:
+    """What a tier's SLO gets when its spec sets nothing: page and ticket conditions, their min_failures, NoData alert.
+
+    From the language's own tier functions (lang/alerting.py), so this table cannot drift from what `slo build` writes.
+    """
+    by: dict[str, list[str]] = {"page": [], "ticket": []}
+    for k in default_conditions(window):
+        by[tier_severity(k.severity, tier)].append(f"{format_duration(k.long)}/{format_duration(k.short)} "
+                                                    f"{decimal_text(k.burn)}x")
+    failures = ", ".join(f"{severity}s {default_min_failures(severity)}" for severity, found in by.items() if found)
+    no_data = (f"{tier_no_data_severity(tier)} after {format_duration(tier_no_data(tier))}, "
+               f"{WATCHES[tier_no_data_watch(tier)]}")
+    return ", ".join(by["page"]) or "none", ", ".join(by["ticket"]) or "none", failures, no_data
+
+
+def tier_rows(window: int) -> list[tuple[str, ...]]:
+    """One row per set of tiers with the same defaults, in TIERS order: `high, medium (default)`."""
+    rows: dict[tuple[str, ...], list[str]] = {}
+    for tier in TIERS:
+        rows.setdefault(tier_cells(tier, window), []).append(tier + (" (default)" if tier == DEFAULT_TIER else ""))
+    return [(", ".join(tiers), *cells) for cells, tiers in rows.items()]
+
+
 def report(objective: Decimal, window: int) -> str:
     """The whole text `slo budget` prints."""
     budget = 1 - objective
@@ -80,6 +109,11 @@ def report(objective: Decimal, window: int) -> str:
     lines += ["  " + line for line in table(ALERT_HEADER, [alert_cells(row) for row in rows])]
     if any(not row.can_fire for row in rows):
         lines.append("  an alert that fires above 100% can never fire: the objective is too loose for its burn rate")
+    lines.append("")
+    lines.append("defaults by tier (`tier =` in a service or SLO; written conditions, min_failures and no_data win)")
+    lines += ["  " + line for line in table(TIER_HEADER, tier_rows(window))]
+    lines.append("  min_failures N: a condition fires only with N bad events within its long window; "
+                 "expr SLOs count none (docs/LANGUAGE.md)")
     return "\n".join(lines) + "\n"
 
 

@@ -37,10 +37,11 @@ def generated_rules(service) -> tuple[str, dict[str, list[dict]], dict[str, dict
 
 
 def sample_times(replays: list[Replay], start: int, end: int) -> list[int]:
-    """Every 20 minutes, and around each firing interval: the evaluations before, at and after each end."""
+    """Every 20 minutes, and around each firing interval and each stretch min_failures withheld: the evaluations before, at and after each end."""
     times = set(range(start, end + 1, 20 * STEP))
     for replay in replays:
-        for found in [f.intervals for f in replay.rules] + [replay.no_data]:
+        withheld = [[(w.start, w.end) for w in f.withheld] for f in replay.rules]
+        for found in [f.intervals for f in replay.rules] + [replay.no_data] + withheld:
             for first, last in found:
                 times.update((first - STEP, first, last, last + STEP))
     return sorted(t for t in times if start <= t <= end)

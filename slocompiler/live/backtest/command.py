@@ -38,7 +38,11 @@ def parse_step(text: str) -> int:
               help="Replay this other version of the specs (a file or directory) too and compare side by side.")
 @click.option("--service", "services", multiple=True, help="Only this service's SLOs (repeatable).")
 @click.option("--slo", "slo_ids", multiple=True, metavar="ID", help="Only this SLO id (repeatable).")
-def command(paths, start, end, step, output_format, svg_path, against, services, slo_ids, **connection) -> None:
+@click.option("--min-failures", "min_failures", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Replay as if every page condition had min_failures = N (0: unguarded), to tune it; "
+                   "tickets and expr SLOs keep theirs. Applies to --against's version too.")
+def command(paths, start, end, step, output_format, svg_path, against, services, slo_ids, min_failures,
+            **connection) -> None:
     """Replay the alerts the specs generate over history and report what would have happened."""
     step_seconds = parse_step(step)
     if end <= start:
@@ -52,6 +56,11 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
         _check_writable(svg_path)
     program = load_specs(paths).program
     other = load_specs([against]).program if against is not None else None
+    if min_failures is not None:
+        from .model import with_min_failures
+
+        program = with_min_failures(program, min_failures)
+        other = with_min_failures(other, min_failures) if other is not None else None
     only = _selected(program, services, slo_ids)
 
     def body() -> int:

@@ -55,6 +55,7 @@ def rows(current: Replay | None, against: Replay | None) -> list[list[str]]:
         ["tickets", cell(then, "tickets"), cell(now, "tickets")],
         ["tickets firing", cell(then, "tickets_total", span), cell(now, "tickets_total", span)],
         ["noise pages", cell(then, "noise"), cell(now, "noise")],
+        ["pages withheld by min_failures", cell(then, "saved"), cell(now, "saved")],
         ["budget left at end", cell(then, "budget", percent), cell(now, "budget", percent)],
     ]
     for first, last in shared_incidents(current, against):

@@ -19,7 +19,7 @@ from ...core import queries
 from ...core.ir import ExprIndicator, Slo
 from ..client import Prometheus
 from .budget import Budget, group_values
-from .model import GroupKey
+from .model import GroupKey, conditions_of, guarded_windows
 
 RESOLUTION = 60  # the rules' evaluation interval, and the subqueries' step
 RatesCache = dict[str, dict[GroupKey, list[float | None]]]
@@ -35,8 +35,21 @@ def replayable(start: int, step: int) -> bool:
     return start % RESOLUTION == 0 and step % RESOLUTION == 0
 
 
+def reach(slo: Slo, window: int | None = None) -> int:
+    """How far before the first evaluation the SLO's 5m rates are fetched: its longest window summed here.
+
+    The derived windows (and `window`, when it is one) and the long windows
+    `min_failures` counts in share one fetch of the 5m rates, so one reach.
+    """
+    windows = {w for k in conditions_of(slo) for w in (k.long, k.short)} | ({window} if window else set())
+    summed = [w for w in windows if derives(slo, w)] + guarded_windows(slo)
+    return max(summed, default=0)
+
+
 def rate_count(slo: Slo) -> int:
-    """How many 5m rate series per group a replay of the SLO's derived windows holds."""
+    """How many 5m rate series per group a replay holds for the SLO's derived windows and `min_failures` counts."""
+    if not any(derives(slo, w) for k in conditions_of(slo) for w in (k.long, k.short)):
+        return 1 if guarded_windows(slo) else 0  # the bad-event rate alone
     return len(_rate_expressions(slo))
 
 
@@ -142,3 +155,52 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, times: list[int], re
                 values[n] = _divide(*(_events(s, i, window, period) for s in series))
         out[key] = values
     return out
+
+
+def failures_within(client: Prometheus, slo: Slo, window: int, times: list[int], needed: list[bool],
+                    cache: RatesCache, budget: Budget) -> dict[GroupKey, list[float | None]]:
+    """The bad events the rules count within `window` per group at each of `times` (1m-aligned) where `needed`, else None.
+
+    `queries.failures_within` on the recorded 5m bad-event rate, one sample a
+    minute: `sum_over_time(bad[window]) * 300 / count_over_time(bad[5m])`,
+    both ranges the 1m-aligned points in `[t - range, t]`. None where the
+    last 5m holds no sample (count_over_time has no series then).
+    """
+    first = times[0] - reach(slo)
+    bad = queries.bad_events(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
+    assert bad is not None, "an expr SLO counts no failures (queries.min_failures is 0)"
+    rates = _fetch(client, bad, first, times[-1], slo.group_by, cache, budget)
+    back, five = _points_back(window), _points_back(c.CURRENT_BURN_WINDOW)
+    out: dict[GroupKey, list[float | None]] = {}
+    for key in sorted(rates):
+        budget.take(len(times))
+        series = rates[key]
+        values: list[float | None] = [None] * len(times)
+        for n, t in enumerate(times):
+            if not needed[n]:
+                continue
+            i = (t - first) // RESOLUTION
+            recent = sum(v is not None for v in series[max(0, i - five):i + 1])
+            if recent:
+                found = [v for v in series[max(0, i - back):i + 1] if v is not None]
+                values[n] = compensated_sum(found) * c.CURRENT_BURN_WINDOW / recent
+        out[key] = values
+    return out
+
+
+def compensated_sum(values: list[float]) -> float:
+    """`sum_over_time` as Prometheus adds (Kahan-Babuska-Neumaier, in order), so a count of exactly N is N here too.
+
+    Unlike the ratios, the count is compared with a whole number that it can
+    equal exactly (12 failures at 1 a minute count 10); a plain or prefix sum
+    could land a rounding error on the other side of `>=`.
+    """
+    total = compensation = 0.0
+    for value in values:
+        added = total + value
+        if abs(total) >= abs(value):
+            compensation += (total - added) + value
+        else:
+            compensation += (value - added) + total
+        total = added
+    return total if math.isinf(total) else total + compensation

@@ -20,7 +20,7 @@ from ..limits import MAX_POINTS
 from ..state import raw_ratio
 from . import derived
 from .budget import Budget, group_values
-from .model import GroupKey, conditions_of
+from .model import GroupKey
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,7 @@ def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache
                    spans: Spans, budget: Budget) -> dict[GroupKey, list[float | None]]:
     times = where.times
     needed = [spans is None or any(a <= t <= b for a, b in spans) for t in times]
-    windows = {w for k in conditions_of(slo) for w in (k.long, k.short)} | {window}
-    reach = max(w for w in windows if derived.derives(slo, w))
-    return derived.window_ratio(client, slo, window, times, reach, needed, cache, budget)
+    return derived.window_ratio(client, slo, window, times, derived.reach(slo, window), needed, cache, budget)
 
 
 def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:

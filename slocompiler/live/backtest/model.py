@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
-from ...core import sremath
+from ...core import queries, sremath
 from ...core.conventions import CURRENT_BURN_WINDOW
-from ...core.ir import Condition, Slo
+from ...core.ir import Condition, ExprIndicator, Program, Slo
 from ...core.units import decimal_text, prom_window
 
 # An interval of evaluation times, both ends included: the first and the last
@@ -31,6 +31,7 @@ class ConditionSpec:
     long: int
     short: int
     for_: int
+    min_failures: int = 0  # the bad events within `long` the rule's third term asks for; 0: no such term
 
     @property
     def limit(self) -> float:
@@ -69,6 +70,7 @@ def conditions_of(slo: Slo) -> list[ConditionSpec]:
             long=k.long,
             short=k.short,
             for_=k.for_ or 0,
+            min_failures=queries.min_failures(slo, k),
         )
         for k in slo.alerting.conditions
     ]
@@ -121,6 +123,36 @@ def fastest_page(conditions: list[ConditionSpec]) -> ConditionSpec | None:
     return max(pages, key=lambda k: (k.burn, -k.long)) if pages else None
 
 
+def with_min_failures(program: Program, count: int) -> Program:
+    """The program with every page condition's `min_failures` set to `count`: `--min-failures`, "what if it were N?".
+
+    Tickets keep theirs, and an `expr` SLO has no events to count (its pages stay unguarded).
+    """
+    def slo_with(slo: Slo) -> Slo:
+        if isinstance(slo.indicator, ExprIndicator):
+            return slo
+        conditions = tuple(replace(k, min_failures=count) if k.severity == "page" else k
+                           for k in slo.alerting.conditions)
+        return replace(slo, alerting=replace(slo.alerting, conditions=conditions))
+
+    return replace(program, services=tuple(replace(service, slos=tuple(map(slo_with, service.slos)))
+                                           for service in program.services))
+
+
+def guarded_windows(slo: Slo) -> list[int]:
+    """The long windows in which some condition counts bad events for `min_failures`, sorted."""
+    return sorted({k.long for k in conditions_of(slo) if k.min_failures})
+
+
+@dataclass(frozen=True, slots=True)
+class Withheld:
+    """A stretch in which an alert would have fired on its burn-rate pairs alone, but `min_failures` held it back."""
+
+    start: int
+    end: int
+    failures: float  # the most bad events counted at any evaluation of the stretch at which a pair held
+
+
 @dataclass(frozen=True, slots=True)
 class Fired:
     """When one condition or rule would have been firing."""
@@ -132,6 +164,8 @@ class Fired:
     short: int | None
     intervals: tuple[Interval, ...]
     threshold: float | None = None  # the error ratio it fires above; None for a joined rule
+    min_failures: int = 0  # a condition's; a joined rule's when its conditions agree, else the largest
+    withheld: tuple[Withheld, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,5 +201,7 @@ class Replay:
     budget_remaining: float | None
     no_data: tuple[Interval, ...] = ()  # when the SLO's NoData ticket fired (an SLO-wide alert: the same for every group)
     grace: int = 0  # how long after an incident a page still counts as its page (the longest page short window)
+    # Page stretches the burn-rate pairs alone would have sent, which no page sent overlaps: pages `min_failures` saved.
+    saved: tuple[Withheld, ...] = ()
     # The incident window's error ratio at each evaluation, for the timeline chart.
     ratio: tuple[float | None, ...] = field(default=(), repr=False)

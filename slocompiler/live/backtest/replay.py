@@ -4,15 +4,19 @@ Prometheus evaluates an alerting rule at each group interval: the alert goes
 pending at the first evaluation where its expression holds and fires once it
 has held at every evaluation for `for` (`now - activeAt >= for`); one
 evaluation where it does not hold resolves it. `firing` does exactly that.
-A missing or NaN ratio never exceeds a threshold, as in PromQL.
+A missing or NaN ratio never exceeds a threshold, as in PromQL. A condition
+with `min_failures` also needs that many bad events counted within its long
+window (the rule's third term); where the pairs held without them, the alert
+was withheld, and the report shows it.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import Decimal
 
-from .model import ConditionSpec, Fired, GroupKey, Incident, Interval, Replay, RuleSpec, fastest_page
+from .model import ConditionSpec, Fired, GroupKey, Incident, Interval, Replay, RuleSpec, Withheld, fastest_page
 
 Ratios = Sequence[float | None]
 
@@ -26,6 +30,42 @@ def held(condition: ConditionSpec, by_window: dict[int, Ratios]) -> list[bool]:
     """`ratio_long > threshold and ratio_short > threshold` at each evaluation."""
     limit = condition.limit
     return [a and b for a, b in zip(above(by_window[condition.long], limit), above(by_window[condition.short], limit))]
+
+
+def guarded(condition: ConditionSpec, pairs: Sequence[bool], counted: Ratios | None) -> list[bool]:
+    """The pair, and at least `min_failures` bad events counted within the long window (none, or NaN, is too few)."""
+    needed = condition.min_failures
+    if not needed:
+        return list(pairs)
+    counts = counted if counted is not None else [None] * len(pairs)
+    return [pair and count is not None and count >= needed for pair, count in zip(pairs, counts)]
+
+
+def seen(condition: ConditionSpec, pairs: Sequence[bool], counted: Ratios | None) -> list[float | None]:
+    """The count the guard read at each evaluation where the pair held; None elsewhere, or when unguarded."""
+    if not condition.min_failures or counted is None:
+        return [None] * len(pairs)
+    return [count if pair else None for pair, count in zip(pairs, counted)]
+
+
+def _most(rows: Sequence[Sequence[float | None]]) -> list[float | None]:
+    return [max((v for v in column if v is not None and not math.isnan(v)), default=None) for column in zip(*rows)]
+
+
+def withheld(free: Sequence[bool], kept: Sequence[bool], counts: Sequence[float | None], times: Sequence[int],
+             for_: int, start: int) -> tuple[Withheld, ...]:
+    """Stretches at which the alert would fire on its pairs alone (`free`) but not with the guard (`kept`), and the most failures counted in each."""
+    would, did = firing(free, times, for_), firing(kept, times, for_)
+    return _with_counts(intervals([a and not b for a, b in zip(would, did)], times, start), counts, times)
+
+
+def _with_counts(found: Sequence[Interval], counts: Sequence[float | None], times: Sequence[int]) -> tuple[Withheld, ...]:
+    step = times[1] - times[0] if len(times) > 1 else 1
+    out = []
+    for first, last in found:
+        lo, hi = (first - times[0]) // step, (last - times[0]) // step
+        out.append(Withheld(first, last, max((c for c in counts[lo:hi + 1] if c is not None), default=0.0)))
+    return tuple(out)
 
 
 def firing(holds: Sequence[bool], times: Sequence[int], for_: int) -> list[bool]:
@@ -128,18 +168,32 @@ def incidents(ratio: Ratios, times: Sequence[int], start: int, limit: float, bud
 
 def replay(slo_id: str, group: dict[str, str], objective: Decimal, window: int, rules: Sequence[RuleSpec],
            by_window: dict[int, Ratios], times: Sequence[int], start: int, end: int, step: int, incident_window: int,
-           budget_remaining: float | None) -> Replay:
-    """Replay one SLO's rules over one group's ratios; `times` may begin before `start` so `for` sees back."""
+           budget_remaining: float | None, failures: dict[int, Ratios] | None = None) -> Replay:
+    """Replay one SLO's rules over one group's ratios; `times` may begin before `start` so `for` sees back.
+
+    `failures` holds, per guarded long window, the bad events the rules count
+    there at each evaluation (`failures.py`); a guarded condition without them never holds.
+    """
+    counted = failures or {}
     conditions = [k for rule in rules for k in rule.conditions]
-    holds = {k: held(k, by_window) for k in conditions}
+    pairs = {k: held(k, by_window) for k in conditions}
+    holds = {k: guarded(k, pairs[k], counted.get(k.long)) for k in conditions}
+    counts = {k: seen(k, pairs[k], counted.get(k.long)) for k in conditions}
     fired_conditions = tuple(
         Fired(k.alert, k.severity, f"{k.severity} {k.key}", k.long, k.short,
-              intervals(firing(holds[k], times, k.for_), times, start), k.limit)
+              intervals(firing(holds[k], times, k.for_), times, start), k.limit, k.min_failures,
+              withheld(pairs[k], holds[k], counts[k], times, k.for_, start))
         for k in conditions
     )
-    fired_rules = tuple(_rule(rule, holds, times, start) for rule in rules)
+    fired_rules = tuple(_rule(rule, pairs, holds, counts, times, start) for rule in rules)
     pages = merge([f.intervals for f in fired_rules if f.severity == "page"], step)
     tickets = merge([f.intervals for f in fired_rules if f.severity != "page"], step)
+    page_rules = [rule for rule in rules if rule.severity == "page"]
+    would = merge([intervals(firing(_or([pairs[k] for k in rule.conditions]), times, rule.for_), times, start)
+                   for rule in page_rules], step)
+    saved = _with_counts([w for w in would if not _touches(w, pages, step)],
+                         _most([counts[k] for rule in page_rules for k in rule.conditions]) or [None] * len(times),
+                         times)
     fastest = fastest_page(conditions)
     budget = float(1 - objective)
     found: tuple[Incident, ...] = ()
@@ -152,16 +206,27 @@ def replay(slo_id: str, group: dict[str, str], objective: Decimal, window: int, 
         slo_id=slo_id, group=group, start=start, end=end, step=step,
         objective=objective, window=window, conditions=fired_conditions, rules=fired_rules,
         incident_burn=fastest.burn if fastest else None, incidents=found, noise=noise, pages=pages,
-        tickets=tickets, budget_remaining=budget_remaining, grace=grace, ratio=shown,
+        tickets=tickets, budget_remaining=budget_remaining, grace=grace, saved=saved, ratio=shown,
     )
 
 
-def _rule(rule: RuleSpec, holds: dict[ConditionSpec, list[bool]], times: Sequence[int], start: int) -> Fired:
-    found = intervals(firing(_or([holds[k] for k in rule.conditions]), times, rule.for_), times, start)
+def _touches(stretch: Interval, others: Sequence[Interval], step: int) -> bool:
+    # A stretch that overlaps or runs into a page sent was a page delayed, not one saved.
+    first, last = stretch
+    return any(a <= last + step and first <= b + step for a, b in others)
+
+
+def _rule(rule: RuleSpec, pairs: dict[ConditionSpec, list[bool]], holds: dict[ConditionSpec, list[bool]],
+          counts: dict[ConditionSpec, list[float | None]], times: Sequence[int], start: int) -> Fired:
+    kept = _or([holds[k] for k in rule.conditions])
+    found = intervals(firing(kept, times, rule.for_), times, start)
+    held_back = withheld(_or([pairs[k] for k in rule.conditions]), kept, _most([counts[k] for k in rule.conditions]),
+                         times, rule.for_, start)
+    needed = max(k.min_failures for k in rule.conditions)
     if len(rule.conditions) == 1:
         k = rule.conditions[0]
-        return Fired(rule.alert, rule.severity, f"{k.severity} {k.key}", k.long, k.short, found, k.limit)
-    return Fired(rule.alert, rule.severity, rule.severity, None, None, found)
+        return Fired(rule.alert, rule.severity, f"{k.severity} {k.key}", k.long, k.short, found, k.limit, needed, held_back)
+    return Fired(rule.alert, rule.severity, rule.severity, None, None, found, None, needed, held_back)
 
 
 def absent(groups: Sequence[Ratios], count: int) -> list[bool]:

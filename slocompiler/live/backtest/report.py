@@ -52,7 +52,10 @@ def to_json(replays: Sequence[Replay]) -> str:
             "step": replay.step,
             "alerts": [
                 {"alert": f.alert, "severity": f.severity, "long": prom_window(f.long or 0),
-                 "short": prom_window(f.short or 0), "fired": [[a, b] for a, b in f.intervals]}
+                 "short": prom_window(f.short or 0), "fired": [[a, b] for a, b in f.intervals],
+                 "min_failures": f.min_failures,
+                 "withheld_by_min_failures": [{"start": w.start, "end": w.end, "failures": _count(w.failures)}
+                                              for w in f.withheld]}
                 for f in replay.conditions
             ],
             "error_budget_remaining_at_end": _number(replay.budget_remaining),
@@ -62,6 +65,16 @@ def to_json(replays: Sequence[Replay]) -> str:
                                                             "(no traffic, no series, or not a number)")
         out.append(item)
     return json.dumps(out, indent=2, allow_nan=False) + "\n"
+
+
+def failures_text(value: float) -> str:
+    """A failure count as the rules estimate it, to two places: `0.83`, `12`."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _count(value: float) -> float | int:
+    number = float(failures_text(value)) if math.isfinite(value) else 0.0
+    return int(number) if number == int(number) else number
 
 
 def _number(value: float | None) -> float | None:
@@ -81,6 +94,7 @@ def summary(replay: Replay) -> dict:
         "incidents": len(replay.incidents),
         "missed": sum(i.detected is None for i in replay.incidents),
         "noise": len(replay.noise),
+        "saved": len(replay.saved),
         "budget": replay.budget_remaining,
     }
 
@@ -110,6 +124,26 @@ def _incident_rows(incidents: Sequence[Incident], step: int) -> list[list[str]]:
 ALERT_HEADER = ["alert", "rule", "fired", "total", "longest"]
 CONDITION_HEADER = ["alert", "condition", "fired", "total", "longest"]
 INCIDENT_HEADER = ["incident", "until", "lasted", "peak burn", "detected", "reset"]
+WITHHELD_HEADER = ["withheld", "until", "lasted", "failures", "min_failures", "then"]
+
+
+def _withheld_rows(replay: Replay) -> list[list[str]]:
+    # Per rule: a stretch that runs into the rule's own firing was a late alert; else none was sent.
+    rows = []
+    for f in replay.rules:
+        for w in f.withheld:
+            later = any(a <= w.end + replay.step and w.start <= b + replay.step for a, b in f.intervals)
+            rows.append([f.label, when(w.start), when(w.end), span(w.end - w.start + replay.step),
+                         failures_text(w.failures), str(f.min_failures), "sent later" if later else "not sent"])
+    return [[f"{row[0]} {row[1]}", *row[2:]] for row in rows]
+
+
+def _saved_line(replay: Replay) -> str:
+    saved = replay.saved
+    line = f"min_failures withheld {len(saved)} page(s) the burn-rate pairs alone would have sent"
+    if saved:
+        line += f" (at most {failures_text(max(w.failures for w in saved))} failures each)"
+    return line
 
 
 def headline(replay: Replay) -> list[str]:
@@ -128,6 +162,8 @@ def headline(replay: Replay) -> list[str]:
     else:
         lines.append(f"incidents {s['incidents']} (burn above {decimal_text(replay.incident_burn)}x over {prom_window(INCIDENT_WINDOW)}), "
                      f"missed {s['missed']}; noise pages {s['noise']}")
+    if any(f.min_failures for f in replay.rules if f.severity == "page"):
+        lines.append(_saved_line(replay))
     lines.append(f"error budget remaining at the end: {percent(s['budget'])}")
     return lines
 
@@ -153,6 +189,8 @@ def to_text(replays: Sequence[Replay]) -> str:
             out += _aligned(CONDITION_HEADER, _alert_rows(replay.conditions, replay.step))
         if replay.incidents:
             out += _aligned(INCIDENT_HEADER, _incident_rows(replay.incidents, replay.step))
+        if _withheld_rows(replay):
+            out += _aligned(WITHHELD_HEADER, _withheld_rows(replay))
         if replay.noise:
             out.append("  noise pages: " + ", ".join(f"{when(a)} ({span(b - a + replay.step)})" for a, b in replay.noise))
         out.append("")
@@ -178,4 +216,6 @@ def to_markdown(replays: Sequence[Replay]) -> str:
             out += markdown_table(CONDITION_HEADER, _alert_rows(replay.conditions, replay.step)) + [""]
         if replay.incidents:
             out += markdown_table(INCIDENT_HEADER, _incident_rows(replay.incidents, replay.step)) + [""]
+        if _withheld_rows(replay):
+            out += markdown_table(WITHHELD_HEADER, _withheld_rows(replay)) + [""]
     return "\n".join(out)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ...core.ir import Program, Slo
 from ..client import Prometheus
 from ..text import Secrets
-from . import derived
+from . import derived, failures
 from .budget import Budget
 from .fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
 from .model import INCIDENT_WINDOW, Replay, no_data_for, rules_of, window_plan
@@ -66,10 +66,12 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
             ratios[slo.id].setdefault(window, {})
     for slo in slos:
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
+    shared = {} if cache is None else cache
+    counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)
     remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
     out = []
-    for slo, left in zip(slos, remaining):
-        out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets)
+    for slo, left, found in zip(slos, remaining, counted):
+        out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets, found)
     return out
 
 
@@ -77,11 +79,10 @@ def least_values(slos: list[Slo], plans: dict, where: Grid) -> int:
     """The values the replay holds with one group per SLO: each window read at every evaluation, and the 5m rates."""
     total = 0
     for slo in slos:
-        full, sparse = plans[slo.id]
+        full, _ = plans[slo.id]
         total += where.count * len(full)
-        derives = [w for w in (*full, *sparse) if derived.derives(slo, w)]
-        if derives and derived.replayable(where.start, where.step):
-            total += derived.rate_count(slo) * ((where.end - where.start + max(derives)) // derived.RESOLUTION + 1)
+        if derived.rate_count(slo) and derived.replayable(where.start, where.step):
+            total += derived.rate_count(slo) * ((where.end - where.start + derived.reach(slo)) // derived.RESOLUTION + 1)
     return total
 
 
@@ -97,7 +98,7 @@ def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Span
 
 
 def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range,
-               secrets: Secrets | None = None) -> list[Replay]:
+               secrets: Secrets | None = None, counted: failures.Counts | None = None) -> list[Replay]:
     """One SLO's rules and conditions replayed over its fetched ratios, per group value.
 
     The group's label values come from the server: any secret the user gave
@@ -113,11 +114,12 @@ def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range
     out = []
     for key in group_keys(ratios):
         by_window = {w: series.get(key) or [None] * where.count for w, series in ratios.items()}
+        within = {w: found.get(key) or [None] * where.count for w, found in (counted or {}).items()}
         value = remaining.get(key)
         group = {name: secrets.redact(text) if secrets else text for name, text in zip(slo.group_by, key)}
         out.append(replay(
             slo.id, group, slo.objective, slo.window, rules, by_window, times,
             what.start, where.end, where.step, INCIDENT_WINDOW,
-            None if value is None or math.isnan(value) else value,
+            None if value is None or math.isnan(value) else value, within,
         ))
     return [dataclasses.replace(r, no_data=no_data) for r in out] if no_data else out
