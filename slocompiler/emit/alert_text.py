@@ -80,8 +80,8 @@ def pair_query(slo: Slo, condition: Condition) -> str:
 
 
 def burn_query(slo: Slo, window: int) -> str:
-    """The burn rate over `window`: the recorded error ratio divided by the budget."""
-    return f"{queries.recorded(c.error_ratio_rule(window), slo.id)} / {_budget(slo)}"
+    """The burn rate over `window`: the recorded error ratio over the budget (`>= 0`: NaN, no traffic, is no data)."""
+    return f"{queries.recorded(c.error_ratio_rule(window), slo.id)} / {_budget(slo)} >= 0"
 
 
 def remaining_query(slo: Slo) -> str:
@@ -146,14 +146,15 @@ def condition_parts(slo: Slo, number: int, condition: Condition) -> tuple:
 
 def remaining_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     """The budget left over the SLO window and, at the firing pair's long-window burn, when it is spent."""
-    left = Read(("remaining", "left"), f"{remaining_query(slo)} > 0", (Value(PERCENT),),
-                (Read(("remaining", "any"), remaining_query(slo), ("none, already spent",), ("no data",)),))
-    spent: tuple = ()
+    # NaN (no traffic over the window) is neither above 0 nor at most 0: no data.
+    spent = Read(("remaining", "spent"), f"{remaining_query(slo)} <= 0", ("none, already spent",), ("no data",))
+    left = Read(("remaining", "left"), f"{remaining_query(slo)} > 0", (Value(PERCENT),), (spent,))
+    when: tuple = ()
     for number in reversed(range(len(conditions))):
         condition = conditions[number]
         then = (f"; at the {format_duration(condition.long)} burn it is spent in ", Value(DURATION))
-        spent = (Read(("exhaustion", number), exhaustion_query(slo, condition), then, spent),)
-    return (f"\nBudget remaining over {format_duration(slo.window)}: ", left, *spent, ".")
+        when = (Read(("exhaustion", number), exhaustion_query(slo, condition), then, when),)
+    return (f"\nBudget remaining over {format_duration(slo.window)}: ", left, *when, ".")
 
 
 def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:

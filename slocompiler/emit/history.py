@@ -221,7 +221,7 @@ class Readings:
         kind, which = key
         if kind == "remaining":
             left = self.remaining()
-            return left if which == "any" or left is None or left > 0 else None
+            return left if left is not None and (left > 0) == (which == "left") else None
         condition = self.conditions[which]
         if kind == "long":
             return self._burn(condition.long)
