@@ -168,7 +168,7 @@ def grid_step(slos: list[Slo], longest: int = 300) -> int:
 
 
 def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int) -> Decimal | None:
-    """The SLO window's recorded error ratio at t: the 5m bad rates recorded over the window, summed, over the total."""
+    """The SLO window's recorded error ratio at t: the 5m bad rates recorded over the window, summed, over the total.
 
     Each 5m rate (recorded every `eval_step` from the first evaluation with
     two samples) spans `min(u, 5m) / step` sampling steps at constant traffic,
