@@ -134,7 +134,10 @@ def test_conditions_sharing_a_long_window_are_one_rule():
     [alert] = alerts_of(slos.program(slos.slo(conditions=(one, two), no_data=None)))
     assert alert["expr"].count("\nor\n") == 1
     assert alert["annotations"]["windows"] == "1h/5m above 10x, 1h/10m above 5x"
-    assert alert["annotations"]["summary"].startswith("SLO demo-availability is burning its error budget at 5x or faster")
+    summary = alert["annotations"]["summary"]
+    # One rule, its summary names the pair that fired: the pairs in the expression's order, then a fallback.
+    assert summary.index("x over 1h (pages above 10x)") < summary.index("x over 1h (pages above 5x)")
+    assert summary.endswith("at 5x or faster: error ratio {{ $value | humanizePercentage }}{{ end }}{{ end }}")
 
 
 def test_disabled_alerting_keeps_recording_rules_only():
@@ -151,15 +154,14 @@ def test_no_data_false_gives_no_no_data_alert():
 def test_annotations_say_threshold_windows_and_budget_time():
     program = slos.program(slos.slo(), dashboard="https://grafana.example.com/d/demo", oncall="demo-primary")
     page = alerts_of(program)[0]["annotations"]
-    assert page["summary"] == (
-        "SLO demo-availability is burning its error budget at 6x or faster: error ratio {{ $value | humanizePercentage }}"
-    )
-    assert page["description"].startswith(
-        "SLO demo-availability (99.9% over 30d; error budget 0.001, 43m12s of the 30d)."
-        " Fires when the error ratio is above 0.0144 (14.4x the budget) over both the last 1h and the last 5m:"
-        " at that rate the whole budget lasts 2d2h, and 2% of it is spent by the time this fires."
-        " Fires when the error ratio is above 0.006 (6x the budget) over both the last 6h and the last 30m:"
-    )
+    assert page["summary"].startswith("SLO demo-availability is burning its error budget {{ with query `(slo:sli_error")
+    assert "x over 1h (pages above 14.4x){{ else }}" in page["summary"]
+    lines = page["description"].split("\n")
+    assert lines[0] == "SLO demo-availability (99.9% over 30d; error budget 0.001, 43m12s of the 30d)."
+    assert lines[1].startswith("1h/5m pages above 14.4x (error ratio 0.0144; at that burn the budget lasts 2d2h,"
+                               " 2% of it spent when this fires): now {{ with query `slo:sli_error:ratio_rate1h{")
+    assert lines[2].startswith("6h/30m pages above 6x (error ratio 0.006; at that burn the budget lasts 5d,")
+    assert lines[3].startswith("Budget remaining over 30d: {{ with query `slo:period_error_budget_remaining:ratio{")
     assert page["description"].endswith("\nDemo requests that do not fail")
     assert page["runbook_url"] == "https://runbooks.example.com/demo"
     assert page["dashboard"] == "https://grafana.example.com/d/demo"

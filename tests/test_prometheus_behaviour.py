@@ -118,6 +118,10 @@ MUTANTS = {
     # Loosen the 1h page: 1m into the outage the 1h ratio is 0.0167, under 0.017.
     "looser page": ("outage", lambda text: text.replace("> 0.0144", "> 0.017"), "6h1m"),
     "time-weighted period ratio": ("traffic", _time_weighted, "slo:period_burn_rate:ratio"),
+    # A group value spliced into the template query with plain quotes: the route named with a quote breaks it.
+    "group value quoted naively": ("summary", lambda text: text.replace("%[1]q", '"%[1]s"'), "error calling query"),
+    # Template queries not restricted to the alert's group: each route's summary may read another's series.
+    "summary reads every group": ("summary", lambda text: text.replace(", route=%[1]q", ""), "summary"),
     "missing error series give no data": ("noerrors", lambda text: re.sub(r" or on \([^)]*\) 0 \* slo:sli_events_total:rate5m\{[^}]*\}", "", text), "ratio_rate5m"),
 }
 

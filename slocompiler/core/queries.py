@@ -17,10 +17,11 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID
+from . import sremath
+from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID, error_ratio_rule
 from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
-from .units import prom_window
+from .units import decimal_text, prom_window
 
 
 def promql_string(value: str) -> str:
@@ -277,3 +278,15 @@ def failures_within(slo_id: str, window: int) -> str:
         return f"{recorded(bad, slo_id)} * {window}"
     return (f"sum_over_time({recorded(bad, slo_id, window)}) * {CURRENT_BURN_WINDOW}"
             f" / count_over_time({recorded(bad, slo_id, CURRENT_BURN_WINDOW)})")
+
+
+def window_pair(slo: Slo, condition: Condition) -> str:
+    """`long > t and short > t`, and, with `min_failures`, at least that many bad events within `long`."""
+    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
+    long_ratio = recorded(error_ratio_rule(condition.long), slo.id)
+    short_ratio = recorded(error_ratio_rule(condition.short), slo.id)
+    pair = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
+    failures = min_failures(slo, condition)
+    if failures:
+        pair += f"\nand\n{failures_within(slo.id, condition.long)} >= {failures}"
+    return pair

@@ -10,21 +10,12 @@ silences while the page fires. docs/PROMETHEUS.md describes the layout.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from ..core import conventions as c
-from ..core import queries, sremath
+from ..core import queries
 from ..core.ir import Condition, Service, Slo
-from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window
-
-# What the summary shows of the firing series: its value is the long-window
-# error ratio of the first window pair that holds.
-VALUE_TEMPLATE = "{{ $value | humanizePercentage }}"
-
-
-def go_template_text(text: str) -> str:
-    """Text that Prometheus's Go templating expands back to itself: `{{` becomes `{{ "{{" }}`."""
-    return text.replace("{{", '{{ "{{" }}')
+from ..core.units import decimal_text, format_duration, prom_window
+from . import alert_text
+from .alert_text import go_template_text, pair_text
 
 
 def _templated(values: dict[str, str]) -> dict[str, str]:
@@ -37,11 +28,6 @@ def severity_groups(slo: Slo) -> list[tuple[Condition, ...]]:
     for condition in slo.alerting.conditions:
         groups.setdefault(condition.severity, []).append(condition)
     return [tuple(group) for group in groups.values()]
-
-
-def pair_text(condition: Condition) -> str:
-    """`1h/5m`: a condition's long and short window."""
-    return f"{prom_window(condition.long)}/{prom_window(condition.short)}"
 
 
 def windows_text(conditions: tuple[Condition, ...]) -> str:
@@ -80,57 +66,9 @@ def annotations(service: Service, slo: Slo, summary: str, description: str, extr
     return notes
 
 
-def group_text(slo: Slo, values: dict[str, str] | None = None) -> str:
-    """` (route=/pay)` for an SLO with group_by: the group's labels as Go templates, or as `values` gives them."""
-    if not slo.group_by:
-        return ""
-    shown = [f"{name}={values[name] if values is not None else '{{ $labels.' + name + ' }}'}" for name in slo.group_by]
-    return f" ({', '.join(shown)})"
-
-
-def burn_summary(slo: Slo, conditions: tuple[Condition, ...], value: str = VALUE_TEMPLATE, group: str | None = None) -> str:
-    """The summary of a burn-rate rule: the SLO, its group, the lowest burn that fires it, the current error ratio."""
-    burn = decimal_text(min(k.burn for k in conditions))
-    where = group_text(slo) if group is None else group
-    return f"SLO {slo.id}{where} is burning its error budget at {burn}x or faster: error ratio {value}"
-
-
-def burn_description(slo: Slo, conditions: tuple[Condition, ...]) -> str:
-    """Each window pair with its threshold, how long the budget lasts at that burn, how much is gone when it fires."""
-    window = format_duration(slo.window)
-    budget_time = human_duration(sremath.budget_seconds(slo.objective, slo.window))
-    text = (f"SLO {slo.id} ({percent_text(slo.objective)} over {window}; error budget"
-            f" {decimal_text(slo.error_budget)}, {budget_time} of the {window}).")
-    for condition in conditions:
-        burn = decimal_text(condition.burn)
-        threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-        lasts = human_duration(sremath.exhaustion_seconds(condition.burn, slo.window))
-        # A condition given as `budget` states the share exactly; the rounded burn would give 9.99999999999%.
-        share = condition.budget if condition.budget is not None else sremath.budget_spent_when_firing(
-            condition.burn, condition.long, slo.window
-        )
-        text += (f" Fires when the error ratio is above {threshold} ({burn}x the budget) over both the last"
-                 f" {format_duration(condition.long)} and the last {format_duration(condition.short)}:"
-                 f" at that rate the whole budget lasts {lasts}, and {percent_text(share)} of it is spent"
-                 " by the time this fires.")
-    text += " The summary's error ratio is over the long window of the first pair that holds."
-    if slo.group_by:
-        text += f" One alert per {', '.join(slo.group_by)}."
-    if slo.description:
-        text += f"\n{slo.description}"
-    return text
-
-
 def pair_expr(slo: Slo, condition: Condition) -> str:
     """`long > t and short > t`, and, with `min_failures`, at least that many bad events within `long`."""
-    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-    long_ratio = queries.recorded(c.error_ratio_rule(condition.long), slo.id)
-    short_ratio = queries.recorded(c.error_ratio_rule(condition.short), slo.id)
-    pair = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
-    failures = queries.min_failures(slo, condition)
-    if failures:
-        pair += f"\nand\n{queries.failures_within(slo.id, condition.long)} >= {failures}"
-    return pair
+    return queries.window_pair(slo, condition)
 
 
 def burn_expr(slo: Slo, conditions: tuple[Condition, ...]) -> str:
@@ -141,13 +79,26 @@ def burn_expr(slo: Slo, conditions: tuple[Condition, ...]) -> str:
     return "\nor\n".join("(\n  " + pair.replace("\n", "\n  ") + "\n)" for pair in pairs)
 
 
-def burn_annotations(service: Service, slo: Slo, conditions: tuple[Condition, ...], summary: str) -> dict[str, str]:
-    """A burn-rate rule's annotations as plain text: `summary`, the description, the window pairs, then the rest (the spec's win)."""
+def spec_annotations(slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, str]:
+    """The annotations the spec sets on the alerting block and these conditions (later wins)."""
+    return dict([*sorted(slo.alerting.annotations), *(pair for k in conditions for pair in sorted(k.annotations))])
+
+
+def burn_annotations(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, str]:
+    """A burn-rate rule's annotations as plain text: `summary` and `description` empty unless the spec sets them
+    (ours are templates: `burn_alert` and the generated tests fill them in), the window pairs, then the rest."""
     extra = tuple(dict(pair for k in conditions for pair in k.annotations).items())
-    notes = annotations(service, slo, summary, burn_description(slo, conditions), extra)
+    notes = annotations(service, slo, "", "", extra)
     first = {name: notes.pop(name) for name in (c.ANNOTATION_SUMMARY, c.ANNOTATION_DESCRIPTION)}
     first[c.ANNOTATION_WINDOWS] = notes.pop(c.ANNOTATION_WINDOWS, windows_text(conditions))
     return {**first, **notes}
+
+
+def ours(slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, tuple]:
+    """Our summary and description as text parts (alert_text.py), for those the spec does not set itself."""
+    texts = {c.ANNOTATION_SUMMARY: alert_text.summary_parts(slo, conditions),
+             c.ANNOTATION_DESCRIPTION: alert_text.description_parts(slo, conditions)}
+    return {name: parts for name, parts in texts.items() if name not in spec_annotations(slo, conditions)}
 
 
 def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict:
@@ -156,10 +107,10 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
     rule: dict = {"alert": slo.alerting.name, "expr": burn_expr(slo, conditions)}
     if first.for_:
         rule["for"] = prom_window(first.for_)
-    # The spec's texts are escaped; our summary is a Go template, unless the spec gives its own.
-    notes = _templated(burn_annotations(service, slo, conditions, ""))
-    if not notes[c.ANNOTATION_SUMMARY]:
-        notes[c.ANNOTATION_SUMMARY] = burn_summary(slo, conditions)
+    # The spec's texts are escaped; our summary and description are templates, unless the spec gives its own.
+    notes = _templated(burn_annotations(service, slo, conditions))
+    for name, parts in ours(slo, conditions).items():
+        notes[name] = alert_text.template(slo, parts)
     rule["labels"] = _templated(alert_labels(service, slo, first.severity, first.labels))
     rule["annotations"] = notes
     return rule
@@ -233,8 +184,3 @@ def alert_rules(service: Service, slo: Slo) -> list[dict]:
     if slo.alerting.no_data:
         rules.append(no_data_alert(service, slo))
     return rules
-
-
-def humanize_percentage(ratio: Decimal) -> str:
-    """What Prometheus's `humanizePercentage` prints for a ratio: Go's `%.4g` of ratio * 100, then `%`."""
-    return "%.4g%%" % float(ratio * 100)

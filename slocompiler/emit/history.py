@@ -16,6 +16,7 @@ from decimal import ROUND_DOWN, Decimal
 from ..core import queries, sremath
 from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.ir import Condition, Slo
+from .alert_text import Unprintable, round_seconds
 
 Phases = list[tuple[Decimal, int]]
 # Ratios this close (relative) to a threshold are a coin toss in floating point.
@@ -134,17 +135,15 @@ def rule_value(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: i
     return None
 
 
-def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int) -> Decimal | None:
-    """The alert's value when it fires at t (it held at every evaluation over its `for`), else None."""
+def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int,
+               events: Decimal | None = None, eval_step: int | None = None) -> bool:
+    """Whether the rule fires at t: it held at every evaluation (every `eval_step`, default `step`) over its `for`."""
     hold = conditions[0].for_ or 0
-    events = Decimal(events_per_step(phases))
-    value = rule_value(slo, conditions, phases, t, step, events)
-    if value is None or t - hold < 0:
-        return None
-    for earlier in range(t - hold, t, step):
-        if rule_value(slo, conditions, phases, earlier, step, events) is None:
-            return None
-    return value
+    events = Decimal(events_per_step(phases)) if events is None else events
+    if t - hold < 0:
+        return False
+    return all(rule_value(slo, conditions, phases, earlier, step, events, eval_step) is not None
+               for earlier in range(t - hold, t + 1, eval_step or step))
 
 
 def humanize_stable(ratio: Decimal) -> bool:
@@ -166,3 +165,71 @@ def grid_step(slos: list[Slo], longest: int = 300) -> int:
                 step = math.gcd(step, seconds)
         step = math.gcd(step, slo.alerting.no_data or 0)
     return step
+
+
+def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int) -> Decimal | None:
+    """The SLO window's recorded error ratio at t: the 5m bad rates recorded over the window, summed, over the total.
+
+    Each 5m rate (recorded every `eval_step` from the first evaluation with
+    two samples) spans `min(u, 5m) / step` sampling steps at constant traffic,
+    so the sums weigh each 5m error ratio by that; None before the first.
+    """
+    five = CURRENT_BURN_WINDOW
+    recorded = [u for u in range(0, t + 1, eval_step) if u >= step and u >= t - window]
+    weights = [Decimal(min(u, five) // step) for u in recorded]
+    if not recorded:
+        return None
+    bad = sum((w * (window_ratio(phases, u, five, step) or 0) for u, w in zip(recorded, weights)), Decimal(0))
+    return bad / sum(weights)
+
+
+class Readings:
+    """What an alert's template queries return at t (alert_text.py's keys), computed when first asked.
+
+    Lazily, as the template's chain of pairs asks: a pair after the one
+    that holds is never queried, so its tie with a threshold does not matter.
+    The budget remaining is the period group's, evaluated after the alert's
+    group: the alert reads the one recorded a step before.
+    """
+
+    def __init__(self, slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: int, step: int,
+                 events: Decimal, eval_step: int | None = None) -> None:
+        self.slo, self.conditions, self.phases, self.t, self.step = slo, conditions, phases, t, step
+        self.events, self.eval_step = events, eval_step or step
+        self.known: dict[tuple, Decimal | None] = {}
+
+    def __getitem__(self, key: tuple) -> Decimal | None:
+        if key not in self.known:
+            self.known[key] = self._read(key)
+        return self.known[key]
+
+    def _burn(self, window: int) -> Decimal | None:
+        ratio = window_ratio(self.phases, self.t, window, self.step)
+        return None if ratio is None else ratio / self.slo.error_budget
+
+    def remaining(self) -> Decimal | None:
+        """1 - the SLO window's error ratio / budget, as recorded one evaluation before t."""
+        ratio = period_ratio(self.phases, self.t - self.eval_step, self.slo.window, self.step, self.eval_step)
+        if ratio is None:
+            return None
+        left = 1 - ratio / self.slo.error_budget
+        if abs(left) <= TIE:  # the templates ask whether it is above 0
+            raise Unprintable()
+        return left
+
+    def _read(self, key: tuple) -> Decimal | None:
+        kind, which = key
+        if kind == "remaining":
+            left = self.remaining()
+            return left if left is not None and (left > 0) == (which == "left") else None
+        condition = self.conditions[which]
+        if kind == "long":
+            return self._burn(condition.long)
+        if kind == "short":
+            return self._burn(condition.short)
+        ratio = pair_value(self.slo, condition, self.phases, self.t, self.step, self.events, self.eval_step)
+        burn = None if ratio is None else ratio / self.slo.error_budget
+        if kind == "pair" or burn is None:
+            return burn
+        left = self.remaining()  # "exhaustion": seconds until the budget left is spent at this burn
+        return None if left is None or left <= 0 else round_seconds(left * self.slo.window / burn)

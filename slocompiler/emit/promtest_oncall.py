@@ -18,6 +18,7 @@ from ..core.ir import Service, Slo
 from ..core.queries import promql_string
 from ..core.units import format_duration, prom_window
 from . import alerts
+from .expected import expected_alerts, rule_texts
 from .history import Phases, Tie, rule_value
 from .series import Plan, plan, series_text
 
@@ -30,10 +31,12 @@ DETECTION = 3 * MINUTE
 WATCH = 20 * MINUTE  # how long after the failures nothing may page
 
 
-def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, list[int]], str]) -> list[dict]:
+def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, list[int]], str],
+                 shared: bool = False) -> list[dict]:
     """The cases of one SLO whose page conditions count failures; none without such a page.
 
     `values(increases, steps)` writes a counter's values in promtool's notation (promtest.py).
+    `shared`: another SLO has the same alert name, so only `ALERTS` (by `slo_id`) tells this one's alerts apart.
     """
     if not slo.alerting.enabled:
         return []
@@ -74,10 +77,21 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
         fires = False
     if fires:
         checks = [_alerts_check(slo, labels, groups, at, firing=True)]
-        cases.append(_case(slo, inputs, phases, BUSY_RATE, values,
-                           f"a 30m outage of a service at 2 requests a second pages within"
-                           f" {format_duration(at - start)}", checks))
+        name = f"a 30m outage of a service at 2 requests a second pages within {format_duration(at - start)}"
+        case = _case(slo, inputs, phases, BUSY_RATE, values, name, checks)
+        case["alert_rule_test"] = [] if shared else _alert_text_check(service, slo, phases, at, step, groups)
+        cases.append(case)
     return cases
+
+
+def _alert_text_check(service: Service, slo: Slo, phases: Phases, at: int, step: int,
+                      groups: dict[str, str]) -> list[dict]:
+    """The page (and any ticket), summary and description as Prometheus expands them; none when a figure ties."""
+    try:
+        expected = expected_alerts(slo, rule_texts(service, slo), phases, at, step, groups, MINUTE, BUSY_RATE)
+    except Tie:
+        return []
+    return [{"eval_time": prom_window(at), "alertname": slo.alerting.name, "exp_alerts": expected}]
 
 
 def _any_fires(slo: Slo, page: tuple, phases: Phases, times: list[int], rate: Decimal, step: int) -> bool:
