@@ -30,13 +30,8 @@ def _queries(program) -> dict[str, str]:
     return found
 
 
-def test_three_minute_outage_shows_in_the_sli_and_alerts_panels(tmp_path: Path, promtool: str):
-    program = slos.program(slos.slo(alerting_annotations=(("summary", "s"), ("description", "d"))), runbook=None)
-    queries = _queries(program)
-    sli, alerts = queries["SLI against the objective A"], queries["Alerts A"]
-    # 1000 requests every 15s; every one fails from 20m to 23m (12 samples).
-    ok = "0+1000x80 80000+0x12 80000+1000x140"
-    bad = "0+0x80 0+1000x12 12000+0x140"
+def _run_promtool(tmp_path: Path, promtool: str, program, ok: str, bad: str, tests: list[dict]) -> None:
+    """The program's rules through `promtool test rules`, on a 200 and a 503 counter sampled every 15s."""
     case = {
         "rule_files": ["rules.yml"],
         "evaluation_interval": "15s",
@@ -46,18 +41,7 @@ def test_three_minute_outage_shows_in_the_sli_and_alerts_panels(tmp_path: Path, 
                 {"series": 'http_requests_total{job="demo", code="200"}', "values": ok},
                 {"series": 'http_requests_total{job="demo", code="503"}', "values": bad},
             ],
-            "promql_expr_test": [
-                # The step's lowest SLI is far below the objective...
-                {"expr": f"count(({sli}) < 0.9)", "eval_time": STEP, "exp_samples": [{"labels": "{}", "value": 1}]},
-                # ...where the instant value at the step shows a healthy service.
-                {"expr": f'(1 - slo:sli_error:ratio_rate5m{{{LABELS}}}) < 0.999', "eval_time": STEP, "exp_samples": []},
-                # The page fired (2) during the step, though it resolved long before it ended.
-                {"expr": f'({alerts}) == 2', "eval_time": STEP, "exp_samples": [
-                    {"labels": '{alertname="DemoAvailabilityErrorBudgetBurn", severity="page"}', "value": 2},
-                    {"labels": '{alertname="DemoAvailabilityErrorBudgetBurn", severity="ticket"}', "value": 2},
-                ]},
-                {"expr": f'ALERTS{{slo_id="demo-availability", severity="page"}}', "eval_time": STEP, "exp_samples": []},
-            ],
+            "promql_expr_test": tests,
         }],
     }
     (tmp_path / "rules.yml").write_text(rules_yaml(program.services[0]), encoding="utf-8")
@@ -65,6 +49,28 @@ def test_three_minute_outage_shows_in_the_sli_and_alerts_panels(tmp_path: Path, 
     result = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_three_minute_outage_shows_in_the_sli_and_alerts_panels(tmp_path: Path, promtool: str):
+    program = slos.program(slos.slo(alerting_annotations=(("summary", "s"), ("description", "d"))), runbook=None)
+    queries = _queries(program)
+    sli, alerts = queries["SLI against the objective A"], queries["Alerts A"]
+    # 1000 requests every 15s; every one fails from 20m to 23m (12 samples).
+    ok = "0+1000x80 80000+0x12 80000+1000x140"
+    bad = "0+0x80 0+1000x12 12000+0x140"
+    tests = [
+        # The step's lowest SLI is far below the objective...
+        {"expr": f"count(({sli}) < 0.9)", "eval_time": STEP, "exp_samples": [{"labels": "{}", "value": 1}]},
+        # ...where the instant value at the step shows a healthy service.
+        {"expr": f'(1 - slo:sli_error:ratio_rate5m{{{LABELS}}}) < 0.999', "eval_time": STEP, "exp_samples": []},
+        # The page fired (2) during the step, though it resolved long before it ended.
+        {"expr": f'({alerts}) == 2', "eval_time": STEP, "exp_samples": [
+            {"labels": '{alertname="DemoAvailabilityErrorBudgetBurn", severity="page"}', "value": 2},
+            {"labels": '{alertname="DemoAvailabilityErrorBudgetBurn", severity="ticket"}', "value": 2},
+        ]},
+        {"expr": f'ALERTS{{slo_id="demo-availability", severity="page"}}', "eval_time": STEP, "exp_samples": []},
+    ]
+    _run_promtool(tmp_path, promtool, program, ok, bad, tests)
 
 
 def _row_queries(program) -> dict[tuple[str, str, str], str]:
@@ -127,20 +133,4 @@ def test_traffic_and_data_panels_through_promtool(tmp_path: Path, promtool: str)
         {"expr": _at(queries[("availability", "Traffic", "A")], "5m"), "eval_time": "35m", "exp_samples": []},
         {"expr": _at(queries[("availability", "Traffic", "B")], "5m"), "eval_time": "35m", "exp_samples": []},
     ]
-    case = {
-        "rule_files": ["rules.yml"],
-        "evaluation_interval": "15s",
-        "tests": [{
-            "interval": "15s",
-            "input_series": [
-                {"series": 'http_requests_total{job="demo", code="200"}', "values": ok},
-                {"series": 'http_requests_total{job="demo", code="503"}', "values": bad},
-            ],
-            "promql_expr_test": tests,
-        }],
-    }
-    (tmp_path / "rules.yml").write_text(rules_yaml(program.services[0]), encoding="utf-8")
-    (tmp_path / "test.yml").write_text(yaml.safe_dump(case, sort_keys=False), encoding="utf-8")
-    result = subprocess.run([promtool, "test", "rules", "test.yml"], cwd=tmp_path, capture_output=True, text=True,
-                            timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
+    _run_promtool(tmp_path, promtool, program, ok, bad, tests)

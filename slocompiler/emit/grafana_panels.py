@@ -66,6 +66,18 @@ def target(ref: str, expr: str, legend_format: str, instant: bool = False) -> di
     }
 
 
+def state_timeline_options() -> dict:
+    """The layout every state-timeline panel shares: one row per series, no legend."""
+    return {
+        "alignValue": "left",
+        "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
+        "mergeValues": True,
+        "rowHeight": Decimal("0.9"),
+        "showValue": "auto",
+        "tooltip": {"mode": "single", "sort": "none"},
+    }
+
+
 def steps(pairs: list[tuple[str, Decimal | None]]) -> dict:
     """Absolute thresholds from (colour, value) pairs; the first value is None (the base)."""
     return {"mode": "absolute", "steps": [{"color": colour, "value": value} for colour, value in pairs]}
@@ -285,14 +297,7 @@ def alerts_panel(slo: Slo) -> dict:
             },
             "overrides": [],
         },
-        "options": {
-            "alignValue": "left",
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
-            "mergeValues": True,
-            "rowHeight": Decimal("0.9"),
-            "showValue": "auto",
-            "tooltip": {"mode": "single", "sort": "none"},
-        },
+        "options": state_timeline_options(),
         "targets": [target("A", f"max by ({by}) (2 * {firing} or {pending})", names)],
         "title": "Alerts",
         "type": "state-timeline",

@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..core import conventions as c
 from ..core.ir import ExprIndicator, Slo
 from ..core.units import prom_window
-from .grafana_panels import DATASOURCE, STEP_RANGE, legend, matchers, steps, target, timeseries
+from .grafana_panels import DATASOURCE, STEP_RANGE, legend, matchers, state_timeline_options, steps, target, timeseries
 
 # Events, not requests: a latency SLO counts observations, a ratio SLO whatever its `total` counts.
 # `count:` scales like Grafana's own rate units (1.2K events/s).
@@ -126,14 +126,7 @@ def data_panel(slo: Slo) -> dict:
             },
             "overrides": [],
         },
-        "options": {
-            "alignValue": "left",
-            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": False},
-            "mergeValues": True,
-            "rowHeight": Decimal("0.9"),
-            "showValue": "auto",
-            "tooltip": {"mode": "single", "sort": "none"},
-        },
+        "options": state_timeline_options(),
         "targets": [target("A", data_query(slo), "data")],
         "title": "Data",
         "type": "state-timeline",
