@@ -18,7 +18,7 @@ from ..core.ir import Service, Slo
 from ..core.queries import promql_string
 from ..core.units import format_duration, prom_window
 from . import alerts
-from .expected import expected_alerts, rule_texts
+from .expected import expected_alerts, present, rule_texts
 from .history import Phases, Tie, rule_value
 from .series import Plan, plan, series_text
 
@@ -111,7 +111,7 @@ def _alerts_check(slo: Slo, labels: dict[str, str], groups: dict[str, str], at: 
     samples = []
     if firing:
         found = {c.LABEL_ALERT_NAME: slo.alerting.name, c.LABEL_ALERT_STATE: "firing",
-                 **{k: v for k, v in {**groups, **labels}.items() if v != ""}}
+                 **present({**groups, **labels})}
         inside = ", ".join(f"{k}={promql_string(v)}" for k, v in found.items())
         samples.append({"labels": f"{c.ALERTS_SERIES}{{{inside}}}", "value": 1})
     return {"expr": selector, "eval_time": prom_window(at), "exp_samples": samples}
