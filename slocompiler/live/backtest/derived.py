@@ -192,7 +192,7 @@ def compensated_sum(values: list[float]) -> float:
     """`sum_over_time` as Prometheus adds (Kahan-Babuska-Neumaier, in order), so a count of exactly N is N here too.
 
     Unlike the ratios, the count is compared with a whole number that it can
-    equal exactly (12 failures at 1 a minute count 10); a plain or prefix sum
+    equal exactly (10 failures at 1 a minute count 10); a plain or prefix sum
     could land a rounding error on the other side of `>=`.
     """
     total = compensation = 0.0
