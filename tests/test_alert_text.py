@@ -49,7 +49,9 @@ OUTAGE_TEST = {
                         " spent when this fires): now 167x over 1h, 1000x over 5m.\n"
                         "6h/30m pages above 6x (error ratio 0.006; at that burn the budget lasts 5d, 5% of it"
                         " spent when this fires): now 0.333x over 6h, 333x over 30m.\n"
-                        "Budget remaining over 30d: 96.53%; at the 1h burn it is spent in 4h 10m 12s.\n"
+                        # At the current (5m) burn, 1000x, and at the 1h one: 0.96529 * 30d / 1000, / 166.67.
+                        "Budget remaining over 30d: 96.53%; at the 5m burn it is spent in 41m 42s, at the 1h burn"
+                        " in 4h 10m 12s.\n"
                         "Checkout API requests that do not fail"
                     ),
                     "windows": "1h/5m above 14.4x, 6h/30m above 6x",
@@ -123,3 +125,17 @@ def test_group_values_are_quoted_into_the_query_never_spliced():
 def test_a_query_with_a_backquote_is_a_quoted_go_string():
     assert alert_text.go_string("a`b\"c\\") == '"a`b\\"c\\\\"'
     assert alert_text.go_string('x{a="b"}') == '`x{a="b"}`'
+
+
+def test_static_figures_print_three_significant_digits_never_float_artefacts():
+    """A 28d SLO's 0.9333x ticket and a 1x ticket over 3d (10.714...% of 28d): `0.933x`, `10.7%`."""
+    from slocompiler.core.ir import Condition
+
+    tickets = (Condition("ticket", Decimal("0.933333333333"), None, 3 * 86400, 6 * 3600, None, (), (), slos.SPAN),
+               Condition("ticket", Decimal(1), None, 3 * 86400, 3600, None, (), (), slos.SPAN))
+    slo = slos.slo(window=28 * 86400, conditions=tickets)
+    text = "".join(part for number, k in enumerate(tickets)
+                   for part in alert_text.condition_parts(slo, number, k) if isinstance(part, str))
+    assert "tickets above 0.933x (error ratio 0.000933;" in text and "10.7% of it spent" in text
+    summary = "".join(part for part in alert_text.summary_parts(slo, tickets) if isinstance(part, str))
+    assert "0.933333333333" not in text + summary and "10.7142857143" not in text

@@ -107,7 +107,12 @@ def test_one_alert_per_severity_then_no_data():
         '(\n  slo:sli_error:ratio_rate1h{slo_id="demo-availability"} > 0.0144\n  and\n'
         '  slo:sli_error:ratio_rate5m{slo_id="demo-availability"} > 0.0144\n)\nor\n'
         '(\n  slo:sli_error:ratio_rate6h{slo_id="demo-availability"} > 0.006\n  and\n'
-        '  slo:sli_error:ratio_rate30m{slo_id="demo-availability"} > 0.006\n)'
+        '  slo:sli_error:ratio_rate30m{slo_id="demo-availability"} > 0.006\n)\nor\n'
+        # The page holds while the SLO has no data (a crash mid-outage must not resolve it): tickets do not.
+        '(\n  last_over_time(slo:sli_error:ratio_rate1h{slo_id="demo-availability"}[1h]) > 0.0144\n'
+        '  unless on (slo_id)\n  slo:sli_error:ratio_rate5m{slo_id="demo-availability"}\n  and on (slo_id)\n'
+        '  ALERTS{alertname="DemoAvailabilityErrorBudgetBurn", alertstate="firing", slo_id="demo-availability",'
+        ' severity="page"}\n)'
     )
     assert alerts[1]["expr"] == (
         'slo:sli_error:ratio_rate3d{slo_id="demo-availability"} > 0.001\nand\n'
@@ -132,12 +137,12 @@ def test_conditions_sharing_a_long_window_are_one_rule():
     one = Condition("page", Decimal(10), None, 3600, 300, None, (), (), slos.SPAN)
     two = Condition("page", Decimal(5), None, 3600, 600, None, (), (), slos.SPAN)
     [alert] = alerts_of(slos.program(slos.slo(conditions=(one, two), no_data=None)))
-    assert alert["expr"].count("\nor\n") == 1
+    assert alert["expr"].count("\nor\n") == 2  # the two pairs, then the first one's hold
     assert alert["annotations"]["windows"] == "1h/5m above 10x, 1h/10m above 5x"
     summary = alert["annotations"]["summary"]
     # One rule, its summary names the pair that fired: the pairs in the expression's order, then a fallback.
     assert summary.index("x over 1h (pages above 10x)") < summary.index("x over 1h (pages above 5x)")
-    assert summary.endswith("at 5x or faster: error ratio {{ $value | humanizePercentage }}{{ end }}{{ end }}")
+    assert summary.endswith("at 5x or faster: error ratio {{ $value | humanizePercentage }}{{ end }}{{ end }}{{ end }}")
 
 
 def test_disabled_alerting_keeps_recording_rules_only():
@@ -187,7 +192,7 @@ def test_28d_window_scales_burn_rates_with_exact_decimals():
         assert threshold in text
     assert "ratio_rate28d" in text and "[28d]" in text and "4w" not in text
     assert "vector(28)" in text
-    assert "at 0.933333333333x or faster" in text
+    assert "at 0.933x or faster" in text and "0.933333333333x" not in text
 
 
 def test_no_binary_float_noise_anywhere():

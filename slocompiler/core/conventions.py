@@ -81,6 +81,7 @@ def camel(name: str) -> str:
 ALERTS_SERIES = "ALERTS"
 LABEL_ALERT_NAME = "alertname"
 LABEL_ALERT_STATE = "alertstate"
+ALERT_STATE_FIRING = "firing"
 
 # Grafana: dashboard uids are at most 40 characters.
 GRAFANA_UID_PREFIX = "slo-"

@@ -18,7 +18,18 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from . import sremath
-from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID, error_ratio_rule
+from .conventions import (
+    ALERT_STATE_FIRING,
+    ALERTS_SERIES,
+    CURRENT_BURN_WINDOW,
+    DERIVED_WINDOW_FROM,
+    EVENTS_BAD_PREFIX,
+    LABEL_ALERT_NAME,
+    LABEL_ALERT_STATE,
+    LABEL_SEVERITY,
+    LABEL_SLO_ID,
+    error_ratio_rule,
+)
 from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import decimal_text, prom_window
@@ -260,13 +271,19 @@ def min_failures(slo: Slo, condition: Condition) -> int:
     return 0 if isinstance(slo.indicator, ExprIndicator) else condition.min_failures
 
 
+# The range that holds 300 s / interval samples of a series recorded every interval: 299s, not 5m, whose
+# range includes both ends on Prometheus 2 (6 samples at 1m, so each failure counted 5/6) but not on
+# Prometheus 3 or VictoriaMetrics; 299s holds 5 at 1m, 10 at 30s, 20 at 15s on all three.
+INTERVAL_RANGE = CURRENT_BURN_WINDOW - 1
+
+
 def failures_within(slo_id: str, window: int) -> str:
     """The bad events of the last `window`, from the recorded 5m bad-event rate alone (no raw series).
 
     Each recorded sample is a rate; times the evaluation interval it is the
     events of that interval, so their sum over the window counts its events.
-    The interval is not in the rules, but a 5m range holds 300 s / interval
-    samples: `sum_over_time(bad[W]) * 300 / count_over_time(bad[5m])`.
+    The interval is not in the rules, but a 299s range holds 300 s / interval
+    samples (`INTERVAL_RANGE`): `sum_over_time(bad[W]) * 300 / count_over_time(bad[299s])`.
     Unlike `avg_over_time(bad[W]) * W`, a series younger than the window
     (a new SLO or group) is not counted as if its first minutes had lasted
     the whole window. A range read of one recorded series; threshold and
@@ -277,7 +294,7 @@ def failures_within(slo_id: str, window: int) -> str:
     if window == CURRENT_BURN_WINDOW:
         return f"{recorded(bad, slo_id)} * {window}"
     return (f"sum_over_time({recorded(bad, slo_id, window)}) * {CURRENT_BURN_WINDOW}"
-            f" / count_over_time({recorded(bad, slo_id, CURRENT_BURN_WINDOW)})")
+            f" / count_over_time({recorded(bad, slo_id, INTERVAL_RANGE)})")
 
 
 def window_pair(slo: Slo, condition: Condition) -> str:
@@ -290,3 +307,33 @@ def window_pair(slo: Slo, condition: Condition) -> str:
     if failures:
         pair += f"\nand\n{failures_within(slo.id, condition.long)} >= {failures}"
     return pair
+
+
+def held_ratio(slo: Slo, condition: Condition) -> str:
+    """The last long-window error ratio recorded within `long`, above the threshold, where the SLO has no 5m ratio.
+
+    When a service's process vanishes mid-outage, its 5m rates stop ~4 minutes
+    after the last scrape, and with them every window's ratio (a derived or
+    tiled window adds the latest 5m rate): the pairs fail and the page would
+    resolve while the service is dead. `last_over_time` still reads the last
+    ratio recorded within the window. `unless` the 5m ratio, group by group:
+    the pairs and this never hold together, and a group that reports again
+    is judged by its pairs at once.
+    """
+    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
+    long_ratio = recorded(error_ratio_rule(condition.long), slo.id, condition.long)
+    now = recorded(error_ratio_rule(CURRENT_BURN_WINDOW), slo.id)
+    return f"last_over_time({long_ratio}) > {threshold}\nunless {on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
+
+
+def held(slo: Slo, condition: Condition, alert: str, severity: str) -> str:
+    """`held_ratio`, for the groups whose alert (`alert`, labelled `severity`) is firing: it keeps firing, not starts.
+
+    The alert's own `ALERTS` series of the previous evaluation; stateless, so
+    it needs no `keep_firing_for` (which vmalert 1.79 refuses). vmalert
+    writes `ALERTS` only through `-remoteWrite.url`: without it, nothing holds.
+    """
+    firing = (f"{ALERTS_SERIES}{{{LABEL_ALERT_NAME}={promql_string(alert)}, "
+              f"{LABEL_ALERT_STATE}={promql_string(ALERT_STATE_FIRING)}, {LABEL_SLO_ID}={promql_string(slo.id)}, "
+              f"{LABEL_SEVERITY}={promql_string(severity)}}}")
+    return f"{held_ratio(slo, condition)}\nand {on((LABEL_SLO_ID, *slo.group_by))}\n{firing}"

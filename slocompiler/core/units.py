@@ -86,6 +86,15 @@ def round_decimal(value: Decimal) -> Decimal:
     return Decimal(decimal_text(value))
 
 
+# Figures in alert text are read at 3 a.m.: three significant digits, as the templates print burn rates.
+TEXT_DIGITS = 3
+
+
+def significant_text(value: Decimal, digits: int = TEXT_DIGITS) -> str:
+    """`value` rounded (half to even, in decimal) to `digits` significant digits: 10.7142857143 -> `10.7`."""
+    return decimal_text(Context(prec=digits, rounding=ROUND_HALF_EVEN).plus(value))
+
+
 def percent_text(ratio: Decimal) -> str:
     """0.999 -> `99.9%`."""
     return decimal_text(ratio * 100) + "%"

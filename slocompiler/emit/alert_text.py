@@ -20,7 +20,7 @@ from decimal import ROUND_FLOOR, Decimal
 from ..core import conventions as c
 from ..core import queries, sremath
 from ..core.ir import Condition, Slo
-from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window
+from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window, significant_text
 
 # How a reading is printed: a burn rate (`167`), a share (`humanizePercentage`), seconds (`humanizeDuration`).
 BURN, PERCENT, DURATION = "burn", "percent", "duration"
@@ -89,18 +89,44 @@ def remaining_query(slo: Slo) -> str:
     return queries.recorded(c.BUDGET_REMAINING, slo.id)
 
 
-def exhaustion_query(slo: Slo, condition: Condition) -> str:
-    """Seconds until the budget left is spent at the condition's long-window burn, when it holds and budget is left.
+def exhaustion_query(slo: Slo, condition: Condition, window: int | None = None) -> str:
+    """Seconds until the budget left is spent at the condition's long-window burn (or over `window`, its short
+    one), when the pair holds and budget is left.
 
     Rounded to the second: `humanizeDuration` cuts the fraction, and would
     print 59s for a float a hair under a whole minute.
     """
     matching = queries.on((c.LABEL_SLO_ID, *slo.group_by))
-    return f"round(({remaining_query(slo)} > 0) * {slo.window} / {matching} ({pair_query(slo, condition)}))"
+    burn = pair_query(slo, condition)
+    if window is not None:
+        burn = f"{queries.recorded(c.error_ratio_rule(window), slo.id)} / {_budget(slo)} and {matching} {burn}"
+    return f"round(({remaining_query(slo)} > 0) * {slo.window} / {matching} ({burn}))"
+
+
+def holds(conditions: tuple[Condition, ...]) -> bool:
+    """Whether the rule holds its firing alert while the SLO has no data (`queries.held`): pages, not tickets.
+
+    A page resolving while the service is dead tells the on-call it is fixed.
+    A ticket's long window is 3 days: its `last_over_time` would read 4,320
+    samples an evaluation for an alert that wakes nobody.
+    """
+    return conditions[0].severity == "page"
+
+
+def held_query(slo: Slo, condition: Condition) -> str:
+    """The burn of the hold (`queries.held_ratio`): the last long-window burn recorded, while there is no 5m ratio."""
+    return f"({_one_line(queries.held_ratio(slo, condition))}) / {_budget(slo)}"
+
+
+def _held_parts(slo: Slo, conditions: tuple[Condition, ...], then: tuple, otherwise: tuple) -> tuple:
+    """`then` (`Value` the held burn) when the rule holds and its hold does, else `otherwise`."""
+    if not holds(conditions):
+        return otherwise
+    return (Read(("held", 0), held_query(slo, conditions[0]), then, otherwise),)
 
 
 def _sees(condition: Condition) -> str:
-    return f"{condition.severity}s above {decimal_text(condition.burn)}x"
+    return f"{condition.severity}s above {significant_text(condition.burn)}x"
 
 
 def group_parts(slo: Slo) -> tuple:
@@ -115,9 +141,12 @@ def group_parts(slo: Slo) -> tuple:
 
 def summary_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     """`SLO x is burning its error budget 167x over 1h (pages above 14.4x)`: the first pair that holds."""
-    lowest = decimal_text(min(k.burn for k in conditions))
+    lowest = significant_text(min(k.burn for k in conditions))
     # Only when the data changed between the rule's evaluation and its template's queries.
     chosen: tuple = (f"at {lowest}x or faster: error ratio ", Value(PERCENT, alert=True))
+    first = conditions[0]
+    held = f"x over {format_duration(first.long)} at its last reading ({_sees(first)}); no data since: the service may be down"
+    chosen = _held_parts(slo, conditions, (Value(BURN), held), chosen)
     for number in reversed(range(len(conditions))):
         condition = conditions[number]
         fired = (Value(BURN), f"x over {format_duration(condition.long)} ({_sees(condition)})")
@@ -132,28 +161,34 @@ def _burn_now(slo: Slo, key: tuple, window: int) -> Read:
 
 def condition_parts(slo: Slo, number: int, condition: Condition) -> tuple:
     """One line per condition: its pair and threshold, what that burn means, and the current burn over both windows."""
-    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
+    threshold = significant_text(sremath.threshold(condition.burn, slo.objective))
     lasts = human_duration(sremath.exhaustion_seconds(condition.burn, slo.window))
-    # A condition given as `budget` states the share exactly; the rounded burn would give 9.99999999999%.
+    # A condition given as `budget` states the share exactly; the rounded burn would give 9.99999999999%
+    # (printed to 3 digits either way, but then rounded once, from the exact share).
     share = condition.budget if condition.budget is not None else sremath.budget_spent_when_firing(
         condition.burn, condition.long, slo.window
     )
     head = (f"\n{pair_text(condition)} {_sees(condition)} (error ratio {threshold}; at that burn the budget lasts"
-            f" {lasts}, {percent_text(share)} of it spent when this fires): now ")
+            f" {lasts}, {significant_text(share * 100)}% of it spent when this fires): now ")
     return (head, _burn_now(slo, ("long", number), condition.long), ", ",
             _burn_now(slo, ("short", number), condition.short), ".")
 
 
 def remaining_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
-    """The budget left over the SLO window and, at the firing pair's long-window burn, when it is spent."""
+    """The budget left over the SLO window and when it is spent, at the firing pair's short-window burn (the
+    current one) and at its long-window burn."""
     # NaN (no traffic over the window) is neither above 0 nor at most 0: no data.
     spent = Read(("remaining", "spent"), f"{remaining_query(slo)} <= 0", ("none, already spent",), ("no data",))
     left = Read(("remaining", "left"), f"{remaining_query(slo)} > 0", (Value(PERCENT),), (spent,))
     when: tuple = ()
     for number in reversed(range(len(conditions))):
         condition = conditions[number]
-        then = (f"; at the {format_duration(condition.long)} burn it is spent in ", Value(DURATION))
-        when = (Read(("exhaustion", number), exhaustion_query(slo, condition), then, when),)
+        short, long = format_duration(condition.short), format_duration(condition.long)
+        # Three minutes into an outage the long burn is a fraction of the current one: both, the current first.
+        now = Read(("exhaustion-short", number), exhaustion_query(slo, condition, condition.short),
+                   (f"; at the {short} burn it is spent in ", Value(DURATION), f", at the {long} burn in "),
+                   (f"; at the {long} burn it is spent in ",))
+        when = (Read(("exhaustion", number), exhaustion_query(slo, condition), (now, Value(DURATION)), when),)
     return (f"\nBudget remaining over {format_duration(slo.window)}: ", left, *when, ".")
 
 
@@ -166,6 +201,11 @@ def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     for number, condition in enumerate(conditions):
         parts += condition_parts(slo, number, condition)
     parts += remaining_parts(slo, conditions)
+    first = conditions[0]
+    long, threshold = format_duration(first.long), significant_text(sremath.threshold(first.burn, slo.objective))
+    held = (f"\nNo 5m error ratio: the service may be down or no longer scraped. This page holds while the last"
+            f" {long} error ratio recorded within {long} is above {threshold}.")
+    parts += _held_parts(slo, conditions, (held,), ())
     if slo.group_by:
         parts.append(f" One alert per {', '.join(slo.group_by)}.")
     if slo.description:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from ..core import conventions as c
 from ..core import queries
 from ..core.ir import Condition, Service, Slo
-from ..core.units import decimal_text, format_duration, prom_window
+from ..core.units import format_duration, prom_window, significant_text
 from . import alert_text
-from .alert_text import go_template_text, pair_text
+from .alert_text import go_template_text, holds, pair_text
 
 
 def _templated(values: dict[str, str]) -> dict[str, str]:
@@ -32,7 +32,7 @@ def severity_groups(slo: Slo) -> list[tuple[Condition, ...]]:
 
 def windows_text(conditions: tuple[Condition, ...]) -> str:
     """The `windows` annotation: every pair that can fire the rule, with its burn rate."""
-    return ", ".join(f"{pair_text(k)} above {decimal_text(k.burn)}x" for k in conditions)
+    return ", ".join(f"{pair_text(k)} above {significant_text(k.burn)}x" for k in conditions)
 
 
 def alert_labels(service: Service, slo: Slo, severity: str, extra: tuple = ()) -> dict[str, str]:
@@ -71,9 +71,12 @@ def pair_expr(slo: Slo, condition: Condition) -> str:
     return queries.window_pair(slo, condition)
 
 
-def burn_expr(slo: Slo, conditions: tuple[Condition, ...]) -> str:
-    """Each pair (`pair_expr`), the pairs joined with `or` (parenthesised when more than one)."""
+def burn_expr(slo: Slo, conditions: tuple[Condition, ...], severity: str | None = None) -> str:
+    """Each pair (`pair_expr`), the pairs joined with `or` (parenthesised when more than one); with `severity`
+    (the rule's label), the first pair's hold after them (`queries.held`)."""
     pairs = [pair_expr(slo, condition) for condition in conditions]
+    if severity is not None:
+        pairs.append(queries.held(slo, conditions[0], slo.alerting.name, severity))
     if len(pairs) == 1:
         return pairs[0]
     return "\nor\n".join("(\n  " + pair.replace("\n", "\n  ") + "\n)" for pair in pairs)
@@ -104,14 +107,16 @@ def ours(slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, tuple]:
 def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) -> dict:
     """One alerting rule for every condition of one severity (lang/check.py makes their `for` and labels agree)."""
     first = conditions[0]
-    rule: dict = {"alert": slo.alerting.name, "expr": burn_expr(slo, conditions)}
+    labels = alert_labels(service, slo, first.severity, first.labels)
+    severity = labels[c.LABEL_SEVERITY] if holds(conditions) else None
+    rule: dict = {"alert": slo.alerting.name, "expr": burn_expr(slo, conditions, severity)}
     if first.for_:
         rule["for"] = prom_window(first.for_)
     # The spec's texts are escaped; our summary and description are templates, unless the spec gives its own.
     notes = _templated(burn_annotations(service, slo, conditions))
     for name, parts in ours(slo, conditions).items():
         notes[name] = alert_text.template(slo, parts)
-    rule["labels"] = _templated(alert_labels(service, slo, first.severity, first.labels))
+    rule["labels"] = _templated(labels)
     rule["annotations"] = notes
     return rule
 

@@ -95,7 +95,8 @@ def failures_within(phases: Phases, t: int, window: int, step: int, events: Deci
     The 5m rate recorded at u (every `eval_step`, from the first evaluation
     with two samples) counts the bad events in (u - 5m, u] (from the first
     sample, a counter starting at 0, no extrapolation); `events` per sampling
-    `step`. Prometheus 2 ranges include their start: [t - W, t].
+    `step`. Prometheus 2 ranges include their start: [t - W, t]; the count's
+    range is 299s (`queries.INTERVAL_RANGE`), which holds 300 s / eval_step samples.
     """
     five = CURRENT_BURN_WINDOW
 
@@ -107,7 +108,7 @@ def failures_within(phases: Phases, t: int, window: int, step: int, events: Deci
         return rate(t) * five
     recorded = [u for u in range(t - t % eval_step, -1, -eval_step) if u >= step]
     in_window = [u for u in recorded if u >= t - window]
-    in_five = [u for u in recorded if u >= t - five]
+    in_five = [u for u in recorded if u >= t - queries.INTERVAL_RANGE]
     if not in_five:
         return None
     return sum((rate(u) for u in in_window), Decimal(0)) * five / len(in_five)
@@ -219,6 +220,8 @@ class Readings:
 
     def _read(self, key: tuple) -> Decimal | None:
         kind, which = key
+        if kind == "held":  # a history's series never vanish: no hold
+            return None
         if kind == "remaining":
             left = self.remaining()
             return left if left is not None and (left > 0) == (which == "left") else None
@@ -231,5 +234,8 @@ class Readings:
         burn = None if ratio is None else ratio / self.slo.error_budget
         if kind == "pair" or burn is None:
             return burn
+        if kind == "exhaustion-short":  # at the short window's burn, while the pair holds
+            burn = self._burn(condition.short)
+            assert burn  # above the pair's threshold
         left = self.remaining()  # "exhaustion": seconds until the budget left is spent at this burn
         return None if left is None or left <= 0 else round_seconds(left * self.slo.window / burn)

@@ -2,7 +2,8 @@
 
 One and two failed requests of a quiet service (1 request a minute) must
 page nobody; a 30-minute outage of a busy one (2 requests a second) must
-page within three minutes (plus the page's `for`). Samples every minute,
+page within three minutes (plus the page's `for`), and keep paging when
+the process then vanishes mid-outage. Samples every minute,
 whatever the file's evaluation interval; history.py predicts each case, and
 a case it cannot predict, or that a spec's own conditions make moot, is left out.
 """
@@ -13,13 +14,13 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries
+from ..core import queries, sremath
 from ..core.ir import Service, Slo
 from ..core.queries import promql_string
 from ..core.units import format_duration, prom_window
 from . import alerts
 from .expected import expected_alerts, present, rule_texts
-from .history import Phases, Tie, rule_value
+from .history import Phases, Tie, rule_value, window_ratio
 from .series import Plan, plan, series_text
 
 MINUTE = 60
@@ -81,7 +82,37 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
         case = _case(slo, inputs, phases, BUSY_RATE, values, name, checks)
         case["alert_rule_test"] = [] if shared else _alert_text_check(service, slo, phases, at, step, groups)
         cases.append(case)
+        cases += _vanish_case(slo, page, inputs, phases, values, labels, groups, step)
     return cases
+
+
+def _vanish_case(slo: Slo, page: tuple, inputs: Plan, phases: Phases, values: Callable[[list, list[int]], str],
+                 labels: dict[str, str], groups: dict[str, str], step: int) -> list[dict]:
+    """The busy outage, then the process vanishes (every series stale): the page holds (`queries.held`).
+
+    Predictable when the page fires at the last sample and the first pair's
+    long ratio is well above its threshold (the last ratio recorded, minutes
+    later from fewer samples, stays above it); checked at every evaluation
+    from then on for up to WATCH, well inside the hold's `long` window.
+    """
+    end = sum(length for _, length in phases)
+    first = page[0]
+    span = min(WATCH, first.long - 3 * DETECTION)
+    try:
+        firing = rule_value(slo, page, phases, end, MINUTE, BUSY_RATE, step) is not None
+        long_ratio = window_ratio(phases, end, first.long, MINUTE)
+    except Tie:
+        return []
+    limit = sremath.threshold(first.burn, slo.objective)
+    if not alerts.holds(page) or not firing or span <= 0 or long_ratio is None or long_ratio < 2 * limit:
+        return []
+    times = range(-(-end // step) * step, end + span + 1, step)
+    checks = [_alerts_check(slo, labels, groups, t, firing=True) for t in times]
+    case = _case(slo, inputs, phases, BUSY_RATE, values,
+                 "an outage, then the process vanishes: the page does not resolve", checks)
+    for series in case["input_series"]:
+        series["values"] += " stale"
+    return [case]
 
 
 def _alert_text_check(service: Service, slo: Slo, phases: Phases, at: int, step: int,

@@ -289,7 +289,8 @@ def failures_query(slo: Slo, window: int, source: str) -> str:
         return queries.failures_within(slo.id, window)
     five = c.CURRENT_BURN_WINDOW
     bad = queries.bad_events(slo.indicator, five, slo.group_by)
-    return f"sum_over_time(({bad}){_span(window)}) * {five} / count_over_time(({bad}){_span(five)})"
+    return (f"sum_over_time(({bad}){_span(window)}) * {five}"
+            f" / count_over_time(({bad}){_span(queries.INTERVAL_RANGE)})")
 
 
 def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -> None:

@@ -64,9 +64,9 @@ def test_blips_page_nobody_and_the_outage_pages(replays):
     assert [p[0] for p in blip_pages] == [at(3 * 60 + 1), at(6 * 60 + 1), at(10 * 60 + 1)]
     # The guarded replay shows exactly those as saved, each with the failures it stood for.
     assert [(w.start, w.end) for w in guarded.saved] == blip_pages
-    # The 1h pair counts the one failure (5 rates of 1/300 x 300 / 6 samples); at the second and the third blip the
-    # 6h pair holds too, over the three failures in its 6 hours.
-    assert [round(w.failures, 2) for w in guarded.saved] == [0.83, 2.5, 2.5]
+    # The 1h pair counts the one failure (5 rates of 1/300 x 300 / the 5 samples in 299s); at the second and the
+    # third blip the 6h pair holds too, over the three failures in its 6 hours.
+    assert [round(w.failures, 2) for w in guarded.saved] == [1.0, 3.0, 3.0]
     # The outage page came later than unguarded (withheld while fewer than 10 failures were counted).
     (outage_page,) = [p for p in unguarded.pages if p[1] >= at(OUTAGE[0])]
     late = [w for w in guarded.rules[0].withheld if w.start == outage_page[0]]

@@ -162,15 +162,15 @@ def failures_within(client: Prometheus, slo: Slo, window: int, times: list[int],
     """The bad events the rules count within `window` per group at each of `times` (1m-aligned) where `needed`, else None.
 
     `queries.failures_within` on the recorded 5m bad-event rate, one sample a
-    minute: `sum_over_time(bad[window]) * 300 / count_over_time(bad[5m])`,
-    both ranges the 1m-aligned points in `[t - range, t]`. None where the
-    last 5m holds no sample (count_over_time has no series then).
+    minute: `sum_over_time(bad[window]) * 300 / count_over_time(bad[299s])`,
+    both ranges the 1m-aligned points in `[t - range, t]` (5 in 299s). None
+    where the last 299s hold no sample (count_over_time has no series then).
     """
     first = times[0] - reach(slo)
     bad = queries.bad_events(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
     assert bad is not None, "an expr SLO counts no failures (queries.min_failures is 0)"
     rates = _fetch(client, bad, first, times[-1], slo.group_by, cache, budget)
-    back, five = _points_back(window), _points_back(c.CURRENT_BURN_WINDOW)
+    back, five = _points_back(window), _points_back(queries.INTERVAL_RANGE)
     out: dict[GroupKey, list[float | None]] = {}
     for key in sorted(rates):
         budget.take(len(times))
@@ -192,7 +192,7 @@ def compensated_sum(values: list[float]) -> float:
     """`sum_over_time` as Prometheus adds (Kahan-Babuska-Neumaier, in order), so a count of exactly N is N here too.
 
     Unlike the ratios, the count is compared with a whole number that it can
-    equal exactly (12 failures at 1 a minute count 10); a plain or prefix sum
+    equal exactly (10 failures at 1 a minute count 10); a plain or prefix sum
     could land a rounding error on the other side of `>=`.
     """
     total = compensation = 0.0

@@ -2,7 +2,7 @@
 
 The rule's third term is `queries.failures_within`: the recorded 5m
 bad-event rate summed over the long window, times 300, over its samples in
-the last 5m, `>= min_failures`. It matters only where the condition's
+the last 299s (one per evaluation in 5m), `>= min_failures`. It matters only where the condition's
 burn-rate pair holds, so the count is read at those evaluations alone. On
 the whole-minute grid it is summed here from the 5m rates derived.py fetches
 for the derived windows (one fetch for both); off it, the server evaluates
