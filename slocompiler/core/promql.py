@@ -71,10 +71,53 @@ def parse(text: str) -> tuple[object | None, ParseError | None]:
     if error is not None:
         return None, error
     try:
-        return promql_parser.parse(text), None
+        expression = promql_parser.parse(text)
     except Exception as error:  # the binding raises ValueError, but any failure is a spec error
         message = str(error) or "invalid PromQL"
         return None, ParseError(message, locate(text, message))
+    offset = duration_as_number(text)
+    if offset is not None:
+        return None, ParseError("a duration stands where a number goes, which Prometheus 2 refuses; "
+                                "a duration belongs in a range [...] or after offset", offset)
+    return expression, None
+
+
+# promql-parser reads `5m` outside a range as the number 300, as Prometheus 3
+# does; Prometheus 2, which the rules must also load in, refuses it.
+_DURATION = re.compile(r"(?<![\w.])\d+(?:ms|[smhdwy])(?:\d+(?:ms|[smhdwy]))*(?![\w.])")
+_OFFSET_BEFORE = re.compile(r"\boffset\s*-?\s*$", re.IGNORECASE)
+
+
+def duration_as_number(text: str) -> int | None:
+    """The offset of the first duration outside `[...]` and not after `offset`, if any."""
+    masked = _masked(text)
+    for found in _DURATION.finditer(masked):
+        if not _OFFSET_BEFORE.search(masked, 0, found.start()):
+            return found.start()
+    return None
+
+
+def _masked(text: str) -> str:
+    """`text` with strings, comments and the insides of `[...]` blanked, offsets kept."""
+    out = list(text)
+    index = depth = 0
+    while index < len(text):
+        char, start = text[index], index
+        index += 1
+        if char in "\"'`":
+            index = _string_end(text, start)
+        elif char == "#":
+            index = _comment_end(text, start)
+        elif char == "[":
+            depth += 1
+            continue
+        elif char == "]" and depth:
+            depth -= 1
+            continue
+        elif not depth:
+            continue
+        out[start:index] = " " * (index - start)
+    return "".join(out)
 
 
 def limit_error(text: str) -> ParseError | None:

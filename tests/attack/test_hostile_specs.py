@@ -244,6 +244,28 @@ def test_a_window_only_in_a_comment_is_no_window(tmp_path):
         (6, "error_ratio must contain $window, where the compiler puts each window it needs")]
 
 
+@pytest.mark.parametrize(("error_ratio", "column"), [
+    ("$window", 22),  # the import fuzz found Sloth's errorQuery `{{.window}}`
+    ("sum(rate(e_total[$window])) / sum(rate(t_total[$window])) * 5m / 300", 82),  # mapped back through both $window
+])
+def test_a_duration_used_as_a_number_is_an_error_where_prometheus_2_refuses_it(tmp_path, promtool, error_ratio,
+                                                                                column):
+    (tmp_path / "a.slo").write_text(expr_spec(error_ratio))
+    loaded = load([str(tmp_path / "a.slo")])
+    [error] = [d for d in loaded.diagnostics if d.is_error]
+    assert (error.span.line, error.span.column) == (6, column)
+    assert "a duration stands where a number goes" in error.message
+    rule = {"groups": [{"name": "g", "rules": [{"record": "r", "expr": error_ratio.replace("$window", "5m")}]}]}
+    (tmp_path / "r.yml").write_text(yaml.safe_dump(rule))
+    checked = subprocess.run([promtool, "check", "rules", str(tmp_path / "r.yml")], capture_output=True, text=True)
+    assert checked.returncode == 1 and "unexpected duration" in checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("text", ["rate(x[5m:1m] offset 5m)", "x offset -1h", 'x{a="5m"} # 5m', "x5m", "x / 1e5"])
+def test_durations_in_ranges_offsets_strings_and_names_are_no_numbers(text):
+    assert promql.duration_as_number(text) is None
+
+
 def test_a_multi_line_query_stays_one_expression_in_every_output(tmp_path, promtool):
     spec = expr_spec('\n\t sum(rate(e_total{path="a\\nb"}[$window]))\r\n   /\n\n sum(rate(t_total[$window]))  \n')
     files = _build_everything(tmp_path, spec, promtool)
