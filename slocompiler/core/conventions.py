@@ -33,6 +33,10 @@ BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 EVENTS_BAD_PREFIX = "slo:sli_events_bad:rate"
 EVENTS_TOTAL_PREFIX = "slo:sli_events_total:rate"
 
+# A threshold SLO's samples, series by series, judged at each evaluation:
+# 1 when the sample meets `good`, 0 when not (docs/PROMETHEUS.md, "Indicators").
+SAMPLE_GOOD = "slo:sli_sample_good:bool"
+
 # An `expr` SLO's 5m error ratio with idle intervals (NaN) left out: its
 # window ratio averages these.
 KNOWN_RATIO_PREFIX = "slo:sli_error_known:ratio_rate"

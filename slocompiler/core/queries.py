@@ -17,10 +17,10 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID
-from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo
+from .conventions import CURRENT_BURN_WINDOW, DERIVED_WINDOW_FROM, EVENTS_BAD_PREFIX, LABEL_SLO_ID, SAMPLE_GOOD
+from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo, ThresholdIndicator
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
-from .units import prom_window
+from .units import decimal_text, prom_window
 
 
 def promql_string(value: str) -> str:
@@ -120,12 +120,70 @@ def _latency_events(indicator: LatencyIndicator, window: int, group_by: tuple[st
     return f"{by_clause(group_by)}({every} {op} ignoring(le) {fast})"
 
 
+def judged(indicator: ThresholdIndicator) -> str:
+    """Each sample of a threshold indicator's series judged: `metric >= bool 1` is 1 when good, 0 when not (NaN: 0)."""
+    return f"{indicator.metric.text.strip()} {indicator.op} bool {decimal_text(indicator.value)}"
+
+
+def sample_range(window: int) -> str:
+    """`[4m59s]` for 5m: one second short, so the range holds the evaluations of the last 5m, not one more.
+
+    Prometheus 2 ranges include both ends; consecutive 5m tiles would count
+    the evaluation on their border twice. Evaluations are exactly an interval
+    apart, so one second less holds each once, on Prometheus 2 and 3 alike.
+    """
+    return prom_window(window - 1)
+
+
+def samples(indicator: ThresholdIndicator, window: int) -> str:
+    """The judged samples over `window` from the raw series: a subquery at the server's evaluation interval.
+
+    `[W:]` steps at the global evaluation interval, which is the interval the
+    generated rules record `slo:sli_sample_good:bool` at: the same samples.
+    """
+    return f"({judged(indicator)})[{sample_range(window)}:]"
+
+
+def recorded_samples(slo_id: str, window: int) -> str:
+    """The recorded judged samples of an SLO over `window` (`sample_range`)."""
+    return f"{recorded(SAMPLE_GOOD, slo_id)}[{sample_range(window)}]"
+
+
+def sample_counts(judged_range: str, window: int, group_by: tuple[str, ...], kind: str) -> str:
+    """Samples per second over a range of judged samples: `total`, `good` or `bad` (total - good)."""
+    count = {"total": f"count_over_time({judged_range})", "good": f"sum_over_time({judged_range})",
+             "bad": f"count_over_time({judged_range}) - sum_over_time({judged_range})"}[kind]
+    return f"{by_clause(group_by)}({count}) / {window}"
+
+
+def sample_ratio(judged_range: str, group_by: tuple[str, ...]) -> str:
+    """The share of bad samples over a range of judged samples (the per-second division cancels)."""
+    count = f"count_over_time({judged_range})"
+    return f"{by_clause(group_by)}({count} - sum_over_time({judged_range}))\n/\n{by_clause(group_by)}({count})"
+
+
 def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
-    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts."""
+    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts.
+
+    A threshold indicator's events are its samples: samples per second.
+    """
     if isinstance(indicator, RatioIndicator):
         return events(indicator.total, window, group_by)
     if isinstance(indicator, LatencyIndicator):
         return _latency_events(indicator, window, group_by, "and")
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_counts(samples(indicator, window), window, group_by, "total")
+    return None
+
+
+def good_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
+    """The rate of good events over `window` where the indicator counts them; None for a ratio of errors or an expr."""
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_counts(samples(indicator, window), window, group_by, "good")
+    if isinstance(indicator, LatencyIndicator):
+        return events(_latency_buckets(indicator)[0], window, group_by)
+    if isinstance(indicator, RatioIndicator) and indicator.good is not None:
+        return events(indicator.good, window, group_by)
     return None
 
 
@@ -144,6 +202,9 @@ def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], tot
     raw_total = total_events(indicator, window, group_by)
     if raw_total is None:
         return None
+    if isinstance(indicator, ThresholdIndicator):
+        # Bad and all samples come from the same series: no fallback needed.
+        return f"({sample_counts(samples(indicator, window), window, group_by, 'bad')})"
     matching = "" if total is None else f" {on(group_by)}"
     total = raw_total if total is None else total
     # `or 0 * total` gives each group that has traffic but no bad (or good)
@@ -172,6 +233,8 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fa
     """
     if isinstance(indicator, ExprIndicator):
         return f"({substitute(indicator.error_ratio.text.strip(), window)})"
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_ratio(samples(indicator, window), group_by)
     total = total_events(indicator, window, group_by)
     if fallback is None:
         return f"{bad_events(indicator, window, group_by)}\n/\n{total}"
@@ -249,6 +312,8 @@ def raw_total(indicator: Indicator, window: int) -> str:
         query = indicator.total
     elif isinstance(indicator, LatencyIndicator):
         return f'sum({with_matcher(indicator.histogram.text, "le", "+Inf")})'
+    elif isinstance(indicator, ThresholdIndicator):
+        return f"sum({indicator.metric.text.strip()})"  # the samples are the events
     else:
         raise ValueError("an expr indicator has no total series")
     return f"sum({query.text.strip() if query.is_selector else substitute(query.text.strip(), window)})"
@@ -268,9 +333,8 @@ def failures_within(slo_id: str, window: int) -> str:
     samples: `sum_over_time(bad[W]) * 300 / count_over_time(bad[5m])`.
     Unlike `avg_over_time(bad[W]) * W`, a series younger than the window
     (a new SLO or group) is not counted as if its first minutes had lasted
-    the whole window. A range read of one recorded series; threshold and
-    slice SLOs (issue 24) count their bad samples and slices the same way,
-    from their own recorded rate of bad events.
+    the whole window. A range read of one recorded series; a threshold SLO
+    counts its bad samples the same way, from its recorded rate of bad samples.
     """
     bad = EVENTS_BAD_PREFIX + prom_window(CURRENT_BURN_WINDOW)
     if window == CURRENT_BURN_WINDOW:

@@ -10,13 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core.ir import ExprIndicator, Slo
+from ..core.ir import ExprIndicator, Slo, ThresholdIndicator
 from ..core.units import prom_window
 from .grafana_panels import DATASOURCE, STEP_RANGE, legend, matchers, steps, target, timeseries
 
 # Events, not requests: a latency SLO counts observations, a ratio SLO whatever its `total` counts.
 # `count:` scales like Grafana's own rate units (1.2K events/s).
 EVENTS_UNIT = "count:events/s"
+# A threshold SLO's events are its series' samples, as each evaluation judges them.
+SAMPLES_UNIT = "count:samples/s"
 
 # STEP_RANGE as a subquery, at the evaluation interval (Prometheus's default step).
 STEP_SUBQUERY = STEP_RANGE.replace("]", ":]")
@@ -35,17 +37,18 @@ def traffic_panel(slo: Slo) -> dict:
     short = prom_window(c.CURRENT_BURN_WINDOW)
     total = c.EVENTS_TOTAL_PREFIX + short
     bad = c.EVENTS_BAD_PREFIX + short
+    what, unit = ("samples", SAMPLES_UNIT) if isinstance(slo.indicator, ThresholdIndicator) else ("events", EVENTS_UNIT)
     # The average of the 5m rates within a step is the step's own rate, near enough: the
     # line's area is the events counted, and a step with no sample at all is a gap.
     panel = timeseries(
         "Traffic",
         [
-            target("A", f"avg_over_time({total}{matchers(slo)}{STEP_RANGE})", legend(slo, "all events")),
-            target("B", f"avg_over_time({bad}{matchers(slo)}{STEP_RANGE})", legend(slo, "bad events")),
+            target("A", f"avg_over_time({total}{matchers(slo)}{STEP_RANGE})", legend(slo, f"all {what}")),
+            target("B", f"avg_over_time({bad}{matchers(slo)}{STEP_RANGE})", legend(slo, f"bad {what}")),
         ],
-        EVENTS_UNIT,
-        "Events per second the indicator counts, all and bad, averaged over each step. A gap in the"
-        " lines is a time with no data (see Data); a line at 0 is a time with no events.",
+        unit,
+        f"{what.capitalize()} per second the indicator counts, all and bad, averaged over each step. A gap in the"
+        f" lines is a time with no data (see Data); a line at 0 is a time with no {what}.",
     )
     panel["fieldConfig"]["defaults"]["min"] = 0
     panel["fieldConfig"]["overrides"] = [

@@ -12,7 +12,7 @@ alert name are checked through Prometheus's `ALERTS` series, by `slo_id`.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..core import conventions as c
 from ..core import sremath
@@ -30,11 +30,12 @@ from .history import (
     grid_step,
     humanize_stable,
     rule_fires,
+    samples_per_step,
     window_ratio,
 )
 from .promtest_oncall import oncall_cases
 from .render import render
-from .series import Plan, plan, series_text
+from .series import Plan, SamplePlan, plan, series_text
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
 # most 5m): a test replaying 3d of history then stays fast.
@@ -77,13 +78,26 @@ def thresholds(slo: Slo) -> list[Decimal]:
     return [sremath.threshold(k.burn, slo.objective) for k in slo.alerting.conditions]
 
 
-def _clear(ratio: Decimal, limits: list[Decimal]) -> Decimal:
+def realize(slo: Slo, ratio: Decimal, up: bool = False) -> Decimal:
+    """A ratio the inputs give exactly: 6 digits of events, or a share of the threshold SLO's gauges (rounded `up` or down)."""
+    gauges = samples_per_step(slo)
+    if not gauges:
+        return exact_ratio(ratio)
+    bad = (max(ratio, Decimal(0)) * gauges).to_integral_value(ROUND_CEILING if up else ROUND_FLOOR)
+    return (min(bad, gauges) / Decimal(gauges)).normalize()
+
+
+def _clear(slo: Slo, ratio: Decimal, limits: list[Decimal], up: bool = False) -> Decimal:
     # Move the ratio off any threshold it would tie with, and off a rounding
     # edge of the summary's four significant digits; a ratio inputs can give
-    # exactly (rounded down, so each step moves it).
-    ratio = exact_ratio(ratio)
+    # exactly (rounded down, so each step moves it; a gauge's share moves by one gauge).
+    ratio = realize(slo, ratio, up)
+    gauges = samples_per_step(slo)
     while any(abs(ratio - limit) <= limit * TIE for limit in limits) or not humanize_stable(ratio):
-        ratio = exact_ratio(ratio * Decimal("0.99"))
+        if gauges:
+            ratio = realize(slo, ratio + (1 if up else -1) / Decimal(gauges), up)
+        else:
+            ratio = exact_ratio(ratio * Decimal("0.99"))
     return ratio
 
 
@@ -91,15 +105,15 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     """(error ratio, why) pairs: no errors, the objective, and per condition just above and half its threshold."""
     limits = thresholds(slo)
     budget = slo.error_budget
-    at_objective = _clear(budget, limits)
+    at_objective = _clear(slo, budget, limits)
     objective = "at the objective" if at_objective == budget else "just inside the objective"
     wanted = [(Decimal(0), "no error series"), (at_objective, objective)]
     for condition, limit in zip(slo.alerting.conditions, limits):
         what = f"{condition.severity} {alerts.pair_text(condition)}"
         if limit < 1:
             above = limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2
-            wanted.append((_clear(above, limits), f"just above the {what} threshold"))
-        wanted.append((_clear(limit / 2, limits), f"half the {what} threshold"))
+            wanted.append((_clear(slo, above, limits, up=True), f"just above the {what} threshold"))
+        wanted.append((_clear(slo, limit / 2, limits), f"half the {what} threshold"))
     seen: dict[Decimal, str] = {}
     for ratio, why in wanted:
         seen[ratio] = f"{seen[ratio]}; {why}" if ratio in seen else why
@@ -128,14 +142,14 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if (3 * quiet + hold) // step > MAX_STEPS:
             continue
         what = f"{condition.severity} {alerts.pair_text(condition)}"
-        burst, high = short + hold, exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
+        burst, high = short + hold, realize(slo, min(limit * Decimal("1.5"), (limit + 1) / 2), up=True)
         cases.append(([(Decimal(0), quiet), (high, burst)],
                       f"{alerts.humanize_percentage(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
                       f" without: the {what} long window"))
         outage = 2 * quiet + hold
         share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
         assert share is not None
-        higher = exact_ratio(min(limit * Decimal("1.5") / share, (limit + 1) / 2))
+        higher = realize(slo, min(limit * Decimal("1.5") / share, (limit + 1) / 2), up=True)
         if higher * share > limit * Decimal("1.1"):
             cases.append(([(higher, outage), (Decimal(0), quiet)],
                           f"{alerts.humanize_percentage(higher)} errors for {format_duration(outage)}, then none for"
@@ -144,7 +158,7 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if alone is not None:
             cases.append((alone, f"just above its threshold for {format_duration(condition.long + hold)}: the {what} threshold alone"))
             quiet, (ratio, length) = alone[0][1], alone[1]
-            high = exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
+            high = realize(slo, min(limit * Decimal("1.5"), (limit + 1) / 2), up=True)
             cases.append(([(Decimal(0), quiet), (high, length), (Decimal(0), short)],
                           f"{alerts.humanize_percentage(high)} errors for {format_duration(length)}, then none for"
                           f" {format_duration(short)}: the {what} short window alone"))
@@ -164,7 +178,7 @@ def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) ->
     quiet, hold = max(k.long for k in same), condition.for_ or 0
     if (quiet + condition.long + hold) // step > MAX_STEPS:
         return None
-    above = _clear(limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2, thresholds(slo))
+    above = _clear(slo, limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2, thresholds(slo), up=True)
     return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
@@ -253,7 +267,23 @@ def _values(increases: list[int], steps: list[int]) -> str:
     return " ".join(parts)
 
 
-def _input_series(inputs: Plan, phases: Phases, step: int) -> list[dict]:
+def _gauge_series(inputs: SamplePlan, phases: Phases, step: int) -> list[dict]:
+    """The gauges of a threshold history: in each phase the first `ratio` share of them bad, the rest good."""
+    steps = [length // step for _, length in phases]
+    found = []
+    for index, labels in enumerate(inputs.labels):
+        parts = []
+        for number, ((ratio, _), count) in enumerate(zip(phases, steps)):
+            value = inputs.bad if index < ratio * len(inputs.labels) else inputs.good
+            # The first phase holds the sample at 0 too (a counter's start, in _values).
+            parts.append(f"{value}+0x{count if number == 0 else count - 1}")
+        found.append({"series": series_text(tuple(sorted(labels.items()))), "values": " ".join(parts)})
+    return found
+
+
+def _input_series(inputs: Plan | SamplePlan, phases: Phases, step: int) -> list[dict]:
+    if isinstance(inputs, SamplePlan):
+        return _gauge_series(inputs, phases, step)
     total = Decimal(events_per_step(phases))
     counts = [inputs.increases(ratio, total) for ratio, _ in phases]
     assert all(count == count.to_integral_value() for phase in counts for count in phase), "a fraction of an event"
@@ -286,7 +316,7 @@ def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) ->
     return [{"eval_time": prom_window(at), "alertname": name, "exp_alerts": expected}], []
 
 
-def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, phases: Phases, name: str, step: int,
+def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan | SamplePlan, phases: Phases, name: str, step: int,
                   shared: bool) -> dict | None:
     at = sum(length for _, length in phases)
     series = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))

@@ -41,7 +41,7 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
     if not pages or not any(queries.min_failures(slo, k) for k in pages[0]):
         return []
     inputs = plan(slo.indicator, slo.group_by)
-    if inputs is None:
+    if not isinstance(inputs, Plan):  # none, or a threshold SLO's gauges (issue 24: not yet)
         return []
     page = pages[0]
     labels = alerts.alert_labels(service, slo, "page", page[0].labels)

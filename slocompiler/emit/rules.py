@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core import queries
-from ..core.ir import ExprIndicator, Program, Service, Slo
+from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
 from .alerts import alert_rules
 from .render import one_line, render
@@ -71,7 +71,14 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
     short = c.CURRENT_BURN_WINDOW
     rules = []
     counted = not isinstance(slo.indicator, ExprIndicator)
-    if counted:
+    if isinstance(slo.indicator, ThresholdIndicator):
+        # Each series' sample judged once per evaluation; the 5m rates count those (no raw range read).
+        rules.append(_record(c.SAMPLE_GOOD, queries.judged(slo.indicator), labels))
+        judged = queries.recorded_samples(slo.id, short)
+        for prefix, kind in ((c.EVENTS_TOTAL_PREFIX, "total"), (c.EVENTS_BAD_PREFIX, "bad")):
+            rules.append(_record(prefix + prom_window(short), queries.sample_counts(judged, short, slo.group_by, kind),
+                                 labels))
+    elif counted:
         # The total first: the bad-events fallback and the short windows read it recorded.
         total_now = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id)
         rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short),
@@ -115,6 +122,8 @@ def window_ratio(slo: Slo, window: int) -> str:
         # Reuse the two rates just recorded.
         return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
     if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window):
+        if isinstance(slo.indicator, ThresholdIndicator):
+            return queries.sample_ratio(queries.recorded_samples(slo.id, window), slo.group_by)
         return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
     bad_rate, total_rate = (lambda span, name=name: queries.recorded(name, slo.id, span) for name in (bad, total))
     combine = queries.tiled_ratio if queries.tiles(window) else queries.derived_ratio

@@ -15,7 +15,17 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core import queries, sremath
-from ..core.ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
+from ..core.ir import (
+    Condition,
+    ExprIndicator,
+    LatencyIndicator,
+    PolicyRule,
+    Query,
+    RatioIndicator,
+    Service,
+    Slo,
+    ThresholdIndicator,
+)
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
 from .client import Prometheus
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
@@ -228,6 +238,8 @@ def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
         counted = indicator.errors or indicator.good
         assert counted is not None
         return queries.events(counted, five, slo.group_by), total, indicator.errors is None
+    if isinstance(indicator, ThresholdIndicator):  # good samples, as the rules judge them
+        return queries.good_events(indicator, five, slo.group_by) or "", total, True
     assert isinstance(indicator, LatencyIndicator)
     good = Query(queries.with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
     return queries.events(good, five, slo.group_by), total, True
