@@ -320,7 +320,9 @@ def raw_total(indicator: Indicator, window: int) -> str:
 
 
 def min_failures(slo: Slo, condition: Condition) -> int:
-    """The bad events a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    """The bad events (slices) a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    if slo.slices is not None:
+        return condition.min_failures
     return 0 if isinstance(slo.indicator, ExprIndicator) else condition.min_failures
 
 

@@ -108,3 +108,13 @@ def slice_lengths() -> tuple[int, ...]:
 def budget_slices(objective: Decimal, window: int, length: int) -> Decimal:
     """How many slices of `length` the error budget of `window` allows: `(1 - O) * W / length`."""
     return (1 - objective) * window / length
+
+
+# A slice SLO's alert window holds at least this many slices: over one slice
+# its bad-slice ratio is 0 or 1, a coin rather than a rate (docs/PROMETHEUS.md, "Time slices").
+MIN_SLICES_PER_WINDOW = 2
+
+
+def slice_window(window: int, length: int) -> int:
+    """A default alert window of a slice SLO: at least MIN_SLICES_PER_WINDOW slices of `length`."""
+    return max(window, MIN_SLICES_PER_WINDOW * length)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries, sremath
+from ..core import queries, slices, sremath
 from ..core.ir import Condition, Service, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window
 
@@ -129,7 +129,9 @@ def pair_expr(slo: Slo, condition: Condition) -> str:
     pair = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
     failures = queries.min_failures(slo, condition)
     if failures:
-        pair += f"\nand\n{queries.failures_within(slo.id, condition.long)} >= {failures}"
+        counted = queries.failures_within(slo.id, condition.long) if slo.slices is None else \
+            slices.bad_slices_within(slo, condition.long)
+        pair += f"\nand\n{counted} >= {failures}"
     return pair
 
 
@@ -168,7 +170,9 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 def no_data_alert(service: Service, slo: Slo) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
-    ratio = f"absent({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})"
+    # A slice SLO's 5m ratio may hold no whole slice: its last slice's error ratio says whether there is data.
+    watched = c.error_ratio_rule(c.CURRENT_BURN_WINDOW) if slo.slices is None else c.SLICE_ERROR
+    ratio = f"absent({queries.recorded(watched, slo.id)})"
     total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if slo.alerting.no_data_watch != "ratio" else ""
     # `both` (a critical tier's default): the process being down shows first in the raw total, which goes stale
     # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.

@@ -12,7 +12,17 @@ import re
 from decimal import Decimal
 
 from ..core import conventions, queries
-from ..core.ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
+from ..core.ir import (
+    Condition,
+    LatencyIndicator,
+    Policy,
+    PolicyRule,
+    Program,
+    RatioIndicator,
+    Service,
+    Slo,
+    ThresholdIndicator,
+)
 from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
 from . import docs_chart, docs_model
 from .render import html_comment_text, render
@@ -91,6 +101,10 @@ def measures(slo: Slo) -> str:
             text = f"The share of requests slower than {limit}: the histogram bucket le={md_text(indicator.le)} counts the fast ones, le=+Inf all of them."
         else:
             text = f"The share of requests above the histogram bucket le={md_text(indicator.le)}, out of all requests (le=+Inf)."
+    elif isinstance(indicator, ThresholdIndicator):
+        condition = md_text(f"{indicator.op} {decimal_text(indicator.value)}")
+        text = (f"The share of bad samples: each sample of the metric's series, as each rule evaluation reads it,"
+                f" is good when it is {condition}; every series weighs by its samples.")
     else:
         text = "The error ratio the expression below computes, between 0 (no errors) and 1 (all errors)."
     if slo.group_by:

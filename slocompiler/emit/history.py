@@ -210,4 +210,6 @@ def grid_step(slos: list[Slo], longest: int = 300) -> int:
             for seconds in (condition.long, condition.short, condition.for_ or 0):
                 step = math.gcd(step, seconds)
         step = math.gcd(step, slo.alerting.no_data or 0)
+        # Slices end on the grid, and the rate over a slice reads samples at both its ends.
+        step = math.gcd(step, slo.slices.length if slo.slices else 0)
     return step

@@ -25,17 +25,26 @@ from .history import (
     TIE,
     Phases,
     Tie,
-    events_per_step,
     exact_ratio,
     grid_step,
     humanize_stable,
-    rule_fires,
     samples_per_step,
     window_ratio,
 )
 from .promtest_oncall import oncall_cases
+from .promtest_parts import (
+    RuleTexts,
+    checks,
+    expected_alerts,
+    input_series,
+    present,
+    rule_texts,
+    values,
+)
+from . import history_slices
+from .promtest_slices import slice_tests
 from .render import render
-from .series import Plan, SamplePlan, plan, series_text
+from .series import Plan, SamplePlan, plan
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
 # most 5m): a test replaying 3d of history then stays fast.
@@ -190,6 +199,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
         return None
+    if slo.slices is not None:
+        cases = slice_tests(service, slo, step, shared, inputs)
+        return cases + ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
+                        else [])
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -206,114 +219,11 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, _values)
+    return cases + oncall_cases(service, slo, step, values)
 
 
 def _eval_time(seconds: int, step: int) -> int:
     return -(-seconds // step) * step
-
-
-def present(labels: dict[str, str]) -> dict[str, str]:
-    """Labels as Prometheus keeps them: one with an empty value is no label at all."""
-    return {name: value for name, value in labels.items() if value != ""}
-
-
-RuleTexts = list[tuple[tuple[Condition, ...], dict[str, str], dict[str, str]]]
-
-
-def rule_texts(service: Service, slo: Slo) -> RuleTexts:
-    """Per burn-rate rule: its conditions, labels and annotations (summary empty unless the spec sets one)."""
-    if not slo.alerting.enabled:
-        return []
-    return [
-        (group, alerts.alert_labels(service, slo, group[0].severity, group[0].labels),
-         alerts.burn_annotations(service, slo, group, ""))
-        for group in alerts.severity_groups(slo)
-    ]
-
-
-def expected_alerts(slo: Slo, texts: RuleTexts, phases: Phases, at: int, step: int, groups: dict[str, str]) -> list[dict]:
-    """The firing burn-rate alerts at `at`, labels and annotations as Prometheus expands them; Tie when unpredictable."""
-    found = []
-    for conditions, labels, notes in texts:
-        value = rule_fires(slo, conditions, phases, at, step)
-        if value is None:
-            continue
-        if not humanize_stable(value):
-            raise Tie()
-        notes = dict(notes)
-        if not notes[c.ANNOTATION_SUMMARY]:
-            group = alerts.group_text(slo, groups)
-            notes[c.ANNOTATION_SUMMARY] = alerts.burn_summary(slo, conditions, alerts.humanize_percentage(value), group)
-        found.append({"exp_labels": present({**groups, **labels}), "exp_annotations": notes})
-    return found
-
-
-def _values(increases: list[int], steps: list[int]) -> str:
-    """promtool's notation for a counter growing by `increases[i]` per step for `steps[i]` steps, from 0.
-
-    Whole numbers, which promtool's floating-point sums of `a+bxn` keep
-    exact: each phase starts right where the last one ended (a start a hair
-    below it would read as a counter reset).
-    """
-    parts = []
-    value = 0
-    for number, (increase, count) in enumerate(zip(increases, steps)):
-        start = value if number == 0 else value + increase
-        repeats = count if number == 0 else count - 1
-        parts.append(f"{start}+{increase}x{repeats}")
-        value = start + increase * repeats
-    assert value < 2**53, "a counter beyond what a float holds exactly"
-    return " ".join(parts)
-
-
-def _gauge_series(inputs: SamplePlan, phases: Phases, step: int) -> list[dict]:
-    """The gauges of a threshold history: in each phase the first `ratio` share of them bad, the rest good."""
-    steps = [length // step for _, length in phases]
-    found = []
-    for index, labels in enumerate(inputs.labels):
-        parts = []
-        for number, ((ratio, _), count) in enumerate(zip(phases, steps)):
-            value = inputs.bad if index < ratio * len(inputs.labels) else inputs.good
-            # The first phase holds the sample at 0 too (a counter's start, in _values).
-            parts.append(f"{value}+0x{count if number == 0 else count - 1}")
-        found.append({"series": series_text(tuple(sorted(labels.items()))), "values": " ".join(parts)})
-    return found
-
-
-def _input_series(inputs: Plan | SamplePlan, phases: Phases, step: int) -> list[dict]:
-    if isinstance(inputs, SamplePlan):
-        return _gauge_series(inputs, phases, step)
-    total = Decimal(events_per_step(phases))
-    counts = [inputs.increases(ratio, total) for ratio, _ in phases]
-    assert all(count == count.to_integral_value() for phase in counts for count in phase), "a fraction of an event"
-    per_phase = [[int(count) for count in phase] for phase in counts]
-    steps = [length // step for _, length in phases]
-    errors = any(ratio for ratio, _ in phases)
-    return [
-        {"series": series_text(tuple(sorted(labels.items()))), "values": _values([p[i] for p in per_phase], steps)}
-        for i, (labels, kind) in enumerate(zip(inputs.labels, inputs.kinds))
-        if errors or kind != "bad?"
-    ]
-
-
-def _alerts_check(slo: Slo, name: str, at: int, expected: list[dict]) -> dict:
-    """A promql_expr_test on `ALERTS`, for an alert name other SLOs share."""
-    selector = f'{c.ALERTS_SERIES}{{{c.LABEL_ALERT_NAME}={promql_string(name)}, {c.LABEL_ALERT_STATE}="firing", '
-    selector += f"{c.LABEL_SLO_ID}={promql_string(slo.id)}}}"
-    samples = []
-    for alert in expected:
-        labels = {c.LABEL_ALERT_NAME: name, c.LABEL_ALERT_STATE: "firing", **alert["exp_labels"]}
-        inside = ", ".join(f"{k}={promql_string(v)}" for k, v in labels.items())
-        samples.append({"labels": f"{c.ALERTS_SERIES}{{{inside}}}", "value": 1})
-    return {"expr": selector, "eval_time": prom_window(at), "exp_samples": samples}
-
-
-def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) -> tuple[list[dict], list[dict]]:
-    """(alert_rule_test, promql_expr_test) entries checking that exactly `expected` fire under `name`."""
-    if shared:
-        return [], [_alerts_check(slo, name, at, expected)]
-    return [{"eval_time": prom_window(at), "alertname": name, "exp_alerts": expected}], []
 
 
 def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan | SamplePlan, phases: Phases, name: str, step: int,
@@ -325,11 +235,11 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan | S
         expected = expected_alerts(slo, texts, phases, at, step, groups)
     except Tie:
         return None
-    alert_tests, expr_tests = _checks(slo, slo.alerting.name, at, expected, shared)
+    alert_tests, expr_tests = checks(slo, slo.alerting.name, at, expected, shared)
     constant_zero = len(phases) == 1 and phases[0][0] == 0
     # With data, NoData stays silent: checked once, where the error series are missing too.
     if slo.alerting.enabled and slo.alerting.no_data and constant_zero:
-        more = _checks(slo, alerts.no_data_name(slo), at, [], shared)
+        more = checks(slo, alerts.no_data_name(slo), at, [], shared)
         alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
     if constant_zero:
         # 0 errors over any events is exactly 0; 1 - 0 / budget is exactly 1.
@@ -343,7 +253,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan | S
     case: dict = {
         "name": f"{slo.id}: {name}",
         "interval": prom_window(step),
-        "input_series": _input_series(inputs, phases, step),
+        "input_series": input_series(inputs, phases, step),
         "alert_rule_test": alert_tests,
     }
     if expr_tests:
@@ -357,8 +267,15 @@ def _no_data_case(service: Service, slo: Slo, step: int, shared: bool) -> dict:
     labels = present(alerts.no_data_labels(service, slo))
     notes = alerts.no_data_annotations(service, slo)
     name = alerts.no_data_name(slo)
-    alert_tests, expr_tests = _checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
-    more = _checks(slo, slo.alerting.name, at, [], shared)
+    burning: list[dict] = []
+    if slo.slices is not None and slo.slices.no_data != "skip" and not slo.group_by:
+        # Without any series every slice counts as `no_data` says: there is a slice ratio, so no NoData,
+        # and with `no_data = bad` the burn alerts fire.
+        burning = expected_alerts(slo, rule_texts(service, slo), [(None, at)], at, step, {}, history_slices.rule_fires)
+        alert_tests, expr_tests = checks(slo, name, at, [], shared)
+    else:
+        alert_tests, expr_tests = checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
+    more = checks(slo, slo.alerting.name, at, burning, shared)
     case: dict = {
         "name": f"{slo.id}: no series at all for {prom_window(at)}",
         "interval": prom_window(step),

@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..core import conventions, ir
 from ..core.errors import Diagnostics
 from ..core.ir import at
-from ..core.sremath import MAX_WINDOW, MIN_WINDOW, budget_slices
+from ..core.sremath import MAX_WINDOW, MIN_SLICES_PER_WINDOW, MIN_WINDOW, budget_slices
 from ..core.units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
 
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
@@ -133,6 +133,13 @@ def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
     if slo.slices is None:
         return
     length = slo.slices.length
+    for condition in slo.alerting.conditions:
+        if condition.short < MIN_SLICES_PER_WINDOW * length:
+            diags.warning(at(condition, "short"),
+                          f"the {format_duration(condition.short)} window of {slo.id} holds fewer than"
+                          f" {MIN_SLICES_PER_WINDOW} slices of {format_duration(length)}: its bad-slice ratio jumps"
+                          " between 0 and 1", hint=f"a short window of at least {format_duration(2 * length)}")
+            break
     allowed = budget_slices(slo.objective, slo.window, length)
     if allowed < 1:
         period = f"calendar {slo.calendar}" if slo.calendar else format_duration(slo.window)
@@ -145,7 +152,9 @@ def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
 
 
 def check_expr_min_failures(slo: ir.Slo, diags: Diagnostics) -> None:
-    """A written `min_failures` cannot guard an expr SLO: it has a ratio but no event counts."""
+    """A written `min_failures` cannot guard an expr SLO: it has a ratio but no event counts (a slice SLO counts slices)."""
+    if slo.slices is not None:
+        return
     for node in (slo.alerting, *slo.alerting.conditions):
         if any(name == "min_failures" for name, _ in node.fields):
             diags.warning(at(node, "min_failures"),

@@ -252,7 +252,8 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         return None
     merged_labels = {**inherited.labels, **labels}
     group_by = lower_group_by(attrs, scope, diags)
-    merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags, inherited.tier)
+    merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags, inherited.tier,
+                              slices.length if slices else None)
     if indicator.kind == "expr" and merged.no_data_watch == "both" and not any(
             field == "no_data.watch" for field, _ in merged.fields):
         # A critical tier's default also watches the total series; an expr indicator has none.
