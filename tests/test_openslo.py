@@ -41,7 +41,7 @@ def test_export_is_openslo_v1_service_and_slo_documents(example):
     files = TARGETS["openslo"](example)
     assert sorted(files) == [f"openslo/{s.name}.yaml" for s in example.services]
     documents = list(yaml.safe_load_all(files["openslo/checkout.yaml"]))
-    assert [d["kind"] for d in documents] == ["Service", "SLO", "SLO", "SLO"]
+    assert [d["kind"] for d in documents] == ["Service", "SLO", "SLO", "SLO", "SLO"]  # probe: a thresholdMetric
     assert all(d["apiVersion"] == "openslo/v1" for d in documents)
     slo = documents[1]
     assert slo["metadata"]["name"] == "checkout-availability" and slo["spec"]["service"] == "checkout"

@@ -115,6 +115,11 @@ def budget_slices(objective: Decimal, window: int, length: int) -> Decimal:
 MIN_SLICES_PER_WINDOW = 2
 
 
-def slice_window(window: int, length: int) -> int:
-    """A default alert window of a slice SLO: at least MIN_SLICES_PER_WINDOW slices of `length`."""
-    return max(window, MIN_SLICES_PER_WINDOW * length)
+def slice_windows(long: int, short: int, length: int) -> tuple[int, int]:
+    """A default condition's (long, short) for a slice SLO: the short at least MIN_SLICES_PER_WINDOW slices, the long longer.
+
+    1h/5m stays for 1m slices, becomes 1h/10m for 5m slices and 4h/2h for 1h
+    slices (the long window twice the short one when the short one reached it).
+    """
+    short = max(short, MIN_SLICES_PER_WINDOW * length)
+    return (long if long > short else 2 * short), short

@@ -116,7 +116,8 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     budget = slo.error_budget
     at_objective = _clear(slo, budget, limits)
     objective = "at the objective" if at_objective == budget else "just inside the objective"
-    wanted = [(Decimal(0), "no error series"), (at_objective, objective)]
+    none = "no bad samples" if samples_per_step(slo) else "no error series"
+    wanted = [(Decimal(0), none), (at_objective, objective)]
     for condition, limit in zip(slo.alerting.conditions, limits):
         what = f"{condition.severity} {alerts.pair_text(condition)}"
         if limit < 1:

@@ -17,7 +17,7 @@ from ..core.conventions import CRITICAL_TIER, DEFAULT_TIER, LOW_TIER, alert_name
 from ..core.errors import Diagnostics, Span
 from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures
 from ..core.sremath import default_conditions as sremath_defaults
-from ..core.sremath import slice_window
+from ..core.sremath import slice_windows
 from ..core.units import UNIT_MS, format_duration_ms
 from . import syntax as st
 from .values import STRING_KINDS, Reader, Scope, lower_labels, unknown_block
@@ -348,13 +348,13 @@ def default_conditions(window: int, span: Span, tier: str = DEFAULT_TIER,
     They carry no `budget`: outside 28d-30d the share of the budget they spend
     is not the Workbook's, and the outputs compute it from the burn rate.
     With `tier = low` the pages are tickets: nobody is woken for a low-tier service.
-    A slice SLO's windows hold at least two slices (`sremath.slice_window`).
+    A slice SLO's windows hold at least two slices (`sremath.slice_windows`).
     """
-    def widened(seconds: int) -> int:
-        return seconds if slice_length is None else slice_window(seconds, slice_length)
+    def widened(long: int, short: int) -> tuple[int, int]:
+        return (long, short) if slice_length is None else slice_windows(long, short, slice_length)
 
     return tuple(
-        ir.Condition(tier_severity(severity, tier), burn, None, widened(long), widened(short), None, (), (), span)
+        ir.Condition(tier_severity(severity, tier), burn, None, *widened(long, short), None, (), (), span)
         for severity, burn, long, short in sremath_defaults(window)
     )
 
