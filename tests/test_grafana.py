@@ -14,7 +14,7 @@ import sample_ir
 from grafana_helpers import load, matcher_values, panels, queries, recorded, selectors, spec_program
 
 from slocompiler.core import conventions as c
-from slocompiler.core.ir import ExprIndicator
+from slocompiler.core.ir import ExprIndicator, ThresholdIndicator
 from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
 from slocompiler.emit import grafana_panels as gp
@@ -501,7 +501,9 @@ def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
             else:
                 assert read == {c.EVENTS_TOTAL_PREFIX + "5m"}
                 traffic = found["Traffic"]
-                assert traffic["fieldConfig"]["defaults"]["unit"] == "count:events/s"
+                # A threshold SLO's events are its samples.
+                unit = "count:samples/s" if isinstance(slo.indicator, ThresholdIndicator) else "count:events/s"
+                assert traffic["fieldConfig"]["defaults"]["unit"] == unit
                 names = [s.name for t in traffic["targets"] for s in selectors(t["expr"])]
                 assert names == [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
                 for target in traffic["targets"]:
