@@ -19,7 +19,7 @@ from ..core import sremath
 from ..core.ir import Condition, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, format_duration, prom_window
-from . import alerts, rules
+from . import alerts, history_slices, rules
 from .history import (
     MIN_EVENTS_PER_STEP,
     TIE,
@@ -41,7 +41,6 @@ from .promtest_parts import (
     rule_texts,
     values,
 )
-from . import history_slices
 from .promtest_slices import slice_tests
 from .render import render
 from .series import Plan, SamplePlan, plan

@@ -60,7 +60,7 @@ def slice_tests(service: Service, slo: Slo, step: int, shared: bool, inputs: Pla
             histories.append(([(at_target, quiet)], f"every slice exactly at its target ({decimal_text(at_target)} errors)"))
     histories.append(([(Decimal(0), quiet), (Decimal(1), outage)],
                       f"an outage of {outage // length} whole slices of {format_duration(length)} pages"))
-    blip = step if step < length else length
+    blip = min(step, length)
     histories.append(([(Decimal(0), quiet), (Decimal(1), blip), (Decimal(0), 2 * length - blip)],
                       f"a blip of {format_duration(blip)} inside one slice does not page"))
     if not isinstance(inputs, SamplePlan):  # gauges without data would need stale markers: counters only

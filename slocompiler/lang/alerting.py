@@ -15,9 +15,8 @@ from decimal import Decimal
 from ..core import ir
 from ..core.conventions import CRITICAL_TIER, DEFAULT_TIER, LOW_TIER, alert_name_default
 from ..core.errors import Diagnostics, Span
-from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures
+from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures, slice_windows
 from ..core.sremath import default_conditions as sremath_defaults
-from ..core.sremath import slice_windows
 from ..core.units import UNIT_MS, format_duration_ms
 from . import syntax as st
 from .values import STRING_KINDS, Reader, Scope, lower_labels, unknown_block
