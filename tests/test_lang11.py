@@ -205,9 +205,9 @@ def test_check_accepts_and_build_refuses_each_slo_once(tmp_path, monkeypatch) ->
     errors = [line for line in built.output.splitlines() if ": error: " in line]
     tail = "which are not emitted yet (issue 24): slo check and slo fmt accept them, slo build and the live commands do not"
     assert errors == [
-        f"shop.slo:8:17: error: shop-uptime uses calendar windows and time slices, {tail}",
-        f"shop.slo:20:17: error: shop-api uses calendar windows and time slices, {tail}",
-    ]  # shop-rolling's threshold indicator is emitted (tests/test_threshold.py)
+        f"shop.slo:8:17: error: shop-uptime uses calendar windows, {tail}",
+        f"shop.slo:20:17: error: shop-api uses calendar windows, {tail}",
+    ]  # shop-rolling's threshold indicator and the slices are emitted (tests/test_threshold.py, test_slices.py)
     assert not (tmp_path / "out").exists()
     assert "Traceback" not in built.output
 
@@ -216,5 +216,6 @@ def test_v1_specs_are_emitted_as_before() -> None:
     loaded = load([str(Path(__file__).resolve().parent.parent / "specs")])
     assert loaded.program is not None
     assert not_emitted_yet(loaded.program) == []
-    assert all(slo.calendar is None and slo.slices is None and slo.timezone == "UTC"
-               for service in loaded.program.services for slo in service.slos)
+    assert all(slo.calendar is None and slo.timezone == "UTC" for service in loaded.program.services for slo in service.slos)
+    # specs/ shows a threshold and a slice SLO, emitted by every target.
+    assert [slo.id for service in loaded.program.services for slo in service.slos if slo.slices] == ["storefront-uptime"]

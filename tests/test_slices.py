@@ -73,8 +73,7 @@ def built(tmp_path_factory) -> dict[str, str]:
     (directory / "shop.slo").write_text(SPEC)
     loaded = load([str(directory / "shop.slo")])
     assert loaded.program is not None, loaded.diagnostics
-    assert [d.message.split(" uses ")[0] for d in not_emitted_yet(loaded.program)] == \
-        ["shop-uptime", "shop-uptime-bad", "shop-uptime-good", "shop-mean", "shop-probe"]
+    assert not_emitted_yet(loaded.program) == []
     return prometheus.emit(loaded.program)
 
 

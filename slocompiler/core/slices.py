@@ -59,15 +59,20 @@ def slice_value(ratio: str, slices: Slices, group_by: tuple[str, ...]) -> str:
 
 
 def subquery(slo_id: str, slices: Slices, window: int, judged: bool) -> str:
-    """The slices ending within (t - window, t], each as its recorded error ratio (or, `judged`, 1 bad 0 good).
+    """The slices ending within (t - window, t], each as its recorded error ratio (or, `judged`, 1 bad 0 good)."""
+    return _subquery(recorded(SLICE_ERROR, slo_id), slices, window, judged, selector=True)
+
+
+def _subquery(value: str, slices: Slices, window: int, judged: bool, selector: bool = False) -> str:
+    """`value` (a slice's error ratio) at every slice end within (t - window, t].
 
     `[W - 1s:L]`: Prometheus 2 includes a step that falls on the range's
     start, which would count the slice ending at t - W too. `>= 0` leaves out
-    the slices `no_data = skip` skips (NaN).
+    the slices `no_data = skip` skips (NaN). A `selector` needs no parentheses.
     """
-    known = f"{recorded(SLICE_ERROR, slo_id)} >= 0"
-    value = f"({known}) > bool {decimal_text(judged_limit(slices))}" if judged else known
-    return f"({value})[{prom_window(window - 1)}:{prom_window(slices.length)}]"
+    known = f"{value} >= 0" if selector else f"({value}) >= 0"
+    text = f"({known}) > bool {decimal_text(judged_limit(slices))}" if judged else known
+    return f"({text})[{prom_window(window - 1)}:{prom_window(slices.length)}]"
 
 
 HOUR = 3600
@@ -96,6 +101,44 @@ def _hours(name: str, slo_id: str, window: int) -> str:
     return f"sum_over_time({recorded(name, slo_id)}[{prom_window(window - 1)}:{prom_window(HOUR)}])"
 
 
+def raw_value(slo: Slo, ratio: str) -> str:
+    """A slice's error ratio with `no_data` applied, from `ratio`, the indicator's own error ratio over the slice (live commands)."""
+    assert slo.slices is not None
+    return slice_value(ratio, slo.slices, slo.group_by)
+
+
+def raw_bad_ratio(slo: Slo, window: int, value: str) -> str:
+    """`bad_ratio` from `value` (`raw_value`) instead of the recorded series: what the rules compute, for the live commands.
+
+    A day and more: the hourly counts as nested subqueries (the hour's slices at each whole hour), so
+    the figure ends at the last whole hour as the rules' does, at any evaluation time.
+    """
+    assert slo.slices is not None
+    judged = not slo.slices.ratio
+    if hourly(window):
+        bad = f"sum_over_time(({_hour_sum(value, slo.slices, judged)})[{prom_window(window - 1)}:{prom_window(HOUR)}])"
+        counted = f"sum_over_time(({_hour_count(value, slo.slices)})[{prom_window(window - 1)}:{prom_window(HOUR)}])"
+        return f"{bad}\n/\n{counted}"
+    return f"avg_over_time({_subquery(value, slo.slices, window, judged)})"
+
+
+def raw_bad_slices_within(slo: Slo, window: int, value: str) -> str:
+    """`bad_slices_within` from `value` (`raw_value`): the live commands' count for `min_failures`."""
+    assert slo.slices is not None
+    judged = not slo.slices.ratio
+    if hourly(window):
+        return f"sum_over_time(({_hour_sum(value, slo.slices, judged)})[{prom_window(window - 1)}:{prom_window(HOUR)}])"
+    return f"sum_over_time({_subquery(value, slo.slices, window, judged)})"
+
+
+def _hour_sum(value: str, slices: Slices, judged: bool) -> str:
+    return f"sum_over_time({_subquery(value, slices, HOUR, judged)})"
+
+
+def _hour_count(value: str, slices: Slices) -> str:
+    return f"count_over_time({_subquery(value, slices, HOUR, False)})"
+
+
 def bad_ratio(slo: Slo, window: int) -> str:
     """`slo:sli_error:ratio_rate<W>` of a slice SLO: bad over counted slices; `ratio = true`: the mean slice error ratio."""
     assert slo.slices is not None
@@ -113,6 +156,5 @@ def bad_slices_within(slo: Slo, window: int) -> str:
 
 
 def current_window(slo: Slo) -> int:
-    """The window of a slice SLO's current burn rate: 5m, or one slice when slices are longer (it holds a whole one)."""
-    assert slo.slices is not None
-    return max(CURRENT_BURN_WINDOW, slo.slices.length)
+    """The window of the current burn rate: 5m, or for slices longer than 5m one slice (a whole one ends within it)."""
+    return CURRENT_BURN_WINDOW if slo.slices is None else max(CURRENT_BURN_WINDOW, slo.slices.length)

@@ -174,7 +174,12 @@ def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
         # No alert rules exist to show; the burn rate takes the room.
         placed.append((p.burn_panel(slo), (8, second, 16, LINE_HEIGHT)))
     rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel()
-    placed.append((rates, (0, third, 16, LINE_HEIGHT)))
+    if slo.slices is None:
+        placed.append((rates, (0, third, 16, LINE_HEIGHT)))
+    elif traffic.counts_events(slo):
+        placed += [(rates, (0, third, 8, LINE_HEIGHT)), (traffic.slices_panel(slo), (8, third, 8, LINE_HEIGHT))]
+    else:
+        placed.append((traffic.slices_panel(slo), (0, third, 16, LINE_HEIGHT)))
     placed.append((traffic.data_panel(slo), (16, third, 8, LINE_HEIGHT)))
     panels = []
     for offset, (panel, (x, top, width, height)) in enumerate(placed):

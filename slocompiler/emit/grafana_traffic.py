@@ -60,6 +60,38 @@ def traffic_panel(slo: Slo) -> dict:
     return panel
 
 
+def slices_panel(slo: Slo) -> dict:
+    """A slice SLO's good and bad slices over the last hour (`ratio = true`: the slices' mean SLI), per group."""
+    assert slo.slices is not None
+    length = prom_window(slo.slices.length)
+    bad, counted = c.SLICES_BAD_HOUR + matchers(slo), c.SLICES_COUNTED_HOUR + matchers(slo)
+    if slo.slices.ratio:
+        return timeseries(
+            "Slices",
+            [target("A", f"1 - {bad} / {counted}", legend(slo, f"mean SLI of the last hour's {length} slices"))],
+            "percentunit",
+            f"The mean SLI of the {length} slices that ended in the hour before each time (ratio = true: the SLO"
+            " counts the slices' SLIs, not good slices).",
+        )
+    panel = timeseries(
+        "Slices",
+        [target("A", f"{counted} - {bad}", legend(slo, f"good {length} slices")),
+         target("B", bad, legend(slo, f"bad {length} slices"))],
+        "none",
+        f"The {length} slices that ended in the hour before each time, good and bad (a slice is good when its"
+        f" SLI is at least its target). Slices without data (no_data = {slo.slices.no_data})"
+        f"{' count in neither' if slo.slices.no_data == 'skip' else ' count as ' + slo.slices.no_data}.",
+    )
+    panel["fieldConfig"]["defaults"]["min"] = 0
+    panel["fieldConfig"]["overrides"] = [
+        {
+            "matcher": {"id": "byFrameRefID", "options": "B"},
+            "properties": [{"id": "color", "value": {"fixedColor": "red", "mode": "fixed"}}],
+        }
+    ]
+    return panel
+
+
 def no_traffic_panel() -> dict:
     """In an `expr` SLO's row, where the traffic panel would be: why there is none."""
     return {
@@ -81,7 +113,11 @@ def data_state(slo: Slo) -> str:
     turns that absence into a 0 instead of a gap, since an absent series
     gives no sample to draw. `group` counts any selected group.
     """
-    if counts_events(slo):
+    if slo.slices is not None:
+        # The last slice's error ratio: NaN without events (no_data = skip), absent without series.
+        ratio = c.SLICE_ERROR + matchers(slo)
+        busy, present = f"{ratio} >= 0", ratio
+    elif counts_events(slo):
         total = c.EVENTS_TOTAL_PREFIX + prom_window(c.CURRENT_BURN_WINDOW) + matchers(slo)
         busy, present = f"{total} > 0", total
     else:

@@ -245,7 +245,7 @@ class Verifier:
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
         """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`)."""
-        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator):
+        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator) and slo.slices is None:
             mine = self._tiled(slo, name, window)
         else:
             computed = self.client.query(raw_ratio(slo, window), self.at)
