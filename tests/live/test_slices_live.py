@@ -61,3 +61,23 @@ def test_status_gives_the_bad_slice_ratios(prometheus_url, tmp_path, source):
     assert item["sli"] == pytest.approx(1 - 80 / 10080)
     page = next(a for a in item["alerts"] if a["long"] == "1h")
     assert page["firing"]  # 50 bad slices in the hour: above 14.4x and above min_failures
+
+
+def test_backtest_pages_on_whole_bad_slices(prometheus_url, tmp_path):
+    """A replay asks the server for each window's bad-slice ratio: the us outage's page, 10 bad slices in."""
+    from click.testing import CliRunner
+
+    from slocompiler.cli import cli
+
+    (tmp_path / "shop.slo").write_text(SPEC)
+    start = history.AT - 2 * 3600
+    result = CliRunner().invoke(cli, ["backtest", str(tmp_path / "shop.slo"), "--prometheus", prometheus_url,
+                                      "--from", str(start), "--to", str(history.AT), "--format", "json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (report,) = strict_json(result.stdout)
+    page = next(a for a in report["alerts"] if (a["severity"], a["long"]) == ("page", "1h"))
+    # The outage starts 50 minutes before AT; its slices are bad from the one ending 49 minutes before:
+    # min_failures = 10 bad slices, and 10 of 60 is above 14.4 x 0.005.
+    outage = history.AT - 50 * 60
+    assert page["fired"] and page["fired"][0][0] == outage + 10 * 60, page
