@@ -74,7 +74,14 @@ SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def spec_text(service: str, job: str) -> str:
-    """One service: availability, latency, and availability by route, all with Sloth's four window pairs."""
+    """One service: availability, latency, availability by route, a probe (threshold) and uptime (1m slices).
+
+    All with Sloth's four window pairs. The probe reads the scrapes' own `up`,
+    which the history does not hold: its windows fill only while the benchmark
+    runs. Sloth has no slices or thresholds: its baseline counts the uptime
+    SLO's events as availability does, and the probe's samples as Pyrra's
+    bool_gauge does.
+    """
     alerting = "    alerting {\n" + "".join(
         f"      {sev} {{ burn = {burn} long = {long} short = {short} }}\n" for sev, burn, long, short in PAIRS
     ) + "    }\n"
@@ -100,6 +107,21 @@ def spec_text(service: str, job: str) -> str:
     objective = 99.9%
     window    = 30d
     group_by  = ["route"]
+    indicator ratio {{
+{ratio}    }}
+{alerting}  }}
+  slo probe {{
+    objective = 99.5%
+    window    = 30d
+    indicator threshold {{
+      metric = `up{{job="{job}"}}`
+      good   = "== 1"
+    }}
+{alerting}  }}
+  slo uptime {{
+    objective = 99.5%
+    window    = 30d
+    slices {{ length = 1m  target = 95% }}
     indicator ratio {{
 {ratio}    }}
 {alerting}  }}
@@ -201,7 +223,7 @@ class History:
 
 def recorded(history: History, program, step: int):
     """The 5m series each rule set records, every `step` seconds of the history: ours and Sloth's."""
-    series = []
+    series, slos = [], []
     for service in program.services:
         s = history.services.index(service.name.partition("-")[0])  # a copy reads its original's traffic
         for slo in service.slos:
@@ -213,8 +235,15 @@ def recorded(history: History, program, step: int):
                 total = history.per_minute(s, route, 1.0)
                 bad = history.per_minute(s, route, None if slo.name != "latency" else 1 - BUCKETS[3][1])
                 series.append((own + extra, sloth + extra, _rates(total), _rates(bad)))
+                slos.append(slo)
     names = (c.EVENTS_BAD_PREFIX + "5m", c.EVENTS_TOTAL_PREFIX + "5m", c.ERROR_RATIO_PREFIX + "5m")
+    # A slice SLO's own series: each minute a good slice (the history's error share is under 5%).
+    sliced = [own for (own, *_), slo in zip(series, slos) if slo.slices is not None]
     times = range(history.start + 5 * SCRAPE, history.start + history.minutes * SCRAPE + 1, step)
+    for name, value in ((c.SLICE_ERROR, "0"), (c.SLICES_BAD_HOUR, "0"), (c.SLICES_COUNTED_HOUR, "60")):
+        yield f"# TYPE {name} gauge\n"
+        for own in sliced:
+            yield from (f"{name}{{{own}}} {value} {t}\n" for t in times)
     for name in names:
         yield f"# TYPE {name} gauge\n"
         for own, sloth, total, bad in series:
@@ -243,7 +272,11 @@ def sloth_rules(program) -> dict:
             indicator = slo.indicator
             sli = []
             for window in SLOTH_WINDOWS:
-                if slo.name == "latency":
+                if slo.indicator.kind == "threshold":
+                    metric = indicator.metric.text
+                    total = f"(sum{by}(count_over_time({metric}[{window}])))"
+                    errors = f"({total} - sum{by}(sum_over_time({metric}[{window}])))"
+                elif slo.name == "latency":
                     hist = indicator.histogram.text
                     total = f'sum{by}(rate({queries.with_matcher(hist, "le", "+Inf")}[{window}]))'
                     errors = f"({total} - sum{by}(rate({queries.with_le(hist, indicator.le)}[{window}])))"

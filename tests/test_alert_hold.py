@@ -5,7 +5,7 @@ of 100% errors, then the process vanishes (a staleness marker, no more
 samples). The 5m rates stop about 4 minutes later, and every window's ratio
 with them: without the hold the page resolved at +14 while the service was
 dead. With it, the page stays one alert instance, firing, while the last 1h
-ratio recorded within the hour is above the threshold (queries.held).
+ratio recorded within the hour is above the threshold (pairs.held).
 """
 
 from __future__ import annotations

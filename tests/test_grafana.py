@@ -14,7 +14,7 @@ import sample_ir
 from grafana_helpers import load, matcher_values, panels, queries, recorded, selectors, spec_program
 
 from slocompiler.core import conventions as c
-from slocompiler.core.ir import ExprIndicator
+from slocompiler.core.ir import ExprIndicator, ThresholdIndicator
 from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
 from slocompiler.emit import grafana_panels as gp
@@ -137,6 +137,8 @@ def test_every_queried_series_is_named_in_conventions(program):
             # "for each W the alerts use"
             names += [c.error_ratio_rule(cond.long) for cond in slo.alerting.conditions]
             # Our helper series, which Traffic and Data read: the event rates, or an `expr` SLO's known ratio.
+            if slo.slices is not None:  # and a slice SLO's last slice and hourly counts, which Slices and Data read
+                names += [c.SLICE_ERROR, c.SLICES_BAD_HOUR, c.SLICES_COUNTED_HOUR]
             if isinstance(slo.indicator, ExprIndicator):
                 names.append(c.known_ratio_rule(c.CURRENT_BURN_WINDOW))
             else:
@@ -226,6 +228,8 @@ def test_each_slo_row_has_its_views(program):
                         ("Burn rate", "timeseries"), ("Data", "state-timeline"),
                         # An `expr` indicator counts no events: its Traffic panel says so instead.
                         ("Traffic", "text" if isinstance(slo.indicator, ExprIndicator) else "timeseries")]
+            if slo.slices is not None:  # good and bad slices; an expr slice SLO's Slices takes Traffic's place
+                expected = [k for k in expected if k[0] != "Traffic" or k[1] == "timeseries"] + [("Slices", "timeseries")]
             assert kinds == sorted(expected + ([("Alerts", "state-timeline")] if slo.alerting.enabled else []))
         ids = [p["id"] for p in board["panels"]]
         assert ids == list(range(1, len(ids) + 1))
@@ -495,13 +499,18 @@ def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
             expr = data["targets"][0]["expr"]
             assert expr.startswith("min_over_time((2 * group(") and expr.endswith(" or vector(0))[$__rate_interval:])")
             read = {s.name for s in selectors(expr)}
+            if slo.slices is not None:  # the last slice's ratio: NaN without events, absent without series
+                assert read == {c.SLICE_ERROR}
+                read = {c.EVENTS_TOTAL_PREFIX + "5m"}  # Traffic as for any SLO that counts events
             if isinstance(slo.indicator, ExprIndicator):
                 assert read == {c.known_ratio_rule(300), c.error_ratio_rule(300)}
                 assert found["Traffic"]["type"] == "text" and "counts no events" in found["Traffic"]["options"]["content"]
             else:
                 assert read == {c.EVENTS_TOTAL_PREFIX + "5m"}
                 traffic = found["Traffic"]
-                assert traffic["fieldConfig"]["defaults"]["unit"] == "count:events/s"
+                # A threshold SLO's events are its samples.
+                unit = "count:samples/s" if isinstance(slo.indicator, ThresholdIndicator) else "count:events/s"
+                assert traffic["fieldConfig"]["defaults"]["unit"] == unit
                 names = [s.name for t in traffic["targets"] for s in selectors(t["expr"])]
                 assert names == [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
                 for target in traffic["targets"]:

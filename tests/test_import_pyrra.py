@@ -126,7 +126,9 @@ def test_indicators_grouping_and_labels(imported):
     assert errors.indicator.errors.text == 'http_requests_total{job="api",code=~"5.."}'
     assert latency.indicator.kind == "latency" and latency.indicator.le == "0.5"
     assert latency.indicator.histogram.text == 'http_request_duration_seconds_bucket{job="api"}'
-    assert probes.indicator.good.text == 'sum(sum_over_time(probe_success{job="blackbox"}[$window]))'
+    # bool_gauge is a threshold indicator: a sample is good when it is 1 (LANGUAGE.md).
+    assert probes.indicator.kind == "threshold" and (probes.indicator.op, probes.indicator.value) == ("==", 1)
+    assert probes.indicator.metric.text == 'probe_success{job="blackbox"}'
     assert probes.objective == Decimal("0.999") and probes.window == 30 * D
 
 

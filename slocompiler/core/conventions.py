@@ -33,6 +33,20 @@ BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 EVENTS_BAD_PREFIX = "slo:sli_events_bad:rate"
 EVENTS_TOTAL_PREFIX = "slo:sli_events_total:rate"
 
+# A threshold SLO's samples, series by series, judged at each evaluation:
+# 1 when the sample meets `good`, 0 when not (docs/PROMETHEUS.md, "Indicators").
+SAMPLE_GOOD = "slo:sli_sample_good:bool"
+
+# A slice SLO's error ratio over the last slice (1 - its SLI), recorded at every
+# evaluation; a slice without data is 1, 0 or NaN as its `no_data` says. Read
+# at each slice end by the bad-slice ratios (docs/PROMETHEUS.md, "Time slices").
+SLICE_ERROR = "slo:slice_error:ratio"
+# Its bad slices (`ratio = true`: the sum of their error ratios) and counted
+# slices over the last hour, recorded at every evaluation: windows of a day
+# and more add them up hour by hour instead of reading every slice.
+SLICES_BAD_HOUR = "slo:slices_bad:sum1h"
+SLICES_COUNTED_HOUR = "slo:slices_counted:count1h"
+
 # An `expr` SLO's 5m error ratio with idle intervals (NaN) left out: its
 # window ratio averages these.
 KNOWN_RATIO_PREFIX = "slo:sli_error_known:ratio_rate"

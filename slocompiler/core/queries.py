@@ -17,20 +17,14 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
-from . import sremath
 from .conventions import (
-    ALERT_STATE_FIRING,
-    ALERTS_SERIES,
     CURRENT_BURN_WINDOW,
     DERIVED_WINDOW_FROM,
     EVENTS_BAD_PREFIX,
-    LABEL_ALERT_NAME,
-    LABEL_ALERT_STATE,
-    LABEL_SEVERITY,
     LABEL_SLO_ID,
-    error_ratio_rule,
+    SAMPLE_GOOD,
 )
-from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo
+from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo, ThresholdIndicator
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import decimal_text, prom_window
 
@@ -132,12 +126,70 @@ def _latency_events(indicator: LatencyIndicator, window: int, group_by: tuple[st
     return f"{by_clause(group_by)}({every} {op} ignoring(le) {fast})"
 
 
+def judged(indicator: ThresholdIndicator) -> str:
+    """Each sample of a threshold indicator's series judged: `metric >= bool 1` is 1 when good, 0 when not (NaN: 0)."""
+    return f"{indicator.metric.text.strip()} {indicator.op} bool {decimal_text(indicator.value)}"
+
+
+def sample_range(window: int) -> str:
+    """`[4m59s]` for 5m: one second short, so the range holds the evaluations of the last 5m, not one more.
+
+    Prometheus 2 ranges include both ends; consecutive 5m tiles would count
+    the evaluation on their border twice. Evaluations are exactly an interval
+    apart, so one second less holds each once, on Prometheus 2 and 3 alike.
+    """
+    return prom_window(window - 1)
+
+
+def samples(indicator: ThresholdIndicator, window: int) -> str:
+    """The judged samples over `window` from the raw series: a subquery at the server's evaluation interval.
+
+    `[W:]` steps at the global evaluation interval, which is the interval the
+    generated rules record `slo:sli_sample_good:bool` at: the same samples.
+    """
+    return f"({judged(indicator)})[{sample_range(window)}:]"
+
+
+def recorded_samples(slo_id: str, window: int) -> str:
+    """The recorded judged samples of an SLO over `window` (`sample_range`)."""
+    return f"{recorded(SAMPLE_GOOD, slo_id)}[{sample_range(window)}]"
+
+
+def sample_counts(judged_range: str, window: int, group_by: tuple[str, ...], kind: str) -> str:
+    """Samples per second over a range of judged samples: `total`, `good` or `bad` (total - good)."""
+    count = {"total": f"count_over_time({judged_range})", "good": f"sum_over_time({judged_range})",
+             "bad": f"count_over_time({judged_range}) - sum_over_time({judged_range})"}[kind]
+    return f"{by_clause(group_by)}({count}) / {window}"
+
+
+def sample_ratio(judged_range: str, group_by: tuple[str, ...]) -> str:
+    """The share of bad samples over a range of judged samples (the per-second division cancels)."""
+    count = f"count_over_time({judged_range})"
+    return f"{by_clause(group_by)}({count} - sum_over_time({judged_range}))\n/\n{by_clause(group_by)}({count})"
+
+
 def total_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
-    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts."""
+    """The rate of all events over `window`; None for an `expr` indicator, which has no event counts.
+
+    A threshold indicator's events are its samples: samples per second.
+    """
     if isinstance(indicator, RatioIndicator):
         return events(indicator.total, window, group_by)
     if isinstance(indicator, LatencyIndicator):
         return _latency_events(indicator, window, group_by, "and")
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_counts(samples(indicator, window), window, group_by, "total")
+    return None
+
+
+def good_events(indicator: Indicator, window: int, group_by: tuple[str, ...]) -> str | None:
+    """The rate of good events over `window` where the indicator counts them; None for a ratio of errors or an expr."""
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_counts(samples(indicator, window), window, group_by, "good")
+    if isinstance(indicator, LatencyIndicator):
+        return events(_latency_buckets(indicator)[0], window, group_by)
+    if isinstance(indicator, RatioIndicator) and indicator.good is not None:
+        return events(indicator.good, window, group_by)
     return None
 
 
@@ -156,6 +208,9 @@ def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], tot
     raw_total = total_events(indicator, window, group_by)
     if raw_total is None:
         return None
+    if isinstance(indicator, ThresholdIndicator):
+        # Bad and all samples come from the same series: no fallback needed.
+        return f"({sample_counts(samples(indicator, window), window, group_by, 'bad')})"
     matching = "" if total is None else f" {on(group_by)}"
     total = raw_total if total is None else total
     # `or 0 * total` gives each group that has traffic but no bad (or good)
@@ -184,6 +239,8 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fa
     """
     if isinstance(indicator, ExprIndicator):
         return f"({substitute(indicator.error_ratio.text.strip(), window)})"
+    if isinstance(indicator, ThresholdIndicator):
+        return sample_ratio(samples(indicator, window), group_by)
     total = total_events(indicator, window, group_by)
     if fallback is None:
         return f"{bad_events(indicator, window, group_by)}\n/\n{total}"
@@ -261,13 +318,17 @@ def raw_total(indicator: Indicator, window: int) -> str:
         query = indicator.total
     elif isinstance(indicator, LatencyIndicator):
         return f'sum({with_matcher(indicator.histogram.text, "le", "+Inf")})'
+    elif isinstance(indicator, ThresholdIndicator):
+        return f"sum({indicator.metric.text.strip()})"  # the samples are the events
     else:
         raise ValueError("an expr indicator has no total series")
     return f"sum({query.text.strip() if query.is_selector else substitute(query.text.strip(), window)})"
 
 
 def min_failures(slo: Slo, condition: Condition) -> int:
-    """The bad events a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    """The bad events (slices) a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    if slo.slices is not None:
+        return condition.min_failures
     return 0 if isinstance(slo.indicator, ExprIndicator) else condition.min_failures
 
 
@@ -286,54 +347,11 @@ def failures_within(slo_id: str, window: int) -> str:
     samples (`INTERVAL_RANGE`): `sum_over_time(bad[W]) * 300 / count_over_time(bad[299s])`.
     Unlike `avg_over_time(bad[W]) * W`, a series younger than the window
     (a new SLO or group) is not counted as if its first minutes had lasted
-    the whole window. A range read of one recorded series; threshold and
-    slice SLOs (issue 24) count their bad samples and slices the same way,
-    from their own recorded rate of bad events.
+    the whole window. A range read of one recorded series; a threshold SLO
+    counts its bad samples the same way, from its recorded rate of bad samples.
     """
     bad = EVENTS_BAD_PREFIX + prom_window(CURRENT_BURN_WINDOW)
     if window == CURRENT_BURN_WINDOW:
         return f"{recorded(bad, slo_id)} * {window}"
     return (f"sum_over_time({recorded(bad, slo_id, window)}) * {CURRENT_BURN_WINDOW}"
             f" / count_over_time({recorded(bad, slo_id, INTERVAL_RANGE)})")
-
-
-def window_pair(slo: Slo, condition: Condition) -> str:
-    """`long > t and short > t`, and, with `min_failures`, at least that many bad events within `long`."""
-    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-    long_ratio = recorded(error_ratio_rule(condition.long), slo.id)
-    short_ratio = recorded(error_ratio_rule(condition.short), slo.id)
-    pair = f"{long_ratio} > {threshold}\nand\n{short_ratio} > {threshold}"
-    failures = min_failures(slo, condition)
-    if failures:
-        pair += f"\nand\n{failures_within(slo.id, condition.long)} >= {failures}"
-    return pair
-
-
-def held_ratio(slo: Slo, condition: Condition) -> str:
-    """The last long-window error ratio recorded within `long`, above the threshold, where the SLO has no 5m ratio.
-
-    When a service's process vanishes mid-outage, its 5m rates stop ~4 minutes
-    after the last scrape, and with them every window's ratio (a derived or
-    tiled window adds the latest 5m rate): the pairs fail and the page would
-    resolve while the service is dead. `last_over_time` still reads the last
-    ratio recorded within the window. `unless` the 5m ratio, group by group:
-    the pairs and this never hold together, and a group that reports again
-    is judged by its pairs at once.
-    """
-    threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-    long_ratio = recorded(error_ratio_rule(condition.long), slo.id, condition.long)
-    now = recorded(error_ratio_rule(CURRENT_BURN_WINDOW), slo.id)
-    return f"last_over_time({long_ratio}) > {threshold}\nunless {on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
-
-
-def held(slo: Slo, condition: Condition, alert: str, severity: str) -> str:
-    """`held_ratio`, for the groups whose alert (`alert`, labelled `severity`) is firing: it keeps firing, not starts.
-
-    The alert's own `ALERTS` series of the previous evaluation; stateless, so
-    it needs no `keep_firing_for` (which vmalert 1.79 refuses). vmalert
-    writes `ALERTS` only through `-remoteWrite.url`: without it, nothing holds.
-    """
-    firing = (f"{ALERTS_SERIES}{{{LABEL_ALERT_NAME}={promql_string(alert)}, "
-              f"{LABEL_ALERT_STATE}={promql_string(ALERT_STATE_FIRING)}, {LABEL_SLO_ID}={promql_string(slo.id)}, "
-              f"{LABEL_SEVERITY}={promql_string(severity)}}}")
-    return f"{held_ratio(slo, condition)}\nand {on((LABEL_SLO_ID, *slo.group_by))}\n{firing}"

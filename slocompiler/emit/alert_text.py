@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from ..core import conventions as c
-from ..core import queries, sremath
+from ..core import pairs, queries, sremath
 from ..core.ir import Condition, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window, significant_text
 
@@ -76,7 +76,7 @@ def _one_line(promql: str) -> str:
 
 def pair_query(slo: Slo, condition: Condition) -> str:
     """The condition's window pair as the expression has it, over the budget: its long-window burn, when it holds."""
-    return f"({_one_line(queries.window_pair(slo, condition))}) / {_budget(slo)}"
+    return f"({_one_line(pairs.window_pair(slo, condition))}) / {_budget(slo)}"
 
 
 def burn_query(slo: Slo, window: int) -> str:
@@ -104,7 +104,7 @@ def exhaustion_query(slo: Slo, condition: Condition, window: int | None = None) 
 
 
 def holds(conditions: tuple[Condition, ...]) -> bool:
-    """Whether the rule holds its firing alert while the SLO has no data (`queries.held`): pages, not tickets.
+    """Whether the rule holds its firing alert while the SLO has no data (`pairs.held`): pages, not tickets.
 
     A page resolving while the service is dead tells the on-call it is fixed.
     A ticket's long window is 3 days: its `last_over_time` would read 4,320
@@ -114,8 +114,8 @@ def holds(conditions: tuple[Condition, ...]) -> bool:
 
 
 def held_query(slo: Slo, condition: Condition) -> str:
-    """The burn of the hold (`queries.held_ratio`): the last long-window burn recorded, while there is no 5m ratio."""
-    return f"({_one_line(queries.held_ratio(slo, condition))}) / {_budget(slo)}"
+    """The burn of the hold (`pairs.held_ratio`): the last long-window burn recorded, while there is no 5m ratio."""
+    return f"({_one_line(pairs.held_ratio(slo, condition))}) / {_budget(slo)}"
 
 
 def _held_parts(slo: Slo, conditions: tuple[Condition, ...], then: tuple, otherwise: tuple) -> tuple:

@@ -11,7 +11,7 @@ silences while the page fires. docs/PROMETHEUS.md describes the layout.
 from __future__ import annotations
 
 from ..core import conventions as c
-from ..core import queries
+from ..core import pairs, queries
 from ..core.ir import Condition, Service, Slo
 from ..core.units import format_duration, prom_window, significant_text
 from . import alert_text
@@ -68,18 +68,18 @@ def annotations(service: Service, slo: Slo, summary: str, description: str, extr
 
 def pair_expr(slo: Slo, condition: Condition) -> str:
     """`long > t and short > t`, and, with `min_failures`, at least that many bad events within `long`."""
-    return queries.window_pair(slo, condition)
+    return pairs.window_pair(slo, condition)
 
 
 def burn_expr(slo: Slo, conditions: tuple[Condition, ...], severity: str | None = None) -> str:
     """Each pair (`pair_expr`), the pairs joined with `or` (parenthesised when more than one); with `severity`
-    (the rule's label), the first pair's hold after them (`queries.held`)."""
-    pairs = [pair_expr(slo, condition) for condition in conditions]
+    (the rule's label), the first pair's hold after them (`pairs.held`)."""
+    branches = [pair_expr(slo, condition) for condition in conditions]
     if severity is not None:
-        pairs.append(queries.held(slo, conditions[0], slo.alerting.name, severity))
-    if len(pairs) == 1:
-        return pairs[0]
-    return "\nor\n".join("(\n  " + pair.replace("\n", "\n  ") + "\n)" for pair in pairs)
+        branches.append(pairs.held(slo, conditions[0], slo.alerting.name, severity))
+    if len(branches) == 1:
+        return branches[0]
+    return "\nor\n".join("(\n  " + branch.replace("\n", "\n  ") + "\n)" for branch in branches)
 
 
 def spec_annotations(slo: Slo, conditions: tuple[Condition, ...]) -> dict[str, str]:
@@ -124,7 +124,9 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 def no_data_alert(service: Service, slo: Slo) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
-    ratio = f"absent({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})"
+    # A slice SLO's 5m ratio may hold no whole slice: its last slice's error ratio says whether there is data.
+    watched = c.error_ratio_rule(c.CURRENT_BURN_WINDOW) if slo.slices is None else c.SLICE_ERROR
+    ratio = f"absent({queries.recorded(watched, slo.id)})"
     total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if slo.alerting.no_data_watch != "ratio" else ""
     # `both` (a critical tier's default): the process being down shows first in the raw total, which goes stale
     # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.

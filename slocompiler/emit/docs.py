@@ -9,11 +9,22 @@ HTML, a link, emphasis or a table break.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
-from ..core import conventions, queries
-from ..core.ir import Condition, LatencyIndicator, Policy, PolicyRule, Program, RatioIndicator, Service, Slo
-from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
+from ..core import conventions, queries, slices, sremath
+from ..core.ir import (
+    Condition,
+    LatencyIndicator,
+    Policy,
+    PolicyRule,
+    Program,
+    RatioIndicator,
+    Service,
+    Slo,
+    ThresholdIndicator,
+)
+from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text, round_decimal
 from . import docs_chart, docs_model
 from .render import html_comment_text, render
 
@@ -91,8 +102,22 @@ def measures(slo: Slo) -> str:
             text = f"The share of requests slower than {limit}: the histogram bucket le={md_text(indicator.le)} counts the fast ones, le=+Inf all of them."
         else:
             text = f"The share of requests above the histogram bucket le={md_text(indicator.le)}, out of all requests (le=+Inf)."
+    elif isinstance(indicator, ThresholdIndicator):
+        condition = md_text(f"{indicator.op} {decimal_text(indicator.value)}")
+        text = (f"The share of bad samples: each sample of the metric's series, as each rule evaluation reads it,"
+                f" is good when it is {condition}; every series weighs by its samples.")
     else:
         text = "The error ratio the expression below computes, between 0 (no errors) and 1 (all errors)."
+    if slo.slices is not None:
+        length = format_duration(slo.slices.length)
+        skipped = {"skip": "count as neither good nor bad", "good": "count as good", "bad": "count as bad"}
+        if slo.slices.ratio:
+            text += (f" Counted in {length} time slices: the SLI is the mean of the slices' SLIs (ratio = true);"
+                     f" slices without data {skipped[slo.slices.no_data]}.")
+        else:
+            text += (f" Counted in {length} time slices: a slice is good when its SLI is at least"
+                     f" {percent_text(slo.slices.target)}, and the SLO counts good slices; slices without data"  # type: ignore[arg-type]
+                     f" {skipped[slo.slices.no_data]}.")
     if slo.group_by:
         text += " Measured and alerted on separately for each value of " + ", ".join(md_text(label) for label in slo.group_by) + "."
     return text
@@ -125,16 +150,71 @@ def condition_specs(slo: Slo) -> tuple[docs_model.ConditionSpec, ...]:
 def query_blocks(slo: Slo) -> list[dict[str, str]]:
     """The PromQL behind the numbers: the SLI as recorded, and the series to watch."""
     short = conventions.CURRENT_BURN_WINDOW
+    if slo.slices is not None:
+        length = format_duration(slo.slices.length)
+        value = slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
+        first = [
+            {"caption": f"Error ratio of the last {length} slice, straight from the indicator's series, a slice"
+                        f" without data as `no_data = {slo.slices.no_data}` says; the rules record it as"
+                        f" `{conventions.SLICE_ERROR}` at every evaluation:",
+             "code": md_fence(value)},
+            {"caption": f"{'Mean slice error ratio' if slo.slices.ratio else 'Bad-slice ratio'} over"
+                        f" {format_duration(slo.window)}, read at each slice end; the rules record it as"
+                        f" `{conventions.error_ratio_rule(slo.window)}`, and likewise over every alert window:",
+             "code": md_fence(slices.bad_ratio(slo, slo.window))},
+        ]
+    else:
+        first = [
+            {"caption": f"Error ratio over {format_duration(short)}, straight from the indicator's series; the rules "
+                        f"record it as `{conventions.error_ratio_rule(short)}`, and likewise over every alert window "
+                        f"and over {format_duration(slo.window)}:",
+             "code": md_fence(queries.error_ratio(slo.indicator, short, slo.group_by))},
+        ]
     return [
-        {"caption": f"Error ratio over {format_duration(short)}, straight from the indicator's series; the rules "
-                    f"record it as `{conventions.error_ratio_rule(short)}`, and likewise over every alert window "
-                    f"and over {format_duration(slo.window)}:",
-         "code": md_fence(queries.error_ratio(slo.indicator, short, slo.group_by))},
+        *first,
         {"caption": f"Share of the error budget left over the {format_duration(slo.window)} window (1 = untouched, below 0 = overspent):",
          "code": md_fence(queries.recorded(conventions.BUDGET_REMAINING, slo.id))},
         {"caption": "Burn rate now (1 = spending exactly the budget):",
          "code": md_fence(queries.recorded(conventions.CURRENT_BURN_RATE, slo.id))},
     ]
+
+
+def slice_budget_rows(slo: Slo) -> tuple[docs_model.BudgetRow, ...]:
+    """The budget as bad slices, with the time they stand for: `216 bad 1m slices (3h36m)` for 99.5% over 30d."""
+    assert slo.slices is not None
+    length = slo.slices.length
+    rows = []
+    for row in docs_model.budget_rows(slo.objective, slo.window):
+        span = row.seconds / (1 - slo.objective) if slo.objective < 1 else Decimal(0)
+        count = sremath.budget_slices(slo.objective, int(span), length) if span else Decimal(0)
+        text = f"{decimal_text(round_decimal(count))} bad {format_duration(length)} slices ({row.text})"
+        rows.append(replace(row, text=text))
+    return tuple(rows)
+
+
+def alert_rows(slo: Slo) -> tuple[docs_model.AlertRow, ...]:
+    """The alert table; for a slice SLO, a full outage is detected once enough whole slices have ended bad.
+
+    As many as it takes for both windows' bad-slice ratios to pass the threshold, and `min_failures`,
+    times the slice length, plus `for`: not the event formula, since a slice counts only once it ends.
+    """
+    rows = docs_model.alert_rows(slo.objective, slo.window, condition_specs(slo))
+    if slo.slices is None:
+        return rows
+    length = slo.slices.length
+    fixed = []
+    for row, condition in zip(rows, slo.alerting.conditions):
+        if row.can_fire and not slo.slices.ratio:
+            limit = sremath.threshold(condition.burn, slo.objective)
+            needed = max(int(limit * window // length) + 1 for window in (condition.long, condition.short))
+            needed = max(needed, queries.min_failures(slo, condition))
+            seconds = Decimal(needed * length + (condition.for_ or 0))
+            text = human_duration(seconds)
+            if slices.hourly(condition.long):  # the long window ends at the last whole hour
+                text = f"{text} to {human_duration(seconds + slices.HOUR)}"
+            row = replace(row, full_outage=text)
+        fixed.append(row)
+    return tuple(fixed)
 
 
 def slo_view(service: Service, slo: Slo) -> dict[str, object]:
@@ -155,13 +235,14 @@ def slo_view(service: Service, slo: Slo) -> dict[str, object]:
         "window": format_duration(slo.window),
         "budget_ratio": percent_text(slo.error_budget),
         "sla": sla,
-        "budget_rows": docs_model.budget_rows(slo.objective, slo.window),
+        "unit": "events" if slo.slices is None else f"{format_duration(slo.slices.length)} slices",
+        "budget_rows": slice_budget_rows(slo) if slo.slices else docs_model.budget_rows(slo.objective, slo.window),
         "queries": query_blocks(slo),
         "alerting": enabled,
         "alerting_off": "Alerting is disabled for this SLO." if not alerting.enabled
         else "This SLO has no alert conditions.",
         "alert_name": md_text(alerting.name),
-        "alerts": docs_model.alert_rows(slo.objective, slo.window, condition_specs(slo)) if enabled else (),
+        "alerts": alert_rows(slo) if enabled else (),
         "has_for": any(c.for_ for c in alerting.conditions),
         "no_data": format_duration(alerting.no_data) if alerting.enabled and alerting.no_data else None,
         "no_data_name": md_text(alerting.no_data_name or alerting.name + conventions.ALERT_NO_DATA_SUFFIX),

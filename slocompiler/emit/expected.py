@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core.ir import Condition, Service, Slo
-from . import alert_text, alerts
-from .history import Phases, Readings, Tie, events_per_step, rule_fires
+from . import alert_text, alerts, history_slices
+from .history import Phases, Readings, Tie, events_per_step, rule_fires, samples_per_step
 
 
 def present(labels: dict[str, str]) -> dict[str, str]:
@@ -38,25 +38,33 @@ class TextTie(Tie):
 
 
 def expected_alerts(slo: Slo, texts: RuleTexts, phases: Phases, at: int, step: int, groups: dict[str, str],
-                    sampled: int | None = None, events: Decimal | None = None, annotated: bool = True) -> list[dict]:
+                    sampled: int | None = None, events: Decimal | None = None, annotated: bool = True,
+                    slices: bool = False) -> list[dict]:
     """The firing burn-rate alerts at `at`, labels and annotations as Prometheus expands them.
 
     Tie when which alerts fire is unpredictable, TextTie when only a printed
     figure is (then `annotated=False` gives the labels alone). `step`: the
     evaluation interval; `sampled`: the sampling one (default the same),
-    with `events` per sample (default `events_per_step`).
+    with `events` per sample (default `events_per_step`). `slices`: a slice
+    SLO's history (history_slices.py), phases of `(error ratio or None, seconds)`.
     """
     sampled = sampled or step
-    events = Decimal(events_per_step(phases)) if events is None else events
+    if not slices and events is None:
+        events = Decimal(samples_per_step(slo) or events_per_step(phases))
     found = []
     for conditions, labels, notes in texts:
-        if not rule_fires(slo, conditions, phases, at, sampled, events, step):
+        if slices:
+            fires = history_slices.rule_fires(slo, conditions, phases, at, step) is not None
+        else:
+            fires = rule_fires(slo, conditions, phases, at, sampled, events, step)
+        if not fires:
             continue
         notes = dict(notes)
         if not annotated:
             found.append({"exp_labels": present({**groups, **labels}), "exp_annotations": notes})
             continue
-        readings = Readings(slo, conditions, phases, at, sampled, events, step)
+        readings = history_slices.SliceReadings(slo, conditions, phases, at, step, Decimal(0)) if slices else \
+            Readings(slo, conditions, phases, at, sampled, events, step)
         for name, parts in alerts.ours(slo, conditions).items():
             try:
                 notes[name] = alert_text.expand(parts, readings, groups)

@@ -15,6 +15,7 @@ from typing import Callable
 
 from ..core import conventions as c
 from ..core.ir import Program, Service, Slo
+from ..core.slices import current_window
 from ..core.sremath import DEFAULT_WINDOW
 from ..core.units import decimal_text, percent_text, prom_window
 from . import grafana_panels as p
@@ -86,10 +87,14 @@ def group_variables(service: Service) -> list[dict]:
         for label in slo.group_by:
             users.setdefault(label, []).append(slo.id)
     variables = []
+    # A slice SLO with slices over 5m records no 5m ratio; the current burn rate, every SLO's, has the groups too.
+    read = c.error_ratio_rule(c.CURRENT_BURN_WINDOW)
+    if any(current_window(slo) != c.CURRENT_BURN_WINDOW for slo in service.slos if slo.group_by):
+        read = c.CURRENT_BURN_RATE
     for label in sorted(users):
         ids = users[label]
         selector = f'{c.LABEL_SLO_ID}="{ids[0]}"' if len(ids) == 1 else f'{c.LABEL_SLO_ID}=~"{"|".join(ids)}"'
-        query = f"label_values({c.error_ratio_rule(c.CURRENT_BURN_WINDOW)}{{{selector}}}, {label})"
+        query = f"label_values({read}{{{selector}}}, {label})"
         variables.append(
             {
                 "allValue": ".*",
@@ -174,7 +179,12 @@ def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
         # No alert rules exist to show; the burn rate takes the room.
         placed.append((p.burn_panel(slo), (8, second, 16, LINE_HEIGHT)))
     rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel()
-    placed.append((rates, (0, third, 16, LINE_HEIGHT)))
+    if slo.slices is None:
+        placed.append((rates, (0, third, 16, LINE_HEIGHT)))
+    elif traffic.counts_events(slo):
+        placed += [(rates, (0, third, 8, LINE_HEIGHT)), (traffic.slices_panel(slo), (8, third, 8, LINE_HEIGHT))]
+    else:
+        placed.append((traffic.slices_panel(slo), (0, third, 16, LINE_HEIGHT)))
     placed.append((traffic.data_panel(slo), (16, third, 8, LINE_HEIGHT)))
     panels = []
     for offset, (panel, (x, top, width, height)) in enumerate(placed):

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core.ir import Service, Slo
+from ..core.slices import current_window
 from ..core.sremath import budget_seconds
 from ..core.units import decimal_text, human_duration, percent_text, prom_window, round_decimal
 
@@ -139,7 +140,8 @@ def timeseries(title: str, targets: list[dict], unit: str, description: str, **c
 
 def sli_panel(slo: Slo) -> dict:
     """The SLI (1 - error ratio) over 5m and over the window, against the objective line."""
-    short = c.error_ratio_rule(c.CURRENT_BURN_WINDOW)
+    now = current_window(slo)
+    short = c.error_ratio_rule(now)
     whole = c.error_ratio_rule(slo.window)
     window = prom_window(slo.window)
     panel = timeseries(
@@ -147,7 +149,7 @@ def sli_panel(slo: Slo) -> dict:
         [
             # The lowest SLI of each step: 1 - the highest error ratio.
             target("A", f"1 - {worst_in_step(short + matchers(slo))}",
-                   legend(slo, f"SLI over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+                   legend(slo, f"SLI over {prom_window(now)}")),
             target("B", f"1 - {whole}{matchers(slo)}", legend(slo, f"SLI over {window}")),
             target("C", f"{c.OBJECTIVE}{matchers(slo, grouped=False)}", "objective"),
         ],
@@ -236,7 +238,7 @@ def burn_panel(slo: Slo) -> dict:
     budget = decimal_text(slo.error_budget)
     targets = [
         target("A", worst_in_step(f"{c.CURRENT_BURN_RATE}{matchers(slo)}"),
-               legend(slo, f"over {prom_window(c.CURRENT_BURN_WINDOW)}")),
+               legend(slo, f"over {prom_window(current_window(slo))}")),
         target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}")),
     ]
     overrides = []

@@ -10,13 +10,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core.ir import ExprIndicator, Slo
+from ..core.ir import ExprIndicator, Slo, ThresholdIndicator
 from ..core.units import prom_window
 from .grafana_panels import DATASOURCE, STEP_RANGE, legend, matchers, state_timeline_options, steps, target, timeseries
 
 # Events, not requests: a latency SLO counts observations, a ratio SLO whatever its `total` counts.
 # `count:` scales like Grafana's own rate units (1.2K events/s).
 EVENTS_UNIT = "count:events/s"
+# A threshold SLO's events are its series' samples, as each evaluation judges them.
+SAMPLES_UNIT = "count:samples/s"
 
 # STEP_RANGE as a subquery, at the evaluation interval (Prometheus's default step).
 STEP_SUBQUERY = STEP_RANGE.replace("]", ":]")
@@ -35,17 +37,50 @@ def traffic_panel(slo: Slo) -> dict:
     short = prom_window(c.CURRENT_BURN_WINDOW)
     total = c.EVENTS_TOTAL_PREFIX + short
     bad = c.EVENTS_BAD_PREFIX + short
+    what, unit = ("samples", SAMPLES_UNIT) if isinstance(slo.indicator, ThresholdIndicator) else ("events", EVENTS_UNIT)
     # The average of the 5m rates within a step is the step's own rate, near enough: the
     # line's area is the events counted, and a step with no sample at all is a gap.
     panel = timeseries(
         "Traffic",
         [
-            target("A", f"avg_over_time({total}{matchers(slo)}{STEP_RANGE})", legend(slo, "all events")),
-            target("B", f"avg_over_time({bad}{matchers(slo)}{STEP_RANGE})", legend(slo, "bad events")),
+            target("A", f"avg_over_time({total}{matchers(slo)}{STEP_RANGE})", legend(slo, f"all {what}")),
+            target("B", f"avg_over_time({bad}{matchers(slo)}{STEP_RANGE})", legend(slo, f"bad {what}")),
         ],
-        EVENTS_UNIT,
-        "Events per second the indicator counts, all and bad, averaged over each step. A gap in the"
-        " lines is a time with no data (see Data); a line at 0 is a time with no events.",
+        unit,
+        f"{what.capitalize()} per second the indicator counts, all and bad, averaged over each step. A gap in the"
+        f" lines is a time with no data (see Data); a line at 0 is a time with no {what}.",
+    )
+    panel["fieldConfig"]["defaults"]["min"] = 0
+    panel["fieldConfig"]["overrides"] = [
+        {
+            "matcher": {"id": "byFrameRefID", "options": "B"},
+            "properties": [{"id": "color", "value": {"fixedColor": "red", "mode": "fixed"}}],
+        }
+    ]
+    return panel
+
+
+def slices_panel(slo: Slo) -> dict:
+    """A slice SLO's good and bad slices over the last hour (`ratio = true`: the slices' mean SLI), per group."""
+    assert slo.slices is not None
+    length = prom_window(slo.slices.length)
+    bad, counted = c.SLICES_BAD_HOUR + matchers(slo), c.SLICES_COUNTED_HOUR + matchers(slo)
+    if slo.slices.ratio:
+        return timeseries(
+            "Slices",
+            [target("A", f"1 - {bad} / {counted}", legend(slo, f"mean SLI of the last hour's {length} slices"))],
+            "percentunit",
+            f"The mean SLI of the {length} slices that ended in the hour before each time (ratio = true: the SLO"
+            " counts the slices' SLIs, not good slices).",
+        )
+    panel = timeseries(
+        "Slices",
+        [target("A", f"{counted} - {bad}", legend(slo, f"good {length} slices")),
+         target("B", bad, legend(slo, f"bad {length} slices"))],
+        "none",
+        f"The {length} slices that ended in the hour before each time, good and bad (a slice is good when its"
+        f" SLI is at least its target). Slices without data (no_data = {slo.slices.no_data})"
+        f"{' count in neither' if slo.slices.no_data == 'skip' else ' count as ' + slo.slices.no_data}.",
     )
     panel["fieldConfig"]["defaults"]["min"] = 0
     panel["fieldConfig"]["overrides"] = [
@@ -78,7 +113,11 @@ def data_state(slo: Slo) -> str:
     turns that absence into a 0 instead of a gap, since an absent series
     gives no sample to draw. `group` counts any selected group.
     """
-    if counts_events(slo):
+    if slo.slices is not None:
+        # The last slice's error ratio: NaN without events (no_data = skip), absent without series.
+        ratio = c.SLICE_ERROR + matchers(slo)
+        busy, present = f"{ratio} >= 0", ratio
+    elif counts_events(slo):
         total = c.EVENTS_TOTAL_PREFIX + prom_window(c.CURRENT_BURN_WINDOW) + matchers(slo)
         busy, present = f"{total} > 0", total
     else:

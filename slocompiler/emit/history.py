@@ -15,7 +15,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from ..core import queries, sremath
 from ..core.conventions import CURRENT_BURN_WINDOW
-from ..core.ir import Condition, Slo
+from ..core.ir import Condition, Slo, ThresholdIndicator
 from .alert_text import Unprintable, round_seconds
 
 Phases = list[tuple[Decimal, int]]
@@ -47,6 +47,17 @@ def events_per_step(phases: Phases) -> int:
     return max(MIN_EVENTS_PER_STEP, 10 ** max(places, 0))  # type: ignore[operator]
 
 
+# A threshold history realises its ratios as a share of this many gauges
+# (ratios in steps of 1/40): each sample is one event, so an exact 0.0144
+# would need 10,000 series, which promtool would replay for minutes.
+SAMPLE_SERIES = 40
+
+
+def samples_per_step(slo: Slo) -> int:
+    """The gauges of a threshold SLO's made-up inputs (SAMPLE_SERIES), else 0."""
+    return SAMPLE_SERIES if isinstance(slo.indicator, ThresholdIndicator) else 0
+
+
 class Tie(Exception):
     """A window's ratio sits on a threshold: the float result cannot be predicted."""
 
@@ -66,6 +77,34 @@ def window_ratio(phases: Phases, t: int, window: int, step: int) -> Decimal | No
     return bad / (t - start)
 
 
+def sampled(phases: Phases, t: int, window: int, step: int) -> tuple[Decimal, int]:
+    """A threshold history's samples in (t - window, t]: the sum of their bad shares, and how many steps hold them.
+
+    One sample per gauge every step from t = 0 (the sample at 0 belongs to the
+    first phase, the one at a phase's end to that phase), as the rules record
+    `slo:sli_sample_good:bool` at every evaluation.
+    """
+    first = max(0, (t - window) // step + 1) * step
+    total, count, position = Decimal(0), 0, 0
+    bounds = []
+    for ratio, length in phases:
+        bounds.append((position, position + length, ratio))
+        position += length
+    for u in range(first, t + 1, step):
+        ratio = next((r for low, high, r in bounds if low < u <= high), bounds[0][2] if u == 0 else Decimal(0))
+        total += ratio
+        count += 1
+    return total, count
+
+
+def slo_window_ratio(slo: Slo, phases: Phases, t: int, window: int, step: int) -> Decimal | None:
+    """`window_ratio` for events, or the share of bad samples for a threshold SLO."""
+    if not isinstance(slo.indicator, ThresholdIndicator):
+        return window_ratio(phases, t, window, step)
+    total, count = sampled(phases, t, window, step)
+    return total / count if count else None
+
+
 def _above(ratio: Decimal | None, limit: Decimal) -> bool:
     if ratio is None:
         return False
@@ -78,18 +117,19 @@ def pair_value(slo: Slo, condition: Condition, phases: Phases, t: int, step: int
                events: Decimal = Decimal(1000), eval_step: int | None = None) -> Decimal | None:
     """The long-window ratio when both windows are above the condition's threshold at t (and `min_failures` met), else None."""
     limit = sremath.threshold(condition.burn, slo.objective)
-    long_ratio = window_ratio(phases, t, condition.long, step)
-    if not (_above(long_ratio, limit) and _above(window_ratio(phases, t, condition.short, step), limit)):
+    long_ratio = slo_window_ratio(slo, phases, t, condition.long, step)
+    if not (_above(long_ratio, limit) and _above(slo_window_ratio(slo, phases, t, condition.short, step), limit)):
         return None
     needed = queries.min_failures(slo, condition)
-    counted = failures_within(phases, t, condition.long, step, events, eval_step or step)
+    counted = failures_within(phases, t, condition.long, step, events, eval_step or step,
+                              isinstance(slo.indicator, ThresholdIndicator))
     if needed and not _enough(counted, needed):
         return None
     return long_ratio
 
 
 def failures_within(phases: Phases, t: int, window: int, step: int, events: Decimal,
-                    eval_step: int) -> Decimal | None:
+                    eval_step: int, samples: bool = False) -> Decimal | None:
     """What `queries.failures_within` reads at t: the recorded 5m bad-event rates summed over the window, times 5m, over their count in 5m.
 
     The 5m rate recorded at u (every `eval_step`, from the first evaluation
@@ -97,16 +137,21 @@ def failures_within(phases: Phases, t: int, window: int, step: int, events: Deci
     sample, a counter starting at 0, no extrapolation); `events` per sampling
     `step`. Prometheus 2 ranges include their start: [t - W, t]; the count's
     range is 299s (`queries.INTERVAL_RANGE`), which holds 300 s / eval_step samples.
+    With `samples` (a threshold SLO), the rate at u counts the bad samples in
+    (u - 5m, u], `events` gauges a step.
     """
     five = CURRENT_BURN_WINDOW
 
     def rate(u: int) -> Decimal:
+        if samples:
+            return sampled(phases, u, five, step)[0] * events / five
         ratio = window_ratio(phases, u, five, step)
         return Decimal(0) if ratio is None else ratio * events * (min(u, five) // step) / five
 
     if window == five:
         return rate(t) * five
-    recorded = [u for u in range(t - t % eval_step, -1, -eval_step) if u >= step]
+    # A counter's rate needs two samples; a judged sample counts from the first.
+    recorded = [u for u in range(t - t % eval_step, -1, -eval_step) if u >= (0 if samples else step)]
     in_window = [u for u in recorded if u >= t - window]
     in_five = [u for u in recorded if u >= t - queries.INTERVAL_RANGE]
     if not in_five:
@@ -140,7 +185,8 @@ def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: Phases, t: i
                events: Decimal | None = None, eval_step: int | None = None) -> bool:
     """Whether the rule fires at t: it held at every evaluation (every `eval_step`, default `step`) over its `for`."""
     hold = conditions[0].for_ or 0
-    events = Decimal(events_per_step(phases)) if events is None else events
+    if events is None:
+        events = Decimal(samples_per_step(slo) or events_per_step(phases))
     if t - hold < 0:
         return False
     return all(rule_value(slo, conditions, phases, earlier, step, events, eval_step) is not None
@@ -165,21 +211,29 @@ def grid_step(slos: list[Slo], longest: int = 300) -> int:
             for seconds in (condition.long, condition.short, condition.for_ or 0):
                 step = math.gcd(step, seconds)
         step = math.gcd(step, slo.alerting.no_data or 0)
+        # Slices end on the grid, and the rate over a slice reads samples at both its ends.
+        step = math.gcd(step, slo.slices.length if slo.slices else 0)
     return step
 
 
-def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int) -> Decimal | None:
+def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int,
+                 samples: bool = False) -> Decimal | None:
     """The SLO window's recorded error ratio at t: the 5m bad rates recorded over the window, summed, over the total.
 
     Each 5m rate (recorded every `eval_step` from the first evaluation with
     two samples) spans `min(u, 5m) / step` sampling steps at constant traffic,
     so the sums weigh each 5m error ratio by that; None before the first.
+    With `samples` (a threshold SLO) each 5m rate counts the judged samples
+    in (u - 5m, u], from the first evaluation.
     """
     five = CURRENT_BURN_WINDOW
-    recorded = [u for u in range(0, t + 1, eval_step) if u >= step and u >= t - window]
-    weights = [Decimal(min(u, five) // step) for u in recorded]
+    recorded = [u for u in range(0, t + 1, eval_step) if u >= (0 if samples else step) and u >= t - window]
     if not recorded:
         return None
+    if samples:
+        counts = [sampled(phases, u, five, step) for u in recorded]
+        return sum((bad for bad, _ in counts), Decimal(0)) / sum(count for _, count in counts)
+    weights = [Decimal(min(u, five) // step) for u in recorded]
     bad = sum((w * (window_ratio(phases, u, five, step) or 0) for u, w in zip(recorded, weights)), Decimal(0))
     return bad / sum(weights)
 
@@ -205,12 +259,19 @@ class Readings:
         return self.known[key]
 
     def _burn(self, window: int) -> Decimal | None:
-        ratio = window_ratio(self.phases, self.t, window, self.step)
+        ratio = slo_window_ratio(self.slo, self.phases, self.t, window, self.step)
         return None if ratio is None else ratio / self.slo.error_budget
+
+    def _pair(self, condition: Condition) -> Decimal | None:
+        return pair_value(self.slo, condition, self.phases, self.t, self.step, self.events, self.eval_step)
+
+    def _period(self, t: int) -> Decimal | None:
+        return period_ratio(self.phases, t, self.slo.window, self.step, self.eval_step,
+                            bool(samples_per_step(self.slo)))
 
     def remaining(self) -> Decimal | None:
         """1 - the SLO window's error ratio / budget, as recorded one evaluation before t."""
-        ratio = period_ratio(self.phases, self.t - self.eval_step, self.slo.window, self.step, self.eval_step)
+        ratio = self._period(self.t - self.eval_step)
         if ratio is None:
             return None
         left = 1 - ratio / self.slo.error_budget
@@ -230,7 +291,7 @@ class Readings:
             return self._burn(condition.long)
         if kind == "short":
             return self._burn(condition.short)
-        ratio = pair_value(self.slo, condition, self.phases, self.t, self.step, self.events, self.eval_step)
+        ratio = self._pair(condition)
         burn = None if ratio is None else ratio / self.slo.error_budget
         if kind == "pair" or burn is None:
             return burn

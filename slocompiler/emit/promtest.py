@@ -12,7 +12,7 @@ alert name are checked through Prometheus's `ALERTS` series, by `slo_id`.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..core import conventions as c
 from ..core import sremath
@@ -26,15 +26,17 @@ from .history import (
     TIE,
     Phases,
     Tie,
-    events_per_step,
     exact_ratio,
     grid_step,
     humanize_stable,
+    samples_per_step,
     window_ratio,
 )
 from .promtest_oncall import oncall_cases
+from .promtest_parts import checks, input_series, values
+from .promtest_slices import slice_tests
 from .render import render
-from .series import Plan, plan, series_text
+from .series import Plan, SamplePlan, plan
 
 # Samples and evaluations share one grid, as coarse as the windows allow (at
 # most 5m): a test replaying 3d of history then stays fast.
@@ -82,13 +84,26 @@ def thresholds(slo: Slo) -> list[Decimal]:
     return [sremath.threshold(k.burn, slo.objective) for k in slo.alerting.conditions]
 
 
-def _clear(ratio: Decimal, limits: list[Decimal]) -> Decimal:
+def realize(slo: Slo, ratio: Decimal, up: bool = False) -> Decimal:
+    """A ratio the inputs give exactly: 6 digits of events, or a share of the threshold SLO's gauges (rounded `up` or down)."""
+    gauges = samples_per_step(slo)
+    if not gauges:
+        return exact_ratio(ratio)
+    bad = (max(ratio, Decimal(0)) * gauges).to_integral_value(ROUND_CEILING if up else ROUND_FLOOR)
+    return (min(bad, gauges) / Decimal(gauges)).normalize()
+
+
+def _clear(slo: Slo, ratio: Decimal, limits: list[Decimal], up: bool = False) -> Decimal:
     # Move the ratio off any threshold it would tie with, and off a rounding
     # edge of the summary's four significant digits; a ratio inputs can give
-    # exactly (rounded down, so each step moves it).
-    ratio = exact_ratio(ratio)
+    # exactly (rounded down, so each step moves it; a gauge's share moves by one gauge).
+    ratio = realize(slo, ratio, up)
+    gauges = samples_per_step(slo)
     while any(abs(ratio - limit) <= limit * TIE for limit in limits) or not humanize_stable(ratio):
-        ratio = exact_ratio(ratio * Decimal("0.99"))
+        if gauges:
+            ratio = realize(slo, ratio + (1 if up else -1) / Decimal(gauges), up)
+        else:
+            ratio = exact_ratio(ratio * Decimal("0.99"))
     return ratio
 
 
@@ -96,15 +111,16 @@ def probe_ratios(slo: Slo) -> list[tuple[Decimal, str]]:
     """(error ratio, why) pairs: no errors, the objective, and per condition just above and half its threshold."""
     limits = thresholds(slo)
     budget = slo.error_budget
-    at_objective = _clear(budget, limits)
+    at_objective = _clear(slo, budget, limits)
     objective = "at the objective" if at_objective == budget else "just inside the objective"
-    wanted = [(Decimal(0), "no error series"), (at_objective, objective)]
+    none = "no bad samples" if samples_per_step(slo) else "no error series"
+    wanted = [(Decimal(0), none), (at_objective, objective)]
     for condition, limit in zip(slo.alerting.conditions, limits):
         what = f"{condition.severity} {alert_text.pair_text(condition)}"
         if limit < 1:
             above = limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2
-            wanted.append((_clear(above, limits), f"just above the {what} threshold"))
-        wanted.append((_clear(limit / 2, limits), f"half the {what} threshold"))
+            wanted.append((_clear(slo, above, limits, up=True), f"just above the {what} threshold"))
+        wanted.append((_clear(slo, limit / 2, limits), f"half the {what} threshold"))
     seen: dict[Decimal, str] = {}
     for ratio, why in wanted:
         seen[ratio] = f"{seen[ratio]}; {why}" if ratio in seen else why
@@ -133,14 +149,14 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if (3 * quiet + hold) // step > MAX_STEPS:
             continue
         what = f"{condition.severity} {alert_text.pair_text(condition)}"
-        burst, high = short + hold, exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
+        burst, high = short + hold, realize(slo, min(limit * Decimal("1.5"), (limit + 1) / 2), up=True)
         cases.append(([(Decimal(0), quiet), (high, burst)],
                       f"{_percent(high)} errors for {format_duration(burst)} after {format_duration(quiet)}"
                       f" without: the {what} long window"))
         outage = 2 * quiet + hold
         share = window_ratio([(Decimal(1), outage), (Decimal(0), quiet)], outage + quiet, condition.long, quiet)
         assert share is not None
-        higher = exact_ratio(min(limit * Decimal("1.5") / share, (limit + 1) / 2))
+        higher = realize(slo, min(limit * Decimal("1.5") / share, (limit + 1) / 2), up=True)
         if higher * share > limit * Decimal("1.1"):
             cases.append(([(higher, outage), (Decimal(0), quiet)],
                           f"{_percent(higher)} errors for {format_duration(outage)}, then none for"
@@ -149,7 +165,7 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         if alone is not None:
             cases.append((alone, f"just above its threshold for {format_duration(condition.long + hold)}: the {what} threshold alone"))
             quiet, (ratio, length) = alone[0][1], alone[1]
-            high = exact_ratio(min(limit * Decimal("1.5"), (limit + 1) / 2))
+            high = realize(slo, min(limit * Decimal("1.5"), (limit + 1) / 2), up=True)
             cases.append(([(Decimal(0), quiet), (high, length), (Decimal(0), short)],
                           f"{_percent(high)} errors for {format_duration(length)}, then none for"
                           f" {format_duration(short)}: the {what} short window alone"))
@@ -169,7 +185,7 @@ def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) ->
     quiet, hold = max(k.long for k in same), condition.for_ or 0
     if (quiet + condition.long + hold) // step > MAX_STEPS:
         return None
-    above = _clear(limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2, thresholds(slo))
+    above = _clear(slo, limit * Decimal("1.1") if limit * Decimal("1.1") <= 1 else (limit + 1) / 2, thresholds(slo), up=True)
     return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
@@ -181,6 +197,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
         return None
+    if slo.slices is not None:
+        cases = slice_tests(service, slo, step, shared, inputs)
+        return cases + ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
+                        else [])
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -197,65 +217,14 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, _values, shared)
+    return cases + oncall_cases(service, slo, step, values, shared)
 
 
 def _eval_time(seconds: int, step: int) -> int:
     return -(-seconds // step) * step
 
 
-def _values(increases: list[int], steps: list[int]) -> str:
-    """promtool's notation for a counter growing by `increases[i]` per step for `steps[i]` steps, from 0.
-
-    Whole numbers, which promtool's floating-point sums of `a+bxn` keep
-    exact: each phase starts right where the last one ended (a start a hair
-    below it would read as a counter reset).
-    """
-    parts = []
-    value = 0
-    for number, (increase, count) in enumerate(zip(increases, steps)):
-        start = value if number == 0 else value + increase
-        repeats = count if number == 0 else count - 1
-        parts.append(f"{start}+{increase}x{repeats}")
-        value = start + increase * repeats
-    assert value < 2**53, "a counter beyond what a float holds exactly"
-    return " ".join(parts)
-
-
-def _input_series(inputs: Plan, phases: Phases, step: int) -> list[dict]:
-    total = Decimal(events_per_step(phases))
-    counts = [inputs.increases(ratio, total) for ratio, _ in phases]
-    assert all(count == count.to_integral_value() for phase in counts for count in phase), "a fraction of an event"
-    per_phase = [[int(count) for count in phase] for phase in counts]
-    steps = [length // step for _, length in phases]
-    errors = any(ratio for ratio, _ in phases)
-    return [
-        {"series": series_text(tuple(sorted(labels.items()))), "values": _values([p[i] for p in per_phase], steps)}
-        for i, (labels, kind) in enumerate(zip(inputs.labels, inputs.kinds))
-        if errors or kind != "bad?"
-    ]
-
-
-def _alerts_check(slo: Slo, name: str, at: int, expected: list[dict]) -> dict:
-    """A promql_expr_test on `ALERTS`, for an alert name other SLOs share."""
-    selector = f'{c.ALERTS_SERIES}{{{c.LABEL_ALERT_NAME}={promql_string(name)}, {c.LABEL_ALERT_STATE}="firing", '
-    selector += f"{c.LABEL_SLO_ID}={promql_string(slo.id)}}}"
-    samples = []
-    for alert in expected:
-        labels = {c.LABEL_ALERT_NAME: name, c.LABEL_ALERT_STATE: "firing", **alert["exp_labels"]}
-        inside = ", ".join(f"{k}={promql_string(v)}" for k, v in labels.items())
-        samples.append({"labels": f"{c.ALERTS_SERIES}{{{inside}}}", "value": 1})
-    return {"expr": selector, "eval_time": prom_window(at), "exp_samples": samples}
-
-
-def _checks(slo: Slo, name: str, at: int, expected: list[dict], shared: bool) -> tuple[list[dict], list[dict]]:
-    """(alert_rule_test, promql_expr_test) entries checking that exactly `expected` fire under `name`."""
-    if shared:
-        return [], [_alerts_check(slo, name, at, expected)]
-    return [{"eval_time": prom_window(at), "alertname": name, "exp_alerts": expected}], []
-
-
-def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, phases: Phases, name: str, step: int,
+def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan | SamplePlan, phases: Phases, name: str, step: int,
                   shared: bool) -> dict | None:
     at = sum(length for _, length in phases)
     series = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
@@ -268,11 +237,11 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
         shared = True
     except Tie:
         return None
-    alert_tests, expr_tests = _checks(slo, slo.alerting.name, at, expected, shared)
+    alert_tests, expr_tests = checks(slo, slo.alerting.name, at, expected, shared)
     constant_zero = len(phases) == 1 and phases[0][0] == 0
     # With data, NoData stays silent: checked once, where the error series are missing too.
     if slo.alerting.enabled and slo.alerting.no_data and constant_zero:
-        more = _checks(slo, alerts.no_data_name(slo), at, [], shared)
+        more = checks(slo, alerts.no_data_name(slo), at, [], shared)
         alert_tests, expr_tests = alert_tests + more[0], expr_tests + more[1]
     if constant_zero:
         # 0 errors over any events is exactly 0; 1 - 0 / budget is exactly 1.
@@ -286,7 +255,7 @@ def _history_case(service: Service, slo: Slo, texts: RuleTexts, inputs: Plan, ph
     case: dict = {
         "name": f"{slo.id}: {name}",
         "interval": prom_window(step),
-        "input_series": _input_series(inputs, phases, step),
+        "input_series": input_series(inputs, phases, step),
         "alert_rule_test": alert_tests,
     }
     if expr_tests:
@@ -300,8 +269,15 @@ def _no_data_case(service: Service, slo: Slo, step: int, shared: bool) -> dict:
     labels = present(alerts.no_data_labels(service, slo))
     notes = alerts.no_data_annotations(service, slo)
     name = alerts.no_data_name(slo)
-    alert_tests, expr_tests = _checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
-    more = _checks(slo, slo.alerting.name, at, [], shared)
+    burning: list[dict] = []
+    if slo.slices is not None and slo.slices.no_data != "skip" and not slo.group_by:
+        # Without any series every slice counts as `no_data` says: there is a slice ratio, so no NoData,
+        # and with `no_data = bad` the burn alerts fire.
+        burning = expected_alerts(slo, rule_texts(service, slo), [(None, at)], at, step, {}, slices=True)
+        alert_tests, expr_tests = checks(slo, name, at, [], shared)
+    else:
+        alert_tests, expr_tests = checks(slo, name, at, [{"exp_labels": labels, "exp_annotations": notes}], shared)
+    more = checks(slo, slo.alerting.name, at, burning, shared)
     case: dict = {
         "name": f"{slo.id}: no series at all for {prom_window(at)}",
         "interval": prom_window(step),

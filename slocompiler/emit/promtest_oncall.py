@@ -45,7 +45,7 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
     if not pages or not any(queries.min_failures(slo, k) for k in pages[0]):
         return []
     inputs = plan(slo.indicator, slo.group_by)
-    if inputs is None:
+    if not isinstance(inputs, Plan):  # none, or a threshold SLO's gauges (issue 24: not yet)
         return []
     page = pages[0]
     labels = alerts.alert_labels(service, slo, "page", page[0].labels)
@@ -88,7 +88,7 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
 
 def _vanish_case(slo: Slo, page: tuple, inputs: Plan, phases: Phases, values: Callable[[list, list[int]], str],
                  labels: dict[str, str], groups: dict[str, str], step: int) -> list[dict]:
-    """The busy outage, then the process vanishes (every series stale): the page holds (`queries.held`).
+    """The busy outage, then the process vanishes (every series stale): the page holds (`pairs.held`).
 
     Predictable when the page fires at the last sample and the first pair's
     long ratio is well above its threshold (the last ratio recorded, minutes

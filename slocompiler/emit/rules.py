@@ -10,8 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries
-from ..core.ir import ExprIndicator, Program, Service, Slo
+from ..core import queries, slices
+from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
 from .alerts import alert_rules
 from .render import one_line, render
@@ -46,8 +46,11 @@ def rule_groups(service: Service) -> list[dict]:
 
 
 def alert_windows(slo: Slo) -> list[int]:
-    """Every window a condition reads (even with alerting disabled: dashboards show them), plus 5m; not the SLO window."""
-    windows = {c.CURRENT_BURN_WINDOW}
+    """Every window a condition reads (even with alerting disabled: dashboards show them), plus 5m; not the SLO window.
+
+    A slice SLO's current window holds a whole slice: 5m, or its slice length when longer.
+    """
+    windows = {c.CURRENT_BURN_WINDOW if slo.slices is None else slices.current_window(slo)}
     for condition in slo.alerting.conditions:
         windows.update((condition.long, condition.short))
     windows.discard(slo.window)
@@ -71,7 +74,14 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
     short = c.CURRENT_BURN_WINDOW
     rules = []
     counted = not isinstance(slo.indicator, ExprIndicator)
-    if counted:
+    if isinstance(slo.indicator, ThresholdIndicator):
+        # Each series' sample judged once per evaluation; the 5m rates count those (no raw range read).
+        rules.append(_record(c.SAMPLE_GOOD, queries.judged(slo.indicator), labels))
+        judged = queries.recorded_samples(slo.id, short)
+        for prefix, kind in ((c.EVENTS_TOTAL_PREFIX, "total"), (c.EVENTS_BAD_PREFIX, "bad")):
+            rules.append(_record(prefix + prom_window(short), queries.sample_counts(judged, short, slo.group_by, kind),
+                                 labels))
+    elif counted:
         # The total first: the bad-events fallback and the short windows read it recorded.
         total_now = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id)
         rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short),
@@ -79,6 +89,8 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
         rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short),
                              queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
     windows = recorded_windows(service, slo)
+    if slo.slices is not None:
+        return rules + slice_rules(slo, windows, labels)
     for window in windows:
         rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
         if window == short and not counted:
@@ -88,6 +100,18 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
         rules.append(known_ratio_rule(slo, labels))
     rules.append(current_burn_rule(slo, labels))
     return rules
+
+
+def slice_rules(slo: Slo, windows: list[int], labels: dict[str, str]) -> list[dict]:
+    """A slice SLO's SLI rules after its event rates: the last slice's error ratio, bad-slice ratios, the current burn."""
+    assert slo.slices is not None
+    ratio = window_ratio(slo, slo.slices.length)
+    rules = [_record(c.SLICE_ERROR, slices.slice_value(ratio, slo.slices, slo.group_by), labels)]
+    bad, counted = slices.hour_counts(slo)
+    rules += [_record(c.SLICES_BAD_HOUR, bad, labels), _record(c.SLICES_COUNTED_HOUR, counted, labels)]
+    rules += [_record(c.error_ratio_rule(window), slices.bad_ratio(slo, window), labels) for window in windows]
+    current = queries.recorded(c.error_ratio_rule(slices.current_window(slo)), slo.id)
+    return rules + [_record(c.CURRENT_BURN_RATE, f"{current} / {decimal_text(slo.error_budget)}", labels)]
 
 
 def current_burn_rule(slo: Slo, labels: dict[str, str]) -> dict:
@@ -115,6 +139,8 @@ def window_ratio(slo: Slo, window: int) -> str:
         # Reuse the two rates just recorded.
         return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
     if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window):
+        if isinstance(slo.indicator, ThresholdIndicator):
+            return queries.sample_ratio(queries.recorded_samples(slo.id, window), slo.group_by)
         return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))
     bad_rate, total_rate = (lambda span, name=name: queries.recorded(name, slo.id, span) for name in (bad, total))
     combine = queries.tiled_ratio if queries.tiles(window) else queries.derived_ratio
@@ -129,8 +155,10 @@ def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:
 
 
 def period_ratio(slo: Slo) -> str:
-    """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted)."""
+    """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted); a slice SLO's bad slices."""
     short = c.CURRENT_BURN_WINDOW
+    if slo.slices is not None:
+        return slices.bad_ratio(slo, slo.window)
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the time average of the 5m ratios that exist.
         return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, slo.window)})"

@@ -15,9 +15,11 @@ from decimal import Decimal
 
 import promql_parser
 
-from ..core.ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator
+from ..core.ir import ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, ThresholdIndicator
 from ..core.promql import parse
 from ..core.queries import substitute
+from ..core.units import decimal_text
+from .history import SAMPLE_SERIES
 
 # Tried, in order, when a matcher does not pin a label value down.
 CANDIDATES = ("example", "200", "ok", "x", "0", "1", "a", "500")
@@ -270,10 +272,51 @@ class Plan:
         ]
 
 
-def plan(indicator: Indicator, group_by: tuple[str, ...]) -> Plan | None:
-    """The counters to make up for an indicator, or None when its PromQL cannot be inverted."""
+# What tells the gauges apart, when the selector leaves it free.
+SAMPLE_LABELS = ("instance", "slo_test_series")
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """A threshold indicator's input gauges: SAMPLE_SERIES series alike but for one label; a sample is good or bad."""
+
+    labels: tuple[dict[str, str], ...]
+    good: str
+    bad: str
+
+    def series(self, ratio: Decimal, step_total: Decimal) -> list[Series]:
+        """The gauges (their labels; `increase` unused), whatever the ratio."""
+        return [_series(labels, Decimal(0)) for labels in self.labels]
+
+
+def _sample_values(indicator: ThresholdIndicator) -> tuple[str, str]:
+    # A good and a bad value for the comparison, exact decimals.
+    value, op = indicator.value, indicator.op
+    good = value + 1 if op in (">", "!=") else value - 1 if op == "<" else value
+    bad = value if op in (">", "<", "!=") else value - 1 if op in (">=", "==") else value + 1
+    return decimal_text(good), decimal_text(bad)
+
+
+def _sample_plan(indicator: ThresholdIndicator, group_by: tuple[str, ...]) -> SamplePlan | None:
+    metric = parse_selector(indicator.metric)
+    if metric is None:
+        return None
+    groups = _group_values(group_by, [metric])
+    base = _labels(metric, None, groups) if groups is not None else None
+    free = [name for name in SAMPLE_LABELS if name not in base and name not in dict.fromkeys(m[0] for m in metric.matchers)] \
+        if base is not None else []
+    if base is None or not free:
+        return None
+    good, bad = _sample_values(indicator)
+    return SamplePlan(tuple({**base, free[0]: f"probe-{i:02d}"} for i in range(SAMPLE_SERIES)), good, bad)
+
+
+def plan(indicator: Indicator, group_by: tuple[str, ...]) -> Plan | SamplePlan | None:
+    """The counters (gauges, for a threshold indicator) to make up for an indicator, or None when its PromQL cannot be inverted."""
     if isinstance(indicator, ExprIndicator):
         return None
+    if isinstance(indicator, ThresholdIndicator):
+        return _sample_plan(indicator, group_by)
     if isinstance(indicator, LatencyIndicator):
         histogram = parse_selector(indicator.histogram)
         if histogram is None:

@@ -208,13 +208,9 @@ def _indicator(node: Node | None, report: Report) -> tuple[model.Indicator | Non
         if metric is None:
             report.error(gauge, "indicator.bool_gauge needs metric")
             return None, []
-        metric = _without_comments(metric)
-        grouping = _grouping(gauge, report)
-        by = f"sum by ({', '.join(grouping)}) " if grouping else "sum"
-        # A 0/1 gauge: its samples over the window count the checks, their sum the successes.
-        queries = {"good": f"{by}(sum_over_time({metric.strip()}[$window]))",
-                   "total": f"{by}(count_over_time({metric.strip()}[$window]))"}
-        return model.Indicator("ratio", queries), grouping
+        # A 0/1 gauge: each sample is a check, good when it is 1 (LANGUAGE.md maps it to a threshold).
+        return model.Indicator("threshold", {"metric": _without_comments(metric).strip()}, good="== 1"), \
+            _grouping(gauge, report)
     if node.get("latencyNative") is not None:
         report.warn(node.key_span("latencyNative"), "indicator.latencyNative (native histograms) has no counterpart; "
                                                     "the SLO is not imported: write a ratio indicator by hand")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from ..core import ir
 from ..core.conventions import CRITICAL_TIER, DEFAULT_TIER, LOW_TIER, alert_name_default
 from ..core.errors import Diagnostics, Span
-from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures
+from ..core.sremath import CRITICAL_NO_DATA, DEFAULT_NO_DATA, burn_from_budget, default_min_failures, slice_windows
 from ..core.sremath import default_conditions as sremath_defaults
 from ..core.units import UNIT_MS, format_duration_ms
 from . import syntax as st
@@ -296,12 +296,13 @@ def lower_condition(block: st.Block, scope: Scope, diags: Diagnostics) -> Condit
 
 
 def resolve_alerting(service: AlertingSpec, slo: AlertingSpec, service_name: str, slo_name: str,
-                     span: Span, window: int, diags: Diagnostics, tier: str = DEFAULT_TIER) -> ir.Alerting:
+                     span: Span, window: int, diags: Diagnostics, tier: str = DEFAULT_TIER,
+                     slice_length: int | None = None) -> ir.Alerting:
     """The alerting of one SLO: the SLO's settings over the service's over the defaults (LANGUAGE.md, "On-call defaults")."""
     specs = slo.conditions or service.conditions
     merged = merge_alerting(service, slo)
     written = tuple(_condition(spec, window, merged.min_failures) for spec in specs)
-    defaults = tuple(_with_min_failures(k, merged.min_failures) for k in default_conditions(window, span, tier))
+    defaults = tuple(_with_min_failures(k, merged.min_failures) for k in default_conditions(window, span, tier, slice_length))
     conditions = tuple(_with_severity_settings(condition, merged) for condition in written or defaults)
     no_data = slo.no_data if slo.no_data is not None else service.no_data
     if no_data is None:
@@ -339,15 +340,20 @@ def _with_severity_settings(condition: ir.Condition, alerting: AlertingSpec) -> 
     )
 
 
-def default_conditions(window: int, span: Span, tier: str = DEFAULT_TIER) -> tuple[ir.Condition, ...]:
+def default_conditions(window: int, span: Span, tier: str = DEFAULT_TIER,
+                       slice_length: int | None = None) -> tuple[ir.Condition, ...]:
     """The SRE Workbook's three conditions, scaled to the window as `sremath.default_conditions` says.
 
     They carry no `budget`: outside 28d-30d the share of the budget they spend
     is not the Workbook's, and the outputs compute it from the burn rate.
     With `tier = low` the pages are tickets: nobody is woken for a low-tier service.
+    A slice SLO's windows hold at least two slices (`sremath.slice_windows`).
     """
+    def widened(long: int, short: int) -> tuple[int, int]:
+        return (long, short) if slice_length is None else slice_windows(long, short, slice_length)
+
     return tuple(
-        ir.Condition(tier_severity(severity, tier), burn, None, long, short, None, (), (), span)
+        ir.Condition(tier_severity(severity, tier), burn, None, *widened(long, short), None, (), (), span)
         for severity, burn, long, short in sremath_defaults(window)
     )
 

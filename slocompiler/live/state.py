@@ -14,8 +14,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries, sremath
-from ..core.ir import Condition, ExprIndicator, LatencyIndicator, PolicyRule, Query, RatioIndicator, Service, Slo
+from ..core import queries, slices, sremath
+from ..core.ir import (
+    Condition,
+    ExprIndicator,
+    LatencyIndicator,
+    PolicyRule,
+    Query,
+    RatioIndicator,
+    Service,
+    Slo,
+    ThresholdIndicator,
+)
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
 from .client import Prometheus
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
@@ -118,6 +128,8 @@ def raw_ratio(slo: Slo, window: int) -> str:
     window. The two differ by minutes of lag, which an outage now makes visible.
     """
     five = c.CURRENT_BURN_WINDOW
+    if slo.slices is not None:
+        return slices.raw_bad_ratio(slo, window, slice_value(slo))
     if window != slo.window and window < c.DERIVED_WINDOW_FROM:
         return queries.error_ratio(slo.indicator, window, slo.group_by)
     if isinstance(slo.indicator, ExprIndicator):
@@ -129,6 +141,12 @@ def raw_ratio(slo: Slo, window: int) -> str:
     if window == slo.window:
         return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def slice_value(slo: Slo) -> str:
+    """A slice SLO's last-slice error ratio from its own series, `no_data` applied, as `slo:slice_error:ratio` records it."""
+    assert slo.slices is not None
+    return slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
 
 
 def _span(seconds: int | None) -> str:
@@ -198,7 +216,7 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     and the total apart and dividing here reads each series once: a third
     less work for the server, the same figure.
     """
-    parts = period_parts(slo) if window == slo.window else None
+    parts = period_parts(slo) if window == slo.window and slo.slices is None else None
     if parts is None:
         return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
@@ -228,6 +246,8 @@ def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
         counted = indicator.errors or indicator.good
         assert counted is not None
         return queries.events(counted, five, slo.group_by), total, indicator.errors is None
+    if isinstance(indicator, ThresholdIndicator):  # good samples, as the rules judge them
+        return queries.good_events(indicator, five, slo.group_by) or "", total, True
     assert isinstance(indicator, LatencyIndicator)
     good = Query(queries.with_matcher(indicator.histogram.text, "le", indicator.le), True, indicator.histogram.span)
     return queries.events(good, five, slo.group_by), total, True
@@ -285,6 +305,10 @@ def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> No
 
 def failures_query(slo: Slo, window: int, source: str) -> str:
     """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`)."""
+    if slo.slices is not None:  # bad slices
+        recorded = source == "recorded"
+        return slices.bad_slices_within(slo, window) if recorded else \
+            slices.raw_bad_slices_within(slo, window, slice_value(slo))
     if source == "recorded":
         return queries.failures_within(slo.id, window)
     five = c.CURRENT_BURN_WINDOW

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ..core import conventions as c
 from ..core import queries, sremath
 from ..core.errors import Diagnostic, Span, suggest
-from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, at
+from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, ThresholdIndicator, at
 from ..core.units import decimal_text, format_duration, prom_window
 from .client import LiveError, Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
@@ -43,6 +43,8 @@ def roles(slo: Slo) -> list[tuple[str, Query]]:
         found = [("total", indicator.total), ("errors", indicator.errors), ("good", indicator.good)]
     elif isinstance(indicator, LatencyIndicator):
         found = [("histogram", indicator.histogram)]
+    elif isinstance(indicator, ThresholdIndicator):
+        found = [("metric", indicator.metric)]
     return [(role, query) for role, query in found if query is not None]
 
 
@@ -107,7 +109,7 @@ class Verifier:
                 self._no_match(slo, selector, start)
                 continue
             self._metric_type(selector)
-            if selector.role in ("total", "histogram"):
+            if selector.role in ("total", "histogram", "metric"):
                 self._group_labels(slo, selector, series)
             if isinstance(slo.indicator, LatencyIndicator):
                 self._buckets(slo.indicator, selector, series)
@@ -158,6 +160,8 @@ class Verifier:
         return ""
 
     def _metric_type(self, selector: Selector) -> None:
+        if selector.role == "metric":  # a threshold indicator judges samples: a gauge is what it reads
+            return
         name = selector.name or ""
         family = name[: -len("_bucket")] if selector.role == "histogram" and name.endswith("_bucket") else name
         kind = self.metadata().get(family) or self.metadata().get(name)
@@ -241,7 +245,7 @@ class Verifier:
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
         """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`)."""
-        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator):
+        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator) and slo.slices is None:
             mine = self._tiled(slo, name, window)
         else:
             computed = self.client.query(raw_ratio(slo, window), self.at)

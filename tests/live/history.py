@@ -45,6 +45,18 @@ DEPLOYED_SPAN = (AT - 1800, AT + 600)
 # The deployed 30m ratio reads three times the true errors (rules from an older indicator).
 DEPLOYED_SKEW = {1800: 3}
 
+# A blackbox probe (tests/live/test_threshold.py): probe_success of target "shop" is 0 in these minutes,
+# else 1; target "cart" is always 1. Ten failed probes 40 to 31 minutes before AT, twenty scattered on day 6.
+PROBE_DOWN = frozenset(range(9 * 1440 + 12 * 60 - 40, 9 * 1440 + 12 * 60 - 30)) | frozenset(
+    6 * 1440 + 100 + 7 * k for k in range(20))
+PROBE_TARGETS = ("shop", "cart")
+
+
+def probe_at(target: str, m: int) -> int:
+    """probe_success of a target in minute m."""
+    return 0 if target == "shop" and m in PROBE_DOWN else 1
+
+
 # Cases where the gate must fail closed (tests/live/test_gate_fail_closed.py), on metrics of their own
 # (`gate_*`), so no other test's figures or suggestions change. Steady traffic, 0.1% errors, until:
 GATE_RATE = 600.0  # requests per minute
@@ -168,6 +180,10 @@ def openmetrics() -> Iterator[str]:
             labels = f'job="checkout",region="{region}",le="{le}"'
             yield from _counter("http_request_duration_seconds_bucket", labels,
                                 lambda m, r=region, b=le: total_at("checkout", r, m) * bucket_share(b, m))
+    yield "# TYPE probe_success gauge\n"
+    for target in PROBE_TARGETS:
+        yield from (f'probe_success{{job="probe",target="{target}"}} {probe_at(target, m)} {START + m * STEP}\n'
+                    for m in range(MINUTES + 1))
     yield from _gate_cases()
     yield from _deployed()
     yield "# EOF\n"

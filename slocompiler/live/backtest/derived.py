@@ -26,8 +26,8 @@ RatesCache = dict[str, dict[GroupKey, list[float | None]]]
 
 
 def derives(slo: Slo, window: int) -> bool:
-    """Whether the rules read this window from recorded 5m rates rather than from the raw series."""
-    return window == slo.window or window >= c.DERIVED_WINDOW_FROM
+    """Whether the rules read this window from recorded 5m rates rather than from the raw series (never: slices)."""
+    return slo.slices is None and (window == slo.window or window >= c.DERIVED_WINDOW_FROM)
 
 
 def replayable(start: int, step: int) -> bool:

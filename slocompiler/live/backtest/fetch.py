@@ -137,8 +137,8 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: 
             return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans, budget)
         # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
         expr = raw_ratio(slo, window)
-    else:
-        expr = queries.error_ratio(slo.indicator, window, slo.group_by)
+    else:  # a slice SLO's bad-slice ratio, or a window the rules read from raw series
+        expr = raw_ratio(slo, window) if slo.slices is not None else queries.error_ratio(slo.indicator, window, slo.group_by)
     key = f"{where}|{slo.group_by}|{spans}|{expr}"
     if cache is not None and key in cache:
         return cache[key]

@@ -129,7 +129,7 @@ def with_min_failures(program: Program, count: int) -> Program:
     Tickets keep theirs, and an `expr` SLO has no events to count (its pages stay unguarded).
     """
     def slo_with(slo: Slo) -> Slo:
-        if isinstance(slo.indicator, ExprIndicator):
+        if isinstance(slo.indicator, ExprIndicator) and slo.slices is None:  # slices are countable
             return slo
         conditions = tuple(replace(k, min_failures=count) if k.severity == "page" else k
                            for k in slo.alerting.conditions)
