@@ -323,10 +323,12 @@ def test_cli_fmt_check(tmp_path, monkeypatch):
 
 # --- property: idempotent on generated inputs ---
 
-NAMES = hs.sampled_from(["owner", "description", "tier", "objective", "window", "burn", "long", "a", "bb-c"])
+NAMES = hs.sampled_from(["owner", "description", "tier", "objective", "window", "burn", "long", "a", "bb-c", "timezone",
+                         "length", "target", "no_data", "ratio", "good", "metric"])
 SPACE = hs.sampled_from([" ", "  ", "\n", "\n\n", "\n\n\n", " # note\n", "\n// x\n  ", "\t"])
 VALUES = hs.one_of(
-    hs.sampled_from(['"text"', '"a # not a comment"', "`up{job=\"x\"}`", "`a\n  b`", "true", "critical", "$p"]),
+    hs.sampled_from(['"text"', '"a # not a comment"', "`up{job=\"x\"}`", "`a\n  b`", "true", "critical", "$p",
+                     "calendar month", "calendar \t week", "calendar 90m", "calendar", '"Europe/Berlin"', '">= 1"', "skip"]),
     hs.builds(lambda n, f, p: f"{n}{f}{p}", hs.sampled_from(["0", "7", "99", "007"]),
               hs.sampled_from(["", ".5", ".90", ".000"]), hs.sampled_from(["", "%"])),
     hs.builds(lambda parts: "".join(parts), hs.lists(hs.sampled_from(["90m", "1h", "30d", "60s", "500ms", "2w"]), min_size=1, max_size=2)),
@@ -343,7 +345,7 @@ def spec_texts(draw) -> str:
         return draw(NAMES) + sp() + "=" + sp() + value
     def block(word: str) -> str:
         items = [attribute() for _ in range(draw(hs.integers(0, 3)))]
-        inner = {"slo": ["labels", "alerting", "indicator ratio"], "alerting": ["page", "ticket", "labels"],
+        inner = {"slo": ["labels", "alerting", "indicator ratio", "indicator threshold", "slices"], "alerting": ["page", "ticket", "labels"],
                  "page": ["labels"], "ticket": ["annotations"]}.get(word.split()[0], [])
         if inner:
             items += [block(draw(hs.sampled_from(inner))) for _ in range(draw(hs.integers(0, 2)))]

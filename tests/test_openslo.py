@@ -131,6 +131,8 @@ spec:
   objectives:
     - targetPercent: 99
       timeSliceTarget: 0.95
+      timeSliceWindow: 5m
+      compositeWeight: 2
 ---
 apiVersion: openslo/v1
 kind: SLO
@@ -260,11 +262,16 @@ def test_references_across_files_and_burnrate_conditions(theirs):
     assert dict(availability.labels) == {} and dict(service.kubernetes_labels) == {"team": "web"}
 
 
-def test_raw_success_ratio_and_calendar_window(theirs):
-    program, _, _ = theirs
+def test_raw_success_ratio_calendar_window_and_time_slices(theirs):
+    program, _, texts = theirs
     freshness = program.services[0].slos[1]
     assert freshness.indicator.error_ratio.text == "1 - (avg_over_time(shop_catalog_fresh[$window]))"
-    assert freshness.window == 7 * 86400 and freshness.objective == Decimal("0.99")
+    # A 7d timeWindow with a calendar (isRolling false by default) is a calendar week; Timeslices are slices.
+    assert (freshness.calendar, freshness.window, freshness.timezone) == ("week", 7 * 86400, "UTC")
+    assert (freshness.slices.length, freshness.slices.target, freshness.slices.ratio) == (300, Decimal("0.95"), False)
+    assert freshness.objective == Decimal("0.99")
+    assert "window    = calendar week" in texts["web-shop"]
+    assert "slices { length = 5m target = 95% }" in texts["web-shop"]
     assert freshness.alerting.enabled is False  # no alert policies: no alerts, as before
 
 
@@ -276,9 +283,8 @@ def test_every_loss_is_a_warning_naming_the_field(theirs, tmp_path):
         return next(n for n, line in enumerate(text, 1) if n > after and fragment in line)
 
     found = {(Path(d.span.file).name, d.span.line): d.message for d in diagnostics}
-    assert found[("slos.yaml", at("calendar:"))].startswith("timeWindow[].calendar: calendar windows have no counterpart")
-    assert found[("slos.yaml", at("Timeslices"))].startswith("budgetingMethod Timeslices has no counterpart")
-    assert found[("slos.yaml", at("timeSliceTarget"))] == "objectives[].timeSliceTarget has no counterpart in .slo and is dropped"
+    assert ("slos.yaml", at("calendar:")) not in found and ("slos.yaml", at("Timeslices")) not in found
+    assert found[("slos.yaml", at("compositeWeight"))] == "objectives[].compositeWeight has no counterpart in .slo and is dropped"
     assert found[("slos.yaml", at("type: Datadog"))].startswith('ratioMetric.good.metricSource.type "Datadog" is not Prometheus')
     assert found[("slos.yaml", at("query: sum(shop_all)"))].startswith("this query has no range")
     assert found[("shared.yaml", 25)].startswith("notificationTargets has no counterpart")

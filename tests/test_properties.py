@@ -47,12 +47,14 @@ def test_arbitrary_bytes(data: bytes) -> None:
 VALUES = st.sampled_from(
     ["99.9%", "0%", "100%", "150%", "30d", "28d", "0s", "1h30m", "5m1h", "3", "14.4", "0", "true", "false",
      '"text"', '"${job}"', "`up`", "`sum(rate(x[$window]))`", "`rate(x[5m])`", "`x{`", "critical", "$job", "[]",
-     '["route"]', '["bad-label"]', "standard", "nope"]
+     '["route"]', '["bad-label"]', "standard", "nope", "calendar month", "calendar fortnight", "calendar 30d",
+     "calendar", '"Europe/Berlin"', '"Mars/Olympus"', '">= 1"', '"~ 3"', "1m", "7m", "2h", "95%", "skip", "god",
+     "`probe_success{job=\"x\"}`"]
 )
 ATTRIBUTES = st.sampled_from(
     ["objective", "window", "sla", "group_by", "description", "owner", "tier", "policy", "name", "enabled",
      "no_data", "long", "short", "for", "burn", "budget", "errors", "good", "total", "histogram", "threshold",
-     "le", "error_ratio", "job", "bogus"]
+     "le", "error_ratio", "job", "bogus", "timezone", "length", "target", "ratio", "metric"]
 )
 
 
@@ -62,13 +64,15 @@ def near_valid_specs(draw) -> str:
         pairs = draw(st.lists(st.tuples(ATTRIBUTES, VALUES), max_size=4))
         return "".join(f"{indent}{name} = {value}\n" for name, value in pairs)
 
-    indicator = draw(st.sampled_from(["ratio", "latency", "expr", "ratioo"]))
+    indicator = draw(st.sampled_from(["ratio", "latency", "expr", "threshold", "ratioo"]))
+    slices = draw(st.sampled_from(["", "slices", "slice"]))
+    slices_block = f"    {slices} {{\n{attrs('      ')}    }}\n" if slices else ""
     conditions = "".join(
         f"      {severity} {{\n{attrs('        ')}      }}\n"
         for severity in draw(st.lists(st.sampled_from(["page", "ticket"]), max_size=2))
     )
     slo = (
-        f"  slo api {{\n{attrs('    ')}    indicator {indicator} {{\n{attrs('      ')}    }}\n"
+        f"  slo api {{\n{attrs('    ')}{slices_block}    indicator {indicator} {{\n{attrs('      ')}    }}\n"
         f"    alerting {{\n{attrs('      ')}{conditions}    }}\n  }}\n"
     )
     call = draw(st.sampled_from(["", '  slo t = tpl(job = "x")\n', "  slo t = tpl()\n", '  slo t = tpl(job = "x", extra = 1)\n']))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import Span
+from .sremath import DEFAULT_SLICE_NO_DATA, DEFAULT_TIMEZONE
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -75,7 +76,39 @@ class ExprIndicator:
     kind: str = "expr"
 
 
-Indicator = RatioIndicator | LatencyIndicator | ExprIndicator
+@dataclass(frozen=True, slots=True)
+class ThresholdIndicator:
+    """A gauge or probe: each sample of `metric` is good when `sample <op> value` holds.
+
+    `metric` is a plain vector selector; the SLI is the share of good samples.
+    """
+
+    metric: Query
+    op: str
+    value: Decimal
+    span: Span
+    fields: FieldSpans = ()
+    kind: str = "threshold"
+
+
+Indicator = RatioIndicator | LatencyIndicator | ExprIndicator | ThresholdIndicator
+
+
+@dataclass(frozen=True, slots=True)
+class Slices:
+    """`slices { length target no_data ratio }`: the SLO counts good time slices, not events.
+
+    A slice of `length` seconds is good when its SLI is at least `target`
+    (None with `ratio`: then the SLI is the mean of the slices' SLIs).
+    `no_data`: what a slice without data counts as (good, bad or skip).
+    """
+
+    length: int
+    target: Decimal | None
+    span: Span
+    fields: FieldSpans = ()
+    no_data: str = DEFAULT_SLICE_NO_DATA
+    ratio: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +174,12 @@ class Slo:
     template: str | None
     span: Span
     fields: FieldSpans = ()
+    # `window = calendar <period>`: the period (day, week, month, quarter,
+    # year), `window` then its nominal length; None for a rolling window.
+    calendar: str | None = None
+    # The IANA zone calendar periods start in (the SLO's, else its service's).
+    timezone: str = DEFAULT_TIMEZONE
+    slices: Slices | None = None
 
     @property
     def error_budget(self) -> Decimal:

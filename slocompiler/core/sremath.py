@@ -29,6 +29,22 @@ DEFAULT_PAGE_MIN_FAILURES = 10
 # docs/LANGUAGE.md ("Default conditions") gives the reasons and the table.
 DEFAULT_SCALING_WINDOWS = (28 * 86400, 30 * 86400)
 MINUTE = 60
+HOUR = 3600
+DAY = 86400
+
+# `window = calendar <period>` (LANGUAGE.md 1.1): each period's nominal length,
+# what `Slo.window` holds for it, so burn-rate thresholds, default conditions
+# and every reader of a window in seconds work unchanged.
+CALENDAR_PERIODS = {"day": DAY, "week": 7 * DAY, "month": 30 * DAY, "quarter": 90 * DAY, "year": 365 * DAY}
+DEFAULT_TIMEZONE = "UTC"
+# `slices { length }`: whole minutes from 1m to 1h that divide 1h, so whole
+# slices tile every hour.
+MIN_SLICE = MINUTE
+MAX_SLICE = HOUR
+SLICE_NO_DATA = ("good", "bad", "skip")
+DEFAULT_SLICE_NO_DATA = "skip"
+# The comparisons of `indicator threshold { good = ">= 1" }`.
+THRESHOLD_OPS = ("<", "<=", ">", ">=", "==", "!=")
 
 
 def default_min_failures(severity: str) -> int:
@@ -82,3 +98,13 @@ def detection_seconds(burn: Decimal, objective: Decimal, long: int, error_ratio:
 def exhaustion_seconds(burn: Decimal, window: int) -> Decimal:
     """Time for a burn rate to spend a whole budget: `W / r`."""
     return round_decimal(window / burn)
+
+
+def slice_lengths() -> tuple[int, ...]:
+    """Every valid slice length in seconds: whole minutes dividing 1h (1m, 2m, 3m, 4m, 5m, 6m, 10m, ... 1h)."""
+    return tuple(m * MINUTE for m in range(1, HOUR // MINUTE + 1) if (HOUR // MINUTE) % m == 0)
+
+
+def budget_slices(objective: Decimal, window: int, length: int) -> Decimal:
+    """How many slices of `length` the error budget of `window` allows: `(1 - O) * W / length`."""
+    return (1 - objective) * window / length

@@ -13,13 +13,29 @@ from __future__ import annotations
 import json
 
 from ..core import conventions as c
-from ..core.ir import Alerting, Condition, ExprIndicator, LatencyIndicator, Program, Query, Service, Slo
+from ..core.ir import (
+    Alerting,
+    Condition,
+    ExprIndicator,
+    LatencyIndicator,
+    Program,
+    Query,
+    Service,
+    Slo,
+    ThresholdIndicator,
+)
 from ..core.queries import substitute, with_matcher
 from ..core.sremath import default_min_failures
 from ..core.units import decimal_text, format_duration
 from .render import one_line, render
 
 P = c.OPENSLO_ANNOTATION_PREFIX
+# A calendar period as OpenSLO's duration shorthand, and a start of every period
+# (local midnight, a Monday, January 1st): OpenSLO tools count periods from it.
+CALENDAR_DURATIONS = {"day": "1d", "week": "1w", "month": "1M", "quarter": "1Q", "year": "1Y"}
+CALENDAR_START = "2024-01-01 00:00:00"
+# `good = ">= 1"` as a thresholdMetric objective's op; == and != have none (the annotation carries them).
+THRESHOLD_OPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
 
 def emit(program: Program) -> dict[str, str]:
@@ -69,6 +85,8 @@ def query_text(query: Query, window: int) -> str:
 def indicator_view(slo: Slo) -> dict:
     """`ratioMetric`: good or bad over total; a latency histogram as its two buckets; expr as a raw failure ratio."""
     indicator = slo.indicator
+    if isinstance(indicator, ThresholdIndicator):
+        return {"threshold": indicator.metric.text.strip()}
     if isinstance(indicator, ExprIndicator):
         return {"raw": query_text(indicator.error_ratio, slo.window)}
     if isinstance(indicator, LatencyIndicator):
@@ -123,8 +141,38 @@ def alerting_view(slo: Slo) -> dict:
     }
 
 
+def window_view(slo: Slo) -> dict:
+    """`timeWindow[0]`: rolling with its duration, or a calendar period from a period start in the SLO's zone."""
+    if slo.calendar is None:
+        return {"duration": format_duration(slo.window), "rolling": True}
+    return {"duration": CALENDAR_DURATIONS[slo.calendar], "rolling": False, "start": CALENDAR_START,
+            "zone": slo.timezone}
+
+
+def objective_view(slo: Slo) -> dict:
+    """`objectives[0]` beyond its target: time slices, and a threshold's comparison."""
+    view: dict = {}
+    if slo.slices is not None:
+        view["time_slice_window"] = format_duration(slo.slices.length)
+        if slo.slices.target is not None:
+            view["time_slice_target"] = decimal_text(slo.slices.target)
+    if isinstance(slo.indicator, ThresholdIndicator) and slo.indicator.op in THRESHOLD_OPS:
+        view["op"] = THRESHOLD_OPS[slo.indicator.op]
+        view["value"] = decimal_text(slo.indicator.value)
+    return view
+
+
+def budgeting_method(slo: Slo) -> str:
+    if slo.slices is None:
+        return "Occurrences"
+    return "RatioTimeslices" if slo.slices.ratio else "Timeslices"
+
+
 def slo_view(service: Service, slo: Slo) -> dict:
     """One SLO document's data."""
+    threshold = slo.indicator if isinstance(slo.indicator, ThresholdIndicator) else None
+    good = f"{threshold.op} {decimal_text(threshold.value)}" if threshold and threshold.op not in THRESHOLD_OPS else None
+    no_data = slo.slices.no_data if slo.slices and slo.slices.no_data != "skip" else None
     return {
         "name": slo.id,
         "display_name": slo.name,
@@ -132,9 +180,11 @@ def slo_view(service: Service, slo: Slo) -> dict:
         "service": service.name,
         "labels": {},
         "annotations": _notes(group_by=",".join(slo.group_by), sla=decimal_text(slo.sla) if slo.sla else None,
-                              labels=_json(slo.labels)),
+                              labels=_json(slo.labels), good=good, slice_no_data=no_data),
         "indicator": indicator_view(slo),
-        "window": format_duration(slo.window),
+        "window": window_view(slo),
+        "method": budgeting_method(slo),
+        "objective": objective_view(slo),
         "target": decimal_text(slo.objective),
         "alerting": alerting_view(slo),
     }

@@ -47,8 +47,8 @@ def shape(node: object, verbatim: bool = False) -> object:
     for field in dataclasses.fields(node):
         if field.name.endswith("span") or (field.name == "path" and isinstance(node, st.SourceFile)):
             continue
-        if field.name == "text" and isinstance(node, st.Value) and node.kind in ("number", "percent", "duration"):
-            if not verbatim or node.kind == "duration":
+        if field.name == "text" and isinstance(node, st.Value) and node.kind in ("number", "percent", "duration", "calendar"):
+            if not verbatim or node.kind in ("duration", "calendar"):
                 continue
         inner = verbatim or (isinstance(node, st.SloCall) and field.name == "args") or isinstance(node, st.Param)
         out.append(shape(getattr(node, field.name), inner))

@@ -49,11 +49,22 @@ class Alerting:
 
 @dataclass
 class Indicator:
-    """kind `ratio` (errors or good, total), `latency` (histogram, le) or `expr` (error_ratio)."""
+    """kind `ratio` (errors or good, total), `latency` (histogram, le), `expr` (error_ratio) or `threshold` (metric, good)."""
 
     kind: str
     queries: dict[str, str]  # attribute -> PromQL text with `$window`
     le: str | None = None
+    good: str | None = None  # a threshold's condition, like ">= 1"
+
+
+@dataclass
+class Slices:
+    """`slices { length target ratio }`: `target` a percentage without the sign, None with `ratio`."""
+
+    length: str
+    target: str | None
+    ratio: bool = False
+    no_data: str | None = None  # good, bad or skip; None: the default
 
 
 @dataclass
@@ -61,7 +72,9 @@ class Slo:
     name: str
     objective: str  # a percentage without the sign: "99.9"
     indicator: Indicator
-    window: str | None = None
+    window: str | None = None  # `30d`, or `calendar month`
+    timezone: str | None = None
+    slices: Slices | None = None
     description: str | None = None
     sla: str | None = None  # a percentage without the sign, like objective
     group_by: list[str] = field(default_factory=list)

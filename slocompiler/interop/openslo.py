@@ -19,9 +19,10 @@ from ..core.units import format_duration
 from . import model
 from .accepts import alert_name, kubernetes_namespace, label_names, pairs
 from .common import DECIMAL, objective_text, one_rule_per_severity, service_named
-from .durations import prometheus_seconds, window_seconds
+from .durations import prometheus_seconds
 from .openslo_index import Index
 from .openslo_sli import indicator as _indicator
+from .openslo_time import SLICE_METHODS, slices, threshold_condition, time_window
 from .write import NAME, slo_name
 from .yamlsrc import Node, Report
 
@@ -29,9 +30,11 @@ from .yamlsrc import Node, Report
 # what each must look like.
 _DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w))+")
 BARE = {"no-data": re.compile(rf"false|{_DURATION.pattern}"), "short-window": _DURATION,
-        "no-data-watch": re.compile(r"ratio|total|both"), "no-data-severity": re.compile(r"page|ticket")}
+        "no-data-watch": re.compile(r"ratio|total|both"), "no-data-severity": re.compile(r"page|ticket"),
+        "slice-no-data": re.compile(r"good|bad|skip")}
 BARE_WORDS = {"no-data": "a duration (like 15m) or false", "short-window": "a duration (like 5m)",
-              "no-data-watch": "ratio, total or both", "no-data-severity": "page or ticket"}
+              "no-data-watch": "ratio, total or both", "no-data-severity": "page or ticket",
+              "slice-no-data": "good, bad or skip"}
 TICKET_SEVERITIES = ("ticket", "warning", "warn", "info", "low", "minor")
 MINUTE = 60
 
@@ -161,22 +164,25 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         service.comments.append(f"slo {base} was not imported: {why}")
 
     indicator = _indicator(spec, index, report)
-    window = _window(spec.get("timeWindow"), report)
-    method = spec.get("budgetingMethod")
-    if method is not None and method.value != "Occurrences":
-        report.warn(method, f"budgetingMethod {method.value} has no counterpart: .slo counts occurrences "
-                            "(bad events over all events in the window); imported as Occurrences")
+    time_base = time_window(spec.get("timeWindow"), report)
+    method_node = spec.get("budgetingMethod")
+    method = str(method_node.value) if method_node is not None and method_node.is_scalar else "Occurrences"
+    if method not in ("Occurrences", *SLICE_METHODS):
+        report.warn(method_node, f"budgetingMethod {method} is none of Occurrences, Timeslices and "
+                                 "RatioTimeslices; imported as Occurrences")
+        method = "Occurrences"
     objectives = spec.get("objectives")
-    if indicator is None or window is None or objectives is None or not objectives.entries():
+    if indicator is None or time_base is None or objectives is None or not objectives.entries():
         if objectives is None:
             report.error(spec, "an OpenSLO SLO needs objectives")
         return skip()
     _kubernetes(metadata, service, report)  # type: ignore[arg-type]
-    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels"), "metadata")
+    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels", "good", "slice-no-data"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
     labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
-    alerting = _alerting(spec.get("alertPolicies"), index, window, report)
+    window_text, zone = time_base
+    alerting = _alerting(spec.get("alertPolicies"), index, report)
     notes = metadata.get("annotations")  # type: ignore[union-attr]
     at = notes.key_span(P + "group-by") if notes is not None else metadata.span  # type: ignore[union-attr]
     group_by = label_names([(g, at) for g in mine.get("group-by", "").split(",") if g], report, f"{P}group-by")
@@ -184,9 +190,22 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     for number, objective in enumerate(entries, 1):
         report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
                                           "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight"), "objectives[]")
+        used = (("timeSliceTarget", "timeSliceWindow") if method in SLICE_METHODS else ()) + \
+            (("op", "value") if indicator.kind == "threshold" else ())
         for key in ("timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight", "op", "value"):
-            if objective.get(key) is not None:
+            if objective.get(key) is not None and key not in used:
                 report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart in .slo and is dropped")
+        objective_slices = slices(method, objective, report) if method in SLICE_METHODS else None
+        if objective_slices is not None and mine.get("slice-no-data"):
+            objective_slices.no_data = mine["slice-no-data"]
+        objective_indicator = indicator
+        if indicator.kind == "threshold":
+            # Our export writes == and != (which OpenSLO's op cannot say) as an annotation.
+            good = mine.get("good") or threshold_condition(objective, report)
+            objective_indicator = model.Indicator("threshold", indicator.queries, good=good) if good else None
+        if (method in SLICE_METHODS and objective_slices is None) or objective_indicator is None:
+            skip()
+            continue
         target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
             else objective_text(objective.get("targetPercent"), report)
         if target is None:
@@ -195,7 +214,8 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
             continue
         slo_id = base if len(entries) == 1 else f"{base}-{slo_name(objective.text('displayName') or str(number))}"
         service.slos.append(model.Slo(
-            name=slo_id, objective=target, indicator=indicator, window=format_duration(window),
+            name=slo_id, objective=target, indicator=objective_indicator, window=window_text, timezone=zone,
+            slices=objective_slices,
             description=spec.text("description"), labels=labels, alerting=alerting,
             group_by=group_by,
             sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
@@ -221,34 +241,7 @@ def _slo_name(name: str, service: str, display: str | None) -> str:
     return slo_name(name.removeprefix(f"{service}-") or name)
 
 
-def _window(node: Node | None, report: Report) -> int | None:
-    """The first timeWindow in seconds; none given is 30d, as in .slo."""
-    if node is None:
-        return 30 * 86400
-    if not node.entries():
-        report.error(node, "timeWindow is a list of windows")
-        return None
-    first = node.entries()[0]
-    if len(node.entries()) > 1:
-        report.warn(node.entries()[1], "only the first timeWindow is imported: an SLO has one window")
-    report.unknown_fields(first, ("duration", "isRolling", "calendar"), "timeWindow[]")
-    if first.get("calendar") is not None or (first.text("isRolling") or "true").lower() != "true":
-        key = "calendar" if first.get("calendar") is not None else "isRolling"
-        report.warn(first.key_span(key), f"timeWindow[].{key}: calendar windows have no counterpart, .slo windows "
-                                         "are rolling; imported as a rolling window of the same length")
-    duration = first.get("duration")
-    if duration is None:
-        report.error(first, "timeWindow needs duration")
-        return None
-    text = str(duration.value)
-    if text[-1:] in ("M", "Q", "Y"):
-        report.error(duration, f'timeWindow duration "{text}" is in months, quarters or years; '
-                               "write it in days in the source (like 30d) and import again")
-        return None
-    return window_seconds(duration, report)
-
-
-def _alerting(policies: Node | None, index: Index, window: int | None, report: Report) -> model.Alerting:
+def _alerting(policies: Node | None, index: Index, report: Report) -> model.Alerting:
     alerting = model.Alerting()
     if policies is None or not policies.entries():
         alerting.enabled = False  # OpenSLO without alert policies alerts on nothing

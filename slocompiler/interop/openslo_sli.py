@@ -1,4 +1,4 @@
-"""OpenSLO SLIs: a `ratioMetric` of Prometheus queries as a `.slo` indicator."""
+"""OpenSLO SLIs: a `ratioMetric` or `thresholdMetric` of Prometheus queries as a `.slo` indicator."""
 
 from __future__ import annotations
 
@@ -66,9 +66,7 @@ def indicator(spec: Node, index: Index, report: Report) -> model.Indicator | Non
         return None
     report.unknown_fields(body, ("ratioMetric", "thresholdMetric", "description"), "indicator.spec")
     if body.get("thresholdMetric") is not None:
-        report.warn(body.key_span("thresholdMetric"), "indicator.spec.thresholdMetric has no counterpart: .slo "
-                                                      "indicators count good and bad events; the SLO is not imported")
-        return None
+        return _threshold(body.get("thresholdMetric"), report)
     ratio = body.get("ratioMetric")
     if ratio is None:
         report.error(body, "indicator.spec needs ratioMetric")
@@ -99,6 +97,22 @@ def indicator(spec: Node, index: Index, report: Report) -> model.Indicator | Non
         if latency is not None:
             return latency
     return model.Indicator("ratio", {"errors" if part == "bad" else "good": events, "total": total})
+
+
+def _threshold(node: Node, report: Report) -> model.Indicator | None:
+    """A thresholdMetric: `indicator threshold`, its `good` from each objective's op and value (openslo_time.py)."""
+    if node.is_scalar:
+        report.error(node, "thresholdMetric needs metricSource")
+        return None
+    query, plain = _query(node, "thresholdMetric", True, report)
+    if query is None:
+        return None
+    if not plain:
+        # Each sample is judged against the objective's value: the samples of a selector, not of an expression's result.
+        report.warn(node, "thresholdMetric is not a plain selector (metric{...}): a threshold indicator judges each "
+                          "sample of the series it selects; the SLO is not imported")
+        return None
+    return model.Indicator("threshold", {"metric": query})
 
 
 LE = re.compile(r'\s*,?\s*le\s*=\s*"([^"]*)"')

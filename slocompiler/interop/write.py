@@ -64,6 +64,8 @@ def _indicator(indicator: Indicator) -> str:
     lines = [f"{name} = {promql(query)}" for name, query in indicator.queries.items()]
     if indicator.le is not None:
         lines.append(f"le = {string(indicator.le)}")
+    if indicator.good is not None:
+        lines.append(f"good = {string(indicator.good)}")
     return f"indicator {indicator.kind} {{\n" + "\n".join(lines) + "\n}\n"
 
 
@@ -110,6 +112,13 @@ def _slo(slo: Slo) -> str:
         out.append(f"sla = {slo.sla}%\n")
     if slo.window:
         out.append(f"window = {slo.window}\n")
+    if slo.timezone:
+        out.append(f"timezone = {string(slo.timezone)}\n")
+    if slo.slices:
+        target = f" target = {slo.slices.target}%" if slo.slices.target is not None else ""
+        ratio = " ratio = true" if slo.slices.ratio else ""
+        no_data = f" no_data = {slo.slices.no_data}" if slo.slices.no_data else ""
+        out.append(f"slices {{ length = {slo.slices.length}{target}{no_data}{ratio} }}\n")
     if slo.group_by:
         out.append("group_by = [" + ", ".join(string(name) for name in slo.group_by) + "]\n")
     out.append(_pairs("labels", slo.labels))

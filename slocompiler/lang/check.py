@@ -12,7 +12,7 @@ from decimal import Decimal
 from ..core import conventions, ir
 from ..core.errors import Diagnostics
 from ..core.ir import at
-from ..core.sremath import MAX_WINDOW, MIN_WINDOW
+from ..core.sremath import MAX_WINDOW, MIN_WINDOW, budget_slices
 from ..core.units import SIGNIFICANT_DIGITS, decimal_text, format_duration, percent_text, round_decimal
 
 RESERVED_LABELS = (conventions.LABEL_SLO_ID, conventions.LABEL_SERVICE, conventions.LABEL_SLO)
@@ -111,6 +111,7 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     if slo.window % 60:
         diags.error(at(slo, "window"), "window must be a whole number of minutes")
         return
+    check_time_base(slo, diags)
     check_group_by(slo, diags)
     check_labels(slo, slo.labels, "labels", diags)
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
@@ -122,6 +123,25 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     if slo.indicator.kind == "expr":
         check_expr_min_failures(slo, diags)
     check_one_rule_per_severity(slo, diags)
+
+
+def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
+    """A timezone only moves calendar periods; a slice budget of less than one slice fails at the first bad slice."""
+    if slo.calendar is None and any(name == "timezone" for name, _ in slo.fields):
+        diags.warning(at(slo, "timezone"), f"timezone has no effect on {slo.id}: its window is rolling; "
+                                           "calendar periods start at midnight in it (window = calendar month)")
+    if slo.slices is None:
+        return
+    length = slo.slices.length
+    allowed = budget_slices(slo.objective, slo.window, length)
+    if allowed < 1:
+        period = f"calendar {slo.calendar}" if slo.calendar else format_duration(slo.window)
+        count = decimal_text(Decimal(slo.window) / length)
+        diags.warning(at(slo.slices, "length"),
+                      f"the error budget of {slo.id} is {decimal_text(round_decimal(allowed))} of a slice: "
+                      f"{count} slices of {format_duration(length)} in {period} x error budget "
+                      f"{decimal_text(slo.error_budget)}, so the first bad slice breaks the objective",
+                      hint="shorter slices, a longer window or a lower objective leave a whole slice of budget")
 
 
 def check_expr_min_failures(slo: ir.Slo, diags: Diagnostics) -> None:

@@ -1,4 +1,4 @@
-"""Lowering `indicator ratio|latency|expr { ... }`, with every PromQL string parsed."""
+"""Lowering `indicator ratio|latency|expr|threshold { ... }`, with every PromQL string parsed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import re
 from decimal import Decimal
 
 from ..core import ir, promql
-from ..core.errors import Diagnostics, Span, did_you_mean
+from ..core.errors import Diagnostics, Span, did_you_mean, suggest
+from ..core.sremath import THRESHOLD_OPS
 from ..core.units import decimal_text, prom_window
 from . import syntax as st
 from .values import STRING_KINDS, Reader, Scope, Text, content_position, with_window
@@ -18,7 +19,12 @@ INDICATOR_ATTRIBUTES = {
     "ratio": {"total": S, "errors": S, "good": S},
     "latency": {"histogram": S, "threshold": ("duration",), "le": S},
     "expr": {"error_ratio": S},
+    "threshold": {"metric": S, "good": S},
 }
+# `good = ">= 1"`: a comparison, then a number (a gauge may go below zero).
+_CONDITION = re.compile(r"\s*(?P<op>[<>=!~]*)\s*(?P<number>-?[0-9]+(\.[0-9]+)?)\s*")
+# Comparisons written the way other languages do, and what they mean here.
+_OP_SPELLINGS = {"": ">=", "=": "==", "=>": ">=", "=<": "<=", "<>": "!=", "~": "==", "=~": "==", "!": "!="}
 
 
 def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnostics) -> ir.Indicator | None:
@@ -26,7 +32,7 @@ def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnosti
     kind = block.name or ""
     if kind not in INDICATOR_ATTRIBUTES:
         diags.error(block.name_span or block.span, f'unknown indicator "{kind}"{did_you_mean(kind, INDICATOR_ATTRIBUTES)}',
-                    hint="indicators: ratio, latency, expr")
+                    hint="indicators: ratio, latency, expr, threshold")
         return None
     what = f"indicator {kind}"
     attrs = Reader(what, block.items, INDICATOR_ATTRIBUTES[kind], scope, diags)
@@ -49,6 +55,14 @@ def lower_indicator(block: st.Block, scope: Scope, window: int, diags: Diagnosti
         if diags.error_count() > count or histogram is None or le is None:
             return None
         return ir.LatencyIndicator(histogram, le, seconds, span, attrs.fields())
+    if kind == "threshold":
+        require(attrs, "metric", what, span, diags)
+        require(attrs, "good", what, span, diags)
+        metric = query(attrs, "metric", window, diags, selector_only=True)
+        condition = good_condition(attrs, diags)
+        if diags.error_count() > count or metric is None or condition is None:
+            return None
+        return ir.ThresholdIndicator(metric, condition[0], condition[1], span, attrs.fields())
     require(attrs, "error_ratio", what, span, diags)
     error_ratio = query(attrs, "error_ratio", window, diags, window_required=True)
     if diags.error_count() > count or error_ratio is None:
@@ -92,6 +106,24 @@ def bucket(attrs: Reader, diags: Diagnostics) -> tuple[str | None, Decimal | Non
     return le.text, None
 
 
+def good_condition(attrs: Reader, diags: Diagnostics) -> tuple[str, Decimal] | None:
+    """`good = ">= 1"`: the comparison and the number a good sample meets."""
+    text = attrs.text("good")
+    if text is None:
+        return None
+    match = _CONDITION.fullmatch(text.text)
+    if match and match["op"] in THRESHOLD_OPS:
+        return match["op"], Decimal(match["number"])
+    ops = " ".join(THRESHOLD_OPS)
+    guess = ""
+    if match:
+        op = _OP_SPELLINGS.get(match["op"]) or suggest(match["op"], THRESHOLD_OPS)
+        guess = f'; did you mean "{op} {match["number"]}"?' if op else ""
+    diags.error(text.origin.span, f'good must be a comparison and a number, like ">= 1", not "{text.text}"{guess}',
+                hint=f"comparisons: {ops}; a sample is good when it meets the condition")
+    return None
+
+
 def query(attrs: Reader, name: str, window: int, diags: Diagnostics, *, selector_only: bool = False,
           window_required: bool = False) -> ir.Query | None:
     """A PromQL attribute: a plain selector, or an expression containing `$window`."""
@@ -118,8 +150,15 @@ def query(attrs: Reader, name: str, window: int, diags: Diagnostics, *, selector
     where = text.origin.span
     if selector_only:
         if not selector:
-            diags.error(where, f"{name} must be a vector selector of a histogram's _bucket series, like metric_bucket{{job=\"x\"}}")
+            if name == "metric":
+                diags.error(where, f'{name} must be a vector selector of a gauge or probe, like probe_success{{job="x"}}: '
+                                   "each of its samples is judged against good")
+            else:
+                diags.error(where, f"{name} must be a vector selector of a histogram's _bucket series, "
+                                   f'like metric_bucket{{job="x"}}')
             return None
+        if name == "metric":
+            return ir.Query(text.text, True, where)
         return _histogram(text, expression, name, diags)
     if window_required and not has_window:
         diags.error(where, f"{name} must contain $window, where the compiler puts each window it needs")

@@ -14,25 +14,27 @@ from decimal import Decimal
 from ..core import ir
 from ..core.conventions import DEFAULT_TIER
 from ..core.errors import Diagnostics, Span, did_you_mean
-from ..core.sremath import DEFAULT_WINDOW
+from ..core.sremath import DEFAULT_TIMEZONE, DEFAULT_WINDOW
 from . import syntax as st
 from .alerting import AlertingSpec, lower_alerting, merge_alerting, resolve_alerting, whole_minutes
 from .indicators import lower_indicator
 from .modules import Module
 from .values import STRING_KINDS, Reader, Scope, lower_labels, resolve, unknown_block
+from .windows import lower_slices, lower_timezone, lower_window
 
 S = STRING_KINDS
 SERVICE_ATTRIBUTES = {
     "description": S, "owner": S, "oncall": S, "tier": ("name",) + S,
-    "runbook": S, "dashboard": S, "policy": ("name",),
+    "runbook": S, "dashboard": S, "policy": ("name",), "timezone": S,
 }
-SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("duration",), "sla": ("percent",), "group_by": ("list",)}
+SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("duration", "calendar"), "sla": ("percent",),
+                  "group_by": ("list",), "timezone": S}
 POLICY_ATTRIBUTES = {"description": S}
 RULE_ATTRIBUTES = {"action": S, "notify": ("list",), "blocks": ("list",)}
 POLICY_METRICS = ("budget_remaining", "burn_rate")
 SERVICE_BLOCKS = ("labels", "alerting", "slo", "kubernetes")
 KUBERNETES_ATTRIBUTES = {"namespace": S}
-SLO_BLOCKS = ("labels", "alerting", "indicator")
+SLO_BLOCKS = ("labels", "alerting", "indicator", "slices")
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class Inherited:
     run: Lowering | None = None
     module: Module | None = None
     tier: str = DEFAULT_TIER
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass
@@ -136,8 +139,12 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     namespace, k8s_labels = kubernetes_defaults(run, module)
     namespace = kubernetes[0] or namespace
     k8s_labels = {**k8s_labels, **kubernetes[1]}
-    inherited = Inherited(block.name, labels, label_fields, alerting, run, module, tier)
+    timezone = lower_timezone(attrs, diags)
+    inherited = Inherited(block.name, labels, label_fields, alerting, run, module, tier, timezone or DEFAULT_TIMEZONE)
     lowered = tuple(slo for source in slos if (slo := lower_slo(source, inherited, diags)))
+    if timezone is not None and lowered and not any(slo.calendar for slo in lowered):
+        diags.warning(attrs.span("timezone", block.span), f"timezone has no effect: no SLO of service {block.name} "
+                                                          "has a calendar window (window = calendar month ...)")
     return ir.Service(
         name=block.name,
         description=attrs.string("description"),
@@ -205,10 +212,11 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     what = f"slo {name}"
     attrs = Reader(what, items, SLO_ATTRIBUTES, scope, diags)
     labels, label_fields = lower_labels(items, scope, diags)
-    window_value = attrs.value("window")
-    window = DEFAULT_WINDOW
-    if window_value is not None:
-        window = int(window_value.value) // 1000
+    time_base = lower_window(attrs, diags)
+    window, calendar = time_base or (DEFAULT_WINDOW, None)
+    timezone = lower_timezone(attrs, diags)
+    slices: ir.Slices | None = None
+    slices_seen = False
     objective_value = attrs.value("objective")
     if objective_value is None and not attrs.has("objective"):
         diags.error(span, f"{what} has no objective; add one, e.g. objective = 99.9%")
@@ -224,6 +232,12 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
                 diags.error(item.span, f"{what} has a second indicator; an SLO has exactly one")
                 continue
             indicator = lower_indicator(item, scope, window, diags) or False
+        elif item.kind == "stray" and item.name == "slices":
+            if slices_seen:
+                diags.error(item.span, f"{what} has a second slices block; an SLO has one")
+                continue
+            slices_seen = True
+            slices = lower_slices(item, scope, diags)
         elif item.kind == "alerting":
             alerting = use_alerting(inherited.run, source.home or inherited.module, lower_alerting(item, scope, diags))
         elif item.kind == "stray" and item.name == "kubernetes":
@@ -232,7 +246,8 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         elif item.kind != "labels":
             unknown_block(item, what, SLO_BLOCKS, diags)
     if indicator is None:
-        diags.error(span, f"{what} has no indicator; add indicator ratio {{...}}, latency {{...}} or expr {{...}}")
+        diags.error(span, f"{what} has no indicator; add indicator ratio {{...}}, latency {{...}}, expr {{...}} "
+                          "or threshold {...}")
     if not indicator or objective_value is None:
         return None
     merged_labels = {**inherited.labels, **labels}
@@ -255,6 +270,9 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         labels=tuple(merged_labels.items()),
         template=source.template,
         span=span,
+        calendar=calendar,
+        timezone=timezone or inherited.timezone,
+        slices=slices,
         # The SLO's own first: it wins. `group_by.<label>` locates each entry.
         fields=attrs.fields() + tuple((f"group_by.{name}", span) for name, span in group_by)
         + label_fields + inherited.label_fields,

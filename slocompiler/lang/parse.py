@@ -30,6 +30,7 @@ TERMINAL_WORDS = {
     "DURATION": "a duration",
     "PARAM": "a parameter ($name)",
     "OP": "a comparison (< <= > >=)",
+    "CALENDAR": "calendar",
     "IMPORT": "import",
     "SERVICE": "service",
     "SLO": "slo",
@@ -130,6 +131,19 @@ class _ToSyntax(Transformer):
     def param_ref(self, children):
         (token,) = children
         return st.Value("param", str(token)[1:], str(token), self._span(token))
+
+    def calendar(self, children):
+        """`calendar month`: the period word; `text` as written, one line, so a message can point at the period."""
+        keyword, period = children
+        text = f"{keyword}{' ' * (period.column - keyword.column - len(keyword))}{period}"
+        word = str(period)
+        if period.type == "DURATION":  # `calendar 90m`: an error later; in canonical text, as `slo fmt` writes it
+            try:
+                ms, ordered = parse_duration_ms(word)
+                word = format_duration_ms(ms) if ordered else word
+            except DurationTooLarge:
+                pass
+        return st.Value("calendar", word, text, self._span(keyword))
 
     def list_(self, children):
         bracket, *rest = children

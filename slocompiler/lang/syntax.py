@@ -22,7 +22,8 @@ class Value:
 
     `value` by kind: string/raw -> text (escapes resolved), number/percent ->
     Decimal (a percent as written, 99.9), duration -> int milliseconds,
-    bool -> bool, name/param -> the name, list -> tuple of Values.
+    bool -> bool, name/param -> the name, list -> tuple of Values,
+    calendar -> the word after `calendar` (`text` is both words as written).
     `ordered` is False for a duration whose units are not largest first.
     """
 

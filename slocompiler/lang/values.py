@@ -20,6 +20,7 @@ KIND_WORDS = {
     "number": "a number",
     "percent": "a percentage (like 99.9%)",
     "duration": "a duration (like 30d)",
+    "calendar": "a calendar period (like calendar month)",
     "bool": "true or false",
     "name": "a name",
     "list": "a list",
@@ -66,6 +67,8 @@ def value_as_text(value: st.Value) -> str:
         return str(value.value)
     if value.kind == "duration":
         return format_duration_ms(int(value.value))  # type: ignore[arg-type]
+    if value.kind == "calendar":
+        return f"calendar {value.value}"
     return value.text
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ..core import ir
 from ..core.errors import Diagnostic, Diagnostics
+from ..core.ir import at
 
 
 @dataclass
@@ -50,6 +51,32 @@ def load(paths: list[str]) -> Loaded:
     diagnostics = sorted(set(diags.items))
     failed = any(d.is_error for d in diagnostics)
     return Loaded(None if failed else program, diagnostics, texts)
+
+
+def not_emitted_yet(program: ir.Program) -> list[Diagnostic]:
+    """One error per SLO that uses a 1.1 feature no backend or live command handles yet (issue 24).
+
+    `slo check` and `slo fmt` accept these SLOs; `slo build` and the live
+    commands refuse them rather than treat a calendar month as 30 rolling
+    days. Each later change deletes its feature's line here.
+    """
+    found = []
+    for service in program.services:
+        for slo in service.slos:
+            features = []
+            if slo.calendar is not None:
+                features.append(("calendar windows", at(slo, "window")))
+            if slo.slices is not None:
+                features.append(("time slices", slo.slices.span))
+            if isinstance(slo.indicator, ir.ThresholdIndicator):
+                features.append(("threshold indicators", slo.indicator.span))
+            if features:
+                names = [name for name, _ in features]
+                names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
+                found.append(Diagnostic(features[0][1], f"{slo.id} uses {names}, which are not emitted yet (issue 24): "
+                                                         "slo check and slo fmt accept them, slo build and the live "
+                                                         "commands do not"))
+    return found
 
 
 def render(program: ir.Program, targets: tuple[str, ...] | list[str] | None = None) -> dict[str, str]:
