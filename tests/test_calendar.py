@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import calendar as gregorian
+import json
 import math
 import random
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -233,3 +237,115 @@ def test_outside_the_table_the_first_and_last_offsets_are_kept(zone):
             assert (emulated(unit, zone, t), emulated(unit, zone, t, end=True)) == expected_bounds(unit, zone, t)
             start, stop = expected_bounds(unit, zone, t)
             assert start <= t < stop
+
+
+# ---------------------------------------------------------------------------
+# The PromQL text through the real promtool
+#
+# promtool's time starts at 0, but an eval_time may be decades long: the
+# plain `time()` form is evaluated at the very instants it is meant for. A
+# few cases evaluate the same text with a number for `now` at time 0, as
+# generated tests of a DST day will.
+
+PROMTOOL_ZONES = ("Europe/Berlin", "America/Santiago", "Australia/Lord_Howe", "Asia/Kathmandu", "UTC", "Etc/GMT+5")
+NEAR_EPOCH = (0, 82_799, 82_800, 86_399, 86_400, 4 * 86_400 - 1, 4 * 86_400)
+
+
+def _boundaries(unit: str, zone: str, rng: random.Random) -> list[int]:
+    """The table's period starts to check: every one for years (and quarters without daylight saving); else a sample.
+
+    The sample: both sides of a few offset changes (the first two, the last
+    two, two more at random), the table's first and last starts, six at
+    random. The Python emulation above checks every start; promtool shows
+    the text computes what the emulation does (a case costs a few
+    milliseconds: Prometheus 2.42 evaluates these expressions in time
+    quadratic in their size).
+    """
+    starts = [period.start for period in cal.tabled_periods(unit, zone)]
+    changes = [index for index, start in enumerate(starts) if start in dict(cal.start_offsets(unit, zone).steps)]
+    if unit == "year" or (unit == "quarter" and not changes):
+        return starts
+    sampled = changes[:2] + changes[-2:] + rng.sample(changes, min(2, len(changes)))
+    chosen = {starts[i] for index in sampled for i in (index - 1, index)}
+    chosen |= set(starts[:2] + starts[-2:]) | set(rng.sample(starts, 6))
+    return sorted(chosen)
+
+
+def promtool_instants(unit: str, zone: str) -> list[int]:
+    rng = random.Random(f"{unit} {zone}")
+    first, end = cal.table_range()
+    instants = {t for boundary in _boundaries(unit, zone, rng) for t in (boundary - 1, boundary)}
+    clock_steps = [threshold for threshold, _ in cal.clock_offsets(unit, zone).steps]
+    instants |= {t for threshold in rng.sample(clock_steps, min(4, len(clock_steps))) for t in (threshold - 1, threshold)}
+    instants |= {rng.randrange(first, end) for _ in range(6)}
+    instants |= {rng.randrange(0, first) for _ in range(2)} | {rng.randrange(end, utc(2080, 1, 1)) for _ in range(2)}
+    return sorted(instants | set(NEAR_EPOCH))
+
+
+def _case(expr: str, eval_time: int, value: int) -> str:
+    return (
+        f"      - expr: {expr}\n        eval_time: {eval_time}s\n"
+        f"        exp_samples:\n          - labels: '{{}}'\n            value: {value}\n"
+    )
+
+
+def _test_group(cases: list[str]) -> str:
+    return "  - interval: 1d\n    input_series: []\n    promql_expr_test:\n" + "".join(cases)
+
+
+def plain_form_group(unit: str, zone: str, name: str) -> str:
+    """Start and end at each instant, the expressions written once (YAML anchors)."""
+    cases = []
+    for which, index in (("start", 0), ("end", 1)):
+        text = cal.period_start_promql(unit, zone) if which == "start" else cal.period_end_promql(unit, zone)
+        anchor = f"{name}_{which}"
+        for number, t in enumerate(promtool_instants(unit, zone)):
+            expr = f"&{anchor} {json.dumps(text)}" if number == 0 else f"*{anchor}"
+            cases.append(_case(expr, t, expected_bounds(unit, zone, t)[index]))
+    return _test_group(cases)
+
+
+def literal_now_group() -> str:
+    """The same text with a number for `now`, at time 0: Berlin's DST days of 2026."""
+    cases = []
+    for unit in cal.UNITS:
+        for t in (utc(2026, 3, 28, 23) - 1, utc(2026, 3, 29, 12), utc(2026, 10, 24, 22), utc(2026, 10, 25, 23)):
+            start, end = cal.period_bounds(unit, "Europe/Berlin", t)
+            cases.append(_case(json.dumps(cal.period_start_promql(unit, "Europe/Berlin", now=str(t))), 0, start))
+            cases.append(_case(json.dumps(cal.period_end_promql(unit, "Europe/Berlin", now=f"{t} + 0")), 0, end))
+    return _test_group(cases)
+
+
+def run_promtool(promtool: str, path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([promtool, "test", "rules", str(path)], check=False, capture_output=True, text=True, timeout=300)
+
+
+def test_the_promql_gives_the_references_periods_in_promtool(promtool, tmp_path):
+    groups = [literal_now_group()]
+    for zone in PROMTOOL_ZONES:
+        for unit in cal.UNITS:
+            groups.append(plain_form_group(unit, zone, f"{unit}_{zone.replace('/', '_').replace('+', 'p')}"))
+    # Two files, one per core: promtool runs the groups of a file one after the other.
+    paths = []
+    for index, share in enumerate((groups[0::2], groups[1::2])):
+        path = tmp_path / f"calendar_{index}.test.yml"
+        path.write_text("evaluation_interval: 1d\ntests:\n" + "".join(share), encoding="utf-8")
+        paths.append(path)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda path: run_promtool(promtool, path), paths))
+    for result in results:
+        assert result.returncode == 0, failures(result.stdout + result.stderr)
+
+
+def failures(output: str) -> str:
+    """promtool's failures without the expressions (kilobytes each): eval time, expected, got."""
+    lines = [line.split(", time: ")[-1] if "expr:" in line else line for line in output.splitlines() if line.strip()]
+    return "\n".join(lines[:60])
+
+
+def test_near_the_epoch_berlin_keeps_its_1970_offset():
+    """The generated tests start at 0: Berlin was UTC+1 then, as at the table's start, so its periods there are real."""
+    for unit in cal.UNITS:
+        for t in NEAR_EPOCH:
+            assert expected_bounds(unit, "Europe/Berlin", t) == cal.period_bounds(unit, "Europe/Berlin", t)
+    assert cal.period_bounds("day", "Europe/Berlin", 82_800) == (82_800, 82_800 + 86_400)
