@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from slocompiler.core import calendar as cal
+from slocompiler.core.units import format_duration
 
 HOUR = 3600
 
@@ -349,3 +350,43 @@ def test_near_the_epoch_berlin_keeps_its_1970_offset():
         for t in NEAR_EPOCH:
             assert expected_bounds(unit, "Europe/Berlin", t) == cal.period_bounds(unit, "Europe/Berlin", t)
     assert cal.period_bounds("day", "Europe/Berlin", 82_800) == (82_800, 82_800 + 86_400)
+
+
+# ---------------------------------------------------------------------------
+# Events since the period start, from a recorded 5m rate
+
+SINCE_START_TEST = """
+evaluation_interval: 1m
+tests:
+  - interval: 1m
+    input_series:
+      # 1 event/s for 90 minutes, then 3; the period starts at 1h.
+      - series: 'slo:sli_events_bad:rate5m{slo_id="x"}'
+        values: '1x89 3x90'
+      - series: 'slo:period_start:timestamp{slo_id="x"}'
+        values: '0x59 3600x120'
+    promql_expr_test:
+"""
+
+
+def test_since_start_counts_the_events_of_the_current_period(promtool, tmp_path):
+    expr = cal.since_start_promql(
+        'slo:sli_events_bad:rate5m{slo_id="x"}',
+        'slo:period_start:timestamp{slo_id="x"}',
+        format_duration(cal.MAX_PERIOD_SECONDS["month"]),
+    )
+    # At 2h: the rates at 65m..85m (5 steps of 1/s) and 90m..120m (7 of 3/s),
+    # 300 s each; those of the period before (0m..60m) are left out.
+    expected = {7200: 5 * 300 + 7 * 900, 7350: 5 * 300 + 7 * 900, 3900: 300, 5400: 5 * 300 + 900}
+    cases = [
+        f"      - expr: '{expr}'\n        eval_time: {t}s\n        exp_samples:\n"
+        f"          - labels: '{{slo_id=\"x\"}}'\n            value: {value}\n"
+        for t, value in expected.items()
+    ]
+    # Before the first 5 minutes of the period are over there is no step yet: no sample.
+    cases.append(f"      - expr: '{expr}'\n        eval_time: 3660s\n        exp_samples: []\n")
+    path = tmp_path / "since_start.test.yml"
+    path.write_text(SINCE_START_TEST + "".join(cases), encoding="utf-8")
+    result = run_promtool(promtool, path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[31d3h:5m]" in expr

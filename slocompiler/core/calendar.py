@@ -344,30 +344,37 @@ def _minus(offset: str) -> str:
 def since_start_promql(rate: str, start: str, max_range: str) -> str:
     """PromQL: the events since the period start, from a recorded 5m rate (events per second).
 
-    `rate` is a selector of the recorded rate (`slo:sli_events_bad:rate5m{...}`),
-    `start` one of `slo:period_start:timestamp` for the same SLO (it must
-    select one series), `max_range` a Prometheus duration at least
-    `MAX_PERIOD_SECONDS` of the unit.
+    `rate` selects the recorded rate (`slo:sli_events_bad:rate5m{...}`),
+    `start` the SLO's `slo:period_start:timestamp` (one series), `max_range`
+    is a Prometheus duration of at least `MAX_PERIOD_SECONDS` of the unit.
 
-    The subquery takes the rate every 5 minutes, on multiples of 5 minutes
-    since the epoch, at the steps after the start; each holds the events of
-    the 5 minutes before it, so their sum times 300 counts every event since
-    the start once. `@ end()` reads the start at the evaluation time, not at
-    each step, so the steps of the period before are left out.
+    The subquery takes the latest rate sample every 5 minutes (on multiples
+    of 5 minutes since the epoch), keeps the samples recorded after the
+    start, and adds them up times 300: each holds the events of the 5
+    minutes before it was recorded, so every event since the start counts
+    once. `@ end()` reads the start at the evaluation time, not at each
+    step, so the steps of the period before are left out; comparing the
+    sample's own timestamp (not the step's) leaves out a rate recorded
+    before the start.
 
-    Edges: the newest events, since the last multiple of 5 minutes, are not
-    counted yet (up to 5 minutes late); a rate recorded at t - d (the rule
-    group's offset in its interval) stands for step t, so the tiles shift by
-    d: up to one evaluation interval of the period before is counted and
-    as much at the end left out. Period starts fall on multiples of 5
-    minutes in every zone now in use (offsets are whole quarter hours).
+    Edges: a rate recorded d after a multiple of 5 minutes (the rule
+    group's offset in its interval; d < the interval) stands for it, so the
+    first rate counted reaches up to 5m - d into the period before (d = 0:
+    none), and the events of the last 5 minutes to d after the last
+    multiple of 5 minutes are not counted yet: the count is up to 5 minutes
+    late, whatever second the evaluation falls on. For the first 5 minutes
+    of a period there is no sample at all (`or` it with 0). Period starts
+    fall on multiples of 5 minutes in every zone in use now (offsets are
+    whole quarter hours).
 
-    Cost: one step per 5 minutes of `max_range`, each a look-up per series
-    of `rate`: 8,100 steps for a month (31d3h), 26,500 for a quarter,
-    105,400 for a year; the recorded rate has to be kept as long (a quarter
-    ~92 days, a year ~366, beyond Prometheus' default 15d retention).
+    Cost: a step per 5 minutes of `max_range`, each a look-up per series of
+    `rate` plus the comparison: 8,964 steps for a month (31d3h), 26,532 for
+    a quarter, 105,444 for a year. The recorded rate has to be kept that long
+    (a quarter ~92 days, a year ~366, beyond Prometheus' default 15d
+    retention). promtool 2.42's test engine stops at 50,000 samples per
+    query: it evaluates a month's form, not a quarter's or a year's.
     """
-    return f"sum_over_time(({rate} and on() (vector(time()) > scalar({start} @ end())))[{max_range}:5m]) * 300"
+    return f"sum_over_time(({rate} and (timestamp({rate}) > scalar({start} @ end())))[{max_range}:5m]) * 300"
 
 
 # ---------------------------------------------------------------------------
