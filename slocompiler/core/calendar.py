@@ -316,18 +316,28 @@ def period_start_promql(unit: str, zone: str, now: str = "time()") -> str:
     first or last offset of the table is kept, so periods still roll over at
     local midnight, possibly an hour off.
     """
+    return f"scalar({period_start_vector_promql(unit, zone, now)})"
+
+
+def period_start_vector_promql(unit: str, zone: str, now: str = "time()") -> str:
+    """`period_start_promql` as an instant vector of one label-less sample: what a recording rule records."""
     _check_unit(unit)
     local_day = _LOCAL_START_DAY[unit](_local_clock(unit, zone, now))
     offset = step_promql(start_offsets(unit, zone), _clock_operand(now))
-    return f"scalar({local_day} * {DAY}{_minus(offset)})"
+    return f"{local_day} * {DAY}{_minus(offset)}"
 
 
 def period_end_promql(unit: str, zone: str, now: str = "time()") -> str:
     """Scalar PromQL: the Unix time the `unit` in `zone` containing `now` ends (the next one starts)."""
+    return f"scalar({period_end_vector_promql(unit, zone, now)})"
+
+
+def period_end_vector_promql(unit: str, zone: str, now: str = "time()") -> str:
+    """`period_end_promql` as an instant vector of one label-less sample."""
     _check_unit(unit)
     local_day = _LOCAL_END_DAY[unit](_local_clock(unit, zone, now))
     offset = step_promql(end_offsets(unit, zone), _clock_operand(now))
-    return f"scalar({local_day} * {DAY}{_minus(offset)})"
+    return f"{local_day} * {DAY}{_minus(offset)}"
 
 
 def _minus(offset: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_DOWN, Decimal
 
-from ..core import queries, sremath
+from ..core import calendar, queries, sremath
 from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.ir import Condition, Slo
 from .alert_text import Unprintable, round_seconds
@@ -183,6 +183,32 @@ def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int)
     return bad / sum(weights)
 
 
+def calendar_period_ratio(phases: Phases, t: int, start: int, step: int, eval_step: int) -> Decimal | None:
+    """A calendar SLO's recorded period ratio at t (emit/calendar_rules.py), for the period starting at `start`.
+
+    The labelled 5m rate recorded at u carries the start the period group
+    recorded an evaluation before (promtool evaluates the SLI group first),
+    so it counts in the current period when u - eval_step >= start. Weighted
+    as in `period_ratio`. With none yet, 0 (the rule's fallback, once a 5m
+    total exists); None before that.
+    """
+    five = CURRENT_BURN_WINDOW
+    recorded = [u for u in range(0, t + 1, eval_step) if u >= step and u - eval_step >= start]
+    if not recorded:
+        return Decimal(0) if t >= step else None
+    weights = [Decimal(min(u, five) // step) for u in recorded]
+    bad = sum((w * (window_ratio(phases, u, five, step) or 0) for u, w in zip(recorded, weights)), Decimal(0))
+    return bad / sum(weights)
+
+
+def slo_period_ratio(slo: Slo, phases: Phases, t: int, step: int, eval_step: int) -> Decimal | None:
+    """The SLO window's recorded ratio at t: since the period start for a calendar SLO, else over the rolling window."""
+    if slo.calendar is None:
+        return period_ratio(phases, t, slo.window, step, eval_step)
+    start = calendar.period_bounds(slo.calendar, slo.timezone, t)[0]
+    return calendar_period_ratio(phases, t, start, step, eval_step)
+
+
 class Readings:
     """What an alert's template queries return at t (alert_text.py's keys), computed when first asked.
 
@@ -209,7 +235,7 @@ class Readings:
 
     def remaining(self) -> Decimal | None:
         """1 - the SLO window's error ratio / budget, as recorded one evaluation before t."""
-        ratio = period_ratio(self.phases, self.t - self.eval_step, self.slo.window, self.step, self.eval_step)
+        ratio = slo_period_ratio(self.slo, self.phases, self.t - self.eval_step, self.step, self.eval_step)
         if ratio is None:
             return None
         left = 1 - ratio / self.slo.error_budget

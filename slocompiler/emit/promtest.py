@@ -32,6 +32,7 @@ from .history import (
     humanize_stable,
     window_ratio,
 )
+from .promtest_calendar import calendar_cases
 from .promtest_oncall import oncall_cases
 from .render import render
 from .series import Plan, plan, series_text
@@ -197,7 +198,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, _values, shared)
+    made_up = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
+    groups = {label: dict(made_up[0].labels)[label] for label in slo.group_by}
+    calendar = calendar_cases(service, slo, step, lambda phases: _input_series(inputs, phases, step), groups)
+    return cases + oncall_cases(service, slo, step, _values, shared) + calendar
 
 
 def _eval_time(seconds: int, step: int) -> int:
