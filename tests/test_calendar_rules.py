@@ -118,3 +118,18 @@ def test_the_generated_tests_pass_and_fail_on_broken_rules(program, promtool, tm
     assert results[0].returncode == 0, results[0].stdout[-3000:] + results[0].stderr[-3000:]
     for result, name in zip(results[1:], ("slo:sli_error:ratio_period", "slo:period_start:timestamp")):
         assert result.returncode != 0 and name in result.stdout + result.stderr
+
+
+def test_check_warns_at_the_window_when_the_offset_table_ends_within_a_year(tmp_path, monkeypatch):
+    from slocompiler.core import calendar
+    from slocompiler.lang import check
+
+    (tmp_path / "shop.slo").write_text(SPEC, encoding="utf-8")
+    end = calendar.table_range()[1]
+    monkeypatch.setattr(check, "clock", lambda: end - 400 * 86400)
+    assert not [d for d in load([str(tmp_path)]).diagnostics if "table" in d.message]
+    monkeypatch.setattr(check, "clock", lambda: end - 300 * 86400)
+    warned = [d for d in load([str(tmp_path)]).diagnostics if "table" in d.message]
+    assert len(warned) == 3 and all(d.severity == "warning" for d in warned)
+    assert "Europe/Berlin's UTC offsets that ends with 2045" in warned[0].message
+    assert warned[0].span.line == 8  # the orders SLO's `window`
