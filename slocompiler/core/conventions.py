@@ -51,6 +51,20 @@ SLICES_COUNTED_HOUR = "slo:slices_counted:count1h"
 # window ratio averages these.
 KNOWN_RATIO_PREFIX = "slo:sli_error_known:ratio_rate"
 
+# Calendar windows (LANGUAGE.md, "Calendar windows"): the current period's
+# error ratio, and its start and end as Unix seconds.
+PERIOD_RATIO = "slo:sli_error:ratio_period"
+PERIOD_START = "slo:period_start:timestamp"
+PERIOD_END = "slo:period_end:timestamp"
+# Helper series of a calendar SLO: the 5m rates (an `expr` SLO's known 5m
+# ratio) with the start of the period they were recorded in as a label, so
+# that a plain sum over time adds up the current period's samples alone
+# (docs/PROMETHEUS.md, "Calendar periods").
+PERIOD_EVENTS_BAD = "slo:period_events_bad:rate5m"
+PERIOD_EVENTS_TOTAL = "slo:period_events_total:rate5m"
+PERIOD_KNOWN_RATIO = "slo:period_error_known:ratio_rate5m"
+LABEL_PERIOD = "slo_period"
+
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 
@@ -71,6 +85,11 @@ def error_ratio_rule(window_seconds: int) -> str:
     from .units import prom_window
 
     return ERROR_RATIO_PREFIX + prom_window(window_seconds)
+
+
+def window_ratio_rule(slo: Slo) -> str:
+    """The SLO window's error ratio: `slo:sli_error:ratio_period` for a calendar period, else `..._rate30d`."""
+    return PERIOD_RATIO if slo.calendar is not None else error_ratio_rule(slo.window)
 
 
 def known_ratio_rule(window_seconds: int) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from decimal import ROUND_DOWN, Decimal
 
-from ..core import queries, sremath
+from ..core import calendar, queries, sremath
 from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.ir import Condition, Slo, ThresholdIndicator
 from .alert_text import Unprintable, round_seconds
@@ -216,8 +216,8 @@ def grid_step(slos: list[Slo], longest: int = 300) -> int:
     return step
 
 
-def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int,
-                 samples: bool = False) -> Decimal | None:
+def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int, samples: bool = False,
+                 start: int | None = None) -> Decimal | None:
     """The SLO window's recorded error ratio at t: the 5m bad rates recorded over the window, summed, over the total.
 
     Each 5m rate (recorded every `eval_step` from the first evaluation with
@@ -225,17 +225,34 @@ def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int,
     so the sums weigh each 5m error ratio by that; None before the first.
     With `samples` (a threshold SLO) each 5m rate counts the judged samples
     in (u - 5m, u], from the first evaluation.
+
+    With `start`, a calendar SLO's period ratio (emit/calendar_rules.py) for
+    the period starting then: the labelled 5m rate recorded at u carries the
+    start the period group recorded an evaluation before (promtool evaluates
+    the SLI group first), so it counts when u - eval_step >= start. With none
+    yet, 0 (the rule's fallback, once a 5m total exists).
     """
     five = CURRENT_BURN_WINDOW
-    recorded = [u for u in range(0, t + 1, eval_step) if u >= (0 if samples else step) and u >= t - window]
+    first = 0 if samples else step
+    recorded = [u for u in range(0, t + 1, eval_step)
+                if u >= first and (u >= t - window if start is None else u - eval_step >= start)]
     if not recorded:
-        return None
+        return Decimal(0) if start is not None and t >= first else None
     if samples:
         counts = [sampled(phases, u, five, step) for u in recorded]
         return sum((bad for bad, _ in counts), Decimal(0)) / sum(count for _, count in counts)
     weights = [Decimal(min(u, five) // step) for u in recorded]
     bad = sum((w * (window_ratio(phases, u, five, step) or 0) for u, w in zip(recorded, weights)), Decimal(0))
     return bad / sum(weights)
+
+
+def slo_period_ratio(slo: Slo, phases: Phases, t: int, step: int, eval_step: int) -> Decimal | None:
+    """The SLO window's recorded ratio at t: since the period start for a calendar SLO, else over the rolling window."""
+    samples = bool(samples_per_step(slo))
+    if slo.calendar is None:
+        return period_ratio(phases, t, slo.window, step, eval_step, samples)
+    start = calendar.period_bounds(slo.calendar, slo.timezone, t)[0]
+    return period_ratio(phases, t, slo.window, step, eval_step, samples, start)
 
 
 class Readings:
@@ -266,8 +283,7 @@ class Readings:
         return pair_value(self.slo, condition, self.phases, self.t, self.step, self.events, self.eval_step)
 
     def _period(self, t: int) -> Decimal | None:
-        return period_ratio(self.phases, t, self.slo.window, self.step, self.eval_step,
-                            bool(samples_per_step(self.slo)))
+        return slo_period_ratio(self.slo, self.phases, t, self.step, self.eval_step)
 
     def remaining(self) -> Decimal | None:
         """1 - the SLO window's error ratio / budget, as recorded one evaluation before t."""

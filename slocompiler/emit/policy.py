@@ -24,7 +24,8 @@ def policy_windows(service: Service, slo: Slo) -> set[int]:
     if service.policy is None:
         return set()
     windows = {rule.over for rule in service.policy.rules if rule.metric == METRIC_BURN_RATE and rule.over is not None}
-    windows.discard(slo.window)
+    if slo.calendar is None:
+        windows.discard(slo.window)
     return windows
 
 

@@ -32,6 +32,7 @@ from .history import (
     samples_per_step,
     window_ratio,
 )
+from .promtest_calendar import calendar_cases
 from .promtest_oncall import oncall_cases
 from .promtest_parts import checks, input_series, values
 from .promtest_slices import slice_tests
@@ -217,7 +218,11 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, values, shared)
+    made_up = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
+    groups = {label: dict(made_up[0].labels)[label] for label in slo.group_by}
+    calendar = calendar_cases(service, slo, step, lambda phases: input_series(inputs, phases, step), groups,
+                              lambda ratio, up: realize(slo, ratio, up))
+    return cases + oncall_cases(service, slo, step, values, shared) + calendar
 
 
 def _eval_time(seconds: int, step: int) -> int:

@@ -13,6 +13,7 @@ from ..core import conventions as c
 from ..core import queries, slices
 from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
+from . import calendar_rules
 from .alerts import alert_rules
 from .render import one_line, render
 
@@ -39,7 +40,8 @@ def rule_groups(service: Service) -> list[dict]:
         slos = service.slos[start:start + c.SLOS_PER_GROUP]
         rules = [rule for slo in slos for rule in sli_rules(service, slo) + alert_rules(service, slo)]
         groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
-        period = [rule for slo in slos for rule in period_rules(service, slo)]
+        computed: calendar_rules.Computed = {}
+        period = [rule for slo in slos for rule in period_rules(service, slo, computed)]
         groups.append({"name": c.group_name(c.GROUP_PERIOD, service.name, part),
                        "interval": c.GROUP_PERIOD_INTERVAL, "rules": period})
     return groups
@@ -53,7 +55,8 @@ def alert_windows(slo: Slo) -> list[int]:
     windows = {c.CURRENT_BURN_WINDOW if slo.slices is None else slices.current_window(slo)}
     for condition in slo.alerting.conditions:
         windows.update((condition.long, condition.short))
-    windows.discard(slo.window)
+    if slo.calendar is None:  # a calendar period's ratio is not a rolling window of its nominal length
+        windows.discard(slo.window)
     return sorted(windows)
 
 
@@ -99,6 +102,8 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
     if short not in windows and not counted:
         rules.append(known_ratio_rule(slo, labels))
     rules.append(current_burn_rule(slo, labels))
+    if slo.calendar is not None:
+        rules.extend(calendar_rules.sli_rules(slo, labels))
     return rules
 
 
@@ -155,7 +160,10 @@ def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:
 
 
 def period_ratio(slo: Slo) -> str:
-    """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted); a slice SLO's bad slices."""
+    """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted); a slice SLO's
+    bad slices; a calendar SLO's since its period start."""
+    if slo.calendar is not None:
+        return calendar_rules.period_ratio(slo)
     short = c.CURRENT_BURN_WINDOW
     if slo.slices is not None:
         return slices.bad_ratio(slo, slo.window)
@@ -167,14 +175,21 @@ def period_ratio(slo: Slo) -> str:
     return f"sum_over_time({bad})\n/\nsum_over_time({total})"
 
 
-def period_rules(service: Service, slo: Slo) -> list[dict]:
-    """The SLO-window error ratio and OUTPUTS.md's metadata rules but the current burn rate (`current_burn_rule`)."""
+def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed | None = None) -> list[dict]:
+    """The SLO-window error ratio and OUTPUTS.md's metadata rules but the current burn rate (`current_burn_rule`).
+
+    A calendar SLO's start and end come first; `computed` holds the SLO
+    whose rules compute them for each (unit, zone) of the group.
+    """
     labels = c.slo_labels(slo, service)
     budget = decimal_text(slo.error_budget)
+    # A calendar period's nominal length, which its burn-rate thresholds use too.
     days = decimal_text(Decimal(slo.window) / 86400)
-    period = queries.recorded(c.error_ratio_rule(slo.window), slo.id)
+    period = queries.recorded(c.window_ratio_rule(slo), slo.id)
+    bounds = [] if slo.calendar is None else calendar_rules.bound_rules(slo, labels, {} if computed is None else computed)
     return [
-        _record(c.error_ratio_rule(slo.window), period_ratio(slo), labels),
+        *bounds,
+        _record(c.window_ratio_rule(slo), period_ratio(slo), labels),
         _record(c.OBJECTIVE, f"vector({decimal_text(slo.objective)})", labels),
         _record(c.ERROR_BUDGET, f"vector({budget})", labels),
         _record(c.TIME_PERIOD_DAYS, f"vector({days})", labels),

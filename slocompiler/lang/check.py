@@ -7,9 +7,10 @@ within one SLO does a value so wrong that later rules would merely echo it
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
-from ..core import conventions, ir
+from ..core import calendar, conventions, ir
 from ..core.errors import Diagnostics
 from ..core.ir import at
 from ..core.sremath import MAX_WINDOW, MIN_SLICES_PER_WINDOW, MIN_WINDOW, budget_slices
@@ -125,11 +126,21 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     check_one_rule_per_severity(slo, diags)
 
 
+# When `slo check` runs: only the warning that the calendar table runs out reads it (tests set it).
+clock = time.time
+
+
 def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
     """A timezone only moves calendar periods; a slice budget of less than one slice fails at the first bad slice."""
     if slo.calendar is None and any(name == "timezone" for name, _ in slo.fields):
         diags.warning(at(slo, "timezone"), f"timezone has no effect on {slo.id}: its window is rolling; "
                                            "calendar periods start at midnight in it (window = calendar month)")
+    if slo.calendar is not None and calendar.table_runs_out(clock()):
+        diags.warning(at(slo, "window"), f"the rules find {slo.id}'s calendar periods from a table of "
+                                         f"{slo.timezone}'s UTC offsets that ends with {calendar.TABLE_LAST_YEAR}, "
+                                         "within a year: after it each period keeps the table's last offset",
+                      hint="rebuild with a slocompiler release whose table reaches further "
+                           "(docs/PROMETHEUS.md, \"Calendar periods\")")
     if slo.slices is None:
         return
     length = slo.slices.length

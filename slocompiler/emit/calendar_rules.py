@@ -1,0 +1,90 @@
+"""The recording rules of a calendar SLO: its period's start and end, and its error ratio since the start.
+
+docs/PROMETHEUS.md, "Calendar periods", says why the 5m rates are recorded
+a second time with the start of their period as a label: a plain
+`sum_over_time` then adds up the current period's samples alone, reading
+each sample once, where a subquery masking samples by their timestamp
+costs a step per 5 minutes of the longest period at every evaluation.
+"""
+
+from __future__ import annotations
+
+from ..core import calendar, queries
+from ..core import conventions as c
+from ..core.ir import ExprIndicator, Slo
+from ..core.units import prom_window
+
+# The first calendar SLO of a (unit, zone) in a period group computes the
+# start and end; the others copy its series (Prometheus 2.42 evaluates an
+# expression in time quadratic in its size: a month's is 3-5 ms).
+Computed = dict[tuple[str, str], str]
+
+
+def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
+    return {"record": name, "expr": expr, "labels": dict(labels)}
+
+
+def _periods(slo: Slo) -> str:
+    """`count_values("slo_period", <start>)`: one sample whose `slo_period` label is the current period's start."""
+    start = queries.recorded(c.PERIOD_START, slo.id)
+    return f"count_values({queries.promql_string(c.LABEL_PERIOD)}, {start})"
+
+
+def _labelled(series: str, slo: Slo) -> str:
+    return f"{series} * on () group_left ({c.LABEL_PERIOD}) {_periods(slo)}"
+
+
+def sli_rules(slo: Slo, labels: dict[str, str]) -> list[dict]:
+    """The SLI group's 5m rates (an `expr` SLO's known 5m ratio) labelled with the start of the period they fall in.
+
+    They read the start the period group recorded last, so for up to its
+    interval (2m) after a period starts, rates still go to the period before.
+    """
+    short = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        known = queries.recorded(c.known_ratio_rule(short), slo.id)
+        return [_record(c.PERIOD_KNOWN_RATIO, _labelled(known, slo), labels)]
+    return [
+        _record(c.PERIOD_EVENTS_BAD, _labelled(queries.recorded(c.EVENTS_BAD_PREFIX + prom_window(short), slo.id), slo),
+                labels),
+        _record(c.PERIOD_EVENTS_TOTAL,
+                _labelled(queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id), slo), labels),
+    ]
+
+
+def bound_rules(slo: Slo, labels: dict[str, str], computed: Computed) -> list[dict]:
+    """`slo:period_start:timestamp` and `slo:period_end:timestamp`: computed once per (unit, zone) in a group, else copied."""
+    assert slo.calendar is not None
+    key = (slo.calendar, slo.timezone)
+    first = computed.setdefault(key, slo.id)
+    rules = []
+    for name, vector in ((c.PERIOD_START, calendar.period_start_vector_promql),
+                         (c.PERIOD_END, calendar.period_end_vector_promql)):
+        # vector(scalar()) drops the first SLO's labels for this one's.
+        expr = vector(slo.calendar, slo.timezone) if first == slo.id else \
+            f"vector(scalar({queries.recorded(name, first)}))"
+        rules.append(_record(name, expr, labels))
+    return rules
+
+
+def period_ratio(slo: Slo) -> str:
+    """The error ratio since the period start: the labelled rates of the current period summed (traffic-weighted).
+
+    Until the first rate of the period is recorded (up to the SLI group's
+    interval after the start, plus the period group's lag) nothing is
+    counted yet: the ratio is 0 and the budget whole.
+    """
+    assert slo.calendar is not None
+    longest = calendar.MAX_PERIOD_SECONDS[slo.calendar]
+    if isinstance(slo.indicator, ExprIndicator):
+        ratio = f"avg_over_time({queries.recorded(c.PERIOD_KNOWN_RATIO, slo.id, longest)})"
+        # group, not the ratio itself: an idle 5m ratio is NaN, and 0 * NaN would be no fallback.
+        nothing = f"0 * group without () ({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})"
+    else:
+        bad = queries.recorded(c.PERIOD_EVENTS_BAD, slo.id, longest)
+        total = queries.recorded(c.PERIOD_EVENTS_TOTAL, slo.id, longest)
+        ratio = f"sum_over_time({bad})\n  /\n  sum_over_time({total})"
+        nothing = f"0 * {queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(c.CURRENT_BURN_WINDOW), slo.id)}"
+    label = queries.promql_string(c.LABEL_PERIOD)
+    current = f"(\n  {ratio}\n)\nand on ({c.LABEL_PERIOD})\n{_periods(slo)}"
+    return f"label_replace(\n{current},\n{label}, \"\", {label}, \".*\"\n)\nor\n{nothing}"
