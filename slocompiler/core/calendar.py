@@ -188,6 +188,11 @@ def tabled_periods(unit: str, zone: str) -> tuple[TabledPeriod, ...]:
         start_day = next_period_date(unit, start_day)
 
 
+def starts_on_whole_hours(unit: str, zone: str) -> bool:
+    """Whether every period start of the table falls on a whole UTC hour (not in zones at :30 or :45 from UTC)."""
+    return all(period.start % 3600 == 0 for period in tabled_periods(unit, zone))
+
+
 def _changes(periods: tuple[TabledPeriod, ...]):
     """(index, change) for each period whose offset differs from the one before."""
     for index in range(1, len(periods)):

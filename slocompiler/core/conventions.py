@@ -63,6 +63,7 @@ PERIOD_END = "slo:period_end:timestamp"
 PERIOD_EVENTS_BAD = "slo:period_events_bad:rate5m"
 PERIOD_EVENTS_TOTAL = "slo:period_events_total:rate5m"
 PERIOD_KNOWN_RATIO = "slo:period_error_known:ratio_rate5m"
+PERIOD_SLICES_BAD = "slo:period_slices_bad:sum1h"  # a calendar slice SLO's hourly bad slices, labelled with the period
 LABEL_PERIOD = "slo_period"
 
 # The window over which the current burn rate is measured.

@@ -12,7 +12,9 @@ from __future__ import annotations
 from ..core import calendar, queries
 from ..core import conventions as c
 from ..core.ir import ExprIndicator, Slo
-from ..core.units import prom_window
+from ..core.units import decimal_text, prom_window
+
+HOUR = 3600
 
 # The first calendar SLO of a (unit, zone) in a period group computes the
 # start and end; the others copy its series (Prometheus 2.42 evaluates an
@@ -41,6 +43,9 @@ def sli_rules(slo: Slo, labels: dict[str, str]) -> list[dict]:
     interval (2m) after a period starts, rates still go to the period before.
     """
     short = c.CURRENT_BURN_WINDOW
+    if slo.slices is not None:
+        hour = queries.recorded(c.SLICES_BAD_HOUR, slo.id)
+        return [_record(c.PERIOD_SLICES_BAD, _labelled(hour, slo), labels)]
     if isinstance(slo.indicator, ExprIndicator):
         known = queries.recorded(c.known_ratio_rule(short), slo.id)
         return [_record(c.PERIOD_KNOWN_RATIO, _labelled(known, slo), labels)]
@@ -76,6 +81,8 @@ def period_ratio(slo: Slo) -> str:
     """
     assert slo.calendar is not None
     longest = calendar.MAX_PERIOD_SECONDS[slo.calendar]
+    if slo.slices is not None:
+        return _slice_period_ratio(slo, longest)
     if isinstance(slo.indicator, ExprIndicator):
         ratio = f"avg_over_time({queries.recorded(c.PERIOD_KNOWN_RATIO, slo.id, longest)})"
         # group, not the ratio itself: an idle 5m ratio is NaN, and 0 * NaN would be no fallback.
@@ -88,3 +95,24 @@ def period_ratio(slo: Slo) -> str:
     label = queries.promql_string(c.LABEL_PERIOD)
     current = f"(\n  {ratio}\n)\nand on ({c.LABEL_PERIOD})\n{_periods(slo)}"
     return f"label_replace(\n{current},\n{label}, \"\", {label}, \".*\"\n)\nor\n{nothing}"
+
+
+def _slice_period_ratio(slo: Slo, longest: int) -> str:
+    """A calendar slice SLO's ratio: the bad slices since the period start over the slices of the whole period.
+
+    LANGUAGE.md: the whole period's count, known in advance (a 23-hour day
+    has 1,380 slices of 1m). The bad slices are the hourly counts recorded
+    with their period's label, one at each whole hour since the start (a
+    subquery stepping by 1h reads only those): the figure moves at each
+    whole hour, as the rolling windows of a day and more do. In a zone whose
+    periods start at :30 or :45 the hour across each boundary counts in the
+    new period (`slo check` warns).
+    """
+    assert slo.slices is not None
+    bad = f"sum_over_time({queries.recorded(c.PERIOD_SLICES_BAD, slo.id)}[{prom_window(longest - 1)}:{prom_window(HOUR)}])"
+    label = queries.promql_string(c.LABEL_PERIOD)
+    current = f"label_replace(\n  ({bad})\n  and on ({c.LABEL_PERIOD})\n  {_periods(slo)},\n  {label}, \"\", {label}, \".*\"\n)"
+    start, end = (queries.recorded(name, slo.id) for name in (c.PERIOD_START, c.PERIOD_END))
+    whole = f"scalar(({end} - {start}) / {decimal_text(slo.slices.length)})"
+    nothing = f"0 * {queries.recorded(c.SLICES_COUNTED_HOUR, slo.id)}"
+    return f"{current}\n/\n{whole}\nor\n{nothing}"

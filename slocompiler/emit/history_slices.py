@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..core import queries, sremath
+from ..core import calendar, queries, sremath
 from ..core.ir import Condition, Slo, ThresholdIndicator
 from ..core.slices import HOUR, bad_limit, hourly
 from .history import TIE, Readings, Tie
@@ -115,6 +115,27 @@ def rule_fires(slo: Slo, conditions: tuple[Condition, ...], phases: SlicePhases,
     return found if all(value(earlier) is not None for earlier in range(t - hold, t, step)) else None
 
 
+def period_ratio(slo: Slo, phases: SlicePhases, t: int, step: int) -> Decimal | None:
+    """`slo:sli_error:ratio_period` at t: the window's bad-slice ratio, or a calendar SLO's since its period start.
+
+    A calendar SLO's (emit/calendar_rules.py): the hourly counts at each whole
+    hour h of the current period, each labelled with the period start the SLI
+    group read at h (the one recorded a step before), over the slices of the
+    whole period; 0 before any such hour, once an hourly count exists.
+    """
+    assert slo.slices is not None
+    if slo.calendar is None:
+        return bad_ratio(slo, phases, t, slo.window, step)
+    start, end = calendar.period_bounds(slo.calendar, slo.timezone, t)
+    earliest = t - calendar.MAX_PERIOD_SECONDS[slo.calendar]
+    hours = [h for h in range(t - t % HOUR, max(earliest, 0), -HOUR)
+             if h >= step and calendar.period_bounds(slo.calendar, slo.timezone, h - step)[0] == start]
+    if not hours:
+        return Decimal(0) if t >= step else None
+    bad = sum((sum(window_values(slo, phases, h, HOUR, step), Decimal(0)) for h in hours), Decimal(0))
+    return bad / (Decimal(end - start) / slo.slices.length)
+
+
 class SliceReadings(Readings):
     """What a slice SLO's alert templates read at t: bad-slice ratios where an event SLO has error ratios."""
 
@@ -126,4 +147,4 @@ class SliceReadings(Readings):
         return pair_value(self.slo, condition, self.phases, self.t, self.step)
 
     def _period(self, t: int) -> Decimal | None:
-        return bad_ratio(self.slo, self.phases, t, self.slo.window, self.step)
+        return period_ratio(self.slo, self.phases, t, self.step)

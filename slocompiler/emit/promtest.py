@@ -198,10 +198,16 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
         return None
+    made_up = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
+    groups = {label: dict(made_up[0].labels)[label] for label in slo.group_by}
+    # A slice history's reset: every slice bad until the boundary, every one good after.
+    whole_slices = lambda ratio, up: Decimal(1) if up else Decimal(0)  # noqa: E731
+    calendar = calendar_cases(service, slo, step, lambda phases: input_series(inputs, phases, step), groups,
+                              whole_slices if slo.slices else lambda ratio, up: realize(slo, ratio, up))
     if slo.slices is not None:
         cases = slice_tests(service, slo, step, shared, inputs)
         return cases + ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
-                        else [])
+                        else []) + calendar
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -218,10 +224,6 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    made_up = inputs.series(Decimal(0), Decimal(MIN_EVENTS_PER_STEP))
-    groups = {label: dict(made_up[0].labels)[label] for label in slo.group_by}
-    calendar = calendar_cases(service, slo, step, lambda phases: input_series(inputs, phases, step), groups,
-                              lambda ratio, up: realize(slo, ratio, up))
     return cases + oncall_cases(service, slo, step, values, shared) + calendar
 
 

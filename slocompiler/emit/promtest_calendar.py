@@ -20,6 +20,7 @@ from ..core.ir import Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, prom_window
 from .expected import present
+from . import history_slices
 from .history import Phases, slo_period_ratio
 
 # Histories longer than this many steps are not replayed (as in promtest.py).
@@ -106,7 +107,8 @@ def _reset_case(service: Service, slo: Slo, step: int, series: Callable[[Phases]
     checks = []
     for at in (boundary - step, boundary, boundary + 5 * 60, boundary + AFTER):
         period = start if at < boundary else boundary
-        ratio = slo_period_ratio(slo, phases, at, step, step)
+        ratio = history_slices.period_ratio(slo, phases, at, step) if slo.slices is not None else \
+            slo_period_ratio(slo, phases, at, step, step)
         assert ratio is not None
         checks.append(_exact(service, slo, c.PERIOD_START, at, period))
         if at == boundary:
@@ -116,7 +118,9 @@ def _reset_case(service: Service, slo: Slo, step: int, series: Callable[[Phases]
             continue
         checks.append(_near(service, slo, c.PERIOD_RATIO, at, ratio, groups))
         checks.append(_near(service, slo, c.BUDGET_REMAINING, at, 1 - ratio / slo.error_budget, groups))
-    return {"name": f"{slo.id}: {decimal_text(before)} errors until the {slo.calendar} ends at"
-                    f" {prom_window(boundary)}, then {decimal_text(after)}: the period ratio and budget restart",
+    history = "every slice bad" if slo.slices else f"{decimal_text(before)} errors"
+    later = "every slice good" if slo.slices else decimal_text(after)
+    return {"name": f"{slo.id}: {history} until the {slo.calendar} ends at"
+                    f" {prom_window(boundary)}, then {later}: the period ratio and budget restart",
             "interval": prom_window(step), "input_series": series(phases), "alert_rule_test": [],
             "promql_expr_test": checks}

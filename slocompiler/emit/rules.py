@@ -93,15 +93,16 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
                              queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
     windows = recorded_windows(service, slo)
     if slo.slices is not None:
-        return rules + slice_rules(slo, windows, labels)
-    for window in windows:
-        rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
-        if window == short and not counted:
-            # Right after the 5m ratio: the derived windows after it read this evaluation's.
+        rules += slice_rules(slo, windows, labels)
+    else:
+        for window in windows:
+            rules.append(_record(c.error_ratio_rule(window), window_ratio(slo, window), labels))
+            if window == short and not counted:
+                # Right after the 5m ratio: the derived windows after it read this evaluation's.
+                rules.append(known_ratio_rule(slo, labels))
+        if short not in windows and not counted:
             rules.append(known_ratio_rule(slo, labels))
-    if short not in windows and not counted:
-        rules.append(known_ratio_rule(slo, labels))
-    rules.append(current_burn_rule(slo, labels))
+        rules.append(current_burn_rule(slo, labels))
     if slo.calendar is not None:
         rules.extend(calendar_rules.sli_rules(slo, labels))
     return rules

@@ -143,6 +143,11 @@ def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
                            "(docs/PROMETHEUS.md, \"Calendar periods\")")
     if slo.slices is None:
         return
+    if slo.calendar is not None and not calendar.starts_on_whole_hours(slo.calendar, slo.timezone):
+        diags.warning(at(slo, "window"), f"{slo.id} counts its slices by the hour, and its calendar {slo.calendar} "
+                                         f"in {slo.timezone} starts off the whole hour: the slices of the hour "
+                                         "across each period start count in the new period",
+                      hint="docs/PROMETHEUS.md, \"Calendar periods\"; a zone on whole hours (UTC) counts exactly")
     length = slo.slices.length
     for condition in slo.alerting.conditions:
         if condition.short < MIN_SLICES_PER_WINDOW * length:

@@ -64,8 +64,6 @@ def not_emitted_yet(program: ir.Program) -> list[Diagnostic]:
     for service in program.services:
         for slo in service.slos:
             features = []
-            if slo.calendar is not None:
-                features.append(("calendar windows", at(slo, "window")))
             if features:
                 names = [name for name, _ in features]
                 names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
