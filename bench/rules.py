@@ -60,6 +60,7 @@ import server  # noqa: E402
 import yaml  # noqa: E402
 
 from bench import machine, process_cpu  # noqa: E402
+from slocompiler.core import calendar  # noqa: E402
 from slocompiler.core import conventions as c  # noqa: E402
 from slocompiler.core import queries  # noqa: E402
 from slocompiler.core.conventions import slo_labels  # noqa: E402
@@ -74,13 +75,14 @@ SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def spec_text(service: str, job: str) -> str:
-    """One service: availability, latency, availability by route, a probe (threshold) and uptime (1m slices).
+    """One service: availability, latency, availability by route, a probe (threshold), uptime (1m slices) and
+    availability per calendar month in Berlin.
 
     All with Sloth's four window pairs. The probe reads the scrapes' own `up`,
     which the history does not hold: its windows fill only while the benchmark
     runs. Sloth has no slices or thresholds: its baseline counts the uptime
-    SLO's events as availability does, and the probe's samples as Pyrra's
-    bool_gauge does.
+    SLO's events as availability does, the probe's samples as Pyrra's
+    bool_gauge does, and the calendar month as 30 rolling days.
     """
     alerting = "    alerting {\n" + "".join(
         f"      {sev} {{ burn = {burn} long = {long} short = {short} }}\n" for sev, burn, long, short in PAIRS
@@ -122,6 +124,13 @@ def spec_text(service: str, job: str) -> str:
     objective = 99.5%
     window    = 30d
     slices {{ length = 1m  target = 95% }}
+    indicator ratio {{
+{ratio}    }}
+{alerting}  }}
+  slo monthly {{
+    objective = 99.9%
+    window    = calendar month
+    timezone  = "Europe/Berlin"
     indicator ratio {{
 {ratio}    }}
 {alerting}  }}
@@ -244,6 +253,16 @@ def recorded(history: History, program, step: int):
         yield f"# TYPE {name} gauge\n"
         for own in sliced:
             yield from (f"{name}{{{own}}} {value} {t}\n" for t in times)
+    # A calendar SLO's 5m rates again, labelled with the start of the period they fall in (emit/calendar_rules.py).
+    for name, bad_ones in ((c.PERIOD_EVENTS_BAD, True), (c.PERIOD_EVENTS_TOTAL, False)):
+        yield f"# TYPE {name} gauge\n"
+        for (own, _, total, bad), slo in zip(series, slos):
+            if slo.calendar is None:
+                continue
+            for t in times:
+                start = calendar.period_bounds(slo.calendar, slo.timezone, t)[0]
+                value = (bad if bad_ones else total)[(t - history.start) // SCRAPE]
+                yield f'{name}{{{own},{c.LABEL_PERIOD}="{start}"}} {value:.6g} {t}\n'
     for name in names:
         yield f"# TYPE {name} gauge\n"
         for own, sloth, total, bad in series:
