@@ -8,6 +8,8 @@ what no backend emits yet.
 
 from __future__ import annotations
 
+import subprocess
+
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from slocompiler.core.sremath import CALENDAR_PERIODS, slice_lengths
 from slocompiler.fmt.format import format_text
 from slocompiler.fmt.layout import comments
 from slocompiler.lang.schema import raw_errors, to_json
-from slocompiler.workflow.compile import load, not_emitted_yet
+from slocompiler.workflow.compile import load
 
 SPEC = """\
 # the whole 1.1 time base
@@ -193,29 +195,28 @@ def test_fmt_writes_calendar_with_a_canonical_duration_as_the_checker_reads_it()
     assert "window = calendar 1h30m" in format_text(text, "s.slo")
 
 
-def test_check_accepts_and_build_refuses_each_slo_once(tmp_path, monkeypatch) -> None:
+def test_every_1_1_slo_builds_rules_promtool_checks_and_tests(tmp_path, monkeypatch, promtool) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "shop.slo").write_text(SPEC)
-    runner = CliRunner()
-    checked = runner.invoke(cli, ["check", "shop.slo"])
-    assert checked.exit_code == 0, checked.output
-    assert "ok: 1 service(s), 3 SLO(s)" in checked.output
-    built = runner.invoke(cli, ["build", "-o", "out", "shop.slo"])
-    assert built.exit_code == 1
-    errors = [line for line in built.output.splitlines() if ": error: " in line]
-    tail = "which are not emitted yet (issue 24): slo check and slo fmt accept them, slo build and the live commands do not"
-    assert errors == [
-        f"shop.slo:8:17: error: shop-uptime uses calendar windows, {tail}",
-        f"shop.slo:20:17: error: shop-api uses calendar windows, {tail}",
-    ]  # shop-rolling's threshold indicator and the slices are emitted (tests/test_threshold.py, test_slices.py)
-    assert not (tmp_path / "out").exists()
-    assert "Traceback" not in built.output
+    built = CliRunner().invoke(cli, ["build", "-o", "out", "shop.slo"])
+    assert built.exit_code == 0, built.output
+    rules = tmp_path / "out" / "prometheus" / "shop.rules.yml"
+    text = rules.read_text()
+    # The calendar month with slices, and the quarter's mean slice SLI, each since its period start.
+    for slo_id in ("shop-uptime", "shop-api"):
+        assert f'slo:period_start:timestamp{{slo_id="{slo_id}"}}' in text
+    checked = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    tested = subprocess.run([promtool, "test", "rules", str(rules.with_name("shop.test.yml"))],
+                            capture_output=True, text=True, cwd=rules.parent)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
 
 
-def test_v1_specs_are_emitted_as_before() -> None:
+def test_the_example_specs_show_each_1_1_feature() -> None:
     loaded = load([str(Path(__file__).resolve().parent.parent / "specs")])
     assert loaded.program is not None
-    assert not_emitted_yet(loaded.program) == []
-    assert all(slo.calendar is None and slo.timezone == "UTC" for service in loaded.program.services for slo in service.slos)
+    # specs/ shows a calendar month in Berlin.
+    assert [(slo.id, slo.calendar, slo.timezone) for service in loaded.program.services for slo in service.slos
+            if slo.calendar] == [("billing-worker-settlement", "month", "Europe/Berlin")]
     # specs/ shows a threshold and a slice SLO, emitted by every target.
     assert [slo.id for service in loaded.program.services for slo in service.slos if slo.slices] == ["storefront-uptime"]

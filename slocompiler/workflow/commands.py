@@ -30,7 +30,7 @@ def run_check(paths: tuple[str, ...], output_format: str, strict: bool) -> int:
         if strict and warnings:
             return 1
     else:
-        loaded = reporting.load_reported(tuple(arguments), output_format, outputs=False)
+        loaded = reporting.load_reported(tuple(arguments), output_format)
         if loaded is None or any(d.is_error or strict for d in loaded.diagnostics):
             return 1
         services = len(loaded.program.services)

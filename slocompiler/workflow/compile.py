@@ -53,26 +53,6 @@ def load(paths: list[str]) -> Loaded:
     return Loaded(None if failed else program, diagnostics, texts)
 
 
-def not_emitted_yet(program: ir.Program) -> list[Diagnostic]:
-    """One error per SLO that uses a 1.1 feature no backend or live command handles yet (issue 24).
-
-    `slo check` and `slo fmt` accept these SLOs; `slo build` and the live
-    commands refuse them rather than treat a calendar month as 30 rolling
-    days. Each later change deletes its feature's line here.
-    """
-    found = []
-    for service in program.services:
-        for slo in service.slos:
-            features = []
-            if features:
-                names = [name for name, _ in features]
-                names = ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else names[0]
-                found.append(Diagnostic(features[0][1], f"{slo.id} uses {names}, which are not emitted yet (issue 24): "
-                                                         "slo check and slo fmt accept them, slo build and the live "
-                                                         "commands do not"))
-    return found
-
-
 def render(program: ir.Program, targets: tuple[str, ...] | list[str] | None = None) -> dict[str, str]:
     """Run the backends: `{relative output path: text}`, sorted by path."""
     from ..emit import DEFAULT_TARGETS, TARGETS

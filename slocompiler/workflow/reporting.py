@@ -21,15 +21,13 @@ def find_project(paths: tuple[str, ...]):
         raise click.UsageError(str(error)) from None
 
 
-def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True, outputs: bool = True):
+def load_reported(paths: tuple[str, ...], output_format: str, report: bool = True):
     """Load and check specs and print their diagnostics (unless `report` is false); None when the inputs hold nothing.
 
-    No PATH: the project's `specs` setting, else specs/. `outputs`: the
-    command goes on to emit or evaluate the SLOs, so features no backend
-    handles yet are errors (`compile.not_emitted_yet`); `slo check` passes False.
+    No PATH: the project's `specs` setting, else specs/.
     """
     from ..core.errors import InputError, UsageError
-    from .compile import Loaded, load, not_emitted_yet
+    from .compile import load
 
     try:
         loaded = load(list(paths) or find_project(()).default_specs())
@@ -38,9 +36,6 @@ def load_reported(paths: tuple[str, ...], output_format: str, report: bool = Tru
     except InputError as error:
         click.echo(f"error: {error}", err=True)
         return None
-    unsupported = not_emitted_yet(loaded.program) if outputs and loaded.program is not None else []
-    if unsupported:
-        loaded = Loaded(None, sorted(loaded.diagnostics + unsupported), loaded.sources)
     if report:
         print_diagnostics(loaded.diagnostics, loaded.sources, output_format)
     return loaded
