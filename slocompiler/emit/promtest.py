@@ -165,7 +165,7 @@ def window_histories(slo: Slo, step: int) -> list[tuple[Phases, str]]:
         alone = _alone_history(slo, condition, limit, step)
         if alone is not None:
             cases.append((alone, f"just above its threshold for {format_duration(condition.long + hold)}: the {what} threshold alone"))
-            quiet, (ratio, length) = alone[0][1], alone[1]
+            quiet, length = alone[0][1], alone[1][1]
             high = realize(slo, min(limit * Decimal("1.5"), (limit + 1) / 2), up=True)
             cases.append(([(Decimal(0), quiet), (high, length), (Decimal(0), short)],
                           f"{_percent(high)} errors for {format_duration(length)}, then none for"

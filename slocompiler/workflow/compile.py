@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 from ..core import ir
 from ..core.errors import Diagnostic, Diagnostics
-from ..core.ir import at
 
 
 @dataclass
