@@ -58,6 +58,14 @@ service cal {
       total  = `http_requests_total{job="checkout"}`
     }
   }
+
+  slo expr {
+    objective = 99.9%
+    window    = calendar day
+    indicator expr {
+      error_ratio = `sum(rate(http_requests_total{job="checkout", code=~"5.."}[$window])) / sum(rate(http_requests_total{job="checkout"}[$window]))`
+    }
+  }
 }
 
 policy freeze {
@@ -91,6 +99,15 @@ def period_ratio(start: int, at: int) -> float:
     if total == 0:
         return 0.0
     return bad / total
+
+
+def mean_ratio(start: int, at: int) -> float:
+    """An `expr` SLO's figure since `start`: the mean of its 5m ratios at each minute in (start, at], as its rule averages them."""
+    ratios = []
+    for point in range(history.minute(start) + 1, history.minute(at) + 1):
+        window = [counts(m) for m in range(point - 5, point)]
+        ratios.append(sum(b for b, _ in window) / sum(t for _, t in window))
+    return sum(ratios) / len(ratios)
 
 
 def bad_slices(start: int, at: int) -> int:

@@ -90,6 +90,13 @@ def test_the_deployed_period_ratio_is_read_and_agrees(calendar_url, spec):
         assert recorded["error_budget_remaining"] == pytest.approx(raw["error_budget_remaining"], rel=1e-9)
 
 
+@pytest.mark.parametrize("at", [BEFORE_UTC, AFTER_UTC])
+def test_an_expr_slo_averages_its_5m_ratios_since_the_start(calendar_url, spec, at):
+    item = status(calendar_url, spec, at, "--source", "raw")["cal-expr"]
+    start = ch.UTC_BOUNDARY - ch.DAY if at < ch.UTC_BOUNDARY else ch.UTC_BOUNDARY
+    assert item["burn_rate"]["calendar day"] == pytest.approx(ch.mean_ratio(start, at) / BUDGET, rel=1e-9)
+
+
 def test_slices_since_the_start_over_the_whole_period(calendar_url, spec):
     """A calendar slice SLO: bad slices at whole hours since the start, over the day's 1,440 slices."""
     at = ch.UTC_BOUNDARY - 4 * 3600 + 600  # 20:10 on day 8: the hourly counts up to 20:00
@@ -160,3 +167,12 @@ def test_history_crosses_the_boundaries():
     outage = history.START + (8 * 1440 + 14 * 60) * 60
     assert ch.UTC_BOUNDARY - ch.DAY < outage < ch.BERLIN_BOUNDARY < ch.UTC_BOUNDARY
     assert history.START + ch.FIRST_MINUTE * 60 < ch.BERLIN_BOUNDARY - ch.DAY
+
+
+@pytest.mark.parametrize("at", [ch.UTC_BOUNDARY, ch.UTC_BOUNDARY + 30])
+def test_nothing_counted_yet_is_a_whole_budget(calendar_url, spec, at):
+    """At the start, before the period's first 5m rate, the rule reads 0 (`or 0 * total`): so does the raw figure."""
+    found = status(calendar_url, spec, at, "--source", "raw")
+    for slo in ("cal-utc", "cal-expr", "cal-slices"):
+        assert found[slo]["sli"] == 1 and found[slo]["error_budget_remaining"] == 1, slo
+        assert found[slo]["period"]["start"] == ch.UTC_BOUNDARY
