@@ -22,6 +22,13 @@ FIRST_MINUTE = 6 * 1440  # the counters start at 0 on day 6, 00:00 UTC
 DAY = 86400
 UTC_BOUNDARY = history.START + 9 * DAY  # 2023-11-23 00:00 UTC
 BERLIN_BOUNDARY = UTC_BOUNDARY - 3600  # 2023-11-23 00:00 CET
+# A 23-hour day: Europe/Berlin's 2024-03-31 (clocks go from 02:00 CET to 03:00 CEST), from 23:00 to 22:00 UTC.
+DST_START = 1_711_839_600  # 2024-03-30T23:00:00Z
+DST_END = 1_711_922_400  # 2024-03-31T22:00:00Z
+DST_FIRST = DST_START - 11 * 3600  # the dst_requests counters run from here to DST_LAST, 100 requests a minute
+DST_LAST = DST_END + 2 * 3600
+DST_OUTAGE = (1_711_879_200, 1_711_879_800)  # 2024-03-31 10:00-10:10 UTC (12:00 CEST): every request fails
+DST_RATE = 100.0
 RECORDED_SPAN = 3600  # deployed period ratios each minute from an hour before a boundary to an hour after
 STALE_FACTOR = 3
 
@@ -59,6 +66,27 @@ service cal {
     }
   }
 
+  slo dst {
+    objective = 99%
+    window    = calendar day
+    timezone  = "Europe/Berlin"
+    indicator ratio {
+      errors = `dst_requests_total{code="500"}`
+      total  = `dst_requests_total`
+    }
+  }
+
+  slo dst-slices {
+    objective = 99%
+    window    = calendar day
+    timezone  = "Europe/Berlin"
+    slices { length = 1m  target = 99% }
+    indicator ratio {
+      errors = `dst_requests_total{code="500"}`
+      total  = `dst_requests_total`
+    }
+  }
+
   slo expr {
     objective = 99.9%
     window    = calendar day
@@ -83,7 +111,13 @@ def counts(m: int) -> tuple[float, float]:
             sum(history.total_at("checkout", r, m) for r in history.REGIONS))
 
 
-def period_ratio(start: int, at: int) -> float:
+def dst_counts(m: int) -> tuple[float, float]:
+    """(bad, total) dst requests in minute m (history.minute's index)."""
+    t = history.START + m * history.STEP
+    return (DST_RATE if DST_OUTAGE[0] <= t < DST_OUTAGE[1] else 0.0), DST_RATE
+
+
+def period_ratio(start: int, at: int, counts=counts) -> float:
     """The error ratio since `start` at `at`, counted by hand as the period rule does.
 
     The rule adds up the 5m rates recorded each minute after the start, each
@@ -146,4 +180,14 @@ def openmetrics() -> Iterator[str]:
             yield from history._counter("http_requests_total", f'{labels},code="{code}"', per_minute,
                                         history.MINUTES, FIRST_MINUTE)
     yield from _deployed()
+    yield "# TYPE dst_requests counter\n"
+    first, last = history.minute(DST_FIRST), history.minute(DST_LAST)
+    for code, index in (("200", None), ("500", 0)):
+        def per_minute(m, index=index):
+            bad, total = dst_counts(first + m)
+            return total - bad if index is None else bad
+        value = 0.0
+        for m in range(last - first + 1):
+            yield f'dst_requests_total{{code="{code}"}} {value!r} {DST_FIRST + m * history.STEP}\n'
+            value += per_minute(m)
     yield "# EOF\n"

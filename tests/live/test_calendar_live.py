@@ -178,3 +178,17 @@ def test_nothing_counted_yet_is_a_whole_budget(calendar_url, spec, at):
     for slo in ("cal-utc", "cal-expr", "cal-slices"):
         assert found[slo]["sli"] == 1 and found[slo]["error_budget_remaining"] == 1, slo
         assert found[slo]["period"]["start"] == ch.UTC_BOUNDARY
+
+
+def test_a_23_hour_day_in_berlin(calendar_url, spec):
+    """2024-03-31 in Europe/Berlin: 23 hours, so 1,380 slices of 1m; its budget counts from 00:00 CET."""
+    at = ch.DST_OUTAGE[1] + 3 * 3600  # 13:10 UTC, 15:10 CEST
+    found = status(calendar_url, spec, at, "--source", "raw")
+    slices, events = found["cal-dst-slices"], found["cal-dst"]
+    for item in (slices, events):
+        assert (item["period"]["start"], item["period"]["end"]) == (ch.DST_START, ch.DST_END)
+        assert item["period"]["end_rfc3339"] == "2024-04-01T00:00:00+02:00"
+    assert slices["burn_rate"]["calendar day"] == pytest.approx(10 / 1380 / 0.01, rel=1e-9)
+    ratio = ch.period_ratio(ch.DST_START, at, ch.dst_counts)
+    assert events["burn_rate"]["calendar day"] == pytest.approx(ratio / 0.01, rel=1e-9)
+    assert ratio == pytest.approx(1000 / (history.minute(at) - history.minute(ch.DST_START)) / 100, rel=1e-9)
