@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from ...core import queries
 from ...core.ir import Slo
 from ...core.units import human_duration
+from .. import periods
 from ..client import LiveError, Prometheus, Series
 from ..limits import MAX_POINTS
-from .. import periods
 from ..periods import Period, slo_window
 from ..readings import by_group
 from ..state import raw_ratio
