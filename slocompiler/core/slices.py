@@ -131,6 +131,20 @@ def raw_bad_slices_within(slo: Slo, window: int, value: str) -> str:
     return f"sum_over_time({_subquery(value, slo.slices, window, judged)})"
 
 
+def raw_hourly_bad_slices(slo: Slo, window: int, value: str) -> str:
+    """The bad slices of the hourly counts at each whole hour in (t - window, t], from `value` (`raw_value`), whatever
+    the window's length: a calendar period's since its start, as its rule adds up the hours labelled with it."""
+    assert slo.slices is not None
+    hour = _hour_sum(value, slo.slices, not slo.slices.ratio)
+    return f"sum_over_time(({hour})[{prom_window(window - 1)}:{prom_window(HOUR)}])"
+
+
+def raw_hour_count(slo: Slo, value: str) -> str:
+    """The slices counted in the last hour from `value`, as `slo:slices_counted:count1h` records them."""
+    assert slo.slices is not None
+    return _hour_count(value, slo.slices)
+
+
 def _hour_sum(value: str, slices: Slices, judged: bool) -> str:
     return f"sum_over_time({_subquery(value, slices, HOUR, judged)})"
 

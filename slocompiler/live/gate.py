@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..core.errors import Diagnostic, render_github
 from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
+from .periods import slo_window, window_name
 from .state import GroupState, PolicyState, SloState
 from .status import group_text, json_text, md_cell
 from .text import printable
@@ -50,13 +51,20 @@ def _known_actions(selected: list) -> set[str]:
     return {name for service, _ in selected if service.policy for rule in service.policy.rules for name in rule.blocks}
 
 
-def figure_text(policy: PolicyState) -> str:
-    """`budget remaining -28.8% (threshold 0%)` or `burn rate over 7d 3.10 (threshold 2)`."""
+def figure_text(policy: PolicyState, state: SloState | None = None) -> str:
+    """`budget remaining -28.8% (threshold 0%)` or `burn rate over 7d 3.10 (threshold 2)`.
+
+    A calendar SLO's figure over its period says which one: `budget remaining
+    12.0% of the calendar month (UTC) so far, since 2026-12-01 00:00 UTC`.
+    """
     rule = policy.rule
     assert policy.figure is not None
+    period = state.period if state is not None and policy.window == slo_window(state.slo) else None
+    of = f" of the {period.since()}" if period is not None else ""
     if rule.metric == "budget_remaining":
-        return f"budget remaining {policy.figure * 100:.1f}% (threshold {rule.op} {percent_text(rule.value)})"
-    return f"burn rate over {prom_window(policy.window)} {policy.figure:.2f} (threshold {rule.op} {decimal_text(rule.value)})"
+        return f"budget remaining {policy.figure * 100:.1f}%{of} (threshold {rule.op} {percent_text(rule.value)})"
+    over = period.name if period is not None else prom_window(policy.window)
+    return f"burn rate over {over} {policy.figure:.2f}{of} (threshold {rule.op} {decimal_text(rule.value)})"
 
 
 def blocking(states: list[SloState], action: str) -> list[tuple[SloState, GroupState, PolicyState]]:
@@ -83,7 +91,7 @@ def missing(states: list[SloState], action: str) -> list[Gap]:
     gaps = []
     for state in states:
         for group in state.groups:
-            readers: dict[int, list[PolicyState]] = {state.slo.window: []}
+            readers: dict[int, list[PolicyState]] = {slo_window(state.slo): []}
             for policy in group.policy:
                 if action in policy.rule.blocks:
                     readers.setdefault(policy.window, []).append(policy)
@@ -107,7 +115,7 @@ def _name(state: SloState, group: GroupState) -> str:
 def _gap_text(gap: Gap) -> str:
     """`checkout{region=us} over 1h (no series), read by burn_rate > 2 over 1h`."""
     read = f", read by {', '.join(p.when for p in gap.rules)}" if gap.rules else ""
-    return f"{_name(gap.state, gap.group)} over {prom_window(gap.window)} ({printable(gap.reason)}){read}"
+    return f"{_name(gap.state, gap.group)} over {window_name(gap.state.slo, gap.window)} ({printable(gap.reason)}){read}"
 
 
 def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str) -> tuple[int, str]:
@@ -119,14 +127,10 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
         per_group: dict[int, dict] = {}
         for gap in gaps:
             entry = per_group.setdefault(id(gap.group), {"slo_id": gap.state.slo.id, "group": gap.group.group, "windows": {}})
-            entry["windows"][prom_window(gap.window)] = gap.reason
+            entry["windows"][window_name(gap.state.slo, gap.window)] = gap.reason
         return code, json_text({
             "action": action, "at": at, "result": ("blocked", "no_data", "pass")[[BLOCKED, NO_ANSWER, PASS].index(code)],
-            "blocked_by": [
-                {"slo_id": s.slo.id, "group": g.group, "when": p.when, "action": p.rule.action,
-                 "blocks": list(p.rule.blocks), "figure": p.figure, "rule": str(p.rule.span)}
-                for s, g, p in blocks
-            ],
+            "blocked_by": [_blocked_json(s, g, p) for s, g, p in blocks],
             "no_data": list(per_group.values()),
         })
     shown = printable(action)
@@ -138,12 +142,12 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
         if blocks:
             lines += ["| SLO | rule | figure | action |", "|---|---|---|---|"]
             # A code span shows `&lt;` as typed: inside one only `|` needs its backslash (GFM tables).
-            lines += [f"| {md_cell(_name(s, g))} | `{p.when.replace('|', chr(92) + '|')}` | {md_cell(figure_text(p))} "
+            lines += [f"| {md_cell(_name(s, g))} | `{p.when.replace('|', chr(92) + '|')}` | {md_cell(figure_text(p, s))} "
                       f"| {md_cell(printable(p.rule.action))} |" for s, g, p in blocks]
         if gaps:
             lines += ["", f"No data (the gate {verb}, --no-data): " + ", ".join(md_cell(_gap_text(gap)) for gap in gaps)]
     for state, group, policy in blocks:
-        message = (f"{shown} blocked by {_name(state, group)}: when {policy.when}: {figure_text(policy)}; "
+        message = (f"{shown} blocked by {_name(state, group)}: when {policy.when}: {figure_text(policy, state)}; "
                    f"policy says: {printable(policy.rule.action)}")
         span = policy.rule.span
         if output_format == "github":
@@ -162,3 +166,12 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
     elif output_format == "text" and code == BLOCKED:
         lines.append(f"{shown}: blocked by {len(blocks)} policy rule(s) at {format_time(at)}")
     return code, "\n".join(lines) + ("\n" if lines else "")
+
+
+def _blocked_json(state: SloState, group: GroupState, policy: PolicyState) -> dict:
+    """One entry of `blocked_by`; a calendar SLO's adds the period its figures cover (docs/LIVE.md)."""
+    entry = {"slo_id": state.slo.id, "group": group.group, "when": policy.when, "action": policy.rule.action,
+             "blocks": list(policy.rule.blocks), "figure": policy.figure, "rule": str(policy.rule.span)}
+    if state.period is not None:
+        entry["period"] = state.period.json()
+    return entry

@@ -3,7 +3,9 @@
 Ratios come from the recorded `slo:sli_error:ratio_rate<W>` series where the
 generated rules are deployed (one batched query for every SLO), else from the
 indicator's own series (one query per SLO and window), both traffic-weighted,
-as the generated rules compute them.
+as the generated rules compute them. A calendar SLO's SLO window is the
+period in progress at `--at` (`periods.py`): `slo:sli_error:ratio_period`,
+or the same from its own series since the period start.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from ..core.ir import (
     ThresholdIndicator,
 )
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
+from . import periods
 from .client import Prometheus
+from .periods import PERIOD, Period
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
@@ -88,6 +92,7 @@ class SloState:
     slo: Slo
     groups: list[GroupState]
     source: str
+    period: Period | None = None  # a calendar SLO's period in progress at --at, which its SLO-window figures cover
 
 
 def rule_when(rule: PolicyRule) -> str:
@@ -98,8 +103,8 @@ def rule_when(rule: PolicyRule) -> str:
 
 
 def rule_window(rule: PolicyRule, slo: Slo) -> int:
-    """The window a rule reads: its `over`, else the SLO window."""
-    return rule.over if rule.metric == "burn_rate" and rule.over is not None else slo.window
+    """The window a rule reads: its `over`, else the SLO window (a calendar SLO's: its current period, `PERIOD`)."""
+    return rule.over if rule.metric == "burn_rate" and rule.over is not None else periods.slo_window(slo)
 
 
 def alert_conditions(slo: Slo) -> tuple[Condition, ...]:
@@ -108,8 +113,8 @@ def alert_conditions(slo: Slo) -> tuple[Condition, ...]:
 
 
 def windows(service: Service, slo: Slo) -> list[int]:
-    """Every window status reports: each condition's long and short, policy `over`s, the SLO window."""
-    found = {slo.window}
+    """Every window status reports: each condition's long and short, policy `over`s, the SLO window (or `PERIOD`)."""
+    found = {periods.slo_window(slo)}
     for condition in slo.alerting.conditions:
         found.update((condition.long, condition.short))
     for rule in service.policy.rules if service.policy else ():
@@ -130,7 +135,9 @@ def raw_ratio(slo: Slo, window: int) -> str:
     five = c.CURRENT_BURN_WINDOW
     if slo.slices is not None:
         return slices.raw_bad_ratio(slo, window, slice_value(slo))
-    if window != slo.window and window < c.DERIVED_WINDOW_FROM:
+    assert window != PERIOD, "a calendar period's ratio needs its bounds: periods.raw_ratio"
+    rolling_slo_window = periods.is_rolling_slo_window(slo, window)
+    if not rolling_slo_window and window < c.DERIVED_WINDOW_FROM:
         return queries.error_ratio(slo.indicator, window, slo.group_by)
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
@@ -138,7 +145,7 @@ def raw_ratio(slo: Slo, window: int) -> str:
         return f"avg_over_time(({known}){_span(window)})"
     bad = queries.bad_events(slo.indicator, five, slo.group_by)
     total = queries.total_events(slo.indicator, five, slo.group_by)
-    if window == slo.window:
+    if rolling_slo_window:
         return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
 
@@ -155,13 +162,13 @@ def _span(seconds: int | None) -> str:
 
 
 def recorded_selector(slo: Slo, window: int) -> str:
-    """The deployed rule's series for one SLO and window."""
-    return queries.recorded(c.error_ratio_rule(window), slo.id)
+    """The deployed rule's series for one SLO and window (`PERIOD`: `slo:sli_error:ratio_period`)."""
+    return queries.recorded(periods.ratio_rule(window), slo.id)
 
 
 def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
-    """Every recorded error ratio at `at`, in one query: {rule name: {slo_id: [samples]}}."""
-    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+", {c.LABEL_SLO_ID}!=""}}'
+    """Every recorded error ratio at `at` (calendar periods' too), in one query: {rule name: {slo_id: [samples]}}."""
+    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+|{c.PERIOD_RATIO}", {c.LABEL_SLO_ID}!=""}}'
     found: dict[str, dict[str, list]] = {}
     for sample in client.query(expr, at):
         name = sample.labels.get("__name__", "")
@@ -181,7 +188,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         why: dict[int, str] = {}
         used: set[str] = set()
         for window in windows(service, slo):
-            samples = recorded.get(c.error_ratio_rule(window), {}).get(slo.id)
+            samples = recorded.get(periods.ratio_rule(window), {}).get(slo.id)
             if samples is not None:
                 results[window] = by_group(slo, samples)
                 used.add("recorded")
@@ -201,7 +208,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     states = []
     for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
         groups = _groups(service, slo, results, why)
-        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed"))
+        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at)))
     _check_min_failures(client, states, at)
     _check_for_durations(client, states, at)
     return states
@@ -214,9 +221,14 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     minute over the window). `raw_ratio` evaluates the event total twice
     there (once for the `or 0 * total` fallback); asking for the numerator
     and the total apart and dividing here reads each series once: a third
-    less work for the server, the same figure.
+    less work for the server, the same figure. A calendar SLO's period
+    (`PERIOD`): since the start of the one in progress at `at`.
     """
-    parts = period_parts(slo) if window == slo.window and slo.slices is None else None
+    if window == PERIOD:
+        period = periods.period_at(slo, at)
+        assert period is not None
+        return by_group(slo, client.query(periods.raw_ratio(slo, period, at), at))
+    parts = period_parts(slo) if periods.is_rolling_slo_window(slo, window) and slo.slices is None else None
     if parts is None:
         return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
@@ -283,7 +295,7 @@ def _groups(service: Service, slo: Slo, results: dict[int, dict[GroupKey, Readin
 def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> None:
     """A group's SLI, budget left, burn rates, alert conditions and policy rules from its ratios."""
     ratios = group.ratios
-    period = ratios.get(slo.window)
+    period = ratios.get(periods.slo_window(slo))
     if period is not None:
         group.sli = 1 - period
         group.budget_remaining = 1 - period / budget

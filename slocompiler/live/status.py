@@ -7,6 +7,7 @@ import json
 from ..core.ir import Program, Service, Slo
 from ..core.units import percent_text, prom_window
 from .options import format_time
+from .periods import slo_window, window_name
 from .state import GroupState, SloState
 from .text import printable
 
@@ -64,18 +65,18 @@ def _json_escape(ch: str) -> str:
 def group_json(state: SloState, group: GroupState) -> dict:
     """One object of `slo status --format json`."""
     slo = state.slo
-    return {
+    item = {
         "slo_id": slo.id,
         "service": state.service.name,
         "slo": slo.name,
         "group": dict(group.group),
         "objective": float(slo.objective),
-        "window": prom_window(slo.window),
+        "window": window_name(slo, slo_window(slo)),
         "sli": number(group.sli),
         "error_budget_remaining": number(group.budget_remaining),
-        "burn_rate": {prom_window(w): number(rate) for w, rate in sorted(group.burn.items())},
+        "burn_rate": {window_name(slo, w): number(rate) for w, rate in sorted(group.burn.items())},
         # Each window whose ratio is unknown (its burn rate null; the SLO window's: sli and budget null too), and why.
-        "no_data_windows": {prom_window(w): reason for w, reason in sorted(group.missing.items())},
+        "no_data_windows": {window_name(slo, w): reason for w, reason in sorted(group.missing.items())},
         "alerts": [
             {"alert": a.alert, "severity": a.condition.severity, "long": prom_window(a.condition.long),
              "short": prom_window(a.condition.short), "burn": float(a.condition.burn), "firing": a.firing}
@@ -88,6 +89,9 @@ def group_json(state: SloState, group: GroupState) -> dict:
         ],
         "data": "ok" if group.has_data else "no_data",
     }
+    if state.period is not None:  # a calendar SLO: the period its sli and budget cover (docs/LIVE.md)
+        item["period"] = state.period.json()
+    return item
 
 
 def render_json(states: list[SloState]) -> str:
@@ -116,7 +120,8 @@ def rows(states: list[SloState]) -> list[list[str]]:
     for state in states:
         for group in state.groups:
             # A window without data says so: "-" beside "no alert firing" would read as healthy.
-            burns = " ".join(f"{prom_window(w)}:{'no data' if r is None else rate(r)}" for w, r in sorted(group.burn.items()))
+            burns = " ".join(f"{window_name(state.slo, w)}:{'no data' if r is None else rate(r)}"
+                             for w, r in sorted(group.burn.items()))
             firing = ", ".join(
                 f"{a.condition.severity} {prom_window(a.condition.long)}/{prom_window(a.condition.short)}"
                 + (": no data" if a.reason and not a.firing else "")
@@ -126,21 +131,32 @@ def rows(states: list[SloState]) -> list[list[str]]:
                                  if p.applies or not p.has_data)
             table.append([
                 state.slo.id, group_text(group.group),
-                f"{percent_text(state.slo.objective)} / {prom_window(state.slo.window)}",
+                f"{percent_text(state.slo.objective)} / {slo_window_text(state)}",
                 percent(group.sli, 3) if group.has_data else "no data", percent(group.budget_remaining, 1),
                 *((burns, firing or "-", applying or "-") if group.has_data else ("no data",) * 3),
             ])
     return table
 
 
+def slo_window_text(state: SloState) -> str:
+    """The SLO window as the table's OBJECTIVE column names it: `7d`, or `calendar day (UTC)`."""
+    return state.period.name if state.period is not None else prom_window(state.slo.window)
+
+
+def period_notes(states: list[SloState]) -> list[str]:
+    """Below the table, each calendar SLO's period: `checkout-daily: calendar day (UTC) so far, since 2023-11-23 00:00 UTC`."""
+    return [f"{state.slo.id}: SLI and budget over the {state.period.since()}"
+            for state in states if state.period is not None]
+
+
 def render_text(states: list[SloState], at: float) -> str:
-    """An aligned table for a terminal, with the time and the source above it."""
+    """An aligned table for a terminal, with the time and the source above it, and calendar periods below."""
     table = rows(states)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = [f"at {format_time(at)}, from {_sources(states)}"]
     for row in table:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + period_notes(states)) + "\n"
 
 
 def _sources(states: list[SloState]) -> str:
@@ -165,4 +181,5 @@ def render_markdown(states: list[SloState], at: float) -> str:
     lines.append("|" + "|".join("---" for _ in table[0]) + "|")
     for row in table[1:]:
         lines.append("| " + " | ".join(md_cell(cell) for cell in row) + " |")
-    return "\n".join(lines) + "\n"
+    notes = period_notes(states)
+    return "\n".join(lines + ([""] + ["- " + md_cell(note) for note in notes] if notes else [])) + "\n"

@@ -16,6 +16,7 @@ from ..core import queries, sremath
 from ..core.errors import Diagnostic, Span, suggest
 from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, ThresholdIndicator, at
 from ..core.units import decimal_text, format_duration, prom_window
+from . import periods
 from .client import LiveError, Prometheus, finite
 from .state import alert_conditions, group_key, raw_ratio
 from .text import markdown, printable
@@ -23,6 +24,9 @@ from .text import markdown, printable
 # A deployed error ratio this far from the spec's own computation is stale.
 STALE_RELATIVE = 0.01
 STALE_ABSOLUTE = 1e-6
+# Just after a period starts the deployed ratio may still be the last one of the period before (the period group
+# runs every 2m, and its rates reach the new period a rule evaluation late): no comparison until this has passed.
+PERIOD_SETTLING = 600
 
 
 @dataclass(frozen=True)
@@ -239,13 +243,24 @@ class Verifier:
                            f"the deployed {name} of {slo.id} is {value:g}, the spec says {want:g}: the rules "
                            f"running are stale", hint=f"deploy {path} again")
         for name, samples in sorted(values.items()):
-            window = _window_of(name, slo) if name.startswith(c.ERROR_RATIO_PREFIX) else None
+            window = periods.PERIOD if name == c.PERIOD_RATIO and slo.calendar is not None else \
+                _window_of(name, slo) if name.startswith(c.ERROR_RATIO_PREFIX) else None
             if window is not None:
                 self._compare_ratio(slo, name, window, samples, path)
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
-        """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`)."""
-        if queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator) and slo.slices is None:
+        """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`).
+
+        A calendar SLO's `slo:sli_error:ratio_period` against the same since the start of the period in progress.
+        """
+        if window == periods.PERIOD:
+            period = periods.period_at(slo, self.at)
+            assert period is not None
+            if self.at - period.start < PERIOD_SETTLING:
+                return
+            computed = self.client.query(periods.raw_ratio(slo, period, self.at), self.at)
+            mine = {group_key(slo, s.labels): finite(s.value) for s in computed}
+        elif queries.tiles(window) and not isinstance(slo.indicator, ExprIndicator) and slo.slices is None:
             mine = self._tiled(slo, name, window)
         else:
             computed = self.client.query(raw_ratio(slo, window), self.at)

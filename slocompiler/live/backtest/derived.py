@@ -18,6 +18,7 @@ from ...core import conventions as c
 from ...core import queries
 from ...core.ir import ExprIndicator, Slo
 from ..client import Prometheus
+from ..periods import is_rolling_slo_window
 from .budget import Budget, group_values
 from .model import GroupKey, conditions_of, guarded_windows
 
@@ -27,7 +28,7 @@ RatesCache = dict[str, dict[GroupKey, list[float | None]]]
 
 def derives(slo: Slo, window: int) -> bool:
     """Whether the rules read this window from recorded 5m rates rather than from the raw series (never: slices)."""
-    return slo.slices is None and (window == slo.window or window >= c.DERIVED_WINDOW_FROM)
+    return slo.slices is None and (is_rolling_slo_window(slo, window) or window >= c.DERIVED_WINDOW_FROM)
 
 
 def replayable(start: int, step: int) -> bool:
@@ -138,7 +139,7 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, times: list[int], re
     """
     first, last = times[0] - reach, times[-1]
     rates = [_fetch(client, expr, first, last, slo.group_by, cache, budget) for expr in _rate_expressions(slo)]
-    period = window == slo.window
+    period = is_rolling_slo_window(slo, window)  # a calendar SLO's nominal length is a derived rolling window
     out: dict[GroupKey, list[float | None]] = {}
     for key in sorted(set().union(*rates)):
         budget.take(len(times))

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 from ...core import queries
 from ...core.ir import Slo
 from ...core.units import human_duration
+from .. import periods
 from ..client import LiveError, Prometheus, Series
 from ..limits import MAX_POINTS
+from ..periods import Period, slo_window
+from ..readings import by_group
 from ..state import raw_ratio
 from . import derived
 from .budget import Budget, group_values
@@ -159,12 +162,33 @@ def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache
 
 
 def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:
-    """`1 - window ratio / budget` at `at`, per group, the window ratio as `slo status` computes it (the period rule's)."""
+    """`1 - window ratio / budget` at `at`, per group, the window ratio as `slo status` computes it (the period rule's;
+    a calendar SLO's since the start of the period in progress at `at`)."""
     from ..state import raw_window
 
+    return _remaining(slo, raw_window(client, slo, slo_window(slo), at).values())
+
+
+def period_budgets(client: Prometheus, slo: Slo, frm: int, to: int) -> list[tuple[Period, dict[GroupKey, float | None]]]:
+    """A calendar SLO's budget left in each period that `[frm, to]` reaches: since the period's start, at its end or at `to`.
+
+    The budget resets at each period start in the SLO's zone, as the rule's
+    ratio does: each period's figure counts the 5m rates from its own start
+    (`periods.raw_ratio`), evaluated at its end (the last rate of the period
+    included) or, for the one in progress, at `to`.
+    """
+    def one(period: Period) -> dict[GroupKey, float | None]:
+        at = min(period.end, to)
+        return _remaining(slo, by_group(slo, client.query(periods.raw_ratio(slo, period, at), at)).values())
+
+    found = periods.periods_within(slo, frm, to)
+    return list(zip(found, client.map(one, found)))
+
+
+def _remaining(slo: Slo, readings) -> dict[GroupKey, float | None]:
     budget = float(slo.error_budget)
     remaining = {}
-    for found in raw_window(client, slo, slo.window, at).values():
+    for found in readings:
         figure = None if found.ratio is None else 1 - found.ratio / budget
         remaining[group_key(found.labels, slo.group_by)] = figure if figure is not None and math.isfinite(figure) else None
     return remaining

@@ -181,6 +181,17 @@ class Incident:
 
 
 @dataclass(frozen=True, slots=True)
+class PeriodBudget:
+    """A calendar SLO's budget left in one period of the replay: since its start, at its end or at `--to`."""
+
+    start: int
+    end: int  # the next period's start
+    label: str  # the period's first local date, `2023-11-23`
+    budget_remaining: float | None
+    complete: bool  # the period ended within the replay (else: so far, at `--to`)
+
+
+@dataclass(frozen=True, slots=True)
 class Replay:
     """Everything the backtest found for one SLO (and one group value)."""
 
@@ -205,3 +216,6 @@ class Replay:
     saved: tuple[Withheld, ...] = ()
     # The incident window's error ratio at each evaluation, for the timeline chart.
     ratio: tuple[float | None, ...] = field(default=(), repr=False)
+    # A calendar SLO: its period's name (`calendar day (UTC)`), and the budget of each period the replay reaches.
+    period_name: str | None = None
+    periods: tuple[PeriodBudget, ...] = ()

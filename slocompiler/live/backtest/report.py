@@ -60,9 +60,14 @@ def to_json(replays: Sequence[Replay]) -> str:
             ],
             "error_budget_remaining_at_end": _number(replay.budget_remaining),
         })
+        over = f"the {replay.period_name} in progress" if replay.period_name else prom_window(replay.window)
         if item["error_budget_remaining_at_end"] is None:  # null, and why (OUTPUTS.md: JSON numbers are finite)
-            item["error_budget_remaining_at_end_reason"] = (f"no figure over {prom_window(replay.window)} at the end "
+            item["error_budget_remaining_at_end_reason"] = (f"no figure over {over} at the end "
                                                             "(no traffic, no series, or not a number)")
+        if replay.period_name:  # a calendar SLO: the budget of each period, reset at each start (docs/BACKTEST.md)
+            item["period"] = replay.period_name
+            item["periods"] = [{"start": p.start, "end": p.end, "error_budget_remaining": _number(p.budget_remaining),
+                                "complete": p.complete} for p in replay.periods]
         out.append(item)
     return json.dumps(out, indent=2, allow_nan=False) + "\n"
 
@@ -164,7 +169,12 @@ def headline(replay: Replay) -> list[str]:
                      f"missed {s['missed']}; noise pages {s['noise']}")
     if any(f.min_failures for f in replay.rules if f.severity == "page"):
         lines.append(_saved_line(replay))
-    lines.append(f"error budget remaining at the end: {percent(s['budget'])}")
+    if replay.period_name:
+        lines.append(f"error budget remaining at the end: {percent(s['budget'])} (the {replay.period_name} so far)")
+        lines.append(f"error budget remaining per {replay.period_name}, reset at each start: " + ", ".join(
+            f"{p.label} {percent(p.budget_remaining)}" + ("" if p.complete else " (so far)") for p in replay.periods))
+    else:
+        lines.append(f"error budget remaining at the end: {percent(s['budget'])}")
     return lines
 
 

@@ -11,8 +11,8 @@ from ..client import Prometheus
 from ..text import Secrets
 from . import derived, failures
 from .budget import Budget
-from .fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, require_data, spans_of
-from .model import INCIDENT_WINDOW, Replay, no_data_for, rules_of, window_plan
+from .fetch import Cache, Grid, Spans, budget_remaining, fetch_all, grid, period_budgets, require_data, spans_of
+from .model import INCIDENT_WINDOW, PeriodBudget, Replay, no_data_for, rules_of, window_plan
 from .replay import absent, firing, group_keys, intervals, replay
 from .report import when
 
@@ -69,9 +69,11 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     shared = {} if cache is None else cache
     counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)
     remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
+    # A calendar SLO's budget resets at each period start: its budget in every period the range reaches.
+    budgets = client.map(lambda slo: period_budgets(client, slo, what.start, where.end) if slo.calendar else [], slos)
     out = []
-    for slo, left, found in zip(slos, remaining, counted):
-        out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets, found)
+    for slo, left, found, periods in zip(slos, remaining, counted, budgets):
+        out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets, found, periods)
     return out
 
 
@@ -98,8 +100,11 @@ def needed_spans(ratios: dict[int, dict], conditions: list, where: Grid) -> Span
 
 
 def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range,
-               secrets: Secrets | None = None, counted: failures.Counts | None = None) -> list[Replay]:
+               secrets: Secrets | None = None, counted: failures.Counts | None = None,
+               periods: list | None = None) -> list[Replay]:
     """One SLO's rules and conditions replayed over its fetched ratios, per group value.
+
+    `periods`, for a calendar SLO: `fetch.period_budgets`, each period's budget left per group.
 
     The group's label values come from the server: any secret the user gave
     is redacted from them here, before any report prints them (text.py).
@@ -122,4 +127,13 @@ def replay_slo(slo: Slo, ratios: dict, remaining: dict, where: Grid, what: Range
             what.start, where.end, where.step, INCIDENT_WINDOW,
             None if value is None or math.isnan(value) else value, within,
         ))
+        if slo.calendar is not None:
+            out[-1] = dataclasses.replace(out[-1], period_name=f"calendar {slo.calendar} ({slo.timezone})",
+                                          periods=_period_budgets(periods or [], key, where.end))
     return [dataclasses.replace(r, no_data=no_data) for r in out] if no_data else out
+
+
+def _period_budgets(found: list, key: tuple[str, ...], end: int) -> tuple[PeriodBudget, ...]:
+    """One group's budget in each period, from `fetch.period_budgets`' answers."""
+    return tuple(PeriodBudget(period.start, period.end, period.label(), remaining.get(key), period.end <= end)
+                 for period, remaining in found)
