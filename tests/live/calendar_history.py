@@ -1,7 +1,6 @@
-"""A small history for calendar SLOs (tests/live/test_calendar_live.py): history.py's checkout traffic, days 6 to 10.
+"""What calendar SLOs add to history.py's (tests/live/test_calendar_live.py): they read its checkout traffic, days 6 to 10.
 
-Its own TSDB and server (conftest's `calendar_url`), so the shared history
-keeps its series. history.py's checkout counts are pure functions of the
+The shared server (conftest.py) holds both. history.py's checkout counts are pure functions of the
 minute; the eu outage (day 8, 14:00-14:30 UTC, every request failing) spends
 a calendar day's budget many times over, and the next day starts afresh:
 at 00:00 UTC in UTC, at 23:00 UTC (00:00 CET) in Europe/Berlin.
@@ -18,7 +17,7 @@ from collections.abc import Iterator
 
 import history
 
-FIRST_MINUTE = 6 * 1440  # the counters start at 0 on day 6, 00:00 UTC
+FIRST_MINUTE = 6 * 1440  # the calendar cases read from day 6, 00:00 UTC on
 DAY = 86400
 UTC_BOUNDARY = history.START + 9 * DAY  # 2023-11-23 00:00 UTC
 BERLIN_BOUNDARY = UTC_BOUNDARY - 3600  # 2023-11-23 00:00 CET
@@ -171,14 +170,14 @@ def _deployed() -> Iterator[str]:
 
 
 def openmetrics() -> Iterator[str]:
-    """The counters from day 6, then the deployed period ratios, ending with `# EOF`."""
-    yield "# TYPE http_requests counter\n"
-    for region in history.REGIONS:
-        labels = f'job="checkout",region="{region}"'
-        for code, per_minute in (("200", lambda m, r=region: history.total_at("checkout", r, m) - history.bad_at("checkout", r, m)),
-                                 ("500", lambda m, r=region: history.bad_at("checkout", r, m))):
-            yield from history._counter("http_requests_total", f'{labels},code="{code}"', per_minute,
-                                        history.MINUTES, FIRST_MINUTE)
+    """history.py's whole history, then this one's deployed period ratios and DST counters, ending with `# EOF`.
+
+    One server per test run (conftest.py): history.py's checkout counters
+    are the ones the calendar SLOs read.
+    """
+    for line in history.openmetrics():
+        if line != "# EOF\n":
+            yield line
     yield from _deployed()
     yield "# TYPE dst_requests counter\n"
     first, last = history.minute(DST_FIRST), history.minute(DST_LAST)

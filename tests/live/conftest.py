@@ -1,4 +1,4 @@
-"""One real Prometheus server per test session, on the history of history.py."""
+"""One real Prometheus server per test session, on the history of history.py and calendar_history.py."""
 
 from __future__ import annotations
 
@@ -22,24 +22,15 @@ def prometheus_url(tmp_path_factory) -> str:
             pytest.fail("prometheus and promtool are required in CI (apt-get install prometheus)")
         pytest.skip("prometheus not installed (apt-get install prometheus)")
     directory = tmp_path_factory.mktemp("prometheus")
-    data = server.build_tsdb(directory, promtool)
+    import calendar_history
+
+    data = server.build_tsdb(directory, promtool, calendar_history.openmetrics())
     running = server.Server(binary, data, directory)
     yield running.url
     running.stop()
 
 
 @pytest.fixture(scope="session")
-def calendar_url(tmp_path_factory) -> str:
-    """A second server, on calendar_history.py's few days of checkout traffic and deployed period ratios."""
-    import calendar_history
-
-    binary, promtool = server.find_binaries()
-    if not binary or not promtool:
-        if os.environ.get("CI"):
-            pytest.fail("prometheus and promtool are required in CI (apt-get install prometheus)")
-        pytest.skip("prometheus not installed (apt-get install prometheus)")
-    directory = tmp_path_factory.mktemp("prometheus-calendar")
-    data = server.build_tsdb(directory, promtool, calendar_history.openmetrics())
-    running = server.Server(binary, data, directory)
-    yield running.url
-    running.stop()
+def calendar_url(prometheus_url) -> str:
+    """The shared server: it holds calendar_history.py's deployed period ratios and DST counters too."""
+    return prometheus_url
