@@ -136,6 +136,8 @@ def raw_hourly_bad_slices(slo: Slo, window: int, value: str) -> str:
     the window's length: a calendar period's since its start, as its rule adds up the hours labelled with it."""
     assert slo.slices is not None
     hour = _hour_sum(value, slo.slices, not slo.slices.ratio)
+    if window <= 1:  # the hour at t alone: Prometheus refuses a range of 0s
+        return hour
     return f"sum_over_time(({hour})[{prom_window(window - 1)}:{prom_window(HOUR)}])"
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from ..core import conventions as c
 from ..core import pairs, queries, sremath
@@ -159,10 +159,15 @@ def _burn_now(slo: Slo, key: tuple, window: int) -> Read:
     return Read(key, burn_query(slo, window), (Value(BURN), f"x over {over}"), (f"no data over {over}",))
 
 
+def _to_the_second(seconds: Decimal) -> Decimal:
+    """Whole seconds above a minute: a reader of `1d1h42m51.429s` wants `1d1h42m51s`."""
+    return seconds if seconds < 60 else seconds.to_integral_value(rounding=ROUND_HALF_EVEN)
+
+
 def condition_parts(slo: Slo, number: int, condition: Condition) -> tuple:
     """One line per condition: its pair and threshold, what that burn means, and the current burn over both windows."""
     threshold = significant_text(sremath.threshold(condition.burn, slo.objective))
-    lasts = human_duration(sremath.exhaustion_seconds(condition.burn, slo.window))
+    lasts = human_duration(_to_the_second(sremath.exhaustion_seconds(condition.burn, slo.window)))
     # A condition given as `budget` states the share exactly; the rounded burn would give 9.99999999999%
     # (printed to 3 digits either way, but then rounded once, from the exact share).
     share = condition.budget if condition.budget is not None else sremath.budget_spent_when_firing(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ..core import conventions as c
 from ..core import pairs, queries
-from ..core.ir import Condition, Service, Slo
+from ..core.ir import Condition, ExprIndicator, Service, Slo
 from ..core.units import format_duration, prom_window, significant_text
 from . import alert_text
 from .alert_text import go_template_text, holds, pair_text
@@ -124,9 +124,7 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
 def no_data_alert(service: Service, slo: Slo) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
-    # A slice SLO's 5m ratio may hold no whole slice: its last slice's error ratio says whether there is data.
-    watched = c.error_ratio_rule(c.CURRENT_BURN_WINDOW) if slo.slices is None else c.SLICE_ERROR
-    ratio = f"absent({queries.recorded(watched, slo.id)})"
+    ratio = f"absent({_watched(slo)})"
     total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if slo.alerting.no_data_watch != "ratio" else ""
     # `both` (a critical tier's default): the process being down shows first in the raw total, which goes stale
     # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.
@@ -139,6 +137,23 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
         "labels": _templated(no_data_labels(service, slo)),
         "annotations": _templated(no_data_annotations(service, slo)),
     }
+
+
+def _watched(slo: Slo) -> str:
+    """The series whose absence is no data: the 5m error ratio; a slice SLO's last slice, unless it always exists.
+
+    A slice SLO's 5m ratio may hold no whole slice, so its last slice's error
+    ratio says whether there is data; but with `no_data = good | bad` and no
+    `group_by` that one exists without any series (`or vector(...)`), and the
+    5m event rate (an expr SLO's own 5m ratio) says it instead.
+    """
+    if slo.slices is None:
+        return queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
+    if slo.slices.no_data == "skip" or slo.group_by:
+        return queries.recorded(c.SLICE_ERROR, slo.id)
+    if isinstance(slo.indicator, ExprIndicator):
+        return queries.error_ratio(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
+    return queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(c.CURRENT_BURN_WINDOW), slo.id)
 
 
 def no_data_name(slo: Slo) -> str:

@@ -32,8 +32,18 @@ def _periods(slo: Slo) -> str:
     return f"count_values({queries.promql_string(c.LABEL_PERIOD)}, {start})"
 
 
-def _labelled(series: str, slo: Slo) -> str:
-    return f"{series} * on () group_left ({c.LABEL_PERIOD}) {_periods(slo)}"
+def _labelled(series: str, slo: Slo, span: int) -> str:
+    """`series` labelled with its period's start, only when all of its `span` (5m, or an hour) is in the period.
+
+    A 5m rate recorded in the first minutes of a period still holds the last
+    minutes of the one before: labelled with the new start, the previous
+    period's errors would open the new one (a budget at -100% at 00:01).
+    Such a rate is not recorded at all: `start <= time() - span` keeps the
+    start only once the span is past it.
+    """
+    start = queries.recorded(c.PERIOD_START, slo.id)
+    settled = f"count_values({queries.promql_string(c.LABEL_PERIOD)}, {start} <= time() - {span})"
+    return f"{series} * on () group_left ({c.LABEL_PERIOD}) {settled}"
 
 
 def sli_rules(slo: Slo, labels: dict[str, str]) -> list[dict]:
@@ -45,15 +55,15 @@ def sli_rules(slo: Slo, labels: dict[str, str]) -> list[dict]:
     short = c.CURRENT_BURN_WINDOW
     if slo.slices is not None:
         hour = queries.recorded(c.SLICES_BAD_HOUR, slo.id)
-        return [_record(c.PERIOD_SLICES_BAD, _labelled(hour, slo), labels)]
+        return [_record(c.PERIOD_SLICES_BAD, _labelled(hour, slo, HOUR), labels)]
     if isinstance(slo.indicator, ExprIndicator):
         known = queries.recorded(c.known_ratio_rule(short), slo.id)
-        return [_record(c.PERIOD_KNOWN_RATIO, _labelled(known, slo), labels)]
+        return [_record(c.PERIOD_KNOWN_RATIO, _labelled(known, slo, short), labels)]
     return [
-        _record(c.PERIOD_EVENTS_BAD, _labelled(queries.recorded(c.EVENTS_BAD_PREFIX + prom_window(short), slo.id), slo),
+        _record(c.PERIOD_EVENTS_BAD, _labelled(queries.recorded(c.EVENTS_BAD_PREFIX + prom_window(short), slo.id), slo, short),
                 labels),
         _record(c.PERIOD_EVENTS_TOTAL,
-                _labelled(queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id), slo), labels),
+                _labelled(queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id), slo, short), labels),
     ]
 
 

@@ -229,13 +229,14 @@ def period_ratio(phases: Phases, t: int, window: int, step: int, eval_step: int,
     With `start`, a calendar SLO's period ratio (emit/calendar_rules.py) for
     the period starting then: the labelled 5m rate recorded at u carries the
     start the period group recorded an evaluation before (promtool evaluates
-    the SLI group first), so it counts when u - eval_step >= start. With none
-    yet, 0 (the rule's fallback, once a 5m total exists).
+    the SLI group first), so it counts when u - eval_step >= start, and only
+    once its 5 minutes are all past the start. With none yet, 0 (the rule's
+    fallback, once a 5m total exists).
     """
     five = CURRENT_BURN_WINDOW
     first = 0 if samples else step
     recorded = [u for u in range(0, t + 1, eval_step)
-                if u >= first and (u >= t - window if start is None else u - eval_step >= start)]
+                if u >= first and (u >= t - window if start is None else u - max(eval_step, five) >= start)]
     if not recorded:
         return Decimal(0) if start is not None and t >= first else None
     if samples:

@@ -119,9 +119,10 @@ def period_ratio(slo: Slo, phases: SlicePhases, t: int, step: int) -> Decimal | 
     """`slo:sli_error:ratio_period` at t: the window's bad-slice ratio, or a calendar SLO's since its period start.
 
     A calendar SLO's (emit/calendar_rules.py): the hourly counts at each whole
-    hour h of the current period, each labelled with the period start the SLI
-    group read at h (the one recorded a step before), over the slices of the
-    whole period; 0 before any such hour, once an hourly count exists.
+    hour h whose hour is all in the current period, each labelled with the
+    period start the SLI group read at h (the one recorded a step before),
+    over the slices of the whole period; 0 before any such hour, once an
+    hourly count exists.
     """
     assert slo.slices is not None
     if slo.calendar is None:
@@ -129,7 +130,7 @@ def period_ratio(slo: Slo, phases: SlicePhases, t: int, step: int) -> Decimal | 
     start, end = calendar.period_bounds(slo.calendar, slo.timezone, t)
     earliest = t - calendar.MAX_PERIOD_SECONDS[slo.calendar]
     hours = [h for h in range(t - t % HOUR, max(earliest, 0), -HOUR)
-             if h >= step and calendar.period_bounds(slo.calendar, slo.timezone, h - step)[0] == start]
+             if h - HOUR >= start and calendar.period_bounds(slo.calendar, slo.timezone, h - step)[0] == start]
     if not hours:
         return Decimal(0) if t >= step else None
     bad = sum((sum(window_values(slo, phases, h, HOUR, step), Decimal(0)) for h in hours), Decimal(0))

@@ -41,7 +41,7 @@ def slice_tests(service: Service, slo: Slo, step: int, shared: bool, inputs: Pla
     if not slo.alerting.enabled or not slo.alerting.conditions:
         return []
     length = slo.slices.length
-    quiet = HOUR  # whole slices: every length divides an hour
+    quiet = max(HOUR, 3 * length)  # whole slices (every length divides an hour), room for three before the last case
     checked = min(k.long for k in slo.alerting.conditions)
     pages = [k for k in slo.alerting.conditions if k.severity == "page"] or list(slo.alerting.conditions)
     needed = max((k.min_failures for k in pages), default=0)

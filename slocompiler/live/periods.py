@@ -101,30 +101,37 @@ def ratio_rule(window: int) -> str:
 def raw_ratio(slo: Slo, period: Period, at: float) -> str:
     """The error ratio from `period.start` to `at`, from the indicator's own series, as `slo:sli_error:ratio_period` has it.
 
-    The rules add up the 5m rates recorded at each evaluation after the
-    start (each holds the events of the 5 minutes before it): here the 5m
-    rates at every whole minute in `(start, at]`, a subquery `[at - start -
-    1s:1m]` (Prometheus 2 includes a step on the range's start). Nothing is
-    counted before the first one, and the ratio is then 0, as the rules'
-    `or 0 * <5m total>` says. A slice SLO: bad slices from the hourly counts
-    at each whole hour in `(start, at]`, over the slices of the whole period.
+    The rules add up the 5m rates recorded at each evaluation whose 5
+    minutes are all past the start (emit/calendar_rules.py): here the 5m
+    rates at every whole minute in `[start + 5m, at]`, a subquery `[at -
+    start - 5m:1m]` (Prometheus 2 includes a step on the range's start).
+    Nothing is counted before the first one, and the ratio is then 0, as
+    the rules' `or 0 * <5m total>` says. A slice SLO: bad slices from the
+    hourly counts at each whole hour in `[start + 1h, at]`, over the slices
+    of the whole period.
     """
-    span = int(at) - period.start - 1
     if slo.slices is not None:
-        return _slice_ratio(slo, period, span)
+        return _slice_ratio(slo, period, int(at) - period.start - HOUR)
     five = c.CURRENT_BURN_WINDOW
+    span = int(at) - period.start - five
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
         known = f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0"
-        counted = f"avg_over_time(({known})[{prom_window(span)}:{prom_window(RULE_INTERVAL)}])" if span > 0 else None
+        counted = _over("avg_over_time", known, span) if span >= 0 else None
         nothing = f"0 * group without () ({queries.error_ratio(slo.indicator, five, slo.group_by)})"
     else:
         bad = queries.bad_events(slo.indicator, five, slo.group_by)
         total = queries.total_events(slo.indicator, five, slo.group_by)
-        step = f"[{prom_window(span)}:{prom_window(RULE_INTERVAL)}]"
-        counted = f"sum_over_time(({bad}){step})\n/\nsum_over_time(({total}){step})" if span > 0 else None
+        counted = f"{_over('sum_over_time', bad, span)}\n/\n{_over('sum_over_time', total, span)}" if span >= 0 else None
         nothing = f"0 * ({total})"
     return nothing if counted is None else f"(\n{counted}\n)\nor\n{nothing}"
+
+
+def _over(function: str, expr: str, span: int) -> str:
+    """`function` over `expr` at every whole minute in `[t - span, t]`; the value at t alone when span is 0 (a 0s range is refused)."""
+    if span == 0:
+        return f"({expr})"
+    return f"{function}(({expr})[{prom_window(span)}:{prom_window(RULE_INTERVAL)}])"
 
 
 def _slice_ratio(slo: Slo, period: Period, span: int) -> str:
@@ -132,6 +139,6 @@ def _slice_ratio(slo: Slo, period: Period, span: int) -> str:
     value = slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
     whole = decimal_text(Decimal(period.end - period.start) / slo.slices.length)
     nothing = f"0 * ({slices.raw_hour_count(slo, value)})"
-    if span <= 0:
+    if span < 0:
         return nothing
     return f"(\n{slices.raw_hourly_bad_slices(slo, span + 1, value)}\n/\n{whole}\n)\nor\n{nothing}"

@@ -119,12 +119,13 @@ def dst_counts(m: int) -> tuple[float, float]:
 def period_ratio(start: int, at: int, counts=counts) -> float:
     """The error ratio since `start` at `at`, counted by hand as the period rule does.
 
-    The rule adds up the 5m rates recorded each minute after the start, each
-    the requests of the 5 minutes before it: minute m counts once for each
-    such rate whose 5 minutes hold it.
+    The rule adds up the 5m rates recorded each minute from 5 minutes after
+    the start (a rate whose 5 minutes began before it is not labelled with
+    the period), each the requests of the 5 minutes before it: minute m
+    counts once for each such rate whose 5 minutes hold it.
     """
     bad = total = 0.0
-    for point in range(history.minute(start) + 1, history.minute(at) + 1):
+    for point in range(history.minute(start) + 5, history.minute(at) + 1):
         for m in range(point - 5, point):
             b, t = counts(m)
             bad += b
@@ -135,22 +136,22 @@ def period_ratio(start: int, at: int, counts=counts) -> float:
 
 
 def mean_ratio(start: int, at: int) -> float:
-    """An `expr` SLO's figure since `start`: the mean of its 5m ratios at each minute in (start, at], as its rule averages them."""
+    """An `expr` SLO's figure since `start`: the mean of its 5m ratios at each minute in [start + 5m, at], as its rule averages them."""
     ratios = []
-    for point in range(history.minute(start) + 1, history.minute(at) + 1):
+    for point in range(history.minute(start) + 5, history.minute(at) + 1):
         window = [counts(m) for m in range(point - 5, point)]
         ratios.append(sum(b for b, _ in window) / sum(t for _, t in window))
     return sum(ratios) / len(ratios)
 
 
 def bad_slices(start: int, at: int) -> int:
-    """Bad 1m slices (error ratio above 1%) ending at each minute of every whole hour in (start, at].
+    """Bad 1m slices (error ratio above 1%) ending at each minute of every whole hour in [start + 1h, at].
 
     The 1m slice ending at minute e holds the requests of minute e - 1; the
-    hourly counts at the whole hours h in (start, at] hold the slices ending in
-    (h - 1h, h].
+    hourly counts at the whole hours h in [start + 1h, at] (an hour all in
+    the period) hold the slices ending in (h - 1h, h].
     """
-    hours = range(history.minute(start) // 60 * 60 + 60, history.minute(at) + 1, 60)
+    hours = range(-(-(history.minute(start) + 60) // 60) * 60, history.minute(at) + 1, 60)
     count = 0
     for hour in hours:
         for end in range(hour - 59, hour + 1):
