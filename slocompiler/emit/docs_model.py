@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..core import sremath
+from ..core import calendar, sremath, timebase
 from ..core.units import decimal_text, format_duration, human_duration, percent_text
 
 WEEK = 7 * 86400
@@ -66,6 +66,38 @@ def budget_rows(objective: Decimal, window: int) -> tuple[BudgetRow, ...]:
         seconds = sremath.budget_seconds(objective, span)
         rows.append(BudgetRow(label, format_duration(span), seconds, human_duration(seconds)))
     return tuple(rows)
+
+
+def period_budget_rows(objective: Decimal, unit: str, zone: str) -> tuple[BudgetRow, ...]:
+    """A calendar period's budget as time: in its nominal, shortest and longest period, then a week and a day
+    when shorter (99.9%, month in Europe/Berlin: 43m12s in 30 days, 40m19.2s in 28, 44m42s in 31 days 1 hour, ...).
+
+    The budget of a period is a share of that period, so a long month allows
+    more than a short one; the nominal length is what the thresholds use.
+    """
+    nominal = calendar.NOMINAL_DAYS[unit] * DAY
+    shortest, longest = timebase.period_lengths(unit, zone)
+    if shortest == longest:  # every period of the nominal length: a day or week in a zone without clock changes
+        spans = [(unit, nominal)]
+    else:
+        spans = [(f"nominal {unit}", nominal)]
+        for word, span in (("shortest", shortest), ("longest", longest)):
+            if span == nominal:  # a quarter of 90d: `nominal and shortest quarter`, one row
+                spans[0] = (f"nominal and {word} {unit}", nominal)
+            else:
+                spans.append((f"{word} {unit}", span))
+    spans += [(label, span) for label, span in (("week", WEEK), ("day", DAY)) if span < shortest]
+    rows = []
+    for label, span in spans:
+        seconds = sremath.budget_seconds(objective, span)
+        # In words (`31 days 1 hour`): a calendar SLO's text never reads like a rolling `30d`.
+        rows.append(BudgetRow(label, timebase.length_words(span), seconds, human_duration(seconds)))
+    return tuple(rows)
+
+
+def slo_budget_rows(objective: Decimal, window: int, unit: str | None, zone: str) -> tuple[BudgetRow, ...]:
+    """`budget_rows` for a rolling window, `period_budget_rows` for a calendar period (`unit`)."""
+    return budget_rows(objective, window) if unit is None else period_budget_rows(objective, unit, zone)
 
 
 def default_conditions(window: int) -> tuple[ConditionSpec, ...]:
