@@ -218,7 +218,7 @@ error budget as time
   longest month (31 days 1 hour)  44m42s
   week (7 days)                   10m4.8s
   day (1 day)                     1m26.4s
-  each month's budget counts the events since it started (on the 1st at local midnight in Europe/Berlin) and starts afresh with the next; alert thresholds use a 30-day month
+  each month starts on the 1st at local midnight in Europe/Berlin; its budget counts the events since it started and starts afresh with the next; alert thresholds use a 30-day month
 """
 
 
@@ -248,3 +248,28 @@ def test_slo_budget_refuses_bad_periods_in_one_line(args, message):
     result = CliRunner().invoke(cli, ["budget", "99.9%", *args])
     assert result.exit_code == 2
     assert result.stderr == f"slo budget: error: {message}\n"
+
+
+def test_slo_budget_counts_slices_per_period_length():
+    result = CliRunner().invoke(cli, ["budget", "99.5%", "--window", "calendar month", "--timezone", "Europe/Berlin",
+                                      "--slices", "1m"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("objective 99.5% per calendar month (Europe/Berlin): error budget 0.5% of 1m slices\n")
+    assert "\n  nominal month (30 days)         216 bad 1m slices (3h36m)\n" in result.stdout
+    assert "\n  longest month (31 days 1 hour)  223.5 bad 1m slices (3h43m30s)\n" in result.stdout
+    assert "its budget counts the bad slices since it started over the slices of the whole period" in result.stdout
+
+
+def test_slo_budget_slices_widen_the_default_windows_as_the_language_does():
+    """A slice SLO's default windows hold two slices at least: 1h/10m for 5m slices (lang/alerting.py)."""
+    five = CliRunner().invoke(cli, ["budget", "99.5%", "--slices", "5m"]).stdout
+    assert "\n  window (30d)  43.2 bad 5m slices (3h36m)\n" in five
+    assert "\n  page      14.4       1h    10m " in five
+    one = CliRunner().invoke(cli, ["budget", "99.5%", "--slices", "1m"]).stdout
+    assert "\n  page      14.4       1h    5m " in one
+
+
+def test_slo_budget_refuses_a_slice_length_the_language_refuses():
+    result = CliRunner().invoke(cli, ["budget", "99.5%", "--slices", "7m"])
+    assert result.exit_code == 2
+    assert result.stderr == "slo budget: error: slices must be one of 1m 2m 3m 4m 5m 6m 10m 12m 15m 20m 30m 1h, got '7m'\n"

@@ -23,7 +23,7 @@ from ..core.ir import (
     Slo,
     ThresholdIndicator,
 )
-from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text, round_decimal
+from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
 from . import docs_chart, docs_model, docs_period
 from .docs_text import NONE, md_fence, md_link_or_text, md_or_none, md_text
 from .render import html_comment_text, render
@@ -143,14 +143,8 @@ def budget_rows(slo: Slo) -> tuple[docs_model.BudgetRow, ...]:
 def slice_budget_rows(slo: Slo) -> tuple[docs_model.BudgetRow, ...]:
     """The budget as bad slices, with the time they stand for: `216 bad 1m slices (3h36m)` for 99.5% over 30d."""
     assert slo.slices is not None
-    length = slo.slices.length
-    rows = []
-    for row in docs_model.slo_budget_rows(slo.objective, slo.window, slo.calendar, slo.timezone):
-        span = row.seconds / (1 - slo.objective) if slo.objective < 1 else Decimal(0)
-        count = sremath.budget_slices(slo.objective, int(span), length) if span else Decimal(0)
-        text = f"{decimal_text(round_decimal(count))} bad {format_duration(length)} slices ({row.text})"
-        rows.append(replace(row, text=text))
-    return tuple(rows)
+    rows = docs_model.slo_budget_rows(slo.objective, slo.window, slo.calendar, slo.timezone)
+    return docs_model.as_slices(rows, slo.objective, slo.slices.length)
 
 
 def alert_rows(slo: Slo) -> tuple[docs_model.AlertRow, ...]:

@@ -6,11 +6,11 @@ Everything here is plain text from exact decimals; no Markdown, no Jinja.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from ..core import calendar, sremath, timebase
-from ..core.units import decimal_text, format_duration, human_duration, percent_text
+from ..core.units import decimal_text, format_duration, human_duration, percent_text, round_decimal
 
 WEEK = 7 * 86400
 DAY = 86400
@@ -98,6 +98,17 @@ def period_budget_rows(objective: Decimal, unit: str, zone: str) -> tuple[Budget
 def slo_budget_rows(objective: Decimal, window: int, unit: str | None, zone: str) -> tuple[BudgetRow, ...]:
     """`budget_rows` for a rolling window, `period_budget_rows` for a calendar period (`unit`)."""
     return budget_rows(objective, window) if unit is None else period_budget_rows(objective, unit, zone)
+
+
+def as_slices(rows: tuple[BudgetRow, ...], objective: Decimal, length: int) -> tuple[BudgetRow, ...]:
+    """Budget rows as bad slices of `length`, with the time they stand for: `216 bad 1m slices (3h36m)`."""
+    fixed = []
+    for row in rows:
+        span = row.seconds / (1 - objective) if objective < 1 else Decimal(0)
+        count = sremath.budget_slices(objective, int(span), length) if span else Decimal(0)
+        text = f"{decimal_text(round_decimal(count))} bad {format_duration(length)} slices ({row.text})"
+        fixed.append(replace(row, text=text))
+    return tuple(fixed)
 
 
 def default_conditions(window: int) -> tuple[ConditionSpec, ...]:
