@@ -114,8 +114,11 @@ def fmt(paths, check_only, show_diff) -> None:
 
 @cli.command()
 @click.argument("objective")
-@click.option("--window", default="30d", show_default=True, help="The SLO window, e.g. 28d.")
-def budget(objective: str, window: str) -> None:
+@click.option("--window", default="30d", show_default=True,
+              help="The SLO window, e.g. 28d, or a calendar period: 'calendar month' (day, week, month, quarter, year).")
+@click.option("--timezone", default=None, help="The zone a calendar period starts in, e.g. Europe/Berlin (default UTC).")
+@click.option("--slices", default=None, help="Count the budget in bad time slices of this length, e.g. 1m.")
+def budget(objective: str, window: str, timezone: str | None, slices: str | None) -> None:
     """Print the error budget as time, the default alert table for OBJECTIVE (e.g. 99.9%), and what each tier gets.
 
     Per tier: its default page and ticket conditions with their min_failures, and its NoData alert
@@ -123,7 +126,7 @@ def budget(objective: str, window: str) -> None:
     """
     from .workflow.budget import run_budget
 
-    sys.exit(run_budget(objective, window))
+    sys.exit(run_budget(objective, window, timezone, slices))
 
 
 @cli.command(name="import")

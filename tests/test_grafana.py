@@ -9,11 +9,13 @@ import os
 import re
 from decimal import Decimal
 
+import calendar_spec
 import pytest
 import sample_ir
 from grafana_helpers import load, matcher_values, panels, queries, recorded, selectors, spec_program
 
 from slocompiler.core import conventions as c
+from slocompiler.core import timebase
 from slocompiler.core.ir import ExprIndicator, ThresholdIndicator
 from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
@@ -23,8 +25,10 @@ from slocompiler.emit.rules import rules_files
 DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 
-@pytest.fixture(params=["sample", "specs"])
+@pytest.fixture(params=["sample", "specs", "calendar"])
 def program(request):
+    if request.param == "calendar":  # calendar SLOs of every kind: their "so far" panels, a week's weekStart
+        return calendar_spec.program()
     return sample_ir.program() if request.param == "sample" else spec_program()
 
 
@@ -133,7 +137,8 @@ def test_every_queried_series_is_named_in_conventions(program):
     for service in program.services:
         for slo in service.slos:
             names = [c.OBJECTIVE, c.ERROR_BUDGET, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING,
-                     c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.error_ratio_rule(slo.window)]
+                     c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.window_ratio_rule(slo)]
+            # A calendar SLO's window ratio is `slo:sli_error:ratio_period` (LANGUAGE.md, "Calendar windows").
             # "for each W the alerts use"
             names += [c.error_ratio_rule(cond.long) for cond in slo.alerting.conditions]
             # Our helper series, which Traffic and Data read: the event rates, or an `expr` SLO's known ratio.
@@ -230,6 +235,11 @@ def test_each_slo_row_has_its_views(program):
                         ("Traffic", "text" if isinstance(slo.indicator, ExprIndicator) else "timeseries")]
             if slo.slices is not None:  # good and bad slices; an expr slice SLO's Slices takes Traffic's place
                 expected = [k for k in expected if k[0] != "Traffic" or k[1] == "timeseries"] + [("Slices", "timeseries")]
+            if slo.calendar is not None:  # this period so far: budget and SLI since the start, the budget's course
+                so_far = f"this calendar {slo.calendar} so far ({slo.timezone})"
+                expected = [k for k in expected if not k[0].startswith("Error budget remaining")] + [
+                    (f"Error budget remaining {timebase.THIS_PERIOD[slo.calendar]}", "stat"),
+                    (f"SLI {so_far}", "stat"), (f"Error budget remaining over time, {so_far}", "timeseries")]
             assert kinds == sorted(expected + ([("Alerts", "state-timeline")] if slo.alerting.enabled else []))
         ids = [p["id"] for p in board["panels"]]
         assert ids == list(range(1, len(ids) + 1))

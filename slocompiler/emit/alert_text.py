@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from ..core import conventions as c
-from ..core import pairs, queries, sremath
+from ..core import pairs, queries, sremath, timebase
 from ..core.ir import Condition, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window, significant_text
 
@@ -180,7 +180,7 @@ def condition_parts(slo: Slo, number: int, condition: Condition) -> tuple:
 
 
 def remaining_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
-    """The budget left over the SLO window and when it is spent, at the firing pair's short-window burn (the
+    """The budget left over the SLO window (a calendar SLO's: this period's) and when it is spent, at the firing pair's short-window burn (the
     current one) and at its long-window burn."""
     # NaN (no traffic over the window) is neither above 0 nor at most 0: no data.
     spent = Read(("remaining", "spent"), f"{remaining_query(slo)} <= 0", ("none, already spent",), ("no data",))
@@ -194,15 +194,17 @@ def remaining_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
                    (f"; at the {short} burn it is spent in ", Value(DURATION), f", at the {long} burn in "),
                    (f"; at the {long} burn it is spent in ",))
         when = (Read(("exhaustion", number), exhaustion_query(slo, condition), (now, Value(DURATION)), when),)
-    return (f"\nBudget remaining over {format_duration(slo.window)}: ", left, *when, ".")
+    # A calendar SLO's budget is its current period's, since the period start: "this month", not "over 30d".
+    return (f"\nBudget remaining {timebase.current_window(slo)}: ", left, *when, ".")
 
 
 def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     """The SLO and its budget, each condition now, the budget left and when it runs out, then the SLO's description."""
-    window = format_duration(slo.window)
     budget_time = human_duration(sremath.budget_seconds(slo.objective, slo.window))
-    parts: list = [f"SLO {slo.id} ({percent_text(slo.objective)} over {window}; error budget"
-                   f" {decimal_text(slo.error_budget)}, {budget_time} of the {window})."]
+    # A calendar SLO's budget as time is that of its nominal length, which the thresholds use too.
+    of = f"the {format_duration(slo.window)}" if slo.calendar is None else timebase.nominal_text(slo.calendar)
+    parts: list = [f"SLO {slo.id} ({percent_text(slo.objective)} {timebase.over_window(slo)}; error budget"
+                   f" {decimal_text(slo.error_budget)}, {budget_time} of {of})."]
     for number, condition in enumerate(conditions):
         parts += condition_parts(slo, number, condition)
     parts += remaining_parts(slo, conditions)

@@ -8,11 +8,10 @@ HTML, a link, emphasis or a table break.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from decimal import Decimal
 
-from ..core import conventions, queries, slices, sremath
+from ..core import conventions, queries, slices, sremath, timebase
 from ..core.ir import (
     Condition,
     LatencyIndicator,
@@ -24,58 +23,13 @@ from ..core.ir import (
     Slo,
     ThresholdIndicator,
 )
-from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text, round_decimal
-from . import docs_chart, docs_model
+from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
+from . import docs_chart, docs_model, docs_period
+from .docs_text import NONE, md_fence, md_link_or_text, md_or_none, md_text
 from .render import html_comment_text, render
 
 TIER_ORDER = {tier: rank for rank, tier in enumerate(conventions.TIERS)}
-NONE = "—"
-# Characters that can start Markdown structure anywhere in a line (GFM
-# included: `|` cells, `~` strikethrough); each is escaped with a backslash,
-# which CommonMark allows before any ASCII punctuation.
-_INLINE_SPECIAL = frozenset("\\`*_[]<>&|~")
-# Characters that only mean something at the start of a line (headings,
-# block quotes, lists, setext underlines).
-_LEADING_SPECIAL = frozenset("#>+-=")
-_ORDERED_LIST = re.compile(r"([0-9]{1,9})([.)])")
-_SAFE_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 OPERATOR_TEXT = {"<": "<", "<=": "≤", ">": ">", ">=": "≥"}
-
-
-def md_text(text: str) -> str:
-    """Spec text as literal Markdown on one line: no HTML, links, emphasis or cell breaks."""
-    flat = " ".join(text.splitlines()).strip()
-    out = ["\\" + char if char in _INLINE_SPECIAL else char for char in flat]
-    if out and out[0] in _LEADING_SPECIAL:
-        out[0] = "\\" + out[0]
-    match = _ORDERED_LIST.match(flat)
-    if match:
-        # `1.` or `1)` at the start would open an ordered list.
-        delimiter = match.end(1)
-        out[delimiter] = "\\" + out[delimiter]
-    return "".join(out)
-
-
-def md_or_none(text: str | None) -> str:
-    """`md_text`, or a dash for a missing value."""
-    return NONE if text is None or not text.strip() else md_text(text)
-
-
-def md_link_or_text(text: str | None) -> str:
-    """An autolink for a plain http(s) URL, escaped text for anything else (no `javascript:`)."""
-    if text is None or not text.strip():
-        return NONE
-    if _SAFE_URL.fullmatch(text):
-        return f"<{text}>"
-    return md_text(text)
-
-
-def md_fence(text: str, info: str = "promql") -> str:
-    """A fenced code block longer than any backtick run in `text`, so the text cannot close it."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    fence = "`" * max(3, longest + 1)
-    body = "\n".join(text.splitlines())
-    return f"{fence}{info}\n{body}\n{fence}"
 
 
 def anchor(slo: Slo) -> str:
@@ -158,38 +112,39 @@ def query_blocks(slo: Slo) -> list[dict[str, str]]:
                         f" without data as `no_data = {slo.slices.no_data}` says; the rules record it as"
                         f" `{conventions.SLICE_ERROR}` at every evaluation:",
              "code": md_fence(value)},
-            {"caption": f"{'Mean slice error ratio' if slo.slices.ratio else 'Bad-slice ratio'} over"
-                        f" {format_duration(slo.window)}, read at each slice end; the rules record it as"
-                        f" `{conventions.error_ratio_rule(slo.window)}`, and likewise over every alert window:",
-             "code": md_fence(slices.bad_ratio(slo, slo.window))},
+            docs_period.window_block(slo),
         ]
     else:
         first = [
             {"caption": f"Error ratio over {format_duration(short)}, straight from the indicator's series; the rules "
                         f"record it as `{conventions.error_ratio_rule(short)}`, and likewise over every alert window "
-                        f"and over {format_duration(slo.window)}:",
+                        + (f"and over {format_duration(slo.window)}:" if slo.calendar is None else
+                           f"and since the start of the current {md_text(timebase.window_text(slo))} as"
+                           f" `{conventions.PERIOD_RATIO}` (all events since the start, not an estimate of the whole"
+                           f" period):"),
              "code": md_fence(queries.error_ratio(slo.indicator, short, slo.group_by))},
         ]
     return [
         *first,
-        {"caption": f"Share of the error budget left over the {format_duration(slo.window)} window (1 = untouched, below 0 = overspent):",
+        {"caption": f"Share of the error budget left {docs_period.budget_scope(slo)} (1 = untouched, below 0 = overspent):",
          "code": md_fence(queries.recorded(conventions.BUDGET_REMAINING, slo.id))},
         {"caption": "Burn rate now (1 = spending exactly the budget):",
          "code": md_fence(queries.recorded(conventions.CURRENT_BURN_RATE, slo.id))},
     ]
 
 
+def budget_rows(slo: Slo) -> tuple[docs_model.BudgetRow, ...]:
+    """The budget as time (a calendar SLO's: per period length), or as bad slices."""
+    if slo.slices is not None:
+        return slice_budget_rows(slo)
+    return docs_model.slo_budget_rows(slo.objective, slo.window, slo.calendar, slo.timezone)
+
+
 def slice_budget_rows(slo: Slo) -> tuple[docs_model.BudgetRow, ...]:
     """The budget as bad slices, with the time they stand for: `216 bad 1m slices (3h36m)` for 99.5% over 30d."""
     assert slo.slices is not None
-    length = slo.slices.length
-    rows = []
-    for row in docs_model.budget_rows(slo.objective, slo.window):
-        span = row.seconds / (1 - slo.objective) if slo.objective < 1 else Decimal(0)
-        count = sremath.budget_slices(slo.objective, int(span), length) if span else Decimal(0)
-        text = f"{decimal_text(round_decimal(count))} bad {format_duration(length)} slices ({row.text})"
-        rows.append(replace(row, text=text))
-    return tuple(rows)
+    rows = docs_model.slo_budget_rows(slo.objective, slo.window, slo.calendar, slo.timezone)
+    return docs_model.as_slices(rows, slo.objective, slo.slices.length)
 
 
 def alert_rows(slo: Slo) -> tuple[docs_model.AlertRow, ...]:
@@ -232,11 +187,14 @@ def slo_view(service: Service, slo: Slo) -> dict[str, object]:
         "description": None if not slo.description else md_text(slo.description),
         "measures": measures(slo),
         "objective": percent_text(slo.objective),
-        "window": format_duration(slo.window),
+        "window": md_text(timebase.window_text(slo)),
+        "scope": md_text(timebase.objective_scope(slo)),
+        "period": docs_period.period_note(slo),
+        "per": format_duration(slo.window) if slo.calendar is None else timebase.nominal_length_text(slo.calendar),
         "budget_ratio": percent_text(slo.error_budget),
         "sla": sla,
         "unit": "events" if slo.slices is None else f"{format_duration(slo.slices.length)} slices",
-        "budget_rows": slice_budget_rows(slo) if slo.slices else docs_model.budget_rows(slo.objective, slo.window),
+        "budget_rows": budget_rows(slo),
         "queries": query_blocks(slo),
         "alerting": enabled,
         "alerting_off": "Alerting is disabled for this SLO." if not alerting.enabled
@@ -272,6 +230,9 @@ def rule_meaning(rule: PolicyRule, slo: Slo) -> str:
     if rule.metric == "budget_remaining":
         left = human_duration(rule.value * slo.error_budget * slo.window)
         whole = docs_model.budget_rows(slo.objective, slo.window)[0].text
+        if slo.calendar is not None:  # the current period's budget, as time of a nominal period
+            return (f"{md_text(slo.name)}: {left} of {whole} left {timebase.THIS_PERIOD[slo.calendar]}"
+                    f" (in {timebase.nominal_text(slo.calendar)})")
         return f"{md_text(slo.name)}: {left} of {whole} left"
     operator = md_text(OPERATOR_TEXT.get(rule.op, rule.op))
     return f"{md_text(slo.name)}: error ratio {operator} {percent_text(rule.value * slo.error_budget)}"
@@ -284,6 +245,7 @@ def policy_view(policy: Policy | None, service: Service) -> dict[str, object] | 
     return {
         "name": md_text(policy.name),
         "description": None if not policy.description else md_text(policy.description),
+        "calendar": any(slo.calendar is not None for slo in service.slos),
         "rules": [
             {
                 "when": rule_when(rule),
@@ -329,7 +291,7 @@ def index_view(program: Program) -> dict[str, object]:
         for slo in sorted(service.slos, key=lambda s: s.name):
             rows.append({**common, "slo": {
                 "name": md_text(slo.name), "link": f"{page}#{anchor(slo)}",
-                "objective": percent_text(slo.objective), "window": format_duration(slo.window),
+                "objective": percent_text(slo.objective), "window": md_text(timebase.window_text(slo)),
                 "budget": docs_model.budget_rows(slo.objective, slo.window)[0].text,
                 "chart": chart_path(service, slo) if slo.alerting.enabled and slo.alerting.conditions else None,
             }})
@@ -340,7 +302,7 @@ def index_view(program: Program) -> dict[str, object]:
 def chart_svg(service: Service, slo: Slo) -> str:
     """The detection-time chart of one SLO."""
     curves = [docs_chart.Curve(c.severity, c.burn, c.long, c.short, c.for_) for c in slo.alerting.conditions]
-    title = f"{slo.id}: time to detection by error ratio ({percent_text(slo.objective)} over {format_duration(slo.window)})"
+    title = f"{slo.id}: time to detection by error ratio ({percent_text(slo.objective)} {timebase.over_window(slo)})"
     return docs_chart.chart(title, slo.objective, curves, service.source)
 
 

@@ -6,11 +6,11 @@ Everything here is plain text from exact decimals; no Markdown, no Jinja.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from ..core import sremath
-from ..core.units import decimal_text, format_duration, human_duration, percent_text
+from ..core import calendar, sremath, timebase
+from ..core.units import decimal_text, format_duration, human_duration, percent_text, round_decimal
 
 WEEK = 7 * 86400
 DAY = 86400
@@ -66,6 +66,49 @@ def budget_rows(objective: Decimal, window: int) -> tuple[BudgetRow, ...]:
         seconds = sremath.budget_seconds(objective, span)
         rows.append(BudgetRow(label, format_duration(span), seconds, human_duration(seconds)))
     return tuple(rows)
+
+
+def period_budget_rows(objective: Decimal, unit: str, zone: str) -> tuple[BudgetRow, ...]:
+    """A calendar period's budget as time: in its nominal, shortest and longest period, then a week and a day
+    when shorter (99.9%, month in Europe/Berlin: 43m12s in 30 days, 40m19.2s in 28, 44m42s in 31 days 1 hour, ...).
+
+    The budget of a period is a share of that period, so a long month allows
+    more than a short one; the nominal length is what the thresholds use.
+    """
+    nominal = calendar.NOMINAL_DAYS[unit] * DAY
+    shortest, longest = timebase.period_lengths(unit, zone)
+    if shortest == longest:  # every period of the nominal length: a day or week in a zone without clock changes
+        spans = [(unit, nominal)]
+    else:
+        spans = [(f"nominal {unit}", nominal)]
+        for word, span in (("shortest", shortest), ("longest", longest)):
+            if span == nominal:  # a quarter of 90d: `nominal and shortest quarter`, one row
+                spans[0] = (f"nominal and {word} {unit}", nominal)
+            else:
+                spans.append((f"{word} {unit}", span))
+    spans += [(label, span) for label, span in (("week", WEEK), ("day", DAY)) if span < shortest]
+    rows = []
+    for label, span in spans:
+        seconds = sremath.budget_seconds(objective, span)
+        # In words (`31 days 1 hour`): a calendar SLO's text never reads like a rolling `30d`.
+        rows.append(BudgetRow(label, timebase.length_words(span), seconds, human_duration(seconds)))
+    return tuple(rows)
+
+
+def slo_budget_rows(objective: Decimal, window: int, unit: str | None, zone: str) -> tuple[BudgetRow, ...]:
+    """`budget_rows` for a rolling window, `period_budget_rows` for a calendar period (`unit`)."""
+    return budget_rows(objective, window) if unit is None else period_budget_rows(objective, unit, zone)
+
+
+def as_slices(rows: tuple[BudgetRow, ...], objective: Decimal, length: int) -> tuple[BudgetRow, ...]:
+    """Budget rows as bad slices of `length`, with the time they stand for: `216 bad 1m slices (3h36m)`."""
+    fixed = []
+    for row in rows:
+        span = row.seconds / (1 - objective) if objective < 1 else Decimal(0)
+        count = sremath.budget_slices(objective, int(span), length) if span else Decimal(0)
+        text = f"{decimal_text(round_decimal(count))} bad {format_duration(length)} slices ({row.text})"
+        fixed.append(replace(row, text=text))
+    return tuple(fixed)
 
 
 def default_conditions(window: int) -> tuple[ConditionSpec, ...]:

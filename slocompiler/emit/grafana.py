@@ -17,8 +17,10 @@ from ..core import conventions as c
 from ..core.ir import Program, Service, Slo
 from ..core.slices import current_window
 from ..core.sremath import DEFAULT_WINDOW
+from ..core import timebase
 from ..core.units import decimal_text, percent_text, prom_window
 from . import grafana_panels as p
+from . import grafana_period as period
 from . import grafana_traffic as traffic
 
 # Grafana 12's dashboard JSON model; older releases import it, newer ones migrate it.
@@ -163,15 +165,22 @@ ROW_HEIGHT = 1 + 3 * LINE_HEIGHT
 
 def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
     """A row header and the SLO's panels, laid out from grid line `y`, ids from `first_id`."""
-    title = f"{slo.name}: {percent_text(slo.objective)} over {prom_window(slo.window)}"
+    over = f"over {prom_window(slo.window)}" if slo.calendar is None else timebase.over_window(slo)
+    title = f"{slo.name}: {percent_text(slo.objective)} {over}"
     first, second, third = (y + 1 + line * LINE_HEIGHT for line in range(3))
     placed = [
         ({"collapsed": False, "panels": [], "title": title, "type": "row"}, (0, y, 24, 1)),
         (p.about_panel(service, slo), (0, first, 8, LINE_HEIGHT)),
-        (p.budget_stat(service, slo), (8, first, 4, LINE_HEIGHT)),
-        (p.sli_panel(slo), (12, first, 12, LINE_HEIGHT)),
-        (p.budget_panel(service, slo), (0, second, 8, LINE_HEIGHT)),
     ]
+    budget = p.budget_panel(service, slo)
+    if slo.calendar is None:
+        placed.append((p.budget_stat(service, slo), (8, first, 4, LINE_HEIGHT)))
+    else:  # this period so far: the budget and the SLI since the start, the budget's course over the period
+        half = LINE_HEIGHT // 2
+        placed += [(p.budget_stat(service, slo), (8, first, 4, half)),
+                   (period.so_far_stat(slo), (8, first + half, 4, half))]
+        budget = period.so_far(budget, slo)
+    placed += [(p.sli_panel(slo), (12, first, 12, LINE_HEIGHT)), (budget, (0, second, 8, LINE_HEIGHT))]
     if slo.alerting.enabled:
         placed.append((p.burn_panel(slo), (8, second, 8, LINE_HEIGHT)))
         placed.append((p.alerts_panel(slo), (16, second, 8, LINE_HEIGHT)))
@@ -222,6 +231,7 @@ def service_dashboard(service: Service) -> dict:
             "url": f"/d/{c.GRAFANA_OVERVIEW_UID}",
         }
     )
+    board.update(period.week_start(list(service.slos)))
     if service.runbook and service.runbook.startswith(("https://", "http://")):
         board["links"].append({"targetBlank": True, "title": "Runbook", "type": "link", "url": service.runbook})
     return board

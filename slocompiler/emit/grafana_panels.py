@@ -10,6 +10,7 @@ import html
 from decimal import Decimal
 
 from ..core import conventions as c
+from ..core import timebase
 from ..core.ir import Service, Slo
 from ..core.slices import current_window
 from ..core.sremath import budget_seconds
@@ -142,19 +143,25 @@ def sli_panel(slo: Slo) -> dict:
     """The SLI (1 - error ratio) over 5m and over the window, against the objective line."""
     now = current_window(slo)
     short = c.error_ratio_rule(now)
-    whole = c.error_ratio_rule(slo.window)
-    window = prom_window(slo.window)
+    # A calendar SLO's window ratio is its period's since the start (it restarts at each period).
+    whole = c.window_ratio_rule(slo)
+    window = prom_window(slo.window) if slo.calendar is None else timebase.THIS_PERIOD[slo.calendar]
+    over = f"over {window}" if slo.calendar is None else f"{window} so far"
     panel = timeseries(
         "SLI against the objective",
         [
             # The lowest SLI of each step: 1 - the highest error ratio.
             target("A", f"1 - {worst_in_step(short + matchers(slo))}",
                    legend(slo, f"SLI over {prom_window(now)}")),
-            target("B", f"1 - {whole}{matchers(slo)}", legend(slo, f"SLI over {window}")),
+            target("B", f"1 - {whole}{matchers(slo)}", legend(slo, f"SLI {over}")),
             target("C", f"{c.OBJECTIVE}{matchers(slo, grouped=False)}", "objective"),
         ],
         "percentunit",
-        f"Share of good events. Below the dashed objective line over {window}, the SLO is missed.",
+        f"Share of good events. Below the dashed objective line over {window}, the SLO is missed."
+        if slo.calendar is None else
+        f"Share of good events. The line of {window} so far counts since the {slo.calendar} started (in"
+        f" {slo.timezone}) and starts afresh with each {slo.calendar}; below the dashed objective line at the"
+        f" {slo.calendar}'s end, the SLO is missed for it.",
     )
     defaults = panel["fieldConfig"]["defaults"]
     defaults["decimals"] = percent_decimals(slo.objective) + 1
@@ -174,9 +181,14 @@ def sli_panel(slo: Slo) -> dict:
 
 def budget_stat(service: Service, slo: Slo) -> dict:
     """The share of the window's error budget left now, coloured by the policy's levels."""
+    if slo.calendar is None:
+        description = f"Share of the {prom_window(slo.window)} error budget not yet spent; below 0% the SLO is missed."
+    else:
+        description = (f"Share of the error budget of the current {timebase.period_text(slo.calendar, slo.timezone)}"
+                       f" not yet spent, counted since it started; below 0% the SLO is missed for this {slo.calendar}.")
     return {
         "datasource": DATASOURCE,
-        "description": f"Share of the {prom_window(slo.window)} error budget not yet spent; below 0% the SLO is missed.",
+        "description": description,
         "fieldConfig": {
             "defaults": {"decimals": 1, "thresholds": budget_thresholds(service), "unit": "percentunit"},
             "overrides": [],
@@ -190,7 +202,7 @@ def budget_stat(service: Service, slo: Slo) -> dict:
             "textMode": "auto",
         },
         "targets": [target("A", f"{c.BUDGET_REMAINING}{matchers(slo)}", legend(slo, "budget remaining"))],
-        "title": "Error budget remaining",
+        "title": "Error budget remaining" + ("" if slo.calendar is None else " " + timebase.THIS_PERIOD[slo.calendar]),
         "type": "stat",
     }
 
@@ -239,7 +251,9 @@ def burn_panel(slo: Slo) -> dict:
     targets = [
         target("A", worst_in_step(f"{c.CURRENT_BURN_RATE}{matchers(slo)}"),
                legend(slo, f"over {prom_window(current_window(slo))}")),
-        target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}")),
+        target("B", f"{c.PERIOD_BURN_RATE}{matchers(slo)}", legend(slo, f"over {prom_window(slo.window)}"
+                                                                         if slo.calendar is None else
+                                                                         f"{timebase.THIS_PERIOD[slo.calendar]} so far")),
     ]
     overrides = []
     windows = long_windows(slo) if slo.alerting.enabled else []
@@ -323,10 +337,20 @@ def about_html(service: Service, slo: Slo) -> str:
     """The facts an on-call engineer looks up first, as an HTML table of escaped text."""
     window = prom_window(slo.window)
     budget = human_duration(budget_seconds(slo.objective, slo.window))
-    rows = [
-        ("Objective", f"{percent_text(slo.objective)} good over a rolling {window}"),
-        ("Error budget", f"{percent_text(slo.error_budget)}, or {budget} of full outage per {window}"),
-    ]
+    if slo.calendar is None:
+        rows = [
+            ("Objective", f"{percent_text(slo.objective)} good over a rolling {window}"),
+            ("Error budget", f"{percent_text(slo.error_budget)}, or {budget} of full outage per {window}"),
+        ]
+    else:
+        shortest, longest = (human_duration(budget_seconds(slo.objective, span))
+                             for span in timebase.period_lengths(slo.calendar, slo.timezone))
+        rows = [
+            ("Objective", f"{percent_text(slo.objective)} good {timebase.over_window(slo)}"),
+            ("Error budget", f"{percent_text(slo.error_budget)}, or {budget} of full outage in"
+                             f" {timebase.nominal_text(slo.calendar)} ({shortest} to {longest} by the"
+                             f" {slo.calendar}'s length), counted since the {slo.calendar} started"),
+        ]
     if slo.sla is not None:
         rows.append(("SLA", percent_text(slo.sla)))
     if slo.group_by:

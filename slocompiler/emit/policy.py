@@ -6,7 +6,7 @@ every field is always present (null when unset) and keys keep a fixed order.
 
 from __future__ import annotations
 
-from ..core import conventions, sremath
+from ..core import conventions, sremath, timebase
 from ..core.ir import Policy, PolicyRule, Program, Service, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text
 from .render import one_line, render
@@ -64,7 +64,8 @@ def slo_view(slo: Slo, policy: Policy | None = None) -> dict[str, object]:
         "objective_text": percent_text(slo.objective),
         "sla": "null" if slo.sla is None else decimal_text(slo.sla),
         "window_seconds": str(slo.window),
-        "window_text": format_duration(slo.window),
+        "window_text": timebase.window_text(slo),
+        "calendar": calendar_view(slo),
         "budget_ratio": decimal_text(slo.error_budget),
         "budget_seconds": decimal_text(seconds),
         "budget_text": human_duration(seconds),
@@ -73,6 +74,28 @@ def slo_view(slo: Slo, policy: Policy | None = None) -> dict[str, object]:
         "period_burn_rate": conventions.PERIOD_BURN_RATE,
         "current_burn_rate": conventions.CURRENT_BURN_RATE,
         "rules": [] if policy is None else [rule_series(rule, slo) for rule in policy.rules],
+    }
+
+
+def calendar_view(slo: Slo) -> dict[str, object] | None:
+    """A calendar SLO's period: unit, zone, and its shortest and longest length with the budget as time of each.
+
+    `window.seconds` and `error_budget.seconds` are the nominal period's
+    (30 days for a month), what the burn-rate thresholds use; a gate reading
+    `budget_remaining` reads the current period's budget, since its start.
+    """
+    if slo.calendar is None:
+        return None
+    lengths = timebase.period_lengths(slo.calendar, slo.timezone)
+    return {
+        "period": slo.calendar,
+        "timezone": slo.timezone,
+        "lengths": [
+            {"name": name, "seconds": str(span), "text": timebase.length_words(span),
+             "budget_seconds": decimal_text(sremath.budget_seconds(slo.objective, span)),
+             "budget_text": human_duration(sremath.budget_seconds(slo.objective, span))}
+            for name, span in zip(("shortest", "longest"), lengths)
+        ],
     }
 
 

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from decimal import Decimal
 
 import click
 
+from ..core import timebase
 from ..core.conventions import DEFAULT_TIER, TIERS
-from ..core.sremath import MAX_WINDOW, MIN_WINDOW, default_min_failures
+from ..core.errors import did_you_mean
+from ..core.sremath import (
+    CALENDAR_PERIODS,
+    DEFAULT_TIMEZONE,
+    MAX_WINDOW,
+    MIN_WINDOW,
+    default_min_failures,
+    slice_lengths,
+    slice_windows,
+)
 from ..core.units import UNIT_MS, DurationTooLarge, decimal_text, format_duration, parse_duration_ms, percent_text
-from ..emit.docs_model import AlertRow, alert_rows, budget_rows, default_conditions
+from ..emit.docs_model import AlertRow, alert_rows, as_slices, default_conditions, slo_budget_rows
 from ..lang.alerting import tier_no_data, tier_no_data_severity, tier_no_data_watch, tier_severity
+from ..lang.windows import available_zones
 
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -35,6 +47,33 @@ def parse_objective(text: str) -> Decimal:
     if not 0 < objective < 1:
         raise BudgetInputError(f"objective must be strictly between 0% and 100%, got {text!r}")
     return objective
+
+
+def parse_period(text: str) -> str | None:
+    """`calendar month` -> `month` (as a spec writes the window); None for anything not starting with `calendar`."""
+    words = text.split()
+    if not words or words[0] != "calendar":
+        return None
+    if len(words) != 2 or words[1] not in CALENDAR_PERIODS:
+        raise BudgetInputError(f"a calendar window is one of {', '.join('calendar ' + p for p in CALENDAR_PERIODS)},"
+                               f" got {text!r}")
+    return words[1]
+
+
+def parse_timezone(text: str) -> str:
+    """An IANA zone name this Python knows, as `timezone =` in a spec takes it."""
+    zones = available_zones()
+    if text not in zones:
+        raise BudgetInputError(f"unknown time zone {text!r}{did_you_mean(text, zones)}")
+    return text
+
+
+def parse_slices(text: str) -> int:
+    """`1m` -> 60: a slice length as `slices { length }` takes it (whole minutes dividing 1h)."""
+    lengths = {format_duration(length): length for length in slice_lengths()}
+    if text.strip() not in lengths:
+        raise BudgetInputError(f"slices must be one of {' '.join(lengths)}, got {text!r}")
+    return lengths[text.strip()]
 
 
 def parse_window(text: str) -> int:
@@ -95,18 +134,35 @@ def tier_rows(window: int) -> list[tuple[str, ...]]:
     return [(", ".join(tiers), *cells) for cells, tiers in rows.items()]
 
 
-def report(objective: Decimal, window: int) -> str:
-    """The whole text `slo budget` prints."""
+def report(objective: Decimal, window: int, period: str | None = None, zone: str = DEFAULT_TIMEZONE,
+           slices: int | None = None) -> str:
+    """The whole text `slo budget` prints; `period` (a calendar unit, then `window` its nominal length) in `zone`;
+    `slices`: the budget counted in bad slices of that length."""
     budget = 1 - objective
-    lines = [f"objective {percent_text(objective)} over {format_duration(window)}: "
-             f"error budget {percent_text(budget)} of events", ""]
-    lines.append("error budget as time")
-    lines += ["  " + line for line in table(
-        ("per", "budget"), [(f"{row.label} ({row.span})", row.text) for row in budget_rows(objective, window)])]
+    over = f"over {format_duration(window)}" if period is None else f"per {timebase.period_text(period, zone)}"
+    unit = "events" if slices is None else f"{format_duration(slices)} slices"
+    lines = [f"objective {percent_text(objective)} {over}: error budget {percent_text(budget)} of {unit}", ""]
+    rows = slo_budget_rows(objective, window, period, zone)
+    if slices is not None:
+        rows = as_slices(rows, objective, slices)
+    lines.append("error budget as time" if slices is None else "error budget as bad slices")
+    lines += ["  " + line for line in table(("per", "budget"), [(f"{row.label} ({row.span})", row.text) for row in rows])]
+    if period is not None:
+        counted = "the events since it started" if slices is None else \
+            "the bad slices since it started over the slices of the whole period"
+        lines.append(f"  each {period} starts {timebase.STARTS[period]} in {zone}; its budget counts {counted} and"
+                     f" starts afresh with the next; alert thresholds use {timebase.nominal_text(period)}")
     lines.append("")
-    rows = list(alert_rows(objective, window, default_conditions(window)))
+    conditions = default_conditions(window)
+    if slices is not None:  # windows of at least two slices, as lang/alerting.py widens a slice SLO's defaults
+        conditions = tuple(replace(k, long=long, short=short) for k in conditions
+                           for long, short in [slice_windows(k.long, k.short, slices)])
+    rows = list(alert_rows(objective, window, conditions))
     lines.append("default alerts (fire when the error ratio over both long and short exceeds 'fires above')")
     lines += ["  " + line for line in table(ALERT_HEADER, [alert_cells(row) for row in rows])]
+    if slices is not None:  # docs.alert_rows counts whole slices, but needs the SLO's conditions
+        lines.append("  detection times are those of events: with slices an alert fires once enough whole slices"
+                     " have ended bad (a slice SLO's docs give them)")
     if any(not row.can_fire for row in rows):
         lines.append("  an alert that fires above 100% can never fire: the objective is too loose for its burn rate")
     lines.append("")
@@ -117,13 +173,18 @@ def report(objective: Decimal, window: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_budget(objective_text: str, window_text: str) -> int:
-    """Print the budget report; a bad objective or window is one line on stderr and exit 2."""
+def run_budget(objective_text: str, window_text: str, timezone: str | None = None, slices_text: str | None = None) -> int:
+    """Print the budget report; a bad objective, window, zone or slice length is one line on stderr and exit 2."""
     try:
+        slices = None if slices_text is None else parse_slices(slices_text)
         objective = parse_objective(objective_text)
-        window = parse_window(window_text)
+        period = parse_period(window_text)
+        window = parse_window(window_text) if period is None else CALENDAR_PERIODS[period]
+        if timezone is not None and period is None:
+            raise BudgetInputError("--timezone places calendar periods; give a window such as 'calendar month'")
+        zone = parse_timezone(timezone) if timezone is not None else DEFAULT_TIMEZONE
     except BudgetInputError as error:
         click.echo(f"slo budget: error: {error}", err=True)
         return EXIT_USAGE
-    click.echo(report(objective, window), nl=False)
+    click.echo(report(objective, window, period, zone, slices), nl=False)
     return EXIT_OK
