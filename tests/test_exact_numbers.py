@@ -10,7 +10,7 @@ import sample_ir
 
 from slocompiler.emit import TARGETS
 from slocompiler.emit.history import RATIO_PLACES, events_per_step, exact_ratio
-from slocompiler.emit.promtest import _values
+from slocompiler.emit.promtest_parts import values
 from slocompiler.workflow.compile import load, render
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,4 +62,4 @@ def test_history_ratios_are_decimals_a_history_realises_exactly():
 def test_promtool_values_continue_exactly_across_phases():
     # Whole numbers: promtool adds them in floating point without error, so each phase
     # starts where the last one ended (a start below it would read as a counter reset).
-    assert _values([857, 1000, 0], [12, 5, 3]) == "0+857x12 11284+1000x4 15284+0x2"
+    assert values([857, 1000, 0], [12, 5, 3]) == "0+857x12 11284+1000x4 15284+0x2"
