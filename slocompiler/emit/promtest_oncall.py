@@ -29,7 +29,6 @@ QUIET_RATE = Decimal(1)  # requests a minute
 BUSY_RATE = Decimal(120)
 OUTAGE = 30 * MINUTE
 DETECTION = 3 * MINUTE
-TILE = 5 * MINUTE
 WATCH = 20 * MINUTE  # how long after the failures nothing may page
 
 
@@ -68,15 +67,9 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
         checks = [_alerts_check(slo, labels, groups, t, firing=False) for t in times]
         cases.append(_case(slo, inputs, phases, QUIET_RATE, values,
                            f"{what} of a service at 1 request a minute pages nobody (min_failures)", checks))
+    start = QUIET + step - DETECTION % step if DETECTION % step else QUIET
     hold = page[0].for_ or 0
-    if step < TILE and TILE % step == 0 and (DETECTION + hold) % step == 0:
-        # On a grid finer than 5m the check falls on a 5m boundary too: the tiled windows' 5m rates
-        # then start at 0 with the history, where Prometheus extrapolates none of them.
-        at = -(-(QUIET + DETECTION + hold) // TILE) * TILE
-        start = at - DETECTION - hold
-    else:
-        start = QUIET + step - DETECTION % step if DETECTION % step else QUIET
-        at = -(-(start + DETECTION + hold) // step) * step
+    at = -(-(start + DETECTION + hold) // step) * step
     phases = [(Decimal(0), start), (Decimal(1), OUTAGE)]
     try:
         fires = all(rule_value(slo, page, phases, t, MINUTE, BUSY_RATE, step) is not None
