@@ -29,6 +29,7 @@ QUIET_RATE = Decimal(1)  # requests a minute
 BUSY_RATE = Decimal(120)
 OUTAGE = 30 * MINUTE
 DETECTION = 3 * MINUTE
+TILE = 5 * MINUTE
 WATCH = 20 * MINUTE  # how long after the failures nothing may page
 
 
@@ -80,7 +81,10 @@ def oncall_cases(service: Service, slo: Slo, step: int, values: Callable[[list, 
         checks = [_alerts_check(slo, labels, groups, at, firing=True)]
         name = f"a 30m outage of a service at 2 requests a second pages within {format_duration(at - start)}"
         case = _case(slo, inputs, phases, BUSY_RATE, values, name, checks)
-        case["alert_rule_test"] = [] if shared else _alert_text_check(service, slo, phases, at, step, groups)
+        # On a grid finer than 5m (a service with 1m slices) the derived windows add up overlapping 5m rates,
+        # whose first minutes Prometheus extrapolates: history.py predicts their figures on a 5m grid only.
+        text_checked = not shared and step % TILE == 0
+        case["alert_rule_test"] = _alert_text_check(service, slo, phases, at, step, groups) if text_checked else []
         cases.append(case)
         cases += _vanish_case(slo, page, inputs, phases, values, labels, groups, step)
     return cases
