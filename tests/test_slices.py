@@ -129,3 +129,17 @@ def test_generated_slice_tests_fail_on_broken_rules(built, promtool, tmp_path, o
     assert old in rules
     report = _run(promtool, tmp_path, rules.replace(old, new), built["prometheus/shop.test.yml"], keep)
     assert caught in report, report
+
+
+@pytest.mark.parametrize(("length", "indicator", "warned"), [
+    ("1m", 'ratio { errors = `e_total{code="500"}` total = `e_total` }', True),
+    ("2m", 'ratio { errors = `e_total{code="500"}` total = `e_total` }', False),
+    ("1m", 'threshold { metric = `probe_success` good = "== 1" }', False),  # judged samples, not a rate
+])
+def test_a_1m_slice_of_a_counter_warns_that_it_needs_two_scrapes_a_minute(tmp_path, length, indicator, warned):
+    # The review's finding: at a 1m scrape interval the rate over a 1m slice holds one sample, no data.
+    (tmp_path / "a.slo").write_text(f'service s {{\n  owner = "t"\n  slo up {{\n    objective = 99%\n'
+                                    f'    slices {{ length = {length} target = 95% }}\n    indicator {indicator}\n  }}\n}}\n')
+    loaded = load([str(tmp_path / "a.slo")])
+    found = [d for d in loaded.diagnostics if "needs two scrapes" in d.message]
+    assert [(d.span.line, d.span.column) for d in found] == ([(5, 23)] if warned else [])

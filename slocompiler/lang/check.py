@@ -149,6 +149,11 @@ def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
                                          "across each period start count in the new period",
                       hint="docs/PROMETHEUS.md, \"Calendar periods\"; a zone on whole hours (UTC) counts exactly")
     length = slo.slices.length
+    if length == 60 and not isinstance(slo.indicator, ir.ThresholdIndicator):
+        diags.warning(at(slo.slices, "length"),
+                      f"each 1m slice of {slo.id} is a rate over its own minute, which needs two scrapes in it: "
+                      "with a 1m scrape interval most slices hold one sample and have no data",
+                      hint="scrape every 30s or faster, or use slices of 2m or more")
     for condition in slo.alerting.conditions:
         if condition.short < MIN_SLICES_PER_WINDOW * length:
             diags.warning(at(condition, "short"),
