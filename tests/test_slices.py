@@ -82,13 +82,13 @@ def test_a_1m_slice_slo_reads_each_slice_end(built) -> None:
     assert ('sum(rate(http_requests_total{job="shop", code=~"5.."}[1m])) or on () 0 * '
             'slo:sli_events_total:rate5m{slo_id="shop-uptime"}') in rules
     # Bad-slice ratios: every slice ending within (t - W, t], read at its end.
-    assert ('avg_over_time(((slo:slice_error:ratio{slo_id="shop-uptime"} >= 0) > bool 0.05000000005)'
+    assert ('avg_over_time(((slo:slice_error:ratio{slo_id="shop-uptime"} >= 0) > bool 0.05 * (1 + 1e-9))'
             '[3599s:1m])') in rules
     # A day and more: the hourly counts.
     assert ('sum_over_time(slo:slices_bad:sum1h{slo_id="shop-uptime"}[2591999s:1h])\n      /\n'
             '      sum_over_time(slo:slices_counted:count1h{slo_id="shop-uptime"}[2591999s:1h])') in rules
     # min_failures counts bad slices.
-    assert ('sum_over_time(((slo:slice_error:ratio{slo_id="shop-uptime"} >= 0) > bool 0.05000000005)'
+    assert ('sum_over_time(((slo:slice_error:ratio{slo_id="shop-uptime"} >= 0) > bool 0.05 * (1 + 1e-9))'
             '[3599s:1m]) >= 10') in rules
     # no_data = bad: a slice without events, or without any series, is a bad one.
     assert "count(" in rules and "or on ()\n      vector(1)" in rules
@@ -121,7 +121,7 @@ def test_generated_slice_tests_pass(built, promtool, tmp_path) -> None:
 
 @pytest.mark.parametrize(("old", "new", "keep", "caught"), [
     ("[3599s:1m]", "[1h:1m]", "shop-uptime:", "shop-uptime"),  # 61 slices in an hour
-    ("> bool 0.05000000005", "> bool 0.05", "shop-uptime-good:", "exactly at its target"),  # 1 - 0.95 > 0.05
+    ("> bool 0.05 * (1 + 1e-9)", "> bool 0.05", "shop-uptime-good:", "exactly at its target"),  # 1 - 0.95 > 0.05
     ("vector(1)", "vector(0)", "shop-uptime-bad:", "no series at all"),  # no series read as good
 ])
 def test_generated_slice_tests_fail_on_broken_rules(built, promtool, tmp_path, old, new, keep, caught) -> None:

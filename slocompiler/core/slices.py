@@ -34,9 +34,13 @@ def bad_limit(slices: Slices) -> Decimal:
     return 1 - slices.target
 
 
-def judged_limit(slices: Slices) -> Decimal:
-    """What the rules compare a slice's error ratio with: `bad_limit`, plus AT_TARGET of it for floating point."""
-    return bad_limit(slices) * (1 + AT_TARGET)
+def judged_limit(slices: Slices) -> str:
+    """What the rules compare a slice's error ratio with: `bad_limit`, plus AT_TARGET of it for floating point.
+
+    Written as the product (`0.05 * (1 + 1e-9)`), which says why, rather than
+    as `0.05000000005`, which reads like a float's noise.
+    """
+    return f"{decimal_text(bad_limit(slices))} * (1 + {AT_TARGET:e})"
 
 
 def slice_value(ratio: str, slices: Slices, group_by: tuple[str, ...]) -> str:
@@ -71,7 +75,7 @@ def _subquery(value: str, slices: Slices, window: int, judged: bool, selector: b
     the slices `no_data = skip` skips (NaN). A `selector` needs no parentheses.
     """
     known = f"{value} >= 0" if selector else f"({value}) >= 0"
-    text = f"({known}) > bool {decimal_text(judged_limit(slices))}" if judged else known
+    text = f"({known}) > bool {judged_limit(slices)}" if judged else known
     return f"({text})[{prom_window(window - 1)}:{prom_window(slices.length)}]"
 
 
