@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from slocompiler.emit import prometheus
 from slocompiler.workflow.compile import load
@@ -84,3 +85,55 @@ def test_generated_tests_pass_and_fail_on_the_wrong_comparison(built, promtool, 
     broken = _promtool_test(promtool, tmp_path)
     report = broken.stdout + broken.stderr
     assert broken.returncode != 0 and "web-probe" in report and "name: web-temperature" not in report
+
+
+
+PROBE = """\
+service web {{
+  owner = "team-web"
+  slo probe {{
+    objective = 99.9%
+    indicator threshold {{
+      metric = `probe_success{{job="blackbox", target="shop"}}`
+      good   = ">= 1"
+    }}
+{alerting}  }}
+}}
+"""
+
+
+def _page_check(at: str, firing: bool) -> dict:
+    expected = [{"labels": 'ALERTS{alertname="WebProbeErrorBudgetBurn", alertstate="firing", severity="page", '
+                           'slo_id="web-probe", slo_name="probe", slo_service="web"}', "value": 1}] if firing else []
+    return {"expr": 'ALERTS{alertname="WebProbeErrorBudgetBurn", alertstate="firing", severity="page"}',
+            "eval_time": at, "exp_samples": expected}
+
+
+def _probe_run(promtool: str, directory: Path, alerting: str, values: str, checks: list[dict]) -> bool:
+    (directory / "web.slo").write_text(PROBE.format(alerting=alerting))
+    loaded = load([str(directory / "web.slo")])
+    assert loaded.program is not None, loaded.diagnostics
+    (directory / "web.rules.yml").write_text(prometheus.emit(loaded.program)["prometheus/web.rules.yml"])
+    case = {"rule_files": ["web.rules.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": [{"series": 'probe_success{job="blackbox", target="shop"}', "values": values}],
+        "promql_expr_test": checks}]}
+    (directory / "probe.test.yml").write_text(yaml.safe_dump(case))
+    return subprocess.run([promtool, "test", "rules", "probe.test.yml"], cwd=directory, capture_output=True,
+                          text=True, timeout=600).returncode == 0
+
+
+QUIET = [_page_check(f"{m}m", False) for m in range(60, 121, 5)]
+
+
+@pytest.mark.parametrize(("values", "checks"), [
+    # One and two failed probes after a healthy hour: at 99.9% either would page on the ratio alone,
+    # but min_failures (10 bad samples for a page) holds it.
+    ("1x60 0 1x60", QUIET),
+    ("1x60 0 1 1 0 1x60", QUIET),
+    # Down for 30 minutes: the page fires once ten failures are counted (on-call defaults, issue 28).
+    ("1x60 0x30", [_page_check("68m", False), _page_check("72m", True)]),
+], ids=["one failure", "two failures", "30m down"])
+def test_min_failures_counts_bad_probe_samples(promtool, tmp_path, values, checks) -> None:
+    assert _probe_run(promtool, tmp_path, "", values, checks)
+    if checks is QUIET:  # the guard is what holds the page: without it the same history pages
+        assert not _probe_run(promtool, tmp_path, "    alerting { min_failures = 0 }\n", values, checks)
