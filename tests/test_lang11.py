@@ -220,3 +220,9 @@ def test_the_example_specs_show_each_1_1_feature() -> None:
             if slo.calendar] == [("billing-worker-settlement", "month", "Europe/Berlin")]
     # specs/ shows a threshold and a slice SLO, emitted by every target.
     assert [slo.id for service in loaded.program.services for slo in service.slos if slo.slices] == ["storefront-uptime"]
+
+
+def test_calendar_before_a_statement_on_the_same_line_is_a_value() -> None:
+    # hypothesis found it: `calendar slo` read as a period, and formatting changed the meaning.
+    text = 'service x {\n  policy = calendar slo c = t(a = 1)\n}\n'
+    assert format_text(text, "g.slo") == 'service x {\n  policy = calendar\n\n  slo c = t(a = 1)\n}\n'
