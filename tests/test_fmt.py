@@ -390,8 +390,11 @@ SEEDS = [MESSY, MESSY_FORMATTED] + [path.read_text(encoding="utf-8") for path in
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hs.sampled_from(SEEDS), hs.data())
 def test_comments_anywhere_survive(seed, data):
-    """A comment after any token: kept, formatting idempotent and meaning unchanged."""
-    ends = _token_ends(seed)
+    """A comment after any token: kept, formatting idempotent and meaning unchanged.
+
+    Not between `calendar` and its period, which must share a line (docs/LANGUAGE.md).
+    """
+    ends = [end for end in _token_ends(seed) if not seed[:end].endswith("calendar")]
     chosen = sorted(data.draw(hs.sets(hs.sampled_from(ends), min_size=1, max_size=6)), reverse=True)
     text = seed
     for number, end in enumerate(chosen):

@@ -164,8 +164,20 @@ def test_generated_rules_pass_promtool(imported, tmp_path, promtool):
     service, _, _ = imported
     from slocompiler.core.ir import Program
 
+    import yaml
+
     for path, text in prometheus.emit(Program((service,))).items():
         (tmp_path / path.split("/")[1]).write_text(text)
+    # Pyrra's `for` puts the cases on a 1m grid over days: all of them take promtool three minutes. Two
+    # cases of each SLO prove the imported rules and tests load and agree; the generated cases
+    # themselves are tested in test_prometheus_promtool.py, test_threshold.py and test_oncall_defaults.py.
+    document = yaml.safe_load((tmp_path / "shop.test.yml").read_text())
+    kept = []
+    for slo in service.slos:
+        kept += [case for case in document["tests"] if case["name"].startswith(f"{slo.id}:")][:2]
+    assert len(kept) == 2 * len(service.slos)
+    document["tests"] = kept
+    (tmp_path / "shop.test.yml").write_text(yaml.safe_dump(document, sort_keys=False))
     for args in (["check", "rules", "shop.rules.yml"], ["test", "rules", "shop.test.yml"]):
         result = subprocess.run([promtool, *args], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stdout + result.stderr
