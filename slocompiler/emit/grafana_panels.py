@@ -193,14 +193,7 @@ def budget_stat(service: Service, slo: Slo) -> dict:
             "defaults": {"decimals": 1, "thresholds": budget_thresholds(service), "unit": "percentunit"},
             "overrides": [],
         },
-        "options": {
-            "colorMode": "background",
-            "graphMode": "none",
-            "justifyMode": "auto",
-            "orientation": "auto",
-            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
-            "textMode": "auto",
-        },
+        "options": stat_options(),
         "targets": [target("A", f"{c.BUDGET_REMAINING}{matchers(slo)}", legend(slo, "budget remaining"))],
         "title": "Error budget remaining" + ("" if slo.calendar is None else " " + timebase.THIS_PERIOD[slo.calendar]),
         "type": "stat",
@@ -377,4 +370,16 @@ def about_panel(service: Service, slo: Slo) -> dict:
         "options": {"content": about_html(service, slo), "mode": "html"},
         "title": f"About {slo.name}",
         "type": "text",
+    }
+
+
+def stat_options() -> dict:
+    """A stat panel's options: the last value, on a background in its threshold's colour."""
+    return {
+        "colorMode": "background",
+        "graphMode": "none",
+        "justifyMode": "auto",
+        "orientation": "auto",
+        "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+        "textMode": "auto",
     }
