@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from .errors import Span
-from .sremath import DEFAULT_SLICE_NO_DATA, DEFAULT_TIMEZONE
+from .sremath import DEFAULT_MEMBER_NO_DATA, DEFAULT_SLICE_NO_DATA, DEFAULT_TIMEZONE
 
 Labels = tuple[tuple[str, str], ...]
 
@@ -91,7 +91,60 @@ class ThresholdIndicator:
     kind: str = "threshold"
 
 
-Indicator = RatioIndicator | LatencyIndicator | ExprIndicator | ThresholdIndicator
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One member of a composite: an SLO id (`<service>-<slo>`, from any input file).
+
+    `weight`: how many times a journey passes through it (> 0).
+    `when_no_data`: what the member's error ratio counts as while it has none:
+    `good` (0), `bad` (1) or `skip` (left out of the composite's sum).
+    """
+
+    slo_id: str
+    weight: Decimal
+    span: Span
+    fields: FieldSpans = ()
+    when_no_data: str = DEFAULT_MEMBER_NO_DATA
+
+
+@dataclass(frozen=True, slots=True)
+class CompositeIndicator:
+    """`composite { <slo-id> { weight when_no_data } aggregate }`: an SLO whose error ratio comes from other SLOs'.
+
+    `aggregate`: `sum`, the weighted sum of the members' error ratios over a
+    window (capped at 1), or `worst`, the highest weighted member burn rate.
+    Members are read from their recorded rules, never their raw series.
+    """
+
+    members: tuple[Member, ...]
+    span: Span
+    fields: FieldSpans = ()
+    aggregate: str = "sum"
+    kind: str = "composite"
+
+
+Indicator = RatioIndicator | LatencyIndicator | ExprIndicator | ThresholdIndicator | CompositeIndicator
+
+
+@dataclass(frozen=True, slots=True)
+class Maintenance:
+    """`maintenance NAME { from for }` (once) or `{ every at for timezone }` (recurring).
+
+    Events and slices inside it count neither good nor bad, and no burn-rate
+    alert fires from them. Once: `start`, Unix seconds. Recurring: `every` is
+    `day` or a weekday (`monday` ... `sunday`), `at` the local start in
+    seconds after midnight in `timezone`, local clock time kept across DST.
+    `duration` (`for`) in seconds, > 0.
+    """
+
+    name: str
+    duration: int
+    span: Span
+    fields: FieldSpans = ()
+    start: int | None = None
+    every: str | None = None
+    at: int | None = None
+    timezone: str = DEFAULT_TIMEZONE
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +233,12 @@ class Slo:
     # The IANA zone calendar periods start in (the SLO's, else its service's).
     timezone: str = DEFAULT_TIMEZONE
     slices: Slices | None = None
+    # The maintenance windows that apply: the service's, then the SLO's own.
+    maintenance: tuple[Maintenance, ...] = ()
+
+    @property
+    def is_composite(self) -> bool:
+        return self.indicator.kind == "composite"
 
     @property
     def error_budget(self) -> Decimal:
@@ -236,6 +295,8 @@ class Service:
     # Prometheus Operator's ruleSelector matches (`kubernetes { }` blocks).
     kubernetes_namespace: str | None = None
     kubernetes_labels: Labels = ()
+    # The service's own `maintenance` blocks (each SLO also carries them).
+    maintenance: tuple[Maintenance, ...] = ()
 
     @property
     def source(self) -> str:
@@ -248,3 +309,11 @@ class Program:
     """Every service of a run, in a stable order (by name)."""
 
     services: tuple[Service, ...]
+
+    def slo(self, slo_id: str) -> Slo | None:
+        """The SLO with this id (`<service>-<slo>`), or None."""
+        for service in self.services:
+            for slo in service.slos:
+                if slo.id == slo_id:
+                    return slo
+        return None

@@ -43,6 +43,8 @@ MIN_SLICE = MINUTE
 MAX_SLICE = HOUR
 SLICE_NO_DATA = ("good", "bad", "skip")
 DEFAULT_SLICE_NO_DATA = "skip"
+# What a composite member without data counts as: left out of the sum (its own NoData alert says it is missing).
+DEFAULT_MEMBER_NO_DATA = "skip"
 # The comparisons of `indicator threshold { good = ">= 1" }`.
 THRESHOLD_OPS = ("<", "<=", ">", ">=", "==", "!=")
 
