@@ -1,0 +1,117 @@
+"""Composite SLOs and maintenance windows in the static outputs: Grafana, docs, policy (issue 25)."""
+
+from __future__ import annotations
+
+import composite_spec
+import promql_parser
+from grafana_helpers import load, panels, queries, selectors
+
+from slocompiler.emit import grafana
+
+
+def _boards() -> dict[str, dict]:
+    return {path: load(text) for path, text in grafana.emit(composite_spec.program()).items()}
+
+
+def _row(board: dict, title_start: str) -> list[dict]:
+    """The panels of the row whose title starts with `title_start`."""
+    found, inside = [], False
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            inside = panel["title"].startswith(title_start)
+        elif inside:
+            found.append(panel)
+    return found
+
+
+def test_grafana_goldens(golden):
+    for path, text in sorted(grafana.emit(composite_spec.program()).items()):
+        golden(path.replace("grafana/", "grafana/composite/"), text)
+
+
+def test_composite_rows_read_no_event_rates_they_do_not_have():
+    board = _boards()["grafana/journeys.json"]
+    for where, expr in queries(board):
+        for selector in selectors(expr):
+            assert not selector.name.startswith(("slo:sli_events_", "slo:slices_")), (where, expr)
+    # The shop's own rows still read theirs.
+    shop = _boards()["grafana/shop.json"]
+    assert any(s.name.startswith("slo:sli_events_") for _, e in queries(shop) for s in selectors(e))
+
+
+def test_members_panel_stacks_each_members_weighted_error_ratio_and_links_its_dashboard():
+    row = _row(_boards()["grafana/journeys.json"], "checkout:")
+    (members,) = [panel for panel in row if panel["title"] == "Members"]
+    exprs = [target["expr"] for target in members["targets"]]
+    assert exprs == [
+        'max_over_time(slo:sli_error:ratio_rate5m{slo_id="shop-availability"}[$__rate_interval])',
+        '1.5 * max_over_time(slo:sli_error:ratio_rate5m{slo_id="shop-latency"}[$__rate_interval])',
+    ]
+    for expr in exprs:
+        promql_parser.parse(expr.replace("$__rate_interval", "5m"))
+    assert members["fieldConfig"]["defaults"]["custom"]["stacking"]["mode"] == "normal"
+    assert members["fieldConfig"]["defaults"]["unit"] == "percentunit"
+    assert [link["url"] for link in members["links"]] == ["/d/slo-shop?${datasource:queryparam}"] * 2
+
+
+def test_worst_members_panel_plots_weighted_burn_rates_unstacked():
+    row = _row(_boards()["grafana/journeys.json"], "browse:")
+    (members,) = [panel for panel in row if panel["title"] == "Members"]
+    assert [target["expr"] for target in members["targets"]] == [
+        '2 * max_over_time(slo:sli_error:ratio_rate5m{slo_id="shop-availability"}[$__rate_interval]) / 0.001',
+        'max_over_time(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"}[$__rate_interval]) / 0.02',
+    ]
+    assert "stacking" not in members["fieldConfig"]["defaults"]["custom"]
+    # A member of the same service links to this very dashboard.
+    assert members["links"][1]["url"].startswith("/d/slo-journeys?")
+
+
+def test_composite_data_panel_reads_its_own_error_ratio():
+    row = _row(_boards()["grafana/journeys.json"], "checkout:")
+    (data,) = [panel for panel in row if panel["title"] == "Data"]
+    (expr,) = [target["expr"] for target in data["targets"]]
+    assert {s.name for s in selectors(expr)} == {"slo:sli_error:ratio_rate5m"}
+    assert 'slo_id="journeys-checkout"' in expr
+
+
+def test_maintenance_windows_shade_only_their_slos_time_panels():
+    board = _boards()["grafana/journeys.json"]
+    by_id = {panel["id"]: panel for panel in panels(board)}
+    notes = {note["name"]: note for note in board["annotations"]["list"]}
+    # The service's two windows apply to both SLOs; browse has its own nightly one.
+    assert sorted(notes) == ["browse: maintenance db-upgrade", "browse: maintenance nightly", "browse: maintenance weekly",
+                             "checkout: maintenance db-upgrade", "checkout: maintenance weekly"]
+    browse = {panel["id"] for panel in _row(board, "browse:") if panel["type"] in ("timeseries", "state-timeline")}
+    assert set(notes["browse: maintenance nightly"]["filter"]["ids"]) == browse
+    for note in notes.values():
+        assert note["filter"]["exclude"] is False
+        assert all(by_id[i]["type"] in ("timeseries", "state-timeline") for i in note["filter"]["ids"])
+    assert _boards()["grafana/shop.json"]["annotations"]["list"] == []
+
+
+def test_recurring_windows_are_cron_time_regions_in_their_own_zone():
+    notes = {note["name"]: note for note in _boards()["grafana/journeys.json"]["annotations"]["list"]}
+    weekly = notes["checkout: maintenance weekly"]
+    assert weekly["datasource"] == {"type": "datasource", "uid": "grafana"}
+    assert weekly["target"] == {"queryType": "timeRegions", "refId": "Anno", "timeRegion": {
+        "cronExpr": "0 2 * * 0", "duration": "2h", "mode": "cron", "timezone": "Europe/Berlin"}}
+    nightly = notes["browse: maintenance nightly"]["target"]["timeRegion"]
+    assert (nightly["cronExpr"], nightly["duration"], nightly["timezone"]) == ("30 23 * * *", "90m", "America/New_York")
+
+
+def test_one_off_window_is_a_prometheus_query_true_exactly_inside_it():
+    note = {n["name"]: n for n in _boards()["grafana/journeys.json"]["annotations"]["list"]}["checkout: maintenance db-upgrade"]
+    start = 1796436000  # 2026-12-05T02:00:00Z
+    assert note["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+    assert note["expr"] == f"vector(time()) >= {start} < {start + 3 * 3600}"
+    promql_parser.parse(note["expr"])
+    assert "2026-12-05T02:00:00Z" in note["textFormat"]
+
+
+def test_about_panel_lists_members_and_maintenance_as_escaped_text():
+    row = _row(_boards()["grafana/journeys.json"], "checkout:")
+    (about,) = [panel for panel in row if panel["type"] == "text" and panel["title"].startswith("About")]
+    html = about["options"]["content"]
+    assert "shop-latency × 1.5 (no data: bad)" in html
+    assert "weekly: every sunday at 02:00 Europe/Berlin time for 2h" in html
+    assert "<b>" not in html and "&lt;b&gt;" in html
