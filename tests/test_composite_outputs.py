@@ -6,7 +6,7 @@ import composite_spec
 import promql_parser
 from grafana_helpers import load, panels, queries, selectors
 
-from slocompiler.emit import grafana
+from slocompiler.emit import docs, grafana
 
 
 def _boards() -> dict[str, dict]:
@@ -79,8 +79,8 @@ def test_maintenance_windows_shade_only_their_slos_time_panels():
     by_id = {panel["id"]: panel for panel in panels(board)}
     notes = {note["name"]: note for note in board["annotations"]["list"]}
     # The service's two windows apply to both SLOs; browse has its own nightly one.
-    assert sorted(notes) == ["browse: maintenance db-upgrade", "browse: maintenance nightly", "browse: maintenance weekly",
-                             "checkout: maintenance db-upgrade", "checkout: maintenance weekly"]
+    assert sorted(notes) == ["browse: maintenance db-upgrade", "browse: maintenance freeze", "browse: maintenance nightly",
+                             "browse: maintenance weekly", "checkout: maintenance db-upgrade", "checkout: maintenance weekly"]
     browse = {panel["id"] for panel in _row(board, "browse:") if panel["type"] in ("timeseries", "state-timeline")}
     assert set(notes["browse: maintenance nightly"]["filter"]["ids"]) == browse
     for note in notes.values():
@@ -115,3 +115,64 @@ def test_about_panel_lists_members_and_maintenance_as_escaped_text():
     assert "shop-latency × 1.5 (no data: bad)" in html
     assert "weekly: every sunday at 02:00 Europe/Berlin time for 2h" in html
     assert "<b>" not in html and "&lt;b&gt;" in html
+
+
+# -- docs ---------------------------------------------------------------------------------------------------
+
+
+def _page(service: str) -> str:
+    return docs.emit(composite_spec.program())[f"docs/{service}.md"]
+
+
+def _section(page: str, slo: str, heading: str) -> str:
+    """The text of `### heading` within `## SLO slo`."""
+    body = page.split(f"## SLO {slo}\n", 1)[1].split("\n## ", 1)[0]
+    return body.split(f"### {heading}\n", 1)[1].split("\n### ", 1)[0]
+
+
+def test_docs_goldens(golden):
+    for path, text in sorted(docs.emit(composite_spec.program()).items()):
+        golden(path.replace("docs/", "docs/composite/", 1), text)
+
+
+def test_docs_list_members_with_links_weights_and_what_their_objectives_allow():
+    members = _section(_page("journeys"), "checkout", "Members")
+    assert "| [shop-availability](shop.md#slo-availability) | 1 | left out | 99.9% | 1 × 0.1% = 0.1% |" in members
+    assert "| [shop-latency](shop.md#slo-latency) | 1.5 | counts as bad (1) | 99% | 1.5 × 1% = 1.5% |" in members
+    # 0.1% + 1.5% = 1.6%, exactly, within the 2% budget.
+    assert "may fail 1.6% of journeys together, against the composite's error budget of 2%, so" in members
+
+
+def test_docs_say_when_members_promise_less_than_the_composite():
+    import dataclasses
+
+    program = composite_spec.program()
+    journeys = program.services[0] if program.services[0].name == "journeys" else program.services[1]
+    checkout = next(slo for slo in journeys.slos if slo.name == "checkout")
+    strict = dataclasses.replace(checkout, objective=checkout.objective + checkout.error_budget / 2)  # 99% budget 1%
+    view = docs.docs_composite.members_view(strict, program)
+    assert "may fail 1.6% of journeys together, against the composite's error budget of 1%, more than" in view["summary"]
+
+
+def test_docs_explain_worst_in_burn_rates():
+    members = _section(_page("journeys"), "browse", "Members")
+    assert "the composite sees it at its objective as" in members
+    assert "| 2 | left out | 99.9% | burn rate 2 |" in members
+    assert "aggregate = worst" in members
+
+
+def test_docs_composite_page_shows_its_recorded_ratio_not_a_raw_query():
+    queries_ = _section(_page("journeys"), "checkout", "Queries")
+    assert 'slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"}' in queries_
+    assert "None" not in queries_
+
+
+def test_docs_maintenance_windows_in_words_with_utc_and_local_times_and_no_next_occurrence():
+    windows = _section(_page("journeys"), "browse", "Maintenance windows")
+    assert "| weekly | every sunday at 02:00 Europe/Berlin (local clock time, across daylight saving changes) | 2h |" in windows
+    assert "| nightly | every day at 23:30 America/New\\_York" in windows and "| 1h30m |" in windows
+    assert ("| freeze | once, from 2026-12-24T08:00:00Z to 2026-12-25T08:00:00Z; local time 2026-12-24 09:00 CET"
+            " (Europe/Berlin) to 2026-12-25 09:00 CET (Europe/Berlin) | 1d |") in windows
+    assert "| db-upgrade | once, from 2026-12-05T02:00:00Z to 2026-12-05T05:00:00Z | 3h |" in windows
+    assert "next occurrence is not written here" in windows
+    assert "### Maintenance windows" not in _page("shop")
