@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import composite_spec
 import promql_parser
 from grafana_helpers import load, panels, queries, selectors
 
-from slocompiler.emit import docs, grafana
+from slocompiler.emit import docs, grafana, policy
 
 
 def _boards() -> dict[str, dict]:
@@ -176,3 +178,50 @@ def test_docs_maintenance_windows_in_words_with_utc_and_local_times_and_no_next_
     assert "| db-upgrade | once, from 2026-12-05T02:00:00Z to 2026-12-05T05:00:00Z | 3h |" in windows
     assert "next occurrence is not written here" in windows
     assert "### Maintenance windows" not in _page("shop")
+
+
+# -- policy -------------------------------------------------------------------------------------------------
+
+
+def _policies() -> dict[str, dict]:
+    from test_policy import validate  # the schema check: every file must pass it
+
+    return {path: validate(text) for path, text in policy.emit(composite_spec.program()).items()}
+
+
+def _slo(data: dict, name: str) -> dict:
+    return next(slo for slo in data["slos"] if slo["name"] == name)
+
+
+def test_policy_goldens(golden):
+    for path, text in sorted(policy.emit(composite_spec.program()).items()):
+        golden(path.replace("policies/", "policy/composite/", 1), text)
+
+
+def test_policy_lists_members_on_the_composite_and_composites_on_each_member():
+    files = _policies()
+    journeys, shop = files["policies/journeys.yaml"], files["policies/shop.yaml"]
+    checkout = _slo(journeys, "checkout")
+    assert checkout["composite"] == {"aggregate": "sum", "members": [
+        {"id": "shop-availability", "service": "shop", "weight": 1, "when_no_data": "skip"},
+        {"id": "shop-latency", "service": "shop", "weight": Decimal("1.5"), "when_no_data": "bad"}]}
+    assert _slo(journeys, "browse")["composite"]["aggregate"] == "worst"
+    # Another service's file names the composites a member belongs to: a gate on shop-availability finds both.
+    assert _slo(shop, "availability")["member_of"] == ["journeys-browse", "journeys-checkout"]
+    assert _slo(shop, "latency")["member_of"] == ["journeys-checkout"]
+    assert checkout["member_of"] == ["journeys-browse"] and _slo(shop, "availability")["composite"] is None
+
+
+def test_policy_maintenance_windows_are_data():
+    browse = _slo(_policies()["policies/journeys.yaml"], "browse")
+    windows = {window["name"]: window for window in browse["maintenance"]}
+    assert [w["name"] for w in browse["maintenance"]] == ["db-upgrade", "weekly", "nightly", "freeze"]
+    assert windows["db-upgrade"]["scope"] == "service" and windows["nightly"]["scope"] == "slo"
+    assert windows["db-upgrade"]["start"] == {"unix": 1796436000, "utc": "2026-12-05T02:00:00Z"}
+    assert windows["db-upgrade"]["end"] == {"unix": 1796446800, "utc": "2026-12-05T05:00:00Z"}
+    assert windows["db-upgrade"]["every"] is None and windows["db-upgrade"]["cron"] is None
+    weekly = windows["weekly"]
+    assert (weekly["kind"], weekly["every"], weekly["at"], weekly["timezone"], weekly["cron"], weekly["start"]) == (
+        "recurring", "sunday", "02:00", "Europe/Berlin", "0 2 * * 0", None)
+    assert weekly["duration"] == {"seconds": 7200, "text": "2h"}
+    assert _slo(_policies()["policies/shop.yaml"], "availability")["maintenance"] == []
