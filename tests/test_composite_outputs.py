@@ -59,10 +59,14 @@ def test_members_panel_stacks_each_members_weighted_error_ratio_and_links_its_da
 def test_worst_members_panel_plots_weighted_burn_rates_unstacked():
     row = _row(_boards()["grafana/journeys.json"], "browse:")
     (members,) = [panel for panel in row if panel["title"] == "Members"]
-    assert [target["expr"] for target in members["targets"]] == [
+    assert [target["expr"] for target in members["targets"]][:2] == [
         '2 * max_over_time(slo:sli_error:ratio_rate5m{slo_id="shop-availability"}[$__rate_interval]) / 0.001',
         'max_over_time(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"}[$__rate_interval]) / 0.02',
     ]
+    # A slice member records no 5m ratio: its line reads one slice (10m), and its legend says so.
+    assert members["targets"][2]["expr"] == (
+        'max_over_time(slo:sli_error:ratio_rate10m{slo_id="shop-uptime"}[$__rate_interval]) / 0.005')
+    assert members["targets"][2]["legendFormat"] == "shop-uptime × 1 (over 10m)"
     assert "stacking" not in members["fieldConfig"]["defaults"]["custom"]
     # A member of the same service links to this very dashboard.
     assert members["links"][1]["url"].startswith("/d/slo-journeys?")

@@ -18,6 +18,7 @@ from grafana_helpers import load, matcher_values, panels, queries, recorded, sel
 from slocompiler.core import conventions as c
 from slocompiler.core import timebase
 from slocompiler.core.ir import ExprIndicator, ThresholdIndicator
+from slocompiler.core.slices import current_window
 from slocompiler.core.units import decimal_text
 from slocompiler.emit import grafana
 from slocompiler.emit import grafana_panels as gp
@@ -152,7 +153,9 @@ def test_every_queried_series_is_named_in_conventions(program):
     for service in program.services:
         for slo in service.slos:
             names = [c.OBJECTIVE, c.ERROR_BUDGET, c.CURRENT_BURN_RATE, c.PERIOD_BURN_RATE, c.BUDGET_REMAINING,
-                     c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.window_ratio_rule(slo)]
+                     c.error_ratio_rule(c.CURRENT_BURN_WINDOW), c.window_ratio_rule(slo),
+                     # a slice SLO's current window: one slice when longer than 5m (core.slices)
+                     c.error_ratio_rule(current_window(slo))]
             # A calendar SLO's window ratio is `slo:sli_error:ratio_period` (LANGUAGE.md, "Calendar windows").
             # "for each W the alerts use"
             names += [c.error_ratio_rule(cond.long) for cond in slo.alerting.conditions]
@@ -161,7 +164,7 @@ def test_every_queried_series_is_named_in_conventions(program):
                 names += [c.SLICE_ERROR, c.SLICES_BAD_HOUR, c.SLICES_COUNTED_HOUR]
             if isinstance(slo.indicator, ExprIndicator):
                 names.append(c.known_ratio_rule(c.CURRENT_BURN_WINDOW))
-            else:
+            elif not slo.is_composite:  # a composite counts no events of its own
                 names += [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
             records |= {(name, slo.id) for name in names}
     alerting = {slo.id for s in program.services for slo in s.slos if slo.alerting.enabled}

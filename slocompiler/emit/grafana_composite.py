@@ -20,18 +20,15 @@ def members(slo: Slo) -> CompositeIndicator:
     return slo.indicator
 
 
-def member_window(slo: Slo, program: Program | None) -> int:
-    """The shortest window every member records: 5m, or one slice of the longest-sliced member."""
-    windows = [current_window(slo)]
-    for member in members(slo).members:
-        found = program.slo(member.slo_id) if program is not None else None
-        if found is not None:
-            windows.append(current_window(found))
-    return max(windows)
+def member_window(member_id: str, program: Program | None) -> int:
+    """The shortest window a member records its ratio over: 5m, or one slice of a slice SLO (core.slices)."""
+    found = program.slo(member_id) if program is not None else None
+    return c.CURRENT_BURN_WINDOW if found is None else current_window(found)
 
 
-def contribution(slo: Slo, member_id: str, weight: Decimal, program: Program | None, window: int) -> str:
+def contribution(slo: Slo, member_id: str, weight: Decimal, program: Program | None) -> str:
     """`weight * ratio` (sum) or `weight * ratio / member budget` (worst): what the member adds, per step at its worst."""
+    window = member_window(member_id, program)
     ratio = worst_in_step(f'{c.error_ratio_rule(window)}{{{c.LABEL_SLO_ID}="{member_id}"}}')
     scale = "" if weight == 1 else f"{decimal_text(weight)} * "
     if members(slo).aggregate == "worst":
@@ -49,31 +46,30 @@ def members_panel(slo: Slo, program: Program | None, uid_of: dict[str, str]) -> 
     Panel links open each member's service dashboard.
     """
     indicator = members(slo)
-    window = member_window(slo, program)
     targets = [
         target(chr(ord("A") + index) if index < 26 else f"M{index}",
-               contribution(slo, member.slo_id, member.weight, program, window),
-               f"{member.slo_id} × {decimal_text(member.weight)}")
+               contribution(slo, member.slo_id, member.weight, program),
+               f"{member.slo_id} × {decimal_text(member.weight)}"
+               + _over(member_window(member.slo_id, program)))
         for index, member in enumerate(indicator.members)
     ]
-    over = prom_window(window)
     if indicator.aggregate == "worst":
         panel = timeseries(
             "Members",
             targets,
             "suffix:x",
-            f"Each member's burn rate over {over} (its error ratio over its own error budget) times its weight."
-            " The composite burns as fast as the highest line (aggregate = worst). A gap is a member without"
-            " data, counted as its when_no_data says.",
+            "Each member's burn rate over 5m, one slice for a slice SLO (its error ratio over its own error"
+            " budget), times its weight. The composite burns as fast as the highest line (aggregate = worst)."
+            " A gap is a member without data, counted as its when_no_data says.",
         )
     else:
         panel = timeseries(
             "Members",
             targets,
             "percentunit",
-            f"Each member's error ratio over {over} times its weight, stacked: the top of the stack is the"
-            " composite's error ratio (capped at 100%). A gap is a member without data, counted as its"
-            " when_no_data says.",
+            "Each member's error ratio over 5m (one slice for a slice SLO) times its weight, stacked: the top"
+            " of the stack is the composite's error ratio (capped at 100%). A gap is a member without data,"
+            " counted as its when_no_data says.",
             stacking={"group": "A", "mode": "normal"},
             fillOpacity=40,
         )
@@ -86,3 +82,8 @@ def members_panel(slo: Slo, program: Program | None, uid_of: dict[str, str]) -> 
                           "url": f"/d/{uid}?${{{c.GRAFANA_DATASOURCE_VAR}:queryparam}}"})
     panel["links"] = links
     return panel
+
+
+def _over(window: int) -> str:
+    """Nothing for the usual 5m; a slice member's window in its legend, since the stack mixes them then."""
+    return "" if window == c.CURRENT_BURN_WINDOW else f" (over {prom_window(window)})"
