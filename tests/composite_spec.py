@@ -57,6 +57,13 @@ service journeys {
     }
   }
 
+  slo always-up {
+    objective = 99%
+    composite {
+      shop-uptime { weight = 1 }
+    }
+  }
+
   slo browse {
     objective = 99%
     maintenance nightly { every = day at = "23:30" for = 1h30m timezone = "America/New_York" }

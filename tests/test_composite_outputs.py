@@ -78,6 +78,11 @@ def test_composite_data_panel_reads_its_own_error_ratio():
     (expr,) = [target["expr"] for target in data["targets"]]
     assert {s.name for s in selectors(expr)} == {"slo:sli_error:ratio_rate5m"}
     assert 'slo_id="journeys-checkout"' in expr
+    # A composite of 10m slice members records one slice as its shortest ratio; no Slices panel (no slice counts).
+    sliced = _row(_boards()["grafana/journeys.json"], "always-up:")
+    (data,) = [panel for panel in sliced if panel["title"] == "Data"]
+    assert {s.name for s in selectors(data["targets"][0]["expr"])} == {"slo:sli_error:ratio_rate10m"}
+    assert "Slices" not in {panel["title"] for panel in sliced}
 
 
 def test_maintenance_windows_shade_only_their_slos_time_panels():
@@ -85,7 +90,8 @@ def test_maintenance_windows_shade_only_their_slos_time_panels():
     by_id = {panel["id"]: panel for panel in panels(board)}
     notes = {note["name"]: note for note in board["annotations"]["list"]}
     # The service's two windows apply to both SLOs; browse has its own nightly one.
-    assert sorted(notes) == ["browse: maintenance db-upgrade", "browse: maintenance freeze", "browse: maintenance nightly",
+    assert sorted(notes) == ["always-up: maintenance db-upgrade", "always-up: maintenance weekly",
+                             "browse: maintenance db-upgrade", "browse: maintenance freeze", "browse: maintenance nightly",
                              "browse: maintenance weekly", "checkout: maintenance db-upgrade", "checkout: maintenance weekly"]
     browse = {panel["id"] for panel in _row(board, "browse:") if panel["type"] in ("timeseries", "state-timeline")}
     assert set(notes["browse: maintenance nightly"]["filter"]["ids"]) == browse
@@ -171,6 +177,20 @@ def test_docs_composite_page_shows_its_recorded_ratio_not_a_raw_query():
     queries_ = _section(_page("journeys"), "checkout", "Queries")
     assert 'slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"}' in queries_
     assert "None" not in queries_
+    assert 'slo:sli_error:ratio_rate10m{slo_id="journeys-always-up"}' in _section(_page("journeys"), "always-up", "Queries")
+
+
+def test_docs_composite_of_slices_says_a_slice_is_bad_when_any_members_is():
+    page = _page("journeys")
+    section = page.split("## SLO always-up\n", 1)[1].split("\n## ", 1)[0]
+    assert "a slice is bad when any member's slice is bad" in section
+    assert "mean of the slices' SLIs" not in section
+    assert "99% of 10m slices are good" in section
+
+
+def test_docs_escape_a_composites_description():
+    section = _page("journeys").split("## SLO checkout\n", 1)[1]
+    assert '\\<b\\>{{ $labels }}\\</b\\>' in section.split("\n\n", 2)[0]
 
 
 def test_docs_maintenance_windows_in_words_with_utc_and_local_times_and_no_next_occurrence():

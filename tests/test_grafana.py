@@ -530,7 +530,7 @@ def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
             assert expr.startswith("min_over_time((2 * group(") and expr.endswith(" or vector(0))[$__rate_interval:])")
             read = {s.name for s in selectors(expr)}
             if slo.is_composite:  # its own ratio, computed from its members': it records no events
-                assert read == {c.error_ratio_rule(300)} and "Traffic" not in found
+                assert read == {c.error_ratio_rule(current_window(slo))} and "Traffic" not in found
                 continue
             if slo.slices is not None:  # the last slice's ratio: NaN without events, absent without series
                 assert read == {c.SLICE_ERROR}

@@ -65,7 +65,10 @@ def measures(slo: Slo) -> str:
                 f" is good when it is {condition}; every series weighs by its samples.")
     else:
         text = "The error ratio the expression below computes, between 0 (no errors) and 1 (all errors)."
-    if slo.slices is not None:
+    if slo.slices is not None and slo.is_composite:
+        text += (f" Its members count {format_duration(slo.slices.length)} time slices, so it does too: a slice"
+                 " is bad when any member's slice is bad.")
+    elif slo.slices is not None:
         length = format_duration(slo.slices.length)
         skipped = {"skip": "count as neither good nor bad", "good": "count as good", "bad": "count as bad"}
         if slo.slices.ratio:

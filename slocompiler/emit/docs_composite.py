@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from ..core import conventions, queries
 from ..core.ir import CompositeIndicator, Maintenance, Program, Slo
+from ..core.slices import current_window
 from ..core.sremath import DEFAULT_TIMEZONE
 from ..core.units import decimal_text, format_duration, percent_text
 from .docs_text import NONE, md_fence, md_text
@@ -34,7 +35,7 @@ def measures(indicator: CompositeIndicator) -> str:
 
 def query_blocks(slo: Slo) -> list[dict[str, str]]:
     """The composite's own recorded ratio: it has no query of its own to show."""
-    short = conventions.CURRENT_BURN_WINDOW
+    short = current_window(slo)  # one slice for a composite of slices longer than 5m
     return [{"caption": f"Error ratio over {format_duration(short)}, as the rules record it from the members'"
                         f" `{conventions.error_ratio_rule(short)}` (likewise over every alert window and the SLO"
                         f" window):",
