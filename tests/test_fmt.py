@@ -169,6 +169,69 @@ def test_trailing_comments_align_on_consecutive_lines():
     )
 
 
+COMPOSITE_AND_MAINTENANCE = """\
+service s {
+  maintenance a { every = day   at = "02:00"  for = 2h }
+  maintenance longer-name { every = sunday at = "12:00" for = 30m timezone = "Europe/Berlin" }
+  maintenance once { from = "2026-12-05T02:00:00Z" for = 3h }  # the upgrade
+  slo j {
+    objective = 99%
+    composite {
+      # members
+      s-a { weight = 1 }  # one
+      s-bbbbbbb { weight = 2.50   when_no_data = bad }
+      s-c { when_no_data = skip weight = 1 }
+      aggregate = worst  # the highest burn
+    }
+  }
+}
+"""
+
+
+def test_maintenance_and_member_runs_are_tables_as_far_as_their_attributes_agree():
+    # Like page/ticket runs; a column goes only as far as every row names the same attribute
+    # (`from` is not lined up under `every`, so no cell column here; nor `when_no_data` under `weight`).
+    assert format_text(COMPOSITE_AND_MAINTENANCE, "m.slo") == """\
+service s {
+  maintenance a           { every = day at = "02:00" for = 2h }
+  maintenance longer-name { every = sunday at = "12:00" for = 30m timezone = "Europe/Berlin" }
+  maintenance once        { from = "2026-12-05T02:00:00Z" for = 3h }  # the upgrade
+
+  slo j {
+    objective = 99%
+    composite {
+      # members
+      s-a       { weight = 1 }  # one
+      s-bbbbbbb { weight = 2.5 when_no_data = bad }
+      s-c       { when_no_data = skip weight = 1 }
+      aggregate = worst  # the highest burn
+    }
+  }
+}
+"""
+
+
+def test_recurring_maintenance_windows_line_up_their_cells():
+    text = 'service s {\n  maintenance a { every = day at = "02:00" for = 2h }\n' \
+           '  maintenance bb { every = sunday at = "12:00" for = 30m }\n}\n'
+    assert format_text(text, "m.slo") == ('service s {\n  maintenance a  { every = day    at = "02:00" for = 2h }\n'
+                                          '  maintenance bb { every = sunday at = "12:00" for = 30m }\n}\n')
+
+
+def test_composite_and_maintenance_layout_is_a_fixed_point_keeping_every_comment():
+    once = format_text(COMPOSITE_AND_MAINTENANCE, "m.slo")
+    assert format_text(once, "m.slo") == once
+    assert comments(once) == comments(COMPOSITE_AND_MAINTENANCE)
+
+
+def test_a_member_block_with_a_comment_inside_opens_up_and_leaves_the_table():
+    text = "service s {\n  slo j {\n    objective = 99%\n    composite {\n      s-a { weight = 1 }\n" \
+           "      s-b { weight = 2 # why\n      }\n    }\n  }\n}\n"
+    assert format_text(text, "m.slo") == (
+        "service s {\n  slo j {\n    objective = 99%\n    composite {\n      s-a { weight = 1 }\n"
+        "      s-b {\n        weight = 2  # why\n      }\n    }\n  }\n}\n")
+
+
 def test_crlf_files_stay_crlf():
     text = 'service s {\r\n  owner="x"\r\n}\r\n'
     assert format_text(text, "w.slo") == 'service s {\r\n  owner = "x"\r\n}\r\n'
