@@ -200,7 +200,10 @@ def _theirs(tmp_path: Path, text: str = THEIRS):
     def at(fragment: str) -> int:
         return next(n for n, line in enumerate(lines, 1) if fragment in line)
 
-    return texts, {(d.span.line, d.span.column): d.message for d in diagnostics}, at
+    found: dict[tuple[int, int], str] = {}
+    for d in diagnostics:  # two at one place are joined
+        found[(d.span.line, d.span.column)] = " | ".join(filter(None, (found.get((d.span.line, d.span.column)), d.message)))
+    return texts, found, at
 
 
 def test_an_openslo_composite_gets_member_slos_of_its_own_and_a_derived_objective(tmp_path):
@@ -212,8 +215,9 @@ def test_an_openslo_composite_gets_member_slos_of_its_own_and_a_derived_objectiv
         ("shop-journey-search", Decimal(2), "skip"), ("shop-journey-cart", Decimal(1), "bad")]
     # 100% - (2 x 0.1% + 1 x 0.5%): what the members' targets support together, said where the objectives are.
     assert journey.objective == Decimal("0.993")
-    assert found[(at("- displayName: search"), 5)].startswith("composite journey has no target of its own in OpenSLO: "
-                                                    "objective = 99.3%")
+    assert "composite journey has no target of its own in OpenSLO: objective = 99.3%" in found[(at("- displayName: search"), 5)]
+    # Another tool's weights may be shares of an average: .slo's add up, which the warning says.
+    assert "the compositeWeight values of composite journey add up to 3: .slo adds" in found[(at("- displayName: search"), 5)]
     search, cart = slos["shop-journey-search"], slos["shop-journey-cart"]
     assert (search.objective, search.window, search.alerting.enabled) == (Decimal("0.999"), 28 * 86400, False)
     assert cart.indicator.good.text == 'cart_requests_total{code!~"5.."}' and cart.objective == Decimal("0.995")
@@ -280,3 +284,12 @@ def test_a_member_that_is_not_imported_takes_the_composite_with_it(tmp_path):
         "the member of composite journey named here is not imported (see its warnings); the composite is not imported")
     # Nor is the member SLO made for it (cart): nothing is left of the composite.
     assert "\n  slo " not in texts["shop"]
+
+
+def test_a_nobl9_budget_adjustment_is_skipped_with_a_warning_saying_what_to_write(tmp_path):
+    adjustment = "apiVersion: n9/v1alpha\nkind: BudgetAdjustment\nmetadata:\n  name: weekly\nspec:\n" \
+                 "  firstEventStart: 2026-12-06T02:00:00Z\n  duration: 2h\n  rrule: FREQ=WEEKLY\n---\n"
+    texts, found, at = _theirs(tmp_path, adjustment + THEIRS)
+    assert found[(2, 1)].startswith("a BudgetAdjustment (Nobl9) is not read: write its window in the .slo file as "
+                                    "maintenance NAME")
+    assert "slo journey {" in texts["shop"]

@@ -113,6 +113,14 @@ def read_composite(spec: Node, service: model.Service, slo: model.Slo, mine: dic
             return None
         generated.append(member)
         pending.members.append((objective, member, weight, when))
+    total = sum((weight for weight, _ in targets), Decimal(0))
+    if "composite-objective" not in mine and total != 1:
+        # Our export's weights are .slo's; another tool's may be shares of a weighted average.
+        report.warn(spec.get("objectives"), f"the compositeWeight values of composite {slo.name} add up to "  # type: ignore[arg-type]
+                                            f"{decimal_text(total)}: .slo adds its members' error ratios each times "
+                                            "its weight (a journey through the member that many times), where a tool "
+                                            "that averages them (weight / sum of weights) counts "
+                                            f"{decimal_text(total)} times less; weights kept as written")
     if "composite-objective" not in mine:
         slo.objective = _derived_objective(targets, spec.get("objectives"), slo.name, report)  # type: ignore[arg-type]
         if not slo.objective:
