@@ -387,7 +387,8 @@ def test_cli_fmt_check(tmp_path, monkeypatch):
 # --- property: idempotent on generated inputs ---
 
 NAMES = hs.sampled_from(["owner", "description", "tier", "objective", "window", "burn", "long", "a", "bb-c", "timezone",
-                         "length", "target", "no_data", "ratio", "good", "metric"])
+                         "length", "target", "no_data", "ratio", "good", "metric", "weight", "when_no_data", "every",
+                         "at", "for", "from", "aggregate"])
 SPACE = hs.sampled_from([" ", "  ", "\n", "\n\n", "\n\n\n", " # note\n", "\n// x\n  ", "\t"])
 VALUES = hs.one_of(
     hs.sampled_from(['"text"', '"a # not a comment"', "`up{job=\"x\"}`", "`a\n  b`", "true", "critical", "$p",
@@ -408,8 +409,9 @@ def spec_texts(draw) -> str:
         return draw(NAMES) + sp() + "=" + sp() + value
     def block(word: str) -> str:
         items = [attribute() for _ in range(draw(hs.integers(0, 3)))]
-        inner = {"slo": ["labels", "alerting", "indicator ratio", "indicator threshold", "slices"], "alerting": ["page", "ticket", "labels"],
-                 "page": ["labels"], "ticket": ["annotations"]}.get(word.split()[0], [])
+        inner = {"slo": ["labels", "alerting", "indicator ratio", "indicator threshold", "slices", "composite",
+                         "maintenance w"], "alerting": ["page", "ticket", "labels"],
+                 "page": ["labels"], "ticket": ["annotations"], "composite": ["x-a", "x-bb", "y-c"]}.get(word.split()[0], [])
         if inner:
             items += [block(draw(hs.sampled_from(inner))) for _ in range(draw(hs.integers(0, 2)))]
         draw(hs.randoms()).shuffle(items)
@@ -417,6 +419,7 @@ def spec_texts(draw) -> str:
     def service() -> str:
         items = [attribute() for _ in range(draw(hs.integers(0, 3)))]
         items += [block(f"slo s{i}") for i in range(draw(hs.integers(0, 2)))]
+        items += [block(f"maintenance m{i}") for i in range(draw(hs.integers(0, 2)))]
         if draw(hs.booleans()):
             items.append("slo c" + sp() + "=" + sp() + "t(" + sp() + "a = 1.50," + sp() + "b = 90m" + sp() + ")")
         return "service" + sp() + "x" + sp() + "{" + sp() + sp().join(items) + sp() + "}"
@@ -447,7 +450,7 @@ def _token_ends(text: str) -> list[int]:
     return sorted({token.end_pos for token in tree.scan_values(lambda v: hasattr(v, "end_pos"))})
 
 
-SEEDS = [MESSY, MESSY_FORMATTED] + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "specs").glob("*.slo"))]
+SEEDS = [MESSY, MESSY_FORMATTED, COMPOSITE_AND_MAINTENANCE] + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "specs").glob("*.slo"))]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
