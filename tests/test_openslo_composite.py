@@ -293,3 +293,19 @@ def test_a_nobl9_budget_adjustment_is_skipped_with_a_warning_saying_what_to_writ
     assert found[(2, 1)].startswith("a BudgetAdjustment (Nobl9) is not read: write its window in the .slo file as "
                                     "maintenance NAME")
     assert "slo journey {" in texts["shop"]
+
+
+def test_a_member_slo_check_refuses_takes_its_composites_with_it_named_in_the_warning(tmp_path):
+    # Composites of composites round trip; when slo check refuses a member, what uses it goes too.
+    paths = _exported(tmp_path)
+    checkout = Path(paths[0])
+    text = checkout.read_text()
+    # The first query is checkout-availability's (a block scalar): one promql-parser refuses.
+    broken = text.replace('sum(rate(http_requests_total{code=~"5.."}[30d]))', "sum(rate(x[30d]) by (", 1)
+    assert broken != text
+    checkout.write_text(broken)
+    texts, diagnostics = convert_files("openslo", paths)
+    messages = [d.message for d in diagnostics]
+    assert any(m.startswith("slo journey is not imported: slo check would refuse its composite: unknown SLO")
+               for m in messages), messages
+    assert "slo journey {" not in texts["checkout"] and "slo latency {" in texts["checkout"]

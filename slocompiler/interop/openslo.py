@@ -205,8 +205,8 @@ def _slo(document: Node, index: Index, report: Report, services: dict, composite
     group_by = label_names([(g, at) for g in mine.get("group-by", "").split(",") if g], report, f"{P}group-by")
     maintenance = maintenance_windows(mine.get("maintenance"), _annotation_span(metadata, "maintenance"), report)
     sla = objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None
-    fields = {**model.spans(objective=objectives, window=spec.get("timeWindow"), description=spec.get("description"),
-                            alerting=spec.get("alertPolicies")),
+    fields = {**model.spans(objective=objectives, composite=objectives, window=spec.get("timeWindow"),
+                            description=spec.get("description"), alerting=spec.get("alertPolicies")),
               "group_by": at, "labels": _annotation_span(metadata, "labels"), "sla": _annotation_span(metadata, "sla")}
     if composite:
         own = objective_text(Node(mine["composite-objective"], _annotation_span(metadata, "composite-objective")),
