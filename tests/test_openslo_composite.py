@@ -309,3 +309,19 @@ def test_a_member_slo_check_refuses_takes_its_composites_with_it_named_in_the_wa
     assert any(m.startswith("slo journey is not imported: slo check would refuse its composite: unknown SLO")
                for m in messages), messages
     assert "slo journey {" not in texts["checkout"] and "slo latency {" in texts["checkout"]
+
+
+def test_a_maintenance_annotation_slo_check_would_refuse_is_dropped_with_a_warning_not_the_service(tmp_path):
+    paths = _exported(tmp_path)
+    checkout = Path(paths[0])
+    text = checkout.read_text()
+    broken = text.replace('\\"at\\": \\"02:00\\"', '\\"at\\": \\"25:00\\"', 1)
+    assert broken != text
+    checkout.write_text(broken)
+    texts, diagnostics = convert_files("openslo", paths)
+    lines = broken.splitlines()
+    line = next(n for n, found in enumerate(lines, 1) if "25:00" in found)
+    assert [(d.span.line, d.message) for d in diagnostics] == [
+        (line, "annotation slocompiler.dev/maintenance is not a list of windows with name and for (as slo build "
+               "--target openslo writes it); dropped")]
+    assert "maintenance weekly" not in texts["checkout"] and "slo journey {" in texts["checkout"]

@@ -32,6 +32,7 @@ WHEN_DELAYED = {"CountAsGood": "good", "CountAsBad": "bad", "Ignore": "skip"}
 WHEN_NO_DATA = ("good", "bad", "skip")
 # Written as bare words in `.slo`: anything else would be structure, not a value.
 DURATION = re.compile(r"([0-9]+(ms|s|m|h|d|w))+")
+CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 EVERY = ("day", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 OBJECTIVE_FIELDS = ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
                     "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight", "whenDelayed")
@@ -232,6 +233,25 @@ def _compare_target(objective: Node, member: model.Slo, report: Report) -> None:
                             f"{member.objective}%: a member keeps its own objective")
 
 
+def _window_ok(entry: object) -> bool:
+    """A window `.slo` accepts, checked here: one it refuses would take the whole service (or SLO) with it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()) or not entry.get("name") \
+            or not DURATION.fullmatch(entry.get("for", "")):
+        return False
+    try:
+        if entry.get("timezone") is not None:
+            ZoneInfo(entry["timezone"])
+        if "from" in entry:
+            datetime.fromisoformat(entry["from"])
+            return not {"every", "at"} & set(entry)
+    except (ValueError, KeyError, OSError):  # zoneinfo raises ZoneInfoNotFoundError, a KeyError
+        return False
+    return entry.get("every") in EVERY and bool(CLOCK.fullmatch(entry.get("at", "")))
+
+
 def maintenance_windows(text: str | None, at: Span, report: Report) -> list[model.Maintenance]:
     """Our `slocompiler.dev/maintenance` annotation: a JSON list of windows in `.slo` spelling."""
     if not text:
@@ -242,9 +262,7 @@ def maintenance_windows(text: str | None, at: Span, report: Report) -> list[mode
         found = None
     windows = []
     for entry in found if isinstance(found, list) else [None]:
-        if not isinstance(entry, dict) or not all(isinstance(v, str) for v in entry.values()) \
-                or not entry.get("name") or not DURATION.fullmatch(entry.get("for", "")) \
-                or entry.get("every", "day") not in EVERY:
+        if not _window_ok(entry):
             report.warn(at, "annotation slocompiler.dev/maintenance is not a list of windows with name and for "
                             "(as slo build --target openslo writes it); dropped")
             return []
