@@ -206,8 +206,9 @@ def _theirs(tmp_path: Path, text: str = THEIRS):
     return texts, found, at
 
 
-def test_an_openslo_composite_gets_member_slos_of_its_own_and_a_derived_objective(tmp_path):
+def test_an_openslo_composite_gets_member_slos_of_its_own_and_a_derived_objective(tmp_path, golden):
     texts, found, at = _theirs(tmp_path)
+    golden("openslo/composite/imported-theirs.slo", texts["shop"].split("\n", 1)[1])  # less its header
     program = compile_texts(tmp_path / "imported", texts)
     slos = {slo.id: slo for slo in program.services[0].slos}
     journey = slos["shop-journey"]
