@@ -117,7 +117,8 @@ def test_composite_export_and_import_match_golden(tmp_path, golden):
     paths = _exported(tmp_path)
     golden("openslo/composite/checkout.yaml", Path(paths[0]).read_text().split("\n", 1)[1])  # less its header
     texts, _ = convert_files("openslo", paths)
-    golden("openslo/composite/imported-checkout.slo", texts["checkout"].split("\n", 1)[1])
+    # .txt: every .slo under tests/ is built by test_fmt, and not every backend builds composites yet.
+    golden("openslo/composite/imported-checkout.slo.txt", texts["checkout"].split("\n", 1)[1])
 
 
 THEIRS = """\
@@ -208,7 +209,7 @@ def _theirs(tmp_path: Path, text: str = THEIRS):
 
 def test_an_openslo_composite_gets_member_slos_of_its_own_and_a_derived_objective(tmp_path, golden):
     texts, found, at = _theirs(tmp_path)
-    golden("openslo/composite/imported-theirs.slo", texts["shop"].split("\n", 1)[1])  # less its header
+    golden("openslo/composite/imported-theirs.slo.txt", texts["shop"].split("\n", 1)[1])  # less its header
     program = compile_texts(tmp_path / "imported", texts)
     slos = {slo.id: slo for slo in program.services[0].slos}
     journey = slos["shop-journey"]
