@@ -327,3 +327,30 @@ def test_a_maintenance_annotation_slo_check_would_refuse_is_dropped_with_a_warni
         (line, "annotation slocompiler.dev/maintenance is not a list of windows with name and for (as slo build "
                "--target openslo writes it); dropped")]
     assert "maintenance weekly" not in texts["checkout"] and "slo journey {" in texts["checkout"]
+
+
+SEARCH_SLO = """\
+---
+apiVersion: openslo/v1
+kind: SLO
+metadata:
+  name: search-availability
+spec:
+  service: search
+  indicatorRef: search-requests
+  objectives:
+    - target: {target}
+"""
+
+
+def test_an_sli_one_slo_of_that_target_names_makes_that_slo_the_member(tmp_path):
+    # search-availability (service search) measures search-requests at 99.9%, the composite's target for it.
+    texts, found, at = _theirs(tmp_path, THEIRS + SEARCH_SLO.format(target="0.999"))
+    # Its id: service search, slo availability (the service's prefix comes off the name).
+    assert "search-availability { weight = 2 }" in texts["shop"] and "slo availability {" in texts["search"]
+    assert "slo journey-search" not in texts["shop"]
+    # At another target, it is not that SLO: the composite gets a member of its own.
+    other = tmp_path / "other"
+    other.mkdir()
+    texts, found, at = _theirs(other, THEIRS + SEARCH_SLO.format(target="0.99"))
+    assert "shop-journey-search { weight = 2 }" in texts["shop"].replace("  ", " ")

@@ -20,7 +20,15 @@ from . import model
 from .accepts import alert_name, kubernetes_namespace, label_names, pairs
 from .common import DECIMAL, objective_text, one_rule_per_severity, service_named
 from .durations import prometheus_seconds
-from .openslo_composite import Pending, is_composite, maintenance_windows, read_composite, resolve, sli_owners
+from .openslo_composite import (
+    Pending,
+    is_composite,
+    maintenance_windows,
+    read_composite,
+    resolve,
+    sli_owners,
+    sli_users,
+)
 from .openslo_index import Index
 from .openslo_sli import indicator as _indicator
 from .openslo_time import SLICE_METHODS, slices, threshold_condition, time_window
@@ -46,7 +54,7 @@ def read(documents: list[Node], options: dict, report: Report, services: dict[st
     for document in index.order:
         if document.text("kind") == "Service":
             _service(document, report, services)
-    owners = sli_owners(index)
+    owners = (sli_owners(index), sli_users(index))
     created: dict[int, list[tuple[model.Service, model.Slo]]] = {}  # SLO document -> what it became
     pending: list[Pending] = []
     for document in index.order:
@@ -63,7 +71,7 @@ def read(documents: list[Node], options: dict, report: Report, services: dict[st
 class _Composites:
     """What reading composites needs across SLO documents: SLIs by owner, SLOs by document, composites to resolve."""
 
-    def __init__(self, owners: dict[str, Node], created: dict, pending: list[Pending]):
+    def __init__(self, owners: tuple[dict[str, Node], dict[str, list[Node]]], created: dict, pending: list[Pending]):
         self.owners, self.created, self.pending = owners, created, pending
 
 

@@ -4,7 +4,8 @@ An OpenSLO v1 composite (the shape of OpenSLO's Go SDK) is an SLO without an
 indicator of its own whose objectives each name one: `indicator` or
 `indicatorRef`, a `target` and a `compositeWeight`. An objective whose
 `indicatorRef` is the SLI of another SLO document of the inputs (our export
-writes `<slo-id>-sli`) makes that SLO the member; any other SLI becomes a
+writes `<slo-id>-sli`), or an SLI document that exactly one SLO document of
+the same target names, makes that SLO the member; any other SLI becomes a
 member SLO of its own, `<composite>-<objective>`, with alerting off (OpenSLO
 alerts on the composite). Members are resolved once every SLO is read, since a
 composite may come before its members.
@@ -60,6 +61,35 @@ def sli_owners(index: Index) -> dict[str, Node]:
     return owners
 
 
+def sli_users(index: Index) -> dict[str, list[Node]]:
+    """SLO documents by the SLI document they name in `spec.indicatorRef`."""
+    users: dict[str, list[Node]] = {}
+    for document in index.by_kind["SLO"].values():
+        spec = document.get("spec")
+        ref = spec.get("indicatorRef") if spec is not None else None
+        if ref is not None and ref.is_scalar:
+            users.setdefault(str(ref.value), []).append(document)
+    return users
+
+
+def _user_with_target(users: list[Node], target: str) -> Node | None:
+    """The one SLO document of `users` with one objective of this target (percent text), if there is one:
+    then the composite's objective is that SLO, not a new one."""
+    found = []
+    for document in users:
+        objectives = document.get("spec").get("objectives")  # type: ignore[union-attr]
+        entries = objectives.entries() if objectives is not None else []
+        if len(entries) != 1:
+            continue
+        ratio, percent = entries[0].get("target"), entries[0].get("targetPercent")
+        own = Decimal(str(ratio.value)) * 100 if ratio is not None and ratio.is_scalar and DECIMAL.fullmatch(str(ratio.value).strip()) \
+            else Decimal(str(percent.value)) if percent is not None and percent.is_scalar and DECIMAL.fullmatch(str(percent.value).strip()) \
+            else None
+        if own == Decimal(target):
+            found.append(document)
+    return found[0] if len(found) == 1 else None
+
+
 @dataclass
 class Pending:
     """A composite read, its members still to be found among the imported SLOs."""
@@ -71,7 +101,8 @@ class Pending:
 
 
 def read_composite(spec: Node, service: model.Service, slo: model.Slo, mine: dict[str, str], method: str,
-                   index: Index, owners: dict[str, Node], report: Report) -> Pending | None:
+                   index: Index, owners: tuple[dict[str, Node], dict[str, list[Node]]],
+                   report: Report) -> Pending | None:
     """The composite's members, generated member SLOs added to `service`; None (with warnings) when it
     cannot be imported. `slo` is the composite, its window and alerting already read."""
     if spec.get("indicator") is not None or spec.get("indicatorRef") is not None:
@@ -104,7 +135,10 @@ def read_composite(spec: Node, service: model.Service, slo: model.Slo, mine: dic
         display = objective.text("displayName")
         when = _when_no_data(objective, no_data.get(display or ""), report)
         targets.append((Decimal(weight), Decimal(target)))
-        owner = owners.get(str(ref.value)) if ref is not None and ref.is_scalar else None
+        name = str(ref.value) if ref is not None and ref.is_scalar else None
+        owner = owners[0].get(name) if name is not None else None
+        if owner is None and name is not None:  # an SLI document: an SLO of it with this very target is the member
+            owner = _user_with_target(owners[1].get(name, []), target)
         if owner is not None:
             pending.members.append((objective, owner, weight, when))
             continue
