@@ -354,3 +354,8 @@ def test_an_sli_one_slo_of_that_target_names_makes_that_slo_the_member(tmp_path)
     other.mkdir()
     texts, found, at = _theirs(other, THEIRS + SEARCH_SLO.format(target="0.99"))
     assert "shop-journey-search { weight = 2 }" in texts["shop"].replace("  ", " ")
+
+
+def test_a_weight_keeps_every_digit_it_was_written_with(tmp_path):
+    texts, _, _ = _theirs(tmp_path, THEIRS.replace("compositeWeight: 2", "compositeWeight: 2.0000000000001"))
+    assert "shop-journey-search { weight = 2.0000000000001 }" in texts["shop"]

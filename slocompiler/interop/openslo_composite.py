@@ -113,55 +113,63 @@ def read_composite(spec: Node, service: model.Service, slo: model.Slo, mine: dic
     no_data = _json_object(mine.get("when-no-data"), slo.span, report)
     pending = Pending(service, slo)
     targets: list[tuple[Decimal, Decimal]] = []
-    generated: list[model.Slo] = []
-    for number, objective in enumerate(spec.get("objectives").entries(), 1):  # type: ignore[union-attr]
-        report.unknown_fields(objective, OBJECTIVE_FIELDS, "objectives[]")
-        for key in ("op", "value") + (() if method in SLICE_METHODS else ("timeSliceTarget", "timeSliceWindow")):
-            if objective.get(key) is not None:
-                report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart on a composite's member "
-                                                     "and is dropped")
-        ref, inline = objective.get("indicatorRef"), objective.get("indicator")
-        if ref is None and inline is None:
-            report.warn(objective, f"objective {number} of composite {slo.name} names no indicator: in a composite "
-                                   "every objective is a member; the SLO is not imported")
-            return None
-        weight = _weight(objective.get("compositeWeight"), report)
-        target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
-            else objective_text(objective.get("targetPercent"), report)
-        if weight is None or target is None:
-            if objective.get("target") is None and objective.get("targetPercent") is None:
-                report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
-            return None
-        display = objective.text("displayName")
-        when = _when_no_data(objective, no_data.get(display or ""), report)
-        targets.append((Decimal(weight), Decimal(target)))
-        name = str(ref.value) if ref is not None and ref.is_scalar else None
-        owner = owners[0].get(name) if name is not None else None
-        if owner is None and name is not None:  # an SLI document: an SLO of it with this very target is the member
-            owner = _user_with_target(owners[1].get(name, []), target)
-        if owner is not None:
-            pending.members.append((objective, owner, weight, when))
-            continue
-        member = _generated(objective, slo, f"{slo.name}-{slo_name(display or str(number))}", target, method,
-                            index, report)
+    objectives: Node = spec.get("objectives")  # type: ignore[assignment]
+    for number, objective in enumerate(objectives.entries(), 1):
+        member = _member(objective, number, slo, method, index, owners, no_data, report)
         if member is None:
             return None
-        generated.append(member)
-        pending.members.append((objective, member, weight, when))
-    total = sum((weight for weight, _ in targets), Decimal(0))
-    if "composite-objective" not in mine and total != 1:
-        # Our export's weights are .slo's; another tool's may be shares of a weighted average.
-        report.warn(spec.get("objectives"), f"the compositeWeight values of composite {slo.name} add up to "  # type: ignore[arg-type]
-                                            f"{decimal_text(total)}: .slo adds its members' error ratios each times "
-                                            "its weight (a journey through the member that many times), where a tool "
-                                            "that averages them (weight / sum of weights) counts "
-                                            f"{decimal_text(total)} times less; weights kept as written")
+        target, entry = member
+        targets.append((Decimal(entry[2]), Decimal(target)))
+        pending.members.append(entry)
     if "composite-objective" not in mine:
-        slo.objective = _derived_objective(targets, spec.get("objectives"), slo.name, report)  # type: ignore[arg-type]
+        _weights_that_may_be_shares(targets, objectives, slo.name, report)
+        slo.objective = _derived_objective(targets, objectives, slo.name, report)  # type: ignore[assignment]
         if not slo.objective:
             return None
-    service.slos.extend(generated)
+    service.slos.extend(source for _, source, _, _ in pending.members if isinstance(source, model.Slo))
     return pending
+
+
+def _member(objective: Node, number: int, slo: model.Slo, method: str, index: Index,
+            owners: tuple[dict[str, Node], dict[str, list[Node]]], no_data: dict[str, str],
+            report: Report) -> tuple[str, tuple[Node, Node | model.Slo, str, str | None]] | None:
+    """(the objective's target, its `Pending` entry) for one objective of a composite; None when it cannot be read."""
+    report.unknown_fields(objective, OBJECTIVE_FIELDS, "objectives[]")
+    for key in ("op", "value") + (() if method in SLICE_METHODS else ("timeSliceTarget", "timeSliceWindow")):
+        if objective.get(key) is not None:
+            report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart on a composite's member "
+                                                 "and is dropped")
+    ref, inline = objective.get("indicatorRef"), objective.get("indicator")
+    if ref is None and inline is None:
+        report.warn(objective, f"objective {number} of composite {slo.name} names no indicator: in a composite "
+                               "every objective is a member; the SLO is not imported")
+        return None
+    weight = _weight(objective.get("compositeWeight"), report)
+    target = objective_text(objective.get("target"), report, scale=100) if objective.get("target") is not None \
+        else objective_text(objective.get("targetPercent"), report)
+    if weight is None or target is None:
+        if objective.get("target") is None and objective.get("targetPercent") is None:
+            report.error(objective, "an objective needs target (a ratio like 0.999) or targetPercent")
+        return None
+    display = objective.text("displayName")
+    when = _when_no_data(objective, no_data.get(display or ""), report)
+    name = str(ref.value) if ref is not None and ref.is_scalar else None
+    owner = owners[0].get(name) if name is not None else None
+    if owner is None and name is not None:  # an SLI document: an SLO of it with this very target is the member
+        owner = _user_with_target(owners[1].get(name, []), target)
+    source = owner or _generated(objective, slo, f"{slo.name}-{slo_name(display or str(number))}", target, method,
+                                 index, report)
+    return None if source is None else (target, (objective, source, weight, when))
+
+
+def _weights_that_may_be_shares(targets: list[tuple[Decimal, Decimal]], at: Node, name: str, report: Report) -> None:
+    """Our export's weights are .slo's; another tool's may be shares of a weighted average: say so."""
+    total = sum((weight for weight, _ in targets), Decimal(0))
+    if total != 1:
+        report.warn(at, f"the compositeWeight values of composite {name} add up to {decimal_text(total)}: .slo adds "
+                        "its members' error ratios each times its weight (a journey through the member that many "
+                        "times), where a tool that averages them (weight / sum of weights) counts "
+                        f"{decimal_text(total)} times less; weights kept as written")
 
 
 def _weight(node: Node | None, report: Report) -> str | None:
@@ -171,7 +179,7 @@ def _weight(node: Node | None, report: Report) -> str | None:
     if not DECIMAL.fullmatch(text) or Decimal(text) <= 0:
         report.error(node, f'compositeWeight "{text}" is not a decimal number above 0; the composite is not imported')
         return None
-    return decimal_text(Decimal(text))
+    return text  # as written: `slo fmt` gives it its canonical spelling, every digit kept
 
 
 def _when_no_data(objective: Node, ours: str | None, report: Report) -> str | None:
