@@ -10,6 +10,7 @@ terms up without two of them colliding on equal labels, and a member with
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 from .conventions import CURRENT_BURN_WINDOW, LABEL_SLO_ID, SLICE_ERROR, error_ratio_rule
@@ -38,6 +39,11 @@ def _known(series: str, member: Member, judge: str = "") -> str:
     return f"{known}\nor\n{fallback}"
 
 
+def _indented(terms: list[str], by: int = 4) -> str:
+    """The members' terms joined by `or`, each line indented inside the aggregation."""
+    return textwrap.indent("\nor\n".join(terms), " " * by)
+
+
 def _weighted(term: str, factor: str) -> str:
     return f"({term})" if factor == "1" else f"{factor} * ({term})"
 
@@ -55,7 +61,7 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
         if spec.aggregate == "worst":  # the member's burn rate, weighted
             factor = member.weight / members[member.slo_id].error_budget
         terms.append(_weighted(term, decimal_text(factor)))
-    union = "\nor\n".join(terms)
+    union = _indented(terms)
     if spec.aggregate == "worst":
         return f"clamp_max(\n  max(\n{union}\n  ) * {decimal_text(composite.error_budget)},\n  1\n)"
     return f"clamp_max(\n  sum(\n{union}\n  ),\n  1\n)"
@@ -74,8 +80,7 @@ def slice_value(composite: Slo, members: Mapping[str, Slo]) -> str:
         assert slices is not None
         limit = "0" if slices.target is None else judged_limit(slices)
         terms.append(f"({_known(recorded(SLICE_ERROR, member.slo_id), member, f' > bool {limit}')})")
-    union = "\nor\n".join(terms)
-    return f"max(\n{union}\n)"
+    return f"max(\n{_indented(terms, 2)}\n)"
 
 
 def ratio_windows(slo: Slo) -> set[int]:
@@ -84,8 +89,9 @@ def ratio_windows(slo: Slo) -> set[int]:
     return set() if slo.calendar is not None else {slo.window}
 
 
-def member_windows(program: Program, own: Mapping[str, set[int]]) -> dict[str, frozenset[int]]:
-    """The windows each SLO must record beyond its `own` (alert and policy windows), for the composites that read it.
+def member_windows(program: Program, own: Mapping[str, set[int]]) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """The windows each SLO must record beyond its `own` (alert and policy windows) for the composites that read it:
+    those its composites' alerts read (in its SLI group), and those only their period ratio reads (its period group).
 
     A composite reads each member's ratio over every window it records
     itself, its own extra ones included, so a composite of composites passes
@@ -93,20 +99,25 @@ def member_windows(program: Program, own: Mapping[str, set[int]]) -> dict[str, f
     cycles). A slice composite reads its members' last slices, no window.
     """
     slos = {slo.id: slo for service in program.services for slo in service.slos}
-    needed: dict[str, set[int]] = {slo_id: set() for slo_id in slos}
+    sli: dict[str, set[int]] = {slo_id: set() for slo_id in slos}
+    period: dict[str, set[int]] = {slo_id: set() for slo_id in slos}
     changed = True
     while changed:
         changed = False
         for slo in slos.values():
             if not slo.is_composite or slo.slices is not None:
                 continue
-            reads = own.get(slo.id, set()) | ratio_windows(slo) | needed[slo.id] | {CURRENT_BURN_WINDOW}
+            alerts = own.get(slo.id, set()) | sli[slo.id] | {CURRENT_BURN_WINDOW}
+            periods = ratio_windows(slo) | period[slo.id]
             for member in indicator(slo).members:
-                target = slos.get(member.slo_id)
-                if target is None:
+                if member.slo_id not in slos:
                     continue
-                missing = reads - own.get(member.slo_id, set()) - ratio_windows(target) - needed[member.slo_id]
-                if missing:
-                    needed[member.slo_id] |= missing
+                has = own.get(member.slo_id, set()) | sli[member.slo_id]
+                more_sli = alerts - has
+                more_period = periods - has - ratio_windows(slos[member.slo_id]) - period[member.slo_id]
+                if more_sli or more_period:
+                    sli[member.slo_id] |= more_sli
+                    period[member.slo_id] |= more_period
                     changed = True
-    return {slo_id: frozenset(windows) for slo_id, windows in needed.items() if windows}
+    return ({slo_id: frozenset(windows) for slo_id, windows in sli.items() if windows},
+            {slo_id: frozenset(windows - sli[slo_id]) for slo_id, windows in period.items() if windows - sli[slo_id]})

@@ -19,10 +19,12 @@ from ..core.units import decimal_text
 
 @dataclass(frozen=True)
 class Composites:
-    """What a service's rules need from the rest of the program: every SLO by id, and each member's extra windows."""
+    """What a service's rules need from the rest of the program: every SLO by id, and each member's extra windows
+    (`extra` in its SLI group, for its composites' alerts; `extra_period` in its period group, for their period ratio)."""
 
     slos: dict[str, Slo] = field(default_factory=dict)
     extra: dict[str, frozenset[int]] = field(default_factory=dict)
+    extra_period: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def windows(self, slo: Slo, own: list[int]) -> list[int]:
         """An SLO's recorded windows: its `own`, and those composites read from it."""
@@ -36,7 +38,7 @@ def of(program: Program, recorded_windows: Callable[[Service, Slo], list[int]]) 
     if not any(slo.is_composite for slo in slos.values()):
         return Composites(slos)
     own = {slo.id: set(recorded_windows(service, slo)) for service in program.services for slo in service.slos}
-    return Composites(slos, composites.member_windows(program, own))
+    return Composites(slos, *composites.member_windows(program, own))
 
 
 def _record(name: str, expr: str, labels: dict[str, str]) -> dict:

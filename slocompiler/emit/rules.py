@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries, slices
+from ..core import composites, queries, slices
 from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
 from . import calendar_rules, composite_rules
@@ -125,7 +125,6 @@ def sli_rules(service: Service, slo: Slo, known: composite_rules.Composites | No
 def composite_sli_rules(slo: Slo, windows: list[int], labels: dict[str, str],
                         known: composite_rules.Composites) -> list[dict]:
     """A composite's SLI rules, from its members' recorded series: its ratios, or its last slice and the slice rules."""
-    from ..core import composites
 
     if slo.slices is not None:
         rules = slice_rules(slo, windows, labels, composites.slice_value(slo, known.slos))
@@ -199,7 +198,6 @@ def period_ratio(slo: Slo, known: composite_rules.Composites | None = None) -> s
     if slo.slices is not None:
         return slices.bad_ratio(slo, slo.window)
     if slo.is_composite:
-        from ..core import composites
 
         return composites.window_ratio(slo, (known or composite_rules.Composites()).slos, slo.window)
     if isinstance(slo.indicator, ExprIndicator):
@@ -208,6 +206,20 @@ def period_ratio(slo: Slo, known: composite_rules.Composites | None = None) -> s
     bad = queries.recorded(c.EVENTS_BAD_PREFIX + prom_window(short), slo.id, slo.window)
     total = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id, slo.window)
     return f"sum_over_time({bad})\n/\nsum_over_time({total})"
+
+
+def member_period_rules(slo: Slo, labels: dict[str, str], known: composite_rules.Composites | None) -> list[dict]:
+    """A member's ratios over the windows only its composites' period ratios read (none for other SLOs)."""
+    windows = sorted(known.extra_period.get(slo.id, ())) if known else []
+    if not windows:
+        return []
+
+    def ratio(window: int) -> str:
+        if slo.is_composite:
+            return composites.window_ratio(slo, known.slos, window)
+        return slices.bad_ratio(slo, window) if slo.slices is not None else window_ratio(slo, window)
+
+    return [_record(c.error_ratio_rule(window), ratio(window), labels) for window in windows]
 
 
 def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed | None = None,
@@ -225,6 +237,7 @@ def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed |
     bounds = [] if slo.calendar is None else calendar_rules.bound_rules(slo, labels, {} if computed is None else computed)
     return [
         *bounds,
+        *member_period_rules(slo, labels, known),
         _record(c.window_ratio_rule(slo), period_ratio(slo, known), labels),
         _record(c.OBJECTIVE, f"vector({decimal_text(slo.objective)})", labels),
         _record(c.ERROR_BUDGET, f"vector({budget})", labels),
