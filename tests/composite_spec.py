@@ -68,7 +68,7 @@ service journeys {
     window    = 30d
     composite {
       shop-availability { }
-      shop-payments     { when_no_data = good }
+      shop-payments     { weight = 2  when_no_data = good }
       aggregate = worst
     }
   }
