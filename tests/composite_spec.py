@@ -8,7 +8,6 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from slocompiler.core.errors import Span
 from slocompiler.core.ir import Program, Service
 
 SPEC = """
