@@ -24,7 +24,7 @@ from ..core.ir import (
     Slo,
     ThresholdIndicator,
 )
-from ..core.queries import substitute, with_matcher
+from ..core.queries import recorded, substitute, with_matcher
 from ..core.sremath import default_min_failures
 from ..core.units import decimal_text, format_duration
 from .render import one_line, render
@@ -89,6 +89,9 @@ def indicator_view(slo: Slo) -> dict:
         return {"threshold": indicator.metric.text.strip()}
     if isinstance(indicator, ExprIndicator):
         return {"raw": query_text(indicator.error_ratio, slo.window)}
+    if slo.is_composite:
+        # Its members' raw series are other SLOs' indicators: the ratio our rules record is what a tool can run.
+        return {"raw": recorded(c.window_ratio_rule(slo), slo.id)}
     if isinstance(indicator, LatencyIndicator):
         return {
             "good": with_matcher(indicator.histogram.text, "le", indicator.le),
