@@ -64,6 +64,10 @@ def test_export_is_deterministic(example):
 
 
 def test_round_trip_of_every_spec_builds_the_same_prometheus_rules(example, tmp_path):
+    # A composite exports as its recorded ratio (a raw SLI), not as its members: it does not come back as a
+    # composite (OpenSLO composites are not imported yet), so the round trip is of the other SLOs.
+    services = (replace(s, slos=tuple(slo for slo in s.slos if not slo.is_composite)) for s in example.services)
+    example = replace(example, services=tuple(s for s in services if s.slos))
     exported = tmp_path / "openslo"
     exported.mkdir()
     for path, text in TARGETS["openslo"](example).items():
