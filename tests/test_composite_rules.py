@@ -159,3 +159,42 @@ def test_composites_alert_without_event_counts() -> None:
     rule = alerts.no_data_alert(service("journeys"), watched)
     assert rule["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"})'
     assert "scraped" not in rule["annotations"]["description"]
+
+
+CALENDAR = """
+service monthly {
+  owner = "team-journeys"
+  slo checkout {
+    objective = 99%
+    window    = calendar month
+    timezone  = "Europe/Berlin"
+    composite {
+      shop-availability { }
+      shop-payments     { weight = 2 }
+    }
+  }
+}
+"""
+
+
+def test_a_calendar_composite_averages_its_own_5m_ratio_since_the_period_start(tmp_path, promtool) -> None:
+    from composite_spec import SPEC
+
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "shop.slo").write_text(SPEC.split("service journeys")[0], encoding="utf-8")
+    (tmp_path / "specs" / "monthly.slo").write_text(CALENDAR, encoding="utf-8")
+    loaded = load([str(tmp_path / "specs")])
+    assert loaded.ok, [str(d) for d in loaded.diagnostics]
+    folder = write(tmp_path / "out", loaded.program)
+    run(promtool, "check", "rules", "monthly.rules.yml", "shop.rules.yml", cwd=folder)
+    groups = yaml.safe_load((folder / "monthly.rules.yml").read_text(encoding="utf-8"))["groups"]
+    by_record = {rule["record"]: rule["expr"] for group in groups for rule in group["rules"] if "record" in rule}
+    assert by_record[c.PERIOD_KNOWN_RATIO].startswith('slo:sli_error_known:ratio_rate5m{slo_id="monthly-checkout"}')
+    assert f"avg_over_time({c.PERIOD_KNOWN_RATIO}" in by_record[c.PERIOD_RATIO]
+    # Its 5m ratio is the weighted sum of its members' 5m ratios; no member records a window for its period.
+    assert 'slo:sli_error:ratio_rate5m{slo_id="shop-payments"}' in by_record[c.error_ratio_rule(300)]
+    shop = yaml.safe_load((folder / "shop.rules.yml").read_text(encoding="utf-8"))["groups"]
+    assert not any("ratio_rate30d" in rule.get("record", "") and rule["labels"]["slo_id"] == "shop-payments"
+                   for group in shop for rule in group["rules"])
