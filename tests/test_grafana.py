@@ -144,7 +144,7 @@ def test_every_queried_series_is_named_in_conventions(program):
             # Our helper series, which Traffic and Data read: the event rates, or an `expr` SLO's known ratio.
             if slo.slices is not None:  # and a slice SLO's last slice and hourly counts, which Slices and Data read
                 names += [c.SLICE_ERROR, c.SLICES_BAD_HOUR, c.SLICES_COUNTED_HOUR]
-            if isinstance(slo.indicator, ExprIndicator):
+            if isinstance(slo.indicator, ExprIndicator) or slo.is_composite:  # a composite counts no events either
                 names.append(c.known_ratio_rule(c.CURRENT_BURN_WINDOW))
             else:
                 names += [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
@@ -232,7 +232,8 @@ def test_each_slo_row_has_its_views(program):
                         ("SLI against the objective", "timeseries"), ("Error budget remaining over time", "timeseries"),
                         ("Burn rate", "timeseries"), ("Data", "state-timeline"),
                         # An `expr` indicator counts no events: its Traffic panel says so instead.
-                        ("Traffic", "text" if isinstance(slo.indicator, ExprIndicator) else "timeseries")]
+                        ("Traffic", "text" if isinstance(slo.indicator, ExprIndicator) or slo.is_composite
+                         else "timeseries")]
             if slo.slices is not None:  # good and bad slices; an expr slice SLO's Slices takes Traffic's place
                 expected = [k for k in expected if k[0] != "Traffic" or k[1] == "timeseries"] + [("Slices", "timeseries")]
             if slo.calendar is not None:  # this period so far: budget and SLI since the start, the budget's course
@@ -512,7 +513,7 @@ def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
             if slo.slices is not None:  # the last slice's ratio: NaN without events, absent without series
                 assert read == {c.SLICE_ERROR}
                 read = {c.EVENTS_TOTAL_PREFIX + "5m"}  # Traffic as for any SLO that counts events
-            if isinstance(slo.indicator, ExprIndicator):
+            if isinstance(slo.indicator, ExprIndicator) or slo.is_composite:
                 assert read == {c.known_ratio_rule(300), c.error_ratio_rule(300)}
                 assert found["Traffic"]["type"] == "text" and "counts no events" in found["Traffic"]["options"]["content"]
             else:

@@ -50,8 +50,8 @@ def ratio_rules(slo: Slo, windows: list[int], labels: dict[str, str], known: Com
     rules = [_record(c.error_ratio_rule(window), composites.window_ratio(slo, known.slos, window), labels)
              for window in windows]
     current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
-    if slo.calendar is not None:
-        # A calendar composite's period is the time average of its 5m ratio, as an expr SLO's (its labelled copy).
-        rules.append(_record(c.known_ratio_rule(c.CURRENT_BURN_WINDOW), f"{current} >= 0", labels))
+    # As for an expr SLO, which counts no events either: what dashboards show as data, and a calendar
+    # composite's period ratio averages (its labelled copy).
+    rules.append(_record(c.known_ratio_rule(c.CURRENT_BURN_WINDOW), f"{current} >= 0", labels))
     rules.append(_record(c.CURRENT_BURN_RATE, f"{current} / {decimal_text(slo.error_budget)}", labels))
     return rules

@@ -187,7 +187,7 @@ def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
     else:
         # No alert rules exist to show; the burn rate takes the room.
         placed.append((p.burn_panel(slo), (8, second, 16, LINE_HEIGHT)))
-    rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel()
+    rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel(slo)
     if slo.slices is None:
         placed.append((rates, (0, third, 16, LINE_HEIGHT)))
     elif traffic.counts_events(slo):
