@@ -198,3 +198,16 @@ def test_a_calendar_composite_averages_its_own_5m_ratio_since_the_period_start(t
     shop = yaml.safe_load((folder / "shop.rules.yml").read_text(encoding="utf-8"))["groups"]
     assert not any("ratio_rate30d" in rule.get("record", "") and rule["labels"]["slo_id"] == "shop-payments"
                    for group in shop for rule in group["rules"])
+
+
+def test_the_generated_cases_fail_rules_that_ignore_the_weights(tmp_path, promtool) -> None:
+    folder = write(tmp_path, program())
+    rules_text = (folder / "journeys.rules.yml").read_text(encoding="utf-8")
+    assert "2 * (max by (slo_id)" in rules_text
+    (folder / "journeys.rules.yml").write_text(rules_text.replace("2 * (max by (slo_id)", "(max by (slo_id)"),
+                                               encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", "journeys.test.yml"], cwd=folder, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode != 0
+    # The composite's page, expected where payments (weight 2) fails alone, is missing.
+    assert 'slo_id=\\"journeys-checkout\\"' in result.stdout and "got: nil" in result.stdout
