@@ -210,4 +210,5 @@ def test_the_generated_cases_fail_rules_that_ignore_the_weights(tmp_path, promto
                             text=True, timeout=300)
     assert result.returncode != 0
     # The composite's page, expected where payments (weight 2) fails alone, is missing.
-    assert 'slo_id=\\"journeys-checkout\\"' in result.stdout and "got: nil" in result.stdout
+    failures = result.stdout + result.stderr
+    assert 'slo_id=\\"journeys-checkout\\"' in failures and "got: nil" in failures
