@@ -212,3 +212,18 @@ def test_the_generated_cases_fail_rules_that_ignore_the_weights(tmp_path, promto
     # The composite's page, expected where payments (weight 2) fails alone, is missing.
     failures = result.stdout + result.stderr
     assert 'slo_id=\\"journeys-checkout\\"' in failures and "got: nil" in failures
+
+
+def test_a_slice_composite_member_records_its_bad_slices_over_the_windows_its_composite_reads() -> None:
+    journeys = service("journeys")
+    probes = next(slo for slo in journeys.slos if slo.name == "probes")
+    checkout = journeys.slos[0]
+    # An event-style composite (30d) over the slice composite (7d): probes records its 30d bad-slice ratio.
+    outer = replace(checkout, name="outer", id="journeys-outer",
+                    indicator=replace(checkout.indicator, members=(
+                        replace(checkout.indicator.members[0], slo_id=probes.id),)))
+    prog = Program(tuple(replace(s, slos=(*s.slos, outer)) if s.name == "journeys" else s for s in program().services))
+    groups = yaml.safe_load(emit(prog)[c.prometheus_rules_path("journeys")])["groups"]
+    found = [rule["expr"] for group in groups for rule in group["rules"]
+             if rule.get("record") == RATIO_30D and rule["labels"]["slo_id"] == probes.id]
+    assert len(found) == 1 and found[0].startswith(f'sum_over_time({c.SLICES_BAD_HOUR}{{slo_id="{probes.id}"}}')

@@ -215,9 +215,9 @@ def member_period_rules(slo: Slo, labels: dict[str, str], known: composite_rules
         return []
 
     def ratio(window: int) -> str:
-        if slo.is_composite:
-            return composites.window_ratio(slo, known.slos, window)
-        return slices.bad_ratio(slo, window) if slo.slices is not None else window_ratio(slo, window)
+        if slo.slices is not None:  # a slice composite's too: its bad slices, as for its own windows
+            return slices.bad_ratio(slo, window)
+        return composites.window_ratio(slo, known.slos, window) if slo.is_composite else window_ratio(slo, window)
 
     return [_record(c.error_ratio_rule(window), ratio(window), labels) for window in windows]
 
