@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -227,3 +228,16 @@ def test_a_slice_composite_member_records_its_bad_slices_over_the_windows_its_co
     found = [rule["expr"] for group in groups for rule in group["rules"]
              if rule.get("record") == RATIO_30D and rule["labels"]["slo_id"] == probes.id]
     assert len(found) == 1 and found[0].startswith(f'sum_over_time({c.SLICES_BAD_HOUR}{{slo_id="{probes.id}"}}')
+
+
+def test_worst_writes_each_members_weight_over_its_budget_exactly() -> None:
+    from slocompiler.core import composites
+
+    journeys = service("journeys")
+    worst = next(slo for slo in journeys.slos if slo.name == "worst")
+    members = {slo.id: slo for s in program().services for slo in s.slos}
+    odd = {**members, "shop-payments": replace(members["shop-payments"], objective=Decimal("0.997"))}
+    text = composites.window_ratio(worst, odd, 300)
+    # 2 / 0.003 has no exact decimal: the rule divides rather than print 666.666...
+    assert "2 / 0.003 * (max by (slo_id)" in text and "666" not in text
+    assert "1 / 0.001 * (max by (slo_id)" in text and text.endswith(") * 0.01,\n  1\n)")

@@ -57,10 +57,11 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
     terms = []
     for member in spec.members:
         term = _known(recorded(error_ratio_rule(window), member.slo_id), member)
-        factor = member.weight
-        if spec.aggregate == "worst":  # the member's burn rate, weighted
-            factor = member.weight / members[member.slo_id].error_budget
-        terms.append(_weighted(term, decimal_text(factor)))
+        factor = decimal_text(member.weight)
+        if spec.aggregate == "worst":
+            # The member's burn rate, weighted: written as a division, as 1 / 0.003 has no exact decimal.
+            factor = f"{factor} / {decimal_text(members[member.slo_id].error_budget)}"
+        terms.append(_weighted(term, factor))
     union = _indented(terms)
     if spec.aggregate == "worst":
         return f"clamp_max(\n  max(\n{union}\n  ) * {decimal_text(composite.error_budget)},\n  1\n)"
