@@ -162,7 +162,7 @@ def test_every_queried_series_is_named_in_conventions(program):
             # Our helper series, which Traffic and Data read: the event rates, or an `expr` SLO's known ratio.
             if slo.slices is not None:  # and a slice SLO's last slice and hourly counts, which Slices and Data read
                 names += [c.SLICE_ERROR, c.SLICES_BAD_HOUR, c.SLICES_COUNTED_HOUR]
-            if isinstance(slo.indicator, ExprIndicator):
+            if isinstance(slo.indicator, ExprIndicator) or slo.is_composite:  # a composite counts no events either
                 names.append(c.known_ratio_rule(c.CURRENT_BURN_WINDOW))
             elif not slo.is_composite:  # a composite counts no events of its own
                 names += [c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m"]
@@ -535,7 +535,7 @@ def test_traffic_and_data_panels_read_the_event_rates_or_the_ratio(program):
             if slo.slices is not None:  # the last slice's ratio: NaN without events, absent without series
                 assert read == {c.SLICE_ERROR}
                 read = {c.EVENTS_TOTAL_PREFIX + "5m"}  # Traffic as for any SLO that counts events
-            if isinstance(slo.indicator, ExprIndicator):
+            if isinstance(slo.indicator, ExprIndicator) or slo.is_composite:
                 assert read == {c.known_ratio_rule(300), c.error_ratio_rule(300)}
                 assert found["Traffic"]["type"] == "text" and "counts no events" in found["Traffic"]["options"]["content"]
             else:

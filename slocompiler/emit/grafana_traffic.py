@@ -29,7 +29,8 @@ MISSING, IDLE, DATA = 0, 1, 2
 
 
 def counts_events(slo: Slo) -> bool:
-    """Whether the SLO records event rates: every kind but `expr`, whose query yields the ratio itself, and composites."""
+    """Whether the SLO records event rates: every kind but `expr`, whose query yields the ratio itself, and composites,
+    whose ratio comes from their members'."""
     return not isinstance(slo.indicator, ExprIndicator) and not slo.is_composite
 
 
@@ -93,11 +94,14 @@ def slices_panel(slo: Slo) -> dict:
     return panel
 
 
-def no_traffic_panel() -> dict:
-    """In an `expr` SLO's row, where the traffic panel would be: why there is none."""
+def no_traffic_panel(slo: Slo | None = None) -> dict:
+    """In an `expr` SLO's (or a composite's) row, where the traffic panel would be: why there is none."""
+    what = "This SLO's indicator is an error-ratio expression (`expr`)"
+    if slo is not None and slo.is_composite:
+        what = "This SLO is a composite, whose error ratio comes from its members' SLOs"
     return {
         "options": {
-            "content": "This SLO's indicator is an error-ratio expression (`expr`): it counts no events,"
+            "content": f"{what}: it counts no events,"
             " so there is no traffic to plot. **Data** shows where its ratio was missing.",
             "mode": "markdown",
         },

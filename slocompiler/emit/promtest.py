@@ -16,7 +16,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..core import conventions as c
 from ..core import sremath
-from ..core.ir import Condition, Service, Slo
+from ..core.composites import indicator as composite_indicator
+from ..core.ir import Condition, Program, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, format_duration, prom_window
 from . import alert_text, alerts, rules
@@ -33,6 +34,7 @@ from .history import (
     window_ratio,
 )
 from .promtest_calendar import calendar_cases
+from .promtest_composite import composite_cases
 from .promtest_oncall import oncall_cases
 from .promtest_parts import checks, input_series, values
 from .promtest_slices import slice_tests
@@ -53,19 +55,34 @@ MAX_STEPS = 1440
 SHARED_STEPS = 360
 
 
-def tests_yaml(service: Service) -> str:
-    """The test file of one service, through prometheus.test.yml.j2; SLOs whose inputs cannot be made up are listed in its header."""
-    return render("prometheus.test.yml.j2", **tests_view(service))
+def tests_yaml(service: Service, program: Program | None = None) -> str:
+    """The test file of one service, through prometheus.test.yml.j2; SLOs whose inputs cannot be made up are listed in its header.
+
+    `program`: where a composite's members are found (their rules files are loaded too).
+    """
+    return render("prometheus.test.yml.j2", **tests_view(service, program))
 
 
-def tests_view(service: Service) -> dict:
+def tests_view(service: Service, program: Program | None = None) -> dict:
     """The test template's context: the document's data (`rule_files`, `tests`...) and the header's lines."""
     tests: list[dict] = []
     skipped: list[str] = []
     names = [s.alerting.name for s in service.slos]
-    step = grid_step(list(service.slos), LONGEST_STEP)
+    program = program or Program((service,))
+    owners = {slo.id: owner for owner in program.services for slo in owner.slos}
+    read = member_services(service, program)
+    step = grid_step([slo for owner in (*read, service) for slo in owner.slos], LONGEST_STEP)
+    known = rules.composites_of(program)
     replayed: set[tuple] = set()
     for slo in service.slos:
+        if slo.is_composite:
+            found = all(member.slo_id in owners for member in composite_indicator(slo).members)
+            cases = composite_cases(owners, slo, step, _composite_at(owners, slo, step)) if found else None
+            if not cases:
+                skipped.append(f"{slo.id} (a composite: no member's inputs make a case; slice composites and"
+                               " composites of composites are not covered)")
+            tests.extend(cases or [])
+            continue
         cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, replayed=replayed)
         if cases is None:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
@@ -74,13 +91,36 @@ def tests_view(service: Service) -> dict:
     return {
         "source": rules.source_comment(service),
         "skipped": [" ".join(line.splitlines()) for line in skipped],
-        "rule_files": [c.prometheus_rules_path(service.name).split("/", 1)[1]],
+        "rule_files": [c.prometheus_rules_path(owner.name).split("/", 1)[1] for owner in (service, *read)],
         "evaluation_interval": prom_window(step),
         # promtool evaluates groups in a random order unless told: the predictions read the SLI group's
         # rates in the period group of the same step (a calendar SLO's labelled rates the other way round).
-        "group_eval_order": [group["name"] for group in rules.rule_groups(service)],
+        # Members' groups first: a composite then reads its members' ratios of the same evaluation.
+        "group_eval_order": [group["name"] for owner in (*read, service) for group in rules.rule_groups(owner, known)],
         "tests": tests,
     }
+
+
+def member_services(service: Service, program: Program) -> list[Service]:
+    """The other services whose SLOs this service's composites read, directly or through other composites."""
+    owners = {slo.id: owner for owner in program.services for slo in owner.slos}
+    found: dict[str, Service] = {}
+    waiting = [slo for slo in service.slos if slo.is_composite]
+    while waiting:
+        for member in composite_indicator(waiting.pop()).members:
+            owner = owners.get(member.slo_id)
+            if owner is None or owner.name == service.name or owner.name in found:
+                continue
+            found[owner.name] = owner
+            waiting += [slo for slo in owner.slos if slo.is_composite]
+    return sorted(found.values(), key=lambda owner: owner.name)
+
+
+def _composite_at(owners: dict[str, Service], slo: Slo, step: int) -> int:
+    """When a composite case reads the alerts: after the longest `for` of the composite and its members."""
+    slos = [slo, *(next(s for s in owners[m.slo_id].slos if s.id == m.slo_id) for m in composite_indicator(slo).members)]
+    hold = max((k.for_ or 0 for one in slos for k in one.alerting.conditions), default=0)
+    return _eval_time(hold + SETTLE + step, step)
 
 
 def _percent(ratio: Decimal) -> str:
