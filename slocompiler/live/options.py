@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -135,12 +136,23 @@ def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file:
     return Connection(prometheus_url, tuple(parsed), bearer_token_file, ca_file, timeout, concurrency)
 
 
-def open_client(options: dict[str, Any]) -> Prometheus:
-    """A client from a command's keyword arguments (the connection options above)."""
+@contextmanager
+def open_client(options: dict[str, Any]) -> Iterator[Prometheus]:
+    """A client from a command's keyword arguments (the connection options above), closed on exit.
+
+    On exit, the warnings of partial answers go to stderr, whatever the
+    command printed or failed with (docs/LIVE.md, "Partial answers").
+    """
     from .client import Prometheus
+    from .partial import stderr_lines
 
     keys = ("prometheus_url", "headers", "bearer_token_file", "ca_file", "timeout", "concurrency")
-    return Prometheus(connection(**{key: options[key] for key in keys}))
+    with Prometheus(connection(**{key: options[key] for key in keys})) as client:
+        try:
+            yield client
+        finally:
+            for line in stderr_lines(client.where, client.partial):
+                click.echo(line, err=True)
 
 
 # `--at` this far past this machine's clock is taken for clock skew against the server, not a mistake.
