@@ -112,6 +112,27 @@ def source_option(function: Callable) -> Callable:
                              "raw: always the indicator's series; recorded: only deployed series.")(function)
 
 
+def cluster_option(function: Callable) -> Callable:
+    """`--cluster-label NAME`: one row and one decision per cluster behind a global view (docs/LIVE.md, "Global views")."""
+    def check(ctx: Any, param: Any, value: str | None) -> str | None:
+        from ..lang.project import LABEL_NAME
+
+        if value is not None and not LABEL_NAME.fullmatch(value):
+            raise click.BadParameter(f"{value!r} is not a Prometheus label name")
+        return value
+
+    return click.option("--cluster-label", "cluster_label", default=None, metavar="NAME", callback=check,
+                        help="The label telling clusters apart in recorded series (Thanos, Mimir, VictoriaMetrics "
+                             "cluster): figures per value. Default: cluster_label in [tool.slocompiler].")(function)
+
+
+def cluster_label_of(paths: tuple[str, ...], flag: str | None) -> str | None:
+    """`--cluster-label`, else the project's `cluster_label`, else None."""
+    from ..workflow.reporting import find_project
+
+    return flag if flag is not None else find_project(tuple(paths)).cluster_label
+
+
 def format_option(*choices: str, default: str = "text") -> Callable[[Callable], Callable]:
     """`--format` with the choices a command supports."""
     return click.option("--format", "output_format", type=click.Choice(choices), default=default,
