@@ -41,9 +41,15 @@ class Notes:
             return list(self._seen)
 
 
+# A VictoriaMetrics cluster's vmselect says so with a flag, not a warning, when a storage node did not answer.
+PARTIAL_FLAG = "isPartial"
+
+
 def notes_of(answer: dict) -> list[str]:
-    """The strings of an answer's `warnings` and `infos` lists (anything else there is ignored, never a crash)."""
+    """The strings of an answer's `warnings` and `infos` lists, and VictoriaMetrics' `isPartial` (others ignored, never a crash)."""
     found = []
+    if answer.get(PARTIAL_FLAG) is True:
+        found.append(f"{PARTIAL_FLAG}: true (a VictoriaMetrics cluster answered without some storage nodes)")
     for key in ("warnings", "infos"):
         value = answer.get(key)
         if isinstance(value, list):

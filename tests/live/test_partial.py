@@ -80,4 +80,6 @@ def test_infos_count_as_notes_and_other_shapes_are_ignored():
     # Prometheus 2.45+ sends PromQL annotations as `infos`; the installed 2.42 sends none, hence a literal answer.
     answer = {"status": "success", "data": {}, "warnings": ["store down", 3], "infos": ["metric might not be a counter"]}
     assert notes_of(answer) == ["store down", "info: metric might not be a counter"]
-    assert notes_of({"warnings": "not a list"}) == []
+    assert notes_of({"warnings": "not a list", "isPartial": "yes"}) == []
+    # A VictoriaMetrics cluster's partial answer is a flag (`-search.denyPartialResponse` off, its default).
+    assert notes_of({"status": "success", "isPartial": True})[0].startswith("isPartial: true")
