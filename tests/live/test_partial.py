@@ -83,3 +83,11 @@ def test_infos_count_as_notes_and_other_shapes_are_ignored():
     assert notes_of({"warnings": "not a list", "isPartial": "yes"}) == []
     # A VictoriaMetrics cluster's partial answer is a flag (`-search.denyPartialResponse` off, its default).
     assert notes_of({"status": "success", "isPartial": True})[0].startswith("isPartial: true")
+
+
+def test_github_and_markdown_say_no_complete_answer_not_pass(partial_url):
+    github = gate(partial_url, "--format", "github")
+    assert github.exit_code == 3 and github.stdout.startswith("::error title=slo gate::release: no complete answer")
+    markdown = gate(partial_url, "--format", "markdown")
+    header = markdown.stdout.splitlines()[0]
+    assert markdown.exit_code == 3 and header.endswith(": **no complete answer** (partial)"), header
