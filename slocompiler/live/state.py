@@ -29,7 +29,7 @@ from ..core.ir import (
     ThresholdIndicator,
 )
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
-from . import periods
+from . import clusters, periods
 from .client import Prometheus
 from .periods import PERIOD, Period
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
@@ -176,9 +176,12 @@ def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
     return found
 
 
-def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
-    """The state of every selected SLO at `at`."""
+def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto",
+             cluster_label: str | None = None) -> list[SloState]:
+    """The state of every selected SLO at `at` (per cluster where the recorded series carry `cluster_label`)."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
+    selected = clusters.per_cluster(selected, recorded, cluster_label)
+    clusters.check_apart(selected, recorded, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
     origins: list[set[str]] = []

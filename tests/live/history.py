@@ -71,6 +71,9 @@ RECORDED_CASES = {
     "rec-dup": {3600: [('prometheus="a"', 0.001), ('prometheus="b"', 0.001)],
                 604800: [('prometheus="a"', 0.001), ('prometheus="b"', 0.5)]},
     "rec-partial": {604800: [("", 0.001)]},
+    # The same rules in two clusters behind one view: east healthy, west out of budget and burning.
+    "rec-clusters": {3600: [('cluster="east"', 0.001), ('cluster="west"', 0.05)],
+                     604800: [('cluster="east"', 0.001), ('cluster="west"', 0.5)]},
 }
 
 
