@@ -24,14 +24,17 @@ def _selection(program, services, slo_ids):
         raise click.UsageError(str(error)) from None
 
 
-def _with_states(program, services, slo_ids, at, source, connection, then, check=None) -> None:
+def _with_states(program, services, slo_ids, at, source, connection, then, check=None, widen=None) -> None:
     """Evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns.
 
-    `check(selected)` may name a usage error before any query is sent.
+    `check(selected)` may name a usage error before any query is sent;
+    `widen(selected)` may add SLOs to evaluate (the gate: the composites the selected SLOs belong to).
     """
     from . import state as live_state
 
     selected = _selection(program, services, slo_ids)
+    if widen:
+        selected = widen(selected)
     problem = check(selected) if check else None
     if problem:
         raise click.UsageError(problem)
@@ -39,7 +42,7 @@ def _with_states(program, services, slo_ids, at, source, connection, then, check
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source)
+            states = live_state.evaluate(client, selected, moment, source, program)
         _redact_groups(states, client.secrets)
         return then(states, moment)
 
@@ -99,7 +102,7 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
     program = load_specs(paths, error_exit=live_gate.SPEC_ERRORS).program
 
     def decide(states, moment) -> int:
-        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format, program)
         click.echo(text, nl=False)
         raise live_gate.Decision(code)
 
@@ -110,7 +113,10 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
             click.echo(warning, err=True)
         return problem
 
-    _with_states(program, services, slo_ids, at, source, connection, decide, check)
+    def widen(selected):
+        return live_gate.with_composites(program, selected)
+
+    _with_states(program, services, slo_ids, at, source, connection, decide, check, widen)
 
 
 @click.command()

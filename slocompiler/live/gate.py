@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.errors import Diagnostic, render_github
+from ..core.ir import Program, Service, Slo
 from ..core.units import decimal_text, percent_text, prom_window
+from .composite import composites_of
 from .options import format_time
 from .periods import slo_window, window_name
 from .state import GroupState, PolicyState, SloState
@@ -100,6 +102,32 @@ def missing(states: list[SloState], action: str) -> list[Gap]:
     return gaps
 
 
+def with_composites(program: Program, selected: list[tuple[Service, Slo]]) -> list[tuple[Service, Slo]]:
+    """The selected SLOs and every composite any of them belongs to, directly or not: a journey's policy gates its parts too."""
+    chosen = {slo.id for _, slo in selected}
+    for _, slo in list(selected):
+        for pair in composites_of(program, slo.id):
+            if pair[1].id not in chosen:
+                chosen.add(pair[1].id)
+                selected = [*selected, pair]
+    return selected
+
+
+def composite_note(program: Program | None, states: list[SloState]) -> list[str]:
+    """`payments-availability belongs to composite journey-checkout`: why the gate read SLOs not named by --slo."""
+    if program is None:
+        return []
+    gated = {s.slo.id for s in states}
+    notes = []
+    for state in states:
+        if state.slo.is_composite:
+            continue
+        parents = [slo.id for _, slo in composites_of(program, state.slo.id) if slo.id in gated]
+        if parents:
+            notes.append(f"{state.slo.id} belongs to composite(s) {', '.join(parents)}: their policies gate it too")
+    return notes
+
+
 def nothing_selected(selected: list) -> str | None:
     """A usage error when no SLO is selected: a gate over nothing would pass every release."""
     if selected:
@@ -118,11 +146,13 @@ def _gap_text(gap: Gap) -> str:
     return f"{_name(gap.state, gap.group)} over {window_name(gap.state.slo, gap.window)} ({printable(gap.reason)}){read}"
 
 
-def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str) -> tuple[int, str]:
-    """The exit code and what to print to stdout."""
+def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str,
+             program: Program | None = None) -> tuple[int, str]:
+    """The exit code and what to print to stdout (`program`: to name the composites a selected SLO belongs to)."""
     blocks = blocking(states, action)
     gaps = missing(states, action)
     code = BLOCKED if blocks else NO_ANSWER if gaps and not no_data_pass else PASS
+    gated = {s.slo.id for s in states}
     if output_format == "json":
         per_group: dict[int, dict] = {}
         for gap in gaps:
@@ -132,6 +162,9 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             "action": action, "at": at, "result": ("blocked", "no_data", "pass")[[BLOCKED, NO_ANSWER, PASS].index(code)],
             "blocked_by": [_blocked_json(s, g, p) for s, g, p in blocks],
             "no_data": list(per_group.values()),
+            "composites": {s.slo.id: [c.id for _, c in composites_of(program, s.slo.id) if c.id in gated]
+                           for s in states if program is not None and not s.slo.is_composite
+                           and any(c.id in gated for _, c in composites_of(program, s.slo.id))},
         })
     shown = printable(action)
     verb = "passes" if no_data_pass else "fails"
@@ -161,6 +194,10 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             lines.append(render_github(Diagnostic(span, message, "warning" if no_data_pass else "error"), TITLE))
         elif output_format == "text":
             lines.append(message)
+    if output_format == "text":
+        lines += composite_note(program, states)
+    elif output_format == "markdown":
+        lines += ["", *("- " + md_cell(note) for note in composite_note(program, states))] if composite_note(program, states) else []
     if output_format in ("text", "github") and code == PASS:
         lines.append(f"{shown}: pass ({len(states)} SLO(s) at {format_time(at)})")
     elif output_format == "text" and code == BLOCKED:

@@ -20,6 +20,7 @@ from ..core import queries, slices, sremath
 from ..core.ir import (
     Condition,
     ExprIndicator,
+    Program,
     LatencyIndicator,
     PolicyRule,
     Query,
@@ -29,7 +30,7 @@ from ..core.ir import (
     ThresholdIndicator,
 )
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
-from . import periods
+from . import composite, periods
 from .client import Prometheus
 from .periods import PERIOD, Period
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
@@ -78,6 +79,8 @@ class GroupState:
     burn: dict[int, float | None] = field(default_factory=dict)
     alerts: list[AlertState] = field(default_factory=list)
     policy: list[PolicyState] = field(default_factory=list)
+    # A composite's members over its SLO window: what each adds to its ratio (composite.Contribution).
+    members: list[composite.Contribution] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -122,7 +125,7 @@ def windows(service: Service, slo: Slo) -> list[int]:
     return sorted(found)
 
 
-def raw_ratio(slo: Slo, window: int) -> str:
+def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
     """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
 
     Below 2h, a plain `rate` ratio over the window: the rules' tiles of 5m
@@ -133,6 +136,8 @@ def raw_ratio(slo: Slo, window: int) -> str:
     window. The two differ by minutes of lag, which an outage now makes visible.
     """
     five = c.CURRENT_BURN_WINDOW
+    if slo.is_composite:
+        return composite_ratio(program, slo, lambda member: raw_ratio(member, window, program))
     if slo.slices is not None:
         return slices.raw_bad_ratio(slo, window, slice_value(slo))
     assert window != PERIOD, "a calendar period's ratio needs its bounds: periods.raw_ratio"
@@ -148,6 +153,18 @@ def raw_ratio(slo: Slo, window: int) -> str:
     if rolling_slo_window:
         return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def composite_ratio(program: Program | None, slo: Slo, member_ratio) -> str:
+    """A composite's ratio from its members' raw figures; a composite of slices only from its recorded series."""
+    if program is None:
+        raise composite.CompositeError(f'composite "{slo.id}": its members are not known here')
+    if slo.slices is not None:  # a slice is bad when any member's is: no sum of member ratios says that
+        raise composite.CompositeError(COMPOSITE_SLICES)
+    return composite.ratio_promql(program, slo, member_ratio)
+
+
+COMPOSITE_SLICES = "a composite of time slices is read from its recorded series only (--source recorded)"
 
 
 def slice_value(slo: Slo) -> str:
@@ -176,8 +193,9 @@ def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
     return found
 
 
-def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
-    """The state of every selected SLO at `at`."""
+def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto",
+             program: Program | None = None) -> list[SloState]:
+    """The state of every selected SLO at `at` (`program`: where a composite's members are found)."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
@@ -202,19 +220,65 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         per_slo.append(results)
         absent.append(why)
         origins.append(used)
-    answers = client.map(lambda job: raw_window(client, job[1], job[2], at), jobs)
+    answers = client.map(lambda job: raw_window(client, job[1], job[2], at, program), jobs)
     for (index, slo, window), found in zip(jobs, answers):
         per_slo[index][window] = found
     states = []
     for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
         groups = _groups(service, slo, results, why)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at)))
-    _check_min_failures(client, states, at)
-    _check_for_durations(client, states, at)
+    if program is not None:
+        _member_contributions(client, program, states, recorded, source, at)
+    _check_min_failures(client, states, at, program)
+    _check_for_durations(client, states, at, program)
     return states
 
 
-def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, Reading]:
+def _member_contributions(client: Prometheus, program: Program, states: list[SloState],
+                          recorded: dict[str, dict[str, list]], source: str, at: float) -> None:
+    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw."""
+    jobs = [(state, member, member_slo) for state in states if state.slo.is_composite
+            for member, member_slo in composite.members(program, state.slo)]
+
+    def read(job) -> dict[GroupKey, Reading]:
+        state, _, member_slo = job
+        window = periods.slo_window(state.slo)
+        samples = recorded.get(periods.ratio_rule(window), {}).get(member_slo.id)
+        if samples is not None:
+            return by_group(member_slo, samples)
+        if source == "recorded":
+            return {}
+        return raw_window(client, member_slo, window, at, program, state.period)
+
+    for state in states:
+        for group in state.groups:
+            group.members = []
+    found: dict[int, list] = {}
+    for (state, member, member_slo), readings in zip(jobs, client.map(read, jobs)):
+        found.setdefault(id(state), []).append((member, member_slo, readings))
+    for state in states:
+        for group in state.groups:
+            key = group_key(state.slo, group.group)
+            parts = []
+            for member, member_slo, readings in found.get(id(state), []):
+                ratio, reason = _member_reading(state.slo, member_slo, readings, key, source)
+                parts.append((member, member_slo, ratio, reason))
+            group.members = composite.contributions(state.slo, parts) if parts else []
+
+
+def _member_reading(slo: Slo, member: Slo, readings: dict[GroupKey, Reading], key: GroupKey,
+                    source: str) -> tuple[float | None, str | None]:
+    """A member's ratio for one group of its composite: the same group, or the member's only figure when it has no groups."""
+    if member.group_by and member.group_by != slo.group_by:
+        return None, f"grouped by {', '.join(member.group_by)}, unlike the composite"
+    found = readings.get(key if member.group_by else ())
+    if found is None:
+        return None, NO_RECORDED_SERIES if source == "recorded" else NO_SERIES
+    return found.ratio, found.reason
+
+
+def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Program | None = None,
+               period: Period | None = None) -> dict[GroupKey, Reading]:
     """One SLO's error ratio over one window from its own series, by group.
 
     The SLO window's figure is the costly one (a subquery of 5m rates each
@@ -225,9 +289,17 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     (`PERIOD`): since the start of the one in progress at `at`.
     """
     if window == PERIOD:
-        period = periods.period_at(slo, at)
+        period = period or periods.period_at(slo, at)
         assert period is not None
-        return by_group(slo, client.query(periods.raw_ratio(slo, period, at), at))
+        try:
+            return by_group(slo, client.query(period_ratio(program, slo, period, at), at))
+        except composite.CompositeError as error:
+            return {(): Reading({}, None, str(error))}
+    if slo.is_composite:
+        try:
+            return by_group(slo, client.query(raw_ratio(slo, window, program), at))
+        except composite.CompositeError as error:
+            return {(): Reading({}, None, str(error))}
     parts = period_parts(slo) if periods.is_rolling_slo_window(slo, window) and slo.slices is None else None
     if parts is None:
         return by_group(slo, client.query(raw_ratio(slo, window), at))
@@ -245,6 +317,13 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
         else:
             result[key] = reading(labels, divide(events - part if is_good else part, events))
     return result
+
+
+def period_ratio(program: Program | None, slo: Slo, period: Period, at: float) -> str:
+    """The error ratio since `period`'s start from raw series; a composite's members over the composite's period."""
+    if slo.is_composite:
+        return composite_ratio(program, slo, lambda member: period_ratio(program, member, period, at))
+    return periods.raw_ratio(slo, period, at)
 
 
 def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
@@ -315,8 +394,20 @@ def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> No
         group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
 
 
-def failures_query(slo: Slo, window: int, source: str) -> str:
-    """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`)."""
+def failures_query(slo: Slo, window: int, source: str, program: Program | None = None) -> str:
+    """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`).
+
+    A composite from raw series: its members' bad events added up (each counted once, whatever its weight).
+    """
+    if slo.is_composite and source != "recorded":
+        if program is None or slo.slices is not None:
+            raise composite.CompositeError(COMPOSITE_SLICES if slo.slices is not None else
+                                           f'composite "{slo.id}": its members are not known here')
+        by = ", ".join(slo.group_by)
+        terms = "\nor\n".join(
+            f'label_replace({failures_query(member, window, source, program)}, "{composite.TERM_LABEL}", "{index}", "", "")'
+            for index, (_, member) in enumerate(composite.members(program, slo)))
+        return f"sum by ({by}) (\n{terms}\n)"
     if slo.slices is not None:  # bad slices
         recorded = source == "recorded"
         return slices.bad_slices_within(slo, window) if recorded else \
@@ -329,7 +420,7 @@ def failures_query(slo: Slo, window: int, source: str) -> str:
             f" / count_over_time(({bad}){_span(queries.INTERVAL_RANGE)})")
 
 
-def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -> None:
+def _check_min_failures(client: Prometheus, states: list[SloState], at: float, program: Program | None = None) -> None:
     """A condition holds only with at least `min_failures` bad events within its long window, as in the rules."""
     jobs = []
     for state in states:
@@ -341,7 +432,11 @@ def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -
     def counted(job: tuple[SloState, GroupState, AlertState]) -> bool:
         state, group, alert = job
         source = "recorded" if state.source == "recorded" else "raw"
-        values = [s.value for s in client.query(failures_query(state.slo, alert.condition.long, source), at)
+        try:
+            expr = failures_query(state.slo, alert.condition.long, source, program)
+        except composite.CompositeError:
+            return False  # no count: the condition cannot be shown to hold
+        values = [s.value for s in client.query(expr, at)
                   if group_key(state.slo, s.labels) == group_key(state.slo, group.group)]
         return bool(values) and values[0] >= alert.condition.min_failures
 
@@ -349,7 +444,7 @@ def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -
         job[2].firing = enough
 
 
-def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:
+def _check_for_durations(client: Prometheus, states: list[SloState], at: float, program: Program | None = None) -> None:
     """A condition with `for` fires only if it held at every minute of the last `for`."""
     jobs = []
     for state in states:
@@ -365,7 +460,10 @@ def _check_for_durations(client: Prometheus, states: list[SloState], at: float) 
         condition, slo = alert.condition, state.slo
         ok = True
         for window in (condition.long, condition.short):
-            source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window)
+            try:
+                source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window, program)
+            except composite.CompositeError:
+                return False
             expr = f"min_over_time(({source} > bool {decimal_text(alert.threshold)})[{prom_window(condition.for_)}:1m])"
             values = [s.value for s in client.query(expr, at) if group_key(slo, s.labels) == group_key(slo, group.group)]
             ok = ok and bool(values) and values[0] == 1

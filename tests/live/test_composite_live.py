@@ -1,0 +1,85 @@
+"""Composite SLOs in `slo status` and `slo gate` against the real server: figures from history.py's counts.
+
+journey-checkout (composite_specs/journey.slo) = 1 x checkout-latency + 2 x payments-availability, plus a
+member without any series that is skipped; payments had a six-hour outage on day 5, checkout a slow hour on day 7.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import history
+import pytest
+from helpers import SPECS, expected_ratio, run, strict_json
+
+COMPOSITE_SPECS = str(Path(__file__).resolve().parent / "composite_specs")
+WEEK = 7 * 86400
+WEIGHTS = {"checkout-latency": 1.0, "payments-availability": 2.0}
+BUDGET = 0.004  # objective 99.6%
+WINDOW_SECONDS = {"5m": 300, "30m": 1800, "1h": 3600, "6h": 21600, "1d": 86400, "3d": 259200, "7d": WEEK}
+
+
+def member_ratio(slo_id: str, window: int) -> float:
+    return expected_ratio(slo_id, {}, window, window == WEEK)
+
+
+def composite_ratio(window: int) -> float:
+    """min(1, Σ weight x member ratio); the ghost member has no data and is skipped."""
+    return min(1.0, sum(weight * member_ratio(slo_id, window) for slo_id, weight in WEIGHTS.items()))
+
+
+def status(url: str, *extra: str) -> list[dict]:
+    result = run("status", SPECS, COMPOSITE_SPECS, "--prometheus", url, "--at", str(history.AT),
+                 "--slo", "journey-checkout", *extra)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_raw_figures_are_the_weighted_sum_of_the_members(prometheus_url):
+    [item] = strict_json(status(prometheus_url, "--source", "raw", "--format", "json"))
+    ratio = composite_ratio(WEEK)
+    assert item["data"] == "ok" and item["aggregate"] == "sum"
+    assert item["sli"] == pytest.approx(1 - ratio, rel=1e-9)
+    assert item["error_budget_remaining"] == pytest.approx(1 - ratio / BUDGET, rel=1e-9)
+    assert item["burn_rate"]  # every window status reads, each from the members over that window
+    for window, burn in item["burn_rate"].items():
+        assert burn == pytest.approx(composite_ratio(WINDOW_SECONDS[window]) / BUDGET, rel=1e-9), window
+
+
+def test_each_member_contribution_and_share(prometheus_url):
+    [item] = strict_json(status(prometheus_url, "--source", "raw", "--format", "json"))
+    terms = {slo_id: weight * member_ratio(slo_id, WEEK) for slo_id, weight in WEIGHTS.items()}
+    members = {m["slo_id"]: m for m in item["members"]}
+    assert list(members) == ["checkout-latency", "payments-availability", "ghost-availability"]
+    for slo_id, term in terms.items():
+        assert members[slo_id]["ratio"] == pytest.approx(member_ratio(slo_id, WEEK), rel=1e-9)
+        assert members[slo_id]["contribution"] == pytest.approx(term, rel=1e-9)
+        assert members[slo_id]["share"] == pytest.approx(term / sum(terms.values()), rel=1e-9)
+    ghost = members["ghost-availability"]
+    assert ghost["ratio"] is None and ghost["contribution"] is None and ghost["share"] is None
+    assert ghost["when_no_data"] == "skip" and ghost["no_data"]
+
+
+def test_the_text_table_lists_the_members_below_it(prometheus_url):
+    text = status(prometheus_url, "--source", "raw")
+    note = [line for line in text.splitlines() if line.startswith("journey-checkout (sum of its members over 7d)")]
+    assert len(note) == 1, text
+    share = 2 * member_ratio("payments-availability", WEEK) / (composite_ratio(WEEK))
+    assert f"payments-availability 2 x {member_ratio('payments-availability', WEEK) * 100:.3f}%" in note[0]
+    assert f"({share * 100:.0f}%)" in note[0] and "ghost-availability no data, skipped" in note[0]
+
+
+def test_gate_of_a_member_reads_the_composites_it_belongs_to(prometheus_url):
+    remaining = 1 - composite_ratio(WEEK) / BUDGET
+    assert remaining <= 0, "the history must exhaust the journey's budget for this case"
+    args = ("gate", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--at", str(history.AT), "--source", "raw")
+    member = run(*args, "--slo", "payments-availability")
+    assert member.exit_code == 1, member.output
+    assert "release blocked by journey-checkout: when budget_remaining <= 0%" in member.stdout
+    assert "payments-availability belongs to composite(s) journey-checkout" in member.stdout
+    as_json = strict_json(run(*args, "--slo", "payments-availability", "--format", "json").stdout)
+    assert [b["slo_id"] for b in as_json["blocked_by"]] == ["journey-checkout"]
+    assert as_json["composites"] == {"payments-availability": ["journey-checkout"]}
+    assert run(*args, "--slo", "journey-checkout").exit_code == 1
+    # A member of no composite gates alone, as before.
+    assert run(*args, "--slo", "quiet-availability").exit_code != 1
