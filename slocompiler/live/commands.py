@@ -138,7 +138,7 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment, loaded.program)])
         if output_format == "markdown":
             click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
         else:

@@ -83,3 +83,45 @@ def test_gate_of_a_member_reads_the_composites_it_belongs_to(prometheus_url):
     assert run(*args, "--slo", "journey-checkout").exit_code == 1
     # A member of no composite gates alone, as before.
     assert run(*args, "--slo", "quiet-availability").exit_code != 1
+
+
+# rec-journey exists only as deployed series (history.RECORDED_CASES), with its members'.
+RECORDED = """service rec {
+  owner = "t"
+  slo api { objective = 99.9%  window = 7d  indicator ratio { errors = `rec_api_errors`  total = `rec_api_total` } }
+  slo db { objective = 99.9%  window = 7d  indicator ratio { errors = `rec_db_errors`  total = `rec_db_total` } }
+  slo journey {
+    objective = 99%
+    window    = 7d
+    composite {
+      rec-api { weight = 1 }
+      rec-db  { weight = 2 }
+    }
+  }
+}
+"""
+
+
+def recorded_specs(tmp_path) -> str:
+    (tmp_path / "rec.slo").write_text(RECORDED, encoding="utf-8")
+    return str(tmp_path)
+
+
+def test_recorded_figures_are_the_composites_own_series_with_its_members(prometheus_url, tmp_path):
+    result = run("status", recorded_specs(tmp_path), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-journey", "--source", "recorded", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    assert item["sli"] == pytest.approx(1 - 0.05) and item["burn_rate"]["1h"] == pytest.approx(0.005 / 0.01)
+    members = {m["slo_id"]: (m["ratio"], m["contribution"]) for m in item["members"]}
+    assert members == {"rec-api": (pytest.approx(0.0005), pytest.approx(0.0005)),
+                       "rec-db": (pytest.approx(0.0005), pytest.approx(0.001))}
+
+
+def test_verify_compares_a_deployed_composite_with_its_members_deployed_series(prometheus_url, tmp_path):
+    result = run("verify", recorded_specs(tmp_path), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-journey")
+    stale = [line for line in result.output.splitlines() if "rec-journey" in line and "stale" in line]
+    # 7d: 0.05 deployed, 0.0005 + 2 x 0.0005 by its members; 1h agrees (0.005 both ways).
+    assert len(stale) == 1, result.output
+    assert "slo:sli_error:ratio_rate7d of rec-journey is 0.05, its members' deployed series give 0.0015" in stale[0]
