@@ -110,6 +110,28 @@ def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | N
                          None if p.term is None or total <= 0 else p.term / total, p.reason) for p in parts]
 
 
+def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]]) -> float | None:
+    """The composite's ratio from its members' ratios (None: no data), as `ratio_promql` computes it on the server."""
+    if all(ratio is None for _, _, ratio in found):
+        return None
+    terms = []
+    for member, member_slo, ratio in found:
+        factor = float(scale(slo, member, member_slo))
+        if ratio is not None:
+            terms.append(factor * ratio)
+        elif member.when_no_data != "skip":
+            terms.append(0.0 if member.when_no_data == "good" else factor)
+    assert isinstance(slo.indicator, CompositeIndicator)
+    return min(1.0, max(terms) if slo.indicator.aggregate == "worst" else sum(terms))
+
+
+def member_key(slo: Slo, member: Slo, key: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The member's group that a composite group reads: the same one, its only one when it has no groups, else none."""
+    if not member.group_by:
+        return ()
+    return key if member.group_by == slo.group_by else None
+
+
 def composites_of(program: Program, slo_id: str) -> list[tuple[Service, Slo]]:
     """Every composite that reads `slo_id`, directly or through other composites, in spec order."""
     reached: set[str] = set()

@@ -125,3 +125,31 @@ def test_verify_compares_a_deployed_composite_with_its_members_deployed_series(p
     # 7d: 0.05 deployed, 0.0005 + 2 x 0.0005 by its members; 1h agrees (0.005 both ways).
     assert len(stale) == 1, result.output
     assert "slo:sli_error:ratio_rate7d of rec-journey is 0.05, its members' deployed series give 0.0015" in stale[0]
+
+
+def composite_at(t: int, seconds: int) -> float:
+    """journey-checkout's ratio over a short (plain rate) window ending at t, from history.py's counts."""
+    return min(1.0, history.latency_ratio(t, seconds, "0.25")
+               + 2 * history.window_ratio("payments", ("eu",), t, seconds))
+
+
+def page_burn() -> float:
+    from slocompiler.workflow.compile import load
+
+    slo = load([SPECS, COMPOSITE_SPECS]).program.slo("journey-checkout")
+    return float(next(k.burn for k in slo.alerting.conditions if (k.long, k.short) == (3600, 300)))
+
+
+def test_backtest_replays_the_composites_alerts_from_its_members_history(prometheus_url):
+    start, end = history.SLOW_HOUR[0] * 60 + history.START - 3 * 3600, history.AT
+    result = run("backtest", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--from", str(start),
+                 "--to", str(end), "--slo", "journey-checkout", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    page = next(a for a in report["alerts"] if (a["long"], a["short"]) == ("1h", "5m"))
+    # The page's pair: both ratios above its burn x the budget, minute by minute over checkout's slow hour.
+    limit = page_burn() * BUDGET
+    holds = [t for t in range(start, end + 1, 60) if composite_at(t, 3600) > limit and composite_at(t, 300) > limit]
+    assert holds and holds == list(range(holds[0], holds[-1] + 60, 60))  # one stretch
+    assert page["fired"] == [[holds[0], holds[-1]]]
+    assert report["error_budget_remaining_at_end"] == pytest.approx(1 - composite_ratio(WEEK) / BUDGET, rel=1e-6)

@@ -49,6 +49,8 @@ def reach(slo: Slo, window: int | None = None) -> int:
 
 def rate_count(slo: Slo) -> int:
     """How many 5m rate series per group a replay holds for the SLO's derived windows and `min_failures` counts."""
+    if slo.is_composite:  # its members' rates are what a replay holds (their windows, fetched for it)
+        return 0
     if not any(derives(slo, w) for k in conditions_of(slo) for w in (k.long, k.short)):
         return 1 if guarded_windows(slo) else 0  # the bad-event rate alone
     return len(_rate_expressions(slo))
