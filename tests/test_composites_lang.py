@@ -229,3 +229,18 @@ def test_maintenance_errors_are_located(tmp_path) -> None:
         's.slo:7:15: error: maintenance "a" is defined twice in service s (first at line 3)',
         's.slo:8:3: error: unknown block "maintenence" in service s; did you mean "maintenance"?',
     ]
+
+
+def test_an_slo_timezone_that_places_its_maintenance_is_not_idle(tmp_path) -> None:
+    text = f"""service s {{
+  owner = "o"
+  slo api {{
+    objective = 99%
+    timezone = "Europe/Berlin"
+    maintenance nightly {{ every = day  at = "03:00"  for = 30m }}
+    {ratio("api")}
+  }}
+}}
+"""
+    assert diagnostics(tmp_path, {"s.slo": text}) == []
+    assert program(tmp_path, {"s.slo": text}).slo("s-api").maintenance[0].timezone == "Europe/Berlin"

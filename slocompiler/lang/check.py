@@ -133,8 +133,8 @@ clock = time.time
 
 
 def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
-    """A timezone only moves calendar periods; a slice budget of less than one slice fails at the first bad slice."""
-    if slo.calendar is None and any(name == "timezone" for name, _ in slo.fields):
+    """A timezone only moves calendar periods and maintenance windows; a slice budget of less than one slice fails at the first bad slice."""
+    if slo.calendar is None and not slo.maintenance and any(name == "timezone" for name, _ in slo.fields):
         diags.warning(at(slo, "timezone"), f"timezone has no effect on {slo.id}: its window is rolling; "
                                            "calendar periods start at midnight in it (window = calendar month)")
     if slo.calendar is not None and calendar.table_runs_out(clock()):
