@@ -3,8 +3,9 @@
 A composite's error ratio over a window is min(1, Σ weight × member ratio)
 (`aggregate = worst`: max(weight × member ratio / member budget) × the
 composite's budget, capped at 1). A member without data counts as its
-`when_no_data` says: `good` 0, `bad` 1, `skip` left out; with every member
-absent the composite has no data (LANGUAGE.md, "Composite SLOs").
+`when_no_data` says: `good` 0, `bad` 1, `skip` left out; with no term left
+the composite has no data. A member with `group_by` counts as its worst
+group (LANGUAGE.md, "Composite SLOs"); a composite itself has no groups.
 """
 
 from __future__ import annotations
@@ -47,32 +48,40 @@ def scale(slo: Slo, member: Member, member_slo: Slo) -> Decimal:
 def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str]) -> str:
     """The composite's error ratio as one PromQL expression, from `member_ratio(member SLO)` of each member.
 
-    Each weighted term carries a label of its own, so `or` keeps them all and
-    the aggregation (`sum`, or `max` for `worst`) adds (or compares) them; a
-    member without data is a constant term (`good`, `bad`) or no term (`skip`).
-    The final `and on ()` leaves no figure when no member has one.
+    As the composite's rules read its members' recorded ratios (core/composites.py):
+    a member's figure is its worst group's, NaN dropped; a member without one
+    is a constant (`good` 0, `bad` 1) or no term (`skip`). Each weighted term
+    carries a label of its own, so `or` keeps them all for the aggregation
+    (`sum`, or `max` for `worst`). No term at all: no figure.
     """
-    assert isinstance(slo.indicator, CompositeIndicator)
-    by = ", ".join(slo.group_by)
-    terms, present = [], []
+    terms = []
     for index, (member, member_slo) in enumerate(members(program, slo)):
         factor = decimal_text(scale(slo, member, member_slo))
-        expr = member_ratio(member_slo)
-        term = _labelled(f"{factor} * ({expr})", index)
-        if member.when_no_data in ("good", "bad") and not slo.group_by:
-            # A constant needs no group labels only when the composite has none.
-            constant = "0" if member.when_no_data == "good" else factor
+        term = _labelled(f"{factor} * max(({member_ratio(member_slo)}) >= 0)", index)
+        if member.when_no_data in NO_DATA_RATIO:
+            constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
             term = f"({term}\nor\n{_labelled(f'vector({constant})', index)})"
         terms.append(term)
-        present.append(f"group by ({by}) ({expr})")
-    combined = "\nor\n".join(terms)
-    function = "max" if slo.indicator.aggregate == "worst" else "sum"
-    return (f"clamp_max({function} by ({by}) (\n{combined}\n), 1)\n"
-            f"and on ({by})\n({' or '.join(present)})")
+    function = "max" if indicator(slo).aggregate == "worst" else "sum"
+    return f"clamp_max({function}(\n" + "\nor\n".join(terms) + "\n), 1)"
+
+
+NO_DATA_RATIO = {"good": Decimal(0), "bad": Decimal(1)}
+
+
+def indicator(slo: Slo) -> CompositeIndicator:
+    assert isinstance(slo.indicator, CompositeIndicator)
+    return slo.indicator
 
 
 def _labelled(expr: str, index: int) -> str:
     return f'label_replace({expr}, "{TERM_LABEL}", "{index}", "", "")'
+
+
+def worst(ratios) -> float | None:
+    """A member's figure from its groups' ratios: the worst known one (LANGUAGE.md: a member with group_by contributes its worst group)."""
+    known = [r for r in ratios if r is not None and r == r and r not in (float("inf"), float("-inf"))]
+    return max(known, default=None)
 
 
 @dataclass(frozen=True)
@@ -102,8 +111,10 @@ def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | N
         factor = float(scale(slo, member, member_slo))
         if ratio is not None:
             term: float | None = factor * ratio
+        elif member.when_no_data in NO_DATA_RATIO:
+            term = factor * float(NO_DATA_RATIO[member.when_no_data])
         else:
-            term = {"good": 0.0, "bad": factor, "skip": None}[member.when_no_data]
+            term = None
         parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, ratio, term, reason=reason))
     total = sum(p.term for p in parts if p.term is not None)
     return [Contribution(p.slo_id, p.weight, p.when_no_data, p.ratio, p.term,
@@ -111,25 +122,17 @@ def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | N
 
 
 def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]]) -> float | None:
-    """The composite's ratio from its members' ratios (None: no data), as `ratio_promql` computes it on the server."""
-    if all(ratio is None for _, _, ratio in found):
-        return None
+    """The composite's ratio from its members' figures (None: no data), as `ratio_promql` computes it on the server."""
     terms = []
     for member, member_slo, ratio in found:
         factor = float(scale(slo, member, member_slo))
         if ratio is not None:
             terms.append(factor * ratio)
-        elif member.when_no_data != "skip":
-            terms.append(0.0 if member.when_no_data == "good" else factor)
-    assert isinstance(slo.indicator, CompositeIndicator)
-    return min(1.0, max(terms) if slo.indicator.aggregate == "worst" else sum(terms))
-
-
-def member_key(slo: Slo, member: Slo, key: tuple[str, ...]) -> tuple[str, ...] | None:
-    """The member's group that a composite group reads: the same one, its only one when it has no groups, else none."""
-    if not member.group_by:
-        return ()
-    return key if member.group_by == slo.group_by else None
+        elif member.when_no_data in NO_DATA_RATIO:
+            terms.append(factor * float(NO_DATA_RATIO[member.when_no_data]))
+    if not terms:
+        return None
+    return min(1.0, max(terms) if indicator(slo).aggregate == "worst" else sum(terms))
 
 
 def composites_of(program: Program, slo_id: str) -> list[tuple[Service, Slo]]:

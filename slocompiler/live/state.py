@@ -229,7 +229,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at)))
     if program is not None:
         _member_contributions(client, program, states, recorded, source, at)
-    _check_min_failures(client, states, at, program)
+    _check_min_failures(client, states, at)
     _check_for_durations(client, states, at, program)
     return states
 
@@ -258,23 +258,20 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
         found.setdefault(id(state), []).append((member, member_slo, readings))
     for state in states:
         for group in state.groups:
-            key = group_key(state.slo, group.group)
             parts = []
             for member, member_slo, readings in found.get(id(state), []):
-                ratio, reason = _member_reading(state.slo, member_slo, readings, key, source)
+                ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
             group.members = composite.contributions(state.slo, parts) if parts else []
 
 
-def _member_reading(slo: Slo, member: Slo, readings: dict[GroupKey, Reading], key: GroupKey,
-                    source: str) -> tuple[float | None, str | None]:
-    """A member's ratio for one group of its composite: the same group, or the member's only figure when it has no groups."""
-    if member.group_by and member.group_by != slo.group_by:
-        return None, f"grouped by {', '.join(member.group_by)}, unlike the composite"
-    found = readings.get(key if member.group_by else ())
-    if found is None:
-        return None, NO_RECORDED_SERIES if source == "recorded" else NO_SERIES
-    return found.ratio, found.reason
+def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:
+    """A member's figure for its composite: its worst group's ratio (LANGUAGE.md), or why it has none."""
+    ratio = composite.worst(r.ratio for r in readings.values())
+    if ratio is not None:
+        return ratio, None
+    reasons = sorted({r.reason for r in readings.values() if r.reason})
+    return None, "; ".join(reasons) or (NO_RECORDED_SERIES if source == "recorded" else NO_SERIES)
 
 
 def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Program | None = None,
@@ -394,20 +391,10 @@ def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> No
         group.policy.append(PolicyState(rule, rule_when(rule), window, figure, applies))
 
 
-def failures_query(slo: Slo, window: int, source: str, program: Program | None = None) -> str:
-    """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`).
-
-    A composite from raw series: its members' bad events added up (each counted once, whatever its weight).
-    """
-    if slo.is_composite and source != "recorded":
-        if program is None or slo.slices is not None:
-            raise composite.CompositeError(COMPOSITE_SLICES if slo.slices is not None else
-                                           f'composite "{slo.id}": its members are not known here')
-        by = ", ".join(slo.group_by)
-        terms = "\nor\n".join(
-            f'label_replace({failures_query(member, window, source, program)}, "{composite.TERM_LABEL}", "{index}", "", "")'
-            for index, (_, member) in enumerate(composite.members(program, slo)))
-        return f"sum by ({by}) (\n{terms}\n)"
+def failures_query(slo: Slo, window: int, source: str) -> str:
+    """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`)."""
+    if slo.is_composite and source != "recorded":  # only a slice composite counts (queries.min_failures)
+        raise composite.CompositeError(COMPOSITE_SLICES)
     if slo.slices is not None:  # bad slices
         recorded = source == "recorded"
         return slices.bad_slices_within(slo, window) if recorded else \
@@ -420,7 +407,7 @@ def failures_query(slo: Slo, window: int, source: str, program: Program | None =
             f" / count_over_time(({bad}){_span(queries.INTERVAL_RANGE)})")
 
 
-def _check_min_failures(client: Prometheus, states: list[SloState], at: float, program: Program | None = None) -> None:
+def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -> None:
     """A condition holds only with at least `min_failures` bad events within its long window, as in the rules."""
     jobs = []
     for state in states:
@@ -433,7 +420,7 @@ def _check_min_failures(client: Prometheus, states: list[SloState], at: float, p
         state, group, alert = job
         source = "recorded" if state.source == "recorded" else "raw"
         try:
-            expr = failures_query(state.slo, alert.condition.long, source, program)
+            expr = failures_query(state.slo, alert.condition.long, source)
         except composite.CompositeError:
             return False  # no count: the condition cannot be shown to hold
         values = [s.value for s in client.query(expr, at)

@@ -11,8 +11,7 @@ the raw-series form `state.failures_query` as `slo status --source raw` does.
 
 from __future__ import annotations
 
-from ...core.ir import Program, Slo
-from .. import composite
+from ...core.ir import Slo
 from ..client import Prometheus
 from ..state import failures_query
 from . import derived
@@ -38,31 +37,18 @@ def needed(slo: Slo, ratios: dict[int, dict[GroupKey, list]], where: Grid, windo
 
 
 def counts(client: Prometheus, slo: Slo, ratios: dict[int, dict[GroupKey, list]], where: Grid,
-           cache: Cache, budget: Budget, program: Program | None = None) -> Counts:
+           cache: Cache, budget: Budget) -> Counts:
     """Each guarded long window's failure count per group, where a guarded pair holds (None elsewhere)."""
     out: Counts = {}
     for window in guarded_windows(slo):
         mask = needed(slo, ratios, where, window)
-        out[window] = _within(client, slo, window, where, mask, cache, budget, program) if any(mask) else {}
+        if not any(mask):
+            out[window] = {}
+        elif derived.replayable(where.start, where.step) and slo.slices is None:  # slices: the server counts
+            out[window] = derived.failures_within(client, slo, window, where.times, mask, cache, budget)
+        else:
+            out[window] = _asked(client, slo, window, where, spans_of(mask, where), budget)
     return out
-
-
-def _within(client: Prometheus, slo: Slo, window: int, where: Grid, mask: list[bool], cache: Cache,
-            budget: Budget, program: Program | None) -> dict[GroupKey, list]:
-    """One SLO's bad events within `window` where `mask` holds; a composite's: its members' added up, as `state.failures_query`."""
-    if slo.is_composite and program is not None:
-        found: dict[GroupKey, list] = {}
-        for _, member in composite.members(program, slo):
-            for key, values in _within(client, member, window, where, mask, cache, budget, program).items():
-                key = key if member.group_by == slo.group_by else ()
-                total = found.setdefault(key, [None] * where.count)
-                for i, value in enumerate(values):
-                    if value is not None:
-                        total[i] = value + (total[i] or 0.0)
-        return found
-    if derived.replayable(where.start, where.step) and slo.slices is None:  # slices: the server counts
-        return derived.failures_within(client, slo, window, where.times, mask, cache, budget)
-    return _asked(client, slo, window, where, spans_of(mask, where), budget)
 
 
 def _asked(client: Prometheus, slo: Slo, window: int, where: Grid, spans, budget: Budget) -> dict[GroupKey, list]:

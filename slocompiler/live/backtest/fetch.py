@@ -166,20 +166,9 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
         raise LiveError(f"{slo.id}: {COMPOSITE_SLICES if slo.slices is not None else 'its members are not known here'}")
     parts = [(member, member_slo, window_ratio(client, member_slo, window, where, cache, spans, budget, program))
              for member, member_slo in composite.members(program, slo)]
-    keys = {key for _, member_slo, found in parts if member_slo.group_by == slo.group_by for key in found} or {()}
-    out: dict[GroupKey, list[float | None]] = {}
-    for key in sorted(keys):
-        columns = []
-        for member, member_slo, found in parts:
-            read = composite.member_key(slo, member_slo, key)
-            columns.append((member, member_slo, found.get(read) if read is not None else None))
-        out[key] = [composite.combine(slo, [(m, ms, _number(values[i]) if values else None)
-                                            for m, ms, values in columns]) for i in range(where.count)]
-    return out
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else value
+    # A member with groups counts as its worst group at each evaluation; the composite has none.
+    return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
+                                         for member, member_slo, found in parts]) for i in range(where.count)]}
 
 
 def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,

@@ -67,7 +67,7 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     for slo in slos:
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
     shared = {} if cache is None else cache
-    counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget, program), slos)
+    counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)
     remaining = client.map(lambda slo: budget_remaining(client, slo, where.end, program), slos)
     # A calendar SLO's budget resets at each period start: its budget in every period the range reaches.
     budgets = client.map(lambda slo: period_budgets(client, slo, what.start, where.end, program) if slo.calendar else [], slos)
