@@ -96,13 +96,6 @@ class Contribution:
     share: float | None = None  # term / Σ terms; None when the terms add to 0 or it has none
     reason: str | None = None  # why the member has no ratio
 
-    def json(self) -> dict:
-        from .status import number
-
-        return {"slo_id": self.slo_id, "weight": float(self.weight), "when_no_data": self.when_no_data,
-                "ratio": number(self.ratio), "contribution": number(self.term), "share": number(self.share),
-                **({"no_data": self.reason} if self.reason else {})}
-
 
 def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]]) -> list[Contribution]:
     """Each member's term from its ratio over the SLO window, `when_no_data` applied, and its share of all terms."""

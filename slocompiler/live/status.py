@@ -93,8 +93,15 @@ def group_json(state: SloState, group: GroupState) -> dict:
         item["period"] = state.period.json()
     if slo.is_composite:  # each member's part of the SLO window's ratio (docs/LIVE.md, "Composite SLOs")
         item["aggregate"] = slo.indicator.aggregate
-        item["members"] = [part.json() for part in group.members]
+        item["members"] = [member_json(part) for part in group.members]
     return item
+
+
+def member_json(part) -> dict:
+    """One member of a composite in `slo status --format json`: its ratio, what it adds (`contribution`), its share."""
+    return {"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
+            "ratio": number(part.ratio), "contribution": number(part.term), "share": number(part.share),
+            **({"no_data": part.reason} if part.reason else {})}
 
 
 def render_json(states: list[SloState]) -> str:
