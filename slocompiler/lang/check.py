@@ -118,10 +118,12 @@ def check_slo(service: ir.Service, slo: ir.Slo, diags: Diagnostics) -> None:
     check_labels(slo.alerting, slo.alerting.labels, "labels", diags)
     for condition in slo.alerting.conditions:
         check_condition(slo, condition, diags)
-    if slo.alerting.no_data is not None and slo.alerting.no_data_watch != "ratio" and slo.indicator.kind == "expr":
-        diags.error(at(slo.alerting, "no_data.watch"), "an expr indicator has no total series to watch; "
+    unweighed = slo.indicator.kind in ("expr", "composite")
+    if slo.alerting.no_data is not None and slo.alerting.no_data_watch != "ratio" and unweighed:
+        what = "an expr indicator" if slo.indicator.kind == "expr" else "a composite"
+        diags.error(at(slo.alerting, "no_data.watch"), f"{what} has no total series to watch; "
                                                        "use watch = ratio, or a ratio or latency indicator")
-    if slo.indicator.kind == "expr":
+    if unweighed:
         check_expr_min_failures(slo, diags)
     check_one_rule_per_severity(slo, diags)
 
@@ -131,8 +133,8 @@ clock = time.time
 
 
 def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
-    """A timezone only moves calendar periods; a slice budget of less than one slice fails at the first bad slice."""
-    if slo.calendar is None and any(name == "timezone" for name, _ in slo.fields):
+    """A timezone only moves calendar periods and maintenance windows; a slice budget of less than one slice fails at the first bad slice."""
+    if slo.calendar is None and not slo.maintenance and any(name == "timezone" for name, _ in slo.fields):
         diags.warning(at(slo, "timezone"), f"timezone has no effect on {slo.id}: its window is rolling; "
                                            "calendar periods start at midnight in it (window = calendar month)")
     if slo.calendar is not None and calendar.table_runs_out(clock()):
@@ -173,14 +175,15 @@ def check_time_base(slo: ir.Slo, diags: Diagnostics) -> None:
 
 
 def check_expr_min_failures(slo: ir.Slo, diags: Diagnostics) -> None:
-    """A written `min_failures` cannot guard an expr SLO: it has a ratio but no event counts (a slice SLO counts slices)."""
+    """A written `min_failures` cannot guard an expr SLO or a composite: a ratio but no event counts (a slice SLO counts slices)."""
     if slo.slices is not None:
         return
     for node in (slo.alerting, *slo.alerting.conditions):
         if any(name == "min_failures" for name, _ in node.fields):
             diags.warning(at(node, "min_failures"),
-                          f"min_failures does not apply to {slo.id}: an expr indicator gives an error ratio, "
-                          "not events to count, so its alerts fire on the ratio alone",
+                          f"min_failures does not apply to {slo.id}: "
+                          + ("an expr indicator gives" if slo.indicator.kind == "expr" else "a composite has its "
+                             "members'") + " error ratio, not events to count, so its alerts fire on the ratio alone",
                           hint="a ratio or latency indicator of the same series can be guarded; "
                                "or lengthen the page's `for` to ride out a blip")
             return

@@ -17,7 +17,10 @@ from ..core.errors import Diagnostics, Span, did_you_mean
 from ..core.sremath import DEFAULT_TIMEZONE, DEFAULT_WINDOW
 from . import syntax as st
 from .alerting import AlertingSpec, lower_alerting, merge_alerting, resolve_alerting, whole_minutes
+from .composites import lower_composite
+from .composites import resolve as resolve_composites
 from .indicators import lower_indicator
+from .maintenance import lower_maintenances, maintenance_blocks
 from .modules import Module
 from .values import STRING_KINDS, Reader, Scope, lower_labels, resolve, unknown_block
 from .windows import lower_slices, lower_timezone, lower_window
@@ -32,9 +35,9 @@ SLO_ATTRIBUTES = {"description": S, "objective": ("percent",), "window": ("durat
 POLICY_ATTRIBUTES = {"description": S}
 RULE_ATTRIBUTES = {"action": S, "notify": ("list",), "blocks": ("list",)}
 POLICY_METRICS = ("budget_remaining", "burn_rate")
-SERVICE_BLOCKS = ("labels", "alerting", "slo", "kubernetes")
+SERVICE_BLOCKS = ("labels", "alerting", "slo", "kubernetes", "maintenance")
 KUBERNETES_ATTRIBUTES = {"namespace": S}
-SLO_BLOCKS = ("labels", "alerting", "indicator", "slices")
+SLO_BLOCKS = ("labels", "alerting", "indicator", "composite", "slices", "maintenance")
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Inherited:
     module: Module | None = None
     tier: str = DEFAULT_TIER
     timezone: str = DEFAULT_TIMEZONE
+    maintenance: tuple[ir.Maintenance, ...] = ()
 
 
 @dataclass
@@ -78,6 +82,7 @@ def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> 
     """The IR of every service in the input files (imported-only files give none)."""
     run = Lowering(modules, diags)
     services = []
+    written: set[str] = set()
     for path in inputs:
         module = modules.get(path)
         if module is None or module.source is None:
@@ -85,8 +90,10 @@ def lower(modules: dict[str, Module], inputs: list[str], diags: Diagnostics) -> 
         for item in module.source.items:
             if isinstance(item, st.Block) and item.kind == "service":
                 services.append(lower_service(run, module, item))
+                written.update(f"{item.name}-{slo.name}" for slo in item.items
+                               if isinstance(slo, st.SloCall) or (isinstance(slo, st.Block) and slo.kind == "slo"))
         check_definitions(run, module)
-    return ir.Program(tuple(sorted(services, key=lambda s: (s.name, s.span))))
+    return resolve_composites(ir.Program(tuple(sorted(services, key=lambda s: (s.name, s.span)))), written, diags)
 
 
 def check_definitions(run: Lowering, module: Module) -> None:
@@ -117,7 +124,7 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
                 kubernetes = (namespace, k8s_labels)
             elif item.kind == "slo":
                 slos.append(SloSource(item.name, item.span, item.items, Scope()))
-            elif item.kind not in ("labels",):
+            elif item.kind not in ("labels", "named"):
                 unknown_block(item, what, SERVICE_BLOCKS, diags)
         elif isinstance(item, st.SloCall):
             found = module.templates.get(item.template)
@@ -140,11 +147,16 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
     namespace = kubernetes[0] or namespace
     k8s_labels = {**k8s_labels, **kubernetes[1]}
     timezone = lower_timezone(attrs, diags)
-    inherited = Inherited(block.name, labels, label_fields, alerting, run, module, tier, timezone or DEFAULT_TIMEZONE)
+    maintenance = lower_maintenances(maintenance_blocks(block.items, what, diags), timezone or DEFAULT_TIMEZONE, what,
+                                     scope, diags)
+    inherited = Inherited(block.name, labels, label_fields, alerting, run, module, tier, timezone or DEFAULT_TIMEZONE,
+                          maintenance)
     lowered = tuple(slo for source in slos if (slo := lower_slo(source, inherited, diags)))
-    if timezone is not None and lowered and not any(slo.calendar for slo in lowered):
+    zoned = any(slo.calendar or slo.maintenance for slo in lowered)
+    if timezone is not None and lowered and not zoned:
         diags.warning(attrs.span("timezone", block.span), f"timezone has no effect: no SLO of service {block.name} "
-                                                          "has a calendar window (window = calendar month ...)")
+                                                          "has a calendar window (window = calendar month ...) "
+                                                          "or a maintenance window")
     return ir.Service(
         name=block.name,
         description=attrs.string("description"),
@@ -160,6 +172,7 @@ def lower_service(run: Lowering, module: Module, block: st.Block) -> ir.Service:
         fields=attrs.fields() + label_fields + kubernetes_fields,
         kubernetes_namespace=namespace,
         kubernetes_labels=tuple(sorted(k8s_labels.items())),
+        maintenance=maintenance,
     )
 
 
@@ -217,6 +230,8 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     timezone = lower_timezone(attrs, diags)
     slices: ir.Slices | None = None
     slices_seen = False
+    slices_span = span
+    composite_seen = False
     objective_value = attrs.value("objective")
     if objective_value is None and not attrs.has("objective"):
         diags.error(span, f"{what} has no objective; add one, e.g. objective = 99.9%")
@@ -227,36 +242,56 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
     for item in items:
         if not isinstance(item, st.Block):
             continue
-        if item.kind == "indicator":
+        if item.kind == "indicator" or (item.kind == "stray" and item.name == "composite"):
             if indicator is not None:
-                diags.error(item.span, f"{what} has a second indicator; an SLO has exactly one")
+                if item.kind == "indicator" and not composite_seen:
+                    diags.error(item.span, f"{what} has a second indicator; an SLO has exactly one")
+                else:
+                    diags.error(item.span, f"{what} has an indicator and a composite; a composite's error ratio "
+                                           "comes from its members, so it has no indicator of its own")
                 continue
-            indicator = lower_indicator(item, scope, window, diags) or False
+            composite_seen = composite_seen or item.kind != "indicator"
+            if item.kind == "indicator":
+                indicator = lower_indicator(item, scope, window, diags) or False
+            else:
+                indicator = lower_composite(item, scope, diags) or False
         elif item.kind == "stray" and item.name == "slices":
             if slices_seen:
                 diags.error(item.span, f"{what} has a second slices block; an SLO has one")
                 continue
             slices_seen = True
+            slices_span = item.span
             slices = lower_slices(item, scope, diags)
         elif item.kind == "alerting":
             alerting = use_alerting(inherited.run, source.home or inherited.module, lower_alerting(item, scope, diags))
         elif item.kind == "stray" and item.name == "kubernetes":
             diags.error(item.span, "kubernetes { } belongs to the service (or the top of a file), not to an SLO: "
                                    "all of a service's rules are one PrometheusRule")
-        elif item.kind != "labels":
+        elif item.kind not in ("labels", "named"):
             unknown_block(item, what, SLO_BLOCKS, diags)
     if indicator is None:
         diags.error(span, f"{what} has no indicator; add indicator ratio {{...}}, latency {{...}}, expr {{...}} "
-                          "or threshold {...}")
+                          "or threshold {...}, or make it a composite {...} of other SLOs")
+    own_zone = timezone or inherited.timezone
+    maintenance = lower_maintenances(maintenance_blocks(items, what, diags), own_zone, what, scope, diags)
+    if indicator and indicator.kind == "composite":
+        if slices_seen:
+            slices = None
+            diags.error(slices_span, f"{what} is a composite: its slices come from its members "
+                                     "(all members with slices of one length make a composite of "
+                                     "slices); remove this slices block")
+        if attrs.has("group_by"):
+            diags.error(attrs.span("group_by", span), f"{what} is a composite: it has one error ratio, "
+                                              "so no group_by (its members' worst groups count)")
     if not indicator or objective_value is None:
         return None
     merged_labels = {**inherited.labels, **labels}
     group_by = lower_group_by(attrs, scope, diags)
     merged = resolve_alerting(inherited.alerting, alerting, inherited.service, name, span, window, diags, inherited.tier,
                               slices.length if slices else None)
-    if indicator.kind == "expr" and merged.no_data_watch == "both" and not any(
+    if indicator.kind in ("expr", "composite") and merged.no_data_watch == "both" and not any(
             field == "no_data.watch" for field, _ in merged.fields):
-        # A critical tier's default also watches the total series; an expr indicator has none.
+        # A critical tier's default also watches the total series; an expr indicator or a composite has none.
         merged = replace(merged, no_data_watch="ratio")
     return ir.Slo(
         name=name,
@@ -274,6 +309,7 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
         calendar=calendar,
         timezone=timezone or inherited.timezone,
         slices=slices,
+        maintenance=inherited.maintenance + maintenance,
         # The SLO's own first: it wins. `group_by.<label>` locates each entry.
         fields=attrs.fields() + tuple((f"group_by.{name}", span) for name, span in group_by)
         + label_fields + inherited.label_fields,

@@ -12,6 +12,7 @@ import functools
 import os
 import re
 from decimal import Decimal
+from dataclasses import replace
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
@@ -245,6 +246,14 @@ class _ToSyntax(Transformer):
 
     def stray_block(self, children):
         return self._block("stray", children[0], children[1:])
+
+    def named_block(self, children):
+        word, name, *items = children
+        hint = did_you_mean(str(word), _OPENING_KEYWORDS) if str(word) not in st.NAMED_BLOCK_WORDS else ""
+        if hint:  # `sloo api {`: a misspelt keyword, not a block the lowering should name
+            raise StopFile(Diagnostic(self._span(word), f'unknown keyword "{word}"{hint}'))
+        block = self._block("named", name, items, word)
+        return replace(block, word=str(word))
 
     def policy(self, children):
         return self._block("policy", children[0], children[1:])

@@ -15,6 +15,9 @@ from ..core.errors import Span
 KEYWORDS = frozenset("import service slo indicator alerting page ticket labels annotations policy "
                      "when over template true false".split())
 
+# The words of `word name { }` blocks the language has (LANGUAGE.md, "Maintenance windows").
+NAMED_BLOCK_WORDS = frozenset({"maintenance"})
+
 
 @dataclass(frozen=True, slots=True)
 class Value:
@@ -47,13 +50,15 @@ class Attribute:
 class Block:
     """`kind name { items }`: service, slo, indicator, alerting, page, ticket,
     labels, annotations, policy, or a block the language does not have
-    (kind `stray`, its word in `name`)."""
+    (kind `stray`, its word in `name`); kind `named`: `word name { }`
+    (`maintenance weekly { }`), the word in `word`."""
 
     kind: str
     name: str | None
     items: tuple
     span: Span
     name_span: Span | None = None
+    word: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -216,6 +216,6 @@ def lower_labels(items: tuple, scope: Scope, diags: Diagnostics, kind: str = "la
 
 
 def unknown_block(block: st.Block, what: str, allowed: tuple[str, ...], diags: Diagnostics) -> None:
-    word = block.name if block.kind == "stray" else block.kind
+    word = block.name if block.kind == "stray" else block.word if block.kind == "named" else block.kind
     diags.error(block.span, f'unknown block "{word}" in {what}{did_you_mean(word or "", allowed)}',
                 hint="blocks here: " + ", ".join(allowed))
