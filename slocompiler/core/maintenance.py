@@ -25,7 +25,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from . import calendar
-from .ir import Maintenance
+from .conventions import MAINTENANCE_ACTIVE
+from .ir import Maintenance, Slo
+from .queries import recorded
 
 DAY = calendar.DAY
 WEEK = calendar.WEEK
@@ -175,3 +177,17 @@ def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()")
     if not parts:
         raise ValueError("no maintenance windows")
     return "vector(1) and (\n  " + "\n  or\n  ".join(parts) + "\n)"
+
+
+# ---------------------------------------------------------------------------
+# The rules
+
+
+def outside(slo: Slo, expr: str) -> str:
+    """`expr` without its samples while the SLO's recorded `slo:maintenance:active` exists; as is without maintenance.
+
+    `on ()`: that series carries the SLO's labels but no group's, and drops every group.
+    """
+    if not slo.maintenance:
+        return expr
+    return f"({expr})\nunless on ()\n{recorded(MAINTENANCE_ACTIVE, slo.id)}"
