@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries, slices, sremath
+from ..core import maintenance, queries, slices, sremath
 from ..core.ir import (
     Condition,
     ExprIndicator,
@@ -96,6 +96,27 @@ class SloState:
     groups: list[GroupState]
     source: str
     period: Period | None = None  # a calendar SLO's period in progress at --at, which its SLO-window figures cover
+    maintenance: MaintenanceState | None = None  # the window in progress at --at, else the next one
+
+
+@dataclass(frozen=True)
+class MaintenanceState:
+    """One occurrence of a maintenance window: [start, end), and whether --at falls in it."""
+
+    name: str
+    start: int
+    end: int
+    now: bool
+
+
+def maintenance_at(slo: Slo, at: float) -> MaintenanceState | None:
+    """The SLO's maintenance in progress at `at`, else the next to start (None: none to come)."""
+    found = [(occurrence, window.name) for window in slo.maintenance
+             if (occurrence := maintenance.next_occurrence(window, at)) is not None]
+    if not found:
+        return None
+    (start, end), name = min(found)
+    return MaintenanceState(name, start, end, start <= at < end)
 
 
 def rule_when(rule: PolicyRule) -> str:
@@ -143,16 +164,45 @@ def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
     assert window != PERIOD, "a calendar period's ratio needs its bounds: periods.raw_ratio"
     rolling_slo_window = periods.is_rolling_slo_window(slo, window)
     if not rolling_slo_window and window < c.DERIVED_WINDOW_FROM:
-        return queries.error_ratio(slo.indicator, window, slo.group_by)
+        plain = queries.error_ratio(slo.indicator, window, slo.group_by)
+        if not slo.maintenance or window == five:
+            return outside_maintenance(slo, plain)
+        # The rules' tiles of 5m rates: all there without maintenance in the window, else their derived sum.
+        derived = raw_ratio_derived(slo, window)
+        return f"{outside_maintenance(slo, plain, window)}\nor\n{derived}"
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
-        known = f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0"
+        known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
         return f"avg_over_time(({known}){_span(window)})"
-    bad = queries.bad_events(slo.indicator, five, slo.group_by)
-    total = queries.total_events(slo.indicator, five, slo.group_by)
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
+    total = outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or "")
     if rolling_slo_window:
         return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def raw_ratio_derived(slo: Slo, window: int) -> str:
+    """The derived ratio (`queries.derived_ratio`) of 5m rates outside maintenance, as the rules fall back to."""
+    five = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
+        return f"avg_over_time(({known}){_span(window)})"
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
+    total = outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or "")
+    return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def outside_maintenance(slo: Slo, expr: str, pad: int = c.CURRENT_BURN_WINDOW) -> str:
+    """`expr` without its samples while one of the SLO's maintenance windows, or the `pad` seconds after it, is on.
+
+    The rules drop their 5m rates while `slo:maintenance:active` (5m padded)
+    exists; from raw series the same test is `maintenance.active_promql` itself,
+    and inside a subquery `time()` is each step's time, so every 5m rate that
+    holds an event of a maintenance window is left out.
+    """
+    if not slo.maintenance:
+        return expr
+    return f"({expr})\nunless on ()\n({maintenance.active_promql(slo.maintenance, pad)})"
 
 
 def composite_ratio(program: Program | None, slo: Slo, member_ratio) -> str:
@@ -226,7 +276,8 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     states = []
     for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
         groups = _groups(service, slo, results, why)
-        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at)))
+        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at),
+                               maintenance_at(slo, at)))
     if program is not None:
         _member_contributions(client, program, states, recorded, source, at)
     _check_min_failures(client, states, at)
@@ -301,6 +352,7 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Pr
     if parts is None:
         return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
+    numerator, total = outside_maintenance(slo, numerator), outside_maintenance(slo, total)
     span = _span(window)
     counted = single(slo, client.query(f"sum_over_time(({numerator}){span})", at))
     result = {}
@@ -402,7 +454,7 @@ def failures_query(slo: Slo, window: int, source: str) -> str:
     if source == "recorded":
         return queries.failures_within(slo.id, window)
     five = c.CURRENT_BURN_WINDOW
-    bad = queries.bad_events(slo.indicator, five, slo.group_by)
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
     return (f"sum_over_time(({bad}){_span(window)}) * {five}"
             f" / count_over_time(({bad}){_span(queries.INTERVAL_RANGE)})")
 

@@ -91,6 +91,10 @@ def group_json(state: SloState, group: GroupState) -> dict:
     }
     if state.period is not None:  # a calendar SLO: the period its sli and budget cover (docs/LIVE.md)
         item["period"] = state.period.json()
+    if slo.maintenance:  # in maintenance now, or the next window (docs/LIVE.md, "Maintenance windows")
+        item["maintenance"] = None if state.maintenance is None else {
+            "name": state.maintenance.name, "start": state.maintenance.start, "end": state.maintenance.end,
+            "now": state.maintenance.now}
     if slo.is_composite:  # each member's part of the SLO window's ratio (docs/LIVE.md, "Composite SLOs")
         item["aggregate"] = slo.indicator.aggregate
         item["members"] = [member_json(part) for part in group.members]
@@ -159,6 +163,23 @@ def period_notes(states: list[SloState]) -> list[str]:
             for state in states if state.period is not None]
 
 
+def maintenance_notes(states: list[SloState]) -> list[str]:
+    """Below the table: `checkout-availability: in maintenance db-upgrade until ...`, or the next window."""
+    notes = []
+    for state in states:
+        window = state.maintenance
+        if window is None:
+            continue
+        name = printable(window.name)
+        if window.now:
+            notes.append(f"{state.slo.id}: in maintenance {name} until {format_time(window.end)} "
+                         "(its events count neither good nor bad)")
+        else:
+            notes.append(f"{state.slo.id}: next maintenance {name} from {format_time(window.start)} "
+                         f"to {format_time(window.end)}")
+    return notes
+
+
 def member_notes(states: list[SloState]) -> list[str]:
     """Below the table, each composite group's members: `journey-checkout: payments-availability 2 x 0.036% = 0.072% (61%), ...`."""
     notes = []
@@ -192,7 +213,7 @@ def render_text(states: list[SloState], at: float) -> str:
     lines = [f"at {format_time(at)}, from {_sources(states)}"]
     for row in table:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    return "\n".join(lines + period_notes(states) + member_notes(states)) + "\n"
+    return "\n".join(lines + period_notes(states) + member_notes(states) + maintenance_notes(states)) + "\n"
 
 
 def _sources(states: list[SloState]) -> str:
@@ -217,5 +238,5 @@ def render_markdown(states: list[SloState], at: float) -> str:
     lines.append("|" + "|".join("---" for _ in table[0]) + "|")
     for row in table[1:]:
         lines.append("| " + " | ".join(md_cell(cell) for cell in row) + " |")
-    notes = period_notes(states) + member_notes(states)
+    notes = period_notes(states) + member_notes(states) + maintenance_notes(states)
     return "\n".join(lines + ([""] + ["- " + md_cell(note) for note in notes] if notes else [])) + "\n"

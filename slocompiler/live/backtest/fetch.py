@@ -145,7 +145,8 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: 
         # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
         expr = raw_ratio(slo, window)
     else:  # a slice SLO's bad-slice ratio, or a window the rules read from raw series
-        expr = raw_ratio(slo, window) if slo.slices is not None else queries.error_ratio(slo.indicator, window, slo.group_by)
+        plain = slo.slices is None and not slo.maintenance  # maintenance: the 5m rates the rules keep (raw_ratio)
+        expr = queries.error_ratio(slo.indicator, window, slo.group_by) if plain else raw_ratio(slo, window)
     key = f"{where}|{slo.group_by}|{spans}|{expr}"
     if cache is not None and key in cache:
         return cache[key]
