@@ -113,19 +113,23 @@ def with_composites(program: Program, selected: list[tuple[Service, Slo]]) -> li
     return selected
 
 
-def composite_note(program: Program | None, states: list[SloState]) -> list[str]:
-    """`payments-availability belongs to composite journey-checkout`: why the gate read SLOs not named by --slo."""
+def _parents(program: Program | None, states: list[SloState]) -> dict[str, list[str]]:
+    """{member id: the gated composites it belongs to}, for every gated SLO that belongs to one."""
     if program is None:
-        return []
+        return {}
     gated = {s.slo.id for s in states}
-    notes = []
+    found = {}
     for state in states:
-        if state.slo.is_composite:
-            continue
         parents = [slo.id for _, slo in composites_of(program, state.slo.id) if slo.id in gated]
         if parents:
-            notes.append(f"{state.slo.id} belongs to composite(s) {', '.join(parents)}: their policies gate it too")
-    return notes
+            found[state.slo.id] = parents
+    return found
+
+
+def composite_note(program: Program | None, states: list[SloState]) -> list[str]:
+    """`payments-availability belongs to composite(s) journey-checkout`: why the gate read SLOs not named by --slo."""
+    return [f"{member} belongs to composite(s) {', '.join(parents)}: their policies gate it too"
+            for member, parents in _parents(program, states).items()]
 
 
 def nothing_selected(selected: list) -> str | None:
@@ -152,20 +156,20 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
     blocks = blocking(states, action)
     gaps = missing(states, action)
     code = BLOCKED if blocks else NO_ANSWER if gaps and not no_data_pass else PASS
-    gated = {s.slo.id for s in states}
     if output_format == "json":
         per_group: dict[int, dict] = {}
         for gap in gaps:
             entry = per_group.setdefault(id(gap.group), {"slo_id": gap.state.slo.id, "group": gap.group.group, "windows": {}})
             entry["windows"][window_name(gap.state.slo, gap.window)] = gap.reason
-        return code, json_text({
+        document = {
             "action": action, "at": at, "result": ("blocked", "no_data", "pass")[[BLOCKED, NO_ANSWER, PASS].index(code)],
             "blocked_by": [_blocked_json(s, g, p) for s, g, p in blocks],
             "no_data": list(per_group.values()),
-            "composites": {s.slo.id: [c.id for _, c in composites_of(program, s.slo.id) if c.id in gated]
-                           for s in states if program is not None and not s.slo.is_composite
-                           and any(c.id in gated for _, c in composites_of(program, s.slo.id))},
-        })
+        }
+        parents = _parents(program, states)
+        if parents:  # the composites whose policies gated a member too (docs/LIVE.md, "Composite SLOs")
+            document["composites"] = parents
+        return code, json_text(document)
     shown = printable(action)
     verb = "passes" if no_data_pass else "fails"
     lines = []
@@ -196,8 +200,8 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             lines.append(message)
     if output_format == "text":
         lines += composite_note(program, states)
-    elif output_format == "markdown":
-        lines += ["", *("- " + md_cell(note) for note in composite_note(program, states))] if composite_note(program, states) else []
+    elif output_format == "markdown" and composite_note(program, states):
+        lines += ["", *("- " + md_cell(note) for note in composite_note(program, states))]
     if output_format in ("text", "github") and code == PASS:
         lines.append(f"{shown}: pass ({len(states)} SLO(s) at {format_time(at)})")
     elif output_format == "text" and code == BLOCKED:

@@ -81,8 +81,11 @@ def test_gate_of_a_member_reads_the_composites_it_belongs_to(prometheus_url):
     assert [b["slo_id"] for b in as_json["blocked_by"]] == ["journey-checkout"]
     assert as_json["composites"] == {"payments-availability": ["journey-checkout"]}
     assert run(*args, "--slo", "journey-checkout").exit_code == 1
+    markdown = run(*args, "--slo", "payments-availability", "--format", "markdown").stdout
+    assert "- payments-availability belongs to composite\\(s\\) journey-checkout" in markdown
     # A member of no composite gates alone, as before.
-    assert run(*args, "--slo", "quiet-availability").exit_code != 1
+    alone = run(*args, "--slo", "quiet-availability", "--format", "json")
+    assert alone.exit_code != 1 and "composites" not in strict_json(alone.stdout)
 
 
 # rec-journey exists only as deployed series (history.RECORDED_CASES), with its members'.

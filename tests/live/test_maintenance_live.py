@@ -83,6 +83,7 @@ def test_events_inside_maintenance_count_neither_good_nor_bad(prometheus_url, tm
 def test_text_says_an_slo_is_in_maintenance(prometheus_url, tmp_path):
     text = status(prometheus_url, tmp_path)
     assert "pay-now: in maintenance now until 2023-11-23T12:30:00Z" in text
+    assert "- pay-now: in maintenance now until 2023-11-23T12:30:00Z" in status(prometheus_url, tmp_path, "--format", "markdown")
 
 
 def test_backtest_replays_no_alert_from_an_outage_in_maintenance(prometheus_url, tmp_path):
