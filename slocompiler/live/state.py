@@ -32,6 +32,7 @@ from ..core.ir import (
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
 from . import composite, periods
 from .client import Prometheus
+from .outside import outside_maintenance
 from .periods import PERIOD, Period
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
 
@@ -192,19 +193,6 @@ def raw_ratio_derived(slo: Slo, window: int) -> str:
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
 
 
-def outside_maintenance(slo: Slo, expr: str, pad: int = c.CURRENT_BURN_WINDOW) -> str:
-    """`expr` without its samples while one of the SLO's maintenance windows, or the `pad` seconds after it, is on.
-
-    The rules drop their 5m rates while `slo:maintenance:active` (5m padded)
-    exists; from raw series the same test is `maintenance.active_promql` itself,
-    and inside a subquery `time()` is each step's time, so every 5m rate that
-    holds an event of a maintenance window is left out.
-    """
-    if not slo.maintenance:
-        return expr
-    return f"({expr})\nunless on ()\n({maintenance.active_promql(slo.maintenance, pad)})"
-
-
 def composite_ratio(program: Program | None, slo: Slo, member_ratio) -> str:
     """A composite's ratio from its members' raw figures; a composite of slices only from its recorded series."""
     if program is None:
@@ -220,7 +208,9 @@ COMPOSITE_SLICES = "a composite of time slices is read from its recorded series 
 def slice_value(slo: Slo) -> str:
     """A slice SLO's last-slice error ratio from its own series, `no_data` applied, as `slo:slice_error:ratio` records it."""
     assert slo.slices is not None
-    return slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
+    value = slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
+    # After no_data, as the rules: a slice in maintenance is skipped, even one `no_data = bad` counts.
+    return outside_maintenance(slo, value, slices.current_window(slo))
 
 
 def _span(seconds: int | None) -> str:

@@ -28,6 +28,7 @@ from ..core.ir import (
 from ..core.units import decimal_text, format_duration, prom_window
 from . import composite, periods
 from .client import LiveError, Prometheus, finite
+from .outside import outside_maintenance
 from .state import alert_conditions, group_key, raw_ratio
 from .text import markdown, printable
 
@@ -313,8 +314,9 @@ class Verifier:
             raise LiveError(f"Prometheus at {self.client.where} answered timestamp({name}) = {when!r} for {slo.id}, "
                             f"not a time in the SLO window before --at")
         sums: dict[tuple[str, ...], list[float | None]] = {}
-        rates = (queries.bad_events(slo.indicator, five, slo.group_by),
-                 queries.total_events(slo.indicator, five, slo.group_by))
+        # Maintenance: the rates the rules drop leave a tile missing, and the window is skipped below.
+        rates = (outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or ""),
+                 outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or ""))
         for index, expr in enumerate(rates):
             for series in self.client.query_range(expr or "", when - window + five, when, five):
                 # A tile missing: the rule took the derived sum instead, which this does not redo.

@@ -19,7 +19,7 @@ from ...core import queries
 from ...core.ir import ExprIndicator, Slo
 from ..client import Prometheus
 from ..periods import is_rolling_slo_window
-from ..state import outside_maintenance
+from ..outside import outside_maintenance
 from .budget import Budget, group_values
 from .model import GroupKey, conditions_of, guarded_windows
 
