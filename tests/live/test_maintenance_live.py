@@ -97,3 +97,37 @@ def test_backtest_replays_no_alert_from_an_outage_in_maintenance(prometheus_url,
     (tmp_path / "pay.slo").write_text(SPEC.replace('  maintenance upgrade { from = "2023-11-19T03:00:00Z"  for = 6h }\n', ""))
     [control] = strict_json(run(*args[:1], str(tmp_path), *args[2:]).stdout)
     assert any(alert["fired"] for alert in control["alerts"])
+
+
+CALENDAR = """service cal {
+  owner = "t"
+  maintenance upgrade { from = "2023-11-19T03:00:00Z"  for = 6h }
+
+  slo day {
+    objective = 99.9%
+    window    = calendar day
+    indicator ratio {
+      errors = `http_requests_total{job="payments", code=~"5.."}`
+      total  = `http_requests_total{job="payments"}`
+    }
+  }
+}
+"""
+
+
+def test_a_calendar_period_leaves_maintenance_out_too(prometheus_url, tmp_path):
+    (tmp_path / "cal.slo").write_text(CALENDAR, encoding="utf-8")
+    at = DAY5 + 12 * 3600
+    result = run("status", str(tmp_path), "--prometheus", prometheus_url, "--at", str(at), "--source", "raw",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    # The period rule's 5m rates at each whole minute from the day's start + 5m to --at, those in maintenance out.
+    first, last = history.minute(DAY5) + 5, history.minute(at)
+    kept = [p for p in range(first, last + 1)
+            if not history.minute(UPGRADE[0]) <= p < history.minute(UPGRADE[1]) + 5]
+    weights = history._rate_weights(kept)
+    bad = sum(w * history.bad_at("payments", "eu", m) for m, w in weights.items())
+    total = sum(w * history.total_at("payments", "eu", m) for m, w in weights.items())
+    assert item["sli"] == pytest.approx(1 - bad / total, rel=1e-9)
+    assert item["sli"] > 0.9995  # the outage's 1% would have shown
