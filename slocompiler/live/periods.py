@@ -130,6 +130,16 @@ def raw_ratio(slo: Slo, period: Period, at: float) -> str:
     return nothing if counted is None else f"(\n{counted}\n)\nor\n{nothing}"
 
 
+def time_average(ratio_5m: str, period: Period, at: float) -> str:
+    """The time average since `period.start` of a 5m ratio's known values (an `expr` SLO's or a composite's period
+    ratio: no event counts to weigh by), 0 before the first 5m after the start, as the rules' fallback says."""
+    span = int(at) - period.start - c.CURRENT_BURN_WINDOW
+    nothing = f"0 * group without () ({ratio_5m})"
+    if span < 0:
+        return nothing
+    return f"(\n{_over('avg_over_time', f'{ratio_5m} >= 0', span)}\n)\nor\n{nothing}"
+
+
 def _over(function: str, expr: str, span: int) -> str:
     """`function` over `expr` at every whole minute in `[t - span, t]`; the value at t alone when span is 0 (a 0s range is refused)."""
     if span == 0:

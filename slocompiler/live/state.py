@@ -359,9 +359,11 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Pr
 
 
 def period_ratio(program: Program | None, slo: Slo, period: Period, at: float) -> str:
-    """The error ratio since `period`'s start from raw series; a composite's members over the composite's period."""
-    if slo.is_composite:
-        return composite_ratio(program, slo, lambda member: period_ratio(program, member, period, at))
+    """The error ratio since `period`'s start from raw series (a composite's: from its members' 5m ratios)."""
+    if slo.is_composite:  # as its rules: the time average of its 5m ratio since the start (docs/PROMETHEUS.md)
+        five = c.CURRENT_BURN_WINDOW
+        return periods.time_average(composite_ratio(program, slo, lambda member: raw_ratio(member, five, program)),
+                                    period, at)
     return periods.raw_ratio(slo, period, at)
 
 

@@ -265,8 +265,10 @@ class Verifier:
 
         A calendar SLO's `slo:sli_error:ratio_period` against the same since the start of the period in progress.
         """
-        if slo.is_composite:  # a calendar one too: its members' period series, recorded at the same times
-            if self.program is None or slo.slices is not None:  # a slice is bad when any member's is: no formula here
+        if slo.is_composite:
+            # A slice is bad when any member's is; a calendar composite's period averages its own 5m ratio: no
+            # formula over the members' series of the same name says either.
+            if self.program is None or slo.slices is not None or window == periods.PERIOD:
                 return
             # What the members' own deployed series say, by the composite's formula.
             expr = composite.ratio_promql(self.program, slo, lambda member: queries.recorded(name, member.id))

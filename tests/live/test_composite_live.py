@@ -156,3 +156,31 @@ def test_backtest_replays_the_composites_alerts_from_its_members_history(prometh
     assert holds and holds == list(range(holds[0], holds[-1] + 60, 60))  # one stretch
     assert page["fired"] == [[holds[0], holds[-1]]]
     assert report["error_budget_remaining_at_end"] == pytest.approx(1 - composite_ratio(WEEK) / BUDGET, rel=1e-6)
+
+
+CALENDAR = """service daily {
+  owner = "t"
+  slo journey {
+    objective = 99%
+    window    = calendar day
+    composite {
+      checkout-latency      { weight = 1 }
+      payments-availability { weight = 2 }
+    }
+  }
+}
+"""
+
+
+def test_a_calendar_composite_averages_its_5m_ratio_since_the_period_start(prometheus_url, tmp_path):
+    (tmp_path / "daily.slo").write_text(CALENDAR, encoding="utf-8")
+    at = history.START + 7 * 86400 + 12 * 3600  # day 7, 12:00 UTC: checkout's slow hour (10:00-11:00) in the period
+    result = run("status", SPECS, str(tmp_path), "--prometheus", prometheus_url, "--at", str(at), "--source", "raw",
+                 "--slo", "daily-journey", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    # As the rules: the time average of the composite's 5m ratio at each whole minute from the start + 5m to --at.
+    start = at - 12 * 3600
+    ratios = [composite_at(t, 300) for t in range(start + 300, at + 1, 60)]
+    assert item["period"]["start"] == start
+    assert item["sli"] == pytest.approx(1 - sum(ratios) / len(ratios), rel=1e-9)
