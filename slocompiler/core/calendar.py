@@ -207,7 +207,11 @@ def start_offsets(unit: str, zone: str) -> StepTable:
 
     Before the table, the first period's; after it, the last one's, kept.
     """
-    periods = tabled_periods(unit, zone)
+    return start_table(tabled_periods(unit, zone))
+
+
+def start_table(periods: tuple[TabledPeriod, ...]) -> StepTable:
+    """The offset of the period holding t, stepping at each period's start (`start_offsets` of any periods)."""
     return StepTable(periods[0].offset, tuple((periods[i].start, change) for i, change in _changes(periods)))
 
 
@@ -227,7 +231,11 @@ def clock_offsets(unit: str, zone: str) -> StepTable:
     period before (its start needs the old offset, its end the new one, and
     no clock change comes near half a period).
     """
-    periods = tabled_periods(unit, zone)
+    return clock_table(tabled_periods(unit, zone))
+
+
+def clock_table(periods: tuple[TabledPeriod, ...]) -> StepTable:
+    """`clock_offsets` of any periods: their offsets, stepping halfway between two starts whose offsets differ."""
     steps = tuple(((periods[i - 1].start + periods[i].start) // 2, change) for i, change in _changes(periods))
     return StepTable(periods[0].offset, steps)
 

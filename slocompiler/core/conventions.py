@@ -66,6 +66,14 @@ PERIOD_KNOWN_RATIO = "slo:period_error_known:ratio_rate5m"
 PERIOD_SLICES_BAD = "slo:period_slices_bad:sum1h"  # a calendar slice SLO's hourly bad slices, labelled with the period
 LABEL_PERIOD = "slo_period"
 
+# An SLO with maintenance windows (LANGUAGE.md, "Maintenance windows"): 1,
+# label-less but for the SLO's labels, while any of its windows is in
+# progress or ended less than the SLO's current window ago (5m; a slice SLO's
+# slice when longer), so that a rate over that window holding an event inside
+# maintenance is dropped; absent otherwise (docs/PROMETHEUS.md, "Maintenance
+# windows"). Every base series of the SLO is recorded `unless` it.
+MAINTENANCE_ACTIVE = "slo:maintenance:active"
+
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 

@@ -6,7 +6,7 @@ Above queries.py and slices.py: a slice SLO counts its bad slices for
 
 from __future__ import annotations
 
-from . import queries, slices, sremath
+from . import maintenance, queries, slices, sremath
 from .conventions import (
     ALERT_STATE_FIRING,
     ALERTS_SERIES,
@@ -49,7 +49,9 @@ def held_ratio(slo: Slo, condition: Condition) -> str:
     threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
     long_ratio = queries.recorded(error_ratio_rule(condition.long), slo.id, condition.long)
     now = queries.recorded(error_ratio_rule(slices.current_window(slo)), slo.id)
-    return f"last_over_time({long_ratio}) > {threshold}\nunless {queries.on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
+    held = f"last_over_time({long_ratio}) > {threshold}\nunless {queries.on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
+    # A maintenance window removes the current ratio too: that silence holds nothing.
+    return maintenance.outside(slo, held)
 
 
 def held(slo: Slo, condition: Condition, alert: str, severity: str) -> str:

@@ -11,7 +11,7 @@ silences while the page fires. docs/PROMETHEUS.md describes the layout.
 from __future__ import annotations
 
 from ..core import conventions as c
-from ..core import pairs, queries
+from ..core import maintenance, pairs, queries
 from ..core.ir import Condition, ExprIndicator, Service, Slo
 from ..core.units import format_duration, prom_window, significant_text
 from . import alert_text
@@ -131,6 +131,8 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
     # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.
     # `or on ()`: one series either way (the two `absent`s carry different labels), so one alert.
     expr = {"ratio": ratio, "total": total}.get(watch, f"{ratio}\nor on ()\n{total}")
+    # Maintenance removes the ratio (and may stop the service): no data then is expected, not news.
+    expr = maintenance.outside(slo, expr)
     return {
         "alert": no_data_name(slo),
         "expr": expr,

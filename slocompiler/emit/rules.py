@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import composites, queries, slices
+from ..core import composites, maintenance, queries, slices
 from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
 from . import calendar_rules, composite_rules
@@ -92,20 +92,24 @@ def sli_rules(service: Service, slo: Slo, known: composite_rules.Composites | No
     short = c.CURRENT_BURN_WINDOW
     rules = []
     counted = not isinstance(slo.indicator, ExprIndicator)
+    if slo.maintenance:
+        # First: every base series below is recorded `unless` it (maintenance.outside).
+        rules.append(_record(c.MAINTENANCE_ACTIVE,
+                             maintenance.active_promql(slo.maintenance, slices.current_window(slo)), labels))
     if isinstance(slo.indicator, ThresholdIndicator):
         # Each series' sample judged once per evaluation; the 5m rates count those (no raw range read).
         rules.append(_record(c.SAMPLE_GOOD, queries.judged(slo.indicator), labels))
         judged = queries.recorded_samples(slo.id, short)
         for prefix, kind in ((c.EVENTS_TOTAL_PREFIX, "total"), (c.EVENTS_BAD_PREFIX, "bad")):
-            rules.append(_record(prefix + prom_window(short), queries.sample_counts(judged, short, slo.group_by, kind),
-                                 labels))
+            counts = queries.sample_counts(judged, short, slo.group_by, kind)
+            rules.append(_record(prefix + prom_window(short), maintenance.outside(slo, counts), labels))
     elif counted:
         # The total first: the bad-events fallback and the short windows read it recorded.
         total_now = queries.recorded(c.EVENTS_TOTAL_PREFIX + prom_window(short), slo.id)
-        rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short),
-                             queries.total_events(slo.indicator, short, slo.group_by) or "", labels))
-        rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short),
-                             queries.bad_events(slo.indicator, short, slo.group_by, total_now) or "", labels))
+        total = queries.total_events(slo.indicator, short, slo.group_by) or ""
+        bad = queries.bad_events(slo.indicator, short, slo.group_by, total_now) or ""
+        rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short), maintenance.outside(slo, total), labels))
+        rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short), maintenance.outside(slo, bad), labels))
     if slo.slices is not None:
         rules += slice_rules(slo, windows, labels)
     else:
@@ -141,6 +145,8 @@ def slice_rules(slo: Slo, windows: list[int], labels: dict[str, str], value: str
     assert slo.slices is not None
     if value is None:
         value = slices.slice_value(window_ratio(slo, slo.slices.length), slo.slices, slo.group_by)
+    # After `no_data`: a slice in maintenance is skipped, even one that `no_data = bad` would count.
+    value = maintenance.outside(slo, value)
     rules = [_record(c.SLICE_ERROR, value, labels)]
     bad, counted = slices.hour_counts(slo)
     rules += [_record(c.SLICES_BAD_HOUR, bad, labels), _record(c.SLICES_COUNTED_HOUR, counted, labels)]
@@ -163,8 +169,13 @@ def current_burn_rule(slo: Slo, labels: dict[str, str]) -> dict:
 def window_ratio(slo: Slo, window: int) -> str:
     """One recorded window's error ratio: from the recorded 5m rates (tiled below 2h, summed from 2h on), else raw."""
     short = c.CURRENT_BURN_WINDOW
+    # With maintenance every window but 5m comes from the recorded base series, which leave it out, never
+    # from raw series; a slice SLO's ratios read its slices, so its slice's own ratio may read raw ones.
+    raw = not slo.maintenance or slo.slices is not None or window == short
     if isinstance(slo.indicator, ExprIndicator):
-        if window < c.DERIVED_WINDOW_FROM:
+        if window == short and slo.slices is None:  # an expr SLO's base series
+            return maintenance.outside(slo, queries.error_ratio(slo.indicator, window, slo.group_by))
+        if window < c.DERIVED_WINDOW_FROM and raw:
             return queries.error_ratio(slo.indicator, window, slo.group_by)
         # No event counts to weigh by: the time average of the 5m ratios that exist, as for the period.
         return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, window)})"
@@ -173,7 +184,7 @@ def window_ratio(slo: Slo, window: int) -> str:
     if window == short:
         # Reuse the two rates just recorded.
         return f"{queries.recorded(bad, slo.id)}\n/\n{queries.recorded(total, slo.id)}"
-    if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window):
+    if window < c.DERIVED_WINDOW_FROM and not queries.tiles(window) and raw:
         if isinstance(slo.indicator, ThresholdIndicator):
             return queries.sample_ratio(queries.recorded_samples(slo.id, window), slo.group_by)
         return queries.error_ratio(slo.indicator, window, slo.group_by, queries.recorded(total, slo.id))

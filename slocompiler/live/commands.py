@@ -24,16 +24,20 @@ def _selection(program, services, slo_ids):
         raise click.UsageError(str(error)) from None
 
 
-def _with_states(program, services, slo_ids, at, source, connection, then, check=None, cluster_label=None) -> None:
+def _with_states(program, services, slo_ids, at, source, connection, then, check=None, cluster_label=None,
+                 widen=None) -> None:
     """Evaluate the selected SLOs at `--at`, and exit with what `then(states, at, partial)` returns.
 
     `partial`: the warnings of the server's partial answers (live/partial.py).
 
-    `check(selected)` may name a usage error before any query is sent.
+    `check(selected)` may name a usage error before any query is sent;
+    `widen(selected)` may add SLOs to evaluate (the gate: the composites the selected SLOs belong to).
     """
     from . import state as live_state
 
     selected = _selection(program, services, slo_ids)
+    if widen:
+        selected = widen(selected)
     problem = check(selected) if check else None
     if problem:
         raise click.UsageError(problem)
@@ -41,7 +45,7 @@ def _with_states(program, services, slo_ids, at, source, connection, then, check
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source, cluster_label)
+            states = live_state.evaluate(client, selected, moment, source, cluster_label, program)
         _redact_groups(states, client.secrets)
         return then(states, moment, client.partial.texts())
 
@@ -109,7 +113,7 @@ def gate(paths, at, output_format, source, cluster_label, services, slo_ids, act
     def decide(states, moment, partial) -> int:
         from .partial_gate import gate_result
 
-        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format, program)
         code, text = gate_result(code, text, partial, allow_partial, action, output_format)
         click.echo(text, nl=False)
         raise live_gate.Decision(code)
@@ -121,8 +125,11 @@ def gate(paths, at, output_format, source, cluster_label, services, slo_ids, act
             click.echo(warning, err=True)
         return problem
 
+    def widen(selected):
+        return live_gate.with_composites(program, selected)
+
     _with_states(program, services, slo_ids, at, source, connection, decide, check,
-                 live_options.cluster_label_of(paths, cluster_label))
+                 live_options.cluster_label_of(paths, cluster_label), widen)
 
 
 @click.command()
@@ -144,7 +151,7 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment, loaded.program)])
         if output_format == "markdown":
             click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
         else:

@@ -1,0 +1,193 @@
+"""Maintenance windows: when they happen (the zoneinfo reference), and the same as PromQL.
+
+A window (`ir.Maintenance`) happens once (`start`, `for`) or recurs
+(`every` day or weekday, `at` a local time in `timezone`, `for`). A
+recurring window starts at its local time in every occurrence, across
+daylight-saving changes; `for` is elapsed time (a 2h window that starts at
+01:30 on the night clocks go back ends at 02:30 local time, the second
+time round). Each occurrence is the half-open range [start, end) in Unix
+seconds.
+
+`occurrences` and `next_occurrence` are the reference that docs and live
+commands read. `active_promql` writes the PromQL the rules record: true
+while evaluation time t is within `pad` seconds after any instant of a
+window (start <= t < end + pad), so that a rate over (t - pad, t] that holds
+any event inside maintenance is dropped. Recurring windows in a zone read
+step tables of the zone's offsets (`core/calendar.py`), exact over
+`TABLE_FIRST_YEAR`..`TABLE_LAST_YEAR`; docs/PROMETHEUS.md, "Maintenance
+windows", says what happens outside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from . import calendar
+from .conventions import MAINTENANCE_ACTIVE
+from .ir import Maintenance, Slo
+from .queries import recorded
+
+DAY = calendar.DAY
+WEEK = calendar.WEEK
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+EVERY = ("day", *WEEKDAYS)
+# 1970-01-01, day 0 of the local clock, was a Thursday.
+_EPOCH_WEEKDAY = 3
+
+
+# ---------------------------------------------------------------------------
+# The reference: zoneinfo, any instant
+
+
+def local_start(window: Maintenance, day: date) -> int:
+    """The Unix second a recurring window starts on local date `day` (whatever its weekday).
+
+    A local time that happens twice (clocks set back) is its first instance,
+    and one that never happens (clocks jump over it) is read with the offset
+    before the jump, so 02:30 on the day Berlin skips 02:00-03:00 is 03:30
+    CEST: zoneinfo's `fold=0` (PEP 495).
+    """
+    assert window.at is not None
+    wall = datetime(day.year, day.month, day.day) + timedelta(seconds=window.at)
+    return int(wall.replace(tzinfo=calendar.zone_info(window.timezone), fold=0).timestamp())
+
+
+def _happens_on(window: Maintenance, day: date) -> bool:
+    return window.every == "day" or WEEKDAYS[day.weekday()] == window.every
+
+
+def occurrences(window: Maintenance, frm: float, to: float) -> list[tuple[int, int]]:
+    """Every occurrence (start, end) that overlaps [frm, to): start < to and end > frm, oldest first."""
+    if window.every is None:
+        assert window.start is not None
+        end = window.start + window.duration
+        return [(window.start, end)] if window.start < to and end > frm else []
+    found = []
+    # Starts up to `for` (and a day of clock offsets) before frm can still be running at frm.
+    day = calendar.local_date(window.timezone, frm - window.duration) - timedelta(days=1)
+    last = calendar.local_date(window.timezone, to) + timedelta(days=1)
+    while day <= last:
+        if _happens_on(window, day):
+            start = local_start(window, day)
+            if start < to and start + window.duration > frm:
+                found.append((start, start + window.duration))
+        day += timedelta(days=1)
+    return found
+
+
+def next_occurrence(window: Maintenance, now: float) -> tuple[int, int] | None:
+    """The occurrence running at `now` (start <= now < end), else the next to start; None when none is to come."""
+    if window.every is None:
+        found = occurrences(window, now, float("inf"))
+    else:
+        # A weekday's next start is at most 7 days (and a clock change) away.
+        found = occurrences(window, now, now + 8 * DAY)
+    return found[0] if found else None
+
+
+def active_at(windows: Iterable[Maintenance], t: float, pad: int = 0) -> bool:
+    """Whether `active_promql(windows, pad)` holds at `t`: start <= t < end + pad for some occurrence."""
+    # An occurrence that ends after t - pad and starts at or before t.
+    return any(occurrences(window, t - pad, t + 1) for window in windows)
+
+
+# ---------------------------------------------------------------------------
+# PromQL
+
+
+def _period_and_phase(window: Maintenance) -> tuple[int, int]:
+    """The recurrence in seconds, and where in it the local start falls on the local clock (seconds since 1970 local)."""
+    assert window.at is not None and window.every is not None
+    if window.every == "day":
+        return DAY, window.at
+    days = (WEEKDAYS.index(window.every) - _EPOCH_WEEKDAY) % 7
+    return WEEK, days * DAY + window.at
+
+
+@lru_cache(maxsize=64)
+def tabled_occurrences(every: str, at: int, zone: str) -> tuple[calendar.TabledPeriod, ...]:
+    """The occurrences from the last one before local Jan 1st of the first table year to the first after the last year.
+
+    Each as a `TabledPeriod`: its start, and the same on the local clock, so
+    calendar.py's tables of offsets apply to them as to periods.
+    """
+    probe = Maintenance("table", 1, None, every=every, at=at, timezone=zone)  # type: ignore[arg-type]
+    day = date(calendar.TABLE_FIRST_YEAR, 1, 1) - timedelta(days=7)
+    end = date(calendar.TABLE_LAST_YEAR + 1, 1, 1) + timedelta(days=7)
+    periods = []
+    while day <= end:
+        if _happens_on(probe, day):
+            periods.append(calendar.TabledPeriod(local_start(probe, day), calendar.wall_seconds(day) + at))
+        day += timedelta(days=1)
+    return tuple(periods)
+
+
+def _difference(first: calendar.StepTable, second: calendar.StepTable) -> calendar.StepTable:
+    """first - second as one table."""
+    steps = sorted([*first.steps, *((threshold, -delta) for threshold, delta in second.steps)])
+    return calendar.StepTable(first.base - second.base, tuple(steps))
+
+
+def _shifted(operand: str, shift: int) -> str:
+    if shift == 0:
+        return operand
+    return f"{operand} + {shift}" if shift > 0 else f"{operand} - {-shift}"
+
+
+def since_start_promql(window: Maintenance, now: str = "time()") -> str:
+    """Scalar PromQL: seconds since the window's latest start at or before `now` (negative before a one-off's start).
+
+    Recurring: on a local clock (`now` plus an offset that changes only
+    halfway between two starts, `calendar.clock_table`), the latest local
+    start is a whole number of periods (a day, a week) after the phase; back
+    to Unix time with the offset of that start (`calendar.start_table`).
+    Since now - start = ((clock - phase) mod period) - clock offset + start
+    offset, the two tables are written as the clock's and their difference.
+    """
+    if window.every is None:
+        assert window.start is not None
+        return f"{now} - {window.start}"
+    assert window.at is not None
+    period, phase = _period_and_phase(window)
+    periods = tabled_occurrences(window.every, window.at, window.timezone)
+    clock, start = calendar.clock_table(periods), calendar.start_table(periods)
+    if not clock.steps and not start.steps:  # no clock change in the table: one fixed offset
+        return f"({_shifted(now, clock.base - phase)}) % {period}"
+    correction = calendar.step_promql(_difference(start, clock), now)
+    return f"({now} + {calendar.step_promql(clock, now)} - {phase}) % {period} + {correction}"
+
+
+def window_promql(window: Maintenance, pad: int, now: str = "time()") -> str:
+    """One window: a label-less sample (seconds since its start) while start <= now < end + pad, else nothing."""
+    since = f"vector({since_start_promql(window, now)})"
+    reach = window.duration + pad
+    if window.every is None:
+        return f"({since} >= 0) < {reach}"
+    return f"{since} < {reach}"
+
+
+def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()") -> str:
+    """A label-less 1 while `now` is within `pad` seconds after any instant of any window; nothing otherwise.
+
+    `now` is a scalar expression: `time()` in the rules, a number in tests.
+    """
+    parts = [window_promql(window, pad, now) for window in windows]
+    if not parts:
+        raise ValueError("no maintenance windows")
+    return "vector(1) and (\n  " + "\n  or\n  ".join(parts) + "\n)"
+
+
+# ---------------------------------------------------------------------------
+# The rules
+
+
+def outside(slo: Slo, expr: str) -> str:
+    """`expr` without its samples while the SLO's recorded `slo:maintenance:active` exists; as is without maintenance.
+
+    `on ()`: that series carries the SLO's labels but no group's, and drops every group.
+    """
+    if not slo.maintenance:
+        return expr
+    return f"({expr})\nunless on ()\n{recorded(MAINTENANCE_ACTIVE, slo.id)}"
