@@ -83,7 +83,8 @@ def spec_text(service: str, job: str) -> str:
     runs. Sloth has no slices or thresholds: its baseline counts the uptime
     SLO's events as availability does, the probe's samples as Pyrra's
     bool_gauge does, and the calendar month as 30 rolling days. Sloth has no
-    composites: the baseline leaves the journey out (its rules count against ours).
+    composites: the baseline leaves the journey out (its rules count against ours),
+    nor maintenance windows: every SLO here has a weekly one (Sundays 02:00, Berlin).
     """
     alerting = "    alerting {\n" + "".join(
         f"      {sev} {{ burn = {burn} long = {long} short = {short} }}\n" for sev, burn, long, short in PAIRS
@@ -92,6 +93,7 @@ def spec_text(service: str, job: str) -> str:
              f'      total  = `http_requests_total{{job="{job}"}}`\n')
     return f"""service {service} {{
   owner = "bench"
+  maintenance weekly {{ every = sunday  at = "02:00"  for = 2h  timezone = "Europe/Berlin" }}
   slo availability {{
     objective = 99.9%
     window    = 30d
