@@ -153,10 +153,13 @@ def since_start_promql(window: Maintenance, now: str = "time()") -> str:
     period, phase = _period_and_phase(window)
     periods = tabled_occurrences(window.every, window.at, window.timezone)
     clock, start = calendar.clock_table(periods), calendar.start_table(periods)
+    # PromQL's % keeps the dividend's sign: - phase becomes + a whole period more, so that in 1970 too
+    # (generated tests) the dividend is positive (offsets are less than a period).
     if not clock.steps and not start.steps:  # no clock change in the table: one fixed offset
-        return f"({_shifted(now, clock.base - phase)}) % {period}"
+        return f"({_shifted(now, (clock.base - phase) % period + period)}) % {period}"
     correction = calendar.step_promql(_difference(start, clock), now)
-    return f"({now} + {calendar.step_promql(clock, now)} - {phase}) % {period} + {correction}"
+    shift = (-phase) % period + period
+    return f"({now} + {calendar.step_promql(clock, now)} + {shift}) % {period} + {correction}"
 
 
 def window_promql(window: Maintenance, pad: int, now: str = "time()") -> str:
@@ -177,6 +180,23 @@ def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()")
     if not parts:
         raise ValueError("no maintenance windows")
     return "vector(1) and (\n  " + "\n  or\n  ".join(parts) + "\n)"
+
+
+def occurrences_before_table(window: Maintenance, frm: int, to: int) -> list[tuple[int, int]]:
+    """`occurrences` as `active_promql` places them before the table's first year: with the offset of its first
+    occurrence kept (one-offs as they are). What generated promtool tests, whose time starts in 1970, see."""
+    if window.every is None:
+        return occurrences(window, frm, to)
+    assert window.at is not None
+    period, phase = _period_and_phase(window)
+    first = phase - tabled_occurrences(window.every, window.at, window.timezone)[0].offset
+    start = first + (frm - window.duration - first) // period * period
+    found = []
+    while start < to:
+        if start + window.duration > frm:
+            found.append((start, start + window.duration))
+        start += period
+    return found
 
 
 # ---------------------------------------------------------------------------
