@@ -136,7 +136,7 @@ def _shifted(operand: str, shift: int) -> str:
     return f"{operand} + {shift}" if shift > 0 else f"{operand} - {-shift}"
 
 
-def since_start_promql(window: Maintenance, now: str = "time()") -> str:
+def since_start_promql(window: Maintenance, now: str = "time()", reach: int | None = None) -> str:
     """Scalar PromQL: seconds since the window's latest start at or before `now` (negative before a one-off's start).
 
     Recurring: on a local clock (`now` plus an offset that changes only
@@ -145,6 +145,13 @@ def since_start_promql(window: Maintenance, now: str = "time()") -> str:
     to Unix time with the offset of that start (`calendar.start_table`).
     Since now - start = ((clock - phase) mod period) - clock offset + start
     offset, the two tables are written as the clock's and their difference.
+
+    The difference is not 0 only from halfway between two starts to the
+    second, more than `reach` after the first when `reach` (the only
+    elapsed time the caller compares with) is under half a period less
+    twice the largest clock change: then it is left out, which keeps a
+    weekly window's expression a third as long (Prometheus before 2.55
+    evaluates an expression in time quadratic in its length).
     """
     if window.every is None:
         assert window.start is not None
@@ -157,15 +164,17 @@ def since_start_promql(window: Maintenance, now: str = "time()") -> str:
     # (generated tests) the dividend is positive (offsets are less than a period).
     if not clock.steps and not start.steps:  # no clock change in the table: one fixed offset
         return f"({_shifted(now, (clock.base - phase) % period + period)}) % {period}"
-    correction = calendar.step_promql(_difference(start, clock), now)
     shift = (-phase) % period + period
-    return f"({now} + {calendar.step_promql(clock, now)} + {shift}) % {period} + {correction}"
+    since = f"({now} + {calendar.step_promql(clock, now)} + {shift}) % {period}"
+    if reach is not None and reach <= period // 2 - 2 * calendar.MAX_CLOCK_CHANGE:
+        return since
+    return f"{since} + {calendar.step_promql(_difference(start, clock), now)}"
 
 
 def window_promql(window: Maintenance, pad: int, now: str = "time()") -> str:
     """One window: a label-less sample (seconds since its start) while start <= now < end + pad, else nothing."""
-    since = f"vector({since_start_promql(window, now)})"
     reach = window.duration + pad
+    since = f"vector({since_start_promql(window, now, reach)})"
     if window.every is None:
         return f"({since} >= 0) < {reach}"
     return f"{since} < {reach}"

@@ -33,6 +33,7 @@ from .history import (
     window_ratio,
 )
 from .promtest_calendar import calendar_cases
+from .promtest_maintenance import before_maintenance, maintenance_cases
 from .promtest_oncall import oncall_cases
 from .promtest_parts import checks, input_series, values
 from .promtest_slices import slice_tests
@@ -209,8 +210,9 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
                               whole_slices if slo.slices else lambda ratio, up: realize(slo, ratio, up))
     if slo.slices is not None:
         cases = slice_tests(service, slo, step, shared, inputs)
-        return cases + ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
-                        else []) + calendar
+        cases += ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
+                  else []) + calendar
+        return before_maintenance(slo, cases)
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -227,7 +229,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, values, shared) + calendar
+    cases = before_maintenance(slo, cases + oncall_cases(service, slo, step, values, shared) + calendar)
+    if slo.maintenance and isinstance(inputs, Plan):
+        cases += maintenance_cases(service, slo, step, inputs, MAX_STEPS * step)
+    return cases
 
 
 def _eval_time(seconds: int, step: int) -> int:
