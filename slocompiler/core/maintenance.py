@@ -42,20 +42,25 @@ _EPOCH_WEEKDAY = 3
 
 
 def local_start(window: Maintenance, day: date) -> int:
-    """The Unix second a recurring window starts on local date `day` (whatever its weekday).
+    """The Unix second a recurring window starts on local date `day` (whatever its weekday)."""
+    assert window.at is not None
+    return _local_instant(window.at, window.timezone, day)
+
+
+def _local_instant(at: int, zone: str, day: date) -> int:
+    """The Unix second of `at` seconds after local midnight of `day` in `zone`.
 
     A local time that happens twice (clocks set back) is its first instance,
     and one that never happens (clocks jump over it) is read with the offset
     before the jump, so 02:30 on the day Berlin skips 02:00-03:00 is 03:30
     CEST: zoneinfo's `fold=0` (PEP 495).
     """
-    assert window.at is not None
-    wall = datetime(day.year, day.month, day.day) + timedelta(seconds=window.at)
-    return int(wall.replace(tzinfo=calendar.zone_info(window.timezone), fold=0).timestamp())
+    wall = datetime(day.year, day.month, day.day) + timedelta(seconds=at)
+    return int(wall.replace(tzinfo=calendar.zone_info(zone), fold=0).timestamp())
 
 
-def _happens_on(window: Maintenance, day: date) -> bool:
-    return window.every == "day" or WEEKDAYS[day.weekday()] == window.every
+def _happens_on(every: str | None, day: date) -> bool:
+    return every == "day" or WEEKDAYS[day.weekday()] == every
 
 
 def occurrences(window: Maintenance, frm: float, to: float) -> list[tuple[int, int]]:
@@ -69,7 +74,7 @@ def occurrences(window: Maintenance, frm: float, to: float) -> list[tuple[int, i
     day = calendar.local_date(window.timezone, frm - window.duration) - timedelta(days=1)
     last = calendar.local_date(window.timezone, to) + timedelta(days=1)
     while day <= last:
-        if _happens_on(window, day):
+        if _happens_on(window.every, day):
             start = local_start(window, day)
             if start < to and start + window.duration > frm:
                 found.append((start, start + window.duration))
@@ -88,7 +93,7 @@ def next_occurrence(window: Maintenance, now: float) -> tuple[int, int] | None:
 
 
 def active_at(windows: Iterable[Maintenance], t: float, pad: int = 0) -> bool:
-    """Whether `active_promql(windows, pad)` holds at `t`: start <= t < end + pad for some occurrence."""
+    """Whether start <= t < end + pad for some occurrence: what `active_promql(windows, pad)` gives over the table's years."""
     # An occurrence that ends after t - pad and starts at or before t.
     return any(occurrences(window, t - pad, t + 1) for window in windows)
 
@@ -113,13 +118,12 @@ def tabled_occurrences(every: str, at: int, zone: str) -> tuple[calendar.TabledP
     Each as a `TabledPeriod`: its start, and the same on the local clock, so
     calendar.py's tables of offsets apply to them as to periods.
     """
-    probe = Maintenance("table", 1, None, every=every, at=at, timezone=zone)  # type: ignore[arg-type]
     day = date(calendar.TABLE_FIRST_YEAR, 1, 1) - timedelta(days=7)
     end = date(calendar.TABLE_LAST_YEAR + 1, 1, 1) + timedelta(days=7)
     periods = []
     while day <= end:
-        if _happens_on(probe, day):
-            periods.append(calendar.TabledPeriod(local_start(probe, day), calendar.wall_seconds(day) + at))
+        if _happens_on(every, day):
+            periods.append(calendar.TabledPeriod(_local_instant(at, zone, day), calendar.wall_seconds(day) + at))
         day += timedelta(days=1)
     return tuple(periods)
 
