@@ -62,7 +62,7 @@ def tests_view(service: Service) -> dict:
     names = [s.alerting.name for s in service.slos]
     step = grid_step(list(service.slos), LONGEST_STEP)
     for slo in service.slos:
-        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1)
+        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, notes=skipped)
         if cases is None:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
             continue
@@ -194,10 +194,12 @@ def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) ->
     return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
-def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> list[dict] | None:
+def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False,
+              notes: list[str] | None = None) -> list[dict] | None:
     """The test cases of one SLO, or None when its indicator has no made-up inputs.
 
     `step`: the sampling and evaluation interval. `shared`: another SLO has the same alert name, so checks read `ALERTS` by `slo_id`.
+    `notes`, when given, gets a line for the cases left out because they reach a maintenance window.
     """
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
@@ -212,7 +214,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
         cases = slice_tests(service, slo, step, shared, inputs)
         cases += ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
                   else []) + calendar
-        return before_maintenance(slo, cases)
+        return before_maintenance(slo, cases, notes)
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -229,7 +231,7 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False) -> li
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    cases = before_maintenance(slo, cases + oncall_cases(service, slo, step, values, shared) + calendar)
+    cases = before_maintenance(slo, cases + oncall_cases(service, slo, step, values, shared) + calendar, notes)
     if slo.maintenance and isinstance(inputs, Plan):
         cases += maintenance_cases(service, slo, step, inputs, MAX_STEPS * step)
     return cases

@@ -44,12 +44,21 @@ def _eval_seconds(case: dict) -> int:
     return max((parse_duration_ms(text)[0] // 1000 for text in times), default=0)
 
 
-def before_maintenance(slo: Slo, cases: list[dict]) -> list[dict]:
-    """The cases that are over before the SLO's first maintenance window starts (all of them without one)."""
+def before_maintenance(slo: Slo, cases: list[dict], notes: list[str] | None = None) -> list[dict]:
+    """The cases that are over before the SLO's first maintenance window starts (all of them without one).
+
+    `notes` gets a line saying how many were left out, if any.
+    """
     if not slo.maintenance:
         return cases
     first = first_window(slo, max(map(_eval_seconds, cases), default=0) + 1)
-    return cases if first is None else [case for case in cases if _eval_seconds(case) < first[0]]
+    if first is None:
+        return cases
+    kept = [case for case in cases if _eval_seconds(case) < first[0]]
+    if notes is not None and len(kept) < len(cases):
+        notes.append(f"{len(cases) - len(kept)} cases of {slo.id} (they reach its first maintenance window, "
+                     f"at {prom_window(first[0])} in promtool's time)")
+    return kept
 
 
 def _up(seconds: int, step: int) -> int:
