@@ -75,14 +75,15 @@ SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
 def spec_text(service: str, job: str) -> str:
-    """One service: availability, latency, availability by route, a probe (threshold), uptime (1m slices) and
-    availability per calendar month in Berlin.
+    """One service: availability, latency, availability by route, a probe (threshold), uptime (1m slices),
+    availability per calendar month in Berlin, and a journey (a composite of the first three).
 
     All with Sloth's four window pairs. The probe reads the scrapes' own `up`,
     which the history does not hold: its windows fill only while the benchmark
     runs. Sloth has no slices or thresholds: its baseline counts the uptime
     SLO's events as availability does, the probe's samples as Pyrra's
-    bool_gauge does, and the calendar month as 30 rolling days.
+    bool_gauge does, and the calendar month as 30 rolling days. Sloth has no
+    composites: the baseline leaves the journey out (its rules count against ours).
     """
     alerting = "    alerting {\n" + "".join(
         f"      {sev} {{ burn = {burn} long = {long} short = {short} }}\n" for sev, burn, long, short in PAIRS
@@ -133,6 +134,15 @@ def spec_text(service: str, job: str) -> str:
     timezone  = "Europe/Berlin"
     indicator ratio {{
 {ratio}    }}
+{alerting}  }}
+  slo journey {{
+    objective = 98.5%
+    window    = 30d
+    composite {{
+      {service}-availability {{ weight = 1 }}
+      {service}-latency {{ weight = 1 }}
+      {service}-routes {{ weight = 1 when_no_data = bad }}
+    }}
 {alerting}  }}
 }}
 """
@@ -236,6 +246,8 @@ def recorded(history: History, program, step: int):
     for service in program.services:
         s = history.services.index(service.name.partition("-")[0])  # a copy reads its original's traffic
         for slo in service.slos:
+            if slo.is_composite:  # reads its members' recorded ratios: no series of its own to backfill
+                continue
             own = ",".join(f'{k}="{v}"' for k, v in slo_labels(slo, service).items())
             # Sloth records ratio_rate5m too: its labels set its series apart from ours.
             sloth = f'sloth_id="{slo.id}",sloth_service="{service.name}",sloth_slo="{slo.name}",sloth_window="5m"'
@@ -286,6 +298,8 @@ def sloth_rules(program) -> dict:
     groups = []
     for service in program.services:
         for slo in service.slos:
+            if slo.is_composite:
+                continue
             by = f" by ({', '.join(slo.group_by)})" if slo.group_by else ""
             ident = {"sloth_id": slo.id, "sloth_service": service.name, "sloth_slo": slo.name}
             indicator = slo.indicator

@@ -80,6 +80,12 @@ def _real_tool(name: str, package: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def vmalert() -> str:
+    """The real vmalert (VictoriaMetrics); missing is a failure in CI, a skip elsewhere."""
+    return _real_tool("vmalert", "victoria-metrics")
+
+
+@pytest.fixture(scope="session")
 def promtool() -> str:
     """The real promtool; missing is a failure in CI, a skip elsewhere."""
     return _real_tool("promtool", "prometheus")

@@ -169,6 +169,69 @@ def test_trailing_comments_align_on_consecutive_lines():
     )
 
 
+COMPOSITE_AND_MAINTENANCE = """\
+service s {
+  maintenance a { every = day   at = "02:00"  for = 2h }
+  maintenance longer-name { every = sunday at = "12:00" for = 30m timezone = "Europe/Berlin" }
+  maintenance once { from = "2026-12-05T02:00:00Z" for = 3h }  # the upgrade
+  slo j {
+    objective = 99%
+    composite {
+      # members
+      s-a { weight = 1 }  # one
+      s-bbbbbbb { weight = 2.50   when_no_data = bad }
+      s-c { when_no_data = skip weight = 1 }
+      aggregate = worst  # the highest burn
+    }
+  }
+}
+"""
+
+
+def test_maintenance_and_member_runs_are_tables_as_far_as_their_attributes_agree():
+    # Like page/ticket runs; a column goes only as far as every row names the same attribute
+    # (`from` is not lined up under `every`, so no cell column here; nor `when_no_data` under `weight`).
+    assert format_text(COMPOSITE_AND_MAINTENANCE, "m.slo") == """\
+service s {
+  maintenance a           { every = day at = "02:00" for = 2h }
+  maintenance longer-name { every = sunday at = "12:00" for = 30m timezone = "Europe/Berlin" }
+  maintenance once        { from = "2026-12-05T02:00:00Z" for = 3h }  # the upgrade
+
+  slo j {
+    objective = 99%
+    composite {
+      # members
+      s-a       { weight = 1 }  # one
+      s-bbbbbbb { weight = 2.5 when_no_data = bad }
+      s-c       { when_no_data = skip weight = 1 }
+      aggregate = worst  # the highest burn
+    }
+  }
+}
+"""
+
+
+def test_recurring_maintenance_windows_line_up_their_cells():
+    text = 'service s {\n  maintenance a { every = day at = "02:00" for = 2h }\n' \
+           '  maintenance bb { every = sunday at = "12:00" for = 30m }\n}\n'
+    assert format_text(text, "m.slo") == ('service s {\n  maintenance a  { every = day    at = "02:00" for = 2h }\n'
+                                          '  maintenance bb { every = sunday at = "12:00" for = 30m }\n}\n')
+
+
+def test_composite_and_maintenance_layout_is_a_fixed_point_keeping_every_comment():
+    once = format_text(COMPOSITE_AND_MAINTENANCE, "m.slo")
+    assert format_text(once, "m.slo") == once
+    assert comments(once) == comments(COMPOSITE_AND_MAINTENANCE)
+
+
+def test_a_member_block_with_a_comment_inside_opens_up_and_leaves_the_table():
+    text = "service s {\n  slo j {\n    objective = 99%\n    composite {\n      s-a { weight = 1 }\n" \
+           "      s-b { weight = 2 # why\n      }\n    }\n  }\n}\n"
+    assert format_text(text, "m.slo") == (
+        "service s {\n  slo j {\n    objective = 99%\n    composite {\n      s-a { weight = 1 }\n"
+        "      s-b {\n        weight = 2  # why\n      }\n    }\n  }\n}\n")
+
+
 def test_crlf_files_stay_crlf():
     text = 'service s {\r\n  owner="x"\r\n}\r\n'
     assert format_text(text, "w.slo") == 'service s {\r\n  owner = "x"\r\n}\r\n'
@@ -324,7 +387,8 @@ def test_cli_fmt_check(tmp_path, monkeypatch):
 # --- property: idempotent on generated inputs ---
 
 NAMES = hs.sampled_from(["owner", "description", "tier", "objective", "window", "burn", "long", "a", "bb-c", "timezone",
-                         "length", "target", "no_data", "ratio", "good", "metric"])
+                         "length", "target", "no_data", "ratio", "good", "metric", "weight", "when_no_data", "every",
+                         "at", "for", "from", "aggregate"])
 SPACE = hs.sampled_from([" ", "  ", "\n", "\n\n", "\n\n\n", " # note\n", "\n// x\n  ", "\t"])
 VALUES = hs.one_of(
     hs.sampled_from(['"text"', '"a # not a comment"', "`up{job=\"x\"}`", "`a\n  b`", "true", "critical", "$p",
@@ -345,8 +409,9 @@ def spec_texts(draw) -> str:
         return draw(NAMES) + sp() + "=" + sp() + value
     def block(word: str) -> str:
         items = [attribute() for _ in range(draw(hs.integers(0, 3)))]
-        inner = {"slo": ["labels", "alerting", "indicator ratio", "indicator threshold", "slices"], "alerting": ["page", "ticket", "labels"],
-                 "page": ["labels"], "ticket": ["annotations"]}.get(word.split()[0], [])
+        inner = {"slo": ["labels", "alerting", "indicator ratio", "indicator threshold", "slices", "composite",
+                         "maintenance w"], "alerting": ["page", "ticket", "labels"],
+                 "page": ["labels"], "ticket": ["annotations"], "composite": ["x-a", "x-bb", "y-c"]}.get(word.split()[0], [])
         if inner:
             items += [block(draw(hs.sampled_from(inner))) for _ in range(draw(hs.integers(0, 2)))]
         draw(hs.randoms()).shuffle(items)
@@ -354,6 +419,7 @@ def spec_texts(draw) -> str:
     def service() -> str:
         items = [attribute() for _ in range(draw(hs.integers(0, 3)))]
         items += [block(f"slo s{i}") for i in range(draw(hs.integers(0, 2)))]
+        items += [block(f"maintenance m{i}") for i in range(draw(hs.integers(0, 2)))]
         if draw(hs.booleans()):
             items.append("slo c" + sp() + "=" + sp() + "t(" + sp() + "a = 1.50," + sp() + "b = 90m" + sp() + ")")
         return "service" + sp() + "x" + sp() + "{" + sp() + sp().join(items) + sp() + "}"
@@ -384,7 +450,7 @@ def _token_ends(text: str) -> list[int]:
     return sorted({token.end_pos for token in tree.scan_values(lambda v: hasattr(v, "end_pos"))})
 
 
-SEEDS = [MESSY, MESSY_FORMATTED] + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "specs").glob("*.slo"))]
+SEEDS = [MESSY, MESSY_FORMATTED, COMPOSITE_AND_MAINTENANCE] + [path.read_text(encoding="utf-8") for path in sorted((ROOT / "specs").glob("*.slo"))]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
+from promtool_report import seconds
 
 from slocompiler.cli import cli
 from slocompiler.core import ir
@@ -207,8 +209,15 @@ def test_every_1_1_slo_builds_rules_promtool_checks_and_tests(tmp_path, monkeypa
         assert f'slo:period_start:timestamp{{slo_id="{slo_id}"}}' in text
     checked = subprocess.run([promtool, "check", "rules", str(rules)], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    tested = subprocess.run([promtool, "test", "rules", str(rules.with_name("shop.test.yml"))],
-                            capture_output=True, text=True, cwd=rules.parent)
+    # The rolling threshold SLO's histories longer than 2h are test_threshold.py's web-probe's, case for case
+    # (a threshold SLO of 99% with the default conditions): 24 of the file's 31 s of promtool. Its others stay, beside the calendar SLOs.
+    document = yaml.safe_load(rules.with_name("shop.test.yml").read_text())
+    long = [case["name"] for case in document["tests"] if case["name"].startswith("shop-rolling: ")
+            and max(seconds(check["eval_time"]) for check in case["alert_rule_test"]) > 2 * 3600]
+    assert len(long) == 4 and any(case["name"].startswith("shop-uptime: ") for case in document["tests"])
+    document["tests"] = [case for case in document["tests"] if case["name"] not in long]
+    rules.with_name("shorter.test.yml").write_text(yaml.safe_dump(document, sort_keys=False))
+    tested = subprocess.run([promtool, "test", "rules", "shorter.test.yml"], capture_output=True, text=True, cwd=rules.parent)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
 

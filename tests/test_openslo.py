@@ -284,7 +284,7 @@ def test_every_loss_is_a_warning_naming_the_field(theirs, tmp_path):
 
     found = {(Path(d.span.file).name, d.span.line): d.message for d in diagnostics}
     assert ("slos.yaml", at("calendar:")) not in found and ("slos.yaml", at("Timeslices")) not in found
-    assert found[("slos.yaml", at("compositeWeight"))] == "objectives[].compositeWeight has no counterpart in .slo and is dropped"
+    assert found[("slos.yaml", at("compositeWeight"))].startswith("objectives[].compositeWeight belongs to a composite")
     assert found[("slos.yaml", at("type: Datadog"))].startswith('ratioMetric.good.metricSource.type "Datadog" is not Prometheus')
     assert found[("slos.yaml", at("query: sum(shop_all)"))].startswith("this query has no range")
     assert found[("shared.yaml", 25)].startswith("notificationTargets has no counterpart")

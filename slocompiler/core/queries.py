@@ -24,7 +24,17 @@ from .conventions import (
     LABEL_SLO_ID,
     SAMPLE_GOOD,
 )
-from .ir import Condition, ExprIndicator, Indicator, LatencyIndicator, Query, RatioIndicator, Slo, ThresholdIndicator
+from .ir import (
+    CompositeIndicator,
+    Condition,
+    ExprIndicator,
+    Indicator,
+    LatencyIndicator,
+    Query,
+    RatioIndicator,
+    Slo,
+    ThresholdIndicator,
+)
 from .promql import WINDOW_PLACEHOLDER  # one rule for checking and for output
 from .units import decimal_text, prom_window
 
@@ -326,10 +336,11 @@ def raw_total(indicator: Indicator, window: int) -> str:
 
 
 def min_failures(slo: Slo, condition: Condition) -> int:
-    """The bad events (slices) a condition needs within its long window: 0 for an `expr` SLO, which has no events to count."""
+    """The bad events (slices) a condition needs within its long window: 0 for an `expr` SLO or an event-style composite,
+    which have no events to count."""
     if slo.slices is not None:
         return condition.min_failures
-    return 0 if isinstance(slo.indicator, ExprIndicator) else condition.min_failures
+    return 0 if isinstance(slo.indicator, (ExprIndicator, CompositeIndicator)) else condition.min_failures
 
 
 # The range that holds 300 s / interval samples of a series recorded every interval: 299s, not 5m, whose

@@ -125,6 +125,11 @@ def _held_parts(slo: Slo, conditions: tuple[Condition, ...], then: tuple, otherw
     return (Read(("held", 0), held_query(slo, conditions[0]), then, otherwise),)
 
 
+def _down(slo: Slo) -> str:
+    """Why an SLO may have no current ratio: a composite's come from its members' services."""
+    return "its members' services may be down" if slo.is_composite else "the service may be down"
+
+
 def _sees(condition: Condition) -> str:
     return f"{condition.severity}s above {significant_text(condition.burn)}x"
 
@@ -145,7 +150,7 @@ def summary_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     # Only when the data changed between the rule's evaluation and its template's queries.
     chosen: tuple = (f"at {lowest}x or faster: error ratio ", Value(PERCENT, alert=True))
     first = conditions[0]
-    held = f"x over {format_duration(first.long)} at its last reading ({_sees(first)}); no data since: the service may be down"
+    held = f"x over {format_duration(first.long)} at its last reading ({_sees(first)}); no data since: {_down(slo)}"
     chosen = _held_parts(slo, conditions, (Value(BURN), held), chosen)
     for number in reversed(range(len(conditions))):
         condition = conditions[number]
@@ -210,7 +215,7 @@ def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     parts += remaining_parts(slo, conditions)
     first = conditions[0]
     long, threshold = format_duration(first.long), significant_text(sremath.threshold(first.burn, slo.objective))
-    held = (f"\nNo 5m error ratio: the service may be down or no longer scraped. This page holds while the last"
+    held = (f"\nNo 5m error ratio: {_down(slo)} or no longer scraped. This page holds while the last"
             f" {long} error ratio recorded within {long} is above {threshold}.")
     parts += _held_parts(slo, conditions, (held,), ())
     if slo.group_by:

@@ -125,11 +125,12 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
     ratio = f"absent({_watched(slo)})"
-    total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if slo.alerting.no_data_watch != "ratio" else ""
+    watch = no_data_watch(slo)
+    total = f"absent({queries.raw_total(slo.indicator, c.CURRENT_BURN_WINDOW)})" if watch != "ratio" else ""
     # `both` (a critical tier's default): the process being down shows first in the raw total, which goes stale
     # at its next missed scrape, minutes before the 5m ratio has too few samples to exist.
     # `or on ()`: one series either way (the two `absent`s carry different labels), so one alert.
-    expr = {"ratio": ratio, "total": total}.get(slo.alerting.no_data_watch, f"{ratio}\nor on ()\n{total}")
+    expr = {"ratio": ratio, "total": total}.get(watch, f"{ratio}\nor on ()\n{total}")
     # Maintenance removes the ratio (and may stop the service): no data then is expected, not news.
     expr = maintenance.outside(slo, expr)
     return {
@@ -139,6 +140,11 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
         "labels": _templated(no_data_labels(service, slo)),
         "annotations": _templated(no_data_annotations(service, slo)),
     }
+
+
+def no_data_watch(slo: Slo) -> str | None:
+    """What the NoData alert watches: a composite has no raw series of its own, only its recorded ratio."""
+    return "ratio" if slo.is_composite else slo.alerting.no_data_watch
 
 
 def _watched(slo: Slo) -> str:
@@ -184,7 +190,14 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
         " Check that the indicator's series are still scraped and named as the spec says"
         " (for a latency SLO, that the histogram has a bucket at the threshold)."
     )
-    if slo.alerting.no_data_watch == "total":
+    if slo.is_composite:
+        members = ", ".join(member.slo_id for member in slo.indicator.members)  # type: ignore[union-attr]
+        description = (
+            f"SLO {slo.id}: no error ratio could be computed for {duration}: none of its members ({members}) had one"
+            " that counts (a member with `when_no_data = skip` counts only while it has data), so its error budget"
+            " is unknown. Check the members' own SLOs."
+        )
+    elif slo.alerting.no_data_watch == "total":
         description = (
             f"SLO {slo.id}: the indicator's total series has not existed for {duration}, so its error budget"
             " is unknown. Check that the exporter is still scraped and the series named as the spec says."

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..core import calendar, queries
 from ..core import conventions as c
-from ..core.ir import ExprIndicator, Slo
+from ..core.ir import CompositeIndicator, ExprIndicator, Slo
 from ..core.units import decimal_text, prom_window
 
 HOUR = 3600
@@ -56,7 +56,7 @@ def sli_rules(slo: Slo, labels: dict[str, str]) -> list[dict]:
     if slo.slices is not None:
         hour = queries.recorded(c.SLICES_BAD_HOUR, slo.id)
         return [_record(c.PERIOD_SLICES_BAD, _labelled(hour, slo, HOUR), labels)]
-    if isinstance(slo.indicator, ExprIndicator):
+    if isinstance(slo.indicator, (ExprIndicator, CompositeIndicator)):  # no events: the known 5m ratio
         known = queries.recorded(c.known_ratio_rule(short), slo.id)
         return [_record(c.PERIOD_KNOWN_RATIO, _labelled(known, slo, short), labels)]
     return [
@@ -93,7 +93,7 @@ def period_ratio(slo: Slo) -> str:
     longest = calendar.MAX_PERIOD_SECONDS[slo.calendar]
     if slo.slices is not None:
         return _slice_period_ratio(slo, longest)
-    if isinstance(slo.indicator, ExprIndicator):
+    if isinstance(slo.indicator, (ExprIndicator, CompositeIndicator)):
         ratio = f"avg_over_time({queries.recorded(c.PERIOD_KNOWN_RATIO, slo.id, longest)})"
         # group, not the ratio itself: an idle 5m ratio is NaN, and 0 * NaN would be no fallback.
         nothing = f"0 * group without () ({queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)})"

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from ..core import conventions, queries, slices, sremath, timebase
 from ..core.ir import (
+    CompositeIndicator,
     Condition,
     LatencyIndicator,
     Policy,
@@ -24,7 +25,7 @@ from ..core.ir import (
     ThresholdIndicator,
 )
 from ..core.units import decimal_text, format_duration, format_duration_ms, human_duration, percent_text
-from . import docs_chart, docs_model, docs_period
+from . import docs_chart, docs_composite, docs_model, docs_period
 from .docs_text import NONE, md_fence, md_link_or_text, md_or_none, md_text
 from .render import html_comment_text, render
 
@@ -45,7 +46,9 @@ def chart_path(service: Service, slo: Slo) -> str:
 def measures(slo: Slo) -> str:
     """What the indicator counts, in plain words (Markdown)."""
     indicator = slo.indicator
-    if isinstance(indicator, RatioIndicator):
+    if isinstance(indicator, CompositeIndicator):
+        text = docs_composite.measures(indicator)
+    elif isinstance(indicator, RatioIndicator):
         if indicator.errors is not None:
             text = "The share of events that fail: events counted by the errors query, out of all events counted by the total query."
         else:
@@ -62,7 +65,10 @@ def measures(slo: Slo) -> str:
                 f" is good when it is {condition}; every series weighs by its samples.")
     else:
         text = "The error ratio the expression below computes, between 0 (no errors) and 1 (all errors)."
-    if slo.slices is not None:
+    if slo.slices is not None and slo.is_composite:
+        text += (f" Its members count {format_duration(slo.slices.length)} time slices, so it does too: a slice"
+                 " is bad when any member's slice is bad.")
+    elif slo.slices is not None:
         length = format_duration(slo.slices.length)
         skipped = {"skip": "count as neither good nor bad", "good": "count as good", "bad": "count as bad"}
         if slo.slices.ratio:
@@ -104,7 +110,9 @@ def condition_specs(slo: Slo) -> tuple[docs_model.ConditionSpec, ...]:
 def query_blocks(slo: Slo) -> list[dict[str, str]]:
     """The PromQL behind the numbers: the SLI as recorded, and the series to watch."""
     short = conventions.CURRENT_BURN_WINDOW
-    if slo.slices is not None:
+    if slo.is_composite:
+        first = docs_composite.query_blocks(slo)
+    elif slo.slices is not None:
         length = format_duration(slo.slices.length)
         value = slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
         first = [
@@ -172,8 +180,8 @@ def alert_rows(slo: Slo) -> tuple[docs_model.AlertRow, ...]:
     return tuple(fixed)
 
 
-def slo_view(service: Service, slo: Slo) -> dict[str, object]:
-    """Everything the page says about one SLO, escaped and formatted."""
+def slo_view(service: Service, slo: Slo, program: Program | None = None) -> dict[str, object]:
+    """Everything the page says about one SLO, escaped and formatted (`program`: where a composite's members are)."""
     alerting = slo.alerting
     enabled = alerting.enabled and bool(alerting.conditions)
     sla = None
@@ -193,7 +201,9 @@ def slo_view(service: Service, slo: Slo) -> dict[str, object]:
         "per": format_duration(slo.window) if slo.calendar is None else timebase.nominal_length_text(slo.calendar),
         "budget_ratio": percent_text(slo.error_budget),
         "sla": sla,
-        "unit": "events" if slo.slices is None else f"{format_duration(slo.slices.length)} slices",
+        "unit": ("journeys" if slo.is_composite else "events") if slo.slices is None
+        else f"{format_duration(slo.slices.length)} slices",
+        "sliced": slo.slices is not None,
         "budget_rows": budget_rows(slo),
         "queries": query_blocks(slo),
         "alerting": enabled,
@@ -210,6 +220,8 @@ def slo_view(service: Service, slo: Slo) -> dict[str, object]:
         .get(alerting.no_data_watch, "the indicator has had no data"),
         "chart": chart_path(service, slo) if enabled else None,
         "template": None if slo.template is None else md_text(slo.template),
+        "members": docs_composite.members_view(slo, program) if slo.is_composite else None,
+        "maintenance": docs_composite.maintenance_rows(slo),
     }
 
 
@@ -259,7 +271,7 @@ def policy_view(policy: Policy | None, service: Service) -> dict[str, object] | 
     }
 
 
-def service_view(service: Service) -> dict[str, object]:
+def service_view(service: Service, program: Program | None = None) -> dict[str, object]:
     """The template's whole context for `docs/<service>.md`."""
     return {
         "source": html_comment_text(service.source),
@@ -273,7 +285,7 @@ def service_view(service: Service) -> dict[str, object]:
             ("Dashboard", md_link_or_text(service.dashboard)),
             ("Spec", md_text(service.source)),
         ],
-        "slos": [slo_view(service, slo) for slo in service.slos],
+        "slos": [slo_view(service, slo, program) for slo in service.slos],
         "policy": policy_view(service.policy, service),
     }
 
@@ -310,7 +322,7 @@ def emit(program: Program) -> dict[str, str]:
     """`docs/<service>.md`, `docs/<service>/<slo>.svg` and `docs/README.md`."""
     out: dict[str, str] = {conventions.DOCS_INDEX_PATH: render("docs_index.md.j2", **index_view(program))}
     for service in program.services:
-        view = service_view(service)
+        view = service_view(service, program)
         out[conventions.docs_page_path(service.name)] = render("docs_service.md.j2", **view)
         for slo, slo_data in zip(service.slos, view["slos"]):
             if slo_data["chart"]:

@@ -19,6 +19,8 @@ from ..core.slices import current_window
 from ..core.sremath import DEFAULT_WINDOW
 from ..core import timebase
 from ..core.units import decimal_text, percent_text, prom_window
+from . import grafana_composite as composite
+from . import grafana_maintenance as maintenance
 from . import grafana_panels as p
 from . import grafana_period as period
 from . import grafana_traffic as traffic
@@ -30,7 +32,7 @@ HASH_LENGTH = 10
 
 def emit(program: Program) -> dict[str, str]:
     """`grafana/<service>.json` for each service and `grafana/slo-overview.json`."""
-    files = {c.grafana_path(service.name): dump(service_dashboard(service)) for service in program.services}
+    files = {c.grafana_path(service.name): dump(service_dashboard(service, program)) for service in program.services}
     if program.services:
         files[c.GRAFANA_OVERVIEW_PATH] = dump(overview_dashboard(program))
     return files
@@ -158,12 +160,22 @@ def _frame(
     }
 
 
+# The panels with a time axis, where Grafana draws annotation regions.
+SHADED_TYPES = ("timeseries", "state-timeline")
+
 # One SLO takes a row header and three lines of panels on Grafana's 24-column grid.
 LINE_HEIGHT = 8
 ROW_HEIGHT = 1 + 3 * LINE_HEIGHT
 
 
-def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
+def member_dashboards(program: Program | None) -> dict[str, str]:
+    """Every SLO id's service dashboard uid: where a composite's member links lead."""
+    if program is None:
+        return {}
+    return {slo.id: dashboard_uid(service.name) for service in program.services for slo in service.slos}
+
+
+def slo_row(service: Service, slo: Slo, y: int, first_id: int, program: Program | None = None) -> list[dict]:
     """A row header and the SLO's panels, laid out from grid line `y`, ids from `first_id`."""
     over = f"over {prom_window(slo.window)}" if slo.calendar is None else timebase.over_window(slo)
     title = f"{slo.name}: {percent_text(slo.objective)} {over}"
@@ -188,7 +200,9 @@ def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
         # No alert rules exist to show; the burn rate takes the room.
         placed.append((p.burn_panel(slo), (8, second, 16, LINE_HEIGHT)))
     rates = traffic.traffic_panel(slo) if traffic.counts_events(slo) else traffic.no_traffic_panel()
-    if slo.slices is None:
+    if slo.is_composite:  # no events of its own: what each member adds takes the traffic's place
+        placed.append((composite.members_panel(slo, program, member_dashboards(program)), (0, third, 16, LINE_HEIGHT)))
+    elif slo.slices is None:
         placed.append((rates, (0, third, 16, LINE_HEIGHT)))
     elif traffic.counts_events(slo):
         placed += [(rates, (0, third, 8, LINE_HEIGHT)), (traffic.slices_panel(slo), (8, third, 8, LINE_HEIGHT))]
@@ -203,11 +217,19 @@ def slo_row(service: Service, slo: Slo, y: int, first_id: int) -> list[dict]:
     return panels
 
 
-def service_dashboard(service: Service) -> dict:
-    """One service: a row per SLO, the longest SLO window as the default time range."""
+def service_dashboard(service: Service, program: Program | None = None) -> dict:
+    """One service: a row per SLO, the longest SLO window as the default time range.
+
+    `program` finds a composite's members (their dashboards, budgets); without
+    it the members panel has no links and plots weighted error ratios only.
+    """
     panels: list[dict] = []
+    regions: list[dict] = []
     for index, slo in enumerate(service.slos):
-        panels += slo_row(service, slo, index * ROW_HEIGHT, len(panels) + 1)
+        row = slo_row(service, slo, index * ROW_HEIGHT, len(panels) + 1, program)
+        panels += row
+        shaded = [panel["id"] for panel in row if panel["type"] in SHADED_TYPES]
+        regions += maintenance.annotations(slo, shaded)
     description = _header([service.source])
     if service.description:
         description = f"{service.description}\n\n{description}"
@@ -231,6 +253,7 @@ def service_dashboard(service: Service) -> dict:
             "url": f"/d/{c.GRAFANA_OVERVIEW_UID}",
         }
     )
+    board["annotations"]["list"] = regions
     board.update(period.week_start(list(service.slos)))
     if service.runbook and service.runbook.startswith(("https://", "http://")):
         board["links"].append({"targetBlank": True, "title": "Runbook", "type": "link", "url": service.runbook})

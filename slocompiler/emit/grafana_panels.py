@@ -11,10 +11,11 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core import timebase
-from ..core.ir import Service, Slo
+from ..core.ir import CompositeIndicator, Service, Slo
 from ..core.slices import current_window
 from ..core.sremath import budget_seconds
 from ..core.units import decimal_text, human_duration, percent_text, prom_window, round_decimal
+from .maintenance_view import schedule_text
 
 DATASOURCE = {"type": "prometheus", "uid": "${" + c.GRAFANA_DATASOURCE_VAR + "}"}
 
@@ -348,6 +349,9 @@ def about_html(service: Service, slo: Slo) -> str:
         rows.append(("SLA", percent_text(slo.sla)))
     if slo.group_by:
         rows.append(("Grouped by", ", ".join(slo.group_by)))
+    if isinstance(slo.indicator, CompositeIndicator):
+        rows.append(("Members", composite_text(slo.indicator)))
+    rows += [("Maintenance", f"{window.name}: {schedule_text(window)}") for window in slo.maintenance]
     cells = [f"<tr><th>{name}</th><td>{escape(value)}</td></tr>" for name, value in rows]
     for name, value in (("Owner", service.owner), ("On call", service.oncall), ("Runbook", service.runbook)):
         if value is not None:
@@ -362,6 +366,14 @@ def about_html(service: Service, slo: Slo) -> str:
         cells.append(f"<tr><th>Alerts</th><td>{escape(slo.alerting.name)}: {escape(alerts)}</td></tr>")
     description = f"<p>{escape(slo.description)}</p>\n" if slo.description else ""
     return description + "<table>\n" + "\n".join(cells) + "\n</table>\n"
+
+
+def composite_text(indicator: CompositeIndicator) -> str:
+    """`a × 1, b × 2 (no data: bad); weighted sum`: the members as the about table lists them."""
+    parts = [f"{member.slo_id} × {decimal_text(member.weight)} (no data: {member.when_no_data})"
+             for member in indicator.members]
+    how = "highest weighted burn rate" if indicator.aggregate == "worst" else "weighted sum of error ratios"
+    return f"{', '.join(parts)}; {how}"
 
 
 def about_panel(service: Service, slo: Slo) -> dict:

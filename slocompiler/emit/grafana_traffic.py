@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core.ir import ExprIndicator, Slo, ThresholdIndicator
+from ..core.slices import current_window
 from ..core.units import prom_window
 from .grafana_panels import DATASOURCE, STEP_RANGE, legend, matchers, state_timeline_options, steps, target, timeseries
 
@@ -28,8 +29,9 @@ MISSING, IDLE, DATA = 0, 1, 2
 
 
 def counts_events(slo: Slo) -> bool:
-    """Whether the SLO records event rates: every kind but `expr`, whose query yields the ratio itself."""
-    return not isinstance(slo.indicator, ExprIndicator)
+    """Whether the SLO records event rates: every kind but `expr`, whose query yields the ratio itself, and composites,
+    whose ratio comes from their members'."""
+    return not isinstance(slo.indicator, ExprIndicator) and not slo.is_composite
 
 
 def traffic_panel(slo: Slo) -> dict:
@@ -92,11 +94,14 @@ def slices_panel(slo: Slo) -> dict:
     return panel
 
 
-def no_traffic_panel() -> dict:
-    """In an `expr` SLO's row, where the traffic panel would be: why there is none."""
+def no_traffic_panel(slo: Slo | None = None) -> dict:
+    """In an `expr` SLO's (or a composite's) row, where the traffic panel would be: why there is none."""
+    what = "This SLO's indicator is an error-ratio expression (`expr`)"
+    if slo is not None and slo.is_composite:
+        what = "This SLO is a composite, whose error ratio comes from its members' SLOs"
     return {
         "options": {
-            "content": "This SLO's indicator is an error-ratio expression (`expr`): it counts no events,"
+            "content": f"{what}: it counts no events,"
             " so there is no traffic to plot. **Data** shows where its ratio was missing.",
             "mode": "markdown",
         },
@@ -113,7 +118,11 @@ def data_state(slo: Slo) -> str:
     turns that absence into a 0 instead of a gap, since an absent series
     gives no sample to draw. `group` counts any selected group.
     """
-    if slo.slices is not None:
+    if slo.is_composite:
+        # Computed from its members' ratios: NaN when none has events, absent when none has series.
+        ratio = c.error_ratio_rule(current_window(slo)) + matchers(slo)
+        busy, present = f"{ratio} >= 0", ratio
+    elif slo.slices is not None:
         # The last slice's error ratio: NaN without events (no_data = skip), absent without series.
         ratio = c.SLICE_ERROR + matchers(slo)
         busy, present = f"{ratio} >= 0", ratio

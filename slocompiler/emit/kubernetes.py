@@ -12,7 +12,8 @@ from .render import render
 
 def emit(program: Program) -> dict[str, str]:
     """`kubernetes/<service>.yaml` for every service."""
-    return {c.kubernetes_path(s.name): resource_yaml(s) for s in program.services}
+    known = rules.composites_of(program)
+    return {c.kubernetes_path(s.name): resource_yaml(s, known) for s in program.services}
 
 
 def resource_name(service: str) -> str:
@@ -29,7 +30,7 @@ def resource_labels(service: Service) -> dict[str, str]:
     return {**{k: v for k, v in service.kubernetes_labels if k not in ours}, **ours}
 
 
-def resource_yaml(service: Service) -> str:
+def resource_yaml(service: Service, known: rules.composite_rules.Composites | None = None) -> str:
     """The text of one service's PrometheusRule file, through kubernetes.yaml.j2."""
     return render(
         "kubernetes.yaml.j2",
@@ -39,5 +40,5 @@ def resource_yaml(service: Service) -> str:
         name=resource_name(service.name),
         namespace=service.kubernetes_namespace,
         labels=resource_labels(service),
-        groups=rules.rule_groups(service),
+        groups=rules.rule_groups(service, known),
     )

@@ -15,9 +15,11 @@ import json
 from ..core import conventions as c
 from ..core.ir import (
     Alerting,
+    CompositeIndicator,
     Condition,
     ExprIndicator,
     LatencyIndicator,
+    Maintenance,
     Program,
     Query,
     Service,
@@ -40,17 +42,19 @@ THRESHOLD_OPS = {"<": "lt", "<=": "lte", ">": "gt", ">=": "gte"}
 
 def emit(program: Program) -> dict[str, str]:
     """`openslo/<service>.yaml` for every service."""
-    return {c.openslo_path(s.name): service_yaml(s) for s in program.services}
+    slos = {slo.id: slo for service in program.services for slo in service.slos}
+    return {c.openslo_path(s.name): service_yaml(s, slos) for s in program.services}
 
 
-def service_yaml(service: Service) -> str:
-    """One service's documents, through openslo.yaml.j2."""
+def service_yaml(service: Service, slos: dict[str, Slo] | None = None) -> str:
+    """One service's documents, through openslo.yaml.j2; `slos` (by id, from every service) for composites' members."""
+    everything = {slo.id: slo for slo in service.slos} | (slos or {})
     return render(
         "openslo.yaml.j2",
         source=one_line(service.source),
         api_version=c.OPENSLO_API_VERSION,
         service=service_view(service),
-        slos=[slo_view(service, slo) for slo in service.slos],
+        slos=[slo_view(service, slo, everything) for slo in service.slos],
     )
 
 
@@ -73,8 +77,27 @@ def service_view(service: Service) -> dict:
         "labels": dict(service.kubernetes_labels),
         "annotations": _notes(owner=service.owner, oncall=service.oncall, tier=service.tier,
                               runbook=service.runbook, dashboard=service.dashboard,
-                              kubernetes_namespace=service.kubernetes_namespace, labels=_json(service.labels)),
+                              kubernetes_namespace=service.kubernetes_namespace, labels=_json(service.labels),
+                              maintenance=maintenance_json(service.maintenance)),
     }
+
+
+def maintenance_json(windows: tuple[Maintenance, ...]) -> str | None:
+    """Maintenance windows as one annotation (OpenSLO v1 has none): a JSON list in `.slo` spelling."""
+    from datetime import datetime, timezone
+
+    spelled = []
+    for window in windows:
+        entry: dict[str, str] = {"name": window.name}
+        if window.start is not None:
+            entry["from"] = datetime.fromtimestamp(window.start, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        else:
+            assert window.every is not None and window.at is not None
+            entry |= {"every": window.every, "at": f"{window.at // 3600:02d}:{window.at % 3600 // 60:02d}",
+                      "timezone": window.timezone}
+        entry["for"] = format_duration(window.duration)
+        spelled.append(entry)
+    return json.dumps(spelled, ensure_ascii=False) if spelled else None
 
 
 def query_text(query: Query, window: int) -> str:
@@ -168,8 +191,36 @@ def budgeting_method(slo: Slo) -> str:
     return "RatioTimeslices" if slo.slices.ratio else "Timeslices"
 
 
-def slo_view(service: Service, slo: Slo) -> dict:
-    """One SLO document's data."""
+def composite_view(composite: CompositeIndicator, slos: dict[str, Slo]) -> list[dict]:
+    """`objectives[]` of a composite: one per member, its SLI by reference, its own target, `compositeWeight`.
+
+    `displayName` is the member's SLO id and `indicatorRef` names the SLI its own document holds
+    (`<id>-sli`), which is how `slo import openslo` finds the member again.
+    """
+    views = []
+    for member in composite.members:
+        own = slos[member.slo_id]
+        slices = {k: v for k, v in objective_view(own).items() if k.startswith("time_slice")}
+        views.append({"display_name": member.slo_id, "indicator_ref": f"{member.slo_id}-sli",
+                      "target": decimal_text(own.objective), "weight": decimal_text(member.weight), **slices})
+    return views
+
+
+def composite_notes(slo: Slo) -> dict[str, str]:
+    """What OpenSLO's composite cannot say: the composite's own objective, `aggregate`, `when_no_data`."""
+    composite = slo.indicator
+    if not isinstance(composite, CompositeIndicator):
+        return {}
+    no_data = {m.slo_id: m.when_no_data for m in composite.members if m.when_no_data != "skip"}
+    return _notes(composite_objective=decimal_text(slo.objective),
+                  composite_aggregate=composite.aggregate if composite.aggregate != "sum" else None,
+                  when_no_data=json.dumps(no_data) if no_data else None)
+
+
+def slo_view(service: Service, slo: Slo, slos: dict[str, Slo] | None = None) -> dict:
+    """One SLO document's data; `slos` by id, for a composite's members."""
+    composite = slo.indicator if isinstance(slo.indicator, CompositeIndicator) else None
+    own = tuple(window for window in slo.maintenance if window not in service.maintenance)
     threshold = slo.indicator if isinstance(slo.indicator, ThresholdIndicator) else None
     good = f"{threshold.op} {decimal_text(threshold.value)}" if threshold and threshold.op not in THRESHOLD_OPS else None
     no_data = slo.slices.no_data if slo.slices and slo.slices.no_data != "skip" else None
@@ -180,8 +231,10 @@ def slo_view(service: Service, slo: Slo) -> dict:
         "service": service.name,
         "labels": {},
         "annotations": _notes(group_by=",".join(slo.group_by), sla=decimal_text(slo.sla) if slo.sla else None,
-                              labels=_json(slo.labels), good=good, slice_no_data=no_data),
-        "indicator": indicator_view(slo),
+                              labels=_json(slo.labels), good=good, slice_no_data=no_data,
+                              maintenance=maintenance_json(own)) | composite_notes(slo),
+        "indicator": None if composite else indicator_view(slo),
+        "members": composite_view(composite, slos or {}) if composite else [],
         "window": window_view(slo),
         "method": budgeting_method(slo),
         "objective": objective_view(slo),

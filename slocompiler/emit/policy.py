@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..core import conventions, sremath, timebase
 from ..core.ir import Policy, PolicyRule, Program, Service, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text
+from . import policy_composite
 from .render import one_line, render
 
 SCHEMA = "policy.schema.json"
@@ -53,8 +54,13 @@ def rule_series(rule: PolicyRule, slo: Slo) -> dict[str, str]:
     }
 
 
-def slo_view(slo: Slo, policy: Policy | None = None) -> dict[str, object]:
-    """One SLO: objective, window and error budget as ratio and as time, where to read it."""
+def slo_view(slo: Slo, policy: Policy | None = None, program: Program | None = None,
+             service: Service | None = None) -> dict[str, object]:
+    """One SLO: objective, window and error budget as ratio and as time, where to read it.
+
+    `program` fills in `member_of` and the members' services; `service`, each
+    maintenance window's scope (`service` or `slo`).
+    """
     seconds = sremath.budget_seconds(slo.objective, slo.window)
     return {
         "name": slo.name,
@@ -74,6 +80,9 @@ def slo_view(slo: Slo, policy: Policy | None = None) -> dict[str, object]:
         "period_burn_rate": conventions.PERIOD_BURN_RATE,
         "current_burn_rate": conventions.CURRENT_BURN_RATE,
         "rules": [] if policy is None else [rule_series(rule, slo) for rule in policy.rules],
+        "composite": policy_composite.composite_view(slo, program),
+        "member_of": policy_composite.member_of(slo, program),
+        "maintenance": [policy_composite.maintenance_view(window, service) for window in slo.maintenance],
     }
 
 
@@ -121,7 +130,7 @@ def rule_view(rule: PolicyRule) -> dict[str, object]:
     }
 
 
-def service_view(service: Service) -> dict[str, object]:
+def service_view(service: Service, program: Program | None = None) -> dict[str, object]:
     """The template's whole context for one service."""
     policy = service.policy
     return {
@@ -134,7 +143,7 @@ def service_view(service: Service) -> dict[str, object]:
         "tier": service.tier,
         "runbook": service.runbook,
         "dashboard": service.dashboard,
-        "slos": [slo_view(slo, policy) for slo in service.slos],
+        "slos": [slo_view(slo, policy, program, service) for slo in service.slos],
         "policy": None if policy is None else {
             "name": policy.name,
             "description": policy.description,
@@ -146,6 +155,6 @@ def service_view(service: Service) -> dict[str, object]:
 def emit(program: Program) -> dict[str, str]:
     """`policies/<service>.yaml` for every service, with or without a policy."""
     return {
-        conventions.policy_path(service.name): render("policy.yaml.j2", **service_view(service))
+        conventions.policy_path(service.name): render("policy.yaml.j2", **service_view(service, program))
         for service in program.services
     }

@@ -12,5 +12,5 @@ def emit(program: Program) -> dict[str, str]:
     """`prometheus/<service>.rules.yml` and `prometheus/<service>.test.yml` for every service."""
     files = rules_files(program)
     for service in program.services:
-        files[c.prometheus_tests_path(service.name)] = tests_yaml(service)
+        files[c.prometheus_tests_path(service.name)] = tests_yaml(service, program)
     return files

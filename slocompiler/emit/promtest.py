@@ -16,7 +16,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from ..core import conventions as c
 from ..core import sremath
-from ..core.ir import Condition, Service, Slo
+from ..core.composites import indicator as composite_indicator
+from ..core.ir import Condition, Program, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, format_duration, prom_window
 from . import alert_text, alerts, rules
@@ -34,6 +35,7 @@ from .history import (
 )
 from .promtest_calendar import calendar_cases
 from .promtest_maintenance import before_maintenance, maintenance_cases
+from .promtest_composite import composite_cases
 from .promtest_oncall import oncall_cases
 from .promtest_parts import checks, input_series, values
 from .promtest_slices import slice_tests
@@ -48,21 +50,42 @@ SETTLE = 3 * 60
 # Window cases replay the whole history through promtool; longer windows are left to the constant cases.
 # (5 days at 5m steps, a day at 1m steps, which a `for = 2m` makes the grid.)
 MAX_STEPS = 1440
+# Window cases longer than this many steps are replayed once per service for SLOs of one indicator kind and the same
+# conditions' windows (their window rules are built alike): every rule of the file, a calendar's period bounds too, is evaluated
+# at every step of every case.
+SHARED_STEPS = 360
 
 
-def tests_yaml(service: Service) -> str:
-    """The test file of one service, through prometheus.test.yml.j2; SLOs whose inputs cannot be made up are listed in its header."""
-    return render("prometheus.test.yml.j2", **tests_view(service))
+def tests_yaml(service: Service, program: Program | None = None) -> str:
+    """The test file of one service, through prometheus.test.yml.j2; SLOs whose inputs cannot be made up are listed in its header.
+
+    `program`: where a composite's members are found (their rules files are loaded too).
+    """
+    return render("prometheus.test.yml.j2", **tests_view(service, program))
 
 
-def tests_view(service: Service) -> dict:
+def tests_view(service: Service, program: Program | None = None) -> dict:
     """The test template's context: the document's data (`rule_files`, `tests`...) and the header's lines."""
     tests: list[dict] = []
     skipped: list[str] = []
     names = [s.alerting.name for s in service.slos]
-    step = grid_step(list(service.slos), LONGEST_STEP)
+    program = program or Program((service,))
+    owners = {slo.id: owner for owner in program.services for slo in owner.slos}
+    read = member_services(service, program)
+    step = grid_step([slo for owner in (*read, service) for slo in owner.slos], LONGEST_STEP)
+    known = rules.composites_of(program)
+    replayed: set[tuple] = set()
     for slo in service.slos:
-        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, notes=skipped)
+        if slo.is_composite:
+            found = all(member.slo_id in owners for member in composite_indicator(slo).members)
+            cases = composite_cases(owners, slo, step, _composite_at(owners, slo, step)) if found else None
+            if not cases:
+                skipped.append(f"{slo.id} (a composite: no member's inputs make a case; slice composites and"
+                               " composites of composites are not covered)")
+            tests.extend(cases or [])
+            continue
+        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, replayed=replayed,
+                           notes=skipped)
         if cases is None:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
             continue
@@ -70,13 +93,36 @@ def tests_view(service: Service) -> dict:
     return {
         "source": rules.source_comment(service),
         "skipped": [" ".join(line.splitlines()) for line in skipped],
-        "rule_files": [c.prometheus_rules_path(service.name).split("/", 1)[1]],
+        "rule_files": [c.prometheus_rules_path(owner.name).split("/", 1)[1] for owner in (service, *read)],
         "evaluation_interval": prom_window(step),
         # promtool evaluates groups in a random order unless told: the predictions read the SLI group's
         # rates in the period group of the same step (a calendar SLO's labelled rates the other way round).
-        "group_eval_order": [group["name"] for group in rules.rule_groups(service)],
+        # Members' groups first: a composite then reads its members' ratios of the same evaluation.
+        "group_eval_order": [group["name"] for owner in (*read, service) for group in rules.rule_groups(owner, known)],
         "tests": tests,
     }
+
+
+def member_services(service: Service, program: Program) -> list[Service]:
+    """The other services whose SLOs this service's composites read, directly or through other composites."""
+    owners = {slo.id: owner for owner in program.services for slo in owner.slos}
+    found: dict[str, Service] = {}
+    waiting = [slo for slo in service.slos if slo.is_composite]
+    while waiting:
+        for member in composite_indicator(waiting.pop()).members:
+            owner = owners.get(member.slo_id)
+            if owner is None or owner.name == service.name or owner.name in found:
+                continue
+            found[owner.name] = owner
+            waiting += [slo for slo in owner.slos if slo.is_composite]
+    return sorted(found.values(), key=lambda owner: owner.name)
+
+
+def _composite_at(owners: dict[str, Service], slo: Slo, step: int) -> int:
+    """When a composite case reads the alerts: after the longest `for` of the composite and its members."""
+    slos = [slo, *(next(s for s in owners[m.slo_id].slos if s.id == m.slo_id) for m in composite_indicator(slo).members)]
+    hold = max((k.for_ or 0 for one in slos for k in one.alerting.conditions), default=0)
+    return _eval_time(hold + SETTLE + step, step)
 
 
 def _percent(ratio: Decimal) -> str:
@@ -194,11 +240,13 @@ def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) ->
     return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
-def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False,
+def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False, replayed: set[tuple] | None = None,
               notes: list[str] | None = None) -> list[dict] | None:
     """The test cases of one SLO, or None when its indicator has no made-up inputs.
 
     `step`: the sampling and evaluation interval. `shared`: another SLO has the same alert name, so checks read `ALERTS` by `slo_id`.
+    `replayed`: the window histories of more than SHARED_STEPS steps already in the file, by indicator kind,
+    conditions' windows and history; this SLO's are added, and those already there left out.
     `notes`, when given, gets a line for the cases left out because they reach a maintenance window.
     """
     inputs = plan(slo.indicator, slo.group_by)
@@ -225,7 +273,17 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False,
                  for ratio, why in probe_ratios(slo)]
     cases = []
     texts = rule_texts(service, slo)
-    for phases, name in [*histories, *window_histories(slo, step)]:
+    windows = []
+    for phases, name in window_histories(slo, step):
+        # The same windows of the same pair over the same spans (the burns may differ with the objective).
+        key = (slo.indicator.kind, tuple((k.severity, k.long, k.short, k.for_) for k in slo.alerting.conditions),
+               tuple(length for _, length in phases), name.rsplit(": the ", 1)[-1])
+        if replayed is not None and sum(length for _, length in phases) // step > SHARED_STEPS:
+            if key in replayed:
+                continue
+            replayed.add(key)
+        windows.append((phases, name))
+    for phases, name in [*histories, *windows]:
         case = _history_case(service, slo, texts, inputs, phases, name, step, shared)
         if case is not None:
             cases.append(case)

@@ -10,22 +10,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import maintenance, queries, slices
+from ..core import composites, maintenance, queries, slices
 from ..core.ir import ExprIndicator, Program, Service, Slo, ThresholdIndicator
 from ..core.units import decimal_text, prom_window
-from . import calendar_rules
+from . import calendar_rules, composite_rules
 from .alerts import alert_rules
 from .render import one_line, render
 
 
 def rules_files(program: Program) -> dict[str, str]:
     """Only the rules files, `{path: text}`: what the benchmark times against `promtool check rules`."""
-    return {c.prometheus_rules_path(s.name): rules_yaml(s) for s in program.services}
+    known = composites_of(program)
+    return {c.prometheus_rules_path(s.name): rules_yaml(s, known) for s in program.services}
 
 
-def rules_yaml(service: Service) -> str:
-    """The text of one service's rules file."""
-    return render("prometheus.rules.yml.j2", source=source_comment(service), groups=rule_groups(service))
+def rules_yaml(service: Service, known: composite_rules.Composites | None = None) -> str:
+    """The text of one service's rules file; `known`: the program's composites and members (`composite_rules.of`)."""
+    return render("prometheus.rules.yml.j2", source=source_comment(service), groups=rule_groups(service, known))
 
 
 def source_comment(service: Service) -> str:
@@ -33,18 +34,28 @@ def source_comment(service: Service) -> str:
     return one_line(service.source)
 
 
-def rule_groups(service: Service) -> list[dict]:
-    """Two groups per service (per SLOS_PER_GROUP SLOs), SLOs in spec order: SLIs then alerts; the period ratio and metadata."""
+def rule_groups(service: Service, known: composite_rules.Composites | None = None) -> list[dict]:
+    """Two groups per service (per SLOS_PER_GROUP SLOs), SLOs in spec order: SLIs then alerts; the period ratio and metadata.
+
+    `known`: the program's composites and the windows their members record for them (without it, this service's own).
+    """
+    if known is None:
+        known = composites_of(Program((service,)))
     groups: list[dict] = []
     for part, start in enumerate(range(0, len(service.slos), c.SLOS_PER_GROUP), start=1):
         slos = service.slos[start:start + c.SLOS_PER_GROUP]
-        rules = [rule for slo in slos for rule in sli_rules(service, slo) + alert_rules(service, slo)]
+        rules = [rule for slo in slos for rule in sli_rules(service, slo, known) + alert_rules(service, slo)]
         groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
         computed: calendar_rules.Computed = {}
-        period = [rule for slo in slos for rule in period_rules(service, slo, computed)]
+        period = [rule for slo in slos for rule in period_rules(service, slo, computed, known)]
         groups.append({"name": c.group_name(c.GROUP_PERIOD, service.name, part),
                        "interval": c.GROUP_PERIOD_INTERVAL, "rules": period})
     return groups
+
+
+def composites_of(program: Program) -> composite_rules.Composites:
+    """Every SLO by id and the windows members record for their composites (`rule_groups` reads it)."""
+    return composite_rules.of(program, recorded_windows)
 
 
 def alert_windows(slo: Slo) -> list[int]:
@@ -71,9 +82,13 @@ def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
     return {"record": name, "expr": expr, "labels": dict(labels)}
 
 
-def sli_rules(service: Service, slo: Slo) -> list[dict]:
-    """Event rates over 5m and the error ratio for every alert window."""
+def sli_rules(service: Service, slo: Slo, known: composite_rules.Composites | None = None) -> list[dict]:
+    """Event rates over 5m and the error ratio for every alert window (and every window a composite reads from it)."""
     labels = c.slo_labels(slo, service)
+    known = known or composite_rules.Composites()
+    windows = known.windows(slo, recorded_windows(service, slo))
+    if slo.is_composite:
+        return composite_sli_rules(slo, windows, labels, known)
     short = c.CURRENT_BURN_WINDOW
     rules = []
     counted = not isinstance(slo.indicator, ExprIndicator)
@@ -95,7 +110,6 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
         bad = queries.bad_events(slo.indicator, short, slo.group_by, total_now) or ""
         rules.append(_record(c.EVENTS_TOTAL_PREFIX + prom_window(short), maintenance.outside(slo, total), labels))
         rules.append(_record(c.EVENTS_BAD_PREFIX + prom_window(short), maintenance.outside(slo, bad), labels))
-    windows = recorded_windows(service, slo)
     if slo.slices is not None:
         rules += slice_rules(slo, windows, labels)
     else:
@@ -112,12 +126,27 @@ def sli_rules(service: Service, slo: Slo) -> list[dict]:
     return rules
 
 
-def slice_rules(slo: Slo, windows: list[int], labels: dict[str, str]) -> list[dict]:
-    """A slice SLO's SLI rules after its event rates: the last slice's error ratio, bad-slice ratios, the current burn."""
+def composite_sli_rules(slo: Slo, windows: list[int], labels: dict[str, str],
+                        known: composite_rules.Composites) -> list[dict]:
+    """A composite's SLI rules, from its members' recorded series: its ratios, or its last slice and the slice rules."""
+
+    if slo.slices is not None:
+        rules = slice_rules(slo, windows, labels, composites.slice_value(slo, known.slos))
+    else:
+        rules = composite_rules.ratio_rules(slo, windows, labels, known)
+    if slo.calendar is not None:
+        rules.extend(calendar_rules.sli_rules(slo, labels))
+    return rules
+
+
+def slice_rules(slo: Slo, windows: list[int], labels: dict[str, str], value: str | None = None) -> list[dict]:
+    """A slice SLO's SLI rules after its event rates: the last slice's error ratio (or a composite's `value`), bad-slice
+    ratios, the current burn."""
     assert slo.slices is not None
-    ratio = window_ratio(slo, slo.slices.length)
+    if value is None:
+        value = slices.slice_value(window_ratio(slo, slo.slices.length), slo.slices, slo.group_by)
     # After `no_data`: a slice in maintenance is skipped, even one that `no_data = bad` would count.
-    value = maintenance.outside(slo, slices.slice_value(ratio, slo.slices, slo.group_by))
+    value = maintenance.outside(slo, value)
     rules = [_record(c.SLICE_ERROR, value, labels)]
     bad, counted = slices.hour_counts(slo)
     rules += [_record(c.SLICES_BAD_HOUR, bad, labels), _record(c.SLICES_COUNTED_HOUR, counted, labels)]
@@ -171,7 +200,7 @@ def known_ratio_rule(slo: Slo, labels: dict[str, str]) -> dict:
     return _record(c.known_ratio_rule(c.CURRENT_BURN_WINDOW), f"{ratio} >= 0", labels)
 
 
-def period_ratio(slo: Slo) -> str:
+def period_ratio(slo: Slo, known: composite_rules.Composites | None = None) -> str:
     """The SLO-window error ratio: recorded 5m event rates summed over the window (traffic-weighted); a slice SLO's
     bad slices; a calendar SLO's since its period start."""
     if slo.calendar is not None:
@@ -179,6 +208,9 @@ def period_ratio(slo: Slo) -> str:
     short = c.CURRENT_BURN_WINDOW
     if slo.slices is not None:
         return slices.bad_ratio(slo, slo.window)
+    if slo.is_composite:
+
+        return composites.window_ratio(slo, (known or composite_rules.Composites()).slos, slo.window)
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the time average of the 5m ratios that exist.
         return f"avg_over_time({queries.recorded(c.known_ratio_rule(short), slo.id, slo.window)})"
@@ -187,7 +219,22 @@ def period_ratio(slo: Slo) -> str:
     return f"sum_over_time({bad})\n/\nsum_over_time({total})"
 
 
-def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed | None = None) -> list[dict]:
+def member_period_rules(slo: Slo, labels: dict[str, str], known: composite_rules.Composites | None) -> list[dict]:
+    """A member's ratios over the windows only its composites' period ratios read (none for other SLOs)."""
+    windows = sorted(known.extra_period.get(slo.id, ())) if known else []
+    if not windows:
+        return []
+
+    def ratio(window: int) -> str:
+        if slo.slices is not None:  # a slice composite's too: its bad slices, as for its own windows
+            return slices.bad_ratio(slo, window)
+        return composites.window_ratio(slo, known.slos, window) if slo.is_composite else window_ratio(slo, window)
+
+    return [_record(c.error_ratio_rule(window), ratio(window), labels) for window in windows]
+
+
+def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed | None = None,
+                 known: composite_rules.Composites | None = None) -> list[dict]:
     """The SLO-window error ratio and OUTPUTS.md's metadata rules but the current burn rate (`current_burn_rule`).
 
     A calendar SLO's start and end come first; `computed` holds the SLO
@@ -201,7 +248,8 @@ def period_rules(service: Service, slo: Slo, computed: calendar_rules.Computed |
     bounds = [] if slo.calendar is None else calendar_rules.bound_rules(slo, labels, {} if computed is None else computed)
     return [
         *bounds,
-        _record(c.window_ratio_rule(slo), period_ratio(slo), labels),
+        *member_period_rules(slo, labels, known),
+        _record(c.window_ratio_rule(slo), period_ratio(slo, known), labels),
         _record(c.OBJECTIVE, f"vector({decimal_text(slo.objective)})", labels),
         _record(c.ERROR_BUDGET, f"vector({budget})", labels),
         _record(c.TIME_PERIOD_DAYS, f"vector({days})", labels),

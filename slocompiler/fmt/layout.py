@@ -17,6 +17,8 @@ from ..lang.parse import grammar_text
 from .lines import INDENT, Line, Source, join
 
 MAX_ONE_LINE = 100  # a block written on one line stays so if it fits in this many columns
+# Runs of one-line blocks of these kinds are laid out as a table: `page`/`ticket` conditions, maintenance windows.
+TABLE_KINDS = ("condition", "named_block")
 OPENERS = ("(", "[")
 CLOSERS = (")", "]", ",")
 
@@ -83,6 +85,26 @@ def _first(node) -> Token:
     while isinstance(node, Tree):  # every tree holds a token: all tokens are kept
         node = node.children[0]
     return node
+
+
+def _header_text(node) -> str:
+    """A block's words before its `{` (`page`, `maintenance weekly`), as one line writes them."""
+    children = node.children
+    return " ".join(str(c) for c in children[: next(i for i, c in enumerate(children) if _kind(c) == "LBRACE")])
+
+
+def _block_items(node) -> list:
+    children = node.children
+    return children[next(i for i, c in enumerate(children) if _kind(c) == "LBRACE") + 1 : -1]
+
+
+def _shared_columns(rows: list[list]) -> int:
+    """How many leading cells name the same attribute in every row."""
+    names = [[str(cell.children[0]) if isinstance(cell, Tree) else None for cell in row] for row in rows]
+    shared = 0
+    while all(len(row) > shared for row in names) and len({row[shared] for row in names}) == 1:
+        shared += 1
+    return shared
 
 
 def _kind(node) -> str:
@@ -262,20 +284,22 @@ class _Printer:
         previous = None
         index = 0
         while index < len(items):
-            # A run: consecutive attributes or SLO calls (aligned `=`), or one-line page/ticket blocks (a table).
+            # A run: consecutive attributes or SLO calls (aligned `=`), or one-line blocks of one kind (a table):
+            # page/ticket conditions, maintenance windows, composite members.
             run = [items[index]]
             kind = _kind(items[index])
+            table = kind in TABLE_KINDS or (kind == "stray_block" and parent == "stray_block")
             while index + len(run) < len(items):
                 following = items[index + len(run)]
                 if self._item_blank(parent, run[-1], following) or _kind(following) != kind:
                     break
-                if kind == "condition" and not self._tabular(following, indent, run[0]):
+                if table and not self._tabular(following, indent, run[0]):
                     break
                 run.append(following)
-            if kind == "condition" and not self._tabular(run[0], indent, None):
+            if table and not self._tabular(run[0], indent, None):
                 run = run[:1]
             blank = self._item_blank(parent, previous, run[0])
-            self._run(run, kind, indent, blank)
+            self._run(run, "table" if table else kind, indent, blank)
             previous = run[-1]
             index += len(run)
 
@@ -292,16 +316,20 @@ class _Printer:
                 for child in rest:
                     self._node(child, indent)
             return
-        if kind == "condition" and len(run) > 1:
-            header = max(len(str(item.children[0])) for item in run)
+        if kind == "table" and len(run) > 1:
+            header = max(len(_header_text(item)) for item in run)
             cells: list[int] = []
             for item in run:
-                for position, attribute in enumerate(item.children[2:-1]):
+                for position, attribute in enumerate(_block_items(item)):
                     width = len(self._inline(attribute, indent))
                     if position == len(cells):
                         cells.append(width)
                     else:
                         cells[position] = max(cells[position], width)
+            if _kind(run[0]) != "condition":
+                # Columns only as far as every row has the same attribute there: a one-off window
+                # (`from`) padded to a recurring one's `every` would line up unlike things.
+                cells = cells[: _shared_columns([_block_items(item) for item in run])]
             for number, item in enumerate(run):
                 self._block(item, indent, blank and number == 0, (header, cells))
             return

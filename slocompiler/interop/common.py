@@ -125,7 +125,7 @@ def group_by_that_groups(services: dict[str, model.Service], report: Report) -> 
             fixed = {**slo.labels, **slo.alerting.labels}
             for condition in slo.alerting.conditions:
                 fixed.update(condition.labels)
-            if slo.indicator.kind == "latency":
+            if slo.indicator is not None and slo.indicator.kind == "latency":
                 fixed["le"] = ""
             for name in [name for name in slo.group_by if name in fixed]:
                 report.warn(slo.fields.get("group_by") or slo.span or Span("<input>", 1, 1),

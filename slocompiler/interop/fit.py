@@ -178,7 +178,9 @@ def _locate(tree, span: Span) -> tuple[int | None, str | None, int | None]:
     if slo is None or _last_before(service.items, where) is not slo:
         return None, None, None
     item = _last_before(slo.items, where)
-    name = None if item is None else (item.kind if hasattr(item, "kind") else item.name)
+    # A block's kind names it (`indicator`), but a stray block's own name does (`composite`).
+    name = None if item is None else (item.name if getattr(item, "kind", None) == "stray" else
+                                      item.kind if hasattr(item, "kind") else item.name)
     if item is None or getattr(item, "kind", None) != "alerting":
         return slos.index(slo), name, None
     conditions = [part for part in item.items if getattr(part, "kind", None) in CONDITION_BLOCKS]

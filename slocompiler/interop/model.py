@@ -68,10 +68,42 @@ class Slices:
 
 
 @dataclass
+class Maintenance:
+    """`maintenance NAME { from for }` or `{ every at for timezone }`, values in `.slo` spelling."""
+
+    name: str
+    for_: str
+    from_: str | None = None
+    every: str | None = None
+    at: str | None = None
+    timezone: str | None = None
+
+
+@dataclass
+class Member:
+    """A composite's member: an SLO of the import (its id is known only once names are final)."""
+
+    service: Service
+    slo: Slo
+    weight: str
+    when_no_data: str | None = None
+
+    @property
+    def slo_id(self) -> str:
+        return f"{self.service.name}-{self.slo.name}"
+
+
+@dataclass
+class Composite:
+    members: list[Member] = field(default_factory=list)
+    aggregate: str | None = None  # None: the default (sum)
+
+
+@dataclass
 class Slo:
     name: str
     objective: str  # a percentage without the sign: "99.9"
-    indicator: Indicator
+    indicator: Indicator | None  # None for a composite
     window: str | None = None  # `30d`, or `calendar month`
     timezone: str | None = None
     slices: Slices | None = None
@@ -81,6 +113,8 @@ class Slo:
     labels: Pairs = field(default_factory=dict)
     alerting: Alerting = field(default_factory=Alerting)
     comments: list[str] = field(default_factory=list)
+    composite: Composite | None = None
+    maintenance: list[Maintenance] = field(default_factory=list)
     span: Span | None = None  # where the input names it, for warnings; not written
     fields: dict[str, Span] = field(default_factory=dict)  # `.slo` attribute -> the input that gave it, for warnings
 
@@ -103,6 +137,7 @@ class Service:
     kubernetes_namespace: str | None = None
     kubernetes_labels: Pairs = field(default_factory=dict)
     slos: list[Slo] = field(default_factory=list)
+    maintenance: list[Maintenance] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)  # the input files, for the header comment
     span: Span | None = None  # where the input first names it, for errors; not written
     comments: list[str] = field(default_factory=list)  # SLOs that could not be imported, and why

@@ -20,6 +20,15 @@ from . import model
 from .accepts import alert_name, kubernetes_namespace, label_names, pairs
 from .common import DECIMAL, objective_text, one_rule_per_severity, service_named
 from .durations import prometheus_seconds
+from .openslo_composite import (
+    Pending,
+    is_composite,
+    maintenance_windows,
+    read_composite,
+    resolve,
+    sli_owners,
+    sli_users,
+)
 from .openslo_index import Index
 from .openslo_sli import indicator as _indicator
 from .openslo_time import SLICE_METHODS, slices, threshold_condition, time_window
@@ -45,14 +54,25 @@ def read(documents: list[Node], options: dict, report: Report, services: dict[st
     for document in index.order:
         if document.text("kind") == "Service":
             _service(document, report, services)
+    owners = (sli_owners(index), sli_users(index))
+    created: dict[int, list[tuple[model.Service, model.Slo]]] = {}  # SLO document -> what it became
+    pending: list[Pending] = []
     for document in index.order:
         if document.text("kind") == "SLO":
-            _slo(document, index, report, services)
+            _slo(document, index, report, services, _Composites(owners, created, pending))
+    resolve(pending, created, report)
     for name, service in list(services.items()):
         if not service.slos and not service.comments:
             report.warn(index.by_kind["Service"][name] if name in index.by_kind["Service"] else documents[0],
                         f"service {name} has no SLO and is not imported")
             del services[name]
+
+
+class _Composites:
+    """What reading composites needs across SLO documents: SLIs by owner, SLOs by document, composites to resolve."""
+
+    def __init__(self, owners: tuple[dict[str, Node], dict[str, list[Node]]], created: dict, pending: list[Pending]):
+        self.owners, self.created, self.pending = owners, created, pending
 
 
 def _annotations(metadata: Node | None, report: Report, ours: tuple[str, ...], where: str) -> tuple[dict, dict]:
@@ -91,7 +111,7 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
     service.description = service.description or None
     _kubernetes(metadata, service, report)  # type: ignore[arg-type]
     mine, others = _annotations(metadata, report, ("owner", "oncall", "tier", "runbook", "dashboard",
-                                                   "kubernetes-namespace", "labels"), "metadata")
+                                                   "kubernetes-namespace", "labels", "maintenance"), "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on a service; dropped")  # type: ignore[union-attr]
     service.owner, service.oncall = mine.get("owner"), mine.get("oncall")
@@ -102,6 +122,8 @@ def _service(document: Node, report: Report, services: dict) -> model.Service | 
         mine.get("kubernetes-namespace"), _annotation_span(metadata, "kubernetes-namespace"), report,
         f"metadata.annotations.{P}kubernetes-namespace")
     service.labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
+    service.maintenance = service.maintenance or maintenance_windows(
+        mine.get("maintenance"), _annotation_span(metadata, "maintenance"), report)
     return service
 
 
@@ -143,7 +165,7 @@ def _kubernetes(metadata: Node, service: model.Service, report: Report) -> None:
     service.kubernetes_labels.update(labels)
 
 
-def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
+def _slo(document: Node, index: Index, report: Report, services: dict, composites: _Composites) -> None:
     metadata, spec = document.get("metadata"), document.get("spec")
     name = metadata.get("name") if metadata is not None else None
     if name is None or spec is None:
@@ -163,7 +185,8 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     def skip(why: str = "see the warnings of slo import") -> None:
         service.comments.append(f"slo {base} was not imported: {why}")
 
-    indicator = _indicator(spec, index, report)
+    composite = is_composite(spec)
+    indicator = None if composite else _indicator(spec, index, report)
     time_base = time_window(spec.get("timeWindow"), report)
     method_node = spec.get("budgetingMethod")
     method = str(method_node.value) if method_node is not None and method_node.is_scalar else "Occurrences"
@@ -172,12 +195,14 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
                                  "RatioTimeslices; imported as Occurrences")
         method = "Occurrences"
     objectives = spec.get("objectives")
-    if indicator is None or time_base is None or objectives is None or not objectives.entries():
+    if (indicator is None and not composite) or time_base is None or objectives is None or not objectives.entries():
         if objectives is None:
             report.error(spec, "an OpenSLO SLO needs objectives")
         return skip()
     _kubernetes(metadata, service, report)  # type: ignore[arg-type]
-    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels", "good", "slice-no-data"), "metadata")
+    mine, others = _annotations(metadata, report, ("group-by", "sla", "labels", "good", "slice-no-data", "maintenance",
+                                                   "composite-objective", "composite-aggregate", "when-no-data"),
+                                "metadata")
     for key in others:
         report.warn(metadata.get("annotations").key_span(key), f"metadata.annotations.{key} has no counterpart on an SLO; dropped")  # type: ignore[union-attr]
     labels = _json_pairs(mine.get("labels"), metadata, report, "labels")
@@ -186,6 +211,32 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
     notes = metadata.get("annotations")  # type: ignore[union-attr]
     at = notes.key_span(P + "group-by") if notes is not None else metadata.span  # type: ignore[union-attr]
     group_by = label_names([(g, at) for g in mine.get("group-by", "").split(",") if g], report, f"{P}group-by")
+    maintenance = maintenance_windows(mine.get("maintenance"), _annotation_span(metadata, "maintenance"), report)
+    sla = objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None
+    fields = {**model.spans(objective=objectives, composite=objectives, window=spec.get("timeWindow"),
+                            description=spec.get("description"), alerting=spec.get("alertPolicies")),
+              "group_by": at, "labels": _annotation_span(metadata, "labels"), "sla": _annotation_span(metadata, "sla")}
+    if composite:
+        own = objective_text(Node(mine["composite-objective"], _annotation_span(metadata, "composite-objective")),
+                             report, scale=100) if "composite-objective" in mine else ""
+        aggregate = mine.get("composite-aggregate")
+        if aggregate not in (None, "sum", "worst"):
+            report.warn(_annotation_span(metadata, "composite-aggregate"), f'composite-aggregate "{aggregate}" is '
+                                                                           "neither sum nor worst; dropped")
+            aggregate = None
+        slo = model.Slo(name=base, objective=own or "", indicator=None, window=window_text, timezone=zone,
+                        description=spec.text("description"), labels=labels, alerting=alerting, group_by=group_by,
+                        sla=sla, span=name.span, fields=fields, maintenance=maintenance,
+                        composite=model.Composite(aggregate=aggregate if aggregate != "sum" else None))
+        found = None if own is None else read_composite(spec, service, slo, mine, method, index,
+                                                        composites.owners, report)
+        if found is None:
+            return skip()
+        service.slos.append(slo)
+        composites.created[id(document)] = [(service, slo)]
+        composites.pending.append(found)
+        return None
+    assert indicator is not None
     entries = objectives.entries()
     for number, objective in enumerate(entries, 1):
         report.unknown_fields(objective, ("displayName", "target", "targetPercent", "op", "value", "timeSliceTarget",
@@ -193,7 +244,11 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
         used = (("timeSliceTarget", "timeSliceWindow") if method in SLICE_METHODS else ()) + \
             (("op", "value") if indicator.kind == "threshold" else ())
         for key in ("timeSliceTarget", "timeSliceWindow", "indicator", "indicatorRef", "compositeWeight", "op", "value"):
-            if objective.get(key) is not None and key not in used:
+            if key == "compositeWeight" and objective.get(key) is not None:
+                report.warn(objective.key_span(key), "objectives[].compositeWeight belongs to a composite's objectives, "
+                                                     "each naming its member's indicator; this SLO is no composite, "
+                                                     "so it is dropped")
+            elif objective.get(key) is not None and key not in used:
                 report.warn(objective.key_span(key), f"objectives[].{key} has no counterpart in .slo and is dropped")
         objective_slices = slices(method, objective, report) if method in SLICE_METHODS else None
         if objective_slices is not None and mine.get("slice-no-data"):
@@ -217,8 +272,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
             name=slo_id, objective=target, indicator=objective_indicator, window=window_text, timezone=zone,
             slices=objective_slices,
             description=spec.text("description"), labels=labels, alerting=alerting,
-            group_by=group_by,
-            sla=objective_text(Node(mine["sla"], name.span), report, scale=100) if "sla" in mine else None,
+            group_by=group_by, sla=sla, maintenance=list(maintenance),
             span=name.span,
             fields={**model.spans(objective=objective, window=spec.get("timeWindow"),
                                   indicator=spec.get("indicator") or spec.get("indicatorRef"),
@@ -226,6 +280,7 @@ def _slo(document: Node, index: Index, report: Report, services: dict) -> None:
                     "group_by": at, "labels": _annotation_span(metadata, "labels"),
                     "sla": _annotation_span(metadata, "sla")},
         ))
+        composites.created.setdefault(id(document), []).append((service, service.slos[-1]))
 
 
 def _display_name(metadata: Node, name: str, report: Report) -> None:

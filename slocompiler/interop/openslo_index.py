@@ -16,6 +16,12 @@ class Index:
         for document in documents:
             kind = document.text("kind")
             version = document.text("apiVersion") or ""
+            if kind == "BudgetAdjustment":
+                # Nobl9's maintenance windows: its schedule (rrule, first event) is not read.
+                report.warn(document.key_span("kind"), "a BudgetAdjustment (Nobl9) is not read: write its window "
+                                                       "in the .slo file as maintenance NAME { from for } or "
+                                                       "{ every at for }; this document is skipped")
+                continue
             if not version.startswith("openslo/"):
                 report.warn(document, "this document is not an OpenSLO v1 document and is skipped")
                 continue

@@ -6,7 +6,7 @@ import re
 
 from ..fmt.format import format_text
 from ..lang.syntax import KEYWORDS
-from .model import Alerting, Indicator, Pairs, Service, Slo
+from .model import Alerting, Composite, Indicator, Maintenance, Pairs, Service, Slo
 
 NAME = re.compile(r"[a-z][a-z0-9_-]*")
 # What the grammar reads as one bare word; any other label name is written as a string.
@@ -69,6 +69,26 @@ def _indicator(indicator: Indicator) -> str:
     return f"indicator {indicator.kind} {{\n" + "\n".join(lines) + "\n}\n"
 
 
+def _composite(composite: Composite) -> str:
+    lines = []
+    for member in composite.members:
+        no_data = f" when_no_data = {member.when_no_data}" if member.when_no_data else ""
+        lines.append(f"{member.slo_id} {{ weight = {member.weight}{no_data} }}")
+    if composite.aggregate:
+        lines.append(f"aggregate = {composite.aggregate}")
+    return "composite {\n" + "\n".join(lines) + "\n}\n"
+
+
+def _maintenance(windows: list[Maintenance]) -> str:
+    out = []
+    for window in windows:
+        words = [("from", string(window.from_) if window.from_ else None), ("every", window.every),
+                 ("at", string(window.at) if window.at else None), ("for", window.for_),
+                 ("timezone", string(window.timezone) if window.timezone else None)]
+        out.append(f"maintenance {window.name} {{ " + " ".join(f"{k} = {v}" for k, v in words if v) + " }\n")
+    return "".join(out)
+
+
 def _alerting(alerting: Alerting) -> str:
     out = []
     if alerting.name:
@@ -122,7 +142,8 @@ def _slo(slo: Slo) -> str:
     if slo.group_by:
         out.append("group_by = [" + ", ".join(string(name) for name in slo.group_by) + "]\n")
     out.append(_pairs("labels", slo.labels))
-    out.append(_indicator(slo.indicator))
+    out.append(_maintenance(slo.maintenance))
+    out.append(_composite(slo.composite) if slo.composite else _indicator(slo.indicator))  # type: ignore[arg-type]
     out.append(_alerting(slo.alerting))
     out.append("}\n")
     return "".join(out)
@@ -143,6 +164,7 @@ def service_text(service: Service, tool: str, path: str = "imported.slo", source
         inner = f"namespace = {string(service.kubernetes_namespace)}\n" if service.kubernetes_namespace else ""
         out.append(f"kubernetes {{\n{inner}{_pairs('labels', service.kubernetes_labels)}}}\n")
     out.append(_pairs("labels", service.labels))
+    out.append(_maintenance(service.maintenance))
     for slo in service.slos:
         out.append(_slo(slo))
     out += [comment(line) for line in service.comments]

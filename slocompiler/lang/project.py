@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 
 from ..core.errors import UsageError
 
 CONFIG = "pyproject.toml"
-KEYS = ("specs", "output", "targets", "kubernetes")
+KEYS = ("specs", "output", "targets", "kubernetes", "cluster_label")
+# A Prometheus label name that is not reserved (`__name__`, `__address__`...).
+LABEL_NAME = re.compile(r"(?!__)[a-zA-Z_][a-zA-Z0-9_]*")
 KUBERNETES_KEYS = ("namespace", "labels")
 
 
@@ -35,6 +38,8 @@ class Project:
     # top-level `kubernetes { }` and a service's own (apply_defaults).
     kubernetes_namespace: str | None = None
     kubernetes_labels: tuple[tuple[str, str], ...] = ()
+    # The label that tells clusters apart behind a global view (live commands; docs/LIVE.md, "Global views").
+    cluster_label: str | None = None
 
     def path(self, setting: str) -> str:
         """A path from the table (relative to the root) as the working directory reaches it."""
@@ -104,7 +109,10 @@ def _project(root: str, config: str, table: dict) -> Project:
         _inside(root, config, key, path)
     targets = tuple(name.strip() for item in _strings(table.get("targets", ()), config, "targets") for name in item.split(","))
     namespace, labels = _kubernetes(table.get("kubernetes", {}), config)
-    return Project(root, config, specs, output, targets, namespace, labels)
+    cluster_label = table.get("cluster_label")
+    if cluster_label is not None and not (isinstance(cluster_label, str) and LABEL_NAME.fullmatch(cluster_label)):
+        raise UsageError(f"{config}: [tool.slocompiler] cluster_label {cluster_label!r} is not a Prometheus label name")
+    return Project(root, config, specs, output, targets, namespace, labels, cluster_label)
 
 
 def _inside(root: str, config: str, key: str, path: str) -> None:

@@ -24,14 +24,20 @@ def _selection(program, services, slo_ids):
         raise click.UsageError(str(error)) from None
 
 
-def _with_states(program, services, slo_ids, at, source, connection, then, check=None) -> None:
-    """Evaluate the selected SLOs at `--at`, and exit with what `then(states, at)` returns.
+def _with_states(program, services, slo_ids, at, source, connection, then, check=None, cluster_label=None,
+                 widen=None) -> None:
+    """Evaluate the selected SLOs at `--at`, and exit with what `then(states, at, partial)` returns.
 
-    `check(selected)` may name a usage error before any query is sent.
+    `partial`: the warnings of the server's partial answers (live/partial.py).
+
+    `check(selected)` may name a usage error before any query is sent;
+    `widen(selected)` may add SLOs to evaluate (the gate: the composites the selected SLOs belong to).
     """
     from . import state as live_state
 
     selected = _selection(program, services, slo_ids)
+    if widen:
+        selected = widen(selected)
     problem = check(selected) if check else None
     if problem:
         raise click.UsageError(problem)
@@ -39,9 +45,9 @@ def _with_states(program, services, slo_ids, at, source, connection, then, check
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            states = live_state.evaluate(client, selected, moment, source)
+            states = live_state.evaluate(client, selected, moment, source, cluster_label, program)
         _redact_groups(states, client.secrets)
-        return then(states, moment)
+        return then(states, moment, client.partial.texts())
 
     live_options.exit_on_live_error(run)
 
@@ -61,14 +67,15 @@ def _redact_groups(states, secrets) -> None:
 @live_options.at_option
 @live_options.format_option("text", "json", "markdown")
 @live_options.source_option
+@live_options.cluster_option
 @_select_options
-def status(paths, at, output_format, source, services, slo_ids, **connection) -> None:
+def status(paths, at, output_format, source, cluster_label, services, slo_ids, **connection) -> None:
     """Each SLO's SLI, budget left, burn rates, alerts and policy at a time, from a live Prometheus."""
     from . import status as live_status
 
     program = load_specs(paths).program
 
-    def show(states, moment) -> int:
+    def show(states, moment, _partial) -> int:  # the warnings are on stderr (options.open_client)
         if output_format == "json":
             click.echo(live_status.render_json(states), nl=False)
             click.echo(f"source: {', '.join(sorted({s.source for s in states}))}", err=True)
@@ -78,7 +85,8 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
             click.echo(live_status.render_text(states, moment), nl=False)
         return 0
 
-    _with_states(program, services, slo_ids, at, source, connection, show)
+    _with_states(program, services, slo_ids, at, source, connection, show,
+                 cluster_label=live_options.cluster_label_of(paths, cluster_label))
 
 
 @click.command()
@@ -87,19 +95,26 @@ def status(paths, at, output_format, source, services, slo_ids, **connection) ->
 @live_options.at_option
 @live_options.format_option("text", "json", "markdown", "github")
 @live_options.source_option
+@live_options.cluster_option
 @_select_options
 @click.option("--action", default="release", show_default=True, help="What is being gated: rules whose blocks hold it.")
 @click.option("--no-data", "no_data", type=click.Choice(("fail", "pass")), default="fail", show_default=True,
               help="An SLO without data fails the gate (exit 3) or passes it.")
-def gate(paths, at, output_format, source, services, slo_ids, action, no_data, **connection) -> None:
+@click.option("--allow-partial", is_flag=True,
+              help="Pass on a partial answer (one with warnings: a Thanos store down, a Mimir limit); else exit 3.")
+def gate(paths, at, output_format, source, cluster_label, services, slo_ids, action, no_data, allow_partial,
+         **connection) -> None:
     """Exit 1 while a policy rule that blocks ACTION applies to a selected SLO (0 pass, 3 no answer, no data or internal error)."""
     from . import gate as live_gate
 
     # Exit 1 means "blocked": a spec the gate cannot read is not an answer (docs/LIVE.md).
     program = load_specs(paths, error_exit=live_gate.SPEC_ERRORS).program
 
-    def decide(states, moment) -> int:
-        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format)
+    def decide(states, moment, partial) -> int:
+        from .partial_gate import gate_result
+
+        code, text = live_gate.run_gate(states, moment, action, no_data == "pass", output_format, program)
+        code, text = gate_result(code, text, partial, allow_partial, action, output_format)
         click.echo(text, nl=False)
         raise live_gate.Decision(code)
 
@@ -110,7 +125,11 @@ def gate(paths, at, output_format, source, services, slo_ids, action, no_data, *
             click.echo(warning, err=True)
         return problem
 
-    _with_states(program, services, slo_ids, at, source, connection, decide, check)
+    def widen(selected):
+        return live_gate.with_composites(program, selected)
+
+    _with_states(program, services, slo_ids, at, source, connection, decide, check,
+                 live_options.cluster_label_of(paths, cluster_label), widen)
 
 
 @click.command()
@@ -132,7 +151,7 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment)])
+            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment, loaded.program)])
         if output_format == "markdown":
             click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
         else:

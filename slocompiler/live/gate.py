@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..core.errors import Diagnostic, render_github
+from ..core.ir import Program, Service, Slo
 from ..core.units import decimal_text, percent_text, prom_window
+from .composite import composites_of
 from .options import format_time
 from .periods import slo_window, window_name
 from .state import GroupState, PolicyState, SloState
@@ -100,6 +102,36 @@ def missing(states: list[SloState], action: str) -> list[Gap]:
     return gaps
 
 
+def with_composites(program: Program, selected: list[tuple[Service, Slo]]) -> list[tuple[Service, Slo]]:
+    """The selected SLOs and every composite any of them belongs to, directly or not: a journey's policy gates its parts too."""
+    chosen = {slo.id for _, slo in selected}
+    for _, slo in list(selected):
+        for pair in composites_of(program, slo.id):
+            if pair[1].id not in chosen:
+                chosen.add(pair[1].id)
+                selected = [*selected, pair]
+    return selected
+
+
+def _parents(program: Program | None, states: list[SloState]) -> dict[str, list[str]]:
+    """{member id: the gated composites it belongs to}, for every gated SLO that belongs to one."""
+    if program is None:
+        return {}
+    gated = {s.slo.id for s in states}
+    found = {}
+    for state in states:
+        parents = [slo.id for _, slo in composites_of(program, state.slo.id) if slo.id in gated]
+        if parents:
+            found[state.slo.id] = parents
+    return found
+
+
+def composite_note(program: Program | None, states: list[SloState]) -> list[str]:
+    """`payments-availability belongs to composite(s) journey-checkout`: why the gate read SLOs not named by --slo."""
+    return [f"{member} belongs to composite(s) {', '.join(parents)}: their policies gate it too"
+            for member, parents in _parents(program, states).items()]
+
+
 def nothing_selected(selected: list) -> str | None:
     """A usage error when no SLO is selected: a gate over nothing would pass every release."""
     if selected:
@@ -118,8 +150,9 @@ def _gap_text(gap: Gap) -> str:
     return f"{_name(gap.state, gap.group)} over {window_name(gap.state.slo, gap.window)} ({printable(gap.reason)}){read}"
 
 
-def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str) -> tuple[int, str]:
-    """The exit code and what to print to stdout."""
+def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool, output_format: str,
+             program: Program | None = None) -> tuple[int, str]:
+    """The exit code and what to print to stdout (`program`: to name the composites a selected SLO belongs to)."""
     blocks = blocking(states, action)
     gaps = missing(states, action)
     code = BLOCKED if blocks else NO_ANSWER if gaps and not no_data_pass else PASS
@@ -128,11 +161,15 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
         for gap in gaps:
             entry = per_group.setdefault(id(gap.group), {"slo_id": gap.state.slo.id, "group": gap.group.group, "windows": {}})
             entry["windows"][window_name(gap.state.slo, gap.window)] = gap.reason
-        return code, json_text({
+        document = {
             "action": action, "at": at, "result": ("blocked", "no_data", "pass")[[BLOCKED, NO_ANSWER, PASS].index(code)],
             "blocked_by": [_blocked_json(s, g, p) for s, g, p in blocks],
             "no_data": list(per_group.values()),
-        })
+        }
+        parents = _parents(program, states)
+        if parents:  # the composites whose policies gated a member too (docs/LIVE.md, "Composite SLOs")
+            document["composites"] = parents
+        return code, json_text(document)
     shown = printable(action)
     verb = "passes" if no_data_pass else "fails"
     lines = []
@@ -161,6 +198,10 @@ def run_gate(states: list[SloState], at: float, action: str, no_data_pass: bool,
             lines.append(render_github(Diagnostic(span, message, "warning" if no_data_pass else "error"), TITLE))
         elif output_format == "text":
             lines.append(message)
+    if output_format == "text":
+        lines += composite_note(program, states)
+    elif output_format == "markdown" and composite_note(program, states):
+        lines += ["", *("- " + md_cell(note) for note in composite_note(program, states))]
     if output_format in ("text", "github") and code == PASS:
         lines.append(f"{shown}: pass ({len(states)} SLO(s) at {format_time(at)})")
     elif output_format == "text" and code == BLOCKED:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -111,6 +112,27 @@ def source_option(function: Callable) -> Callable:
                              "raw: always the indicator's series; recorded: only deployed series.")(function)
 
 
+def cluster_option(function: Callable) -> Callable:
+    """`--cluster-label NAME`: one row and one decision per cluster behind a global view (docs/LIVE.md, "Global views")."""
+    def check(ctx: Any, param: Any, value: str | None) -> str | None:
+        from ..lang.project import LABEL_NAME
+
+        if value is not None and not LABEL_NAME.fullmatch(value):
+            raise click.BadParameter(f"{value!r} is not a Prometheus label name")
+        return value
+
+    return click.option("--cluster-label", "cluster_label", default=None, metavar="NAME", callback=check,
+                        help="The label telling clusters apart in recorded series (Thanos, Mimir, VictoriaMetrics "
+                             "cluster): figures per value. Default: cluster_label in [tool.slocompiler].")(function)
+
+
+def cluster_label_of(paths: tuple[str, ...], flag: str | None) -> str | None:
+    """`--cluster-label`, else the project's `cluster_label`, else None."""
+    from ..workflow.reporting import find_project
+
+    return flag if flag is not None else find_project(tuple(paths)).cluster_label
+
+
 def format_option(*choices: str, default: str = "text") -> Callable[[Callable], Callable]:
     """`--format` with the choices a command supports."""
     return click.option("--format", "output_format", type=click.Choice(choices), default=default,
@@ -135,12 +157,23 @@ def connection(prometheus_url: str, headers: tuple[str, ...], bearer_token_file:
     return Connection(prometheus_url, tuple(parsed), bearer_token_file, ca_file, timeout, concurrency)
 
 
-def open_client(options: dict[str, Any]) -> Prometheus:
-    """A client from a command's keyword arguments (the connection options above)."""
+@contextmanager
+def open_client(options: dict[str, Any]) -> Iterator[Prometheus]:
+    """A client from a command's keyword arguments (the connection options above), closed on exit.
+
+    On exit, the warnings of partial answers go to stderr, whatever the
+    command printed or failed with (docs/LIVE.md, "Partial answers").
+    """
     from .client import Prometheus
+    from .partial import stderr_lines
 
     keys = ("prometheus_url", "headers", "bearer_token_file", "ca_file", "timeout", "concurrency")
-    return Prometheus(connection(**{key: options[key] for key in keys}))
+    with Prometheus(connection(**{key: options[key] for key in keys})) as client:
+        try:
+            yield client
+        finally:
+            for line in stderr_lines(client.where, client.partial):
+                click.echo(line, err=True)
 
 
 # `--at` this far past this machine's clock is taken for clock skew against the server, not a mistake.

@@ -22,6 +22,7 @@ from ..core import calendar, queries, slices
 from ..core import conventions as c
 from ..core.ir import ExprIndicator, Slo
 from ..core.units import decimal_text, prom_window
+from .outside import outside_maintenance
 
 PERIOD = 0  # the window key of a calendar SLO's current period; rolling windows are positive seconds
 RULE_INTERVAL = 60  # the rules' evaluation interval: the step of the 5m rates they add up
@@ -116,15 +117,27 @@ def raw_ratio(slo: Slo, period: Period, at: float) -> str:
     span = int(at) - period.start - five
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
-        known = f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0"
+        known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
         counted = _over("avg_over_time", known, span) if span >= 0 else None
         nothing = f"0 * group without () ({queries.error_ratio(slo.indicator, five, slo.group_by)})"
     else:
-        bad = queries.bad_events(slo.indicator, five, slo.group_by)
-        total = queries.total_events(slo.indicator, five, slo.group_by)
-        counted = f"{_over('sum_over_time', bad, span)}\n/\n{_over('sum_over_time', total, span)}" if span >= 0 else None
+        total = queries.total_events(slo.indicator, five, slo.group_by) or ""
+        # Maintenance: the rates the rules drop (the `or 0 * total` fallback below counts nothing anyway).
+        bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
+        counted = (f"{_over('sum_over_time', bad, span)}\n/\n"
+                   f"{_over('sum_over_time', outside_maintenance(slo, total), span)}") if span >= 0 else None
         nothing = f"0 * ({total})"
     return nothing if counted is None else f"(\n{counted}\n)\nor\n{nothing}"
+
+
+def time_average(ratio_5m: str, period: Period, at: float) -> str:
+    """The time average since `period.start` of a 5m ratio's known values (an `expr` SLO's or a composite's period
+    ratio: no event counts to weigh by), 0 before the first 5m after the start, as the rules' fallback says."""
+    span = int(at) - period.start - c.CURRENT_BURN_WINDOW
+    nothing = f"0 * group without () ({ratio_5m})"
+    if span < 0:
+        return nothing
+    return f"(\n{_over('avg_over_time', f'{ratio_5m} >= 0', span)}\n)\nor\n{nothing}"
 
 
 def _over(function: str, expr: str, span: int) -> str:

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import queries, slices, sremath
+from ..core import maintenance, queries, slices, sremath
 from ..core.ir import (
     Condition,
     ExprIndicator,
+    Program,
     LatencyIndicator,
     PolicyRule,
     Query,
@@ -29,8 +30,9 @@ from ..core.ir import (
     ThresholdIndicator,
 )
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
-from . import periods
+from . import clusters, composite, periods
 from .client import Prometheus
+from .outside import outside_maintenance
 from .periods import PERIOD, Period
 from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
 
@@ -78,6 +80,8 @@ class GroupState:
     burn: dict[int, float | None] = field(default_factory=dict)
     alerts: list[AlertState] = field(default_factory=list)
     policy: list[PolicyState] = field(default_factory=list)
+    # A composite's members over its SLO window: what each adds to its ratio (composite.Contribution).
+    members: list[composite.Contribution] = field(default_factory=list)
 
     @property
     def has_data(self) -> bool:
@@ -93,6 +97,27 @@ class SloState:
     groups: list[GroupState]
     source: str
     period: Period | None = None  # a calendar SLO's period in progress at --at, which its SLO-window figures cover
+    maintenance: MaintenanceState | None = None  # the window in progress at --at, else the next one
+
+
+@dataclass(frozen=True)
+class MaintenanceState:
+    """One occurrence of a maintenance window: [start, end), and whether --at falls in it."""
+
+    name: str
+    start: int
+    end: int
+    now: bool
+
+
+def maintenance_at(slo: Slo, at: float) -> MaintenanceState | None:
+    """The SLO's maintenance in progress at `at`, else the next to start (None: none to come)."""
+    found = [(occurrence, window.name) for window in slo.maintenance
+             if (occurrence := maintenance.next_occurrence(window, at)) is not None]
+    if not found:
+        return None
+    (start, end), name = min(found)
+    return MaintenanceState(name, start, end, start <= at < end)
 
 
 def rule_when(rule: PolicyRule) -> str:
@@ -122,7 +147,7 @@ def windows(service: Service, slo: Slo) -> list[int]:
     return sorted(found)
 
 
-def raw_ratio(slo: Slo, window: int) -> str:
+def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
     """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
 
     Below 2h, a plain `rate` ratio over the window: the rules' tiles of 5m
@@ -133,27 +158,59 @@ def raw_ratio(slo: Slo, window: int) -> str:
     window. The two differ by minutes of lag, which an outage now makes visible.
     """
     five = c.CURRENT_BURN_WINDOW
+    if slo.is_composite:
+        return composite_ratio(program, slo, lambda member: raw_ratio(member, window, program))
     if slo.slices is not None:
         return slices.raw_bad_ratio(slo, window, slice_value(slo))
     assert window != PERIOD, "a calendar period's ratio needs its bounds: periods.raw_ratio"
     rolling_slo_window = periods.is_rolling_slo_window(slo, window)
     if not rolling_slo_window and window < c.DERIVED_WINDOW_FROM:
-        return queries.error_ratio(slo.indicator, window, slo.group_by)
+        plain = queries.error_ratio(slo.indicator, window, slo.group_by)
+        if not slo.maintenance or window == five:
+            return outside_maintenance(slo, plain)
+        # The rules' tiles of 5m rates: all there without maintenance in the window, else their derived sum.
+        derived = raw_ratio_derived(slo, window)
+        return f"{outside_maintenance(slo, plain, window)}\nor\n{derived}"
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
-        known = f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0"
+        known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
         return f"avg_over_time(({known}){_span(window)})"
-    bad = queries.bad_events(slo.indicator, five, slo.group_by)
-    total = queries.total_events(slo.indicator, five, slo.group_by)
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
+    total = outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or "")
     if rolling_slo_window:
         return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
 
 
+def raw_ratio_derived(slo: Slo, window: int) -> str:
+    """The derived ratio (`queries.derived_ratio`) of 5m rates outside maintenance, as the rules fall back to."""
+    five = c.CURRENT_BURN_WINDOW
+    if isinstance(slo.indicator, ExprIndicator):
+        known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
+        return f"avg_over_time(({known}){_span(window)})"
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
+    total = outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or "")
+    return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
+
+
+def composite_ratio(program: Program | None, slo: Slo, member_ratio) -> str:
+    """A composite's ratio from its members' raw figures; a composite of slices only from its recorded series."""
+    if program is None:
+        raise composite.CompositeError(f'composite "{slo.id}": its members are not known here')
+    if slo.slices is not None:  # a slice is bad when any member's is: no sum of member ratios says that
+        raise composite.CompositeError(COMPOSITE_SLICES)
+    return composite.ratio_promql(program, slo, member_ratio)
+
+
+COMPOSITE_SLICES = "a composite of time slices is read from its recorded series only (--source recorded)"
+
+
 def slice_value(slo: Slo) -> str:
     """A slice SLO's last-slice error ratio from its own series, `no_data` applied, as `slo:slice_error:ratio` records it."""
     assert slo.slices is not None
-    return slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
+    value = slices.raw_value(slo, queries.error_ratio(slo.indicator, slo.slices.length, slo.group_by))
+    # After no_data, as the rules: a slice in maintenance is skipped, even one `no_data = bad` counts.
+    return outside_maintenance(slo, value, slices.current_window(slo))
 
 
 def _span(seconds: int | None) -> str:
@@ -176,9 +233,13 @@ def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
     return found
 
 
-def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto") -> list[SloState]:
-    """The state of every selected SLO at `at`."""
+def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float, source: str = "auto",
+             cluster_label: str | None = None, program: Program | None = None) -> list[SloState]:
+    """The state of every selected SLO at `at` (per cluster where the recorded series carry `cluster_label`;
+    `program`: where a composite's members are found)."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
+    selected = clusters.per_cluster(selected, recorded, cluster_label)
+    clusters.check_apart(selected, recorded, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
     origins: list[set[str]] = []
@@ -202,19 +263,63 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         per_slo.append(results)
         absent.append(why)
         origins.append(used)
-    answers = client.map(lambda job: raw_window(client, job[1], job[2], at), jobs)
+    answers = client.map(lambda job: raw_window(client, job[1], job[2], at, program), jobs)
     for (index, slo, window), found in zip(jobs, answers):
         per_slo[index][window] = found
     states = []
     for (service, slo), results, why, used in zip(selected, per_slo, absent, origins):
         groups = _groups(service, slo, results, why)
-        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at)))
+        states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at),
+                               maintenance_at(slo, at)))
+    if program is not None:
+        _member_contributions(client, program, states, recorded, source, at)
     _check_min_failures(client, states, at)
-    _check_for_durations(client, states, at)
+    _check_for_durations(client, states, at, program)
     return states
 
 
-def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[GroupKey, Reading]:
+def _member_contributions(client: Prometheus, program: Program, states: list[SloState],
+                          recorded: dict[str, dict[str, list]], source: str, at: float) -> None:
+    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw."""
+    jobs = [(state, member, member_slo) for state in states if state.slo.is_composite
+            for member, member_slo in composite.members(program, state.slo)]
+
+    def read(job) -> dict[GroupKey, Reading]:
+        state, _, member_slo = job
+        window = periods.slo_window(state.slo)
+        samples = recorded.get(periods.ratio_rule(window), {}).get(member_slo.id)
+        if samples is not None:
+            return by_group(member_slo, samples)
+        if source == "recorded":
+            return {}
+        return raw_window(client, member_slo, window, at, program, state.period)
+
+    for state in states:
+        for group in state.groups:
+            group.members = []
+    found: dict[int, list] = {}
+    for (state, member, member_slo), readings in zip(jobs, client.map(read, jobs)):
+        found.setdefault(id(state), []).append((member, member_slo, readings))
+    for state in states:
+        for group in state.groups:
+            parts = []
+            for member, member_slo, readings in found.get(id(state), []):
+                ratio, reason = _member_reading(readings, source)
+                parts.append((member, member_slo, ratio, reason))
+            group.members = composite.contributions(state.slo, parts) if parts else []
+
+
+def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:
+    """A member's figure for its composite: its worst group's ratio (LANGUAGE.md), or why it has none."""
+    ratio = composite.worst(r.ratio for r in readings.values())
+    if ratio is not None:
+        return ratio, None
+    reasons = sorted({r.reason for r in readings.values() if r.reason})
+    return None, "; ".join(reasons) or (NO_RECORDED_SERIES if source == "recorded" else NO_SERIES)
+
+
+def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Program | None = None,
+               period: Period | None = None) -> dict[GroupKey, Reading]:
     """One SLO's error ratio over one window from its own series, by group.
 
     The SLO window's figure is the costly one (a subquery of 5m rates each
@@ -225,13 +330,22 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
     (`PERIOD`): since the start of the one in progress at `at`.
     """
     if window == PERIOD:
-        period = periods.period_at(slo, at)
+        period = period or periods.period_at(slo, at)
         assert period is not None
-        return by_group(slo, client.query(periods.raw_ratio(slo, period, at), at))
+        try:
+            return by_group(slo, client.query(period_ratio(program, slo, period, at), at))
+        except composite.CompositeError as error:
+            return {(): Reading({}, None, str(error))}
+    if slo.is_composite:
+        try:
+            return by_group(slo, client.query(raw_ratio(slo, window, program), at))
+        except composite.CompositeError as error:
+            return {(): Reading({}, None, str(error))}
     parts = period_parts(slo) if periods.is_rolling_slo_window(slo, window) and slo.slices is None else None
     if parts is None:
         return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
+    numerator, total = outside_maintenance(slo, numerator), outside_maintenance(slo, total)
     span = _span(window)
     counted = single(slo, client.query(f"sum_over_time(({numerator}){span})", at))
     result = {}
@@ -245,6 +359,15 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float) -> dict[Gro
         else:
             result[key] = reading(labels, divide(events - part if is_good else part, events))
     return result
+
+
+def period_ratio(program: Program | None, slo: Slo, period: Period, at: float) -> str:
+    """The error ratio since `period`'s start from raw series (a composite's: from its members' 5m ratios)."""
+    if slo.is_composite:  # as its rules: the time average of its 5m ratio since the start (docs/PROMETHEUS.md)
+        five = c.CURRENT_BURN_WINDOW
+        return periods.time_average(composite_ratio(program, slo, lambda member: raw_ratio(member, five, program)),
+                                    period, at)
+    return periods.raw_ratio(slo, period, at)
 
 
 def period_parts(slo: Slo) -> tuple[str, str, bool] | None:
@@ -317,6 +440,8 @@ def _figures(service: Service, slo: Slo, group: GroupState, budget: float) -> No
 
 def failures_query(slo: Slo, window: int, source: str) -> str:
     """The bad events within `window`, as the alert rules count them for `min_failures` (`queries.failures_within`)."""
+    if slo.is_composite and source != "recorded":  # only a slice composite counts (queries.min_failures)
+        raise composite.CompositeError(COMPOSITE_SLICES)
     if slo.slices is not None:  # bad slices
         recorded = source == "recorded"
         return slices.bad_slices_within(slo, window) if recorded else \
@@ -324,7 +449,7 @@ def failures_query(slo: Slo, window: int, source: str) -> str:
     if source == "recorded":
         return queries.failures_within(slo.id, window)
     five = c.CURRENT_BURN_WINDOW
-    bad = queries.bad_events(slo.indicator, five, slo.group_by)
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
     return (f"sum_over_time(({bad}){_span(window)}) * {five}"
             f" / count_over_time(({bad}){_span(queries.INTERVAL_RANGE)})")
 
@@ -341,7 +466,11 @@ def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -
     def counted(job: tuple[SloState, GroupState, AlertState]) -> bool:
         state, group, alert = job
         source = "recorded" if state.source == "recorded" else "raw"
-        values = [s.value for s in client.query(failures_query(state.slo, alert.condition.long, source), at)
+        try:
+            expr = failures_query(state.slo, alert.condition.long, source)
+        except composite.CompositeError:
+            return False  # no count: the condition cannot be shown to hold
+        values = [s.value for s in client.query(expr, at)
                   if group_key(state.slo, s.labels) == group_key(state.slo, group.group)]
         return bool(values) and values[0] >= alert.condition.min_failures
 
@@ -349,7 +478,7 @@ def _check_min_failures(client: Prometheus, states: list[SloState], at: float) -
         job[2].firing = enough
 
 
-def _check_for_durations(client: Prometheus, states: list[SloState], at: float) -> None:
+def _check_for_durations(client: Prometheus, states: list[SloState], at: float, program: Program | None = None) -> None:
     """A condition with `for` fires only if it held at every minute of the last `for`."""
     jobs = []
     for state in states:
@@ -365,7 +494,10 @@ def _check_for_durations(client: Prometheus, states: list[SloState], at: float) 
         condition, slo = alert.condition, state.slo
         ok = True
         for window in (condition.long, condition.short):
-            source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window)
+            try:
+                source = recorded_selector(slo, window) if state.source == "recorded" else raw_ratio(slo, window, program)
+            except composite.CompositeError:
+                return False
             expr = f"min_over_time(({source} > bool {decimal_text(alert.threshold)})[{prom_window(condition.for_)}:1m])"
             values = [s.value for s in client.query(expr, at) if group_key(slo, s.labels) == group_key(slo, group.group)]
             ok = ok and bool(values) and values[0] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from ..core.ir import Program, Service, Slo
-from ..core.units import percent_text, prom_window
+from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .periods import slo_window, window_name
 from .state import GroupState, SloState
@@ -91,7 +91,21 @@ def group_json(state: SloState, group: GroupState) -> dict:
     }
     if state.period is not None:  # a calendar SLO: the period its sli and budget cover (docs/LIVE.md)
         item["period"] = state.period.json()
+    if slo.maintenance:  # in maintenance now, or the next window (docs/LIVE.md, "Maintenance windows")
+        item["maintenance"] = None if state.maintenance is None else {
+            "name": state.maintenance.name, "start": state.maintenance.start, "end": state.maintenance.end,
+            "now": state.maintenance.now}
+    if slo.is_composite:  # each member's part of the SLO window's ratio (docs/LIVE.md, "Composite SLOs")
+        item["aggregate"] = slo.indicator.aggregate
+        item["members"] = [member_json(part) for part in group.members]
     return item
+
+
+def member_json(part) -> dict:
+    """One member of a composite in `slo status --format json`: its ratio, what it adds (`contribution`), its share."""
+    return {"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
+            "ratio": number(part.ratio), "contribution": number(part.term), "share": number(part.share),
+            **({"no_data": part.reason} if part.reason else {})}
 
 
 def render_json(states: list[SloState]) -> str:
@@ -149,6 +163,49 @@ def period_notes(states: list[SloState]) -> list[str]:
             for state in states if state.period is not None]
 
 
+def maintenance_notes(states: list[SloState]) -> list[str]:
+    """Below the table: `checkout-availability: in maintenance db-upgrade until ...`, or the next window."""
+    notes = []
+    for state in states:
+        window = state.maintenance
+        if window is None:
+            continue
+        name = printable(window.name)
+        if window.now:
+            notes.append(f"{state.slo.id}: in maintenance {name} until {format_time(window.end)} "
+                         "(its events count neither good nor bad)")
+        else:
+            notes.append(f"{state.slo.id}: next maintenance {name} from {format_time(window.start)} "
+                         f"to {format_time(window.end)}")
+    return notes
+
+
+def member_notes(states: list[SloState]) -> list[str]:
+    """Below the table, each composite group's members: `journey-checkout: payments-availability 2 x 0.036% = 0.072% (61%), ...`."""
+    notes = []
+    for state in states:
+        if not state.slo.is_composite:
+            continue
+        for group in state.groups:
+            name = state.slo.id + ("" if not group.group else "{" + group_text(group.group) + "}")
+            parts = ", ".join(_member_text(state, part) for part in group.members)
+            notes.append(f"{name} ({state.slo.indicator.aggregate} of its members over "
+                         f"{slo_window_text(state)}): {parts or 'no member'}")
+    return notes
+
+
+def _member_text(state: SloState, part) -> str:
+    weight = decimal_text(part.weight)
+    if part.ratio is None:
+        counted = {"good": "counted good", "bad": "counted bad", "skip": "skipped"}[part.when_no_data]
+        term = "" if part.term is None else f" = {percent(part.term, 3)}"
+        return f"{printable(part.slo_id)} no data, {counted}{term}"
+    share = "" if part.share is None else f" ({part.share * 100:.0f}%)"
+    if state.slo.indicator.aggregate == "worst":
+        return f"{printable(part.slo_id)} {percent(part.ratio, 3)}, scaled {percent(part.term, 3)}{share}"
+    return f"{printable(part.slo_id)} {weight} x {percent(part.ratio, 3)} = {percent(part.term, 3)}{share}"
+
+
 def render_text(states: list[SloState], at: float) -> str:
     """An aligned table for a terminal, with the time and the source above it, and calendar periods below."""
     table = rows(states)
@@ -156,7 +213,7 @@ def render_text(states: list[SloState], at: float) -> str:
     lines = [f"at {format_time(at)}, from {_sources(states)}"]
     for row in table:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
-    return "\n".join(lines + period_notes(states)) + "\n"
+    return "\n".join(lines + period_notes(states) + member_notes(states) + maintenance_notes(states)) + "\n"
 
 
 def _sources(states: list[SloState]) -> str:
@@ -181,5 +238,5 @@ def render_markdown(states: list[SloState], at: float) -> str:
     lines.append("|" + "|".join("---" for _ in table[0]) + "|")
     for row in table[1:]:
         lines.append("| " + " | ".join(md_cell(cell) for cell in row) + " |")
-    notes = period_notes(states)
+    notes = period_notes(states) + member_notes(states) + maintenance_notes(states)
     return "\n".join(lines + ([""] + ["- " + md_cell(note) for note in notes] if notes else [])) + "\n"

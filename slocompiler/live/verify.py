@@ -14,10 +14,21 @@ from dataclasses import dataclass
 from ..core import conventions as c
 from ..core import queries, sremath
 from ..core.errors import Diagnostic, Span, suggest
-from ..core.ir import ExprIndicator, LatencyIndicator, Query, RatioIndicator, Service, Slo, ThresholdIndicator, at
+from ..core.ir import (
+    ExprIndicator,
+    LatencyIndicator,
+    Program,
+    Query,
+    RatioIndicator,
+    Service,
+    Slo,
+    ThresholdIndicator,
+    at,
+)
 from ..core.units import decimal_text, format_duration, prom_window
-from . import periods
+from . import composite, periods
 from .client import LiveError, Prometheus, finite
+from .outside import outside_maintenance
 from .state import alert_conditions, group_key, raw_ratio
 from .text import markdown, printable
 
@@ -77,6 +88,7 @@ class Verifier:
         self.diagnostics: list[Diagnostic] = []
         self._names: list[str] | None = None
         self._metadata: dict[str, str] | None = None
+        self.program: Program | None = None
 
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(span, message, "error", hint))
@@ -253,7 +265,15 @@ class Verifier:
 
         A calendar SLO's `slo:sli_error:ratio_period` against the same since the start of the period in progress.
         """
-        if window == periods.PERIOD:
+        if slo.is_composite:
+            # A slice is bad when any member's is; a calendar composite's period averages its own 5m ratio: no
+            # formula over the members' series of the same name says either.
+            if self.program is None or slo.slices is not None or window == periods.PERIOD:
+                return
+            # What the members' own deployed series say, by the composite's formula.
+            expr = composite.ratio_promql(self.program, slo, lambda member: queries.recorded(name, member.id))
+            mine = {group_key(slo, s.labels): finite(s.value) for s in self.client.query(expr, self.at)}
+        elif window == periods.PERIOD:
             period = periods.period_at(slo, self.at)
             assert period is not None
             if self.at - period.start < PERIOD_SETTLING:
@@ -272,9 +292,10 @@ class Verifier:
                 continue
             if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
                 group = ",".join(f"{n}={self.shown(v)}" for n, v in zip(slo.group_by, key))
+                said = "its members' deployed series give" if slo.is_composite else "the spec's indicator gives"
                 self.warning(slo.indicator.span,
                              f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
-                             f"the spec's indicator gives {spec:.6g}: the rules running compute something else (stale?)",
+                             f"{said} {spec:.6g}: the rules running compute something else (stale?)",
                              hint=f"deploy {path} again")
 
     def _tiled(self, slo: Slo, name: str, window: int) -> dict[tuple[str, ...], float | None]:
@@ -295,8 +316,9 @@ class Verifier:
             raise LiveError(f"Prometheus at {self.client.where} answered timestamp({name}) = {when!r} for {slo.id}, "
                             f"not a time in the SLO window before --at")
         sums: dict[tuple[str, ...], list[float | None]] = {}
-        rates = (queries.bad_events(slo.indicator, five, slo.group_by),
-                 queries.total_events(slo.indicator, five, slo.group_by))
+        # Maintenance: the rates the rules drop leave a tile missing, and the window is skipped below.
+        rates = (outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or ""),
+                 outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or ""))
         for index, expr in enumerate(rates):
             for series in self.client.query_range(expr or "", when - window + five, when, five):
                 # A tile missing: the rule took the derived sum instead, which this does not redo.
@@ -334,9 +356,11 @@ def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, l
     return found
 
 
-def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: float) -> list[Diagnostic]:
-    """Every diagnostic for the selected SLOs, sorted by place."""
+def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: float,
+           program: Program | None = None) -> list[Diagnostic]:
+    """Every diagnostic for the selected SLOs, sorted by place (`program`: where composites find their members)."""
     verifier = Verifier(client, at_time)
+    verifier.program = program
     deployed = deployed_values(client, at_time)
     client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed), selected)
     return sorted(verifier.diagnostics)

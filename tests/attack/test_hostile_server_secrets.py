@@ -209,3 +209,25 @@ def test_a_token_echoed_in_a_group_of_status_or_gate_is_not_printed(fake_server,
                                     "--bearer-token-file", str(token), "--format", form)
             assert result.exit_code in (0, 1, 3), (command, form, result.output)
             assert "eu-" in result.output and "Tk9" not in result.output, (command, form, result.output)
+
+
+def test_partial_answer_warnings_are_redacted_escaped_and_bounded(fake_server, tmp_path):
+    # A proxy's warnings are server text like any other: a credential echoed there is never printed,
+    # a terminal escape is shown escaped, and a server inventing a new warning per query prints 20 and a count.
+    token = tmp_path / "token"
+    token.write_text("sekret-token\n")
+    count = iter(range(10_000))
+
+    def reply(request: Request) -> Reply:
+        body = json.loads(vector())
+        body["warnings"] = [f"store down, token sekret-token \x1b[31m#{next(count)}" for _ in range(15)]
+        return Reply(json.dumps(body).encode())
+
+    fake_server.reply = reply
+    result = run_in_process("status", SPECS, "--prometheus", fake_server.url, "--at", AT, "--source", "raw",
+                            "--bearer-token-file", str(token))
+    lines = result.stderr.splitlines()
+    partial = [line for line in lines if line.startswith("warning: partial answer")]
+    assert len(partial) == 20 and all("sekret-token" not in line and "\x1b" not in line for line in lines)
+    assert "***" in partial[0] and "\\x1b" in partial[0]  # shown escaped, as live/text.py's printable does
+    assert lines[-1].endswith("more distinct warning(s) from Prometheus at " + fake_server.url + " not shown")

@@ -71,6 +71,14 @@ RECORDED_CASES = {
     "rec-dup": {3600: [('prometheus="a"', 0.001), ('prometheus="b"', 0.001)],
                 604800: [('prometheus="a"', 0.001), ('prometheus="b"', 0.5)]},
     "rec-partial": {604800: [("", 0.001)]},
+    # The same rules in two clusters behind one view: east healthy, west out of budget and burning.
+    "rec-clusters": {3600: [('cluster="east"', 0.001), ('cluster="west"', 0.05)],
+                     604800: [('cluster="east"', 0.001), ('cluster="west"', 0.5)]},
+    # A deployed composite (tests/live/test_composite_live.py): rec-journey = rec-api + 2 x rec-db, as its
+    # members' series say over 1h; its 7d series says 0.05 where its members say 0.0015 (stale rules).
+    "rec-api": {3600: [("", 0.001)], 604800: [("", 0.0005)]},
+    "rec-db": {3600: [("", 0.002)], 604800: [("", 0.0005)]},
+    "rec-journey": {3600: [("", 0.005)], 604800: [("", 0.05)]},
 }
 
 

@@ -27,6 +27,8 @@ from slocompiler.workflow.compile import load
 SHIFT_DAYS = 7  # promtool's 0 is history's day 7, 00:00 UTC; the eu outage is at 1970-01-02 14:00
 CHECKS = (86400 + 16 * 3600, 86400 + 14 * 3600 + 20 * 60)  # after and inside the outage, both zones' periods holding it
 SLOS = ("utc", "berlin")
+READ = (c.EVENTS_TOTAL_PREFIX + "5m", c.EVENTS_BAD_PREFIX + "5m", c.PERIOD_EVENTS_BAD, c.PERIOD_EVENTS_TOTAL,
+        c.PERIOD_START, c.PERIOD_RATIO)
 
 
 def _counters(last: int) -> list[dict]:
@@ -52,7 +54,13 @@ def test_the_rules_record_the_live_figure(calendar_url, tmp_path):
     assert program is not None
     service = program.services[0]
     service = dataclasses.replace(service, slos=tuple(s for s in service.slos if s.name in SLOS))
-    (tmp_path / "cal.rules.yml").write_text(rules.rules_yaml(service), encoding="utf-8")
+    # The generated rules that the period ratio reads, as generated; the alerts and other windows, which promtool
+    # would evaluate at each of the 2,400 steps too, left out (most of its 34 s).
+    document = yaml.safe_load(rules.rules_yaml(service))
+    for group in document["groups"]:
+        group["rules"] = [rule for rule in group["rules"] if rule.get("record") in READ]
+    assert sorted({rule["record"] for group in document["groups"] for rule in group["rules"]}) == sorted(READ)
+    (tmp_path / "cal.rules.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
     checks = []
     for at in CHECKS:
         moment = history.START + SHIFT_DAYS * 86400 + at

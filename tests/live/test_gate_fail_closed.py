@@ -106,6 +106,15 @@ service rec {
       total  = `gate_requests_total{job="regional", region="eu"}`
     }
   }
+
+  slo clusters {
+    objective = 99%
+    window    = 7d
+    indicator ratio {
+      errors = `gate_requests_total{job="regional", region="eu", code=~"5.."}`
+      total  = `gate_requests_total{job="regional", region="eu"}`
+    }
+  }
 }
 
 service burning {
@@ -241,15 +250,42 @@ def test_a_group_missing_from_one_recorded_window_is_no_data(prometheus_url, spe
     assert document["no_data"] == [{"slo_id": "rec-group", "group": {"region": "us"}, "windows": {"1h": "no series"}}]
 
 
-def test_recorded_replicas_that_disagree_are_never_one_picked(prometheus_url, specs):
-    # Two series for one SLO (replicas behind a global view): 0.1% and 50% over 7d. Neither is picked.
-    code, document = gate_json(prometheus_url, specs, "rec-dup", "--source", "recorded")
-    assert code == 3 and document["blocked_by"] == []
-    assert document["no_data"][0]["windows"] == {
-        "7d": "2 series that disagree (they differ in prometheus); aggregate or select one"}
-    # The 1h series agree: one figure.
-    status = status_json(prometheus_url, specs, "rec-dup", "--source", "recorded")[0]
-    assert status["burn_rate"]["1h"] == pytest.approx(0.1)
+def test_recorded_replicas_told_apart_by_an_unknown_label_stop_the_command(prometheus_url, specs):
+    # Two series for one SLO (replicas behind a global view) that differ in `prometheus`, a label the rules do not
+    # set: 0.1% and 50% over 7d, agreeing over 1h. Neither is picked, not even where they agree: exit 3, naming it.
+    for command in ("gate", "status"):
+        result = run(command, specs, "--prometheus", prometheus_url, "--at", AT, "--slo", "rec-dup", "--source", "recorded")
+        assert result.exit_code == 3 and result.stdout == "", command
+        assert "differ in prometheus" in result.stderr and "--cluster-label prometheus" in result.stderr
+    # Told which label it is, the gate decides per replica: b's 50% over 7d has spent the budget.
+    code, document = gate_json(prometheus_url, specs, "rec-dup", "--source", "recorded", "--cluster-label", "prometheus")
+    assert code == 1 and [b["group"] for b in document["blocked_by"]] == [{"prometheus": "b"}]
+
+
+def test_each_cluster_has_its_own_figures_and_any_blocks_the_gate(prometheus_url, specs):
+    # rec-clusters: east healthy, west out of budget, both recorded with a `cluster` label.
+    status = status_json(prometheus_url, specs, "rec-clusters", "--source", "recorded", "--cluster-label", "cluster")
+    by_cluster = {item["group"]["cluster"]: item for item in status}
+    assert sorted(by_cluster) == ["east", "west"]
+    assert by_cluster["east"]["error_budget_remaining"] == pytest.approx(0.9)
+    assert by_cluster["west"]["error_budget_remaining"] == pytest.approx(-49)
+    text = run("status", specs, "--prometheus", prometheus_url, "--at", AT, "--slo", "rec-clusters",
+               "--source", "recorded", "--cluster-label", "cluster").stdout
+    assert "cluster=east" in text and "cluster=west" in text
+    code, document = gate_json(prometheus_url, specs, "rec-clusters", "--source", "recorded", "--cluster-label", "cluster")
+    assert code == 1
+    assert {(b["group"]["cluster"], b["when"]) for b in document["blocked_by"]} == {
+        ("west", "budget_remaining <= 0%"), ("west", "burn_rate > 2 over 1h")}
+    # Without the label configured, the command names it instead of deciding on either cluster.
+    unnamed = gate(prometheus_url, specs, "rec-clusters", "--source", "recorded")
+    assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr
+
+
+def test_the_cluster_label_comes_from_pyproject_too(prometheus_url, specs, tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.slocompiler]\ncluster_label = "cluster"\n', encoding="utf-8")
+    (tmp_path / "gate.slo").write_text(SPEC, encoding="utf-8")
+    code, document = gate_json(prometheus_url, str(tmp_path), "rec-clusters", "--source", "recorded")
+    assert code == 1 and {b["group"]["cluster"] for b in document["blocked_by"]} == {"west"}
 
 
 def test_a_window_not_recorded_is_no_data_with_source_recorded(prometheus_url, specs):
@@ -293,3 +329,12 @@ def test_backtest_json_is_finite(prometheus_url, specs, tmp_path):
     assert huge["error_budget_remaining_at_end"] is None
     assert huge["error_budget_remaining_at_end_reason"] == \
         "no figure over 7d at the end (no traffic, no series, or not a number)"
+
+
+def test_a_cluster_label_that_is_not_a_label_name_is_a_usage_error(prometheus_url, specs, tmp_path):
+    flag = gate(prometheus_url, specs, "rec-clusters", "--cluster-label", "clu-ster")
+    assert flag.exit_code == 2 and "is not a Prometheus label name" in flag.stderr
+    (tmp_path / "pyproject.toml").write_text('[tool.slocompiler]\ncluster_label = "__name__"\n', encoding="utf-8")
+    (tmp_path / "gate.slo").write_text(SPEC, encoding="utf-8")
+    table = gate(prometheus_url, str(tmp_path), "rec-clusters")
+    assert table.exit_code == 2 and "cluster_label '__name__' is not a Prometheus label name" in table.stderr

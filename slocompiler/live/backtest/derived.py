@@ -19,6 +19,7 @@ from ...core import queries
 from ...core.ir import ExprIndicator, Slo
 from ..client import Prometheus
 from ..periods import is_rolling_slo_window
+from ..outside import outside_maintenance
 from .budget import Budget, group_values
 from .model import GroupKey, conditions_of, guarded_windows
 
@@ -49,16 +50,20 @@ def reach(slo: Slo, window: int | None = None) -> int:
 
 def rate_count(slo: Slo) -> int:
     """How many 5m rate series per group a replay holds for the SLO's derived windows and `min_failures` counts."""
+    if slo.is_composite:  # its members' rates are what a replay holds (their windows, fetched for it)
+        return 0
     if not any(derives(slo, w) for k in conditions_of(slo) for w in (k.long, k.short)):
         return 1 if guarded_windows(slo) else 0  # the bad-event rate alone
     return len(_rate_expressions(slo))
 
 
 def _rate_expressions(slo: Slo) -> tuple[str, ...]:
+    """The 5m rates the rules record, left out in maintenance as theirs are (`state.outside_maintenance`)."""
     five = c.CURRENT_BURN_WINDOW
     if isinstance(slo.indicator, ExprIndicator):
-        return (f"{queries.error_ratio(slo.indicator, five, slo.group_by)} >= 0",)
-    return (queries.bad_events(slo.indicator, five, slo.group_by), queries.total_events(slo.indicator, five, slo.group_by))
+        return (f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0",)
+    return (outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or ""),
+            outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or ""))
 
 
 def _fetch(client: Prometheus, expr: str, first: int, last: int, group_by: tuple[str, ...],
@@ -170,7 +175,7 @@ def failures_within(client: Prometheus, slo: Slo, window: int, times: list[int],
     first = times[0] - reach(slo)
     bad = queries.bad_events(slo.indicator, c.CURRENT_BURN_WINDOW, slo.group_by)
     assert bad is not None, "an expr SLO counts no failures (queries.min_failures is 0)"
-    rates = _fetch(client, bad, first, times[-1], slo.group_by, cache, budget)
+    rates = _fetch(client, outside_maintenance(slo, bad), first, times[-1], slo.group_by, cache, budget)
     back, five = _points_back(window), _points_back(queries.INTERVAL_RANGE)
     out: dict[GroupKey, list[float | None]] = {}
     for key in sorted(rates):

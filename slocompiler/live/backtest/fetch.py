@@ -13,14 +13,14 @@ import math
 from dataclasses import dataclass
 
 from ...core import queries
-from ...core.ir import Slo
+from ...core.ir import Program, Slo
 from ...core.units import human_duration
-from .. import periods
+from .. import composite, periods
 from ..client import LiveError, Prometheus, Series
 from ..limits import MAX_POINTS
 from ..periods import Period, slo_window
 from ..readings import by_group
-from ..state import raw_ratio
+from ..state import COMPOSITE_SLICES, period_ratio, raw_ratio
 from . import derived
 from .budget import Budget, group_values
 from .model import GroupKey
@@ -105,7 +105,8 @@ def spans_of(mask: list[bool], where: Grid) -> Spans:
 
 
 def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Grid,
-              cache: Cache | None = None, budget: Budget | None = None) -> list[dict[GroupKey, list[float | None]]]:
+              cache: Cache | None = None, budget: Budget | None = None,
+              program: Program | None = None) -> list[dict[GroupKey, list[float | None]]]:
     """Each (SLO, window)'s error ratio over the grid (or its spans), per group.
 
     The range queries already fetch their chunks concurrently, so only as many
@@ -119,13 +120,14 @@ def fetch_all(client: Prometheus, tasks: list[tuple[Slo, int, Spans]], where: Gr
 
     def one(task: tuple[Slo, int, Spans]) -> dict[GroupKey, list[float | None]]:
         slo, window, spans = task
-        return window_ratio(client, slo, window, where, cache, spans, budget)
+        return window_ratio(client, slo, window, where, cache, spans, budget, program)
 
     return client.map(one, tasks, workers)
 
 
 def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None = None,
-                 spans: Spans = None, budget: Budget | None = None) -> dict[GroupKey, list[float | None]]:
+                 spans: Spans = None, budget: Budget | None = None,
+                 program: Program | None = None) -> dict[GroupKey, list[float | None]]:
     """One window's error ratio per group over the grid or its spans: the recording rule's own expression.
 
     A value at one evaluation does not depend on the query's range, so spans
@@ -135,13 +137,16 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: 
     never held whole; every group's list is counted by `budget`.
     """
     budget = Budget() if budget is None else budget
+    if slo.is_composite:
+        return _composite_ratio(client, slo, window, where, cache, spans, budget, program)
     if derived.derives(slo, window):
         if derived.replayable(where.start, where.step):
             return _derived_ratio(client, slo, window, where, {} if cache is None else cache, spans, budget)
         # Off the minute grid: the server evaluates the rules' sums as subqueries (exact, slower).
         expr = raw_ratio(slo, window)
     else:  # a slice SLO's bad-slice ratio, or a window the rules read from raw series
-        expr = raw_ratio(slo, window) if slo.slices is not None else queries.error_ratio(slo.indicator, window, slo.group_by)
+        plain = slo.slices is None and not slo.maintenance  # maintenance: the 5m rates the rules keep (raw_ratio)
+        expr = queries.error_ratio(slo.indicator, window, slo.group_by) if plain else raw_ratio(slo, window)
     key = f"{where}|{slo.group_by}|{spans}|{expr}"
     if cache is not None and key in cache:
         return cache[key]
@@ -154,6 +159,19 @@ def window_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: 
     return found
 
 
+def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None, spans: Spans,
+                     budget: Budget, program: Program | None) -> dict[GroupKey, list[float | None]]:
+    """A composite's ratio at each evaluation, from its members' ratios over the same window, as its rules combine them."""
+    if program is None or slo.slices is not None:
+        # A slice is bad when any member's slice is: not a sum of member ratios (docs/LIVE.md).
+        raise LiveError(f"{slo.id}: {COMPOSITE_SLICES if slo.slices is not None else 'its members are not known here'}")
+    parts = [(member, member_slo, window_ratio(client, member_slo, window, where, cache, spans, budget, program))
+             for member, member_slo in composite.members(program, slo)]
+    # A member with groups counts as its worst group at each evaluation; the composite has none.
+    return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
+                                         for member, member_slo, found in parts]) for i in range(where.count)]}
+
+
 def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
                    spans: Spans, budget: Budget) -> dict[GroupKey, list[float | None]]:
     times = where.times
@@ -161,15 +179,16 @@ def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache
     return derived.window_ratio(client, slo, window, times, derived.reach(slo, window), needed, cache, budget)
 
 
-def budget_remaining(client: Prometheus, slo: Slo, at: int) -> dict[GroupKey, float | None]:
+def budget_remaining(client: Prometheus, slo: Slo, at: int, program: Program | None = None) -> dict[GroupKey, float | None]:
     """`1 - window ratio / budget` at `at`, per group, the window ratio as `slo status` computes it (the period rule's;
     a calendar SLO's since the start of the period in progress at `at`)."""
     from ..state import raw_window
 
-    return _remaining(slo, raw_window(client, slo, slo_window(slo), at).values())
+    return _remaining(slo, raw_window(client, slo, slo_window(slo), at, program).values())
 
 
-def period_budgets(client: Prometheus, slo: Slo, frm: int, to: int) -> list[tuple[Period, dict[GroupKey, float | None]]]:
+def period_budgets(client: Prometheus, slo: Slo, frm: int, to: int,
+                   program: Program | None = None) -> list[tuple[Period, dict[GroupKey, float | None]]]:
     """A calendar SLO's budget left in each period that `[frm, to]` reaches: since the period's start, at its end or at `to`.
 
     The budget resets at each period start in the SLO's zone, as the rule's
@@ -179,7 +198,7 @@ def period_budgets(client: Prometheus, slo: Slo, frm: int, to: int) -> list[tupl
     """
     def one(period: Period) -> dict[GroupKey, float | None]:
         at = min(period.end, to)
-        return _remaining(slo, by_group(slo, client.query(periods.raw_ratio(slo, period, at), at)).values())
+        return _remaining(slo, by_group(slo, client.query(period_ratio(program, slo, period, at), at)).values())
 
     found = periods.periods_within(slo, frm, to)
     return list(zip(found, client.map(one, found)))

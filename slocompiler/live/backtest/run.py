@@ -54,12 +54,12 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     # at the evaluations where a condition's short ratio is above its threshold.
     tasks: list = [(slo, window, None) for slo in slos for window in plans[slo.id][0]]
     ratios: dict[str, dict[int, dict]] = {}
-    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache, budget)):
+    for (slo, window, _), found in zip(tasks, fetch_all(client, tasks, where, cache, budget, program)):
         ratios.setdefault(slo.id, {})[window] = found
     later = [(slo, window, needed_spans(ratios[slo.id], conditions, where))
              for slo in slos for window, conditions in plans[slo.id][1].items()]
     later = [(slo, window, spans) for slo, window, spans in later if spans != []]
-    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache, budget)):
+    for (slo, window, _), found in zip(later, fetch_all(client, later, where, cache, budget, program)):
         ratios[slo.id][window] = found
     for slo in slos:
         for window in plans[slo.id][1]:
@@ -68,9 +68,9 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
     shared = {} if cache is None else cache
     counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)
-    remaining = client.map(lambda slo: budget_remaining(client, slo, where.end), slos)
+    remaining = client.map(lambda slo: budget_remaining(client, slo, where.end, program), slos)
     # A calendar SLO's budget resets at each period start: its budget in every period the range reaches.
-    budgets = client.map(lambda slo: period_budgets(client, slo, what.start, where.end) if slo.calendar else [], slos)
+    budgets = client.map(lambda slo: period_budgets(client, slo, what.start, where.end, program) if slo.calendar else [], slos)
     out = []
     for slo, left, found, periods in zip(slos, remaining, counted, budgets):
         out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets, found, periods)

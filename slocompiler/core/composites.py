@@ -1,0 +1,124 @@
+"""The PromQL of composite SLOs: their error ratio from their members' recorded ratios, and what members must record.
+
+A composite never reads a raw series: each window's ratio is one instant
+read of each member's recorded `slo:sli_error:ratio_rate<W>` (or, for a slice
+composite, its last slice's `slo:slice_error:ratio`). Every member term keeps
+the member's `slo_id` (`max by (slo_id)`), so `or` can add the members'
+terms up without two of them colliding on equal labels, and a member with
+`group_by` counts as its worst group. docs/PROMETHEUS.md ("Composite SLOs").
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping
+
+from .conventions import CURRENT_BURN_WINDOW, LABEL_SLO_ID, SLICE_ERROR, error_ratio_rule
+from .ir import CompositeIndicator, Member, Program, Slo
+from .queries import promql_string, recorded
+from .slices import judged_limit
+from .units import decimal_text
+
+# What a member's error ratio counts as while it has none (absent, or 0/0).
+NO_DATA_VALUE = {"good": "0", "bad": "1"}
+
+
+def indicator(slo: Slo) -> CompositeIndicator:
+    assert isinstance(slo.indicator, CompositeIndicator)
+    return slo.indicator
+
+
+def _known(series: str, member: Member, judge: str = "") -> str:
+    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 where it has none."""
+    known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
+    if member.when_no_data == "skip":
+        return known
+    # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
+    fallback = (f"label_replace(vector({NO_DATA_VALUE[member.when_no_data]}), "
+                f"{promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")")
+    return f"{known}\nor\n{fallback}"
+
+
+def _indented(terms: list[str], by: int = 4) -> str:
+    """The members' terms joined by `or`, each line indented inside the aggregation."""
+    return textwrap.indent("\nor\n".join(terms), " " * by)
+
+
+def _weighted(term: str, factor: str) -> str:
+    return f"({term})" if factor == "1" else f"{factor} * ({term})"
+
+
+def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str:
+    """`slo:sli_error:ratio_rate<W>` of a composite: the weighted sum of its members' (or the worst weighted burn), at most 1.
+
+    Empty when every member is skipped: the composite has no data then.
+    """
+    spec = indicator(composite)
+    terms = []
+    for member in spec.members:
+        term = _known(recorded(error_ratio_rule(window), member.slo_id), member)
+        factor = decimal_text(member.weight)
+        if spec.aggregate == "worst":
+            # The member's burn rate, weighted: written as a division, as 1 / 0.003 has no exact decimal.
+            factor = f"{factor} / {decimal_text(members[member.slo_id].error_budget)}"
+        terms.append(_weighted(term, factor))
+    union = _indented(terms)
+    if spec.aggregate == "worst":
+        return f"clamp_max(\n  max(\n{union}\n  ) * {decimal_text(composite.error_budget)},\n  1\n)"
+    return f"clamp_max(\n  sum(\n{union}\n  ),\n  1\n)"
+
+
+def slice_value(composite: Slo, members: Mapping[str, Slo]) -> str:
+    """`slo:slice_error:ratio` of a slice composite: 1 when any member's last slice is bad, 0 when all known are good.
+
+    A member's slice is bad above its judged limit (`slices.judged_limit`);
+    a member that records slice error ratios without a target counts as bad
+    when its slice has any error. Empty when every member skips.
+    """
+    terms = []
+    for member in indicator(composite).members:
+        slices = members[member.slo_id].slices
+        assert slices is not None
+        limit = "0" if slices.target is None else judged_limit(slices)
+        terms.append(f"({_known(recorded(SLICE_ERROR, member.slo_id), member, f' > bool {limit}')})")
+    return f"max(\n{_indented(terms, 2)}\n)"
+
+
+def ratio_windows(slo: Slo) -> set[int]:
+    """Windows of `slo:sli_error:ratio_rate<W>` an SLO records whatever composites read it: its rolling window in the
+    period group (a calendar SLO records its period as `ratio_period`)."""
+    return set() if slo.calendar is not None else {slo.window}
+
+
+def member_windows(program: Program, own: Mapping[str, set[int]]) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """The windows each SLO must record beyond its `own` (alert and policy windows) for the composites that read it:
+    those its composites' alerts read (in its SLI group), and those only their period ratio reads (its period group).
+
+    A composite reads each member's ratio over every window it records
+    itself, its own extra ones included, so a composite of composites passes
+    its windows down (repeated until nothing changes; the front end refuses
+    cycles). A slice composite reads its members' last slices, no window.
+    """
+    slos = {slo.id: slo for service in program.services for slo in service.slos}
+    sli: dict[str, set[int]] = {slo_id: set() for slo_id in slos}
+    period: dict[str, set[int]] = {slo_id: set() for slo_id in slos}
+    changed = True
+    while changed:
+        changed = False
+        for slo in slos.values():
+            if not slo.is_composite or slo.slices is not None:
+                continue
+            alerts = own.get(slo.id, set()) | sli[slo.id] | {CURRENT_BURN_WINDOW}
+            periods = ratio_windows(slo) | period[slo.id]
+            for member in indicator(slo).members:
+                if member.slo_id not in slos:
+                    continue
+                has = own.get(member.slo_id, set()) | sli[member.slo_id]
+                more_sli = alerts - has
+                more_period = periods - has - ratio_windows(slos[member.slo_id]) - period[member.slo_id]
+                if more_sli or more_period:
+                    sli[member.slo_id] |= more_sli
+                    period[member.slo_id] |= more_period
+                    changed = True
+    return ({slo_id: frozenset(windows) for slo_id, windows in sli.items() if windows},
+            {slo_id: frozenset(windows - sli[slo_id]) for slo_id, windows in period.items() if windows - sli[slo_id]})

@@ -1,0 +1,143 @@
+"""Composite SLOs in the live commands: the composite's ratio from its members' (PromQL), each member's contribution.
+
+A composite's error ratio over a window is min(1, Σ weight × member ratio)
+(`aggregate = worst`: max(weight × member ratio / member budget) × the
+composite's budget, capped at 1). A member without data counts as its
+`when_no_data` says: `good` 0, `bad` 1, `skip` left out; with no term left
+the composite has no data. A member with `group_by` counts as its worst
+group (LANGUAGE.md, "Composite SLOs"); a composite itself has no groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
+from ..core.units import decimal_text
+
+# The label that keeps the members' terms apart until they are summed (dropped by the aggregation).
+TERM_LABEL = "slo_composite_member"
+
+
+class CompositeError(Exception):
+    """A composite whose members the specs do not define (the checks normally refuse it first)."""
+
+
+def members(program: Program, slo: Slo) -> list[tuple[Member, Slo]]:
+    """The composite's members with their SLOs, in spec order."""
+    assert isinstance(slo.indicator, CompositeIndicator)
+    found = []
+    for member in slo.indicator.members:
+        member_slo = program.slo(member.slo_id)
+        if member_slo is None:
+            raise CompositeError(f'composite "{slo.id}" names no SLO "{member.slo_id}"')
+        found.append((member, member_slo))
+    return found
+
+
+def scale(slo: Slo, member: Member, member_slo: Slo) -> Decimal:
+    """What a member's ratio is multiplied by: its weight (`worst`: over its budget, times the composite's)."""
+    assert isinstance(slo.indicator, CompositeIndicator)
+    if slo.indicator.aggregate == "worst":
+        return member.weight / member_slo.error_budget * slo.error_budget
+    return member.weight
+
+
+def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str]) -> str:
+    """The composite's error ratio as one PromQL expression, from `member_ratio(member SLO)` of each member.
+
+    As the composite's rules read its members' recorded ratios (core/composites.py):
+    a member's figure is its worst group's, NaN dropped; a member without one
+    is a constant (`good` 0, `bad` 1) or no term (`skip`). Each weighted term
+    carries a label of its own, so `or` keeps them all for the aggregation
+    (`sum`, or `max` for `worst`). No term at all: no figure.
+    """
+    terms = []
+    for index, (member, member_slo) in enumerate(members(program, slo)):
+        factor = decimal_text(scale(slo, member, member_slo))
+        term = _labelled(f"{factor} * max(({member_ratio(member_slo)}) >= 0)", index)
+        if member.when_no_data in NO_DATA_RATIO:
+            constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
+            term = f"({term}\nor\n{_labelled(f'vector({constant})', index)})"
+        terms.append(term)
+    function = "max" if indicator(slo).aggregate == "worst" else "sum"
+    return f"clamp_max({function}(\n" + "\nor\n".join(terms) + "\n), 1)"
+
+
+NO_DATA_RATIO = {"good": Decimal(0), "bad": Decimal(1)}
+
+
+def indicator(slo: Slo) -> CompositeIndicator:
+    assert isinstance(slo.indicator, CompositeIndicator)
+    return slo.indicator
+
+
+def _labelled(expr: str, index: int) -> str:
+    return f'label_replace({expr}, "{TERM_LABEL}", "{index}", "", "")'
+
+
+def worst(ratios) -> float | None:
+    """A member's figure from its groups' ratios: the worst known one (LANGUAGE.md: a member with group_by contributes its worst group)."""
+    known = [r for r in ratios if r is not None and r == r and r not in (float("inf"), float("-inf"))]
+    return max(known, default=None)
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One member's part of a composite's figure over the composite's SLO window."""
+
+    slo_id: str
+    weight: Decimal
+    when_no_data: str
+    ratio: float | None  # the member's own error ratio (None: no data)
+    term: float | None  # what it adds to the composite's ratio (sum) or offers as its worst (worst); None: skipped
+    share: float | None = None  # term / Σ terms; None when the terms add to 0 or it has none
+    reason: str | None = None  # why the member has no ratio
+
+
+def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]]) -> list[Contribution]:
+    """Each member's term from its ratio over the SLO window, `when_no_data` applied, and its share of all terms."""
+    parts = []
+    for member, member_slo, ratio, reason in found:
+        factor = float(scale(slo, member, member_slo))
+        if ratio is not None:
+            term: float | None = factor * ratio
+        elif member.when_no_data in NO_DATA_RATIO:
+            term = factor * float(NO_DATA_RATIO[member.when_no_data])
+        else:
+            term = None
+        parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, ratio, term, reason=reason))
+    total = sum(p.term for p in parts if p.term is not None)
+    return [Contribution(p.slo_id, p.weight, p.when_no_data, p.ratio, p.term,
+                         None if p.term is None or total <= 0 else p.term / total, p.reason) for p in parts]
+
+
+def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]]) -> float | None:
+    """The composite's ratio from its members' figures (None: no data), as `ratio_promql` computes it on the server."""
+    terms = []
+    for member, member_slo, ratio in found:
+        factor = float(scale(slo, member, member_slo))
+        if ratio is not None:
+            terms.append(factor * ratio)
+        elif member.when_no_data in NO_DATA_RATIO:
+            terms.append(factor * float(NO_DATA_RATIO[member.when_no_data]))
+    if not terms:
+        return None
+    return min(1.0, max(terms) if indicator(slo).aggregate == "worst" else sum(terms))
+
+
+def composites_of(program: Program, slo_id: str) -> list[tuple[Service, Slo]]:
+    """Every composite that reads `slo_id`, directly or through other composites, in spec order."""
+    reached: set[str] = set()
+    frontier = [slo_id]
+    while frontier:
+        current = frontier.pop()
+        for service in program.services:
+            for slo in service.slos:
+                if (slo.is_composite and slo.id not in reached
+                        and any(m.slo_id == current for m in slo.indicator.members)):
+                    reached.add(slo.id)
+                    frontier.append(slo.id)
+    return [(service, slo) for service in program.services for slo in service.slos if slo.id in reached]

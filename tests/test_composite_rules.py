@@ -1,0 +1,243 @@
+"""Composite SLOs' rules (issue 25): their ratios from their members' recorded series, run through the real promtool."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from composite_rules_spec import program, service
+
+from slocompiler.core import conventions as c
+from slocompiler.core import queries
+from slocompiler.core.ir import Program
+from slocompiler.emit import alerts, rules
+from slocompiler.emit.prometheus import emit
+
+
+def write(directory: Path, prog: Program) -> Path:
+    for path, text in emit(prog).items():
+        target = directory / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return directory / "prometheus"
+
+
+def run(promtool: str, *args: str, cwd: Path) -> str:
+    result = subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def series(name: str, slo_id: str, values: str, **labels: str) -> dict:
+    inside = ", ".join(f'{k}="{v}"' for k, v in {"slo_id": slo_id, **labels}.items())
+    return {"series": f"{name}{{{inside}}}", "values": values}
+
+
+def expect(name: str, slo: str, value: float | None) -> dict:
+    """A check of one composite's recorded series at 1m: `value`, or no sample at all."""
+    samples = [] if value is None else [
+        {"labels": f'{name}{{slo_id="journeys-{slo}", slo_service="journeys", slo_name="{slo}"}}', "value": value}]
+    return {"expr": f'{name}{{slo_id="journeys-{slo}"}}', "eval_time": "1m", "exp_samples": samples}
+
+
+RATIO_5M = "slo:sli_error:ratio_rate5m"
+RATIO_30D = "slo:sli_error:ratio_rate30d"
+SLICE = "slo:slice_error:ratio"
+
+# Each case: the members' recorded series (what the members' own rules would record), and the composites' values.
+# Values are binary fractions, so sums and products are exact in floating point.
+CASES = {
+    "weighted sum, a member's worst group": (
+        [series(RATIO_5M, "shop-availability", "0.125x2"),
+         series(RATIO_5M, "shop-payments", "0.0625x2", region="eu"),
+         series(RATIO_5M, "shop-payments", "0.25x2", region="us")],
+        [expect(RATIO_5M, "checkout", 0.625),  # 0.125 + 2 * 0.25
+         expect(RATIO_5M, "worst", 1),  # 1000 * 0.125 * 0.01, capped at 1
+         ]),
+    "capped at 1": (
+        [series(RATIO_5M, "shop-availability", "0.25x2"), series(RATIO_5M, "shop-payments", "0.5x2", region="eu")],
+        [expect(RATIO_5M, "checkout", 1)]),
+    "when_no_data: skip leaves out an absent or idle (NaN) member, bad counts 1, good 0": (
+        [series(RATIO_5M, "shop-availability", "NaN NaN"),
+         series(RATIO_30D, "shop-payments", "0.125x2", region="eu"),
+         series(RATIO_30D, "shop-availability", "0.0005x2")],
+        [expect(RATIO_5M, "checkout", 1),  # payments (bad) has no 5m ratio: 2 * 1, capped
+         expect(RATIO_5M, "worst", 0),  # availability skipped, payments good: 0, a member that counts, not no data
+         expect(RATIO_30D, "checkout", 0.2505),
+         ]),
+    "worst: the highest weighted burn rate times the composite's budget": (
+        [series(RATIO_5M, "shop-availability", "0.001x2"),  # burn 1
+         series(RATIO_5M, "shop-payments", "0.03125x2", region="eu")],  # burn 3.125, weight 2
+        [expect(RATIO_5M, "worst", 0.0625)]),
+    "slice composite: a slice is bad when any member's is": (
+        [series(SLICE, "shop-uptime", "0.0625x2"), series(SLICE, "shop-status", "0x2")],
+        [expect(SLICE, "probes", 1)]),
+    "slice composite: a member at its target is good, an idle one skipped": (
+        [series(SLICE, "shop-uptime", "0.05x2"), series(SLICE, "shop-status", "NaN NaN")],
+        [expect(SLICE, "probes", 0)]),
+    "slice composite: no data when every member skips": (
+        [series(SLICE, "shop-status", "NaN NaN")],
+        [expect(SLICE, "probes", None)]),
+}
+
+
+def test_composite_ratios_come_from_the_members_recorded_series(tmp_path, promtool) -> None:
+    folder = write(tmp_path, program())
+    tests = [{"name": name, "interval": "1m", "input_series": inputs, "promql_expr_test": checks}
+             for name, (inputs, checks) in CASES.items()]
+    document = {"rule_files": ["journeys.rules.yml"], "evaluation_interval": "1m", "tests": tests}
+    (folder / "composite.test.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    run(promtool, "test", "rules", "composite.test.yml", cwd=folder)
+
+
+def test_generated_cases_page_the_composite_not_the_member_and_the_reverse(tmp_path, promtool) -> None:
+    folder = write(tmp_path, program())
+    run(promtool, "check", "rules", "journeys.rules.yml", "shop.rules.yml", cwd=folder)
+    run(promtool, "test", "rules", "journeys.test.yml", cwd=folder)
+    document = yaml.safe_load((folder / "journeys.test.yml").read_text(encoding="utf-8"))
+    assert document["rule_files"] == ["journeys.rules.yml", "shop.rules.yml"]
+    assert document["group_eval_order"][:2] == ["slo:shop:sli", "slo:shop:period"]
+    names = [test["name"] for test in document["tests"]]
+    assert names == [
+        "journeys-checkout: shop-payments at error ratio 0.0218863 (weight 2): pages the composite, not the member alone",
+        "journeys-checkout: shop-availability at error ratio 0.0169363 (weight 1): pages the member, not the composite",
+        "journeys-worst: shop-payments at error ratio 0.0419545 (weight 2): pages the composite, not the member alone",
+    ]
+    # 2 * 0.0218863 is above the checkout's lowest page threshold (6 * 0.005) and 0.0218863 below it: the weight pages.
+    assert 2 * 0.0218863 > 0.03 > 0.0218863
+
+
+def recorded(prog: Program, name: str) -> list[tuple[str, str, str]]:
+    """(group, record, slo_id) of every recording rule of one service."""
+    text = emit(prog)[c.prometheus_rules_path(name)]
+    return [(group["name"], rule["record"], rule["labels"]["slo_id"])
+            for group in yaml.safe_load(text)["groups"] for rule in group["rules"] if "record" in rule]
+
+
+def test_members_record_every_window_their_composites_read() -> None:
+    shop = service("shop")
+    alone = recorded(Program((shop,)), "shop")
+    with_journeys = recorded(program(), "shop")
+    # payments' window is 28d: the checkout's 30d period ratio reads its 30d ratio, recorded in its period group.
+    assert ("slo:shop:period", RATIO_30D, "shop-payments") in with_journeys
+    assert ("slo:shop:period", RATIO_30D, "shop-payments") not in alone
+    assert set(with_journeys) - set(alone) == {("slo:shop:period", RATIO_30D, "shop-payments")}
+
+
+def test_a_program_without_composites_has_the_rules_it_had() -> None:
+    shop = service("shop")
+    assert rules.rules_yaml(shop) == rules.rules_yaml(shop, rules.composites_of(Program((shop,))))
+
+
+def test_composites_of_composites_pass_their_windows_down() -> None:
+    prog = program()
+    journeys = service("journeys")
+    checkout = journeys.slos[0]
+    # A composite over `checkout` with a 7d window and an alert window of 2d that no other SLO records.
+    condition = replace(checkout.alerting.conditions[-1], long=2 * 86400)
+    outer = replace(journeys.slos[1], name="outer", id="journeys-outer", window=7 * 86400,
+                    indicator=replace(journeys.slos[1].indicator, members=(
+                        replace(journeys.slos[1].indicator.members[0], slo_id="journeys-checkout"),)),
+                    alerting=replace(checkout.alerting, conditions=(*checkout.alerting.conditions[:-1], condition)))
+    prog = Program(tuple(replace(s, slos=(*s.slos, outer)) if s.name == "journeys" else s for s in prog.services))
+    journeys_rules = recorded(prog, "journeys")
+    shop_rules = recorded(prog, "shop")
+    for window in ("2d", "7d"):
+        assert (f"slo:journeys:{'sli' if window == '2d' else 'period'}", f"slo:sli_error:ratio_rate{window}",
+                "journeys-checkout") in journeys_rules
+        for member in ("shop-availability", "shop-payments"):
+            assert any(record == f"slo:sli_error:ratio_rate{window}" and slo == member for _, record, slo in shop_rules)
+
+
+def test_composites_alert_without_event_counts() -> None:
+    checkout = service("journeys").slos[0]
+    counted = replace(checkout.alerting.conditions[0], min_failures=10)
+    assert queries.min_failures(checkout, counted) == 0
+    watched = replace(checkout, alerting=replace(checkout.alerting, no_data=900, no_data_watch="both"))
+    rule = alerts.no_data_alert(service("journeys"), watched)
+    assert rule["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"})'
+    assert "scraped" not in rule["annotations"]["description"]
+
+
+CALENDAR = """
+service monthly {
+  owner = "team-journeys"
+  slo checkout {
+    objective = 99%
+    window    = calendar month
+    timezone  = "Europe/Berlin"
+    composite {
+      shop-availability { }
+      shop-payments     { weight = 2 }
+    }
+  }
+}
+"""
+
+
+def test_a_calendar_composite_averages_its_own_5m_ratio_since_the_period_start(tmp_path, promtool) -> None:
+    from composite_rules_spec import SPEC
+
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "specs").mkdir()
+    (tmp_path / "specs" / "shop.slo").write_text(SPEC.split("service journeys")[0], encoding="utf-8")
+    (tmp_path / "specs" / "monthly.slo").write_text(CALENDAR, encoding="utf-8")
+    loaded = load([str(tmp_path / "specs")])
+    assert loaded.ok, [str(d) for d in loaded.diagnostics]
+    folder = write(tmp_path / "out", loaded.program)
+    run(promtool, "check", "rules", "monthly.rules.yml", "shop.rules.yml", cwd=folder)
+    groups = yaml.safe_load((folder / "monthly.rules.yml").read_text(encoding="utf-8"))["groups"]
+    by_record = {rule["record"]: rule["expr"] for group in groups for rule in group["rules"] if "record" in rule}
+    assert by_record[c.PERIOD_KNOWN_RATIO].startswith('slo:sli_error_known:ratio_rate5m{slo_id="monthly-checkout"}')
+    assert f"avg_over_time({c.PERIOD_KNOWN_RATIO}" in by_record[c.PERIOD_RATIO]
+    # Its 5m ratio is the weighted sum of its members' 5m ratios; no member records a window for its period.
+    assert 'slo:sli_error:ratio_rate5m{slo_id="shop-payments"}' in by_record[c.error_ratio_rule(300)]
+    shop = yaml.safe_load((folder / "shop.rules.yml").read_text(encoding="utf-8"))["groups"]
+    assert not any("ratio_rate30d" in rule.get("record", "") and rule["labels"]["slo_id"] == "shop-payments"
+                   for group in shop for rule in group["rules"])
+
+
+def test_the_generated_cases_fail_rules_that_ignore_the_weights(tmp_path, promtool) -> None:
+    folder = write(tmp_path, program())
+    rules_text = (folder / "journeys.rules.yml").read_text(encoding="utf-8")
+    assert "2 * (max by (slo_id)" in rules_text
+    (folder / "journeys.rules.yml").write_text(rules_text.replace("2 * (max by (slo_id)", "(max by (slo_id)"),
+                                               encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", "journeys.test.yml"], cwd=folder, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode != 0
+    # The composite's page, expected where payments (weight 2) fails alone, is missing.
+    failures = result.stdout + result.stderr
+    assert 'slo_id=\\"journeys-checkout\\"' in failures and "got: nil" in failures
+
+
+def test_a_slice_composite_member_records_its_bad_slices_over_the_windows_its_composite_reads() -> None:
+    journeys = service("journeys")
+    probes = next(slo for slo in journeys.slos if slo.name == "probes")
+    checkout = journeys.slos[0]
+    # An event-style composite (30d) over the slice composite (7d): probes records its 30d bad-slice ratio.
+    outer = replace(checkout, name="outer", id="journeys-outer",
+                    indicator=replace(checkout.indicator, members=(
+                        replace(checkout.indicator.members[0], slo_id=probes.id),)))
+    prog = Program(tuple(replace(s, slos=(*s.slos, outer)) if s.name == "journeys" else s for s in program().services))
+    groups = yaml.safe_load(emit(prog)[c.prometheus_rules_path("journeys")])["groups"]
+    found = [rule["expr"] for group in groups for rule in group["rules"]
+             if rule.get("record") == RATIO_30D and rule["labels"]["slo_id"] == probes.id]
+    assert len(found) == 1 and found[0].startswith(f'sum_over_time({c.SLICES_BAD_HOUR}{{slo_id="{probes.id}"}}')
+
+
+def test_worst_writes_each_members_weight_over_its_budget_exactly() -> None:
+    from slocompiler.core import composites
+
+    journeys = service("journeys")
+    worst = next(slo for slo in journeys.slos if slo.name == "worst")
+    members = {slo.id: slo for s in program().services for slo in s.slos}
+    odd = {**members, "shop-payments": replace(members["shop-payments"], objective=Decimal("0.997"))}
+    text = composites.window_ratio(worst, odd, 300)
+    # 2 / 0.003 has no exact decimal: the rule divides rather than print 666.666...
+    assert "2 / 0.003 * (max by (slo_id)" in text and "666" not in text
+    assert "1 / 0.001 * (max by (slo_id)" in text and text.endswith(") * 0.01,\n  1\n)")

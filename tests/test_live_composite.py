@@ -1,0 +1,92 @@
+"""live/composite.py without a server: the composite formula in Python (backtest, contributions) and its PromQL (status)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from slocompiler.core.promql import parse
+from slocompiler.live import composite
+from slocompiler.workflow.compile import load
+
+SPEC = """service s {
+  owner = "t"
+  slo a { objective = 99.9%  window = 7d  indicator ratio { errors = `a_errors`  total = `a_total` } }
+  slo b { objective = 99%  window = 7d  indicator ratio { errors = `b_errors`  total = `b_total` } }
+  slo c { objective = 99%  window = 7d  indicator ratio { errors = `c_errors`  total = `c_total` } }
+  slo sum {
+    objective = 99.5%
+    window    = 7d
+    composite {
+      s-a { weight = 2 }
+      s-b { weight = 1  when_no_data = bad }
+      s-c { weight = 1  when_no_data = skip }
+    }
+  }
+  slo worst {
+    objective = 99.5%
+    window    = 7d
+    composite {
+      s-a { weight = 1 }
+      s-b { weight = 3  when_no_data = good }
+      aggregate = worst
+    }
+  }
+  slo journey { objective = 99%  window = 7d  composite { s-sum { weight = 1 } } }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def program(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("spec")
+    (folder / "s.slo").write_text(SPEC, encoding="utf-8")
+    loaded = load([str(folder)])
+    assert loaded.program is not None, loaded.diagnostics
+    return loaded.program
+
+
+def found(program, slo_id, ratios):
+    slo = program.slo(slo_id)
+    return slo, [(m, s, ratios[s.id]) for m, s in composite.members(program, slo)]
+
+
+def test_sum_weighs_members_and_applies_when_no_data(program):
+    slo, parts = found(program, "s-sum", {"s-a": 0.001, "s-b": 0.002, "s-c": None})
+    assert composite.combine(slo, parts) == pytest.approx(2 * 0.001 + 0.002)  # c skipped
+    slo, parts = found(program, "s-sum", {"s-a": 0.001, "s-b": None, "s-c": 0.5})
+    assert composite.combine(slo, parts) == 1.0  # b counts bad (1): capped at 1
+    contributions = composite.contributions(slo, [(m, s, r, None) for m, s, r in parts])
+    assert [c.term for c in contributions] == [pytest.approx(0.002), 1.0, 0.5]
+    assert sum(c.share for c in contributions) == pytest.approx(1)
+
+
+def test_worst_is_the_highest_weighted_burn_times_the_composites_budget(program):
+    slo, parts = found(program, "s-worst", {"s-a": 0.002, "s-b": 0.005})
+    # a burns 2x its 0.1% budget, b 3 x 0.5x of its 1%: 2x wins, times 0.5% = 1%.
+    assert composite.combine(slo, parts) == pytest.approx(0.01)
+    slo, parts = found(program, "s-worst", {"s-a": None, "s-b": None})
+    assert composite.combine(slo, parts) == 0.0  # a skipped (the default), b good
+    slo, parts = found(program, "s-sum", {"s-a": None, "s-b": 0.0, "s-c": None})
+    assert composite.combine(slo, parts) == 0.0
+    assert composite.scale(slo, *composite.members(program, slo)[0]) == Decimal(2)
+
+
+def test_no_term_is_no_data(program):
+    slo = program.slo("s-sum")
+    skipped = [(m, s, None) for m, s in composite.members(program, slo) if m.when_no_data == "skip"]
+    assert composite.combine(slo, skipped) is None
+
+
+def test_the_promql_parses_and_names_every_member(program):
+    slo = program.slo("s-sum")
+    text = composite.ratio_promql(program, slo, lambda member: f"{member.id.replace('-', '_')}_ratio")
+    parse(text)
+    assert all(f"s_{name}_ratio" in text for name in "abc") and "vector(1)" in text and text.startswith("clamp_max(sum(")
+
+
+def test_composites_of_follows_composites_of_composites(program):
+    assert [slo.id for _, slo in composite.composites_of(program, "s-b")] == ["s-sum", "s-worst", "s-journey"]
+    assert [slo.id for _, slo in composite.composites_of(program, "s-sum")] == ["s-journey"]
+    assert composite.composites_of(program, "s-journey") == []
