@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -68,7 +70,10 @@ OUTAGE_TEST = {
 def _checkout_rules() -> str:
     loaded = load([str(ROOT / "specs" / "checkout.slo")])
     assert loaded.program is not None, loaded.diagnostics
-    return rules_yaml(loaded.program.services[0])
+    # Without its weekly release window, whose first occurrence (1970-01-01 05:00 UTC) falls in this day of history.
+    service = loaded.program.services[0]
+    slos = tuple(dataclasses.replace(slo, maintenance=()) for slo in service.slos)
+    return rules_yaml(dataclasses.replace(service, slos=slos, maintenance=()))
 
 
 def _promtool_test(promtool: str, directory: Path, rules: str) -> subprocess.CompletedProcess:

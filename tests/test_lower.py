@@ -62,7 +62,7 @@ def test_template_expansion_substitutes_parameters_and_defaults(example) -> None
     assert isinstance(slo.indicator, RatioIndicator)
     assert slo.indicator.errors.text == 'http_requests_total{job="cart", code=~"5.."}'
     assert slo.indicator.errors.is_selector
-    assert slo.span == Span(str(SPECS / "checkout.slo"), 40, 7)
+    assert slo.span == Span(str(SPECS / "checkout.slo"), 42, 7)
     _, search = example["search-availability"]
     assert search.objective == Decimal("0.999")  # the parameter's default
 

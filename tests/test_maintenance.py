@@ -151,3 +151,16 @@ def test_the_tables_cover_the_table_years(window):
     periods = m.tabled_occurrences(window.every, window.at, window.timezone)
     first, end = cal.table_range()
     assert periods[0].start < first and periods[-1].start >= end
+
+
+def test_before_the_table_the_rules_keep_the_first_offset(promtool, tmp_path):
+    # Berlin kept CET all year in 1970, as the table's first offset (December 2024) does: Saturday 3 January, 21:00 UTC.
+    window = recurring("saturday", "22:00", 2, "Europe/Berlin")
+    assert m.occurrences_before_table(window, 0, 11 * 86400) == [(69 * HOUR, 71 * HOUR), (237 * HOUR, 239 * HOUR)]
+    cases = [_case(json.dumps(m.active_promql([window], 0)), t, 69 * HOUR <= t < 71 * HOUR)
+             for t in (69 * HOUR - 1, 69 * HOUR, 71 * HOUR - 1, 71 * HOUR)]
+    path = tmp_path / "early.test.yml"
+    path.write_text("evaluation_interval: 1d\ntests:\n  - interval: 1d\n    input_series: []\n    promql_expr_test:\n"
+                    + "".join(cases), encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", str(path)], check=False, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]

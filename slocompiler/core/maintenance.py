@@ -42,20 +42,25 @@ _EPOCH_WEEKDAY = 3
 
 
 def local_start(window: Maintenance, day: date) -> int:
-    """The Unix second a recurring window starts on local date `day` (whatever its weekday).
+    """The Unix second a recurring window starts on local date `day` (whatever its weekday)."""
+    assert window.at is not None
+    return _local_instant(window.at, window.timezone, day)
+
+
+def _local_instant(at: int, zone: str, day: date) -> int:
+    """The Unix second of `at` seconds after local midnight of `day` in `zone`.
 
     A local time that happens twice (clocks set back) is its first instance,
     and one that never happens (clocks jump over it) is read with the offset
     before the jump, so 02:30 on the day Berlin skips 02:00-03:00 is 03:30
     CEST: zoneinfo's `fold=0` (PEP 495).
     """
-    assert window.at is not None
-    wall = datetime(day.year, day.month, day.day) + timedelta(seconds=window.at)
-    return int(wall.replace(tzinfo=calendar.zone_info(window.timezone), fold=0).timestamp())
+    wall = datetime(day.year, day.month, day.day) + timedelta(seconds=at)
+    return int(wall.replace(tzinfo=calendar.zone_info(zone), fold=0).timestamp())
 
 
-def _happens_on(window: Maintenance, day: date) -> bool:
-    return window.every == "day" or WEEKDAYS[day.weekday()] == window.every
+def _happens_on(every: str | None, day: date) -> bool:
+    return every == "day" or WEEKDAYS[day.weekday()] == every
 
 
 def occurrences(window: Maintenance, frm: float, to: float) -> list[tuple[int, int]]:
@@ -69,7 +74,7 @@ def occurrences(window: Maintenance, frm: float, to: float) -> list[tuple[int, i
     day = calendar.local_date(window.timezone, frm - window.duration) - timedelta(days=1)
     last = calendar.local_date(window.timezone, to) + timedelta(days=1)
     while day <= last:
-        if _happens_on(window, day):
+        if _happens_on(window.every, day):
             start = local_start(window, day)
             if start < to and start + window.duration > frm:
                 found.append((start, start + window.duration))
@@ -88,7 +93,7 @@ def next_occurrence(window: Maintenance, now: float) -> tuple[int, int] | None:
 
 
 def active_at(windows: Iterable[Maintenance], t: float, pad: int = 0) -> bool:
-    """Whether `active_promql(windows, pad)` holds at `t`: start <= t < end + pad for some occurrence."""
+    """Whether start <= t < end + pad for some occurrence: what `active_promql(windows, pad)` gives over the table's years."""
     # An occurrence that ends after t - pad and starts at or before t.
     return any(occurrences(window, t - pad, t + 1) for window in windows)
 
@@ -113,13 +118,12 @@ def tabled_occurrences(every: str, at: int, zone: str) -> tuple[calendar.TabledP
     Each as a `TabledPeriod`: its start, and the same on the local clock, so
     calendar.py's tables of offsets apply to them as to periods.
     """
-    probe = Maintenance("table", 1, None, every=every, at=at, timezone=zone)  # type: ignore[arg-type]
     day = date(calendar.TABLE_FIRST_YEAR, 1, 1) - timedelta(days=7)
     end = date(calendar.TABLE_LAST_YEAR + 1, 1, 1) + timedelta(days=7)
     periods = []
     while day <= end:
-        if _happens_on(probe, day):
-            periods.append(calendar.TabledPeriod(local_start(probe, day), calendar.wall_seconds(day) + at))
+        if _happens_on(every, day):
+            periods.append(calendar.TabledPeriod(_local_instant(at, zone, day), calendar.wall_seconds(day) + at))
         day += timedelta(days=1)
     return tuple(periods)
 
@@ -136,7 +140,7 @@ def _shifted(operand: str, shift: int) -> str:
     return f"{operand} + {shift}" if shift > 0 else f"{operand} - {-shift}"
 
 
-def since_start_promql(window: Maintenance, now: str = "time()") -> str:
+def since_start_promql(window: Maintenance, now: str = "time()", reach: int | None = None) -> str:
     """Scalar PromQL: seconds since the window's latest start at or before `now` (negative before a one-off's start).
 
     Recurring: on a local clock (`now` plus an offset that changes only
@@ -145,6 +149,13 @@ def since_start_promql(window: Maintenance, now: str = "time()") -> str:
     to Unix time with the offset of that start (`calendar.start_table`).
     Since now - start = ((clock - phase) mod period) - clock offset + start
     offset, the two tables are written as the clock's and their difference.
+
+    The difference is not 0 only from halfway between two starts to the
+    second, more than `reach` after the first when `reach` (the only
+    elapsed time the caller compares with) is under half a period less
+    twice the largest clock change: then it is left out, which keeps a
+    weekly window's expression a third as long (Prometheus before 2.55
+    evaluates an expression in time quadratic in its length).
     """
     if window.every is None:
         assert window.start is not None
@@ -153,16 +164,21 @@ def since_start_promql(window: Maintenance, now: str = "time()") -> str:
     period, phase = _period_and_phase(window)
     periods = tabled_occurrences(window.every, window.at, window.timezone)
     clock, start = calendar.clock_table(periods), calendar.start_table(periods)
+    # PromQL's % keeps the dividend's sign: - phase becomes + a whole period more, so that in 1970 too
+    # (generated tests) the dividend is positive (offsets are less than a period).
     if not clock.steps and not start.steps:  # no clock change in the table: one fixed offset
-        return f"({_shifted(now, clock.base - phase)}) % {period}"
-    correction = calendar.step_promql(_difference(start, clock), now)
-    return f"({now} + {calendar.step_promql(clock, now)} - {phase}) % {period} + {correction}"
+        return f"({_shifted(now, (clock.base - phase) % period + period)}) % {period}"
+    shift = (-phase) % period + period
+    since = f"({now} + {calendar.step_promql(clock, now)} + {shift}) % {period}"
+    if reach is not None and reach <= period // 2 - 2 * calendar.MAX_CLOCK_CHANGE:
+        return since
+    return f"{since} + {calendar.step_promql(_difference(start, clock), now)}"
 
 
 def window_promql(window: Maintenance, pad: int, now: str = "time()") -> str:
     """One window: a label-less sample (seconds since its start) while start <= now < end + pad, else nothing."""
-    since = f"vector({since_start_promql(window, now)})"
     reach = window.duration + pad
+    since = f"vector({since_start_promql(window, now, reach)})"
     if window.every is None:
         return f"({since} >= 0) < {reach}"
     return f"{since} < {reach}"
@@ -177,6 +193,23 @@ def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()")
     if not parts:
         raise ValueError("no maintenance windows")
     return "vector(1) and (\n  " + "\n  or\n  ".join(parts) + "\n)"
+
+
+def occurrences_before_table(window: Maintenance, frm: int, to: int) -> list[tuple[int, int]]:
+    """`occurrences` as `active_promql` places them before the table's first year: with the offset of its first
+    occurrence kept (one-offs as they are). What generated promtool tests, whose time starts in 1970, see."""
+    if window.every is None:
+        return occurrences(window, frm, to)
+    assert window.at is not None
+    period, phase = _period_and_phase(window)
+    first = phase - tabled_occurrences(window.every, window.at, window.timezone)[0].offset
+    start = first + (frm - window.duration - first) // period * period
+    found = []
+    while start < to:
+        if start + window.duration > frm:
+            found.append((start, start + window.duration))
+        start += period
+    return found
 
 
 # ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from .history import (
     window_ratio,
 )
 from .promtest_calendar import calendar_cases
+from .promtest_maintenance import before_maintenance, maintenance_cases
 from .promtest_composite import composite_cases
 from .promtest_oncall import oncall_cases
 from .promtest_parts import checks, input_series, values
@@ -83,7 +84,8 @@ def tests_view(service: Service, program: Program | None = None) -> dict:
                                " composites of composites are not covered)")
             tests.extend(cases or [])
             continue
-        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, replayed=replayed)
+        cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, replayed=replayed,
+                           notes=skipped)
         if cases is None:
             skipped.append(f"{slo.id} (no input series can be made up for its indicator's PromQL)")
             continue
@@ -238,12 +240,14 @@ def _alone_history(slo: Slo, condition: Condition, limit: Decimal, step: int) ->
     return [(Decimal(0), quiet), (above, condition.long + hold)]
 
 
-def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False, replayed: set[tuple] | None = None) -> list[dict] | None:
+def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False, replayed: set[tuple] | None = None,
+              notes: list[str] | None = None) -> list[dict] | None:
     """The test cases of one SLO, or None when its indicator has no made-up inputs.
 
     `step`: the sampling and evaluation interval. `shared`: another SLO has the same alert name, so checks read `ALERTS` by `slo_id`.
     `replayed`: the window histories of more than SHARED_STEPS steps already in the file, by indicator kind,
     conditions' windows and history; this SLO's are added, and those already there left out.
+    `notes`, when given, gets a line for the cases left out because they reach a maintenance window.
     """
     inputs = plan(slo.indicator, slo.group_by)
     if inputs is None:
@@ -256,8 +260,9 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False, repla
                               whole_slices if slo.slices else lambda ratio, up: realize(slo, ratio, up))
     if slo.slices is not None:
         cases = slice_tests(service, slo, step, shared, inputs)
-        return cases + ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
-                        else []) + calendar
+        cases += ([_no_data_case(service, slo, step, shared)] if slo.alerting.enabled and slo.alerting.no_data
+                  else []) + calendar
+        return before_maintenance(slo, cases, notes)
     # A step more than the settling time: the period group (at the test's interval in promtool, whatever its own) then has a 5m rate to read.
     at = _eval_time(max((k.for_ or 0 for k in slo.alerting.conditions), default=0) + SETTLE + step, step)
     # Ratio 0 is where NoData is checked silent: only after its `for` could a wrong NoData rule be firing.
@@ -284,7 +289,10 @@ def slo_tests(service: Service, slo: Slo, step: int, shared: bool = False, repla
             cases.append(case)
     if slo.alerting.enabled and slo.alerting.no_data:
         cases.append(_no_data_case(service, slo, step, shared))
-    return cases + oncall_cases(service, slo, step, values, shared) + calendar
+    cases = before_maintenance(slo, cases + oncall_cases(service, slo, step, values, shared) + calendar, notes)
+    if slo.maintenance and isinstance(inputs, Plan):
+        cases += maintenance_cases(service, slo, step, inputs, MAX_STEPS * step)
+    return cases
 
 
 def _eval_time(seconds: int, step: int) -> int:
