@@ -241,3 +241,50 @@ def test_worst_writes_each_members_weight_over_its_budget_exactly() -> None:
     # 2 / 0.003 has no exact decimal: the rule divides rather than print 666.666...
     assert "2 / 0.003 * (max by (slo_id)" in text and "666" not in text
     assert "1 / 0.001 * (max by (slo_id)" in text and text.endswith(") * 0.01,\n  1\n)")
+
+
+OWN_WINDOW = """service m {
+  owner = "o"
+  slo api {
+    objective = 99%
+    indicator ratio { errors = `api_requests_total{code="500"}`  total = `api_requests_total` }
+  }
+  slo journey {
+    objective = 99%
+    # promtool's clock starts on 1970-01-01 00:00 UTC: the window runs 00:30-01:30 (and its 5m pad).
+    maintenance nightly { every = day  at = "00:30"  for = 1h }
+    composite { m-api { weight = 1 } }
+  }
+}
+"""
+
+
+def test_a_composites_own_maintenance_silences_it_and_is_warned(tmp_path, promtool) -> None:
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "m.slo").write_text(OWN_WINDOW, encoding="utf-8")
+    loaded = load([str(tmp_path / "m.slo")])
+    assert [d.message.split(":")[0] for d in loaded.diagnostics] == [
+        "maintenance nightly silences composite m-journey while it runs, but its ratios come from its members', "
+        "which still count their events in it"]
+    folder = write(tmp_path, loaded.program)
+    # Half the requests fail from the start (the total counts both series): the member pages throughout, the
+    # composite only outside its window.
+    (folder / "own.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["m.rules.yml"], "evaluation_interval": "1m",
+        "group_eval_order": [g["name"] for g in rules.rule_groups(loaded.program.services[0])],
+        "tests": [{"interval": "1m",
+                   "input_series": [{"series": 'api_requests_total{code="500"}', "values": "0+60x200"},
+                                    {"series": "api_requests_total", "values": "0+60x200"}],
+                   "promql_expr_test": [
+                       {"expr": 'count(slo:sli_error:ratio_rate5m{slo_id="m-journey"})', "eval_time": "60m",
+                        "exp_samples": []},
+                       {"expr": 'slo:sli_error:ratio_rate5m{slo_id="m-journey"}', "eval_time": "100m",
+                        "exp_samples": [{"labels": 'slo:sli_error:ratio_rate5m{slo_id="m-journey", '
+                                                   'slo_name="journey", slo_service="m"}', "value": 0.5}]},
+                       {"expr": 'count(ALERTS{alertstate="firing", slo_id="m-journey"})', "eval_time": "60m",
+                        "exp_samples": []},
+                       {"expr": 'count(ALERTS{alertstate="firing", slo_id="m-api", severity="page"})',
+                        "eval_time": "60m", "exp_samples": [{"labels": "{}", "value": 1}]},
+                   ]}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "own.test.yml", cwd=folder)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..core import composites, queries
+from ..core import composites, maintenance, queries
 from ..core import conventions as c
 from ..core.ir import Program, Service, Slo
 from ..core.units import decimal_text
@@ -47,7 +47,10 @@ def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
 
 def ratio_rules(slo: Slo, windows: list[int], labels: dict[str, str], known: Composites) -> list[dict]:
     """An event-style composite's error ratio for each window, then its 5m burn rate (and a calendar one's known ratio)."""
-    rules = [_record(c.error_ratio_rule(window), composites.window_ratio(slo, known.slos, window), labels)
+    # Its own maintenance silences it: every window ratio is absent while one runs (its members' events in it
+    # still count after it; only their own windows leave those out: lang/composites.py warns).
+    rules = [_record(c.error_ratio_rule(window),
+                     maintenance.outside(slo, composites.window_ratio(slo, known.slos, window)), labels)
              for window in windows]
     current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)
     # As for an expr SLO, which counts no events either: what dashboards show as data, and a calendar

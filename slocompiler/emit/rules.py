@@ -94,8 +94,7 @@ def sli_rules(service: Service, slo: Slo, known: composite_rules.Composites | No
     counted = not isinstance(slo.indicator, ExprIndicator)
     if slo.maintenance:
         # First: every base series below is recorded `unless` it (maintenance.outside).
-        rules.append(_record(c.MAINTENANCE_ACTIVE,
-                             maintenance.active_promql(slo.maintenance, slices.current_window(slo)), labels))
+        rules.append(_maintenance_rule(slo, labels))
     if isinstance(slo.indicator, ThresholdIndicator):
         # Each series' sample judged once per evaluation; the 5m rates count those (no raw range read).
         rules.append(_record(c.SAMPLE_GOOD, queries.judged(slo.indicator), labels))
@@ -126,14 +125,18 @@ def sli_rules(service: Service, slo: Slo, known: composite_rules.Composites | No
     return rules
 
 
+def _maintenance_rule(slo: Slo, labels: dict[str, str]) -> dict:
+    return _record(c.MAINTENANCE_ACTIVE, maintenance.active_promql(slo.maintenance, slices.current_window(slo)), labels)
+
+
 def composite_sli_rules(slo: Slo, windows: list[int], labels: dict[str, str],
                         known: composite_rules.Composites) -> list[dict]:
     """A composite's SLI rules, from its members' recorded series: its ratios, or its last slice and the slice rules."""
-
+    rules = [_maintenance_rule(slo, labels)] if slo.maintenance else []
     if slo.slices is not None:
-        rules = slice_rules(slo, windows, labels, composites.slice_value(slo, known.slos))
+        rules += slice_rules(slo, windows, labels, composites.slice_value(slo, known.slos))
     else:
-        rules = composite_rules.ratio_rules(slo, windows, labels, known)
+        rules += composite_rules.ratio_rules(slo, windows, labels, known)
     if slo.calendar is not None:
         rules.extend(calendar_rules.sli_rules(slo, labels))
     return rules

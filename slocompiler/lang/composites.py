@@ -127,6 +127,7 @@ def resolve(program: ir.Program, written: set[str], diags: Diagnostics) -> ir.Pr
             resolved[slo_id] = replace(slo, slices=slices, alerting=_slice_alerting(slo.alerting, length))
     for slo in composites.values():
         _warn_capacity(resolved.get(slo.id, slo), slos, diags)
+        _warn_own_maintenance(slo, slos, diags)
     if not resolved:
         return program
     services = tuple(replace(s, slos=tuple(resolved.get(slo.id, slo) for slo in s.slos)) for s in program.services)
@@ -144,6 +145,23 @@ def _slice_alerting(alerting: ir.Alerting, length: int) -> ir.Alerting:
                                                      slice_windows(condition.long, condition.short, length))))
                        for condition in alerting.conditions)
     return replace(alerting, conditions=conditions)
+
+
+def _schedule(window: ir.Maintenance) -> tuple:
+    return window.start, window.every, window.at, window.duration, window.timezone
+
+
+def _warn_own_maintenance(slo: ir.Slo, slos: dict[str, ir.Slo], diags: Diagnostics) -> None:
+    """A composite's own window silences it, but its ratios are its members': their events in it still count,
+    unless each member has the same window."""
+    for window in slo.maintenance:
+        bare = [m.slo_id for m in _members(slo)
+                if _schedule(window) not in {_schedule(w) for w in slos[m.slo_id].maintenance}]
+        if bare:
+            diags.warning(window.span, f"maintenance {window.name} silences composite {slo.id} while it runs, but its "
+                                       f"ratios come from its members', which still count their events in it: "
+                                       + ", ".join(bare),
+                          hint="give those members (or their services) the same maintenance window")
 
 
 def _members(slo: ir.Slo) -> tuple[ir.Member, ...]:
