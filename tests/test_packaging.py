@@ -24,4 +24,4 @@ def test_console_script_and_module_run_from_another_directory(tmp_path) -> None:
     for command in ([slo], [sys.executable, "-m", "slocompiler"]):
         result = subprocess.run([*command, "check", str(SPECS)], cwd=tmp_path, capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-        assert result.stderr.strip() == "ok: 5 service(s), 12 SLO(s)"
+        assert result.stderr.strip() == "ok: 6 service(s), 13 SLO(s)"
