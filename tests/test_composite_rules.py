@@ -158,7 +158,8 @@ def test_composites_alert_without_event_counts() -> None:
     assert queries.min_failures(checkout, counted) == 0
     watched = replace(checkout, alerting=replace(checkout.alerting, no_data=900, no_data_watch="both"))
     rule = alerts.no_data_alert(service("journeys"), watched)
-    assert rule["expr"] == 'absent(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"})'
+    assert rule["expr"] == ('(absent(slo:sli_error:ratio_rate5m{slo_id="journeys-checkout"}))\nunless on ()\n'
+                            'slo:maintenance:active{slo_id=~"shop-availability|shop-payments"}')
     assert "scraped" not in rule["annotations"]["description"]
 
 
@@ -288,3 +289,46 @@ def test_a_composites_own_maintenance_silences_it_and_is_warned(tmp_path, promto
                         "eval_time": "60m", "exp_samples": [{"labels": "{}", "value": 1}]},
                    ]}]}), encoding="utf-8")
     run(promtool, "test", "rules", "own.test.yml", cwd=folder)
+
+
+MEMBER_WINDOW = """service m {
+  owner = "o"
+  tier  = critical
+  slo api {
+    objective = 99%
+    # promtool's clock starts on 1970-01-01 00:00 UTC: the window runs 00:30-01:30 (and its 5m pad).
+    maintenance nightly { every = day  at = "00:30"  for = 1h }
+    indicator ratio { errors = `api_requests_total{code="500"}`  total = `api_requests_total` }
+  }
+  slo journey {
+    objective = 99%
+    composite { m-api { weight = 1  when_no_data = bad } }
+  }
+}
+"""
+
+
+def test_a_members_maintenance_neither_pages_nor_starves_the_composite(tmp_path, promtool) -> None:
+    """Review of issue 25: a `when_no_data = bad` member in maintenance counted as all bad and paged the journey,
+    and the journey's NoData paged while every member rested."""
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "m.slo").write_text(MEMBER_WINDOW, encoding="utf-8")
+    loaded = load([str(tmp_path / "m.slo")])
+    assert loaded.program is not None, loaded.diagnostics
+    folder = write(tmp_path, loaded.program)
+    # No request fails, ever: only the member's maintenance silences it.
+    (folder / "rest.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["m.rules.yml"], "evaluation_interval": "1m",
+        "group_eval_order": [g["name"] for g in rules.rule_groups(loaded.program.services[0],
+                                                                 rules.composites_of(loaded.program))],
+        "tests": [{"interval": "1m",
+                   "input_series": [{"series": 'api_requests_total{code="500"}', "values": "0x200"},
+                                    {"series": "api_requests_total", "values": "0+60x200"}],
+                   "promql_expr_test": [
+                       {"expr": 'count(slo:sli_error:ratio_rate5m{slo_id="m-journey"})', "eval_time": "60m",
+                        "exp_samples": []},
+                       {"expr": 'count(ALERTS{slo_id="m-journey"})', "eval_time": "60m", "exp_samples": []},
+                       {"expr": 'count(ALERTS{slo_id="m-journey"})', "eval_time": "90m", "exp_samples": []},
+                   ]}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "rest.test.yml", cwd=folder)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping
 
-from .conventions import CURRENT_BURN_WINDOW, LABEL_SLO_ID, SLICE_ERROR, error_ratio_rule
+from .conventions import CURRENT_BURN_WINDOW, LABEL_SLO_ID, MAINTENANCE_ACTIVE, SLICE_ERROR, error_ratio_rule
 from .ir import CompositeIndicator, Member, Program, Slo
 from .queries import promql_string, recorded
 from .slices import judged_limit
@@ -28,14 +28,20 @@ def indicator(slo: Slo) -> CompositeIndicator:
     return slo.indicator
 
 
-def _known(series: str, member: Member, judge: str = "") -> str:
-    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 where it has none."""
+def _known(series: str, member: Member, judge: str = "", resting: bool = False) -> str:
+    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 where it has none.
+
+    `resting`: the member has maintenance windows; while one runs its silence is expected, so it is skipped
+    whatever `when_no_data` says (its maintenance must not page the journey).
+    """
     known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
     if member.when_no_data == "skip":
         return known
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
     fallback = (f"label_replace(vector({NO_DATA_VALUE[member.when_no_data]}), "
                 f"{promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")")
+    if resting:
+        fallback = f"({fallback} unless on () {recorded(MAINTENANCE_ACTIVE, member.slo_id)})"
     return f"{known}\nor\n{fallback}"
 
 
@@ -48,6 +54,19 @@ def _weighted(term: str, factor: str) -> str:
     return f"({term})" if factor == "1" else f"{factor} * ({term})"
 
 
+def _resting(members: Mapping[str, Slo], member: Member) -> bool:
+    # A caller that knows only part of the program (one service's rules) leaves a member out: then no window is known.
+    found = members.get(member.slo_id)
+    return found is not None and bool(found.maintenance)
+
+
+def members_resting(composite: Slo) -> str:
+    """A series while any member's maintenance runs: the composite's NoData stays quiet then (members' ids are
+    names: no regex character needs escaping)."""
+    ids = "|".join(member.slo_id for member in indicator(composite).members)
+    return f"{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string(ids)}}}"
+
+
 def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str:
     """`slo:sli_error:ratio_rate<W>` of a composite: the weighted sum of its members' (or the worst weighted burn), at most 1.
 
@@ -56,7 +75,8 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
     spec = indicator(composite)
     terms = []
     for member in spec.members:
-        term = _known(recorded(error_ratio_rule(window), member.slo_id), member)
+        term = _known(recorded(error_ratio_rule(window), member.slo_id), member,
+                      resting=_resting(members, member))
         factor = decimal_text(member.weight)
         if spec.aggregate == "worst":
             # The member's burn rate, weighted: written as a division, as 1 / 0.003 has no exact decimal.
@@ -80,7 +100,9 @@ def slice_value(composite: Slo, members: Mapping[str, Slo]) -> str:
         slices = members[member.slo_id].slices
         assert slices is not None
         limit = "0" if slices.target is None else judged_limit(slices)
-        terms.append(f"({_known(recorded(SLICE_ERROR, member.slo_id), member, f' > bool {limit}')})")
+        judged = _known(recorded(SLICE_ERROR, member.slo_id), member, f" > bool {limit}",
+                        resting=_resting(members, member))
+        terms.append(f"({judged})")
     return f"max(\n{_indented(terms, 2)}\n)"
 
 

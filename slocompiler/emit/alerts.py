@@ -11,7 +11,7 @@ silences while the page fires. docs/PROMETHEUS.md describes the layout.
 from __future__ import annotations
 
 from ..core import conventions as c
-from ..core import maintenance, pairs, queries
+from ..core import composites, maintenance, pairs, queries
 from ..core.ir import Condition, ExprIndicator, Service, Slo
 from ..core.units import format_duration, prom_window, significant_text
 from . import alert_text
@@ -133,6 +133,8 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
     expr = {"ratio": ratio, "total": total}.get(watch, f"{ratio}\nor on ()\n{total}")
     # Maintenance removes the ratio (and may stop the service): no data then is expected, not news.
     expr = maintenance.outside(slo, expr)
+    if slo.is_composite:  # a member's maintenance removes its ratio: the journey's silence is expected then too
+        expr = f"({expr})\nunless on ()\n{composites.members_resting(slo)}"
     return {
         "alert": no_data_name(slo),
         "expr": expr,
