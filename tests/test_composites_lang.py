@@ -244,3 +244,21 @@ def test_an_slo_timezone_that_places_its_maintenance_is_not_idle(tmp_path) -> No
 """
     assert diagnostics(tmp_path, {"s.slo": text}) == []
     assert program(tmp_path, {"s.slo": text}).slo("s-api").maintenance[0].timezone == "Europe/Berlin"
+
+
+def test_weights_of_a_slice_composite_are_warned_idle(tmp_path) -> None:
+    text = f"""service j {{
+  owner = "o"
+  slo up {{
+    objective = 99%
+    slices {{ length = 5m target = 95% }}
+    {ratio("up")}
+  }}
+  slo journey {{ objective = 99%  composite {{ j-up {{ weight = 3 }} aggregate = worst }} }}
+}}
+"""
+    assert diagnostics(tmp_path, {"j.slo": text}) == [
+        "j.slo:8:34: warning: aggregate = worst has no effect in composite j-journey: its members all count slices, "
+        "so a slice of the journey is bad when any member's is",
+        "j.slo:8:46: warning: weight has no effect in composite j-journey: its members all count slices, "
+        "so a slice of the journey is bad when any member's is"]

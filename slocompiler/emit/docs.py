@@ -47,7 +47,7 @@ def measures(slo: Slo) -> str:
     """What the indicator counts, in plain words (Markdown)."""
     indicator = slo.indicator
     if isinstance(indicator, CompositeIndicator):
-        text = docs_composite.measures(indicator)
+        text = docs_composite.measures(indicator, slo.slices is not None)
     elif isinstance(indicator, RatioIndicator):
         if indicator.errors is not None:
             text = "The share of events that fail: events counted by the errors query, out of all events counted by the total query."

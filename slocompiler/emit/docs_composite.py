@@ -23,7 +23,14 @@ from .maintenance_view import EVERY_DAY, clock, is_recurring, local_text, once_b
 NO_DATA_TEXT = {"good": "counts as good (0)", "bad": "counts as bad (1)", "skip": "left out"}
 
 
-def measures(indicator: CompositeIndicator) -> str:
+SLICED = ("A composite of slices: a slice of the journey is bad when any member's slice is bad, so weights and"
+          " `aggregate` do not apply. It is computed from the members' recorded slices, not from raw series.")
+
+
+def measures(indicator: CompositeIndicator, sliced: bool = False) -> str:
+    if sliced:  # the page adds that its members count slices, and when a slice is bad
+        return ("The share of the journey's slices that are bad (weights and `aggregate` do not apply). It is"
+                " computed from the members' recorded slices, not from raw series.")
     if indicator.aggregate == "worst":
         return ("The composite's burn rate is its members' highest burn rate, each times its weight"
                 " (aggregate = worst): the error ratio is that burn rate times this SLO's error budget."
@@ -73,7 +80,11 @@ def members_view(slo: Slo, program: Program | None) -> dict[str, object]:
         rows.append({"member": member_link(member.slo_id, program), "weight": decimal_text(member.weight),
                      "no_data": NO_DATA_TEXT[member.when_no_data], "objective": objective, "allows": allows})
     budget = percent_text(slo.error_budget)
-    if worst:
+    if slo.slices is not None:
+        summary = SLICED
+        for row in rows:
+            row["allows"] = NONE
+    elif worst:
         summary = (f"With aggregate = worst the composite spends its {budget} budget as fast as its fastest member,"
                    " weighted: a member just meeting its own objective burns at 1, which the composite sees as"
                    " its weight. So the composite holds while every member's burn rate times its weight stays"

@@ -126,6 +126,7 @@ def resolve(program: ir.Program, written: set[str], diags: Diagnostics) -> ir.Pr
             slices = ir.Slices(length=length, target=None, span=slo.span, no_data="skip", ratio=True)
             resolved[slo_id] = replace(slo, slices=slices, alerting=_slice_alerting(slo.alerting, length))
     for slo in composites.values():
+        _warn_sliced(resolved.get(slo.id, slo), diags)
         _warn_capacity(resolved.get(slo.id, slo), slos, diags)
         _warn_own_maintenance(slo, slos, diags)
     if not resolved:
@@ -145,6 +146,21 @@ def _slice_alerting(alerting: ir.Alerting, length: int) -> ir.Alerting:
                                                      slice_windows(condition.long, condition.short, length))))
                        for condition in alerting.conditions)
     return replace(alerting, conditions=conditions)
+
+
+def _warn_sliced(slo: ir.Slo, diags: Diagnostics) -> None:
+    """A composite of slices judges each slice by its worst member: a written weight or `worst` changes nothing."""
+    if slo.slices is None:
+        return
+    spec = slo.indicator
+    assert isinstance(spec, ir.CompositeIndicator)
+    for member in spec.members:
+        if member.weight != 1:
+            diags.warning(member.span, f"weight has no effect in composite {slo.id}: its members all count slices, "
+                                       "so a slice of the journey is bad when any member's is")
+    if spec.aggregate == "worst":
+        diags.warning(spec.span, f"aggregate = worst has no effect in composite {slo.id}: its members all count "
+                                 "slices, so a slice of the journey is bad when any member's is")
 
 
 def _schedule(window: ir.Maintenance) -> tuple:
