@@ -43,6 +43,14 @@ def expect(name: str, slo: str, value: float | None) -> dict:
     return {"expr": f'{name}{{slo_id="journeys-{slo}"}}', "eval_time": "1m", "exp_samples": samples}
 
 
+def expect_idle(name: str, slo: str) -> dict:
+    """A check that one composite's recorded series is NaN at 1m (promtool 2.42 never finds NaN equal to NaN,
+    but a NaN differs from itself, where no number does)."""
+    selector = f'{name}{{slo_id="journeys-{slo}"}}'
+    labels = f'{{slo_id="journeys-{slo}", slo_service="journeys", slo_name="{slo}"}}'
+    return {"expr": f"{selector} != bool {selector}", "eval_time": "1m", "exp_samples": [{"labels": labels, "value": 1}]}
+
+
 RATIO_5M = "slo:sli_error:ratio_rate5m"
 RATIO_30D = "slo:sli_error:ratio_rate30d"
 SLICE = "slo:slice_error:ratio"
@@ -78,9 +86,21 @@ CASES = {
     "slice composite: a member at its target is good, an idle one skipped": (
         [series(SLICE, "shop-uptime", "0.05x2"), series(SLICE, "shop-status", "NaN NaN")],
         [expect(SLICE, "probes", 0)]),
-    "slice composite: no data when every member skips": (
+    "slice composite: idle (NaN) when every member is idle, not without data": (
         [series(SLICE, "shop-status", "NaN NaN")],
+        [expect_idle(SLICE, "probes")]),
+    "slice composite: no data when no member has a series": (
+        [series(SLICE, "shop-elsewhere", "0x2")],
         [expect(SLICE, "probes", None)]),
+    "an idle member (0/0: no traffic) is left out whatever its when_no_data; bad counts only a missing series": (
+        [series(RATIO_5M, "shop-availability", "0.125x2"),
+         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [expect(RATIO_5M, "checkout", 0.125),  # not 0.125 + 2 * 1 (capped): a quiet payments night pages nobody
+         ]),
+    "every member idle: the journey is idle (NaN), as an idle SLO is, so its NoData stays quiet": (
+        [series(RATIO_5M, "shop-availability", "NaN NaN"),
+         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [expect_idle(RATIO_5M, "checkout"), expect_idle(RATIO_5M, "worst")]),
 }
 
 
@@ -241,7 +261,7 @@ def test_worst_writes_each_members_weight_over_its_budget_exactly() -> None:
     text = composites.window_ratio(worst, odd, 300)
     # 2 / 0.003 has no exact decimal: the rule divides rather than print 666.666...
     assert "2 / 0.003 * (max by (slo_id)" in text and "666" not in text
-    assert "1 / 0.001 * (max by (slo_id)" in text and text.endswith(") * 0.01,\n  1\n)")
+    assert "1 / 0.001 * (max by (slo_id)" in text and ") * 0.01,\n  1\n)\nor on ()" in text
 
 
 OWN_WINDOW = """service m {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,12 @@ from slocompiler.workflow.compile import load
 SPEC = """service s {
   owner = "t"
   slo a { objective = 99.9%  window = 7d  indicator ratio { errors = `a_errors`  total = `a_total` } }
-  slo b { objective = 99%  window = 7d  indicator ratio { errors = `b_errors`  total = `b_total` } }
+  slo b {
+    objective = 99%
+    window    = 7d
+    indicator ratio { errors = `b_errors`  total = `b_total` }
+    maintenance nightly { every = day  at = "02:00"  for = 1h }
+  }
   slo c { objective = 99%  window = 7d  indicator ratio { errors = `c_errors`  total = `c_total` } }
   slo sum {
     objective = 99.5%
@@ -77,6 +83,28 @@ def test_no_term_is_no_data(program):
     slo = program.slo("s-sum")
     skipped = [(m, s, None) for m, s in composite.members(program, slo) if m.when_no_data == "skip"]
     assert composite.combine(slo, skipped) is None
+
+
+NIGHT = 1796437800  # 2026-12-05T02:30:00Z, inside s-b's nightly window
+NOON = 1796472000  # 2026-12-05T12:00:00Z
+
+
+def test_an_idle_member_is_left_out_whatever_its_when_no_data(program):
+    """Review of issue 25: a `bad` member without traffic (0/0) counted 1 and paged the journey on a quiet night."""
+    slo, parts = found(program, "s-sum", {"s-a": 0.001, "s-b": math.nan, "s-c": None})
+    assert composite.combine(slo, parts) == pytest.approx(0.002)
+    contributions = composite.contributions(slo, [(m, s, r, None) for m, s, r in parts])
+    assert [c.term for c in contributions] == [pytest.approx(0.002), None, None]
+    assert contributions[1].ratio is None
+    slo, parts = found(program, "s-sum", {"s-a": math.nan, "s-b": math.nan, "s-c": None})
+    assert math.isnan(composite.combine(slo, parts))  # idle, as the rules record it: not "no data"
+
+
+def test_a_member_in_maintenance_is_left_out_whatever_its_when_no_data(program):
+    slo, parts = found(program, "s-sum", {"s-a": 0.001, "s-b": None, "s-c": None})
+    assert composite.combine(slo, parts, NIGHT) == pytest.approx(0.002)
+    assert composite.combine(slo, parts, NOON) == 1.0  # no series outside its window: counted bad
+    assert composite.combine(slo, parts, NIGHT + 1800 + 240) == pytest.approx(0.002)  # 03:04: within the 5m pad after the window
 
 
 def test_the_promql_parses_and_names_every_member(program):

@@ -29,10 +29,15 @@ def indicator(slo: Slo) -> CompositeIndicator:
 
 
 def _known(series: str, member: Member, judge: str = "", resting: bool = False) -> str:
-    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 where it has none.
+    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 while it has no series.
 
-    `resting`: the member has maintenance windows; while one runs its silence is expected, so it is skipped
-    whatever `when_no_data` says (its maintenance must not page the journey).
+    A member whose series is there but 0/0 (NaN: no traffic, a quiet
+    night) had nothing to judge: it is left out whatever `when_no_data` says,
+    or a quiet member with `bad` would page the journey. `when_no_data` is
+    for a member that records nothing (its target is not scraped, its rules
+    are not deployed). `resting`: the member has maintenance windows; while
+    one runs its silence is expected, so it is left out too (its maintenance
+    must not page the journey).
     """
     known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
     if member.when_no_data == "skip":
@@ -40,9 +45,17 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False) 
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
     fallback = (f"label_replace(vector({NO_DATA_VALUE[member.when_no_data]}), "
                 f"{promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")")
+    fallback = f"{fallback} unless on () {series}"
     if resting:
-        fallback = f"({fallback} unless on () {recorded(MAINTENANCE_ACTIVE, member.slo_id)})"
-    return f"{known}\nor\n{fallback}"
+        fallback = f"{fallback} unless on () {recorded(MAINTENANCE_ACTIVE, member.slo_id)}"
+    return f"{known}\nor\n({fallback})"
+
+
+def _idle(value: str, members_series: list[str]) -> str:
+    """`value`, else NaN while some member has a series but none counts (all idle, 0/0): the journey is idle, as an
+    idle SLO's ratio is NaN. Absent would fire the composite's NoData alert on every quiet night."""
+    present = "\nor\n".join(f"count({series})" for series in members_series)
+    return f"{value}\nor on ()\n(vector(NaN) and on () (\n{textwrap.indent(present, '  ')}\n))"
 
 
 def _indented(terms: list[str], by: int = 4) -> str:
@@ -84,8 +97,10 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
         terms.append(_weighted(term, factor))
     union = _indented(terms)
     if spec.aggregate == "worst":
-        return f"clamp_max(\n  max(\n{union}\n  ) * {decimal_text(composite.error_budget)},\n  1\n)"
-    return f"clamp_max(\n  sum(\n{union}\n  ),\n  1\n)"
+        ratio = f"clamp_max(\n  max(\n{union}\n  ) * {decimal_text(composite.error_budget)},\n  1\n)"
+    else:
+        ratio = f"clamp_max(\n  sum(\n{union}\n  ),\n  1\n)"
+    return _idle(ratio, [recorded(error_ratio_rule(window), member.slo_id) for member in spec.members])
 
 
 def slice_value(composite: Slo, members: Mapping[str, Slo]) -> str:
@@ -103,7 +118,8 @@ def slice_value(composite: Slo, members: Mapping[str, Slo]) -> str:
         judged = _known(recorded(SLICE_ERROR, member.slo_id), member, f" > bool {limit}",
                         resting=_resting(members, member))
         terms.append(f"({judged})")
-    return f"max(\n{_indented(terms, 2)}\n)"
+    return _idle(f"max(\n{_indented(terms, 2)}\n)",
+                 [recorded(SLICE_ERROR, member.slo_id) for member in indicator(composite).members])
 
 
 def ratio_windows(slo: Slo) -> set[int]:

@@ -20,7 +20,8 @@ from ..core.units import decimal_text, format_duration, percent_text
 from .docs_text import NONE, md_fence, md_text
 from .maintenance_view import EVERY_DAY, clock, is_recurring, local_text, once_bounds, utc_text
 
-NO_DATA_TEXT = {"good": "counts as good (0)", "bad": "counts as bad (1)", "skip": "left out"}
+NO_DATA_TEXT = {"good": "counts as good (0) without series; left out while idle",
+                "bad": "counts as bad (1) without series; left out while idle", "skip": "left out"}
 
 
 SLICED = ("A composite of slices: a slice of the journey is bad when any member's slice is bad, so weights and"

@@ -60,7 +60,7 @@ def members_panel(slo: Slo, program: Program | None, uid_of: dict[str, str]) -> 
             "suffix:x",
             "Each member's burn rate over 5m, one slice for a slice SLO (its error ratio over its own error"
             " budget), times its weight. The composite burns as fast as the highest line (aggregate = worst)."
-            " A gap is a member without data, counted as its when_no_data says.",
+            " A gap is a member without traffic (left out) or without series (counted as its when_no_data says).",
         )
     else:
         panel = timeseries(
@@ -68,8 +68,8 @@ def members_panel(slo: Slo, program: Program | None, uid_of: dict[str, str]) -> 
             targets,
             "percentunit",
             "Each member's error ratio over 5m (one slice for a slice SLO) times its weight, stacked: the top"
-            " of the stack is the composite's error ratio (capped at 100%). A gap is a member without data,"
-            " counted as its when_no_data says.",
+            " of the stack is the composite's error ratio (capped at 100%). A gap is a member without traffic"
+            " (left out) or without series (counted as its when_no_data says).",
             stacking={"group": "A", "mode": "normal"},
             fillOpacity=40,
         )

@@ -2,18 +2,25 @@
 
 A composite's error ratio over a window is min(1, Σ weight × member ratio)
 (`aggregate = worst`: max(weight × member ratio / member budget) × the
-composite's budget, capped at 1). A member without data counts as its
-`when_no_data` says: `good` 0, `bad` 1, `skip` left out; with no term left
-the composite has no data. A member with `group_by` counts as its worst
-group (LANGUAGE.md, "Composite SLOs"); a composite itself has no groups.
+composite's budget, capped at 1). A member without a series counts as its
+`when_no_data` says: `good` 0, `bad` 1, `skip` left out. An idle member
+(0/0: its series are there, without traffic) and one in its maintenance
+window are left out whatever it says, as the rules do
+(core/composites.py). With no term left the composite is idle (NaN) while
+some member has series, else it has no data. A member with `group_by`
+counts as its worst group (LANGUAGE.md, "Composite SLOs"); a composite
+itself has no groups.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
+from ..core import maintenance
+from ..core.slices import current_window
 from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
 from ..core.units import decimal_text
 
@@ -49,21 +56,29 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str])
     """The composite's error ratio as one PromQL expression, from `member_ratio(member SLO)` of each member.
 
     As the composite's rules read its members' recorded ratios (core/composites.py):
-    a member's figure is its worst group's, NaN dropped; a member without one
-    is a constant (`good` 0, `bad` 1) or no term (`skip`). Each weighted term
-    carries a label of its own, so `or` keeps them all for the aggregation
-    (`sum`, or `max` for `worst`). No term at all: no figure.
+    a member's figure is its worst group's (`max` drops NaN beside a number);
+    a member without series is a constant (`good` 0, `bad` 1) or no term
+    (`skip`); an idle one (NaN: 0/0), or one in maintenance, no term. Each
+    weighted term carries a label of its own, so `or` keeps them all, and the
+    aggregation (`sum`, or `max` for `worst`) reads those that are numbers. No
+    term at all: no figure. Each member's ratio is written once: it is the
+    costly part.
     """
     terms = []
     for index, (member, member_slo) in enumerate(members(program, slo)):
         factor = decimal_text(scale(slo, member, member_slo))
-        term = _labelled(f"{factor} * max(({member_ratio(member_slo)}) >= 0)", index)
+        term = _labelled(f"{factor} * max({member_ratio(member_slo)})", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
-            term = f"({term}\nor\n{_labelled(f'vector({constant})', index)})"
+            # `or` on equal labels: the constant only where the member has no series at all.
+            fallback = _labelled(f"vector({constant})", index)
+            if member_slo.maintenance:
+                active = maintenance.active_promql(member_slo.maintenance, current_window(member_slo))
+                fallback = f"({fallback}\nunless on ()\n({active}))"
+            term = f"({term}\nor\n{fallback})"
         terms.append(term)
     function = "max" if indicator(slo).aggregate == "worst" else "sum"
-    return f"clamp_max({function}(\n" + "\nor\n".join(terms) + "\n), 1)"
+    return f"clamp_max({function}((\n" + "\nor\n".join(terms) + "\n) >= 0), 1)"
 
 
 NO_DATA_RATIO = {"good": Decimal(0), "bad": Decimal(1)}
@@ -79,9 +94,26 @@ def _labelled(expr: str, index: int) -> str:
 
 
 def worst(ratios) -> float | None:
-    """A member's figure from its groups' ratios: the worst known one (LANGUAGE.md: a member with group_by contributes its worst group)."""
-    known = [r for r in ratios if r is not None and r == r and r not in (float("inf"), float("-inf"))]
-    return max(known, default=None)
+    """A member's figure from its groups' ratios: the worst known one (LANGUAGE.md: a member with group_by contributes
+    its worst group); NaN when it has ratios but none is a number (idle: 0/0); None when it has none (no series)."""
+    ratios = [r for r in ratios if r is not None]
+    known = [r for r in ratios if math.isfinite(r)]
+    if known:
+        return max(known)
+    return math.nan if ratios else None
+
+
+def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: float | None) -> float | None:
+    """What the member adds (sum) or offers (worst): its weighted ratio; with no series, its `when_no_data` constant
+    unless it is in maintenance at `at`; idle (NaN) or skipped: None."""
+    factor = float(scale(slo, member, member_slo))
+    if ratio is not None:
+        return None if math.isnan(ratio) else factor * ratio
+    if member.when_no_data not in NO_DATA_RATIO:
+        return None
+    if at is not None and member_slo.maintenance and maintenance.active_at(member_slo.maintenance, at, current_window(member_slo)):
+        return None
+    return factor * float(NO_DATA_RATIO[member.when_no_data])
 
 
 @dataclass(frozen=True)
@@ -91,40 +123,33 @@ class Contribution:
     slo_id: str
     weight: Decimal
     when_no_data: str
-    ratio: float | None  # the member's own error ratio (None: no data)
+    ratio: float | None  # the member's own error ratio (None: no data, or idle: 0/0)
     term: float | None  # what it adds to the composite's ratio (sum) or offers as its worst (worst); None: skipped
     share: float | None = None  # term / Σ terms; None when the terms add to 0 or it has none
     reason: str | None = None  # why the member has no ratio
 
 
-def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]]) -> list[Contribution]:
-    """Each member's term from its ratio over the SLO window, `when_no_data` applied, and its share of all terms."""
+def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]],
+                  at: float | None = None) -> list[Contribution]:
+    """Each member's term from its ratio over the SLO window (NaN: idle), `when_no_data` applied, and its share of all
+    terms."""
     parts = []
     for member, member_slo, ratio, reason in found:
-        factor = float(scale(slo, member, member_slo))
-        if ratio is not None:
-            term: float | None = factor * ratio
-        elif member.when_no_data in NO_DATA_RATIO:
-            term = factor * float(NO_DATA_RATIO[member.when_no_data])
-        else:
-            term = None
-        parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, ratio, term, reason=reason))
+        term = _term(slo, member, member_slo, ratio, at)
+        known = None if ratio is None or math.isnan(ratio) else ratio
+        parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, known, term, reason=reason))
     total = sum(p.term for p in parts if p.term is not None)
     return [Contribution(p.slo_id, p.weight, p.when_no_data, p.ratio, p.term,
                          None if p.term is None or total <= 0 else p.term / total, p.reason) for p in parts]
 
 
-def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]]) -> float | None:
-    """The composite's ratio from its members' figures (None: no data), as `ratio_promql` computes it on the server."""
-    terms = []
-    for member, member_slo, ratio in found:
-        factor = float(scale(slo, member, member_slo))
-        if ratio is not None:
-            terms.append(factor * ratio)
-        elif member.when_no_data in NO_DATA_RATIO:
-            terms.append(factor * float(NO_DATA_RATIO[member.when_no_data]))
+def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]], at: float | None = None) -> float | None:
+    """The composite's ratio at `at` from its members' figures (None: no series, NaN: idle), as `ratio_promql` and
+    the rules compute it: NaN when no member counts but some has series, None when none has."""
+    terms = [term for member, member_slo, ratio in found
+             if (term := _term(slo, member, member_slo, ratio, at)) is not None]
     if not terms:
-        return None
+        return math.nan if any(ratio is not None for _, _, ratio in found) else None
     return min(1.0, max(terms) if indicator(slo).aggregate == "worst" else sum(terms))
 
 

@@ -16,6 +16,7 @@ GroupKey = tuple[str, ...]
 
 NO_SERIES = "no series"
 NO_RECORDED_SERIES = "no recorded series (--source recorded)"
+IDLE = "NaN: no traffic (0/0)"
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ def group_key(slo: Slo, labels: dict[str, str]) -> GroupKey:
 def not_a_number(value: float) -> str | None:
     """Why a value is no figure (NaN, ±Inf), or None for a finite one."""
     if math.isnan(value):
-        return "NaN: no traffic (0/0)"
+        return IDLE
     if math.isinf(value):
         return f"{'+' if value > 0 else '-'}Inf: events against a total of 0"
     return None

@@ -34,7 +34,7 @@ from . import clusters, composite, periods
 from .client import Prometheus
 from .outside import outside_maintenance
 from .periods import PERIOD, Period
-from .readings import NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
+from .readings import IDLE, NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # How often Prometheus evaluates the recorded 5m rates the period rule sums
@@ -102,22 +102,25 @@ class SloState:
 
 @dataclass(frozen=True)
 class MaintenanceState:
-    """One occurrence of a maintenance window: [start, end), and whether --at falls in it."""
+    """One occurrence of a maintenance window: [start, end), until when the rules stay quiet (end + 5m: the last 5m
+    rate or slice that holds one of its events), and whether --at falls before that."""
 
     name: str
     start: int
     end: int
     now: bool
+    quiet_until: int
 
 
 def maintenance_at(slo: Slo, at: float) -> MaintenanceState | None:
-    """The SLO's maintenance in progress at `at`, else the next to start (None: none to come)."""
+    """The SLO's maintenance in progress at `at` (its 5m pad included), else the next to start (None: none to come)."""
+    pad = slices.current_window(slo)
     found = [(occurrence, window.name) for window in slo.maintenance
-             if (occurrence := maintenance.next_occurrence(window, at)) is not None]
+             if (occurrence := maintenance.next_occurrence(window, at - pad)) is not None]
     if not found:
         return None
     (start, end), name = min(found)
-    return MaintenanceState(name, start, end, start <= at < end)
+    return MaintenanceState(name, start, end, start <= at < end + pad, end + pad)
 
 
 def rule_when(rule: PolicyRule) -> str:
@@ -306,7 +309,7 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
             for member, member_slo, readings in found.get(id(state), []):
                 ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
-            group.members = composite.contributions(state.slo, parts) if parts else []
+            group.members = composite.contributions(state.slo, parts, at) if parts else []
 
 
 def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:
@@ -314,6 +317,8 @@ def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[flo
     ratio = composite.worst(r.ratio for r in readings.values())
     if ratio is not None:
         return ratio, None
+    if any(r.reason == IDLE for r in readings.values()):  # its series are there, without traffic
+        return math.nan, IDLE
     reasons = sorted({r.reason for r in readings.values() if r.reason})
     return None, "; ".join(reasons) or (NO_RECORDED_SERIES if source == "recorded" else NO_SERIES)
 

@@ -8,6 +8,7 @@ from ..core.ir import Program, Service, Slo
 from ..core.units import decimal_text, percent_text, prom_window
 from .options import format_time
 from .periods import slo_window, window_name
+from .readings import IDLE
 from .state import GroupState, SloState
 from .text import printable
 
@@ -94,7 +95,7 @@ def group_json(state: SloState, group: GroupState) -> dict:
     if slo.maintenance:  # in maintenance now, or the next window (docs/LIVE.md, "Maintenance windows")
         item["maintenance"] = None if state.maintenance is None else {
             "name": state.maintenance.name, "start": state.maintenance.start, "end": state.maintenance.end,
-            "now": state.maintenance.now}
+            "now": state.maintenance.now, "quiet_until": state.maintenance.quiet_until}
     if slo.is_composite:  # each member's part of the SLO window's ratio (docs/LIVE.md, "Composite SLOs")
         item["aggregate"] = slo.indicator.aggregate
         item["members"] = [member_json(part) for part in group.members]
@@ -173,7 +174,7 @@ def maintenance_notes(states: list[SloState]) -> list[str]:
         name = printable(window.name)
         if window.now:
             notes.append(f"{state.slo.id}: in maintenance {name} until {format_time(window.end)} "
-                         "(its events count neither good nor bad)")
+                         f"(its events count neither good nor bad; its alerts are quiet until {format_time(window.quiet_until)})")
         else:
             notes.append(f"{state.slo.id}: next maintenance {name} from {format_time(window.start)} "
                          f"to {format_time(window.end)}")
@@ -196,6 +197,10 @@ def member_notes(states: list[SloState]) -> list[str]:
 
 def _member_text(state: SloState, part) -> str:
     weight = decimal_text(part.weight)
+    if part.ratio is None and part.reason == IDLE:
+        return f"{printable(part.slo_id)} no traffic, left out"
+    if part.ratio is None and part.term is None and part.when_no_data != "skip":
+        return f"{printable(part.slo_id)} no data, in maintenance: left out"
     if part.ratio is None:
         counted = {"good": "counted good", "bad": "counted bad", "skip": "skipped"}[part.when_no_data]
         term = "" if part.term is None else f" = {percent(part.term, 3)}"

@@ -60,6 +60,23 @@ def test_each_member_contribution_and_share(prometheus_url):
     assert ghost["when_no_data"] == "skip" and ghost["no_data"]
 
 
+def test_an_idle_member_is_left_out_even_when_no_data_counts_bad(prometheus_url):
+    """Review of issue 25: `when_no_data = bad` counted a member without traffic (0/0) as failing: a quiet night paged."""
+    result = run("status", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--source", "raw", "--format", "json")
+    assert result.exit_code == 0, result.output
+    items = {item["slo_id"]: item for item in strict_json(result.stdout)}
+    idle = items["journey-idle"]
+    assert idle["sli"] == pytest.approx(1 - member_ratio("checkout-latency", WEEK), rel=1e-9)
+    member = {m["slo_id"]: m for m in idle["members"]}["idle-availability"]
+    assert member["ratio"] is None and member["contribution"] is None
+    # Every member idle: the journey is idle (no figure), not failing.
+    assert items["journey-asleep"]["sli"] is None and items["journey-asleep"]["data"] == "no_data"
+    text = run("status", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--at", str(history.AT),
+               "--source", "raw", "--slo", "journey-idle").stdout
+    assert "idle-availability no traffic, left out" in text
+
+
 def test_the_text_table_lists_the_members_below_it(prometheus_url):
     text = status(prometheus_url, "--source", "raw")
     note = [line for line in text.splitlines() if line.startswith("journey-checkout (sum of its members over 7d)")]

@@ -74,7 +74,8 @@ def test_events_inside_maintenance_count_neither_good_nor_bad(prometheus_url, tm
     assert outage["maintenance"] is None  # a one-off window in the past: none to come
     now = items["pay-now"]
     assert now["sli"] == pytest.approx(1 - expected_ratio([UPGRADE, NOW]), rel=1e-9)
-    assert now["maintenance"] == {"name": "now", "start": NOW[0], "end": NOW[1], "now": True}
+    assert now["maintenance"] == {"name": "now", "start": NOW[0], "end": NOW[1], "now": True,
+                                  "quiet_until": NOW[1] + 300}
     # No 5m rate while in maintenance: no burn over 5m, so no alert from it.
     assert now["burn_rate"]["5m"] is None and "5m" in now["no_data_windows"]
     assert not any(a["firing"] for a in now["alerts"])
@@ -83,6 +84,7 @@ def test_events_inside_maintenance_count_neither_good_nor_bad(prometheus_url, tm
 def test_text_says_an_slo_is_in_maintenance(prometheus_url, tmp_path):
     text = status(prometheus_url, tmp_path)
     assert "pay-now: in maintenance now until 2023-11-23T12:30:00Z" in text
+    assert "its alerts are quiet until 2023-11-23T12:35:00Z" in text
     assert "- pay-now: in maintenance now until 2023-11-23T12:30:00Z" in status(prometheus_url, tmp_path, "--format", "markdown")
 
 

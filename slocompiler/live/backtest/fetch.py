@@ -169,7 +169,8 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
              for member, member_slo in composite.members(program, slo)]
     # A member with groups counts as its worst group at each evaluation; the composite has none.
     return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
-                                         for member, member_slo, found in parts]) for i in range(where.count)]}
+                                         for member, member_slo, found in parts], where.times[i])
+                 for i in range(where.count)]}
 
 
 def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
