@@ -195,9 +195,10 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
     if slo.is_composite:
         members = ", ".join(member.slo_id for member in slo.indicator.members)  # type: ignore[union-attr]
         description = (
-            f"SLO {slo.id}: no error ratio could be computed for {duration}: none of its members ({members}) had one"
-            " that counts (a member with `when_no_data = skip` counts only while it has data), so its error budget"
-            " is unknown. Check the members' own SLOs."
+            f"SLO {slo.id}: no error ratio could be computed for {duration}: none of its members ({members}) had a"
+            " series that counts (a member with `when_no_data = skip` counts only while it records a ratio; one"
+            " without traffic keeps the journey idle, not silent), so its error budget is unknown. Check that the"
+            " members' rules are deployed and their targets scraped."
         )
     elif slo.alerting.no_data_watch == "total":
         description = (

@@ -215,14 +215,22 @@ def slo_view(service: Service, slo: Slo, program: Program | None = None) -> dict
         "no_data": format_duration(alerting.no_data) if alerting.enabled and alerting.no_data else None,
         "no_data_name": md_text(alerting.no_data_name or alerting.name + conventions.ALERT_NO_DATA_SUFFIX),
         "no_data_severity": alerting.no_data_severity,
-        "no_data_watch": {"total": "its total series has not existed",
-                          "both": "its total series has not existed (the service is down) or the indicator has had no data"}
-        .get(alerting.no_data_watch, "the indicator has had no data"),
+        "no_data_watch": _no_data_watch(slo),
         "chart": chart_path(service, slo) if enabled else None,
         "template": None if slo.template is None else md_text(slo.template),
         "members": docs_composite.members_view(slo, program) if slo.is_composite else None,
         "maintenance": docs_composite.maintenance_rows(slo),
     }
+
+
+def _no_data_watch(slo: Slo) -> str:
+    """What the NoData alert waits for, in words; a composite watches its members, it has no indicator."""
+    if slo.is_composite:
+        return ("none of its members has had a series that counts (a member with `when_no_data = skip` counts only"
+                " while it records a ratio; members in maintenance are expected to be silent)")
+    return {"total": "its total series has not existed",
+            "both": "its total series has not existed (the service is down) or the indicator has had no data"
+            }.get(slo.alerting.no_data_watch, "the indicator has had no data")
 
 
 def rule_when(rule: PolicyRule) -> str:
