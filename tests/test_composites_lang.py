@@ -262,3 +262,23 @@ def test_weights_of_a_slice_composite_are_warned_idle(tmp_path) -> None:
         "so a slice of the journey is bad when any member's is",
         "j.slo:8:46: warning: weight has no effect in composite j-journey: its members all count slices, "
         "so a slice of the journey is bad when any member's is"]
+
+
+def test_a_recurring_start_the_clocks_skip_is_warned_with_the_day_and_the_start_then(tmp_path) -> None:
+    """Review of issue 25: 02:30 in Berlin does not exist on the day summer time starts; the window then starts at
+    03:30 (zoneinfo's fold=0), which the spec's author should hear about, once, at the `at`."""
+    text = f"""service s {{
+  owner = "o"
+  timezone = "Europe/Berlin"
+  maintenance nightly {{ every = day  at = "02:30"  for = 1h }}
+  maintenance early {{ every = sunday  at = "04:00"  for = 1h }}
+  maintenance winter {{ every = day  at = "02:30"  for = 1h  timezone = "Asia/Tokyo" }}
+  slo api {{
+    objective = 99%
+    {ratio("api")}
+  }}
+}}
+"""
+    assert diagnostics(tmp_path, {"s.slo": text}) == [
+        's.slo:4:43: warning: maintenance nightly: at = "02:30" does not exist on 2027-03-28 in Europe/Berlin (the'
+        " clocks jump over it): that day the window starts at 03:30 local time, and lasts 1h as on other days"]

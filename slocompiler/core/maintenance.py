@@ -41,6 +41,11 @@ _EPOCH_WEEKDAY = 3
 # The reference: zoneinfo, any instant
 
 
+# The year a spec's recurring windows are checked against for a local time the clocks skip: fixed, so that
+# `slo check` says the same whatever the day it runs.
+GAP_YEAR = 2027
+
+
 def local_start(window: Maintenance, day: date) -> int:
     """The Unix second a recurring window starts on local date `day` (whatever its weekday)."""
     assert window.at is not None
@@ -57,6 +62,22 @@ def _local_instant(at: int, zone: str, day: date) -> int:
     """
     wall = datetime(day.year, day.month, day.day) + timedelta(seconds=at)
     return int(wall.replace(tzinfo=calendar.zone_info(zone), fold=0).timestamp())
+
+
+def skipped_start(window: Maintenance, year: int = GAP_YEAR) -> tuple[date, datetime] | None:
+    """The first day of `year` on which the recurring window's local `at` does not exist in its zone (clocks jump
+    over it), with the local time it starts at instead (`_local_instant`); None when it always exists."""
+    assert window.at is not None and window.every is not None
+    zone = calendar.zone_info(window.timezone)
+    day = date(year, 1, 1)
+    while day.year == year:
+        if _happens_on(window.every, day):
+            wall = datetime(day.year, day.month, day.day) + timedelta(seconds=window.at)
+            start = datetime.fromtimestamp(_local_instant(window.at, window.timezone, day), zone)
+            if start.replace(tzinfo=None) != wall:
+                return day, start
+        day += timedelta(days=1)
+    return None
 
 
 def _happens_on(every: str | None, day: date) -> bool:

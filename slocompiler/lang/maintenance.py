@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..core import ir
+from ..core import ir, maintenance
 from ..core.errors import Diagnostics, Span, did_you_mean
 from ..core.sremath import DAY
+from ..core.units import format_duration
 from . import syntax as st
 from .values import STRING_KINDS, Reader, Scope, unknown_block
 from .windows import lower_timezone
@@ -71,7 +72,22 @@ def lower_maintenance(block: st.Block, zone: str, scope: Scope, diags: Diagnosti
         diags.error(attrs.span("for", span), f"{what} lasts as long as its recurrence or longer "
                                              f"(every {every}): it would never end; use a shorter for")
         return None
-    return ir.Maintenance(duration=duration, every=every, at=at, **common)
+    window = ir.Maintenance(duration=duration, every=every, at=at, **common)
+    _warn_skipped_start(window, attrs.span("at", span), diags)
+    return window
+
+
+def _warn_skipped_start(window: ir.Maintenance, span: Span, diags: Diagnostics) -> None:
+    """A local `at` inside a clock change's gap exists not on that day: say when the window starts then."""
+    skipped = maintenance.skipped_start(window)
+    if skipped is None:
+        return
+    day, start = skipped
+    at = f"{window.at // 3600:02d}:{window.at % 3600 // 60:02d}"
+    diags.warning(span, f'maintenance {window.name}: at = "{at}" does not exist on {day.isoformat()} in '
+                        f"{window.timezone} (the clocks jump over it): that day the window starts at "
+                        f"{start:%H:%M} local time, and lasts {format_duration(window.duration)} as on other days",
+                  hint="a local time no clock change skips starts the window at the same hour every day")
 
 
 def _duration(attrs: Reader, what: str, span: Span, diags: Diagnostics) -> int | None:
