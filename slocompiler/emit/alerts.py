@@ -197,8 +197,8 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
         description = (
             f"SLO {slo.id}: no error ratio could be computed for {duration}: none of its members ({members}) had a"
             " series that counts (a member with `when_no_data = skip` counts only while it records a ratio; one"
-            " without traffic keeps the journey idle, not silent), so its error budget is unknown. Check that the"
-            " members' rules are deployed and their targets scraped."
+            " without traffic keeps the journey idle, not silent), so its error budget is unknown. Check the members'"
+            " own SLOs: their rules deployed, their series there."
         )
     elif slo.alerting.no_data_watch == "total":
         description = (
