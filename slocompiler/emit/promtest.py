@@ -80,8 +80,9 @@ def tests_view(service: Service, program: Program | None = None) -> dict:
             found = all(member.slo_id in owners for member in composite_indicator(slo).members)
             cases = composite_cases(owners, slo, step, _composite_at(owners, slo, step)) if found else None
             if not cases:
-                skipped.append(f"{slo.id} (a composite: no member's inputs make a case; slice composites and"
-                               " composites of composites are not covered)")
+                skipped.append(f"{slo.id} (a composite: no member's inputs make a case; slice composites,"
+                               " composites of composites, outages of slice members and maintenance at the cases'"
+                               " time are not covered)")
             tests.extend(cases or [])
             continue
         cases = slo_tests(service, slo, step, shared=names.count(slo.alerting.name) > 1, replayed=replayed,

@@ -7,7 +7,9 @@ files too, and counts the firing pages of the composite and of the member in
 Prometheus's `ALERTS` series (no annotations to predict). A constant ratio
 reads the same over every window, so whether a page fires depends on its
 lowest threshold alone. Slice composites and composites of composites are
-not covered here (docs/PROMETHEUS.md, "Composite SLOs").
+not covered here, nor an outage of a member that counts slices (its
+window ratio is the share of bad slices: 0 or 1 under a constant error
+ratio); docs/PROMETHEUS.md, "Composite SLOs".
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from decimal import Decimal
 
 from ..core import conventions as c
 from ..core import sremath
+from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.composites import indicator
 from ..core.ir import Member, Service, Slo
 from ..core.queries import promql_string
 from ..core.units import decimal_text, prom_window
 from .history import exact_ratio
+from .promtest_maintenance import first_window
 from .promtest_parts import input_series
 from .series import Plan, plan
 
@@ -68,6 +72,14 @@ def composite_cases(services: Mapping[str, Service], slo: Slo, step: int, at: in
     if slo.slices is not None:
         return None
     members = [(member, _member(services, member.slo_id)) for member in indicator(slo).members]
+    # The cases know nothing of maintenance: a window that reaches them (in the rules' 1970, an evening's daily
+    # window in Tokyo runs at time 0) would silence the composite, or the member whose outage they feed. Another
+    # member's window only leaves that member out, which its zero errors already add.
+    def resting(each: Slo) -> bool:
+        return first_window(each, at + CURRENT_BURN_WINDOW + step) is not None
+
+    if resting(slo):
+        return None
     plans: list[Plan] = []
     for _, target in members:
         inputs = plan(target.indicator, target.group_by) if not target.is_composite else None
@@ -78,7 +90,10 @@ def composite_cases(services: Mapping[str, Service], slo: Slo, step: int, at: in
     if own is None:
         return None
     cases = []
-    for member, target in members:
+    # A member in maintenance at the cases' time is not fed an outage. A member that counts slices reads a constant error ratio as every slice bad or none (its window ratio 1 or
+    # 0), not as that ratio: no outage of it is partial, so the cases take their outage from another member.
+    members_fed = [(member, target) for member, target in members if target.slices is None and not resting(target)]
+    for member, target in members_fed:
         limit = page_threshold(target)
         budget = target.error_budget
         lowest = _ratio_for(slo, member, budget, own)  # from here on the composite pages
@@ -91,7 +106,7 @@ def composite_cases(services: Mapping[str, Service], slo: Slo, step: int, at: in
             if composite_ratio(slo, member, budget, ratio) > own * MARGIN and (limit is None or ratio * MARGIN < limit):
                 cases.append(_case(services, slo, members, plans, member, ratio, (True, False), step, at))
                 break  # one member is enough
-    for member, target in members:
+    for member, target in members_fed:
         limit = page_threshold(target)
         lowest = _ratio_for(slo, member, target.error_budget, own)
         if limit is not None and limit * MARGIN < min(lowest, Decimal(1)) / MARGIN:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import maintenance, slices
+from ..core import calendar, maintenance, slices
 from ..core.ir import Service, Slo
 from ..core.queries import promql_string
 from ..core.units import parse_duration_ms, prom_window
@@ -70,6 +70,35 @@ def _count(selector: str, at: int, present: bool) -> dict:
             "exp_samples": [{"labels": "{}", "value": 1}] if present else []}
 
 
+def _period_starts(slo: Slo, frm: int, to: int) -> list[int]:
+    """A calendar SLO's period starts in (frm, to], in the rules' 1970 (none for a rolling window)."""
+    if slo.calendar is None:
+        return []
+    found, t = [], to
+    while (start := calendar.period_bounds(slo.calendar, slo.timezone, t)[0]) > frm:
+        found.insert(0, start)
+        t = start - 1
+    return found
+
+
+def _spends_nothing(slo: Slo, budget: str, inside_from: int, done: int, step: int) -> list[dict]:
+    """The outage inside the window leaves the budget as the outage before left it, at `done`.
+
+    A calendar period that starts after that first outage resets the budget:
+    then nothing is spent in the new period (`budget < 1` nowhere at `done`),
+    and, if it starts after the inside outage did, the budget just before it
+    is still the one the first outage left.
+    """
+    starts = _period_starts(slo, HOUR + 30 * 60, done)
+    if not starts:
+        return [_count(f"{budget} == {budget} offset {prom_window(done - OUTSIDE_ROOM)}", done, True)]
+    checks = [_count(f"{budget} < 1", done, False)]
+    before = starts[0] - step
+    if len(starts) == 1 and before > inside_from and before >= OUTSIDE_ROOM:
+        checks.append(_count(f"{budget} == {budget} offset {prom_window(before - OUTSIDE_ROOM)}", before, True))
+    return checks
+
+
 def maintenance_cases(service: Service, slo: Slo, step: int, inputs: Plan, horizon: int) -> list[dict]:
     """Inside, before, and a page held into a window; none when no window starts between 3h and `horizon` or the SLO has no page."""
     pages = [k for k in slo.alerting.conditions if k.severity == "page"]
@@ -98,7 +127,7 @@ def maintenance_cases(service: Service, slo: Slo, step: int, inputs: Plan, horiz
     both = [*outage, (None, inside_from - OUTSIDE_ROOM), (Decimal(1), inside_to - inside_from), (None, done - inside_to)]
     checks = [_count(firing, HOUR + 25 * 60, True), _count(f"{budget} < 1", HOUR + 25 * 60, True),
               _count(firing, inside_from + 15 * 60, False), _count(firing, inside_to, False),
-              _count(f"{budget} == {budget} offset {prom_window(done - OUTSIDE_ROOM)}", done, True)]
+              *_spends_nothing(slo, budget, inside_from, done, step)]
     if slo.alerting.no_data:
         no_data = f"{c.ALERTS_SERIES}{{{c.LABEL_ALERT_NAME}={promql_string(alerts.no_data_name(slo))}}}"
         checks.append(_count(no_data, inside_to, False))
