@@ -359,3 +359,15 @@ def test_an_sli_one_slo_of_that_target_names_makes_that_slo_the_member(tmp_path)
 def test_a_weight_keeps_every_digit_it_was_written_with(tmp_path):
     texts, _, _ = _theirs(tmp_path, THEIRS.replace("compositeWeight: 2", "compositeWeight: 2.0000000000001"))
     assert "shop-journey-search { weight = 2.0000000000001 }" in texts["shop"]
+
+
+def test_a_members_indicatorref_that_is_not_a_name_is_refused_once_where_it_is_written(tmp_path):
+    # Review: the composite read indicatorRef only as a plain string, the SLI lookup as whatever it was
+    # (a map became 'no SLI named "{...}"'); now one reading, one located error.
+    text = THEIRS.replace("      indicatorRef: search-requests\n", "      indicatorRef: {name: search-requests}\n")
+    texts, found, at = _theirs(tmp_path, text)
+    line = at("indicatorRef: {name")
+    messages = [m for (ln, _), m in found.items() if ln == line]
+    assert messages and "a reference to a SLI is its name, a plain string" in messages[0]
+    assert not any("no SLI named" in m for m in found.values())
+    assert "slo journey {" not in texts.get("shop", "")

@@ -22,7 +22,7 @@ from ..core.errors import Span
 from ..core.units import decimal_text
 from . import model
 from .common import DECIMAL, objective_text
-from .openslo_index import Index
+from .openslo_index import Index, ref_name
 from .openslo_sli import indicator as read_indicator
 from .openslo_time import SLICE_METHODS, slices
 from .write import slo_name
@@ -67,8 +67,9 @@ def sli_users(index: Index) -> dict[str, list[Node]]:
     for document in index.by_kind["SLO"].values():
         spec = document.get("spec")
         ref = spec.get("indicatorRef") if spec is not None else None
-        if ref is not None and ref.is_scalar:
-            users.setdefault(str(ref.value), []).append(document)
+        name = ref_name(ref) if ref is not None else None
+        if name is not None:
+            users.setdefault(name, []).append(document)
     return users
 
 
@@ -153,7 +154,7 @@ def _member(objective: Node, number: int, slo: model.Slo, method: str, index: In
         return None
     display = objective.text("displayName")
     when = _when_no_data(objective, no_data.get(display or ""), report)
-    name = str(ref.value) if ref is not None and ref.is_scalar else None
+    name = ref_name(ref) if ref is not None else None
     owner = owners[0].get(name) if name is not None else None
     if owner is None and name is not None:  # an SLI document: an SLO of it with this very target is the member
         owner = _user_with_target(owners[1].get(name, []), target)

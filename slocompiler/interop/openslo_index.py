@@ -47,10 +47,20 @@ class Index:
             self.order.append(document)
 
     def find(self, kind: str, ref: Node, report: Report) -> Node | None:
-        found = self.by_kind[kind].get(str(ref.value))
+        name = ref_name(ref)
+        if name is None:
+            report.error(ref, f"a reference to a {kind} is its name, a plain string")
+            return None
+        found = self.by_kind[kind].get(name)
         if found is None:
             report.error(ref, f'no {kind} named "{ref.value}" in the inputs')
         return found
+
+
+def ref_name(ref: Node) -> str | None:
+    """The name a reference such as `indicatorRef` gives; None when it is not a plain string. The one
+    reading of a reference, so a composite's member and an SLO's SLI are found alike."""
+    return str(ref.value) if ref.is_scalar and ref.value is not None else None
 
 
 def _name_of(document: Node) -> str | None:
