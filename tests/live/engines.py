@@ -46,4 +46,6 @@ def differences(a: object, b: object, path: str = "") -> list[str]:
 
 def intervals_agree(a: list[list[int]], b: list[list[int]], edge: int = EDGE) -> bool:
     """Two lists of [start, end] firing intervals: the same count, each edge within `edge` seconds."""
-    return len(a) == len(b) and all(abs(x[0] - y[0]) <= edge and abs(x[1] - y[1]) <= edge for x, y in zip(a, b))
+    gaps = [abs(p - q) for x, y in zip(a, b) for p, q in zip(x, y)]
+    seen["alert edge (s)"] = max([seen.get("alert edge (s)", 0), *gaps])
+    return len(a) == len(b) and all(gap <= edge for gap in gaps)

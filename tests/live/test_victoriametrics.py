@@ -98,7 +98,8 @@ def test_a_subquery_longer_than_victoriametrics_takes_is_sent_in_parts(prometheu
         for function in ("sum", "count"):
             one = prom.query(f"{function}_over_time(({expr})[30d:1m])", history.AT)[0].value
             assert prom.query(over_time(function, expr, 30 * 86400, 60), history.AT)[0].value == pytest.approx(one, rel=1e-12)
-        assert differences(prom.query(parts, history.AT)[0].value, vm.query(parts, history.AT)[0].value) == []
+        assert differences(prom.query(parts, history.AT)[0].value, vm.query(parts, history.AT)[0].value,
+                           "30d subquery in parts") == []
 
 
 @pytest.fixture(scope="module", autouse=True)

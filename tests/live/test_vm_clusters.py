@@ -48,6 +48,9 @@ policy standard {
   }
 }
 """
+# Its own servers only: it may run beside the shared ones' tests on another worker (tests/conftest.py).
+pytestmark = pytest.mark.xdist_group("victoria-clusters")
+
 CLUSTERS = {"east": 0.0001, "west": 0.01}  # error ratio of each cluster's traffic
 RATE = 600  # requests a minute
 HISTORY = 120  # minutes up to now

@@ -135,8 +135,6 @@ def test_alerts_fire_in_the_same_intervals(replayed, prometheus_url):
         ours, theirs = _intervals(expected.get(key, [])), _intervals(fired.get(key, []))
         assert intervals_agree(ours, theirs, EDGE), (key, ours, theirs)
         print(f"{key}: {ours} / {theirs}")
-        seen["alert edge (s)"] = max([seen.get("alert edge (s)", 0)] + [
-            abs(a - b) for x, y in zip(ours, theirs) for a, b in zip(x, y)])
 
 
 def test_window_ratios_and_period_budget_agree(replayed, prometheus_url):
