@@ -27,6 +27,11 @@ Evaluation time is wall-clock, waits included; the server's own CPU
 seconds over each phase (from /proc) are reported beside
 it: scraping and the control groups, the same beside both rule sets, included.
 
+`--engine victoriametrics` measures the same two rule sets evaluated by
+vmalert against one VictoriaMetrics holding the same history and scraping
+the same exporter (bench/rules_vm.py, docs/ENGINES.md): each group's median
+iteration time over its interval, and the CPU of vmalert and VictoriaMetrics.
+
 The baseline is the shape Sloth documents for the same SLOs and window
 pairs: a raw-series ratio per window (5m ... 3d), the 30d ratio as the mean
 of the 5m ratios, metadata, and one page and one ticket alert. Both rule
@@ -571,6 +576,8 @@ def run(options, workdir: Path) -> list[str]:
         yield from recorded(history, program, options.interval)
         yield "# EOF\n"
 
+    if options.engine == "victoriametrics":
+        return run_victoria(options, workdir, ours, baseline, history, lines, slos)
     started = time.monotonic()
     data = server.build_tsdb(workdir, promtool, lines())
     loaded = time.monotonic() - started
@@ -617,6 +624,101 @@ def run(options, workdir: Path) -> list[str]:
     return out
 
 
+def group_intervals(files: list[Path], default: int) -> dict[str, float]:
+    """{group name: its evaluation interval in seconds}, from the rules files (`interval`, else `default`)."""
+    from slocompiler.core.units import parse_duration_ms
+
+    found: dict[str, float] = {}
+    for path in files:
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            found[group["name"]] = parse_duration_ms(group["interval"])[0] / 1000 if "interval" in group else default
+    return found
+
+
+def run_victoria(options, workdir: Path, ours: list[Path], baseline: Path, history: History, lines, slos: int) -> list[str]:
+    """`--engine victoriametrics`: each rule set in its own vmalert against one VictoriaMetrics (bench/rules_vm.py)."""
+    import shutil
+
+    import rules_vm
+    import victoria
+
+    binary, vmalert = victoria.find_binaries()
+    if not binary or not vmalert:
+        raise SystemExit("--engine victoriametrics needs victoria-metrics and vmalert (apt-get install victoria-metrics)")
+    control = workdir / "rules" / "control.yml"
+    control.write_text(yaml.safe_dump(control_rules(CONTROL_GROUPS)), encoding="utf-8")
+    checked = subprocess.run([vmalert, "-dryRun", *(f"-rule={p}" for p in ours + [baseline, control])],
+                             capture_output=True, text=True, check=False)
+    if checked.returncode:
+        raise SystemExit(f"vmalert -dryRun refused the rules: {checked.stdout[-1000:]}{checked.stderr[-1000:]}")
+    sets = (("slocompiler", ours), ("Sloth-shaped baseline", [baseline]))
+    phases: dict[str, list] = {label: [] for label, _ in sets}
+    exporter = Exporter(history)
+    config = CONFIG.format(interval=options.interval, files="  []\n", scrape=options.scrape,
+                           targets=static_configs(history), exporter=exporter.address)
+    try:
+        started = time.monotonic()
+        storage = rules_vm.start_storage(binary, workdir, config, lines())
+        loaded = time.monotonic() - started
+        version = victoria_version(storage.url)
+        try:
+            time.sleep(options.warmup * 30)
+            scraping = rules_vm.scraping_alone(storage, options.warmup * 30)
+            minutes = max(options.rounds // options.phases, 1)
+            for phase in range(options.phases):
+                for label, files in sets if phase % 2 == 0 else reversed(sets):
+                    medians, cores = rules_vm.measure(vmalert, storage, files + [control], workdir,
+                                                      f"vmalert-{phase}-{label.split()[0]}", minutes, options.interval)
+                    spans = group_intervals(files + [control], options.interval)
+                    phases[label].append(({g: [m] for g, m in medians.items()}, {}, spans, cores))
+        finally:
+            storage.stop()
+    finally:
+        exporter.stop()
+    shutil.rmtree(workdir / "vm-data", ignore_errors=True)
+    out = [
+        f"machine: {machine()}",
+        f"engine: VictoriaMetrics single node and vmalert ({version}); {len(history.services)} services, "
+        f"{slos} SLOs, {options.minutes / 1440:.2f} days of history at a {SCRAPE}s scrape interval (imported in "
+        f"{loaded:.0f}s), then scraped every {options.scrape}s; -evaluationInterval {options.interval}s, {options.rounds} "
+        f"minutes per rule set in {options.phases} alternating phases, after {options.warmup} min of scraping alone",
+        f"{'rule set':<22} {'groups':>6} {'cost':>8} {'per SLO':>9} {'net cost':>9} {'slowest group':>14} "
+        f"{'vmalert CPU':>12} {'VM CPU':>8} {'VM net':>8}",
+    ]
+    results = {}
+    for label, samples in phases.items():
+        r = summary([(times, by_rule, spans, 0.0) for times, by_rule, spans, _ in samples])
+        vmalert_cpu = sum(cores["vmalert"] for *_, cores in samples) / len(samples)
+        vm_cpu = sum(cores["victoria-metrics"] for *_, cores in samples) / len(samples)
+        results[label] = r | {"vmalert": vmalert_cpu, "vm": vm_cpu}
+        out.append(f"{label:<22} {r['groups']:>6} {r['cost']:>8.4f} {r['cost'] / slos:>9.5f} {r['net']:>9.4f} "
+                   f"{r['slowest'] * 1000:>12.1f}ms {vmalert_cpu:>12.4f} {vm_cpu:>8.4f} {vm_cpu - scraping:>8.4f}")
+    ours_r, theirs = results["slocompiler"], results["Sloth-shaped baseline"]
+    out.append(f"cost: sum over groups of the median iteration time (vmalert_iteration_duration_seconds) / interval; "
+               f"net: less the median of {CONTROL_GROUPS} groups of one constant rule ({ours_r['fixed'] * 1000:.1f}ms "
+               f"beside ours, {theirs['fixed'] * 1000:.1f}ms beside the baseline)")
+    out.append(f"CPU: cores kept busy, control groups included; VM net: less VictoriaMetrics scraping alone ({scraping:.4f})")
+    ratio = (ours_r["vmalert"] + ours_r["vm"] - scraping) / max(theirs["vmalert"] + theirs["vm"] - scraping, 1e-9)
+    out.append(f"slocompiler / baseline: cost {ours_r['cost'] / theirs['cost']:.3f}, net {ours_r['net'] / theirs['net']:.3f}, "
+               f"vmalert + VM net CPU {ratio:.3f}")
+    return out
+
+
+def victoria_version(url: str) -> str:
+    """The running VictoriaMetrics' version, from its `vm_app_version` metric (`-version` prints nothing in 1.79)."""
+    import re
+    import shutil
+
+    with urllib.request.urlopen(url + "/metrics", timeout=30) as answer:
+        found = re.search(r'vm_app_version\{[^}]*version="([^"]+)"', answer.read().decode())
+    if found and found[1]:
+        return found[1]
+    # Debian's build leaves it empty: the package's version, where there is one.
+    package = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "victoria-metrics"], capture_output=True, text=True,
+                             check=False) if shutil.which("dpkg-query") else None
+    return f"package {package.stdout}" if package and package.returncode == 0 and package.stdout else "version unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options, measure in a temporary directory, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -631,6 +733,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5, help="minutes of scraping before the first rule set")
     parser.add_argument("--copies", type=int, default=1, help="SLOs per service and kind, on the same traffic (a busier server)")
     parser.add_argument("--small", action="store_true", help="a smoke test: 2 services, 2 instances, 2 routes, 1 day")
+    parser.add_argument("--engine", choices=("prometheus", "victoriametrics"), default="prometheus",
+                        help="prometheus: its own rule evaluation; victoriametrics: vmalert against VictoriaMetrics")
     options = parser.parse_args(argv)
     if options.small:
         options.services, options.instances, options.routes, options.minutes, options.rounds = 2, 2, 2, 1440, 3

@@ -23,9 +23,13 @@ LIVE = Path(__file__).resolve().parent / "live"
 
 
 def pytest_collection_modifyitems(items):
-    """The tests of tests/live run on one pytest-xdist worker: one Prometheus server per run, as its fixture is per session."""
+    """The tests of tests/live run on one pytest-xdist worker: one Prometheus server per run, as its fixture is per session.
+
+    A module that starts its own servers and reads no shared one names its own group (`pytestmark`), so it
+    can run beside them on another worker.
+    """
     for item in items:
-        if LIVE in Path(item.fspath).resolve().parents:
+        if LIVE in Path(item.fspath).resolve().parents and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group("prometheus"))
 
 

@@ -16,7 +16,7 @@ import dataclasses
 from collections.abc import Callable
 
 from ..core import conventions as c
-from ..core.ir import Service, Slo
+from ..core.ir import Program, Service, Slo
 from .connection import LiveError
 from .readings import group_key
 
@@ -70,3 +70,18 @@ def _apart_message(slo: Slo, rule: str, labels: list[str]) -> str:
             "not set: several Prometheus servers behind one view? Name the label that tells them apart, "
             f'cluster_label = "{first}" under [tool.slocompiler] in pyproject.toml or --cluster-label {first}, '
             "to see each one's figures")
+
+
+def program_per_cluster(program: Program, recorded: dict[str, dict[str, list]], cluster_label: str | None,
+                        shown: Callable[[str], str], only: frozenset[str] | None = None) -> Program:
+    """The program with every SLO (of `only`) grouped by `cluster_label` where its recorded series carry it
+    (`per_cluster`), after `check_apart`: what a command that replays from raw series (backtest) needs behind
+    a global view."""
+    selected = [(service, slo) for service in program.services for slo in service.slos
+                if only is None or slo.id in only]
+    apart = per_cluster(selected, recorded, cluster_label)
+    check_apart(apart, recorded, shown)
+    by_id = {slo.id: slo for _, slo in apart}
+    return dataclasses.replace(program, services=tuple(
+        dataclasses.replace(service, slos=tuple(by_id.get(slo.id, slo) for slo in service.slos))
+        for service in program.services))

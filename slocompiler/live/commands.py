@@ -137,9 +137,10 @@ def gate(paths, at, output_format, source, cluster_label, services, slo_ids, act
 @live_options.connection_options
 @live_options.at_option
 @live_options.format_option("text", "json", "github", "markdown")
+@live_options.cluster_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @_select_options
-def verify(paths, at, output_format, strict, services, slo_ids, **connection) -> None:
+def verify(paths, at, output_format, cluster_label, strict, services, slo_ids, **connection) -> None:
     """Check the specs against live series: selectors, buckets, labels, metric types, traffic, deployed rules."""
     from ..workflow.reporting import print_diagnostics
     from . import verify as live_verify
@@ -147,11 +148,13 @@ def verify(paths, at, output_format, strict, services, slo_ids, **connection) ->
     diagnostics_format = "text" if output_format == "markdown" else output_format
     loaded = load_specs(paths, diagnostics_format, EXIT_SPEC_ERRORS)
     selected = _selection(loaded.program, services, slo_ids)
+    cluster_label = live_options.cluster_label_of(paths, cluster_label)
 
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            diagnostics = sorted([*loaded.diagnostics, *live_verify.verify(client, selected, moment, loaded.program)])
+            found = live_verify.verify(client, selected, moment, loaded.program, cluster_label)
+            diagnostics = sorted([*loaded.diagnostics, *found])
         if output_format == "markdown":
             click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
         else:

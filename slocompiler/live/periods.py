@@ -23,6 +23,7 @@ from ..core import conventions as c
 from ..core.ir import ExprIndicator, Slo
 from ..core.units import decimal_text, prom_window
 from .outside import outside_maintenance
+from .subqueries import over_time
 
 PERIOD = 0  # the window key of a calendar SLO's current period; rolling windows are positive seconds
 RULE_INTERVAL = 60  # the rules' evaluation interval: the step of the 5m rates they add up
@@ -144,7 +145,7 @@ def _over(function: str, expr: str, span: int) -> str:
     """`function` over `expr` at every whole minute in `[t - span, t]`; the value at t alone when span is 0 (a 0s range is refused)."""
     if span == 0:
         return f"({expr})"
-    return f"{function}(({expr})[{prom_window(span)}:{prom_window(RULE_INTERVAL)}])"
+    return over_time(function.removesuffix("_over_time"), expr, span, RULE_INTERVAL)
 
 
 def _slice_ratio(slo: Slo, period: Period, span: int) -> str:

@@ -35,6 +35,7 @@ from .client import Prometheus
 from .outside import outside_maintenance
 from .periods import PERIOD, Period
 from .readings import IDLE, NO_RECORDED_SERIES, NO_SERIES, GroupKey, Reading, by_group, divide, group_key, reading, single
+from .subqueries import over_time
 
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # How often Prometheus evaluates the recorded 5m rates the period rule sums
@@ -177,11 +178,11 @@ def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
     if isinstance(slo.indicator, ExprIndicator):
         # No event counts to weigh by: the rules average the 5m ratios that are numbers.
         known = f"{outside_maintenance(slo, queries.error_ratio(slo.indicator, five, slo.group_by))} >= 0"
-        return f"avg_over_time(({known}){_span(window)})"
+        return over_time("avg", known, window, RULE_INTERVAL)
     bad = outside_maintenance(slo, queries.bad_events(slo.indicator, five, slo.group_by) or "")
     total = outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or "")
     if rolling_slo_window:
-        return f"sum_over_time(({bad}){_span(window)})\n/\nsum_over_time(({total}){_span(window)})"
+        return f"{over_time('sum', bad, window, RULE_INTERVAL)}\n/\n{over_time('sum', total, window, RULE_INTERVAL)}"
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
 
 
@@ -351,10 +352,9 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Pr
         return by_group(slo, client.query(raw_ratio(slo, window), at))
     numerator, total, is_good = parts
     numerator, total = outside_maintenance(slo, numerator), outside_maintenance(slo, total)
-    span = _span(window)
-    counted = single(slo, client.query(f"sum_over_time(({numerator}){span})", at))
+    counted = single(slo, client.query(over_time("sum", numerator, window, RULE_INTERVAL), at))
     result = {}
-    for key, (labels, events, why) in single(slo, client.query(f"sum_over_time(({total}){span})", at)).items():
+    for key, (labels, events, why) in single(slo, client.query(over_time("sum", total, window, RULE_INTERVAL), at)).items():
         # No numerator series for a group with traffic: no bad (or good) events, as the rules' `or 0 * total` says.
         _, part, part_why = counted.get(key, (labels, 0.0, None))
         if events is None or part is None:  # the server's series for this group disagree

@@ -26,7 +26,7 @@ from ..core.ir import (
     at,
 )
 from ..core.units import decimal_text, format_duration, prom_window
-from . import composite, periods
+from . import clusters, composite, periods
 from .client import LiveError, Prometheus, finite
 from .outside import outside_maintenance
 from .state import alert_conditions, group_key, raw_ratio
@@ -116,8 +116,9 @@ class Verifier:
         return self._metadata
 
     # -- the checks --------------------------------------------------------
-    def check_slo(self, service: Service, slo: Slo, deployed: dict[str, dict[str, list]]) -> None:
-        """Every check of one SLO."""
+    def check_slo(self, service: Service, slo: Slo, deployed: dict[str, dict[str, list]],
+                  per_cluster: Slo | None = None) -> None:
+        """Every check of one SLO (`per_cluster`: the same grouped by the cluster label too, for its deployed series)."""
         start = self.at - slo.window
         for selector in selectors(slo):
             series = self.client.series([selector.query.text.strip()], start, self.at)
@@ -133,7 +134,7 @@ class Verifier:
             if not query.is_selector:
                 self._expression(slo, role, query)
         self._low_traffic(slo)
-        self._deployed(service, slo, deployed.get(slo.id, {}))
+        self._deployed(service, per_cluster or slo, deployed.get(slo.id, {}))
 
     def _expression(self, slo: Slo, role: str, query: Query) -> None:
         """An expression (with `$window`) that yields nothing over the SLO window."""
@@ -245,7 +246,9 @@ class Verifier:
         path = c.prometheus_rules_path(service.name)
         expected = {c.OBJECTIVE: float(slo.objective), c.ERROR_BUDGET: float(slo.error_budget),
                     c.TIME_PERIOD_DAYS: slo.window / 86400}
-        found = {name: finite(values[name][0].value) for name in expected if name in values}
+        # Every deployed copy (one per cluster behind a global view): the first that says otherwise, else any.
+        found = {name: _differing([finite(s.value) for s in values[name]], expected[name])
+                 for name in expected if name in values}
         if found.get(c.OBJECTIVE) is not None and abs(found[c.OBJECTIVE] - expected[c.OBJECTIVE]) > 1e-9:
             del expected[c.ERROR_BUDGET]  # the same news twice
         for name, want in expected.items():
@@ -328,6 +331,12 @@ class Verifier:
         return {key: finite(bad / total) if bad is not None and total else None for key, (bad, total) in sums.items()}
 
 
+def _differing(values: list[float | None], want: float) -> float | None:
+    """The first value that is not `want`, else the first known one."""
+    known = [value for value in values if value is not None]
+    return next((value for value in known if abs(value - want) > 1e-9), known[0] if known else None)
+
+
 def _window_of(name: str, slo: Slo) -> int | None:
     """The window of a recorded error ratio name, among those the SLO uses."""
     candidates = {slo.window} | {w for cond in slo.alerting.conditions for w in (cond.long, cond.short)}
@@ -357,12 +366,26 @@ def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, l
 
 
 def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: float,
-           program: Program | None = None) -> list[Diagnostic]:
-    """Every diagnostic for the selected SLOs, sorted by place (`program`: where composites find their members)."""
+           program: Program | None = None, cluster_label: str | None = None) -> list[Diagnostic]:
+    """Every diagnostic for the selected SLOs, sorted by place (`program`: where composites find their members).
+
+    Behind a global view, the deployed series of each cluster are compared
+    with that cluster's own figures (`cluster_label`), never one cluster's
+    for all; a label outside the contract that tells them apart without
+    being named is a LiveError naming it (clusters.py), as in status and gate.
+    """
     verifier = Verifier(client, at_time)
     verifier.program = program
     deployed = deployed_values(client, at_time)
-    client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed), selected)
+    by_rule: dict[str, dict[str, list]] = {}
+    for slo_id, names in deployed.items():
+        for name, samples in names.items():
+            if name.startswith(c.ERROR_RATIO_PREFIX) or name == c.PERIOD_RATIO:  # what status and gate read
+                by_rule.setdefault(name, {})[slo_id] = samples
+    # The deployed series are compared per cluster; the spec's own checks keep its group_by.
+    apart = {slo.id: slo for _, slo in clusters.per_cluster(selected, by_rule, cluster_label)}
+    clusters.check_apart([(service, apart[slo.id]) for service, slo in selected], by_rule, client.shown)
+    client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed, apart[pair[1].id]), selected)
     return sorted(verifier.diagnostics)
 
 

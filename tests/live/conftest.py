@@ -34,3 +34,25 @@ def prometheus_url(tmp_path_factory) -> str:
 def calendar_url(prometheus_url) -> str:
     """The shared server: it holds calendar_history.py's deployed period ratios and DST counters too."""
     return prometheus_url
+
+
+@pytest.fixture(scope="session")
+def victoria_url(tmp_path_factory) -> str:
+    """The URL of a running VictoriaMetrics holding the same history as `prometheus_url`; fails in CI when missing."""
+    import victoria
+
+    binary, _ = victoria.find_binaries()
+    if not binary:
+        if os.environ.get("CI"):
+            pytest.fail("victoria-metrics is required in CI (apt-get install victoria-metrics)")
+        pytest.skip("victoria-metrics not installed (apt-get install victoria-metrics)")
+    import calendar_history
+
+    running = victoria.VictoriaMetrics(binary, tmp_path_factory.mktemp("victoria-metrics"))
+    try:
+        running.import_openmetrics(calendar_history.openmetrics())
+    except BaseException:
+        running.stop()
+        raise
+    yield running.url
+    running.stop()

@@ -338,3 +338,16 @@ def test_a_cluster_label_that_is_not_a_label_name_is_a_usage_error(prometheus_ur
     (tmp_path / "gate.slo").write_text(SPEC, encoding="utf-8")
     table = gate(prometheus_url, str(tmp_path), "rec-clusters")
     assert table.exit_code == 2 and "cluster_label '__name__' is not a Prometheus label name" in table.stderr
+
+
+def test_verify_and_backtest_name_the_label_that_tells_servers_apart(prometheus_url, specs):
+    # rec-dup: two servers' deployed series (prometheus="a", "b") that disagree; verify and backtest would
+    # otherwise compare or replay one of them, or their sum, for the SLO: exit 3 naming the label, as status does.
+    verify = run("verify", specs, "--prometheus", prometheus_url, "--at", AT, "--slo", "rec-dup")
+    assert verify.exit_code == 3 and 'cluster_label = "prometheus"' in verify.stderr, verify.output
+    span = ("--from", str(history.AT - 3600), "--to", AT)
+    backtest = run("backtest", specs, "--prometheus", prometheus_url, *span, "--slo", "rec-dup")
+    assert backtest.exit_code == 3 and 'cluster_label = "prometheus"' in backtest.stderr, backtest.output
+    # Named, each server's series is checked on its own: no refusal.
+    named = run("verify", specs, "--prometheus", prometheus_url, "--at", AT, "--slo", "rec-dup", "--cluster-label", "prometheus")
+    assert named.exit_code in (0, 1) and "cluster_label" not in named.stderr, named.output

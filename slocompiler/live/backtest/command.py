@@ -8,7 +8,16 @@ import click
 
 from ...core.units import parse_duration_ms
 from ...workflow.reporting import paths_argument
-from ..options import TIME, connection_options, exit_on_live_error, format_option, load_specs, open_client
+from ..options import (
+    TIME,
+    cluster_label_of,
+    cluster_option,
+    connection_options,
+    exit_on_live_error,
+    format_option,
+    load_specs,
+    open_client,
+)
 
 FORMATS = ("text", "json", "markdown")
 # A year at 1m is 525,600; each SLO holds a few lists of this length per window.
@@ -41,8 +50,9 @@ def parse_step(text: str) -> int:
 @click.option("--min-failures", "min_failures", type=click.IntRange(min=0), default=None, metavar="N",
               help="Replay as if every page condition had min_failures = N (0: unguarded), to tune it; "
                    "tickets and expr SLOs keep theirs. Applies to --against's version too.")
+@cluster_option
 def command(paths, start, end, step, output_format, svg_path, against, services, slo_ids, min_failures,
-            **connection) -> None:
+            cluster_label, **connection) -> None:
     """Replay the alerts the specs generate over history and report what would have happened."""
     step_seconds = parse_step(step)
     if end <= start:
@@ -62,13 +72,22 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
         program = with_min_failures(program, min_failures)
         other = with_min_failures(other, min_failures) if other is not None else None
     only = _selected(program, services, slo_ids)
+    cluster_label = cluster_label_of(paths, cluster_label)
 
     def body() -> int:
+        from ..clusters import program_per_cluster
+        from ..state import fetch_recorded
         from .budget import Budget
         from .run import Range, lookback, run, slos_of
 
+        nonlocal program, other
         what = Range(int(start), int(end), step_seconds)
         with open_client(connection) as client:
+            # Behind a global view: one replay per cluster, or exit 3 naming the label that tells them apart
+            # (docs/LIVE.md, "Global views"); the deployed series at --to say whether there are several.
+            recorded = fetch_recorded(client, end)
+            program = program_per_cluster(program, recorded, cluster_label, client.shown, only)
+            other = program_per_cluster(other, recorded, cluster_label, client.shown, only) if other is not None else None
             cache: dict = {}
             budget = Budget()  # both versions' values are held at once
             back = max(lookback(slos_of(p, only)) for p in (program, other) if p is not None)
