@@ -227,9 +227,11 @@ def recorded_selector(slo: Slo, window: int) -> str:
     return queries.recorded(periods.ratio_rule(window), slo.id)
 
 
-def fetch_recorded(client: Prometheus, at: float) -> dict[str, dict[str, list]]:
-    """Every recorded error ratio at `at` (calendar periods' too), in one query: {rule name: {slo_id: [samples]}}."""
-    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+|{c.PERIOD_RATIO}", {c.LABEL_SLO_ID}!=""}}'
+def fetch_recorded(client: Prometheus, at: float, ids: frozenset[str] | None = None) -> dict[str, dict[str, list]]:
+    """Every recorded error ratio at `at` (calendar periods' too; of the SLOs `ids` only, when given), in one query:
+    {rule name: {slo_id: [samples]}}. SLO ids are names: no regex character to escape."""
+    of = f'=~"{"|".join(sorted(ids))}"' if ids else '!=""'
+    expr = f'{{__name__=~"{c.ERROR_RATIO_PREFIX}.+|{c.PERIOD_RATIO}", {c.LABEL_SLO_ID}{of}}}'
     found: dict[str, dict[str, list]] = {}
     for sample in client.query(expr, at):
         name = sample.labels.get("__name__", "")

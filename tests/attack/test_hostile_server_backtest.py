@@ -95,7 +95,8 @@ def test_slo_narrows_the_replay(fake_server, tmp_path):
                             "--to", AT, "--format", "json", "--slo", "shop-search")
     assert result.exit_code == 0, result.output
     assert [item["slo_id"] for item in json.loads(result.stdout)] == ["shop-search"]
-    assert all('job="search"' in r.query for r in fake_server.requests if r.query)
+    # The deployed series read to tell clusters apart are the selected SLO's too.
+    assert all('job="search"' in r.query or 'slo_id=~"shop-search"' in r.query for r in fake_server.requests if r.query)
     unknown = run_in_process("backtest", str(spec), "--prometheus", fake_server.url, "--from", "1699996400",
                              "--to", AT, "--slo", "shop-serch")
     assert unknown.exit_code == 2 and 'did you mean "shop-search"' in unknown.stderr, unknown.output

@@ -78,14 +78,17 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
         from ..clusters import program_per_cluster
         from ..state import fetch_recorded
         from .budget import Budget
-        from .run import Range, lookback, run, slos_of
+        from .run import Range, check_size, lookback, run, slos_of
 
         nonlocal program, other
         what = Range(int(start), int(end), step_seconds)
+        for version in (program, other):
+            if version is not None:  # a replay too large is refused before any query, the clusters' included
+                check_size(version, what, lookback(slos_of(version, only)), only)
         with open_client(connection) as client:
             # Behind a global view: one replay per cluster, or exit 3 naming the label that tells them apart
             # (docs/LIVE.md, "Global views"); the deployed series at --to say whether there are several.
-            recorded = fetch_recorded(client, end)
+            recorded = fetch_recorded(client, end, only)
             program = program_per_cluster(program, recorded, cluster_label, client.shown, only)
             other = program_per_cluster(other, recorded, cluster_label, client.shown, only) if other is not None else None
             cache: dict = {}

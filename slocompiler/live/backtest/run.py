@@ -37,6 +37,14 @@ def lookback(slos: list[Slo]) -> int:
     return max(fors, default=0)
 
 
+def check_size(program: Program, what: Range, back: int = 0, only: frozenset[str] | None = None) -> None:
+    """LiveError before any query when one group per SLO is already more than a replay may hold."""
+    slos = slos_of(program, only)
+    where = grid(what.start, what.end, what.step, max(back, lookback(slos)))
+    plans = {slo.id: window_plan(slo, INCIDENT_WINDOW) for slo in slos}
+    Budget().check(least_values(slos, plans, where))
+
+
 def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0,
         budget: Budget | None = None, only: frozenset[str] | None = None) -> list[Replay]:
     """Replays of every SLO (per group value; `only` these ids), in spec order; LiveError when the server cannot answer or lacks data.
