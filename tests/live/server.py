@@ -51,6 +51,18 @@ def build_tsdb(directory: Path, promtool: str, lines=None) -> Path:
     return data
 
 
+def stop(process: subprocess.Popen, log) -> None:
+    """Terminate a server started by a test (killed after 20 s) and close its log."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log.close()
+
+
 class Server:
     """A running `prometheus` on 127.0.0.1; `stop()` ends it."""
 
@@ -86,14 +98,7 @@ class Server:
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        stop(self.process, self.log)
 
 
 def find_binaries() -> tuple[str | None, str | None]:

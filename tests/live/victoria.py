@@ -15,7 +15,7 @@ import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
-from server import _die_with_parent, free_port
+from server import _die_with_parent, free_port, stop
 
 FLAGS = ("-retentionPeriod=100y", "-search.latencyOffset=0s", "-search.disableCache", "-loggerLevel=ERROR",
          "-search.maxPointsPerTimeseries=30000")
@@ -49,14 +49,7 @@ class _Process:
 
     def stop(self) -> None:
         """Terminate the process and wait for it."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
+        stop(self.process, self.log)
 
 
 class VictoriaMetrics(_Process):
