@@ -39,6 +39,7 @@ LIVE_COMMANDS = {
     "gate": ("commands", "gate"),
     "verify": ("commands", "verify"),
     "backtest": ("backtest.command", "command"),
+    "report": ("report.command", "command"),
 }
 
 

@@ -22,12 +22,22 @@ def prometheus_url(tmp_path_factory) -> str:
             pytest.fail("prometheus and promtool are required in CI (apt-get install prometheus)")
         pytest.skip("prometheus not installed (apt-get install prometheus)")
     directory = tmp_path_factory.mktemp("prometheus")
-    import calendar_history
-
-    data = server.build_tsdb(directory, promtool, calendar_history.openmetrics())
+    data = server.build_tsdb(directory, promtool, shared_history())
     running = server.Server(binary, data, directory)
     yield running.url
     running.stop()
+
+
+def shared_history():
+    """calendar_history.py's series (history.py's with them), then report_history.py's months, ending with `# EOF`."""
+    import calendar_history
+    import report_history
+
+    for line in calendar_history.openmetrics():
+        if line != "# EOF\n":
+            yield line
+    yield from report_history.openmetrics()
+    yield "# EOF\n"
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,242 @@
+"""One SLO's figures for a report: the SLI and budget over the period, its pages and tickets replayed as `slo backtest` does.
+
+The SLI is the period rule's (`state.raw_window` over the period: the 5m
+event rates at each whole minute, traffic-weighted). The alerts are
+replayed by `backtest.run` over the period at 1m, as the rule group
+evaluates them. What a page spent, and the burn-down, come from the same 5m
+rates fetched at 1m (`minute_rates`), weighed as the period's SLI weighs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+from ...core import conventions as c
+from ...core import queries
+from ...core.ir import ExprIndicator, Program, Service, Slo
+from ..client import LiveError, Prometheus
+from ..outside import outside_maintenance
+from ..periods import PERIOD, Period
+from .period import ReportPeriod
+
+STEP = 60  # the rules' evaluation interval: the replay's step and the 5m rates' resolution
+FIVE = c.CURRENT_BURN_WINDOW
+
+
+@dataclass(frozen=True)
+class Alerted:
+    """One stretch in which a page (or ticket) of an SLO fired: `[start, end]` evaluations, the alerts that raised it."""
+
+    slo_id: str
+    severity: str
+    start: int
+    end: int
+    alerts: tuple[str, ...]  # `CheckoutAvailability (page 1h/5m)`, the first to fire first
+    short: int  # the short window of the condition that raised it
+    budget_spent: float | None = None  # pages: the share of the period's budget spent while it fired
+
+    @property
+    def lasted(self) -> int:
+        """Firing time: each evaluation stands for one step."""
+        return self.end - self.start + STEP
+
+    @property
+    def noisy(self) -> bool:
+        """Fired for no longer than twice its condition's short window: over before anyone could act."""
+        return self.lasted <= 2 * self.short
+
+
+@dataclass
+class SloFigures:
+    """What the report says of one SLO."""
+
+    service: Service
+    slo: Slo
+    sli: float | None = None
+    reason: str | None = None  # why there is no SLI
+    pages: list[Alerted] = field(default_factory=list)
+    tickets: list[Alerted] = field(default_factory=list)
+    replay_error: str | None = None  # why the alerts could not be replayed
+    history: list[tuple[ReportPeriod, float | None]] = field(default_factory=list)
+    burndown: list[tuple[float, float]] = field(default_factory=list)
+    calendar_periods: list[dict] = field(default_factory=list)  # a calendar SLO's own periods within the report's
+    members: list[dict] = field(default_factory=list)  # a composite's members' contributions
+
+    @property
+    def budget(self) -> float:
+        return float(self.slo.error_budget)
+
+    @property
+    def budget_spent(self) -> float | None:
+        return None if self.sli is None else (1 - self.sli) / self.budget
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.sli is None else 1 - self.sli <= self.budget
+
+    @property
+    def sla_met(self) -> bool | None:
+        if self.sli is None or self.slo.sla is None:
+            return None
+        return 1 - self.sli <= float(1 - self.slo.sla)
+
+
+def whole(slo: Slo) -> Slo:
+    """The SLO over all its groups: a report judges the SLO, its `group_by` summed away (traffic-weighted)."""
+    return dataclasses.replace(slo, group_by=()) if slo.group_by else slo
+
+
+def as_period(period: ReportPeriod) -> Period:
+    """The report's period as live/periods.py's `Period`, which `state.raw_window` sums the 5m rates over."""
+    return Period(period.unit or "range", period.zone, period.start, period.end)
+
+
+def period_sli(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[float | None, str | None]:
+    """(SLI over the period, None) or (None, why there is none), as the period rule sums it."""
+    from ..state import raw_window
+
+    readings = list(raw_window(client, whole(slo), PERIOD, period.end, program, as_period(period)).values())
+    if not readings:
+        return None, "no series in the period"
+    found = readings[0]
+    if found.ratio is None or not math.isfinite(found.ratio):
+        return None, found.reason or "no figure"
+    return 1 - found.ratio, None
+
+
+def minute_expressions(program: Program, slo: Slo) -> tuple[str, str]:
+    """(bad, weight) per minute as the period's SLI weighs them: 5m bad and total event rates; for an SLO without
+    event counts (expr, composite, slices) its known 5m error ratio and 1 per minute it is known."""
+    slo = whole(slo)
+    if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
+        from ..state import raw_ratio
+
+        ratio = f"({raw_ratio(slo, FIVE, program)}) >= 0"
+        if not slo.is_composite:
+            ratio = outside_maintenance(slo, ratio)
+        return ratio, f"({ratio}) * 0 + 1"
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, FIVE, ()) or "")
+    total = outside_maintenance(slo, queries.total_events(slo.indicator, FIVE, ()) or "")
+    return bad, total
+
+
+def minute_rates(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[float], list[float]]:
+    """The bad and weight series at each whole minute in `[start + 5m, end]` (0 where there is none)."""
+    from ..backtest.fetch import Grid, on_grid
+
+    where = Grid(period.start + FIVE, period.end, STEP)
+    out = []
+    for expr in minute_expressions(program, slo):
+        found: dict = {}
+        client.query_range_each(expr, where.start, where.end, STEP, lambda part: on_grid(part, where, (), found))
+        values = found.get((), [None] * where.count)
+        out.append([0.0 if v is None or not math.isfinite(v) else v for v in values])
+    return out[0], out[1]
+
+
+def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[Alerted], list[Alerted]]:
+    """(pages, tickets): the stretches in which the SLO's generated page (ticket) rules fired over the period, merged
+    across rules and groups, as `slo backtest --step 1m` replays them."""
+    from ..backtest.replay import merge
+    from ..backtest.run import Range, run
+
+    replays = run(program, client, Range(period.start, period.end - STEP, STEP), only=frozenset({slo.id}))
+    out = []
+    for severity in ("page", "ticket"):
+        conditions = [k for r in replays for k in r.conditions if (k.severity == "page") == (severity == "page")]
+        merged = merge([k.intervals for k in conditions], STEP)
+        found = []
+        for first, last in merged:
+            mine = sorted(((a, k) for k in conditions for a, b in k.intervals if a <= last and b >= first),
+                          key=lambda item: (item[0], item[1].short or 0))
+            names = tuple(dict.fromkeys(f"{k.alert} ({k.label})" for _, k in mine))
+            found.append(Alerted(slo.id, severity, first, last, names, mine[0][1].short or 0))
+        out.append(found)
+    return out[0], out[1]
+
+
+def spent_while(pages: list[Alerted], bad: list[float], weight: list[float], period: ReportPeriod,
+                budget: float) -> list[Alerted]:
+    """Each page with the share of the period's budget spent while it fired: the 5m bad rates at each minute after its
+    start to its resolution (`end + 1m`), over the period's weight, over the budget."""
+    total = sum(weight)
+    first_minute = period.start + FIVE
+    out = []
+    for page in pages:
+        lo = max(0, (page.start + STEP - first_minute) // STEP)
+        hi = min(len(bad), (page.end + STEP - first_minute) // STEP + 1)
+        spent = sum(bad[lo:hi]) / total / budget if total > 0 and budget > 0 else None
+        out.append(dataclasses.replace(page, budget_spent=spent))
+    return out
+
+
+def burndown(bad: list[float], weight: list[float], period: ReportPeriod, budget: float,
+             points: int = 240) -> list[tuple[float, float]]:
+    """The budget left, as a share of the period's, from 1.0 at the start: at most `points` points, the end included."""
+    total = sum(weight)
+    if total <= 0 or budget <= 0:
+        return []
+    every = max(1, -(-len(bad) // points))
+    out = [(float(period.start), 1.0)]
+    spent = 0.0
+    first_minute = period.start + FIVE
+    for i, value in enumerate(bad):
+        spent += value
+        if (i + 1) % every == 0 or i == len(bad) - 1:
+            out.append((float(first_minute + i * STEP), 1 - spent / total / budget))
+    return out
+
+
+def calendar_periods(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> list[dict]:
+    """A calendar SLO's own periods that start within the report's: each one's budget spent, from its start."""
+    from ..backtest.fetch import period_budgets
+
+    out = []
+    for found, remaining in period_budgets(client, whole(slo), period.start, period.end - 1, program):
+        left = remaining.get(())
+        out.append({"start": found.start, "end": found.end,
+                    "budget_spent": None if left is None else 1 - left, "complete": found.end <= period.end})
+    return out
+
+
+def members(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> list[dict]:
+    """A composite's members over the period: each one's SLI and its contribution to the composite's error ratio."""
+    from .. import composite
+
+    found = []
+    for member, member_slo in composite.members(program, slo):
+        ratio_sli, reason = period_sli(client, program, member_slo, period)
+        found.append((member, member_slo, None if ratio_sli is None else 1 - ratio_sli, reason))
+    return [{"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
+             "ratio": part.ratio, "contribution": part.term, "share": part.share}
+            for part in composite.contributions(slo, found)]
+
+
+def figures(client: Prometheus, program: Program, service: Service, slo: Slo, period: ReportPeriod,
+            history: list[ReportPeriod]) -> SloFigures:
+    """Every figure of one SLO for the period; a LiveError only when the server cannot answer."""
+    out = SloFigures(service, slo)
+    out.sli, out.reason = period_sli(client, program, slo, period)
+    out.history = [(earlier, period_sli(client, program, slo, earlier)[0]) for earlier in history]
+    if out.sli is None:
+        return out
+    if slo.calendar is not None:
+        out.calendar_periods = calendar_periods(client, program, slo, period)
+    if slo.is_composite:
+        out.members = members(client, program, slo, period)
+    try:
+        pages, out.tickets = replay_alerts(client, program, slo, period)
+    except LiveError as error:  # e.g. the data starts after the period's first minutes: figures without the replay
+        out.replay_error = str(error)
+        pages = []
+    from ..composite import CompositeError
+
+    try:
+        bad, weight = minute_rates(client, program, slo, period)
+    except CompositeError:  # a composite of slices: read from its recorded series only
+        bad, weight = [], []
+    out.pages = spent_while(pages, bad, weight, period, out.budget)
+    out.burndown = burndown(bad, weight, period, out.budget)
+    return out
