@@ -23,6 +23,9 @@ from .period import ReportPeriod
 
 STEP = 60  # the rules' evaluation interval: the replay's step and the 5m rates' resolution
 FIVE = c.CURRENT_BURN_WINDOW
+HOUR = 3600
+HOT_MARGIN = 0.5  # replay where some 5m ratio was above half the lowest threshold (hot_spans)
+JOIN = 3 * 86400  # hot stretches closer than this are replayed as one (each replay reads its windows' lookback)
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,18 @@ def as_period(period: ReportPeriod) -> Period:
 
 
 def period_sli(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[float | None, str | None]:
-    """(SLI over the period, None) or (None, why there is none), as the period rule sums it."""
+    """(SLI over the period, None) or (None, why there is none), as the period rule sums it (`state.raw_window`;
+    for an event SLO the same two sums, asked for apart as `raw_window` does for a rolling SLO window)."""
     from ..state import raw_window
 
+    if not _by_minute(slo):
+        bad, total = minute_expressions(program, slo)
+        events = _summed(client, total, period.start + FIVE, period.end, keep_absent=True)
+        if events is None:
+            return None, "no series in the period"
+        if events <= 0:
+            return None, "no traffic in the period (0/0)"
+        return 1 - _summed(client, bad, period.start + FIVE, period.end) / events, None
     readings = list(raw_window(client, whole(slo), PERIOD, period.end, program, as_period(period)).values())
     if not readings:
         return None, "no series in the period"
@@ -106,11 +118,16 @@ def period_sli(client: Prometheus, program: Program, slo: Slo, period: ReportPer
     return 1 - found.ratio, None
 
 
+def _by_minute(slo: Slo) -> bool:
+    """Whether the SLO has no event counts to weigh by: its figures come from its 5m error ratio (or its slices)."""
+    return slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator)
+
+
 def minute_expressions(program: Program, slo: Slo) -> tuple[str, str]:
     """(bad, weight) per minute as the period's SLI weighs them: 5m bad and total event rates; for an SLO without
     event counts (expr, composite, slices) its known 5m error ratio and 1 per minute it is known."""
     slo = whole(slo)
-    if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
+    if _by_minute(slo):
         from ..state import raw_ratio
 
         ratio = f"({raw_ratio(slo, FIVE, program)}) >= 0"
@@ -122,27 +139,74 @@ def minute_expressions(program: Program, slo: Slo) -> tuple[str, str]:
     return bad, total
 
 
-def minute_rates(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[float], list[float]]:
-    """The bad and weight series at each whole minute in `[start + 5m, end]` (0 where there is none)."""
-    from ..backtest.fetch import Grid, on_grid
+def _summed(client: Prometheus, expr: str, first: int, last: int, keep_absent: bool = False):
+    """The sum of `expr` at each whole minute in `[first, last]`, by the server (0, or None with `keep_absent`, when
+    there is no series)."""
+    from ..subqueries import over_time
 
-    where = Grid(period.start + FIVE, period.end, STEP)
-    out = []
-    for expr in minute_expressions(program, slo):
-        found: dict = {}
-        client.query_range_each(expr, where.start, where.end, STEP, lambda part: on_grid(part, where, (), found))
-        values = found.get((), [None] * where.count)
-        out.append([0.0 if v is None or not math.isfinite(v) else v for v in values])
-    return out[0], out[1]
+    query = f"sum({expr})" if last == first else f"sum({over_time('sum', expr, last - first, STEP)})"
+    found = client.query(query, last)
+    if not found:
+        return None if keep_absent else 0.0
+    value = found[0].value
+    return value if math.isfinite(value) else 0.0
+
+
+def hot_spans(client: Prometheus, slo: Slo, period: ReportPeriod) -> list[tuple[int, int]] | None:
+    """The stretches of the period where some alert condition could hold, or None to replay the whole period.
+
+    Every window a condition reads is, for an event SLO, a traffic-weighted
+    average of the 5m ratios it spans (the rules' tiles and sums of 5m
+    rates), so it is above a threshold only if some 5m ratio within its
+    short window is. The server gives each hour's highest 5m ratio (one
+    point an hour); where none is above half the lowest threshold (a margin
+    for `rate`'s extrapolation on scrapes off the minute), no condition can
+    hold and nothing is replayed. Composites, slices and `expr` SLOs
+    (whose windows are no such average) are replayed whole.
+    """
+    from ..backtest.model import conditions_of
+
+    if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
+        return None
+    conditions = conditions_of(slo)
+    if not conditions:
+        return []
+    lowest = min(k.limit for k in conditions) * HOT_MARGIN
+    reach = -(-max(k.short for k in conditions) // HOUR) * HOUR + HOUR
+    ratio = queries.error_ratio(slo.indicator, FIVE, slo.group_by)
+    hot: set[int] = set()
+
+    def keep(part: list) -> None:
+        for series in part:
+            hot.update(int(t) for t, value in series.points if value > lowest)
+
+    client.query_range_each(f"max_over_time(({ratio})[1h:1m])", period.start - reach, period.end, HOUR, keep)
+    spans: list[list[int]] = []
+    last = period.end - STEP
+    for block in sorted(hot):
+        first = max(period.start, block - HOUR - STEP)
+        end = min(last, block + reach)
+        if first > end:
+            continue
+        first = period.start + (first - period.start) // STEP * STEP
+        end = period.start + -(-(end - period.start) // STEP) * STEP
+        if spans and first <= spans[-1][1] + JOIN:
+            spans[-1][1] = max(spans[-1][1], min(last, end))
+        else:
+            spans.append([first, min(last, end)])
+    return [(a, b) for a, b in spans]
 
 
 def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[Alerted], list[Alerted]]:
     """(pages, tickets): the stretches in which the SLO's generated page (ticket) rules fired over the period, merged
-    across rules and groups, as `slo backtest --step 1m` replays them."""
+    across rules and groups, as `slo backtest --step 1m` replays them (where any could hold: `hot_spans`)."""
     from ..backtest.replay import merge
     from ..backtest.run import Range, run
 
-    replays = run(program, client, Range(period.start, period.end - STEP, STEP), only=frozenset({slo.id}))
+    spans = hot_spans(client, slo, period)
+    if spans is None:
+        spans = [(period.start, period.end - STEP)]
+    replays = [r for a, b in spans for r in run(program, client, Range(a, b, STEP), only=frozenset({slo.id}))]
     out = []
     for severity in ("page", "ticket"):
         conditions = [k for r in replays for k in r.conditions if (k.severity == "page") == (severity == "page")]
@@ -157,35 +221,47 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
     return out[0], out[1]
 
 
-def spent_while(pages: list[Alerted], bad: list[float], weight: list[float], period: ReportPeriod,
+def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Alerted], period: ReportPeriod,
                 budget: float) -> list[Alerted]:
-    """Each page with the share of the period's budget spent while it fired: the 5m bad rates at each minute after its
-    start to its resolution (`end + 1m`), over the period's weight, over the budget."""
-    total = sum(weight)
-    first_minute = period.start + FIVE
+    """Each page with the share of the period's budget spent while it fired: the 5m bad rates at each minute after
+    its start to its resolution (`end + 1m`), over the period's sum of 5m totals (as the SLI sums them), over the budget."""
+    if not pages:
+        return []
+    bad, weight = minute_expressions(program, slo)
+    total = _summed(client, weight, period.start + FIVE, period.end)
     out = []
     for page in pages:
-        lo = max(0, (page.start + STEP - first_minute) // STEP)
-        hi = min(len(bad), (page.end + STEP - first_minute) // STEP + 1)
-        spent = sum(bad[lo:hi]) / total / budget if total > 0 and budget > 0 else None
+        spent = _summed(client, bad, page.start + STEP, page.end + STEP) / total / budget if total > 0 else None
         out.append(dataclasses.replace(page, budget_spent=spent))
     return out
 
 
-def burndown(bad: list[float], weight: list[float], period: ReportPeriod, budget: float,
-             points: int = 240) -> list[tuple[float, float]]:
-    """The budget left, as a share of the period's, from 1.0 at the start: at most `points` points, the end included."""
-    total = sum(weight)
-    if total <= 0 or budget <= 0:
+def burndown(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod,
+             spent: float | None) -> list[tuple[float, float]]:
+    """The budget left, as a share of the period's, from 1.0 at the start to `1 - spent` at the end: the bad 5m rates
+    summed hour by hour (one point an hour), scaled so the end is the SLI's own figure."""
+    from ..subqueries import over_time
+
+    if spent is None:
         return []
-    every = max(1, -(-len(bad) // points))
+    bad, _ = minute_expressions(program, slo)
+    hours: dict[int, float] = {}
+
+    def keep(part: list) -> None:
+        for series in part:
+            for t, value in series.points:
+                if math.isfinite(value):
+                    hours[int(t)] = hours.get(int(t), 0.0) + value
+
+    last = period.start + -(-(period.end - period.start) // HOUR) * HOUR
+    client.query_range_each(over_time("sum", bad, HOUR - STEP, STEP), period.start + HOUR, last, HOUR, keep)
+    whole_sum = sum(hours.values())
     out = [(float(period.start), 1.0)]
-    spent = 0.0
-    first_minute = period.start + FIVE
-    for i, value in enumerate(bad):
-        spent += value
-        if (i + 1) % every == 0 or i == len(bad) - 1:
-            out.append((float(first_minute + i * STEP), 1 - spent / total / budget))
+    running = 0.0
+    for t in range(period.start + HOUR, last + 1, HOUR):
+        running += hours.get(t, 0.0)
+        left = 1 - (running / whole_sum * spent if whole_sum > 0 else 0.0)
+        out.append((float(min(t, period.end)), left))
     return out
 
 
@@ -226,17 +302,16 @@ def figures(client: Prometheus, program: Program, service: Service, slo: Slo, pe
         out.calendar_periods = calendar_periods(client, program, slo, period)
     if slo.is_composite:
         out.members = members(client, program, slo, period)
+    from ..composite import CompositeError
+
     try:
         pages, out.tickets = replay_alerts(client, program, slo, period)
     except LiveError as error:  # e.g. the data starts after the period's first minutes: figures without the replay
         out.replay_error = str(error)
         pages = []
-    from ..composite import CompositeError
-
     try:
-        bad, weight = minute_rates(client, program, slo, period)
+        out.pages = spent_while(client, program, slo, pages, period, out.budget)
+        out.burndown = burndown(client, program, slo, period, out.budget_spent)
     except CompositeError:  # a composite of slices: read from its recorded series only
-        bad, weight = [], []
-    out.pages = spent_while(pages, bad, weight, period, out.budget)
-    out.burndown = burndown(bad, weight, period, out.budget)
+        out.pages = pages
     return out

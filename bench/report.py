@@ -1,0 +1,161 @@
+"""Benchmark: `slo report` of 100 SLOs for a month (with the default --history 3) against a local Prometheus.
+
+Writes four months and a few days of one-minute counters for 100 jobs (June
+to September 2024, and the days before June that the first 5m rates and the
+replay's 3d ticket window read), builds a TSDB with `promtool tsdb
+create-blocks-from openmetrics`, starts the real server (tests/live/server.py)
+and times `slo report --period 2024-09 --format json`, median of `--runs`,
+printing the queries per SLO (counted by a proxy in front of the server) and
+the seconds. The programme it reports on: 0.02% errors everywhere; ten SLOs
+have a 20-minute outage in September (every request failing), two run at
+0.2% errors all along (their tickets fire all month), the rest are quiet.
+Run as `python bench/report.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.server
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "live"))
+
+import server  # noqa: E402
+
+SLOS = 100
+START = 1_716_854_400  # 2024-05-28T00:00:00Z
+END = 1_727_744_400  # 2024-10-01T01:00:00Z
+SEPTEMBER = 1_725_148_800
+RATE = 1000  # requests a minute
+OUTAGES = {job: SEPTEMBER + (2 + 2 * job) * 86400 + 14 * 3600 for job in range(10)}  # 20 minutes, every request
+CHRONIC = (10, 11)  # 0.2% errors all along
+
+
+def bad_per_minute(job: int, t: int) -> float:
+    if job in OUTAGES and OUTAGES[job] <= t < OUTAGES[job] + 1200:
+        return float(RATE)
+    return RATE * (0.002 if job in CHRONIC else 0.0002)
+
+
+def history():
+    """OpenMetrics lines: each job's 200 and 500 counters, one sample a minute."""
+    yield "# TYPE http_requests counter\n"
+    times = range(START, END + 1, 60)
+    for job in range(SLOS):
+        for code in ("200", "500"):
+            value = 0.0
+            lines = []
+            for t in times:
+                lines.append(f'http_requests_total{{job="svc{job}",code="{code}"}} {value!r} {t}\n')
+                bad = bad_per_minute(job, t)
+                value += bad if code == "500" else RATE - bad
+            yield "".join(lines)
+    yield "# EOF\n"
+
+
+def spec() -> str:
+    services = []
+    for team in range(10):
+        slos = "\n".join(
+            f"""  slo svc{job} {{
+    objective = 99.9%
+    indicator ratio {{
+      errors = `http_requests_total{{job="svc{job}", code=~"5.."}}`
+      total  = `http_requests_total{{job="svc{job}"}}`
+    }}
+  }}"""
+            for job in range(team * 10, team * 10 + 10))
+        services.append(f'service team{team} {{\n  owner  = "team-{team}"\n  oncall = "rotation-{team}"\n{slos}\n}}\n')
+    return "\n".join(services)
+
+
+class Counter:
+    """A proxy in front of the server that counts the queries it forwards."""
+
+    def __init__(self, target: str) -> None:
+        self.count = 0
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _forward(self, body: bytes | None) -> None:
+                with outer.lock:
+                    outer.count += self.path.startswith("/api/v1/query")
+                request = urllib.request.Request(target + self.path, data=body, method=self.command,
+                                                 headers={k: v for k, v in self.headers.items()
+                                                          if k.lower() in ("content-type", "accept")})
+                with urllib.request.urlopen(request, timeout=300) as answer:
+                    data = answer.read()
+                    self.send_response(answer.status)
+                    self.send_header("Content-Type", answer.headers.get("Content-Type", "application/json"))
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._forward(None)
+
+            def do_POST(self) -> None:
+                self._forward(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    options = parser.parse_args()
+    binary, promtool = server.find_binaries()
+    if not binary or not promtool:
+        print("needs prometheus and promtool (apt-get install prometheus)", file=sys.stderr)
+        return 1
+    with tempfile.TemporaryDirectory() as workdir:
+        directory = Path(workdir)
+        began = time.perf_counter()
+        data = server.build_tsdb(directory, promtool, history())
+        print(f"TSDB of {SLOS * 2} series x {(END - START) // 86400} days built in "
+              f"{time.perf_counter() - began:.1f} s", file=sys.stderr)
+        (directory / "bench.slo").write_text(spec(), encoding="utf-8")
+        running = server.Server(binary, data, directory)
+        try:
+            argv = [str(Path(sys.executable).parent / "slo"), "report", str(directory / "bench.slo"),
+                    "--prometheus", running.url, "--period", "2024-09", "--format", "json"]
+            walls = []
+            for _ in range(options.runs):
+                began = time.perf_counter()
+                done = subprocess.run(argv, capture_output=True, text=True)
+                walls.append(time.perf_counter() - began)
+                if done.returncode:
+                    print(done.stderr, file=sys.stderr)
+                    return 1
+            counter = Counter(running.url)  # one more run through the proxy, to count (not timed)
+            argv[argv.index(running.url)] = counter.url
+            done = subprocess.run(argv, capture_output=True, text=True)
+            if done.returncode:
+                print(done.stderr, file=sys.stderr)
+                return 1
+            counter.server.shutdown()
+        finally:
+            running.stop()
+    print("| measurement | SLOs | queries per SLO | wall |")
+    print("|---|---|---|---|")
+    print(f"| `slo report --period 2024-09` (history 3), against a local Prometheus (median of {options.runs}) "
+          f"| {SLOS} | {counter.count / SLOS:.1f} | {statistics.median(walls):.1f} s |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

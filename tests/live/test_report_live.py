@@ -1,0 +1,190 @@
+"""`slo report` on the real Prometheus: four months of report_history.py, figures counted here from its minutes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import report_history as h
+from helpers import run, strict_json
+
+SPECS = str(Path(__file__).resolve().parent / "report_specs")
+BUDGET = {"api-availability": 0.001, "search-availability": 0.01, "legacy-availability": 0.0001}
+JOB = {"api-availability": "rpt-api", "search-availability": "rpt-search", "legacy-availability": "rpt-legacy"}
+DAYTIME, NIGHT, BURST = (first for _, first, _ in h.OUTAGES)
+MIN = 60
+
+
+def report(url: str, *extra: str) -> dict:
+    result = run("report", SPECS, "--prometheus", url, "--format", "json", *extra)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # piped: no progress lines
+    return strict_json(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def september(prometheus_url) -> dict:
+    return report(prometheus_url, "--period", "2024-09")
+
+
+def by_id(found: dict) -> dict[str, dict]:
+    return {entry["slo_id"]: entry for entry in found["slos"]}
+
+
+def expected_ratio(slo_id: str, frm: int, to: int) -> float:
+    bad, total = h.period_sums(JOB[slo_id], frm, to)
+    return bad / total
+
+
+def test_period_and_contract_keys(september):
+    assert september["period"] == {"from": h.SEPTEMBER, "to": h.OCTOBER}
+    keys = ["slo_id", "service", "owner", "oncall", "objective", "sla", "sli", "budget_spent", "met", "sla_met",
+            "incidents", "pages", "tickets", "history", "suggested_objective"]
+    for entry in september["slos"]:
+        assert list(entry)[:len(keys)] == keys
+        assert set(entry) - set(keys) <= {"advice"}
+    for owner in september["owners"]:
+        assert list(owner) == ["owner", "oncall", "pages", "tickets", "pages_out_of_hours", "noisy_pages",
+                               "pages_per_week"]
+
+
+@pytest.mark.parametrize("slo_id", sorted(JOB))
+def test_sli_and_budget_as_the_period_rule_sums_them(september, slo_id):
+    entry = by_id(september)[slo_id]
+    ratio = expected_ratio(slo_id, h.SEPTEMBER, h.OCTOBER)
+    assert entry["sli"] == pytest.approx(1 - ratio, rel=1e-12)
+    assert entry["budget_spent"] == pytest.approx(ratio / BUDGET[slo_id], rel=1e-9)
+    for earlier, (frm, to) in zip(entry["history"], ((h.JUNE, h.JULY), (h.JULY, h.AUGUST), (h.AUGUST, h.SEPTEMBER))):
+        assert (earlier["from"], earlier["to"]) == (frm, to)
+        assert earlier["sli"] == pytest.approx(1 - expected_ratio(slo_id, frm, to), rel=1e-12)
+
+
+def test_objectives_met_and_missed(september):
+    found = by_id(september)
+    api = found["api-availability"]
+    # 0.02% errors and 32,000 failed requests of 43.2 million: 94% of the budget, met; the SLA (99.5%) too.
+    assert (api["objective"], api["sla"], api["met"], api["sla_met"]) == (0.999, 0.995, True, True)
+    assert 0.93 < api["budget_spent"] < 0.95
+    assert (found["legacy-availability"]["met"], found["legacy-availability"]["sla_met"]) == (False, None)
+    assert found["legacy-availability"]["budget_spent"] == pytest.approx(2.0, rel=1e-6)
+    assert found["search-availability"]["met"] is True
+
+
+def test_incidents_are_the_page_intervals(september):
+    """Each outage pages from the first evaluation after its first failing minute (`for` 0, 1,000 failures a minute
+    are past min_failures 10). The 2-minute burst: the fast page's 5m window holds a failing minute until 6 minutes
+    after the burst began, and so does the latest 5m rate the slow page's derived 6h window counts three times."""
+    api = by_id(september)["api-availability"]
+    assert (api["pages"], api["tickets"]) == (3, 2)
+    starts = [i["start"] for i in api["incidents"]]
+    assert starts == [DAYTIME + MIN, NIGHT + MIN, BURST + MIN]
+    daytime, night, burst = api["incidents"]
+    # The slow page (30m short window) holds until the last failing minute leaves its 30m window.
+    assert daytime["end"] == DAYTIME + 20 * MIN + 29 * MIN
+    assert night["end"] == NIGHT + 10 * MIN + 29 * MIN
+    assert burst["end"] == BURST + 6 * MIN
+    total = h.period_sums("rpt-api", h.SEPTEMBER, h.OCTOBER)[1]
+    for incident in api["incidents"]:
+        bad = sum(h.rate_5m(lambda m: h.bad_at("rpt-api", m), t)
+                  for t in range(incident["start"] + MIN, incident["end"] + MIN + 1, MIN))
+        assert incident["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-9)
+    # The outage of 20 minutes (20,000 failed requests) spent about 46% of the month's budget.
+    assert 0.45 < daytime["budget_spent"] < 0.47
+    for quiet in ("search-availability", "legacy-availability"):
+        assert by_id(september)[quiet]["incidents"] == []
+    # Legacy's 0.02% is twice its 0.01% budget: its ticket (burn 1 over 3d and 6h) fires all month, one interval.
+    assert (by_id(september)["legacy-availability"]["pages"], by_id(september)["legacy-availability"]["tickets"]) == (0, 1)
+
+
+def test_pages_agree_with_slo_backtest(september, prometheus_url):
+    """The report replays where a condition could hold; `slo backtest` over the whole month finds the same pages."""
+    result = run("backtest", SPECS, "--prometheus", prometheus_url, "--slo", "api-availability",
+                 "--from", str(h.SEPTEMBER), "--to", str(h.OCTOBER - MIN), "--format", "json")
+    assert result.exit_code == 0, result.output
+    fired = sorted(tuple(i) for alert in strict_json(result.stdout)[0]["alerts"] if alert["severity"] == "page"
+                   for i in alert["fired"])
+    merged: list[list[int]] = []
+    for first, last in fired:
+        if merged and first <= merged[-1][1] + MIN:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    assert [[i["start"], i["end"]] for i in by_id(september)["api-availability"]["incidents"]] == merged
+
+
+def test_advice_from_the_previous_months(september):
+    found = by_id(september)
+    search = found["search-availability"]
+    # 0.03% errors: 3% of a 99% budget each month; 99.95% is met in all four, 99.99% in none.
+    assert search["suggested_objective"] == 0.9995
+    assert search["advice"] == ("availability met 99.95% in each of the last 3 months and in this one while "
+                                "promising 99%: 99.95% would still leave 40.0% of budget in the worst of them")
+    legacy = found["legacy-availability"]
+    assert legacy["suggested_objective"] == 0.9995
+    assert legacy["advice"].startswith("availability missed 99.99% in 4 of the last 4 months including this one "
+                                       "(SLI 99.98%, 99.98%, 99.98%, 99.98%): the objective is not being met")
+    api = found["api-availability"]
+    assert api["suggested_objective"] == 0.999  # 99.906% this month
+    assert "advice" not in api  # 94% spent this month: neither too loose nor missed
+
+
+def test_owners_and_rotations(september):
+    team_a, team_b = september["owners"]
+    assert (team_a["owner"], team_a["oncall"], team_a["pages"], team_a["tickets"]) == ("team-a", "a-primary", 3, 2)
+    assert (team_b["owner"], team_b["oncall"], team_b["pages"], team_b["tickets"]) == ("team-b", "b-rotation", 0, 1)
+    # UTC: the 02:01 page is out of hours; the 19:01 burst is not, but it is noisy (6 minutes <= 2 x 5m).
+    assert [(p["slo_id"], p["start"]) for p in team_a["pages_out_of_hours"]] == [("api-availability", NIGHT + MIN)]
+    assert [(p["start"], p["end"]) for p in team_a["noisy_pages"]] == [(BURST + MIN, BURST + 6 * MIN)]
+    # Both pages fired (the 6h window's latest 5m rate counts thrice); the 1h/5m one, the shorter, makes it noisy.
+    assert team_a["noisy_pages"][0]["alert"] == ("ApiAvailabilityErrorBudgetBurn (page 1h), "
+                                                 "ApiAvailabilityErrorBudgetBurn (page 6h)")
+    # ISO weeks 35 (from Monday 26 August) to 40: the 10th is in week 37, the 20th in 38, the 25th in 39.
+    assert [(w["week"], w["pages"]) for w in team_a["pages_per_week"]] == [
+        ("2024-W35", 0), ("2024-W36", 0), ("2024-W37", 1), ("2024-W38", 1), ("2024-W39", 1), ("2024-W40", 0)]
+    assert team_a["pages_per_week"][0]["start"] == h.SEPTEMBER - 6 * 86400
+
+
+def test_out_of_hours_in_a_time_zone(prometheus_url):
+    """In Europe/Berlin (UTC+2 in September) the month starts at 22:00 UTC, and the burst's 21:01 is out of hours."""
+    found = report(prometheus_url, "--period", "2024-09", "--timezone", "Europe/Berlin", "--history", "0",
+                   "--slo", "api-availability")
+    assert found["period"] == {"from": h.SEPTEMBER - 7200, "to": h.OCTOBER - 7200}
+    owner = found["owners"][0]
+    assert [p["start"] for p in owner["pages_out_of_hours"]] == [NIGHT + MIN, BURST + MIN]
+    assert found["slos"][0]["history"] == [] and found["slos"][0]["suggested_objective"] is None
+
+
+def test_iso_week_and_quarter(prometheus_url):
+    week = report(prometheus_url, "--period", "2024-W37", "--slo", "api-availability", "--history", "1")
+    monday = h.SEPTEMBER + 8 * 86400
+    assert week["period"] == {"from": monday, "to": monday + 7 * 86400}
+    entry = week["slos"][0]
+    assert [i["start"] for i in entry["incidents"]] == [DAYTIME + MIN]
+    assert entry["sli"] == pytest.approx(1 - expected_ratio("api-availability", monday, monday + 7 * 86400), rel=1e-12)
+    assert entry["history"][0]["from"] == monday - 7 * 86400
+    quarter = report(prometheus_url, "--period", "2024-Q3", "--slo", "api-availability", "--history", "1")
+    assert quarter["period"] == {"from": h.JULY, "to": h.OCTOBER}
+    assert quarter["slos"][0]["pages"] == 3
+    earlier = quarter["slos"][0]["history"][0]
+    # The second quarter (from 1 April): the series begin on 31 May, the figure is of what there is.
+    assert (earlier["from"], earlier["to"]) == (1_711_929_600, h.JULY)
+    assert earlier["sli"] == pytest.approx(0.9998, abs=1e-6)
+
+
+def test_text_markdown_and_file(prometheus_url, tmp_path):
+    text = run("report", SPECS, "--prometheus", prometheus_url, "--period", "2024-09", "--history", "0")
+    assert text.exit_code == 0, text.output
+    lines = text.stdout.splitlines()
+    assert lines[0] == "SLO report 2024-09: 2024-09-01 00:00 to 2024-10-01 00:00 UTC"
+    assert "  api-availability  2024-09-25 19:01 to 19:06 (6m)  budget spent 4.2%" in lines
+    markdown = run("report", SPECS, "--prometheus", prometheus_url, "--period", "2024-09", "--format", "markdown",
+                   "--history", "0")
+    assert markdown.exit_code == 0
+    assert markdown.stdout.startswith("# SLO report 2024")
+    assert "| api\\-availability | team\\-a | 99.9% | 99.5% | 99.906% | 94.1% | yes | yes | 3 | 2 | - |" in markdown.stdout
+    target = tmp_path / "review.json"
+    written = run("report", SPECS, "--prometheus", prometheus_url, "--period", "2024-09", "--format", "json",
+                  "--history", "0", "-o", str(target))
+    assert written.exit_code == 0 and written.stdout == ""
+    assert strict_json(target.read_text())["period"]["from"] == h.SEPTEMBER
+    assert [p.name for p in tmp_path.iterdir()] == ["review.json"]  # no temporary file left beside it
