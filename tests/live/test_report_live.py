@@ -178,13 +178,13 @@ def test_text_markdown_and_file(prometheus_url, tmp_path):
     assert lines[0] == "SLO report 2024-09: 2024-09-01 00:00 to 2024-10-01 00:00 UTC"
     assert "  api-availability  2024-09-25 19:01 to 19:06 (6m)  budget spent 4.2%" in lines
     markdown = run("report", SPECS, "--prometheus", prometheus_url, "--period", "2024-09", "--format", "markdown",
-                   "--history", "0")
+                   "--history", "0", "--slo", "api-availability")
     assert markdown.exit_code == 0
     assert markdown.stdout.startswith("# SLO report 2024")
     assert "| api\\-availability | team\\-a | 99.9% | 99.5% | 99.906% | 94.1% | yes | yes | 3 | 2 | - |" in markdown.stdout
     target = tmp_path / "review.json"
     written = run("report", SPECS, "--prometheus", prometheus_url, "--period", "2024-09", "--format", "json",
-                  "--history", "0", "-o", str(target))
+                  "--history", "0", "--slo", "api-availability", "-o", str(target))
     assert written.exit_code == 0 and written.stdout == ""
     assert strict_json(target.read_text())["period"]["from"] == h.SEPTEMBER
     assert [p.name for p in tmp_path.iterdir()] == ["review.json"]  # no temporary file left beside it
