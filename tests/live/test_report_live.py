@@ -188,3 +188,31 @@ def test_text_markdown_and_file(prometheus_url, tmp_path):
     assert written.exit_code == 0 and written.stdout == ""
     assert strict_json(target.read_text())["period"]["from"] == h.SEPTEMBER
     assert [p.name for p in tmp_path.iterdir()] == ["review.json"]  # no temporary file left beside it
+
+
+def test_calendar_slices_composites_and_maintenance(prometheus_url, tmp_path):
+    """The 1.1 features on history.py's days: a calendar SLO reports its own days, a composite its members, an
+    outage inside a maintenance window spends nothing and pages no one (the same outage pages an SLO without it)."""
+    import calendar_history
+    import test_maintenance_live
+    from helpers import SPECS as SHOP
+
+    (tmp_path / "cal.slo").write_text(calendar_history.SPEC, encoding="utf-8")
+    (tmp_path / "pay.slo").write_text(test_maintenance_live.SPEC, encoding="utf-8")
+    composites = str(Path(SHOP).parent / "composite_specs")
+    result = run("report", SHOP, composites, str(tmp_path), "--prometheus", prometheus_url, "--format", "json",
+                 "--from", "2023-11-18T00:00:00Z", "--to", "2023-11-21T00:00:00Z", "--history", "1")
+    assert result.exit_code == 0, result.output
+    found = by_id(strict_json(result.stdout))
+    day = 86400
+    assert [(p["start"], p["complete"]) for p in found["cal-utc"]["periods"]] == [
+        (1_700_265_600 + k * day, True) for k in range(3)]
+    assert found["cal-slices"]["periods"] and found["cal-expr"]["sli"] is not None
+    assert [m["slo_id"] for m in found["journey-checkout"]["members"]] == [
+        "checkout-latency", "payments-availability", "ghost-availability"]
+    assert found["ghost-availability"]["no_data"] == "no series in the period"
+    assert found["ghost-availability"]["sli"] is None and found["ghost-availability"]["met"] is None
+    # Day 5's six hours at 1% errors (03:00-09:00 UTC on the 19th) are the maintenance window of pay-outage.
+    assert found["pay-outage"]["incidents"] == [] and found["pay-outage"]["pages"] == 0
+    assert found["pay-outage"]["sli"] == pytest.approx(1 - 0.0001, abs=1e-9)
+    assert found["payments-availability"]["pages"] >= 1

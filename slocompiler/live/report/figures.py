@@ -284,7 +284,9 @@ def members(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod
     found = []
     for member, member_slo in composite.members(program, slo):
         ratio_sli, reason = period_sli(client, program, member_slo, period)
-        found.append((member, member_slo, None if ratio_sli is None else 1 - ratio_sli, reason))
+        # An idle member (series without traffic) is no term, whatever its when_no_data; one without series is.
+        ratio = math.nan if ratio_sli is None and reason and "no traffic" in reason else None
+        found.append((member, member_slo, ratio if ratio_sli is None else 1 - ratio_sli, reason))
     return [{"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
              "ratio": part.ratio, "contribution": part.term, "share": part.share}
             for part in composite.contributions(slo, found)]
@@ -306,8 +308,12 @@ def figures(client: Prometheus, program: Program, service: Service, slo: Slo, pe
 
     try:
         pages, out.tickets = replay_alerts(client, program, slo, period)
-    except LiveError as error:  # e.g. the data starts after the period's first minutes: figures without the replay
-        out.replay_error = str(error)
+    except LiveError as error:
+        # The SLO's own data does not cover the period's ends (backtest's require_data), or it is a composite of
+        # slices: figures without the replay. No answer from the server is no report (exit 3).
+        if not str(error).startswith(f"{slo.id}: "):
+            raise
+        out.replay_error = str(error).removeprefix(f"{slo.id}: ")
         pages = []
     try:
         out.pages = spent_while(client, program, slo, pages, period, out.budget)
