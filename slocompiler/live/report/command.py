@@ -81,8 +81,13 @@ def command(paths, period, start, end, zone, history, output_format, output, ser
             return EXIT_NO_ANSWER
         report = model.report(found, chosen)
         if output_format == "html":
-            from .html import render_html
-
+            try:
+                from .html import render_html
+            except ModuleNotFoundError as error:  # a build without the HTML renderer: one line, not a traceback
+                if error.name != f"{__package__}.html":
+                    raise
+                click.echo("error: this build of slo has no HTML renderer (slocompiler/live/report/html.py)", err=True)
+                return EXIT_USAGE
             text = render_html(report, model.burndowns(found))
         elif output_format == "json":
             text = render.to_json(report)

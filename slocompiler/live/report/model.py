@@ -14,8 +14,9 @@ UNITS = {"month": "months", "week": "weeks", "quarter": "quarters", None: "perio
 
 
 def number(value: float | None) -> float | None:
-    """A finite number or null (OUTPUTS.md: JSON numbers are always finite)."""
-    return None if value is None or not math.isfinite(value) else value
+    """A finite number to 12 significant digits (no float noise: 0.9998, not 0.9997999999999987), or null
+    (OUTPUTS.md: JSON numbers are always finite)."""
+    return None if value is None or not math.isfinite(value) else float(f"{value:.12g}")
 
 
 def objective_number(value) -> float | None:
