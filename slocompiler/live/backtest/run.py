@@ -46,12 +46,14 @@ def check_size(program: Program, what: Range, back: int = 0, only: frozenset[str
 
 
 def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0,
-        budget: Budget | None = None, only: frozenset[str] | None = None) -> list[Replay]:
+        budget: Budget | None = None, only: frozenset[str] | None = None, budgets: bool = True) -> list[Replay]:
     """Replays of every SLO (per group value; `only` these ids), in spec order; LiveError when the server cannot answer or lacks data.
 
     Evaluations start at least `back` seconds before `what.start` (two versions
     compared share one grid, and so the cache of what both fetch, and the
-    `budget` of values held).
+    `budget` of values held). `budgets=False` leaves out the budget left at
+    the end (and a calendar SLO's per period): `slo report` replays stretches
+    of a period and sums its budget itself.
     """
     slos = slos_of(program, only)
     budget = Budget() if budget is None else budget
@@ -76,11 +78,15 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
     shared = {} if cache is None else cache
     counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)
-    remaining = client.map(lambda slo: budget_remaining(client, slo, where.end, program), slos)
-    # A calendar SLO's budget resets at each period start: its budget in every period the range reaches.
-    budgets = client.map(lambda slo: period_budgets(client, slo, what.start, where.end, program) if slo.calendar else [], slos)
+    if not budgets:
+        remaining, per_period = [{} for _ in slos], [[] for _ in slos]
+    else:
+        remaining = client.map(lambda slo: budget_remaining(client, slo, where.end, program), slos)
+        # A calendar SLO's budget resets at each period start: its budget in every period the range reaches.
+        per_period = client.map(lambda slo: period_budgets(client, slo, what.start, where.end, program)
+                                if slo.calendar else [], slos)
     out = []
-    for slo, left, found, periods in zip(slos, remaining, counted, budgets):
+    for slo, left, found, periods in zip(slos, remaining, counted, per_period):
         out += replay_slo(slo, ratios[slo.id], left, where, what, client.secrets, found, periods)
     return out
 

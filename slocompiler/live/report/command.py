@@ -57,6 +57,7 @@ def command(paths, period, start, end, zone, history, output_format, output, ser
     def body() -> int:
         from . import model, render
         from .figures import figures
+        from .memo import MEMO
 
         show = sys.stderr.isatty()
         done = []
@@ -73,7 +74,11 @@ def command(paths, period, start, end, zone, history, output_format, output, ser
 
         with open_client(connection) as client:
             # A few SLOs at once: each one's queries already run concurrently (the replay's windows and chunks).
-            found = client.map(one, selected, workers=max(1, client.connection.concurrency // SLO_WORKERS_PER))
+            MEMO[id(client)] = {}
+            try:
+                found = client.map(one, selected, workers=max(1, client.connection.concurrency // SLO_WORKERS_PER))
+            finally:
+                MEMO.pop(id(client), None)
         if not any(item.sli is not None for item in found):
             reasons = sorted({item.reason or "no figure" for item in found})
             click.echo(f"error: no data for {chosen.title} from the server for any selected SLO "

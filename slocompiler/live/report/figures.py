@@ -19,13 +19,12 @@ from ...core.ir import ExprIndicator, Program, Service, Slo
 from ..client import LiveError, Prometheus
 from ..outside import outside_maintenance
 from ..periods import PERIOD, Period
+from .memo import shared
 from .period import ReportPeriod
 
 STEP = 60  # the rules' evaluation interval: the replay's step and the 5m rates' resolution
 FIVE = c.CURRENT_BURN_WINDOW
 HOUR = 3600
-HOT_MARGIN = 0.5  # replay where some 5m ratio was above half the lowest threshold (hot_spans)
-JOIN = 3 * 86400  # hot stretches closer than this are replayed as one (each replay reads its windows' lookback)
 
 
 @dataclass(frozen=True)
@@ -141,60 +140,15 @@ def minute_expressions(program: Program, slo: Slo) -> tuple[str, str]:
 
 def _summed(client: Prometheus, expr: str, first: int, last: int, keep_absent: bool = False):
     """The sum of `expr` at each whole minute in `[first, last]`, by the server (0, or None with `keep_absent`, when
-    there is no series)."""
+    there is no series). SLOs of one indicator (objectives for several tiers) share the answer within a run."""
     from ..subqueries import over_time
 
     query = f"sum({expr})" if last == first else f"sum({over_time('sum', expr, last - first, STEP)})"
-    found = client.query(query, last)
+    found = shared(client, ("query", query, last), lambda: client.query(query, last))
     if not found:
         return None if keep_absent else 0.0
     value = found[0].value
     return value if math.isfinite(value) else 0.0
-
-
-def hot_spans(client: Prometheus, slo: Slo, period: ReportPeriod) -> list[tuple[int, int]] | None:
-    """The stretches of the period where some alert condition could hold, or None to replay the whole period.
-
-    Every window a condition reads is, for an event SLO, a traffic-weighted
-    average of the 5m ratios it spans (the rules' tiles and sums of 5m
-    rates), so it is above a threshold only if some 5m ratio within its
-    short window is. The server gives each hour's highest 5m ratio (one
-    point an hour); where none is above half the lowest threshold (a margin
-    for `rate`'s extrapolation on scrapes off the minute), no condition can
-    hold and nothing is replayed. Composites, slices and `expr` SLOs
-    (whose windows are no such average) are replayed whole.
-    """
-    from ..backtest.model import conditions_of
-
-    if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
-        return None
-    conditions = conditions_of(slo)
-    if not conditions:
-        return []
-    lowest = min(k.limit for k in conditions) * HOT_MARGIN
-    reach = -(-max(k.short for k in conditions) // HOUR) * HOUR + HOUR
-    ratio = queries.error_ratio(slo.indicator, FIVE, slo.group_by)
-    hot: set[int] = set()
-
-    def keep(part: list) -> None:
-        for series in part:
-            hot.update(int(t) for t, value in series.points if value > lowest)
-
-    client.query_range_each(f"max_over_time(({ratio})[1h:1m])", period.start - reach, period.end, HOUR, keep)
-    spans: list[list[int]] = []
-    last = period.end - STEP
-    for block in sorted(hot):
-        first = max(period.start, block - HOUR - STEP)
-        end = min(last, block + reach)
-        if first > end:
-            continue
-        first = period.start + (first - period.start) // STEP * STEP
-        end = period.start + -(-(end - period.start) // STEP) * STEP
-        if spans and first <= spans[-1][1] + JOIN:
-            spans[-1][1] = max(spans[-1][1], min(last, end))
-        else:
-            spans.append([first, min(last, end)])
-    return [(a, b) for a, b in spans]
 
 
 def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[Alerted], list[Alerted]]:
@@ -203,10 +157,14 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
     from ..backtest.replay import merge
     from ..backtest.run import Range, run
 
+    from .hot import hot_spans, narrowed
+
     spans = hot_spans(client, slo, period)
     if spans is None:
-        spans = [(period.start, period.end - STEP)]
-    replays = [r for a, b in spans for r in run(program, client, Range(a, b, STEP), only=frozenset({slo.id}))]
+        spans = [(period.start, period.end - STEP, None)]
+    replays = [r for a, b, kept in spans
+               for r in run(narrowed(program, slo, kept), client, Range(a, b, STEP), only=frozenset({slo.id}),
+                             budgets=False)]
     out = []
     for severity in ("page", "ticket"):
         conditions = [k for r in replays for k in r.conditions if (k.severity == "page") == (severity == "page")]
@@ -254,7 +212,13 @@ def burndown(client: Prometheus, program: Program, slo: Slo, period: ReportPerio
                     hours[int(t)] = hours.get(int(t), 0.0) + value
 
     last = period.start + -(-(period.end - period.start) // HOUR) * HOUR
-    client.query_range_each(over_time("sum", bad, HOUR - STEP, STEP), period.start + HOUR, last, HOUR, keep)
+    expr = over_time("sum", bad, HOUR - STEP, STEP)
+
+    def ask() -> dict[int, float]:
+        client.query_range_each(expr, period.start + HOUR, last, HOUR, keep)
+        return hours
+
+    hours = shared(client, ("range", expr, period.start, last), ask)
     whole_sum = sum(hours.values())
     out = [(float(period.start), 1.0)]
     running = 0.0
