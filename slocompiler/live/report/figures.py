@@ -167,14 +167,16 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
                              budgets=False)]
     out = []
     for severity in ("page", "ticket"):
+        # The rules' firing (Replay.pages, .tickets: each severity's rules merged), across groups and stretches;
+        # the conditions that held name the alert.
         conditions = [k for r in replays for k in r.conditions if (k.severity == "page") == (severity == "page")]
-        merged = merge([k.intervals for k in conditions], STEP)
+        merged = merge([r.pages if severity == "page" else r.tickets for r in replays], STEP)
         found = []
         for first, last in merged:
             mine = sorted(((a, k) for k in conditions for a, b in k.intervals if a <= last and b >= first),
                           key=lambda item: (item[0], item[1].short or 0))
             names = tuple(dict.fromkeys(f"{k.alert} ({k.label})" for _, k in mine))
-            found.append(Alerted(slo.id, severity, first, last, names, mine[0][1].short or 0))
+            found.append(Alerted(slo.id, severity, first, last, names, mine[0][1].short or 0 if mine else 0))
         out.append(found)
     return out[0], out[1]
 
