@@ -70,8 +70,10 @@ def _heading(report: dict, period: ReportPeriod) -> str:
             f"{period.zone}")
 
 
-def _history(entry: dict, zone: str) -> str:
-    return ", ".join(f"{_when(h['from'], zone)[:10]} {sli_text(h['sli'])}" for h in entry["history"])
+def _history(entry: dict, period: ReportPeriod) -> str:
+    """`2024-06 99.98%, 2024-07 99.98%`: each previous period by its name."""
+    return ", ".join(f"{ReportPeriod(h['from'], h['to'], period.zone, period.unit).name} {sli_text(h['sli'])}"
+                     for h in entry["history"])
 
 
 def _notes(entry: dict, zone: str) -> list[str]:
@@ -106,7 +108,7 @@ def to_text(report: dict, period: ReportPeriod) -> str:
         lines += ["", "Advice:"] + [f"  - {clean(e['slo_id'])}: {clean(e['advice'])}" for e in said]
     if any(e["history"] for e in report["slos"]):
         lines += ["", "SLI in the previous periods:"]
-        lines += [f"  {clean(e['slo_id'])}: {_history(e, zone)}" for e in report["slos"] if e["history"]]
+        lines += [f"  {clean(e['slo_id'])}: {_history(e, period)}" for e in report["slos"] if e["history"]]
     noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
     if noted:
         lines += ["", "Notes:"] + [f"  {clean(e['slo_id'])}: {clean(n)}" for e, n in noted]
@@ -142,7 +144,7 @@ def to_markdown(report: dict, period: ReportPeriod) -> str:
         lines += ["", "## Advice", ""] + [f"- `{e['slo_id']}`: {markdown(e['advice'])}" for e in said]
     if any(e["history"] for e in report["slos"]):
         lines += ["", "## SLI in the previous periods", ""]
-        lines += [f"- `{e['slo_id']}`: {markdown(_history(e, zone))}" for e in report["slos"] if e["history"]]
+        lines += [f"- `{e['slo_id']}`: {markdown(_history(e, period))}" for e in report["slos"] if e["history"]]
     noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
     if noted:
         lines += ["", "## Notes", ""] + [f"- `{e['slo_id']}`: {markdown(n)}" for e, n in noted]
