@@ -208,6 +208,9 @@ def test_calendar_slices_composites_and_maintenance(prometheus_url, tmp_path):
     assert [(p["start"], p["complete"]) for p in found["cal-utc"]["periods"]] == [
         (1_700_265_600 + k * day, True) for k in range(3)]
     assert found["cal-slices"]["periods"] and found["cal-expr"]["sli"] is not None
+    # One-minute slices, good at 99% of requests: with 0.01% errors every slice of the three days is good.
+    assert found["cal-slices"]["slices"] == {"length": 60, "count": 3 * 1440, "bad": 0}
+    assert found["cal-slices"]["sli"] == 1.0
     assert [m["slo_id"] for m in found["journey-checkout"]["members"]] == [
         "checkout-latency", "payments-availability", "ghost-availability"]
     assert found["ghost-availability"]["no_data"] == "no series in the period"

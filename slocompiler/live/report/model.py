@@ -77,6 +77,9 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
         entry["no_data"] = found.reason
     if found.replay_error:
         entry["alerts_not_replayed"] = found.replay_error
+    if slo.slices is not None and found.sli is not None:  # a slice SLO counts slices: how many of the period's were bad
+        count = period.length // slo.slices.length
+        entry["slices"] = {"length": slo.slices.length, "count": count, "bad": round((1 - found.sli) * count)}
     if found.calendar_periods:
         entry["periods"] = [{**p, "budget_spent": number(p["budget_spent"])} for p in found.calendar_periods]
     if found.members:
