@@ -96,12 +96,12 @@ def test_incidents_are_the_page_intervals(september):
     assert (by_id(september)["legacy-availability"]["pages"], by_id(september)["legacy-availability"]["tickets"]) == (0, 1)
 
 
-def test_pages_agree_with_slo_backtest(september, prometheus_url):
-    """The report replays where a condition could hold; `slo backtest` over the whole month finds the same pages."""
-    result = run("backtest", SPECS, "--prometheus", prometheus_url, "--slo", "api-availability",
+def _backtest(url: str, slo_id: str, severity: str) -> list[list[int]]:
+    """`slo backtest` over the whole month: the severity's fired intervals, merged as the report merges them."""
+    result = run("backtest", SPECS, "--prometheus", url, "--slo", slo_id,
                  "--from", str(h.SEPTEMBER), "--to", str(h.OCTOBER - MIN), "--format", "json")
     assert result.exit_code == 0, result.output
-    fired = sorted(tuple(i) for alert in strict_json(result.stdout)[0]["alerts"] if alert["severity"] == "page"
+    fired = sorted(tuple(i) for alert in strict_json(result.stdout)[0]["alerts"] if alert["severity"] == severity
                    for i in alert["fired"])
     merged: list[list[int]] = []
     for first, last in fired:
@@ -109,7 +109,18 @@ def test_pages_agree_with_slo_backtest(september, prometheus_url):
             merged[-1][1] = max(merged[-1][1], last)
         else:
             merged.append([first, last])
-    assert [[i["start"], i["end"]] for i in by_id(september)["api-availability"]["incidents"]] == merged
+    return merged
+
+
+def test_pages_agree_with_slo_backtest(september, prometheus_url):
+    """The report replays where a condition could hold, with those conditions; `slo backtest` over the whole month
+    finds the same pages, and for legacy (whose ticket alone can hold, all month) the same ticket."""
+    assert [[i["start"], i["end"]] for i in by_id(september)["api-availability"]["incidents"]] == \
+        _backtest(prometheus_url, "api-availability", "page")
+    assert _backtest(prometheus_url, "api-availability", "ticket").__len__() == 2
+    legacy = _backtest(prometheus_url, "legacy-availability", "ticket")
+    assert len(legacy) == by_id(september)["legacy-availability"]["tickets"] == 1
+    assert _backtest(prometheus_url, "legacy-availability", "page") == []
 
 
 def test_advice_from_the_previous_months(september):
