@@ -258,3 +258,23 @@ def test_html_gets_the_report_and_each_burn_down(prometheus_url, monkeypatch):
     before = dict(points)[DAYTIME]
     after = dict(points)[DAYTIME + 2 * 3600]
     assert 0.45 < before - after < 0.48
+
+
+def test_markdown_shows_spec_text_as_text(prometheus_url, tmp_path):
+    """An owner or rotation name is the spec's text, never Markdown structure: no link, no HTML, no extra cell."""
+    hostile = "[x](javascript:alert(1)) | <b>bold</b>"
+    spec = h.SPEC.split("service legacy")[0].replace('owner  = "team-a"', f'owner  = "{hostile}"', 1)
+    (tmp_path / "hostile.slo").write_text(spec, encoding="utf-8")
+    result = run("report", str(tmp_path), "--prometheus", prometheus_url, "--period", "2024-09", "--format",
+                 "markdown", "--history", "0", "--slo", "api-availability")
+    assert result.exit_code == 0, result.output
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark", {"html": True}).enable("table").parse(result.stdout)
+    assert not [t for t in tokens if t.type.startswith("html")]
+    inline = [child for t in tokens if t.children for child in t.children]
+    assert not [t for t in inline if t.type in ("link_open", "html_inline")]
+    assert any(t.content == hostile for t in inline if t.type == "text") or hostile.replace(" ", "") in \
+        "".join(t.content for t in inline).replace(" ", "")
+    header = next(line for line in result.stdout.splitlines() if line.startswith("| api"))
+    assert len([cell for cell in header.split(" | ")]) == 11  # the `|` in the owner is escaped, no extra cell

@@ -127,24 +127,26 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 
 def to_markdown(report: dict, period: ReportPeriod) -> str:
-    """Tables for a wiki page or a pull-request comment; every spec text escaped (never Markdown structure)."""
+    """Tables for a wiki page or a pull-request comment; every text from a spec or a server escaped (never Markdown
+    structure). The report's own words, times and figures, and SLO names (identifiers) in advice, are written as
+    they are."""
     zone = period.zone
-    lines = [f"# {markdown(_heading(report, period))}", ""]
+    lines = [f"# {_heading(report, period)}", ""]  # our own words, numbers and an IANA zone name
     lines += _md_table(SLO_HEADER, [_slo_row(e, markdown) for e in report["slos"]])
     incidents = [(e, i) for e in report["slos"] for i in e["incidents"]]
     lines += ["", "## Incidents", ""]
     if incidents:
         lines += _md_table(["SLO", "fired", "budget spent"],
-                           [[markdown(e["slo_id"]), markdown(_stretch(i, zone)), share_text(i["budget_spent"])]
+                           [[markdown(e["slo_id"]), _stretch(i, zone), share_text(i["budget_spent"])]
                             for e, i in incidents])
     else:
         lines.append("No page fired.")
     said = [e for e in report["slos"] if e.get("advice")]
     if said:
-        lines += ["", "## Advice", ""] + [f"- `{e['slo_id']}`: {markdown(e['advice'])}" for e in said]
+        lines += ["", "## Advice", ""] + [f"- `{e['slo_id']}`: {e['advice']}" for e in said]
     if any(e["history"] for e in report["slos"]):
         lines += ["", "## SLI in the previous periods", ""]
-        lines += [f"- `{e['slo_id']}`: {markdown(_history(e, period))}" for e in report["slos"] if e["history"]]
+        lines += [f"- `{e['slo_id']}`: {_history(e, period)}" for e in report["slos"] if e["history"]]
     noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
     if noted:
         lines += ["", "## Notes", ""] + [f"- `{e['slo_id']}`: {markdown(n)}" for e, n in noted]
@@ -154,6 +156,6 @@ def to_markdown(report: dict, period: ReportPeriod) -> str:
               for key, what in (("pages_out_of_hours", "out of hours"), ("noisy_pages", "noisy")) for p in o[key]]
     if listed:
         lines.append("")
-        lines += [f"- {markdown(o['owner'] or '-')}, {what}: {markdown(_stretch(p, zone))}, `{p['slo_id']}`, "
+        lines += [f"- {markdown(o['owner'] or '-')}, {what}: {_stretch(p, zone)}, `{p['slo_id']}`, "
                   f"{markdown(p['alert'])}" for o, what, p in listed]
     return "\n".join(lines) + "\n"
