@@ -352,3 +352,54 @@ def test_a_members_maintenance_neither_pages_nor_starves_the_composite(tmp_path,
                        {"expr": 'count(ALERTS{slo_id="m-journey"})', "eval_time": "90m", "exp_samples": []},
                    ]}]}), encoding="utf-8")
     run(promtool, "test", "rules", "rest.test.yml", cwd=folder)
+
+
+def _member_case(promtool: str, tmp_path, spec: str, inputs: list[dict], checks: list[dict]) -> None:
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "m.slo").write_text(spec, encoding="utf-8")
+    loaded = load([str(tmp_path / "m.slo")])
+    assert loaded.program is not None, loaded.diagnostics
+    folder = write(tmp_path, loaded.program)
+    (folder / "case.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["m.rules.yml"], "evaluation_interval": "1m",
+        "group_eval_order": [g["name"] for g in rules.rule_groups(loaded.program.services[0],
+                                                                 rules.composites_of(loaded.program))],
+        "tests": [{"interval": "1m", "input_series": inputs, "promql_expr_test": checks}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "case.test.yml", cwd=folder)
+
+
+def _journey_6h(value: float, at: str) -> dict:
+    """The journey's 6h ratio is `value` (within 1e-6: sums of rates are not exact in floating point)."""
+    within = f'slo:sli_error:ratio_rate6h{{slo_id="m-journey"}} >= {value - 1e-6} <= {value + 1e-6}'
+    return {"expr": f"count({within})", "eval_time": at, "exp_samples": [{"labels": "{}", "value": 1}]}
+
+
+def test_a_few_missed_scrapes_of_a_bad_member_keep_its_long_windows(tmp_path, promtool) -> None:
+    """Review of issue 25: while a member's latest 5m rate was absent (7 missed scrapes) its long-window ratios were
+    too, so a `when_no_data = bad` member put 1 on every window of the journey and paged it."""
+    spec = MEMBER_WINDOW.replace('    maintenance nightly { every = day  at = "00:30"  for = 1h }\n', "")
+    assert spec != MEMBER_WINDOW
+    healthy_then_gap = "0+60x49 _x7 3420+60x20"
+    _member_case(promtool, tmp_path, spec, [
+        {"series": 'api_requests_total{code="500"}', "values": "0x49 _x7 0x20"},
+        {"series": "api_requests_total", "values": healthy_then_gap},
+    ], [
+        _journey_6h(0, "56m"),
+        {"expr": 'count(ALERTS{slo_id="m-journey", alertstate="firing"})', "eval_time": "56m", "exp_samples": []},
+        {"expr": 'count(ALERTS{slo_id="m-journey", alertstate="firing"})', "eval_time": "59m", "exp_samples": []},
+    ])
+
+
+def test_a_members_maintenance_keeps_its_past_in_the_journeys_long_windows(tmp_path, promtool) -> None:
+    """Review of issue 25: in a member's maintenance window its long-window ratios vanished, and with them its past
+    events from the journey's long windows and budget."""
+    _member_case(promtool, tmp_path, MEMBER_WINDOW, [
+        {"series": 'api_requests_total{code="500"}', "values": "0+1x200"},
+        {"series": "api_requests_total", "values": "0+99x200"},  # with the 500s: 1 in 100 fails
+    ], [
+        _journey_6h(0.01, "25m"),
+        _journey_6h(0.01, "60m"),  # inside the window: the member's 30 minutes before it still count
+        {"expr": 'count(slo:sli_error:ratio_rate30d{slo_id="m-journey"})', "eval_time": "60m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])

@@ -184,7 +184,7 @@ def tile_missing(text: str) -> str:
 
 def plain_sum(text: str) -> str:
     """The rules with derived windows as a plain sum of 5m rates (no latest-rate term), which lags 2.5 minutes."""
-    broken = text.replace(" - 1, 0))", " * 0, 0))")
+    broken = text.replace(" - 1, 0) or ", " * 0, 0) or ")
     assert broken != text
     return broken
 

@@ -278,14 +278,17 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
     The sum of the 5m rates over the window less 2.5 minutes, plus the latest
     rate once per evaluation in 2.5 minutes (the samples of the last 2.5
     minutes but one), counts each event of the window equally but near its
-    two ends; a plain sum would lag a change by 2.5 minutes. docs/PROMETHEUS.md
-    works it out.
+    two ends; a plain sum would lag a change by 2.5 minutes. While there is no
+    latest rate the sum alone stands. docs/PROMETHEUS.md works it out.
     """
     rest = window - DERIVED_EDGE
 
     def events_in(rate: Callable[[int | None], str]) -> str:
+        summed = f"sum_over_time({rate(rest)})"
         # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
-        return f"(sum_over_time({rate(rest)}) + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0))"
+        # `or`: while the latest rate is absent (missed scrapes, maintenance) the window keeps what it summed;
+        # without it the whole window would vanish and a composite read its member as having no series.
+        return f"({summed} + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0) or {summed})"
 
     return f"{events_in(bad)}\n/\n{events_in(total)}"
 
