@@ -54,22 +54,40 @@ def expect_idle(name: str, slo: str) -> dict:
 RATIO_5M = "slo:sli_error:ratio_rate5m"
 RATIO_30D = "slo:sli_error:ratio_rate30d"
 SLICE = "slo:slice_error:ratio"
+BAD_5M = "slo:sli_events_bad:rate5m"
+TOTAL_5M = "slo:sli_events_total:rate5m"
+
+
+def payments(region: str, bad: float, total: float, then: str = "") -> list[dict]:
+    """What shop-payments (grouped by region) records for one region: its 5m event rates and its 5m ratio (the
+    composite adds its regions' events up; its ratio series says the member has data). `then`: the values after
+    the first sample (default: the same again)."""
+    ratio = bad / total if total else "NaN"
+    return [series(BAD_5M, "shop-payments", f"{bad} {then or bad}", region=region),
+            series(TOTAL_5M, "shop-payments", f"{total} {then or total}", region=region),
+            series(RATIO_5M, "shop-payments", f"{ratio} {then or ratio}", region=region)]
+
 
 # Each case: the members' recorded series (what the members' own rules would record), and the composites' values.
 # Values are binary fractions, so sums and products are exact in floating point.
 CASES = {
-    "weighted sum, a member's worst group": (
+    "weighted sum, a grouped member over all its groups' events": (
         [series(RATIO_5M, "shop-availability", "0.125x2"),
-         series(RATIO_5M, "shop-payments", "0.0625x2", region="eu"),
-         series(RATIO_5M, "shop-payments", "0.25x2", region="us")],
-        [expect(RATIO_5M, "checkout", 0.625),  # 0.125 + 2 * 0.25
+         *payments("eu", 1, 16), *payments("us", 4, 16)],  # 5 in 32, where the worst region has 0.25
+        [expect(RATIO_5M, "checkout", 0.4375),  # 0.125 + 2 * 0.15625
          expect(RATIO_5M, "worst", 1),  # 1000 * 0.125 * 0.01, capped at 1
          ]),
+    "a tiny group's failures weigh its share of the traffic, not the whole member's": (
+        [series(RATIO_5M, "shop-availability", "0x2"),
+         *payments("eu", 0, 1022), *payments("tiny", 2, 2)],  # 2 failed in 1024; the tiny region's ratio is 1
+        [expect(RATIO_5M, "checkout", 0.00390625)]),  # 2 * 2 / 1024, not 2 * 1
     "capped at 1": (
-        [series(RATIO_5M, "shop-availability", "0.25x2"), series(RATIO_5M, "shop-payments", "0.5x2", region="eu")],
+        [series(RATIO_5M, "shop-availability", "0.25x2"), *payments("eu", 8, 16)],
         [expect(RATIO_5M, "checkout", 1)]),
     "when_no_data: skip leaves out an absent or idle (NaN) member, bad counts 1, good 0": (
+        # payments' latest rates are gone (stale at 1m): no 5m ratio, but its 30d window holds what it recorded.
         [series(RATIO_5M, "shop-availability", "NaN NaN"),
+         *payments("eu", 2, 16, then="stale"),
          series(RATIO_30D, "shop-payments", "0.125x2", region="eu"),
          series(RATIO_30D, "shop-availability", "0.0005x2")],
         [expect(RATIO_5M, "checkout", 1),  # payments (bad) has no 5m ratio: 2 * 1, capped
@@ -78,7 +96,7 @@ CASES = {
          ]),
     "worst: the highest weighted burn rate times the composite's budget": (
         [series(RATIO_5M, "shop-availability", "0.001x2"),  # burn 1
-         series(RATIO_5M, "shop-payments", "0.03125x2", region="eu")],  # burn 3.125, weight 2
+         *payments("eu", 1, 32)],  # burn 3.125, weight 2
         [expect(RATIO_5M, "worst", 0.0625)]),
     "slice composite: a slice is bad when any member's is": (
         [series(SLICE, "shop-uptime", "0.0625x2"), series(SLICE, "shop-status", "0x2")],
@@ -93,13 +111,11 @@ CASES = {
         [series(SLICE, "shop-elsewhere", "0x2")],
         [expect(SLICE, "probes", None)]),
     "an idle member (0/0: no traffic) is left out whatever its when_no_data; bad counts only a missing series": (
-        [series(RATIO_5M, "shop-availability", "0.125x2"),
-         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [series(RATIO_5M, "shop-availability", "0.125x2"), *payments("eu", 0, 0)],
         [expect(RATIO_5M, "checkout", 0.125),  # not 0.125 + 2 * 1 (capped): a quiet payments night pages nobody
          ]),
     "every member idle: the journey is idle (NaN), as an idle SLO is, so its NoData stays quiet": (
-        [series(RATIO_5M, "shop-availability", "NaN NaN"),
-         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [series(RATIO_5M, "shop-availability", "NaN NaN"), *payments("eu", 0, 0)],
         [expect_idle(RATIO_5M, "checkout"), expect_idle(RATIO_5M, "worst")]),
 }
 

@@ -270,7 +270,8 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fa
 DERIVED_EDGE = 150
 
 
-def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int,
+                  without: tuple[str, ...] = ()) -> str:
     """The error ratio over `window` from 5m rates of bad and of all events, traffic-weighted.
 
     `bad(span)` and `total(span)` give the 5m rate as a range over `span`
@@ -280,17 +281,23 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
     minutes but one), counts each event of the window equally but near its
     two ends; a plain sum would lag a change by 2.5 minutes. While there is no
     latest rate the sum alone stands. docs/PROMETHEUS.md works it out.
+    `without`: group labels whose groups' events are added up (a composite's
+    member counted over all its groups; other labels, a cluster's too, stay).
     """
-    rest = window - DERIVED_EDGE
-
     def events_in(rate: Callable[[int | None], str]) -> str:
-        summed = f"sum_over_time({rate(rest)})"
-        # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
-        # `or`: while the latest rate is absent (missed scrapes, maintenance) the window keeps what it summed;
-        # without it the whole window would vanish and a composite read its member as having no series.
-        return f"({summed} + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0) or {summed})"
+        events = derived_events(rate, window)
+        return f"sum without ({', '.join(without)}) {events}" if without else events
 
     return f"{events_in(bad)}\n/\n{events_in(total)}"
+
+
+def derived_events(rate: Callable[[int | None], str], window: int) -> str:
+    """`derived_ratio`'s numerator or denominator: the 5m rates summed over the window, the latest for its edge."""
+    summed = f"sum_over_time({rate(window - DERIVED_EDGE)})"
+    # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
+    # `or`: while the latest rate is absent (missed scrapes, maintenance) the window keeps what it summed;
+    # without it the whole window would vanish and a composite read its member as having no series.
+    return f"({summed} + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0) or {summed})"
 
 
 def tiles(window: int) -> bool:
@@ -298,7 +305,8 @@ def tiles(window: int) -> bool:
     return CURRENT_BURN_WINDOW < window < DERIVED_WINDOW_FROM and window % CURRENT_BURN_WINDOW == 0
 
 
-def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int,
+                without: tuple[str, ...] = ()) -> str:
     """The error ratio over `window` from the recorded 5m rates now and at every 5 minutes back.
 
     `bad` and `total` give the recorded 5m rates as `derived_ratio` takes them. Rates 5 minutes
@@ -314,6 +322,13 @@ def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], 
                                   for k in range(1, window // CURRENT_BURN_WINDOW)]
         return "(\n  " + "\n  + ".join(lookups) + "\n)"
 
+    if without:
+        # Each group's tiles, else its derived events; then the groups added up.
+        def summed(rate: Callable[[int | None], str]) -> str:
+            fallback = derived_events(rate, window)
+            return f"sum without ({', '.join(without)}) (\n{events_in(rate)}\nor\n{fallback}\n)"
+
+        return f"{summed(bad)}\n/\n{summed(total)}"
     derived = derived_ratio(bad, total, window)
     # `or` binds loosest: (tiled) or (derived), each a quotient.
     return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
