@@ -419,3 +419,27 @@ def test_a_members_maintenance_keeps_its_past_in_the_journeys_long_windows(tmp_p
         {"expr": 'count(slo:sli_error:ratio_rate30d{slo_id="m-journey"})', "eval_time": "60m",
          "exp_samples": [{"labels": "{}", "value": 1}]},
     ])
+
+
+def test_a_grouped_members_new_region_counts_its_own_minutes(tmp_path, promtool) -> None:
+    """Review of issue 25: a region missing a 5m tile (new, evacuated, after a gap) fell back to a sum counted once
+    per evaluation while its neighbours counted once per tile, so it weighed ~5x in the journey's 30m and 1h."""
+    folder = write(tmp_path, program())
+    ratio_1h = "slo:sli_error:ratio_rate1h"
+    inputs = [series(ratio_1h, "shop-availability", "0x60"),
+              series(BAD_5M, "shop-payments", "0x60", region="eu"),
+              series(TOTAL_5M, "shop-payments", "16x60", region="eu"),
+              series(ratio_1h, "shop-payments", "0x60", region="eu"),
+              # ap appears at 50m and fails outright
+              series(BAD_5M, "shop-payments", "_x50 4x10", region="ap"),
+              series(TOTAL_5M, "shop-payments", "_x50 4x10", region="ap"),
+              series(ratio_1h, "shop-payments", "_x50 1x10", region="ap")]
+    # At 60m the 1h sums hold eu's 60 rates and ap's 13 (11 samples, the latest counted twice more for the edge):
+    # payments 52 / (960 + 52), weighted 2.
+    expected = 2 * 52 / 1012
+    within = f'{ratio_1h}{{slo_id="journeys-checkout"}} >= {expected - 1e-9} <= {expected + 1e-9}'
+    checks = [{"expr": f"count({within})", "eval_time": "60m", "exp_samples": [{"labels": "{}", "value": 1}]}]
+    (folder / "region.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["journeys.rules.yml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": inputs, "promql_expr_test": checks}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "region.test.yml", cwd=folder)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, MAINTENANCE_ACTIVE,
                           SLICE_ERROR, error_ratio_rule)
 from .ir import CompositeIndicator, ExprIndicator, Member, Program, Slo
-from .queries import derived_ratio, promql_string, recorded, tiled_ratio, tiles
+from .queries import derived_ratio, promql_string, recorded
 from .units import prom_window
 from .slices import judged_limit
 from .units import decimal_text
@@ -46,17 +46,22 @@ def counted(slo: Slo) -> Slo:
 
 
 def summed_ratio(slo: Slo, window: int) -> str:
-    """A grouped member's error ratio over `window`, all its groups' events together: its recorded 5m rates, tiled
-    below 2h and summed from 2h on as its own windows are, then added up over its group labels (only those: a
-    cluster's label stays, so each cluster's journey reads its own)."""
+    """A grouped member's error ratio over `window`, all its groups' events together: its recorded 5m rates summed
+    over the window (`derived_ratio`), then added up over its group labels (only those: a cluster's label stays,
+    so each cluster's journey reads its own).
+
+    Never tiles below 2h, as its own windows are: a group missing a tile (a gap, a new or an evacuated region)
+    would fall back to a sum in other units than its tiled neighbours (one count per evaluation, not per tile),
+    and adding the two would weigh it several times over. The derived sum lags a change by about half a
+    minute more (docs/PROMETHEUS.md).
+    """
     five = CURRENT_BURN_WINDOW
     bad, total = (EVENTS_BAD_PREFIX + prom_window(five), EVENTS_TOTAL_PREFIX + prom_window(five))
     groups = ", ".join(slo.group_by)
     if window == five:
         return f"sum without ({groups}) ({recorded(bad, slo.id)})\n/\nsum without ({groups}) ({recorded(total, slo.id)})"
     bad_rate, total_rate = (lambda span, name=name: recorded(name, slo.id, span) for name in (bad, total))
-    combine = tiled_ratio if tiles(window) else derived_ratio
-    return combine(bad_rate, total_rate, window, without=slo.group_by)
+    return derived_ratio(bad_rate, total_rate, window, without=slo.group_by)
 
 
 def member_ratio(members: Mapping[str, Slo], member: Member, window: int) -> str:

@@ -305,8 +305,7 @@ def tiles(window: int) -> bool:
     return CURRENT_BURN_WINDOW < window < DERIVED_WINDOW_FROM and window % CURRENT_BURN_WINDOW == 0
 
 
-def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int,
-                without: tuple[str, ...] = ()) -> str:
+def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
     """The error ratio over `window` from the recorded 5m rates now and at every 5 minutes back.
 
     `bad` and `total` give the recorded 5m rates as `derived_ratio` takes them. Rates 5 minutes
@@ -322,13 +321,6 @@ def tiled_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], 
                                   for k in range(1, window // CURRENT_BURN_WINDOW)]
         return "(\n  " + "\n  + ".join(lookups) + "\n)"
 
-    if without:
-        # Each group's tiles, else its derived events; then the groups added up.
-        def summed(rate: Callable[[int | None], str]) -> str:
-            fallback = derived_events(rate, window)
-            return f"sum without ({', '.join(without)}) (\n{events_in(rate)}\nor\n{fallback}\n)"
-
-        return f"{summed(bad)}\n/\n{summed(total)}"
     derived = derived_ratio(bad, total, window)
     # `or` binds loosest: (tiled) or (derived), each a quotient.
     return f"{events_in(bad)}\n/\n{events_in(total)}\nor\n{derived}"
