@@ -159,10 +159,10 @@ def verify(paths, at, output_format, cluster_label, strict, services, slo_ids, *
             click.echo(live_verify.render_markdown(diagnostics, len(selected), tally), nl=False)
         else:
             print_diagnostics(diagnostics, loaded.sources, output_format)
+        if output_format == "text":  # after the findings, whatever they are: what was compared, in numbers
+            click.echo(live_verify.summary(len(selected), diagnostics, tally), err=True)
         if any(d.is_error or strict for d in diagnostics):
             return 1
-        if output_format == "text":
-            click.echo(live_verify.summary(len(selected), diagnostics, tally), err=True)
         return 0
 
     live_options.exit_on_live_error(run)

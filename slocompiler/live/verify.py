@@ -446,14 +446,15 @@ def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: flo
 
 
 def summary(slos: int, diagnostics: list[Diagnostic], tally: Tally) -> str:
-    """The last line of a text run: "match" only when deployed ratios were compared and every one agreed."""
-    warnings = sum(not d.is_error for d in diagnostics)
-    if warnings == 0 and tally.compared and tally.compared == tally.matched and not tally.uncompared:
+    """The last line of a text run: "match" only when deployed ratios were compared, every one agreed, and
+    nothing else was found."""
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not diagnostics and tally.compared and tally.compared == tally.matched and not tally.uncompared:
         return f"ok: {slos} SLO(s) match the live series; {tally.text()}"
-    if warnings == 0 and not tally.differed and not tally.uncompared:
+    if not diagnostics and not tally.differed and not tally.uncompared:
         return f"ok: {slos} SLO(s) checked against the live series; {tally.text()}"
-    return f"checked {slos} SLO(s): {warnings} warning(s); {tally.text()}"
-
+    return f"checked {slos} SLO(s): {errors} error(s), {warnings} warning(s); {tally.text()}"
 
 
 def render_markdown(diagnostics: list[Diagnostic], slos: int, tally: Tally | None = None) -> str:

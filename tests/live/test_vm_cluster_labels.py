@@ -102,7 +102,7 @@ def test_verify_warns_for_each_cluster_it_cannot_compare(view):
                        "spec's indicator gives no figure for" in line for line in lines), (cluster, window, result.stderr)
         assert f'no raw series of the indicator carry cluster="{cluster}"' in result.stderr
     assert "match the live series" not in result.stderr
-    assert lines[-1] == ("checked 1 SLO(s): 8 warning(s); deployed error ratios (per SLO, group and window): "
+    assert lines[-1] == ("checked 1 SLO(s): 0 error(s), 8 warning(s); deployed error ratios (per SLO, group and window): "
                          "0 compared, 0 matched, 0 differed, 8 could not be compared")
     markdown = _verify(view, "split", "--cluster-label", "cluster", "--format", "markdown").stdout
     assert "8 could not be compared" in markdown.splitlines()[0]
@@ -114,7 +114,7 @@ def test_verify_summary_counts_what_differed(view):
     assert result.exit_code == 0, result.output
     assert result.stderr.count("the rules running compute something else") == 4
     assert result.stderr.splitlines()[-1] == (
-        "checked 1 SLO(s): 4 warning(s); deployed error ratios (per SLO, group and window): "
+        "checked 1 SLO(s): 0 error(s), 4 warning(s); deployed error ratios (per SLO, group and window): "
         "4 compared, 0 matched, 4 differed, 0 could not be compared")
 
 
