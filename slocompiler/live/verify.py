@@ -347,9 +347,12 @@ class Verifier:
 
     def _uncomputed_hint(self, slo: Slo, key: tuple[str, ...]) -> str:
         label = self.cluster_label
+        if slo.is_composite:
+            return ("a composite's figure here is its members' deployed ratios over all their groups, "
+                    "not one group's or cluster's: compare it against each cluster's own Prometheus")
         if label and label in slo.group_by:
             value = key[slo.group_by.index(label)]
-            return (f'no raw series of the indicator carry {self.shown(label)}="{self.shown(value)}": is the label '
+            return (f'no raw series of the indicator carries {self.shown(label)}="{self.shown(value)}": is the label '
                     "added to the recorded series only (rule output's external labels, relabelled raw series)? "
                     "Then this cluster's rules cannot be checked from this view; run verify against its own Prometheus")
         return "the indicator's own series have no such group at --at: are the rules running on other series?"

@@ -100,7 +100,7 @@ def test_verify_warns_for_each_cluster_it_cannot_compare(view):
         for window in DEPLOYED:
             assert any(f"slo:sli_error:ratio_rate{window} of split-availability{{cluster={cluster}}} is 0.3, but the "
                        "spec's indicator gives no figure for" in line for line in lines), (cluster, window, result.stderr)
-        assert f'no raw series of the indicator carry cluster="{cluster}"' in result.stderr
+        assert f'no raw series of the indicator carries cluster="{cluster}"' in result.stderr
     assert "match the live series" not in result.stderr
     assert lines[-1] == ("checked 1 SLO(s): 0 error(s), 8 warning(s); deployed error ratios (per SLO, group and window): "
                          "0 compared, 0 matched, 0 differed, 8 could not be compared")
