@@ -21,7 +21,7 @@ BAR_TOP, BAR_BOTTOM = 20, 36
 BAR_SLOT, BAR_MIN_WIDTH = 56, 240
 HOUR, DAY = 3600, 86400
 # Spacing of the time axis's ticks, in seconds: the first that gives at most MAX_TICKS wins.
-TIME_STEPS = (HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY, 14 * DAY)
+TIME_STEPS = (300, 900, 1800, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY)  # longer: months, else fortnights
 MAX_TICKS = 8
 MONDAY = 4 * DAY  # 1970-01-01 was a Thursday: week ticks fall on Mondays
 
@@ -109,18 +109,23 @@ def _month_starts(start: float, end: float) -> list[int]:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
+def _every(start: float, end: float, step: int) -> list[tuple[int, str]]:
+    origin = MONDAY if step % (7 * DAY) == 0 else 0
+    first = math.ceil((start - origin) / step) * step + origin
+    shape = "%Y-%m-%d" if step >= DAY else "%m-%d %H:%M"
+    return [(t, _utc(t).strftime(shape)) for t in range(int(first), int(end) + 1, step)]
+
+
 def time_ticks(start: float, end: float) -> list[tuple[int, str]]:
-    """Round moments within [start, end] to label a time axis with: hours, days, Mondays or first days of months."""
+    """Round moments within [start, end] to label a time axis with: minutes, hours, days, Mondays or first days of months."""
     span = end - start
     for step in TIME_STEPS:
-        if span / step <= MAX_TICKS:
-            origin = MONDAY if step % (7 * DAY) == 0 else 0
-            first = math.ceil((start - origin) / step) * step + origin
-            moments = range(int(first), int(end) + 1, step)
-            shape = "%Y-%m-%d" if step >= DAY else "%m-%d %H:%M"
-            return [(t, _utc(t).strftime(shape)) for t in moments]
+        if span / step + 1 <= MAX_TICKS:  # both ends may fall on a tick
+            return _every(start, end, step)
     months = _month_starts(start, end)
-    every = max(1, math.ceil(len(months) / MAX_TICKS))
+    if len(months) < 3:  # under three months: every other Monday says more
+        return _every(start, end, 14 * DAY)
+    every = math.ceil(len(months) / MAX_TICKS)
     return [(t, _utc(t).strftime("%Y-%m-%d")) for t in months[::every]]
 
 
