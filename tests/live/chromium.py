@@ -70,8 +70,12 @@ class _Pipe:
             self.events.append(self._receive())
 
 
-def over_pipe(binary: str, profile: Path, urls: list[str], *flags: str, size: tuple[int, int] | None = None) -> list[tuple[str, bytes]]:
-    """Each page once loaded, in one Chromium: its DOM serialized by the browser (DOM.getOuterHTML), and a PNG screenshot of `size` when asked."""
+def over_pipe(
+    binary: str, profile: Path, urls: list[str], *flags: str, size: tuple[int, int] | None = None, media: str = "", evaluate: str = "",
+) -> list[tuple[str, bytes, object]]:
+    """Each page once loaded, in one Chromium: its DOM serialized by the browser (DOM.getOuterHTML), a PNG screenshot of
+    `size` when asked, and the value of the JavaScript expression `evaluate` (run by DevTools, not by the page); as seen
+    through CSS `media` (`print`) when given."""
     to_child, from_parent = os.pipe()
     to_parent, from_child = os.pipe()
 
@@ -93,6 +97,8 @@ def over_pipe(binary: str, profile: Path, urls: list[str], *flags: str, size: tu
         pipe.call("Page.enable", session=session)
         if size:
             pipe.call("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": False}, session)
+        if media:
+            pipe.call("Emulation.setEmulatedMedia", {"media": media}, session)
         pages = []
         for url in urls:
             pipe.events.clear()
@@ -101,7 +107,8 @@ def over_pipe(binary: str, profile: Path, urls: list[str], *flags: str, size: tu
             root = pipe.call("DOM.getDocument", {"depth": -1}, session)["root"]["nodeId"]
             html = pipe.call("DOM.getOuterHTML", {"nodeId": root}, session)["outerHTML"]
             png = base64.b64decode(pipe.call("Page.captureScreenshot", {"format": "png"}, session)["data"]) if size else b""
-            pages.append((html, png))
+            value = pipe.call("Runtime.evaluate", {"expression": evaluate, "returnByValue": True}, session)["result"].get("value") if evaluate else None
+            pages.append((html, png, value))
         pipe.call("Browser.close")
         process.wait(timeout=TIMEOUT)
         return pages

@@ -6,6 +6,7 @@ programs, in its own pytest-xdist group so it runs beside the server's.
 
 from __future__ import annotations
 
+import json
 import struct
 import zlib
 from html.parser import HTMLParser
@@ -89,7 +90,7 @@ def test_the_browser_builds_the_charts(shown):
 def test_the_same_with_javascript_off(chromium, page, shown, tmp_path):
     control = tmp_path / "control.html"
     control.write_text(CONTROL, encoding="utf-8")
-    (report, _), (scripts, _) = browser.over_pipe(
+    (report, _, _), (scripts, _, _) = browser.over_pipe(
         chromium, tmp_path / "profile", [page.as_uri(), control.as_uri()], "--blink-settings=scriptEnabled=false",
     )
     assert "static" in _parse(scripts).words, scripts  # scripts were off in that browser
@@ -101,8 +102,18 @@ def test_the_same_with_javascript_off(chromium, page, shown, tmp_path):
 def test_the_control_page_tells_scripts_on_from_off(chromium, tmp_path):
     control = tmp_path / "control.html"
     control.write_text(CONTROL, encoding="utf-8")
-    ((scripts, _),) = browser.over_pipe(chromium, tmp_path / "profile", [control.as_uri()])
+    ((scripts, _, _),) = browser.over_pipe(chromium, tmp_path / "profile", [control.as_uri()])
     assert "js-ran" in _parse(scripts).words, scripts
+
+
+# Every colour of text and every background outside the charts, as the browser computes them.
+COLOURS = """JSON.stringify(Object.fromEntries(['color', 'backgroundColor'].map(p => [p, [...new Set(
+    [...document.querySelectorAll('body, body *')].filter(e => !e.closest('svg')).map(e => getComputedStyle(e)[p]))].sort()])))"""
+
+
+def test_printed_black_on_white(chromium, page, tmp_path):
+    ((_, _, colours),) = browser.over_pipe(chromium, tmp_path / "profile", [page.as_uri()], media="print", evaluate=COLOURS)
+    assert json.loads(colours) == {"color": ["rgb(0, 0, 0)"], "backgroundColor": ["rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"]}
 
 
 def _png(data: bytes) -> tuple[int, int, bytes]:
@@ -130,7 +141,7 @@ def test_a_screenshot_that_is_not_blank_and_the_same_without_javascript(chromium
     assert len(set(rows)) > 100
     stride = len(rows) // height
     assert len({rows[i * stride : (i + 1) * stride] for i in range(height)}) > height // 4
-    ((_, off),) = browser.over_pipe(
+    ((_, off, _),) = browser.over_pipe(
         chromium, tmp_path / "profile-off", [page.as_uri()], "--blink-settings=scriptEnabled=false", size=(WIDTH, HEIGHT),
     )
     assert _png(off) == (width, height, rows)
