@@ -59,9 +59,7 @@ def text(value: object) -> str:
 
 def _noisy(value: object) -> tuple[str, list[str]]:
     """`noisy_pages` as a count and one line per page, whether the report gives a number or the pages themselves."""
-    if isinstance(value, bool) or value is None:
-        return text(value), []
-    if isinstance(value, (int, float)):
+    if value is None or isinstance(value, (bool, int, float)):
         return text(value), []
     pages = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
     return str(len(pages)), [_describe(page) for page in pages]
