@@ -212,6 +212,15 @@ def test_a_long_series_is_thinned_to_the_pixels():
     assert chart.points.split()[0] == f"{charts.LEFT},{charts.TOP}"
 
 
+def test_level_runs_and_order():
+    """A budget that holds still is two points; points given out of order are drawn in time order; NaN and points outside the period are left out."""
+    flat = [(t, 1.0) for t in range(FROM, TO + 1, 60)]
+    assert charts.burndown(FROM, TO, flat, []).points == f"{charts.LEFT},{charts.TOP} {charts.LEFT + charts.PLOT_W},{charts.TOP}"
+    shuffled = [(TO, 0.0), (FROM - DAY, 5.0), (FROM, 1.0), (FROM + DAY, float("nan"))]
+    chart = charts.burndown(FROM, TO, shuffled, [])
+    assert chart.points == f"{charts.LEFT},{charts.TOP} {charts.LEFT + charts.PLOT_W},{chart.zero}"
+
+
 def test_no_data_and_empty_report():
     chart = charts.burndown(FROM, TO, [], [])
     assert chart.points == ""

@@ -8,10 +8,9 @@ Unix seconds, labelled in UTC.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from itertools import groupby
 
 WIDTH, HEIGHT = 880, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
@@ -144,33 +143,60 @@ def _percent_label(fraction: float) -> str:
     return f"{round(fraction * 100, 6):g}%"
 
 
-def _thin(points: Sequence[tuple[float, float]], column: Callable[[float], int]) -> list[tuple[float, float]]:
-    """At most four points per pixel column (first, lowest, highest, last, in time order): the line's shape, not its size."""
-    kept: list[tuple[float, float]] = []
-    for _, run in groupby(points, key=lambda point: column(point[0])):
-        group = list(run)
-        values = [r for _, r in group]
-        chosen = {0, len(group) - 1, values.index(min(values)), values.index(max(values))}
-        kept += [group[i] for i in sorted(chosen)]
+def _thin(columns: Sequence[int], values: Sequence[float]) -> list[int]:
+    """Which points to draw: at most four per pixel column (first, lowest, highest, last, in time order), the line's shape, not its size."""
+    kept: list[int] = []
+    first, count = 0, len(columns)
+    while first < count:
+        last = lowest = highest = first
+        while last + 1 < count and columns[last + 1] == columns[first]:
+            last += 1
+            if values[last] < values[lowest]:
+                lowest = last
+            elif values[last] > values[highest]:
+                highest = last
+        kept += sorted({first, lowest, highest, last})
+        first = last + 1
     return kept
+
+
+def _polyline(xs: Sequence[str], ys: Sequence[str]) -> str:
+    """SVG points, without the points inside a level run or repeated: a budget that holds still takes two points, not a thousand."""
+    points: list[tuple[str, str]] = []
+    for point in zip(xs, ys, strict=True):
+        if points and points[-1] == point:
+            continue
+        if len(points) >= 2 and points[-2][1] == points[-1][1] == point[1]:
+            points[-1] = point
+        else:
+            points.append(point)
+    return " ".join(f"{x},{y}" for x, y in points)
 
 
 def burndown(start: float, end: float, remaining: Sequence[tuple[float, float]], incidents: Sequence[tuple[float, float]]) -> Burndown:
     """The chart of one SLO: remaining budget (1.0 at the start, below 0 once spent) from `start` to `end`."""
     span = max(end - start, 1)
-    inside = sorted((t, r) for t, r in remaining if start <= t <= end and math.isfinite(r))
-    low = min([0.0] + [r for _, r in inside])
-    high = max([1.0] + [r for _, r in inside])
+    inside = [(t, r) for t, r in remaining if start <= t <= end and math.isfinite(r)]
+    times = [t for t, _ in inside]
+    if times != sorted(times):  # sorted() of a sorted list is one cheap pass
+        inside.sort()
+        times = [t for t, _ in inside]
+    values = [r for _, r in inside]
+    low, high = min([0.0, *values]), max([1.0, *values])
     step = nice_step(high - low, 5)
     low, high = math.floor(low / step) * step, math.ceil(high / step) * step
+    x_scale, y_scale = PLOT_W / span, PLOT_H / (high - low)
 
     def x(t: float) -> float:
-        return LEFT + (min(max(t, start), end) - start) / span * PLOT_W
+        return LEFT + (min(max(t, start), end) - start) * x_scale
 
     def y(r: float) -> float:
-        return TOP + (high - r) / (high - low) * PLOT_H
+        return TOP + (high - r) * y_scale
 
-    points = " ".join(f"{px(x(t))},{px(y(r))}" for t, r in _thin(inside, lambda t: int(x(t))))
+    # Many thousand points per SLO (a month at the rules' step): one pass of plain arithmetic, then text for the few kept.
+    columns = [int((t - start) * x_scale) for t in times]
+    kept = _thin(columns, values)
+    points = _polyline([px(LEFT + (times[i] - start) * x_scale) for i in kept], [px(TOP + (high - values[i]) * y_scale) for i in kept])
     shaded = []
     for first, last in sorted(incidents):
         if last < start or first > end:
