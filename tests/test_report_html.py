@@ -247,3 +247,8 @@ def test_the_template_has_no_arithmetic():
     template = Path(charts.__file__).resolve().parent.parent.parent / "templates" / "report" / "report.html.j2"
     for expression in re.findall(r"\{\{(.*?)\}\}", template.read_text(encoding="utf-8")):
         assert not re.search(r"[-+*/%]|\|\s*safe", expression), expression
+
+
+def test_golden(golden, html):
+    """The whole page, byte for byte (`pytest --update-golden` re-records it): a layout change shows in review."""
+    golden("report/sample.html", html)
