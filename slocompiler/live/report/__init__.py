@@ -1,0 +1,1 @@
+"""`slo report`: one period's reliability review (OUTPUTS.md, "Reports")."""
