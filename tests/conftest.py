@@ -99,3 +99,9 @@ def promtool() -> str:
 def amtool() -> str:
     """The real amtool (Alertmanager's CLI); missing is a failure in CI, a skip elsewhere."""
     return _real_tool("amtool", "prometheus-alertmanager")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The real Chromium (headless, for the HTML report); missing is a failure in CI, a skip elsewhere."""
+    return _real_tool("chromium", "chromium")

@@ -141,3 +141,15 @@ def test_for_runs_on_the_guarded_expression():
     # Pending from 60 (the first evaluation with enough failures), firing from 180; unguarded it fired from 120.
     assert result.pages == ((180, 300),)
     assert [(w.start, w.end) for w in result.rules[0].withheld] == [(120, 120)]
+
+
+def test_a_derived_window_without_its_latest_rate_keeps_the_sum_as_the_rules_do():
+    """queries.derived_ratio falls back to the sum when the latest 5m rate is absent; the replay must too."""
+    from slocompiler.core import queries
+    from slocompiler.live.backtest import derived
+
+    hours = 2 * 3600
+    rates = derived._Window([1.0] * 120 + [None])  # two hours of rates, then a missed one
+    # [t - 2h + 150s, t] holds the points 3..120 at 1m; 120 is the missing one.
+    assert derived._events(rates, 120, hours, period=False) == (hours - queries.DERIVED_EDGE) // 60
+    assert derived._events(derived._Window([None] * 3), 2, hours, period=False) is None

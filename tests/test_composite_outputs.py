@@ -249,3 +249,32 @@ def test_policy_maintenance_windows_are_data():
         "recurring", "sunday", "02:00", "Europe/Berlin", "0 2 * * 0", None)
     assert weekly["duration"] == {"seconds": 7200, "text": "2h"}
     assert _slo(_policies()["policies/shop.yaml"], "availability")["maintenance"] == []
+
+
+GROUPED = """service shop {
+  owner = "o"
+  slo payments {
+    objective = 99%
+    group_by  = [region]
+    indicator ratio { errors = `pay_total{ok="no"}`  total = `pay_total` }
+  }
+}
+service journeys {
+  owner = "o"
+  slo pay { objective = 99%  composite { shop-payments { weight = 2 } } }
+}
+"""
+
+
+def test_a_grouped_members_line_adds_its_groups_up_as_the_rules_do(tmp_path):
+    """One line per member, whose stack top is the composite: not one per region, nor the worst region."""
+    from slocompiler.workflow.compile import load as load_specs
+
+    (tmp_path / "g.slo").write_text(GROUPED, encoding="utf-8")
+    board = load(grafana.emit(load_specs([str(tmp_path / "g.slo")]).program)["grafana/journeys.json"])
+    (members,) = [panel for panel in _row(board, "pay:") if panel["title"] == "Members"]
+    [target] = members["targets"]
+    assert target["expr"] == (
+        '2 * (sum without (region) (slo:sli_events_bad:rate5m{slo_id="shop-payments"}) / '
+        'sum without (region) (slo:sli_events_total:rate5m{slo_id="shop-payments"}))')
+    promql_parser.parse(target["expr"])

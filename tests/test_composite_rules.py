@@ -54,22 +54,40 @@ def expect_idle(name: str, slo: str) -> dict:
 RATIO_5M = "slo:sli_error:ratio_rate5m"
 RATIO_30D = "slo:sli_error:ratio_rate30d"
 SLICE = "slo:slice_error:ratio"
+BAD_5M = "slo:sli_events_bad:rate5m"
+TOTAL_5M = "slo:sli_events_total:rate5m"
+
+
+def payments(region: str, bad: float, total: float, then: str = "") -> list[dict]:
+    """What shop-payments (grouped by region) records for one region: its 5m event rates and its 5m ratio (the
+    composite adds its regions' events up; its ratio series says the member has data). `then`: the values after
+    the first sample (default: the same again)."""
+    ratio = bad / total if total else "NaN"
+    return [series(BAD_5M, "shop-payments", f"{bad} {then or bad}", region=region),
+            series(TOTAL_5M, "shop-payments", f"{total} {then or total}", region=region),
+            series(RATIO_5M, "shop-payments", f"{ratio} {then or ratio}", region=region)]
+
 
 # Each case: the members' recorded series (what the members' own rules would record), and the composites' values.
 # Values are binary fractions, so sums and products are exact in floating point.
 CASES = {
-    "weighted sum, a member's worst group": (
+    "weighted sum, a grouped member over all its groups' events": (
         [series(RATIO_5M, "shop-availability", "0.125x2"),
-         series(RATIO_5M, "shop-payments", "0.0625x2", region="eu"),
-         series(RATIO_5M, "shop-payments", "0.25x2", region="us")],
-        [expect(RATIO_5M, "checkout", 0.625),  # 0.125 + 2 * 0.25
+         *payments("eu", 1, 16), *payments("us", 4, 16)],  # 5 in 32, where the worst region has 0.25
+        [expect(RATIO_5M, "checkout", 0.4375),  # 0.125 + 2 * 0.15625
          expect(RATIO_5M, "worst", 1),  # 1000 * 0.125 * 0.01, capped at 1
          ]),
+    "a tiny group's failures weigh its share of the traffic, not the whole member's": (
+        [series(RATIO_5M, "shop-availability", "0x2"),
+         *payments("eu", 0, 1022), *payments("tiny", 2, 2)],  # 2 failed in 1024; the tiny region's ratio is 1
+        [expect(RATIO_5M, "checkout", 0.00390625)]),  # 2 * 2 / 1024, not 2 * 1
     "capped at 1": (
-        [series(RATIO_5M, "shop-availability", "0.25x2"), series(RATIO_5M, "shop-payments", "0.5x2", region="eu")],
+        [series(RATIO_5M, "shop-availability", "0.25x2"), *payments("eu", 8, 16)],
         [expect(RATIO_5M, "checkout", 1)]),
     "when_no_data: skip leaves out an absent or idle (NaN) member, bad counts 1, good 0": (
+        # payments' latest rates are gone (stale at 1m): no 5m ratio, but its 30d window holds what it recorded.
         [series(RATIO_5M, "shop-availability", "NaN NaN"),
+         *payments("eu", 2, 16, then="stale"),
          series(RATIO_30D, "shop-payments", "0.125x2", region="eu"),
          series(RATIO_30D, "shop-availability", "0.0005x2")],
         [expect(RATIO_5M, "checkout", 1),  # payments (bad) has no 5m ratio: 2 * 1, capped
@@ -78,7 +96,7 @@ CASES = {
          ]),
     "worst: the highest weighted burn rate times the composite's budget": (
         [series(RATIO_5M, "shop-availability", "0.001x2"),  # burn 1
-         series(RATIO_5M, "shop-payments", "0.03125x2", region="eu")],  # burn 3.125, weight 2
+         *payments("eu", 1, 32)],  # burn 3.125, weight 2
         [expect(RATIO_5M, "worst", 0.0625)]),
     "slice composite: a slice is bad when any member's is": (
         [series(SLICE, "shop-uptime", "0.0625x2"), series(SLICE, "shop-status", "0x2")],
@@ -93,13 +111,11 @@ CASES = {
         [series(SLICE, "shop-elsewhere", "0x2")],
         [expect(SLICE, "probes", None)]),
     "an idle member (0/0: no traffic) is left out whatever its when_no_data; bad counts only a missing series": (
-        [series(RATIO_5M, "shop-availability", "0.125x2"),
-         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [series(RATIO_5M, "shop-availability", "0.125x2"), *payments("eu", 0, 0)],
         [expect(RATIO_5M, "checkout", 0.125),  # not 0.125 + 2 * 1 (capped): a quiet payments night pages nobody
          ]),
     "every member idle: the journey is idle (NaN), as an idle SLO is, so its NoData stays quiet": (
-        [series(RATIO_5M, "shop-availability", "NaN NaN"),
-         series(RATIO_5M, "shop-payments", "NaN NaN", region="eu")],
+        [series(RATIO_5M, "shop-availability", "NaN NaN"), *payments("eu", 0, 0)],
         [expect_idle(RATIO_5M, "checkout"), expect_idle(RATIO_5M, "worst")]),
 }
 
@@ -352,3 +368,78 @@ def test_a_members_maintenance_neither_pages_nor_starves_the_composite(tmp_path,
                        {"expr": 'count(ALERTS{slo_id="m-journey"})', "eval_time": "90m", "exp_samples": []},
                    ]}]}), encoding="utf-8")
     run(promtool, "test", "rules", "rest.test.yml", cwd=folder)
+
+
+def _member_case(promtool: str, tmp_path, spec: str, inputs: list[dict], checks: list[dict]) -> None:
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "m.slo").write_text(spec, encoding="utf-8")
+    loaded = load([str(tmp_path / "m.slo")])
+    assert loaded.program is not None, loaded.diagnostics
+    folder = write(tmp_path, loaded.program)
+    (folder / "case.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["m.rules.yml"], "evaluation_interval": "1m",
+        "group_eval_order": [g["name"] for g in rules.rule_groups(loaded.program.services[0],
+                                                                 rules.composites_of(loaded.program))],
+        "tests": [{"interval": "1m", "input_series": inputs, "promql_expr_test": checks}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "case.test.yml", cwd=folder)
+
+
+def _journey_6h(value: float, at: str) -> dict:
+    """The journey's 6h ratio is `value` (within 1e-6: sums of rates are not exact in floating point)."""
+    within = f'slo:sli_error:ratio_rate6h{{slo_id="m-journey"}} >= {value - 1e-6} <= {value + 1e-6}'
+    return {"expr": f"count({within})", "eval_time": at, "exp_samples": [{"labels": "{}", "value": 1}]}
+
+
+def test_a_few_missed_scrapes_of_a_bad_member_keep_its_long_windows(tmp_path, promtool) -> None:
+    """Review of issue 25: while a member's latest 5m rate was absent (7 missed scrapes) its long-window ratios were
+    too, so a `when_no_data = bad` member put 1 on every window of the journey and paged it."""
+    spec = MEMBER_WINDOW.replace('    maintenance nightly { every = day  at = "00:30"  for = 1h }\n', "")
+    assert spec != MEMBER_WINDOW
+    healthy_then_gap = "0+60x49 _x7 3420+60x20"
+    _member_case(promtool, tmp_path, spec, [
+        {"series": 'api_requests_total{code="500"}', "values": "0x49 _x7 0x20"},
+        {"series": "api_requests_total", "values": healthy_then_gap},
+    ], [
+        _journey_6h(0, "56m"),
+        {"expr": 'count(ALERTS{slo_id="m-journey", alertstate="firing"})', "eval_time": "56m", "exp_samples": []},
+        {"expr": 'count(ALERTS{slo_id="m-journey", alertstate="firing"})', "eval_time": "59m", "exp_samples": []},
+    ])
+
+
+def test_a_members_maintenance_keeps_its_past_in_the_journeys_long_windows(tmp_path, promtool) -> None:
+    """Review of issue 25: in a member's maintenance window its long-window ratios vanished, and with them its past
+    events from the journey's long windows and budget."""
+    _member_case(promtool, tmp_path, MEMBER_WINDOW, [
+        {"series": 'api_requests_total{code="500"}', "values": "0+1x200"},
+        {"series": "api_requests_total", "values": "0+99x200"},  # with the 500s: 1 in 100 fails
+    ], [
+        _journey_6h(0.01, "25m"),
+        _journey_6h(0.01, "60m"),  # inside the window: the member's 30 minutes before it still count
+        {"expr": 'count(slo:sli_error:ratio_rate30d{slo_id="m-journey"})', "eval_time": "60m",
+         "exp_samples": [{"labels": "{}", "value": 1}]},
+    ])
+
+
+def test_a_grouped_members_new_region_counts_its_own_minutes(tmp_path, promtool) -> None:
+    """Review of issue 25: a region missing a 5m tile (new, evacuated, after a gap) fell back to a sum counted once
+    per evaluation while its neighbours counted once per tile, so it weighed ~5x in the journey's 30m and 1h."""
+    folder = write(tmp_path, program())
+    ratio_1h = "slo:sli_error:ratio_rate1h"
+    inputs = [series(ratio_1h, "shop-availability", "0x60"),
+              series(BAD_5M, "shop-payments", "0x60", region="eu"),
+              series(TOTAL_5M, "shop-payments", "16x60", region="eu"),
+              series(ratio_1h, "shop-payments", "0x60", region="eu"),
+              # ap appears at 50m and fails outright
+              series(BAD_5M, "shop-payments", "_x50 4x10", region="ap"),
+              series(TOTAL_5M, "shop-payments", "_x50 4x10", region="ap"),
+              series(ratio_1h, "shop-payments", "_x50 1x10", region="ap")]
+    # At 60m the 1h sums hold eu's 60 rates and ap's 13 (11 samples, the latest counted twice more for the edge):
+    # payments 52 / (960 + 52), weighted 2.
+    expected = 2 * 52 / 1012
+    within = f'{ratio_1h}{{slo_id="journeys-checkout"}} >= {expected - 1e-9} <= {expected + 1e-9}'
+    checks = [{"expr": f"count({within})", "eval_time": "60m", "exp_samples": [{"labels": "{}", "value": 1}]}]
+    (folder / "region.test.yml").write_text(yaml.safe_dump({
+        "rule_files": ["journeys.rules.yml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": inputs, "promql_expr_test": checks}]}), encoding="utf-8")
+    run(promtool, "test", "rules", "region.test.yml", cwd=folder)

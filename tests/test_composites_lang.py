@@ -118,6 +118,8 @@ def test_shape_errors_are_located(tmp_path) -> None:
 }}
 """
     assert diagnostics(tmp_path, {"j.slo": text}) == [
+        "j.slo:9:16: error: slo a is a composite: it has one error ratio, so no group_by (a grouped member counts "
+        "over all its groups)",
         "j.slo:10:32: error: weight must be above 0, not 0: a member that weighs nothing is not part of the "
         "journey; remove it instead",
         'j.slo:10:36: error: member "j-x" is listed twice in the composite (first at line 10)',
@@ -282,3 +284,31 @@ def test_a_recurring_start_the_clocks_skip_is_warned_with_the_day_and_the_start_
     assert diagnostics(tmp_path, {"s.slo": text}) == [
         's.slo:4:43: warning: maintenance nightly: at = "02:30" does not exist on 2027-03-28 in Europe/Berlin (the'
         " clocks jump over it): that day the window starts at 03:30 local time, and lasts 1h as on other days"]
+
+
+def test_a_member_in_error_still_has_its_id_and_cycle_checked_in_the_same_run(tmp_path) -> None:
+    """Review of issue 25: a bad `when_no_data` or weight dropped the whole composite, so unknown members and cycles
+    showed only after the fix."""
+    text = f"""service j {{
+  owner = "o"
+  slo x {{
+    objective = 99%
+    {ratio("x")}
+  }}
+  slo a {{
+    objective = 99%
+    composite {{ j-xx {{ }} j-b {{ weight = 0  when_no_data = bda }} }}
+  }}
+  slo b {{
+    objective = 99%
+    composite {{ j-a {{ }} }}
+  }}
+}}
+"""
+    assert diagnostics(tmp_path, {"j.slo": text}) == [
+        'j.slo:9:17: error: unknown SLO "j-xx" in composite j-a; did you mean "j-x"?',
+        "j.slo:9:26: error: composite SLOs form a cycle: j-a -> j-b -> j-a",
+        "j.slo:9:41: error: weight must be above 0, not 0: a member that weighs nothing is not part of the "
+        "journey; remove it instead",
+        'j.slo:9:59: error: when_no_data must be good, bad or skip, not "bda"; did you mean "bad"?',
+    ]

@@ -109,7 +109,7 @@ def test_one_alert_per_severity_then_no_data():
         '(\n  slo:sli_error:ratio_rate6h{slo_id="demo-availability"} > 0.006\n  and\n'
         '  slo:sli_error:ratio_rate30m{slo_id="demo-availability"} > 0.006\n)\nor\n'
         # The page holds while the SLO has no data (a crash mid-outage must not resolve it): tickets do not.
-        '(\n  last_over_time(slo:sli_error:ratio_rate1h{slo_id="demo-availability"}[1h]) > 0.0144\n'
+        '(\n  slo:sli_error:ratio_rate1h{slo_id="demo-availability"} > 0.0144\n'
         '  unless on (slo_id)\n  slo:sli_error:ratio_rate5m{slo_id="demo-availability"}\n  and on (slo_id)\n'
         '  ALERTS{alertname="DemoAvailabilityErrorBudgetBurn", alertstate="firing", slo_id="demo-availability",'
         ' severity="page"}\n)'

@@ -4,18 +4,23 @@ A composite never reads a raw series: each window's ratio is one instant
 read of each member's recorded `slo:sli_error:ratio_rate<W>` (or, for a slice
 composite, its last slice's `slo:slice_error:ratio`). Every member term keeps
 the member's `slo_id` (`max by (slo_id)`), so `or` can add the members'
-terms up without two of them colliding on equal labels, and a member with
-`group_by` counts as its worst group. docs/PROMETHEUS.md ("Composite SLOs").
+terms up without two of them colliding on equal labels. A member with
+`group_by` counts over all its groups, as one journey sees it: its recorded
+5m event rates added up over the window (`summed_ratio`), so a tiny group's
+few failures weigh what they are. docs/PROMETHEUS.md ("Composite SLOs").
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping
+from dataclasses import replace
 
-from .conventions import CURRENT_BURN_WINDOW, LABEL_SLO_ID, MAINTENANCE_ACTIVE, SLICE_ERROR, error_ratio_rule
-from .ir import CompositeIndicator, Member, Program, Slo
-from .queries import promql_string, recorded
+from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, MAINTENANCE_ACTIVE,
+                          SLICE_ERROR, error_ratio_rule)
+from .ir import CompositeIndicator, ExprIndicator, Member, Program, Slo
+from .queries import derived_ratio, promql_string, recorded
+from .units import prom_window
 from .slices import judged_limit
 from .units import decimal_text
 
@@ -28,8 +33,48 @@ def indicator(slo: Slo) -> CompositeIndicator:
     return slo.indicator
 
 
-def _known(series: str, member: Member, judge: str = "", resting: bool = False) -> str:
-    """The member's value (its worst group's), NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 while it has no series.
+def summed(slo: Slo) -> bool:
+    """Whether a member counts over all its groups from its event rates: it has groups and events (an `expr`
+    indicator has none, and a slice is bad when any group's is)."""
+    return bool(slo.group_by) and slo.slices is None and not slo.is_composite \
+        and not isinstance(slo.indicator, ExprIndicator)
+
+
+def counted(slo: Slo) -> Slo:
+    """The SLO as its composites count it: a `summed` member without its groups (its raw ratio then adds them up)."""
+    return replace(slo, group_by=()) if summed(slo) else slo
+
+
+def summed_ratio(slo: Slo, window: int) -> str:
+    """A grouped member's error ratio over `window`, all its groups' events together: its recorded 5m rates summed
+    over the window (`derived_ratio`), then added up over its group labels (only those: a cluster's label stays,
+    so each cluster's journey reads its own).
+
+    Never tiles below 2h, as its own windows are: a group missing a tile (a gap, a new or an evacuated region)
+    would fall back to a sum in other units than its tiled neighbours (one count per evaluation, not per tile),
+    and adding the two would weigh it several times over. The derived sum lags a change by about half a
+    minute more (docs/PROMETHEUS.md).
+    """
+    five = CURRENT_BURN_WINDOW
+    bad, total = (EVENTS_BAD_PREFIX + prom_window(five), EVENTS_TOTAL_PREFIX + prom_window(five))
+    groups = ", ".join(slo.group_by)
+    if window == five:
+        return f"sum without ({groups}) ({recorded(bad, slo.id)})\n/\nsum without ({groups}) ({recorded(total, slo.id)})"
+    bad_rate, total_rate = (lambda span, name=name: recorded(name, slo.id, span) for name in (bad, total))
+    return derived_ratio(bad_rate, total_rate, window, without=slo.group_by)
+
+
+def member_ratio(members: Mapping[str, Slo], member: Member, window: int) -> str:
+    """What a composite reads of a member over `window`: its recorded ratio, or its groups summed (`summed`)."""
+    found = members.get(member.slo_id)
+    if found is not None and summed(found):
+        return f"(\n{textwrap.indent(summed_ratio(found, window), '  ')}\n)"
+    return recorded(error_ratio_rule(window), member.slo_id)
+
+
+def _known(series: str, member: Member, judge: str = "", resting: bool = False, present: str | None = None) -> str:
+    """The member's value, NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 while it has no series (`present`, a
+    selector of its recorded series, when `series` is an expression).
 
     A member whose series is there but 0/0 (NaN: no traffic, a quiet
     night) had nothing to judge: it is left out whatever `when_no_data` says,
@@ -45,7 +90,7 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False) 
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
     fallback = (f"label_replace(vector({NO_DATA_VALUE[member.when_no_data]}), "
                 f"{promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")")
-    fallback = f"{fallback} unless on () {series}"
+    fallback = f"{fallback} unless on () {present or series}"
     if resting:
         fallback = f"{fallback} unless on () {recorded(MAINTENANCE_ACTIVE, member.slo_id)}"
     return f"{known}\nor\n({fallback})"
@@ -88,8 +133,8 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
     spec = indicator(composite)
     terms = []
     for member in spec.members:
-        term = _known(recorded(error_ratio_rule(window), member.slo_id), member,
-                      resting=_resting(members, member))
+        term = _known(member_ratio(members, member, window), member, resting=_resting(members, member),
+                      present=recorded(error_ratio_rule(window), member.slo_id))
         factor = decimal_text(member.weight)
         if spec.aggregate == "worst":
             # The member's burn rate, weighted: written as a division, as 1 / 0.003 has no exact decimal.

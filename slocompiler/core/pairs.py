@@ -35,21 +35,21 @@ def window_pair(slo: Slo, condition: Condition) -> str:
 
 
 def held_ratio(slo: Slo, condition: Condition) -> str:
-    """The last long-window error ratio recorded within `long`, above the threshold, where the SLO has no current ratio.
+    """The long-window error ratio above the threshold, where the SLO has no current ratio.
 
     When a service's process vanishes mid-outage, its 5m rates stop ~4 minutes
-    after the last scrape, and with them every window's ratio (a derived or
-    tiled window adds the latest 5m rate): the pairs fail and the page would
-    resolve while the service is dead. `last_over_time` still reads the last
-    ratio recorded within the window. `unless` the current ratio (5m, or a
-    slice SLO's `current_window`), group by group:
-    the pairs and this never hold together, and a group that reports again
-    is judged by its pairs at once.
+    after the last scrape, and with them the short window: the pairs fail and
+    the page would resolve while the service is dead. The long window keeps
+    the ratio of the rates recorded within it (`queries.derived_ratio` falls
+    back to their sum), so it holds until `long` after the last of them.
+    `unless` the current ratio (5m, or a slice SLO's `current_window`), group
+    by group: the pairs and this never hold together, and a group that
+    reports again is judged by its pairs at once.
     """
     threshold = decimal_text(sremath.threshold(condition.burn, slo.objective))
-    long_ratio = queries.recorded(error_ratio_rule(condition.long), slo.id, condition.long)
+    long_ratio = queries.recorded(error_ratio_rule(condition.long), slo.id)
     now = queries.recorded(error_ratio_rule(slices.current_window(slo)), slo.id)
-    held = f"last_over_time({long_ratio}) > {threshold}\nunless {queries.on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
+    held = f"{long_ratio} > {threshold}\nunless {queries.on((LABEL_SLO_ID, *slo.group_by))}\n{now}"
     # A maintenance window removes the current ratio too: that silence holds nothing.
     return maintenance.outside(slo, held)
 

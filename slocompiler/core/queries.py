@@ -270,7 +270,8 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fa
 DERIVED_EDGE = 150
 
 
-def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int) -> str:
+def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None], str], window: int,
+                  without: tuple[str, ...] = ()) -> str:
     """The error ratio over `window` from 5m rates of bad and of all events, traffic-weighted.
 
     `bad(span)` and `total(span)` give the 5m rate as a range over `span`
@@ -278,16 +279,25 @@ def derived_ratio(bad: Callable[[int | None], str], total: Callable[[int | None]
     The sum of the 5m rates over the window less 2.5 minutes, plus the latest
     rate once per evaluation in 2.5 minutes (the samples of the last 2.5
     minutes but one), counts each event of the window equally but near its
-    two ends; a plain sum would lag a change by 2.5 minutes. docs/PROMETHEUS.md
-    works it out.
+    two ends; a plain sum would lag a change by 2.5 minutes. While there is no
+    latest rate the sum alone stands. docs/PROMETHEUS.md works it out.
+    `without`: group labels whose groups' events are added up (a composite's
+    member counted over all its groups; other labels, a cluster's too, stay).
     """
-    rest = window - DERIVED_EDGE
-
     def events_in(rate: Callable[[int | None], str]) -> str:
-        # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
-        return f"(sum_over_time({rate(rest)}) + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0))"
+        events = derived_events(rate, window)
+        return f"sum without ({', '.join(without)}) {events}" if without else events
 
     return f"{events_in(bad)}\n/\n{events_in(total)}"
+
+
+def derived_events(rate: Callable[[int | None], str], window: int) -> str:
+    """`derived_ratio`'s numerator or denominator: the 5m rates summed over the window, the latest for its edge."""
+    summed = f"sum_over_time({rate(window - DERIVED_EDGE)})"
+    # clamp_min: after missed evaluations the latest rate may be older than 150s (count 0): add nothing then.
+    # `or`: while the latest rate is absent (missed scrapes, maintenance) the window keeps what it summed;
+    # without it the whole window would vanish and a composite read its member as having no series.
+    return f"({summed} + {rate(None)} * clamp_min(count_over_time({rate(DERIVED_EDGE)}) - 1, 0) or {summed})"
 
 
 def tiles(window: int) -> bool:

@@ -107,14 +107,14 @@ def holds(conditions: tuple[Condition, ...]) -> bool:
     """Whether the rule holds its firing alert while the SLO has no data (`pairs.held`): pages, not tickets.
 
     A page resolving while the service is dead tells the on-call it is fixed.
-    A ticket's long window is 3 days: its `last_over_time` would read 4,320
-    samples an evaluation for an alert that wakes nobody.
+    A ticket's pairs hold by themselves for most of their long windows (they keep the rates recorded within),
+    and a ticket wakes nobody.
     """
     return conditions[0].severity == "page"
 
 
 def held_query(slo: Slo, condition: Condition) -> str:
-    """The burn of the hold (`pairs.held_ratio`): the last long-window burn recorded, while there is no 5m ratio."""
+    """The burn of the hold (`pairs.held_ratio`): the long window's burn, while there is no 5m ratio."""
     return f"({_one_line(pairs.held_ratio(slo, condition))}) / {_budget(slo)}"
 
 
@@ -215,8 +215,8 @@ def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     parts += remaining_parts(slo, conditions)
     first = conditions[0]
     long, threshold = format_duration(first.long), significant_text(sremath.threshold(first.burn, slo.objective))
-    held = (f"\nNo 5m error ratio: {_down(slo)} or no longer scraped. This page holds while the last"
-            f" {long} error ratio recorded within {long} is above {threshold}.")
+    held = (f"\nNo 5m error ratio: {_down(slo)} or no longer scraped. This page holds while the"
+            f" {long} error ratio of what was recorded within {long} is above {threshold}.")
     parts += _held_parts(slo, conditions, (held,), ())
     if slo.group_by:
         parts.append(f" One alert per {', '.join(slo.group_by)}.")

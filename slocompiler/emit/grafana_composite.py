@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ..core import composites
 from ..core import conventions as c
 from ..core.ir import CompositeIndicator, Program, Slo
 from ..core.slices import current_window
@@ -29,10 +30,14 @@ def member_window(member_id: str, program: Program | None) -> int:
 def contribution(slo: Slo, member_id: str, weight: Decimal, program: Program | None) -> str:
     """`weight * ratio` (sum) or `weight * ratio / member budget` (worst): what the member adds, per step at its worst."""
     window = member_window(member_id, program)
-    ratio = worst_in_step(f'{c.error_ratio_rule(window)}{{{c.LABEL_SLO_ID}="{member_id}"}}')
+    member = program.slo(member_id) if program is not None else None
+    if member is not None and composites.summed(member):
+        # One line for the member, its groups' events added up as the composite's rules add them.
+        ratio = f"({composites.summed_ratio(member, window)})".replace("\n", " ")
+    else:
+        ratio = worst_in_step(f'{c.error_ratio_rule(window)}{{{c.LABEL_SLO_ID}="{member_id}"}}')
     scale = "" if weight == 1 else f"{decimal_text(weight)} * "
     if members(slo).aggregate == "worst":
-        member = program.slo(member_id) if program is not None else None
         if member is not None:
             return f"{scale}{ratio} / {decimal_text(member.error_budget)}"
     return f"{scale}{ratio}"

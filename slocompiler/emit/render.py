@@ -94,7 +94,8 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # HTML templates (`*.html.j2`) escape every value; the YAML, Markdown and text ones quote through filters.
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False, default=False),
     )
     env.filters["yaml_str"] = _cached_yaml_str
     env.filters["yaml_block"] = functools.lru_cache(maxsize=16384)(yaml_block)

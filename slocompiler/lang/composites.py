@@ -25,16 +25,21 @@ AGGREGATES = ("sum", "worst")
 
 
 def lower_composite(block: st.Block, scope: Scope, diags: Diagnostics) -> ir.CompositeIndicator | None:
-    """`composite { <slo-id> { weight when_no_data } ... aggregate = worst }`; None after an error."""
+    """`composite { <slo-id> { weight when_no_data } ... aggregate = worst }`; None when it has no members.
+
+    A member with a bad attribute is kept with the default in its place (its
+    error already fails the run), so that unknown ids and cycles among the
+    members are reported in the same run rather than after the fix.
+    """
     attrs = Reader("composite", block.items, COMPOSITE_ATTRIBUTES, scope, diags)
     aggregate = "sum"
-    failed = False
     value = attrs.value("aggregate")
     if value is not None:
-        aggregate = str(value.value)
-        if aggregate not in AGGREGATES:
-            diags.error(value.span, f'aggregate must be sum or worst, not "{aggregate}"{did_you_mean(aggregate, AGGREGATES)}')
-            failed = True
+        if str(value.value) in AGGREGATES:
+            aggregate = str(value.value)
+        else:
+            diags.error(value.span, f'aggregate must be sum or worst, not "{value.value}"'
+                                    f"{did_you_mean(str(value.value), AGGREGATES)}")
     members: list[ir.Member] = []
     seen: dict[str, Span] = {}
     for item in block.items:
@@ -42,26 +47,21 @@ def lower_composite(block: st.Block, scope: Scope, diags: Diagnostics) -> ir.Com
             continue
         if item.kind != "stray" or item.name is None:
             unknown_block(item, "composite", ("<slo-id> { weight = 1 }",), diags)
-            failed = True
             continue
         span = item.name_span or item.span
         if item.name in seen:
             diags.error(span, f'member "{item.name}" is listed twice in the composite (first at line {seen[item.name].line})')
-            failed = True
             continue
         seen[item.name] = span
-        member = _member(item, span, scope, diags)
-        failed |= member is None
-        if member is not None:
-            members.append(member)
-    if not members and not failed:
-        diags.error(block.span, "composite has no members; list SLO ids, e.g. checkout-availability { weight = 1 }")
-    if failed or not members:
+        members.append(_member(item, span, scope, diags))
+    if not members:
+        if not seen:
+            diags.error(block.span, "composite has no members; list SLO ids, e.g. checkout-availability { weight = 1 }")
         return None
     return ir.CompositeIndicator(members=tuple(members), span=block.span, fields=attrs.fields(), aggregate=aggregate)
 
 
-def _member(block: st.Block, span: Span, scope: Scope, diags: Diagnostics) -> ir.Member | None:
+def _member(block: st.Block, span: Span, scope: Scope, diags: Diagnostics) -> ir.Member:
     what = f"member {block.name}"
     attrs = Reader(what, block.items, MEMBER_ATTRIBUTES, scope, diags)
     for item in block.items:
@@ -70,21 +70,19 @@ def _member(block: st.Block, span: Span, scope: Scope, diags: Diagnostics) -> ir
     weight = Decimal(1)
     value = attrs.value("weight")
     if value is not None:
-        weight = Decimal(str(value.value))
-        if weight <= 0:
+        if Decimal(str(value.value)) > 0:
+            weight = Decimal(str(value.value))
+        else:
             diags.error(value.span, f"weight must be above 0, not {value.text}: a member that weighs nothing "
                                     "is not part of the journey; remove it instead")
-            return None
-    elif attrs.has("weight"):
-        return None
     when_no_data = "skip"
     value = attrs.value("when_no_data")
     if value is not None:
-        when_no_data = str(value.value)
-        if when_no_data not in SLICE_NO_DATA:
-            diags.error(value.span, f'when_no_data must be good, bad or skip, not "{when_no_data}"'
-                                    f"{did_you_mean(when_no_data, SLICE_NO_DATA)}")
-            return None
+        if str(value.value) in SLICE_NO_DATA:
+            when_no_data = str(value.value)
+        else:
+            diags.error(value.span, f'when_no_data must be good, bad or skip, not "{value.value}"'
+                                    f"{did_you_mean(str(value.value), SLICE_NO_DATA)}")
     assert block.name is not None
     return ir.Member(slo_id=block.name, weight=weight, span=span, fields=attrs.fields(), when_no_data=when_no_data)
 
@@ -125,6 +123,9 @@ def resolve(program: ir.Program, written: set[str], diags: Diagnostics) -> ir.Pr
             length = lengths.pop()
             slices = ir.Slices(length=length, target=None, span=slo.span, no_data="skip", ratio=True)
             resolved[slo_id] = replace(slo, slices=slices, alerting=_slice_alerting(slo.alerting, length))
+    if diags.error_count():
+        # The figures these warnings quote may be defaults standing in for a value in error.
+        return program
     for slo in composites.values():
         _warn_sliced(resolved.get(slo.id, slo), diags)
         _warn_capacity(resolved.get(slo.id, slo), slos, diags)

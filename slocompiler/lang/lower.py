@@ -282,7 +282,7 @@ def lower_slo(source: SloSource, inherited: Inherited, diags: Diagnostics) -> ir
                                      "slices); remove this slices block")
         if attrs.has("group_by"):
             diags.error(attrs.span("group_by", span), f"{what} is a composite: it has one error ratio, "
-                                              "so no group_by (its members' worst groups count)")
+                                              "so no group_by (a grouped member counts over all its groups)")
     if not indicator or objective_value is None:
         return None
     merged_labels = {**inherited.labels, **labels}

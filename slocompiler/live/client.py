@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import httpx
 
 from . import http
-from .partial import Notes, notes_of
+from .partial import Notes, flags_of
 
 # Re-exported: the commands and tests reach the whole client through this module.
 from .answers import BadTime, Sample, Series, finite, labels_of, parse, time_of, value_of  # noqa: F401
@@ -88,6 +88,8 @@ class Prometheus:
         self._in_flight = http.InFlight(MAX_ANSWER, MAX_IN_FLIGHT)
         # Warnings of success answers (a partial response): the commands show them, the gate fails on them.
         self.partial = Notes()
+        # PromQL annotations (`infos`): shown, but the answer is complete, so the gate does not fail on them.
+        self.infos = Notes()
 
     def shown(self, text: str, limit: int = MAX_MESSAGE) -> str:
         """Text from the server for one line of a message: secrets redacted, runs of white space one space, escaped, cut."""
@@ -169,8 +171,11 @@ class Prometheus:
             raise LiveError(f"Prometheus at {self.where} answered HTTP {status} with "
                             f"{self.shown(kind, 60) or 'no content type'}, not the Prometheus API's JSON "
                             "(is --prometheus the API's base URL, e.g. http://prometheus:9090?)")
-        for note in notes_of(answer):
+        partial, infos = flags_of(answer)
+        for note in partial:
             self.partial.add(self.shown(note))
+        for note in infos:
+            self.infos.add(self.shown(note))
         return answer["data"]
 
     def _too_large(self, error: http.TooLarge, params: dict[str, object] | list[tuple[str, object]]) -> LiveError:

@@ -153,16 +153,16 @@ def verify(paths, at, output_format, cluster_label, strict, services, slo_ids, *
     def run() -> int:
         moment = live_options.now_or(at)
         with live_options.open_client(connection) as client:
-            found = live_verify.verify(client, selected, moment, loaded.program, cluster_label)
+            found, tally = live_verify.verify(client, selected, moment, loaded.program, cluster_label)
             diagnostics = sorted([*loaded.diagnostics, *found])
         if output_format == "markdown":
-            click.echo(live_verify.render_markdown(diagnostics, len(selected)), nl=False)
+            click.echo(live_verify.render_markdown(diagnostics, len(selected), tally), nl=False)
         else:
             print_diagnostics(diagnostics, loaded.sources, output_format)
+        if output_format == "text":  # after the findings, whatever they are: what was compared, in numbers
+            click.echo(live_verify.summary(len(selected), diagnostics, tally), err=True)
         if any(d.is_error or strict for d in diagnostics):
             return 1
-        if output_format == "text":
-            click.echo(f"ok: {len(selected)} SLO(s) match the live series", err=True)
         return 0
 
     live_options.exit_on_live_error(run)

@@ -8,8 +8,8 @@ composite's budget, capped at 1). A member without a series counts as its
 window are left out whatever it says, as the rules do
 (core/composites.py). With no term left the composite is idle (NaN) while
 some member has series, else it has no data. A member with `group_by`
-counts as its worst group (LANGUAGE.md, "Composite SLOs"); a composite
-itself has no groups.
+counts over all its groups (`core.composites.counted`: its events added
+up, as one journey sees them); a composite itself has no groups.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..core import maintenance
+from ..core.composites import counted
 from ..core.slices import current_window
 from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
 from ..core.units import decimal_text
@@ -56,7 +57,7 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str])
     """The composite's error ratio as one PromQL expression, from `member_ratio(member SLO)` of each member.
 
     As the composite's rules read its members' recorded ratios (core/composites.py):
-    a member's figure is its worst group's (`max` drops NaN beside a number);
+    a member's figure is its ratio over all its groups (`counted`);
     a member without series is a constant (`good` 0, `bad` 1) or no term
     (`skip`); an idle one (NaN: 0/0), or one in maintenance, no term. Each
     weighted term carries a label of its own, so `or` keeps them all, and the
@@ -67,7 +68,7 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str])
     terms = []
     for index, (member, member_slo) in enumerate(members(program, slo)):
         factor = decimal_text(scale(slo, member, member_slo))
-        term = _labelled(f"{factor} * max({member_ratio(member_slo)})", index)
+        term = _labelled(f"{factor} * max({member_ratio(counted(member_slo))})", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
             # `or` on equal labels: the constant only where the member has no series at all.
@@ -94,8 +95,9 @@ def _labelled(expr: str, index: int) -> str:
 
 
 def worst(ratios) -> float | None:
-    """A member's figure from its groups' ratios: the worst known one (LANGUAGE.md: a member with group_by contributes
-    its worst group); NaN when it has ratios but none is a number (idle: 0/0); None when it has none (no series)."""
+    """A member's figure from its ratios: the worst known one (one, for a member counted over all its groups; a
+    grouped `expr` member's worst group); NaN when it has ratios but none is a number (idle: 0/0); None when it has
+    none (no series)."""
     ratios = [r for r in ratios if r is not None]
     known = [r for r in ratios if math.isfinite(r)]
     if known:

@@ -172,7 +172,7 @@ def open_client(options: dict[str, Any]) -> Iterator[Prometheus]:
         try:
             yield client
         finally:
-            for line in stderr_lines(client.where, client.partial):
+            for line in stderr_lines(client.where, client.partial, client.infos):
                 click.echo(line, err=True)
 
 

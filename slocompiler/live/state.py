@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..core import conventions as c
-from ..core import maintenance, queries, slices, sremath
+from ..core import composites, maintenance, queries, slices, sremath
+from ..core.composites import counted
 from ..core.ir import (
     Condition,
     ExprIndicator,
@@ -295,10 +296,13 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
         window = periods.slo_window(state.slo)
         samples = recorded.get(periods.ratio_rule(window), {}).get(member_slo.id)
         if samples is not None:
-            return by_group(member_slo, samples)
+            if not composites.summed(member_slo) or window == periods.PERIOD:
+                return by_group(member_slo, samples)
+            # Recorded per group: added up over its groups from its recorded 5m rates, as the composite's rules do.
+            return by_group(counted(member_slo), client.query(composites.summed_ratio(member_slo, window), at))
         if source == "recorded":
             return {}
-        return raw_window(client, member_slo, window, at, program, state.period)
+        return raw_window(client, counted(member_slo), window, at, program, state.period)
 
     for state in states:
         for group in state.groups:
@@ -316,7 +320,8 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
 
 
 def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:
-    """A member's figure for its composite: its worst group's ratio (LANGUAGE.md), or why it has none."""
+    """A member's figure for its composite: its ratio over all its groups (a grouped `expr` member's worst group),
+    or why it has none."""
     ratio = composite.worst(r.ratio for r in readings.values())
     if ratio is not None:
         return ratio, None

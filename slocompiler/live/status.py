@@ -144,11 +144,16 @@ def rows(states: list[SloState]) -> list[list[str]]:
             )
             applying = "; ".join(p.when + ("" if p.has_data else ": no data") for p in group.policy
                                  if p.applies or not p.has_data)
+            # The SLO window's ratio alone missing leaves SLI and budget without data, not the burn rates and
+            # conditions of the windows that have it: a firing ticket must show (as in JSON). Only a group
+            # without any figure reads "no data" throughout.
+            known = any(r is not None for r in group.ratios.values())
             table.append([
                 state.slo.id, group_text(group.group),
                 f"{percent_text(state.slo.objective)} / {slo_window_text(state)}",
-                percent(group.sli, 3) if group.has_data else "no data", percent(group.budget_remaining, 1),
-                *((burns, firing or "-", applying or "-") if group.has_data else ("no data",) * 3),
+                percent(group.sli, 3) if group.has_data else "no data",
+                percent(group.budget_remaining, 1) if group.has_data else "no data",
+                *((burns, firing or "-", applying or "-") if known else ("no data",) * 3),
             ])
     return table
 

@@ -9,7 +9,8 @@ the spec.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from ..core import conventions as c
 from ..core import queries, sremath
@@ -79,6 +80,34 @@ def selectors(slo: Slo) -> list[Selector]:
     return found
 
 
+@dataclass
+class Tally:
+    """Deployed error ratios (one per SLO, group and window) against the spec's own figure: what was compared.
+
+    The summary says these counts, never "match" alone: a run that compared
+    nothing (no raw series with a cluster's label value) is no agreement.
+    """
+
+    matched: int = 0
+    differed: int = 0
+    uncompared: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, kind: str, count: int = 1) -> None:
+        with self._lock:  # SLOs are checked in a pool
+            setattr(self, kind, getattr(self, kind) + count)
+
+    @property
+    def compared(self) -> int:
+        return self.matched + self.differed
+
+    def text(self) -> str:
+        if not self.compared and not self.uncompared:
+            return "no deployed error ratio to compare"
+        return (f"deployed error ratios (per SLO, group and window): {self.compared} compared, {self.matched} matched, "
+                f"{self.differed} differed, {self.uncompared} could not be compared")
+
+
 class Verifier:
     """Collects diagnostics for a set of SLOs; the server is asked as little as it can be."""
 
@@ -89,6 +118,8 @@ class Verifier:
         self._names: list[str] | None = None
         self._metadata: dict[str, str] | None = None
         self.program: Program | None = None
+        self.cluster_label: str | None = None
+        self.tally = Tally()
 
     def error(self, span: Span, message: str, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(span, message, "error", hint))
@@ -272,6 +303,7 @@ class Verifier:
             # A slice is bad when any member's is; a calendar composite's period averages its own 5m ratio: no
             # formula over the members' series of the same name says either.
             if self.program is None or slo.slices is not None or window == periods.PERIOD:
+                self.tally.add("uncompared", len(samples))
                 return
             # What the members' own deployed series say, by the composite's formula.
             expr = composite.ratio_promql(self.program, slo, lambda member: queries.recorded(name, member.id))
@@ -280,6 +312,7 @@ class Verifier:
             period = periods.period_at(slo, self.at)
             assert period is not None
             if self.at - period.start < PERIOD_SETTLING:
+                self.tally.add("uncompared", len(samples))
                 return
             computed = self.client.query(periods.raw_ratio(slo, period, self.at), self.at)
             mine = {group_key(slo, s.labels): finite(s.value) for s in computed}
@@ -288,18 +321,41 @@ class Verifier:
         else:
             computed = self.client.query(raw_ratio(slo, window), self.at)
             mine = {group_key(slo, s.labels): finite(s.value) for s in computed}
+        said = "its members' deployed series give" if slo.is_composite else "the spec's indicator gives"
         for sample in samples:
             key = group_key(slo, sample.labels)
             deployed, spec = finite(sample.value), mine.get(key)
+            group = ",".join(f"{n}={self.shown(v)}" for n, v in zip(slo.group_by, key))
+            where = f"{slo.id}{'{' + group + '}' if group else ''}"
             if deployed is None or spec is None:
+                self.tally.add("uncompared")
+                if deployed is not None and key not in mine:
+                    # No figure of the spec's for this group at all (no traffic is NaN, a key): silence would
+                    # read as agreement, and behind a global view it is every cluster whose raw series lack the label.
+                    self.warning(slo.indicator.span,
+                                 f"the deployed {name} of {where} is {deployed:.6g}, but {said} no figure for "
+                                 f"{group or 'it'}: not compared", hint=self._uncomputed_hint(slo, key))
                 continue
             if abs(spec - deployed) > max(STALE_ABSOLUTE, STALE_RELATIVE * abs(spec)):
-                group = ",".join(f"{n}={self.shown(v)}" for n, v in zip(slo.group_by, key))
-                said = "its members' deployed series give" if slo.is_composite else "the spec's indicator gives"
+                self.tally.add("differed")
                 self.warning(slo.indicator.span,
-                             f"the deployed {name} of {slo.id}{'{' + group + '}' if group else ''} is {deployed:.6g}, "
+                             f"the deployed {name} of {where} is {deployed:.6g}, "
                              f"{said} {spec:.6g}: the rules running compute something else (stale?)",
                              hint=f"deploy {path} again")
+            else:
+                self.tally.add("matched")
+
+    def _uncomputed_hint(self, slo: Slo, key: tuple[str, ...]) -> str:
+        label = self.cluster_label
+        if slo.is_composite:
+            return ("a composite's figure here is its members' deployed ratios over all their groups, "
+                    "not one group's or cluster's: compare it against each cluster's own Prometheus")
+        if label and label in slo.group_by:
+            value = key[slo.group_by.index(label)]
+            return (f'no raw series of the indicator carries {self.shown(label)}="{self.shown(value)}": is the label '
+                    "added to the recorded series only (rule output's external labels, relabelled raw series)? "
+                    "Then this cluster's rules cannot be checked from this view; run verify against its own Prometheus")
+        return "the indicator's own series have no such group at --at: are the rules running on other series?"
 
     def _tiled(self, slo: Slo, name: str, window: int) -> dict[tuple[str, ...], float | None]:
         """A tiled window's ratio as the rule added it up: raw 5m rates at the deployed sample's time and 5m steps back.
@@ -324,9 +380,10 @@ class Verifier:
                  outside_maintenance(slo, queries.total_events(slo.indicator, five, slo.group_by) or ""))
         for index, expr in enumerate(rates):
             for series in self.client.query_range(expr or "", when - window + five, when, five):
-                # A tile missing: the rule took the derived sum instead, which this does not redo.
+                # A tile missing: the rule took the derived sum instead, which this does not redo (the group
+                # kept, with no figure: its series exist, so it is skipped, not reported as missing).
+                tiles = sums.setdefault(group_key(slo, series.labels), [None, None])
                 if len(series.points) == window // five:
-                    tiles = sums.setdefault(group_key(slo, series.labels), [None, None])
                     tiles[index] = sum(value for _, value in series.points)
         return {key: finite(bad / total) if bad is not None and total else None for key, (bad, total) in sums.items()}
 
@@ -366,8 +423,9 @@ def deployed_values(client: Prometheus, at_time: float) -> dict[str, dict[str, l
 
 
 def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: float,
-           program: Program | None = None, cluster_label: str | None = None) -> list[Diagnostic]:
-    """Every diagnostic for the selected SLOs, sorted by place (`program`: where composites find their members).
+           program: Program | None = None, cluster_label: str | None = None) -> tuple[list[Diagnostic], Tally]:
+    """Every diagnostic for the selected SLOs, sorted by place (`program`: where composites find their members),
+    and what the deployed error ratios' comparison compared.
 
     Behind a global view, the deployed series of each cluster are compared
     with that cluster's own figures (`cluster_label`), never one cluster's
@@ -376,6 +434,7 @@ def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: flo
     """
     verifier = Verifier(client, at_time)
     verifier.program = program
+    verifier.cluster_label = cluster_label
     deployed = deployed_values(client, at_time)
     by_rule: dict[str, dict[str, list]] = {}
     for slo_id, names in deployed.items():
@@ -386,14 +445,26 @@ def verify(client: Prometheus, selected: list[tuple[Service, Slo]], at_time: flo
     apart = {slo.id: slo for _, slo in clusters.per_cluster(selected, by_rule, cluster_label)}
     clusters.check_apart([(service, apart[slo.id]) for service, slo in selected], by_rule, client.shown)
     client.map(lambda pair: verifier.check_slo(pair[0], pair[1], deployed, apart[pair[1].id]), selected)
-    return sorted(verifier.diagnostics)
+    return sorted(verifier.diagnostics), verifier.tally
 
 
+def summary(slos: int, diagnostics: list[Diagnostic], tally: Tally) -> str:
+    """The last line of a text run: "match" only when deployed ratios were compared, every one agreed, and
+    nothing else was found."""
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if not diagnostics and tally.compared and tally.compared == tally.matched and not tally.uncompared:
+        return f"ok: {slos} SLO(s) match the live series; {tally.text()}"
+    if not diagnostics and not tally.differed and not tally.uncompared:
+        return f"ok: {slos} SLO(s) checked against the live series; {tally.text()}"
+    return f"checked {slos} SLO(s): {errors} error(s), {warnings} warning(s); {tally.text()}"
 
-def render_markdown(diagnostics: list[Diagnostic], slos: int) -> str:
+
+def render_markdown(diagnostics: list[Diagnostic], slos: int, tally: Tally | None = None) -> str:
     """The findings as a Markdown list, for a pull-request comment or a job summary."""
     errors = sum(d.is_error for d in diagnostics)
-    lines = [f"**slo verify**: {slos} SLO(s), {errors} error(s), {len(diagnostics) - errors} warning(s)", ""]
+    compared = f"; {markdown(tally.text())}" if tally is not None else ""
+    lines = [f"**slo verify**: {slos} SLO(s), {errors} error(s), {len(diagnostics) - errors} warning(s){compared}", ""]
     for d in diagnostics:
         # Messages quote label values and names from the server: shown as text, never as Markdown.
         hint = f" ({markdown(d.hint)})" if d.hint else ""

@@ -77,6 +77,31 @@ def test_an_idle_member_is_left_out_even_when_no_data_counts_bad(prometheus_url)
     assert "idle-availability no traffic, left out" in text
 
 
+def test_a_grouped_member_counts_over_all_its_groups(prometheus_url):
+    """Review of issue 25: a grouped member counted as its worst group, so a small region's failures paged the
+    journey. checkout-availability's us region burns at AT, eu does not: the journey sees both regions' events."""
+    result = run("status", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--source", "raw", "--format", "json", "--slo", "journey-regional")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    both = expected_ratio("checkout-availability", {}, WEEK, True)
+    assert item["sli"] == pytest.approx(1 - both, rel=1e-9)
+    for window, burn in item["burn_rate"].items():
+        seconds = WINDOW_SECONDS[window]
+        expected = expected_ratio("checkout-availability", {}, seconds, seconds == WEEK)
+        assert burn == pytest.approx(expected / BUDGET, rel=1e-9), window
+    us = expected_ratio("checkout-availability", {"region": "us"}, 300)
+    assert item["burn_rate"]["5m"] * BUDGET < 0.8 * us  # not the burning region's ratio: eu takes a third of the traffic
+    [member] = item["members"]
+    assert member["ratio"] == pytest.approx(both, rel=1e-9)
+    # backtest replays the member over both regions too
+    result = run("backtest", SPECS, COMPOSITE_SPECS, "--prometheus", prometheus_url, "--from", str(history.AT - 7200),
+                 "--to", str(history.AT), "--slo", "journey-regional", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    assert report["error_budget_remaining_at_end"] == pytest.approx(1 - both / BUDGET, rel=1e-6)
+
+
 def test_the_text_table_lists_the_members_below_it(prometheus_url):
     text = status(prometheus_url, "--source", "raw")
     note = [line for line in text.splitlines() if line.startswith("journey-checkout (sum of its members over 7d)")]

@@ -200,3 +200,25 @@ def test_status_applies_min_failures_as_the_rules_do(prometheus_url, tmp_path, s
     assert result.exit_code == 0, result.output
     us = next(o for o in json.loads(result.stdout) if o["group"] == {"region": "us"})
     assert [a["firing"] for a in us["alerts"] if a["severity"] == "page"] == [fires, fires]
+
+
+def test_text_shows_burn_rates_and_firing_when_only_the_slo_window_is_missing():
+    # Every window but 7d has a 1% error ratio (10x a 0.1% budget): the SLI and budget have no data, but the
+    # burn rates and the ticket firing do, as JSON says; the text once printed "no data" over all of them.
+    from slocompiler.live import state as live_state
+    from slocompiler.live.readings import Reading
+    from slocompiler.live.status import render_json, render_markdown, rows
+
+    service, slo = slos_by_id()["payments-availability"]
+    results = {w: {(): Reading({}, 0.01)} for w in live_state.windows(service, slo) if w != slo.window}
+    groups = live_state._groups(service, slo, results, {})
+    states = [live_state.SloState(service, slo, groups, "recorded")]
+    (item,) = json.loads(render_json(states))
+    assert item["sli"] is None and item["burn_rate"]["1h"] == pytest.approx(10)
+    assert any(alert["firing"] for alert in item["alerts"])
+    row = rows(states)[1]
+    assert row[3:5] == ["no data", "no data"]  # SLI and budget
+    assert "1h:10.00" in row[5] and "7d:no data" in row[5]
+    assert "ticket 3d/6h" in row[6] and "no data" not in row[6].split(", ")[0]
+    assert "burn_rate > 2 over 1d" in row[7] and "budget_remaining <= 0%: no data" in row[7]
+    assert "1h:10.00" in render_markdown(states, history.AT)

@@ -97,6 +97,8 @@ def test_the_shop_specs_find_the_stale_rules_and_the_quiet_service(prometheus_ur
     assert (f"shop.slo:34:15: warning: the deployed slo:sli_error:ratio_rate30m of payments-availability is "
             f"{3 * true:.6g}, the spec's indicator gives {true:.6g}: the rules running compute something else") in err
     assert err.count("the rules running compute something else") == 1  # the other windows agree
+    assert err.splitlines()[-1] == ("checked 5 SLO(s): 1 error(s), 2 warning(s); deployed error ratios (per SLO, group "
+                                    "and window): 6 compared, 5 matched, 1 differed, 0 could not be compared")
     quiet = [line for line in err.splitlines() if "low traffic" in line]
     assert len(quiet) == 1 and quiet[0].startswith(SPECS + "/shop.slo:45:7: warning: low traffic")
     # Independently: the quietest hour of quiet's last 7d, events in the 5m window of the 1h page.
@@ -108,7 +110,9 @@ def test_warnings_fail_only_with_strict(prometheus_url):
     clean = verify(prometheus_url, SPECS, "--service", "quiet")
     assert clean.exit_code == 0 and "warning: low traffic" in clean.stderr
     assert verify(prometheus_url, SPECS, "--service", "quiet", "--strict").exit_code == 1
-    assert verify(prometheus_url, SPECS, "--service", "checkout").exit_code == 0
+    checkout = verify(prometheus_url, SPECS, "--service", "checkout")
+    assert checkout.exit_code == 0
+    assert checkout.stderr.splitlines()[-1] == "ok: 2 SLO(s) checked against the live series; no deployed error ratio to compare"
 
 
 def test_github_format(prometheus_url, bad_spec):

@@ -183,5 +183,7 @@ def test_verify_compares_each_cluster_with_its_own_series(global_view):
     result = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--format", "json", "--at", _at())
     # Each cluster's deployed ratios are its own traffic's: nothing stale (the global sum would be 5x off for both).
     assert result.exit_code == 0 and "stale" not in result.output, result.output
+    text = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--at", _at())
+    assert text.stderr.splitlines()[-1].startswith("ok: 1 SLO(s) match the live series; "), text.stderr
     unnamed = run("verify", specs, "--prometheus", url, "--at", _at())
     assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr, unnamed.output

@@ -89,13 +89,23 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
             # Behind a global view: one replay per cluster, or exit 3 naming the label that tells them apart
             # (docs/LIVE.md, "Global views"); the deployed series at --to say whether there are several.
             recorded = fetch_recorded(client, end, only)
+            # The SLOs not grouped by the label in the spec itself (its own group_by label is no cluster's).
+            added = _unlabelled(program, cluster_label, only) | _unlabelled(other, cluster_label, only)
             program = program_per_cluster(program, recorded, cluster_label, client.shown, only)
             other = program_per_cluster(other, recorded, cluster_label, client.shown, only) if other is not None else None
+            # The raw series may carry the label when no deployed series does yet (before the rollout):
+            # every SLO is replayed per cluster, and one whose raw series lack it is settled below.
+            program = _by_cluster(program, cluster_label, only)
+            other = _by_cluster(other, cluster_label, only) if other is not None else None
             cache: dict = {}
             budget = Budget()  # both versions' values are held at once
             back = max(lookback(slos_of(p, only)) for p in (program, other) if p is not None)
             replays = run(program, client, what, cache, back, budget, only)
             previous = run(other, client, what, cache, back, budget, only) if other is not None else None
+            if cluster_label:
+                labelled = _deployed_values(recorded, cluster_label)
+                replays = _settle(replays, cluster_label, added, labelled, program, client.shown)
+                previous = _settle(previous, cluster_label, added, labelled, other, client.shown) if previous else None
         if svg_path:
             from .svg import timeline
 
@@ -110,6 +120,68 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
         return 0
 
     exit_on_live_error(body)
+
+
+def _unlabelled(program, label: str | None, only: frozenset[str] | None) -> set[str]:
+    """The SLO ids (of `only`) not grouped by `label` yet: the ones `_by_cluster` groups by it."""
+    from .run import slos_of
+
+    return {slo.id for slo in slos_of(program, only) if label and label not in slo.group_by} if program else set()
+
+
+def _by_cluster(program, label: str | None, only: frozenset[str] | None):
+    """The program with every SLO (of `only`) grouped by the cluster label too.
+
+    Grouping by a label no series carries gives the same figures, as one group with the label empty
+    (`_settle` drops it again); a label the raw series carry gives one replay per cluster, never their sum.
+    """
+    import dataclasses
+
+    if not label:
+        return program
+    return dataclasses.replace(program, services=tuple(
+        dataclasses.replace(service, slos=tuple(
+            dataclasses.replace(slo, group_by=(*slo.group_by, label))
+            if label not in slo.group_by and (only is None or slo.id in only) else slo
+            for slo in service.slos))
+        for service in program.services))
+
+
+def _deployed_values(recorded: dict[str, dict[str, list]], label: str) -> dict[str, set[str]]:
+    """{slo_id: the cluster label's values on its deployed series at --to}."""
+    found: dict[str, set[str]] = {}
+    for by_slo in recorded.values():
+        for slo_id, samples in by_slo.items():
+            found.setdefault(slo_id, set()).update(s.labels[label] for s in samples if s.labels.get(label))
+    return found
+
+
+def _settle(replays, label: str, added: set[str], labelled: dict[str, set[str]], program, shown):
+    """The replays of an SLO whose replay found no value of the cluster label: the label dropped again (a single
+    Prometheus, no `cluster=` column), or a LiveError when its deployed series carry it (a fleet sum is no
+    cluster's replay)."""
+    import dataclasses
+
+    from ..connection import LiveError
+
+    unlabelled = {r.slo_id for r in replays} - {r.slo_id for r in replays if r.group.get(label, "")}
+    out = []
+    for replay in replays:
+        if replay.slo_id in added and replay.slo_id in unlabelled:
+            values = sorted(labelled.get(replay.slo_id, ()))
+            if values:
+                composite = next((slo.is_composite for service in program.services for slo in service.slos
+                                  if slo.id == replay.slo_id), False)
+                why = (", a composite's ratio being its members' over all their groups" if composite else
+                       f": no series it is replayed from carries {shown(label)}")
+                raise LiveError(
+                    f"{replay.slo_id}: its deployed series carry {shown(label)} "
+                    f"({', '.join(shown(v) for v in values[:5])}{', ...' if len(values) > 5 else ''}), but its "
+                    f"replay cannot tell the clusters apart{why}; label the raw series with {shown(label)} in "
+                    "the view (the agents' external labels), or backtest each cluster against its own Prometheus")
+            replay = dataclasses.replace(replay, group={k: v for k, v in replay.group.items() if k != label})
+        out.append(replay)
+    return out
 
 
 def _selected(program, services: tuple[str, ...], slo_ids: tuple[str, ...]) -> frozenset[str] | None:

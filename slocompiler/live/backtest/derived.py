@@ -122,7 +122,7 @@ def _events(series: _Window, i: int, window: int, period: bool) -> float | None:
     rest, _ = series.span(i, _points_back(window - queries.DERIVED_EDGE))
     latest = series.values[i]
     if rest is None or latest is None:
-        return None
+        return rest  # no latest rate: the rules fall back to the sum alone
     _, recent = series.span(i, _points_back(queries.DERIVED_EDGE))
     return rest + latest * max(recent - 1, 0)
 

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ...core import queries
+from ...core.composites import counted
 from ...core.ir import Program, Slo
 from ...core.units import human_duration
 from .. import composite, periods
@@ -165,9 +166,10 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     if program is None or slo.slices is not None:
         # A slice is bad when any member's slice is: not a sum of member ratios (docs/LIVE.md).
         raise LiveError(f"{slo.id}: {COMPOSITE_SLICES if slo.slices is not None else 'its members are not known here'}")
-    parts = [(member, member_slo, window_ratio(client, member_slo, window, where, cache, spans, budget, program))
+    parts = [(member, member_slo, window_ratio(client, counted(member_slo), window, where, cache, spans, budget, program))
              for member, member_slo in composite.members(program, slo)]
-    # A member with groups counts as its worst group at each evaluation; the composite has none.
+    # A member counts over all its groups (`counted`), but a grouped `expr` member as its worst group; the composite
+    # has none.
     return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
                                          for member, member_slo, found in parts], where.times[i])
                  for i in range(where.count)]}

@@ -1,1 +1,1 @@
-"""`slo report`: the SLO programme's reliability review for a period, from the data."""
+"""`slo report`: one period's reliability review (OUTPUTS.md, "Reports")."""

@@ -1,0 +1,139 @@
+"""`slo report --format html`: the report as one self-contained HTML file (OUTPUTS.md, "Reports").
+
+No script, no external style, font, image or link: inline CSS (with a print
+layout, black on white) and inline SVG charts. Python turns the report's
+JSON object into plain text and coordinates (charts.py); the template
+(templates/report/report.html.j2, autoescaped) only lays them out, so every
+string from a spec reaches the page as text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
+
+from ...emit.render import render
+from . import charts
+
+TEMPLATE = "report/report.html.j2"
+# Percentages keep up to this many decimals: 99.95%, 99.9999%; never float noise.
+PERCENT_PLACES = Decimal("0.0001")
+NONE = "-"
+
+
+def percent(ratio: float | int | None) -> str:
+    """0.9995 -> `99.95%`; 1.25 -> `125%`. A value near 0% or 100% but not on it never rounds onto it."""
+    if ratio is None:
+        return NONE
+    exact = Decimal(repr(float(ratio))) * 100
+    shown = exact.quantize(PERCENT_PLACES, rounding=ROUND_HALF_EVEN)
+    if shown in (0, 100) and shown != exact:
+        # 99.99999% is not 100%: round away from the boundary instead.
+        shown = exact.quantize(PERCENT_PLACES, rounding=ROUND_DOWN if exact < shown else ROUND_UP)
+    text = format(shown, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return ("0" if text == "-0" else text) + "%"
+
+
+def iso(seconds: float | int) -> str:
+    """A Unix time in UTC ISO 8601: `2026-11-02T14:02:00Z`."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def day(seconds: float | int) -> str:
+    """A Unix time for a heading: `2026-11-02 14:02 UTC`, or the date alone at midnight."""
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d" if (moment.hour, moment.minute, moment.second) == (0, 0, 0) else "%Y-%m-%d %H:%M UTC")
+
+
+def yes_no(value: bool | None) -> str:
+    """`yes`, `no`, or `-` when there is nothing to meet (an SLO without an SLA)."""
+    return NONE if value is None else ("yes" if value else "no")
+
+
+def text(value: object) -> str:
+    """A spec's string, or `-` for none; numbers as they are."""
+    return NONE if value is None else str(value)
+
+
+def _noisy(value: object) -> tuple[str, list[str]]:
+    """`noisy_pages` as a count and one line per page, whether the report gives a number or the pages themselves."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return text(value), []
+    pages = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
+    return str(len(pages)), [_describe(page) for page in pages]
+
+
+def _describe(page: object) -> str:
+    """One noisy page in words: its alert first, times in UTC."""
+    if not isinstance(page, Mapping):
+        return str(page)
+    parts = [str(page["alert"])] if "alert" in page else []
+    for key, value in page.items():
+        if key == "alert":
+            continue
+        shown = iso(value) if key in ("start", "end") and isinstance(value, (int, float)) else text(value)
+        parts.append(f"{key} {shown}")
+    return ", ".join(parts)
+
+
+def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequence[tuple[float, float]]) -> dict:
+    incidents = slo.get("incidents") or []
+    return {
+        "anchor": f"slo-{index}",
+        "slo_id": text(slo["slo_id"]),
+        "service": text(slo.get("service")),
+        "owner": text(slo.get("owner")),
+        "oncall": text(slo.get("oncall")),
+        "objective": percent(slo.get("objective")),
+        "sla": percent(slo.get("sla")),
+        "sli": percent(slo.get("sli")) if slo.get("sli") is not None else "no data",
+        "budget_spent": percent(slo.get("budget_spent")),
+        "met": yes_no(slo.get("met")),
+        "sla_met": yes_no(slo.get("sla_met")),
+        "missed": slo.get("met") is False,
+        "pages": text(slo.get("pages")),
+        "tickets": text(slo.get("tickets")),
+        "suggested_objective": percent(slo.get("suggested_objective")),
+        "incidents": [
+            {"start": iso(i["start"]), "end": iso(i["end"]), "budget_spent": percent(i.get("budget_spent"))} for i in incidents
+        ],
+        "history": [
+            {"from": day(h["from"]), "to": day(h["to"]), "sli": percent(h.get("sli")) if h.get("sli") is not None else "no data"}
+            for h in slo.get("history") or []
+        ],
+        "advice": text(slo["advice"]) if slo.get("advice") else "",
+        "chart": charts.burndown(start, end, burndown, [(i["start"], i["end"]) for i in incidents]),
+    }
+
+
+def _owner_view(owner: Mapping) -> dict:
+    weeks = [int(n) for n in owner.get("pages_per_week") or []]
+    noisy, noisy_pages = _noisy(owner.get("noisy_pages"))
+    return {
+        "owner": text(owner.get("owner")),
+        "oncall": text(owner.get("oncall")),
+        "pages": text(owner.get("pages")),
+        "tickets": text(owner.get("tickets")),
+        "out_of_hours": text(owner.get("pages_out_of_hours")),
+        "noisy": noisy,
+        "noisy_pages": noisy_pages,
+        "weeks": [{"week": str(i + 1), "pages": str(n)} for i, n in enumerate(weeks)],
+        "chart": charts.bars(weeks, [str(i + 1) for i in range(len(weeks))]) if weeks else None,
+    }
+
+
+def view(report: Mapping, burndown: Mapping[str, Sequence[tuple[float, float]]]) -> dict:
+    """The template's model: every figure as the text it shows, every chart as coordinates."""
+    start, end = report["period"]["from"], report["period"]["to"]
+    return {
+        "period": {"from": day(start), "to": day(end), "from_iso": iso(start), "to_iso": iso(end)},
+        "slos": [_slo_view(i + 1, slo, start, end, burndown.get(slo["slo_id"], ())) for i, slo in enumerate(report["slos"])],
+        "owners": [_owner_view(owner) for owner in report.get("owners") or []],
+    }
+
+
+def render_html(report: dict, burndown: dict[str, list[tuple[float, float]]]) -> str:
+    """The report as one HTML document: a summary table, a section per SLO with its burn-down, one per owner."""
+    return render(TEMPLATE, **view(report, burndown))
