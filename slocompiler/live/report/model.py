@@ -44,7 +44,7 @@ def weeks(period: ReportPeriod) -> list[tuple[int, str]]:
 
 
 def _page(page: Alerted) -> dict:
-    return {"slo_id": page.slo_id, "alert": ", ".join(page.alerts), "start": page.start, "end": page.end}
+    return {"alert": ", ".join(page.alerts), "slo_id": page.slo_id, "start": page.start, "end": page.end}
 
 
 def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
@@ -97,17 +97,21 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
     for (owner, oncall), items in groups.items():
         pages = sorted((p for item in items for p in item.pages), key=lambda p: (p.start, p.slo_id))
         per_week = []
-        for i, (start, name) in enumerate(weeks_of):
+        for i, (start, _) in enumerate(weeks_of):
             end = weeks_of[i + 1][0] if i + 1 < len(weeks_of) else period.end
-            per_week.append({"week": name, "start": start, "pages": sum(start <= p.start < end for p in pages)})
+            per_week.append(sum(start <= p.start < end for p in pages))
+        late = [_page(p) for p in pages if out_of_hours(p.start, period.zone)]
         out.append({
             "owner": owner,
             "oncall": oncall,
             "pages": len(pages),
             "tickets": sum(len(item.tickets) for item in items),
-            "pages_out_of_hours": [_page(p) for p in pages if out_of_hours(p.start, period.zone)],
+            "pages_out_of_hours": len(late),
             "noisy_pages": [_page(p) for p in pages if p.noisy],
             "pages_per_week": per_week,
+            # After the contract's keys: which ISO week each count is, and the pages out of hours themselves.
+            "weeks": [name for _, name in weeks_of],
+            "out_of_hours": late,
         })
     return out
 

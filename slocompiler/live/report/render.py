@@ -58,9 +58,9 @@ OWNER_HEADER = ["OWNER", "ON-CALL", "PAGES", "TICKETS", "OUT OF HOURS", "NOISY",
 
 
 def _owner_row(entry: dict, clean: Callable[[str], str]) -> list[str]:
-    weeks = " ".join(f"{w['week'][5:]}:{w['pages']}" for w in entry["pages_per_week"])
+    weeks = " ".join(f"{name[5:]}:{count}" for name, count in zip(entry["weeks"], entry["pages_per_week"]))
     return [clean(entry["owner"] or "-"), clean(entry["oncall"] or "-"), str(entry["pages"]), str(entry["tickets"]),
-            str(len(entry["pages_out_of_hours"])), str(len(entry["noisy_pages"])), weeks]
+            str(entry["pages_out_of_hours"]), str(len(entry["noisy_pages"])), weeks]
 
 
 def _heading(report: dict, period: ReportPeriod) -> str:
@@ -115,7 +115,7 @@ def to_text(report: dict, period: ReportPeriod) -> str:
     lines += ["", "Owners and on-call rotations:"]
     lines += _table(OWNER_HEADER, [_owner_row(o, clean) for o in report["owners"]])
     for owner in report["owners"]:
-        for key, what in (("pages_out_of_hours", "out of hours"), ("noisy_pages", "noisy")):
+        for key, what in (("out_of_hours", "out of hours"), ("noisy_pages", "noisy")):
             for page in owner[key]:
                 lines.append(f"  {clean(owner['owner'] or '-')} {what}: {_stretch(page, zone)}  "
                              f"{clean(page['slo_id'])}  {clean(page['alert'])}")
@@ -153,7 +153,7 @@ def to_markdown(report: dict, period: ReportPeriod) -> str:
     lines += ["", "## Owners and on-call rotations", ""]
     lines += _md_table(OWNER_HEADER, [_owner_row(o, markdown) for o in report["owners"]])
     listed = [(o, what, p) for o in report["owners"]
-              for key, what in (("pages_out_of_hours", "out of hours"), ("noisy_pages", "noisy")) for p in o[key]]
+              for key, what in (("out_of_hours", "out of hours"), ("noisy_pages", "noisy")) for p in o[key]]
     if listed:
         lines.append("")
         lines += [f"- {markdown(o['owner'] or '-')}, {what}: {_stretch(p, zone)}, `{p['slo_id']}`, "
