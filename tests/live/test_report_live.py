@@ -290,3 +290,33 @@ def test_markdown_shows_spec_text_as_text(prometheus_url, tmp_path):
         "".join(t.content for t in inline).replace(" ", "")
     header = next(line for line in result.stdout.splitlines() if line.startswith("| api"))
     assert len([cell for cell in header.split(" | ")]) == 11  # the `|` in the owner is escaped, no extra cell
+
+
+def test_progress_on_a_terminal_only(prometheus_url):
+    """A line per SLO on stderr when it is a terminal (a pseudo-terminal here); piped, nothing (the tests above)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run([sys.executable, "-m", "slocompiler", "report", SPECS, "--prometheus", prometheus_url,
+                               "--period", "2024-09", "--history", "0", "--format", "json"],
+                              stdout=subprocess.PIPE, stderr=follower, timeout=300)
+        os.close(follower)
+        said = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    lines = said.decode().split()
+    assert sorted(lines[1::2]) == sorted(JOB) and lines[0::2] == ["[1/3]", "[2/3]", "[3/3]"]
+    assert strict_json(done.stdout.decode())["period"]["from"] == h.SEPTEMBER
