@@ -24,6 +24,8 @@ from .units import prom_window
 from .slices import judged_limit
 from .units import decimal_text
 
+# Longer windows are SLO windows (the default pairs' longest is 3d): a grouped member's plain sum (`summed_ratio`).
+ALERT_WINDOW_MAX = 3 * 86400
 # What a member's error ratio counts as while it has none (absent, or 0/0).
 NO_DATA_VALUE = {"good": "0", "bad": "1"}
 
@@ -60,6 +62,11 @@ def summed_ratio(slo: Slo, window: int) -> str:
     groups = ", ".join(slo.group_by)
     if window == five:
         return f"sum without ({groups}) ({recorded(bad, slo.id)})\n/\nsum without ({groups}) ({recorded(total, slo.id)})"
+    if window > ALERT_WINDOW_MAX:
+        # An SLO window (the budget's): a plain sum, as a member's own period rule has it; the edge term's
+        # 2.5 minutes are nothing there, and its fallback would read the month twice.
+        sums = [f"sum without ({groups}) (sum_over_time({recorded(name, slo.id, window)}))" for name in (bad, total)]
+        return "\n/\n".join(sums)
     bad_rate, total_rate = (lambda span, name=name: recorded(name, slo.id, span) for name in (bad, total))
     return derived_ratio(bad_rate, total_rate, window, without=slo.group_by)
 
