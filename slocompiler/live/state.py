@@ -245,7 +245,9 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     """The state of every selected SLO at `at` (per cluster where the recorded series carry `cluster_label`;
     `program`: where a composite's members are found)."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
-    selected = clusters.per_cluster(selected, recorded, cluster_label)
+    seen = clusters.seen(client, at, frozenset(slo.id for _, slo in selected), cluster_label) \
+        if cluster_label and source != "raw" else {}
+    selected = clusters.per_cluster(selected, recorded, cluster_label, seen)
     clusters.check_apart(selected, recorded, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
@@ -278,11 +280,42 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         groups = _groups(service, slo, results, why)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at),
                                maintenance_at(slo, at)))
+    if seen:
+        _add_gone(client, states, seen, cluster_label or "", at)
     if program is not None:
         _member_contributions(client, program, states, recorded, source, at)
     _check_min_failures(client, states, at)
     _check_for_durations(client, states, at, program)
     return states
+
+
+def _add_gone(client: Prometheus, states: list[SloState], seen: dict[str, set[str]], label: str, at: float) -> None:
+    """A row without data for each cluster that recorded an SLO's series within `clusters.LOOKBACK` but has none at
+    `at`: the cluster that went dark (its ruler or remote write down) must not vanish from the gate."""
+    gone = {state.slo.id: sorted(seen.get(state.slo.id, set()) - {g.group.get(label, "") for g in state.groups})
+            for state in states if label in state.slo.group_by}
+    gone = {slo_id: values for slo_id, values in gone.items() if values}
+    if not gone:
+        return
+    last = clusters.last_seen(client, at, frozenset(gone), label)
+    for state in states:
+        if not gone.get(state.slo.id):
+            continue
+        # The empty row `_groups` makes when no series is there at all says nothing the gone clusters' rows don't.
+        state.groups = [g for g in state.groups if g.group or g.has_data or len(g.missing) < len(g.ratios)]
+        for value in gone[state.slo.id]:
+            state.groups.append(_gone_group(state, label, value, last.get((state.slo.id, value))))
+
+
+def _gone_group(state: SloState, label: str, value: str, last: float | None) -> GroupState:
+    from .options import format_time
+
+    when = f"last seen at {format_time(last)}" if last is not None else "seen"
+    reason = f"{NO_SERIES} now ({when}, within the last {prom_window(clusters.LOOKBACK)})"
+    every = windows(state.service, state.slo)
+    group = GroupState({label: value}, {w: None for w in every}, {w: reason for w in every})
+    _figures(state.service, state.slo, group, float(state.slo.error_budget))
+    return group
 
 
 def _member_contributions(client: Prometheus, program: Program, states: list[SloState],

@@ -1,0 +1,156 @@
+"""A global view where the clusters do not all report alike: the live commands never lie by omission (docs/LIVE.md,
+"Global views").
+
+Each test writes the series of its scenario into the shared VictoriaMetrics
+(conftest.py's `victoria_url`) through its import API, at an instant of its
+own, a day apart from the others' and years from history.py's, so that no
+scenario sees another's series: recorded ratios as vmalert in each cluster
+would write them (`cluster` from its external label), and raw counters as a
+fleet's agents label them.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from helpers import run
+
+SPEC = """service checkout {
+  owner  = "team-shop"
+  policy = standard
+
+  slo availability {
+    objective = 99.9%
+    window    = 7d
+    indicator ratio {
+      errors = `gaps_requests_total{job="checkout", code=~"5.."}`
+      total  = `gaps_requests_total{job="checkout"}`
+    }
+  }
+}
+
+service shop {
+  owner  = "team-shop"
+  policy = standard
+
+  slo a {
+    objective = 99.9%
+    window    = 7d
+    indicator ratio {
+      errors = `gaps_req_total{job="a", code=~"5.."}`
+      total  = `gaps_req_total{job="a"}`
+    }
+  }
+  slo b {
+    objective = 99.9%
+    window    = 7d
+    indicator ratio {
+      errors = `gaps_req_total{job="b", code=~"5.."}`
+      total  = `gaps_req_total{job="b"}`
+    }
+  }
+  slo j {
+    objective = 99.9%
+    window    = 7d
+    composite {
+      shop-a { weight = 1 }
+      shop-b { weight = 1 }
+    }
+  }
+}
+
+policy standard {
+  when budget_remaining <= 0% {
+    action = "Freeze releases"
+    blocks = ["release"]
+  }
+}
+"""
+BASE = 1_609_459_200  # 2021-01-01: years before history.py's series
+WINDOWS = ("5m", "30m", "1h", "6h", "1d", "3d", "7d")
+SLO = 'slo_id="checkout-availability",slo_service="checkout",slo_name="availability"'
+
+
+@pytest.fixture(scope="module")
+def specs(tmp_path_factory) -> str:
+    directory = tmp_path_factory.mktemp("gaps-specs")
+    (directory / "shop.slo").write_text(SPEC, encoding="utf-8")
+    return str(directory)
+
+
+def at(day: int) -> int:
+    """The scenario's instant: its own day."""
+    return BASE + day * 86400
+
+
+def write(url: str, lines: list[str]) -> None:
+    """Prometheus text lines (timestamps in ms) through VictoriaMetrics' import API, searchable at once."""
+    for path, body in (("/api/v1/import/prometheus", "".join(lines).encode()), ("/internal/force_flush", b"")):
+        with urllib.request.urlopen(urllib.request.Request(url + path, data=body, method="POST"), timeout=60):
+            pass
+
+
+def recorded(t: int, labels: str, value: float, windows=WINDOWS, stop_before: int = 0, slo: str = SLO) -> list[str]:
+    """Recorded ratios once a minute over the 30 minutes before `t` (up to `stop_before` seconds before it)."""
+    return [f"slo:sli_error:ratio_rate{w}{{{slo},{labels}}} {value} {s * 1000}\n"
+            for w in windows for s in range(t - 1800, t - stop_before + 1, 60)]
+
+
+def raw(t: int, labels: str, error_ratio: float, rate: float = 600, metric: str = "gaps_requests_total",
+        job: str = "checkout") -> list[str]:
+    """Request counters once a minute over the 8 hours before `t`."""
+    return [f'{metric}{{job="{job}",code="{code}",{labels}}} {m * rate * share!r} {(t - (480 - m) * 60) * 1000}\n'
+            for code, share in (("200", 1 - error_ratio), ("500", error_ratio)) for m in range(481)]
+
+
+def slo(command: str, url: str, specs: str, t: int, *args: str):
+    return run(command, specs, "--prometheus", url, "--at", str(t), "--slo", "checkout-availability", *args)
+
+
+def test_a_cluster_that_stopped_reporting_is_no_data_not_gone(victoria_url, specs):
+    # West spent its budget, then its ruler died 15 minutes ago: the gate must not pass on east alone.
+    t = at(1)
+    write(victoria_url, recorded(t, 'cluster="east"', 0.0001) + recorded(t, 'cluster="west"', 0.01, stop_before=900))
+    status = slo("status", victoria_url, specs, t, "--source", "recorded", "--cluster-label", "cluster",
+                 "--format", "json")
+    rows = {row["group"]["cluster"]: row for row in json.loads(status.stdout)}
+    assert sorted(rows) == ["east", "west"], status.output
+    assert rows["west"]["sli"] is None
+    assert "no series now (last seen at 2021-01-01T23:45:00Z, within the last 1d)" in \
+        rows["west"]["no_data_windows"]["7d"]
+    gate = slo("gate", victoria_url, specs, t, "--source", "recorded", "--cluster-label", "cluster")
+    assert gate.exit_code == 3 and "checkout-availability{cluster=west}" in gate.stdout, gate.output
+    assert slo("gate", victoria_url, specs, t, "--cluster-label", "cluster", "--no-data", "pass").exit_code == 0
+    # A day later west is no longer one of the SLO's clusters (docs/LIVE.md: the lookback).
+    later = t + 86400 + 3600
+    write(victoria_url, recorded(later, 'cluster="east"', 0.0001))
+    assert slo("gate", victoria_url, specs, later, "--source", "recorded", "--cluster-label", "cluster").exit_code == 0
+
+
+def test_windows_from_different_clusters_are_never_one_row(victoria_url, specs):
+    # Without the cluster label: east (burnt) lost its 7d series, west (healthy) has only that one.
+    t = at(3)
+    write(victoria_url, recorded(t, 'cluster="east"', 0.01, WINDOWS[:-1]) + recorded(t, 'cluster="west"', 0.0001, ("7d",)))
+    for command in ("gate", "status"):
+        result = slo(command, victoria_url, specs, t, "--source", "recorded")
+        assert result.exit_code == 3 and "differ in cluster" in result.stderr, result.output
+        assert 'cluster_label = "cluster"' in result.stderr
+    named = slo("gate", victoria_url, specs, t, "--source", "recorded", "--cluster-label", "cluster")
+    # Named, each cluster is its own row: east has no 7d figure (no data), never west's.
+    assert named.exit_code == 3 and "checkout-availability{cluster=east} over 7d (no series)" in named.stdout
+
+
+def test_replicas_are_the_view_s_to_deduplicate(victoria_url, specs):
+    # Two replicas per cluster: naming `replica` as the cluster label would only move the refusal to `cluster`.
+    t = at(5)
+    write(victoria_url, [line for cluster in ("east", "west") for replica in ("a", "b")
+                         for line in recorded(t, f'cluster="{cluster}",replica="{replica}"', 0.0001)])
+    named = slo("gate", victoria_url, specs, t, "--cluster-label", "cluster")
+    assert named.exit_code == 3 and "differ in replica" in named.stderr, named.output
+    assert "deduplicate" in named.stderr and "--query.replica-label" in named.stderr
+    assert "-dedup.minScrapeInterval" in named.stderr and 'cluster_label = "replica"' not in named.stderr
+    unnamed = slo("gate", victoria_url, specs, t)
+    assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr, unnamed.output
+    assert "deduplicate" in unnamed.stderr and 'cluster_label = "replica"' not in unnamed.stderr
