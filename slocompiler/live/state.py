@@ -10,6 +10,7 @@ or the same from its own series since the period start.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from dataclasses import dataclass, field
@@ -283,7 +284,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     if seen:
         _add_gone(client, states, seen, cluster_label or "", at)
     if program is not None:
-        _member_contributions(client, program, states, recorded, source, at)
+        _member_contributions(client, program, states, recorded, source, at, cluster_label)
     _check_min_failures(client, states, at)
     _check_for_durations(client, states, at, program)
     return states
@@ -319,23 +320,31 @@ def _gone_group(state: SloState, label: str, value: str, last: float | None) -> 
 
 
 def _member_contributions(client: Prometheus, program: Program, states: list[SloState],
-                          recorded: dict[str, dict[str, list]], source: str, at: float) -> None:
-    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw."""
+                          recorded: dict[str, dict[str, list]], source: str, at: float,
+                          cluster_label: str | None = None) -> None:
+    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw.
+
+    A composite grouped per cluster reads its members per cluster too: each
+    cluster's row explains its own figure, not the fleet's members.
+    """
     jobs = [(state, member, member_slo) for state in states if state.slo.is_composite
             for member, member_slo in composite.members(program, state.slo)]
 
     def read(job) -> dict[GroupKey, Reading]:
         state, _, member_slo = job
+        label = _cluster_of(state.slo, cluster_label)
         window = periods.slo_window(state.slo)
         samples = recorded.get(periods.ratio_rule(window), {}).get(member_slo.id)
         if samples is not None:
             if not composites.summed(member_slo) or window == periods.PERIOD:
-                return by_group(member_slo, samples)
-            # Recorded per group: added up over its groups from its recorded 5m rates, as the composite's rules do.
-            return by_group(counted(member_slo), client.query(composites.summed_ratio(member_slo, window), at))
+                return by_group(_clustered(member_slo, label), samples)
+            # Recorded per group: added up over its groups from its recorded 5m rates, as the composite's rules do
+            # (a cluster's label stays).
+            return by_group(_clustered(counted(member_slo), label),
+                            client.query(composites.summed_ratio(member_slo, window), at))
         if source == "recorded":
             return {}
-        return raw_window(client, counted(member_slo), window, at, program, state.period)
+        return raw_window(client, _clustered(counted(member_slo), label), window, at, program, state.period)
 
     for state in states:
         for group in state.groups:
@@ -344,12 +353,28 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
     for (state, member, member_slo), readings in zip(jobs, client.map(read, jobs)):
         found.setdefault(id(state), []).append((member, member_slo, readings))
     for state in states:
+        label = _cluster_of(state.slo, cluster_label)
         for group in state.groups:
             parts = []
             for member, member_slo, readings in found.get(id(state), []):
+                if label:
+                    readings = {key: r for key, r in readings.items()
+                                if r.labels.get(label, "") == group.group.get(label, "")}
                 ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
             group.members = composite.contributions(state.slo, parts, at) if parts else []
+
+
+def _cluster_of(slo: Slo, cluster_label: str | None) -> str | None:
+    """The cluster label when the SLO is grouped by it (`clusters.per_cluster`), else None."""
+    return cluster_label if cluster_label and cluster_label in slo.group_by else None
+
+
+def _clustered(slo: Slo, label: str | None) -> Slo:
+    """The SLO grouped by `label` too (None: as it is)."""
+    if label is None or label in slo.group_by:
+        return slo
+    return dataclasses.replace(slo, group_by=(*slo.group_by, label))
 
 
 def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:

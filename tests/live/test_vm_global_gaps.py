@@ -154,3 +154,24 @@ def test_replicas_are_the_view_s_to_deduplicate(victoria_url, specs):
     unnamed = slo("gate", victoria_url, specs, t)
     assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr, unnamed.output
     assert "deduplicate" in unnamed.stderr and 'cluster_label = "replica"' not in unnamed.stderr
+
+
+def shop(name: str) -> str:
+    return f'slo_id="shop-{name}",slo_service="shop",slo_name="{name}"'
+
+
+def test_a_composite_s_members_are_read_per_cluster(victoria_url, specs):
+    # West's shop-a is at 1% and drives west's journey: its row must say so, not "shop-a: no data".
+    t = at(7)
+    figures = {"east": {"a": 0.0001, "b": 0.0001, "j": 0.0002}, "west": {"a": 0.01, "b": 0.0001, "j": 0.0101}}
+    write(victoria_url, [line for cluster, values in figures.items() for name, value in values.items()
+                         for line in recorded(t, f'cluster="{cluster}"', value, slo=shop(name))])
+    result = run("status", specs, "--prometheus", victoria_url, "--at", str(t), "--slo", "shop-j", "--source",
+                 "recorded", "--cluster-label", "cluster", "--format", "json")
+    rows = {row["group"]["cluster"]: row for row in json.loads(result.stdout)}
+    assert sorted(rows) == ["east", "west"], result.output
+    for cluster, values in figures.items():
+        members = {m["slo_id"]: m for m in rows[cluster]["members"]}
+        for name in ("a", "b"):
+            assert members[f"shop-{name}"]["ratio"] == pytest.approx(values[name]), (cluster, members)
+    assert rows["west"]["members"][0]["share"] == pytest.approx(0.01 / 0.0101)
