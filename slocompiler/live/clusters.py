@@ -16,7 +16,9 @@ import dataclasses
 from collections.abc import Callable
 
 from ..core import conventions as c
+from ..core import queries
 from ..core.ir import Program, Service, Slo
+from . import composite
 from .connection import LiveError
 from ..core.units import prom_window
 from .readings import group_key
@@ -29,8 +31,8 @@ def contract_labels(service: Service, slo: Slo) -> set[str]:
 
 def per_cluster(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]],
                 cluster_label: str | None, seen: dict[str, set[str]] | None = None) -> list[tuple[Service, Slo]]:
-    """The selection, each SLO whose recorded series carry `cluster_label` (now, or within `LOOKBACK`: `seen`)
-    grouped by it too.
+    """The selection, each SLO whose recorded series carry `cluster_label` (now, or within `LOOKBACK`: `seen`; or
+    its own series now: `raw_clusters`, passed as `seen` too) grouped by it too.
 
     An SLO without such series keeps its groups: a single Prometheus, or a
     view whose servers add no cluster label, shows no empty `cluster=` column.
@@ -78,6 +80,57 @@ def last_seen(client, at: float, ids: frozenset[str], cluster_label: str) -> dic
             f"(last_over_time(timestamp({_recent(ids, cluster_label)})[{prom_window(LOOKBACK)}:1m]))")
     return {(sample.labels.get(c.LABEL_SLO_ID, ""), sample.labels.get(cluster_label, "")): sample.value
             for sample in client.query(expr, at)}
+
+
+def recorded_clusters(slo: Slo, recorded: dict[str, dict[str, list]], cluster_label: str) -> set[str]:
+    """The values of `cluster_label` on the SLO's recorded series at `at`, any window."""
+    return {sample.labels.get(cluster_label, "") for by_slo in recorded.values() for sample in by_slo.get(slo.id, ())}
+
+
+def _probe(slo: Slo, cluster_label: str) -> str:
+    """The SLO's 5m event rate by `cluster_label` (an `expr` indicator's 5m ratio): where its own series come from."""
+    five = c.CURRENT_BURN_WINDOW
+    return queries.total_events(slo.indicator, five, (cluster_label,)) or \
+        queries.error_ratio(slo.indicator, five, (cluster_label,))
+
+
+def raw_clusters(client, program: Program | None, selected: list[tuple[Service, Slo]], cluster_label: str,
+                 at: float) -> dict[str, set[str]]:
+    """{slo_id: the values of `cluster_label` on its own series at `at` (a composite: on its members')}, one cheap
+    query per SLO: a cluster whose rules are not deployed (or not recorded at `at`) still has its raw series."""
+    plain: dict[str, Slo] = {}
+    composites: dict[str, list[str]] = {}
+
+    def collect(slo: Slo) -> list[str]:
+        if not slo.is_composite:
+            plain[slo.id] = slo
+            return [slo.id]
+        if slo.id not in composites and program is not None:
+            composites[slo.id] = []
+            try:
+                members = [member for _, member in composite.members(program, slo)]
+            except composite.CompositeError:  # reported with its figures (state.raw_window)
+                members = []
+            composites[slo.id] = [found for member in members for found in collect(member)]
+        return composites.get(slo.id, [])
+
+    for _, slo in selected:
+        collect(slo)
+    ids = list(plain)
+    answers = client.map(lambda slo_id: client.query(_probe(plain[slo_id], cluster_label), at), ids)
+    found = {slo_id: {s.labels.get(cluster_label, "") for s in answer} - {""} for slo_id, answer in zip(ids, answers)}
+    for slo_id, members in composites.items():
+        found[slo_id] = set().union(*(found.get(member, set()) for member in members))
+    return found
+
+
+def unread(slo: Slo, cluster_label: str, values: set[str], shown: Callable[[str], str]) -> LiveError:
+    """A composite whose members' own series come from clusters its figures cannot be split by (raw figures are the
+    fleet's: no per-cluster composite from raw series)."""
+    named = ", ".join(f"{shown(cluster_label)}={shown(value)}" for value in sorted(values)[:5])
+    return LiveError(f"composite {slo.id}: its members' own series come from {named}{', ...' if len(values) > 5 else ''}"
+                     f" without recorded series of {slo.id} there, and a composite's figures from raw series are "
+                     "not computed per cluster: deploy its rules there and read them (--source recorded)")
 
 
 def check_apart(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]],

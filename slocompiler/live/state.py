@@ -248,8 +248,14 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     recorded = fetch_recorded(client, at) if source != "raw" else {}
     seen = clusters.seen(client, at, frozenset(slo.id for _, slo in selected), cluster_label) \
         if cluster_label and source != "raw" else {}
-    selected = clusters.per_cluster(selected, recorded, cluster_label, seen)
+    found = clusters.raw_clusters(client, program, selected, cluster_label, at) \
+        if cluster_label and source != "recorded" else {}
+    # A composite is grouped per cluster by its own recorded series only: its raw figures are the fleet's.
+    where = {slo.id: seen.get(slo.id, set()) | (set() if slo.is_composite else found.get(slo.id, set()))
+             for _, slo in selected}
+    selected = clusters.per_cluster(selected, recorded, cluster_label, where)
     clusters.check_apart(selected, recorded, client.shown)
+    raw_only = _raw_only(selected, recorded, found, cluster_label, source, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
     origins: list[set[str]] = []
@@ -259,7 +265,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         why: dict[int, str] = {}
         used: set[str] = set()
         for window in windows(service, slo):
-            samples = recorded.get(periods.ratio_rule(window), {}).get(slo.id)
+            samples = None if slo.id in raw_only else recorded.get(periods.ratio_rule(window), {}).get(slo.id)
             if samples is not None:
                 results[window] = by_group(slo, samples)
                 used.add("recorded")
@@ -288,6 +294,24 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     _check_min_failures(client, states, at)
     _check_for_durations(client, states, at, program)
     return states
+
+
+def _raw_only(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]], found: dict[str, set[str]],
+              cluster_label: str | None, source: str, shown) -> set[str]:
+    """The SLOs `auto` reads wholly from raw series: a cluster has their own series but none of their recorded ones (its
+    rules not deployed, its ruler down), and recorded figures would leave it out. A composite cannot be: LiveError."""
+    if not cluster_label:
+        return set()
+    result = set()
+    for _, slo in selected:
+        extra = found.get(slo.id, set()) - clusters.recorded_clusters(slo, recorded, cluster_label)
+        if not extra:
+            continue
+        if slo.is_composite:
+            raise clusters.unread(slo, cluster_label, extra, shown)
+        if source == "auto" and any(slo.id in by_slo for by_slo in recorded.values()):
+            result.add(slo.id)
+    return result
 
 
 def _add_gone(client: Prometheus, states: list[SloState], seen: dict[str, set[str]], label: str, at: float) -> None:

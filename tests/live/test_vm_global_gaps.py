@@ -175,3 +175,46 @@ def test_a_composite_s_members_are_read_per_cluster(victoria_url, specs):
         for name in ("a", "b"):
             assert members[f"shop-{name}"]["ratio"] == pytest.approx(values[name]), (cluster, members)
     assert rows["west"]["members"][0]["share"] == pytest.approx(0.01 / 0.0101)
+
+
+def test_raw_figures_are_per_cluster_when_the_label_is_named(victoria_url, specs):
+    # East has 100 times west's traffic at 0.001% errors; west has 5%: the fleet's sum would hide west.
+    t = at(9)
+    write(victoria_url, raw(t, 'cluster="east"', 0.00001, 60000) + raw(t, 'cluster="west"', 0.05))
+    status = slo("status", victoria_url, specs, t, "--source", "raw", "--cluster-label", "cluster", "--format", "json")
+    rows = {row["group"]["cluster"]: row for row in json.loads(status.stdout)}
+    assert sorted(rows) == ["east", "west"], status.output
+    assert rows["west"]["error_budget_remaining"] == pytest.approx(1 - 0.05 / 0.001, rel=0.01)
+    assert rows["east"]["error_budget_remaining"] == pytest.approx(1 - 0.00001 / 0.001, rel=0.01)
+    gate = slo("gate", victoria_url, specs, t, "--source", "raw", "--cluster-label", "cluster", "--format", "json")
+    assert gate.exit_code == 1, gate.output
+    assert {b["group"]["cluster"] for b in json.loads(gate.stdout)["blocked_by"]} == {"west"}
+    # Without the label: the fleet's figure, as before (one row).
+    fleet = slo("status", victoria_url, specs, t, "--source", "raw", "--format", "json")
+    assert [row["group"] for row in json.loads(fleet.stdout)] == [{}], fleet.output
+
+
+def test_auto_reads_a_cluster_without_recorded_series_from_its_raw_ones(victoria_url, specs):
+    # East has its rules deployed; west's were never deployed (or its ruler is down), and it burns at 5%.
+    t = at(11)
+    write(victoria_url, raw(t, 'cluster="east"', 0.0001) + raw(t, 'cluster="west"', 0.05)
+          + recorded(t, 'cluster="east"', 0.0001))
+    gate = slo("gate", victoria_url, specs, t, "--cluster-label", "cluster", "--format", "json")
+    assert gate.exit_code == 1, gate.output
+    assert {b["group"]["cluster"] for b in json.loads(gate.stdout)["blocked_by"]} == {"west"}
+    status = slo("status", victoria_url, specs, t, "--cluster-label", "cluster", "--format", "json")
+    assert sorted(row["group"]["cluster"] for row in json.loads(status.stdout)) == ["east", "west"]
+    assert "source: raw" in status.stderr
+    # --source recorded reads only what is deployed: west is not there (no row, as documented).
+    assert slo("gate", victoria_url, specs, t, "--source", "recorded", "--cluster-label", "cluster").exit_code == 0
+
+
+def test_a_composite_is_not_computed_per_cluster_from_raw_series(victoria_url, specs):
+    t = at(13)
+    write(victoria_url, [line for cluster, bad in (("east", 0.0001), ("west", 0.02)) for job in ("a", "b")
+                         for line in raw(t, f'cluster="{cluster}"', bad, metric="gaps_req_total", job=job)])
+    result = run("gate", specs, "--prometheus", victoria_url, "--at", str(t), "--slo", "shop-j", "--source", "raw",
+                 "--cluster-label", "cluster")
+    assert result.exit_code == 3, result.output
+    assert "composite shop-j: its members' own series come from cluster=east, cluster=west" in result.stderr
+    assert "Traceback" not in result.output
