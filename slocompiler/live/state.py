@@ -250,12 +250,9 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         if cluster_label and source != "raw" else {}
     found = clusters.raw_clusters(client, program, selected, cluster_label, at) \
         if cluster_label and source != "recorded" else {}
-    # A composite is grouped per cluster by its own recorded series only: its raw figures are the fleet's.
-    where = {slo.id: seen.get(slo.id, set()) | (set() if slo.is_composite else found.get(slo.id, set()))
-             for _, slo in selected}
+    where, raw_only = _cluster_plan(selected, recorded, seen, found, cluster_label, source, client.shown)
     selected = clusters.per_cluster(selected, recorded, cluster_label, where)
     clusters.check_apart(selected, recorded, client.shown)
-    raw_only = _raw_only(selected, recorded, found, cluster_label, source, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
     origins: list[set[str]] = []
@@ -296,22 +293,39 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     return states
 
 
-def _raw_only(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]], found: dict[str, set[str]],
-              cluster_label: str | None, source: str, shown) -> set[str]:
-    """The SLOs `auto` reads wholly from raw series: a cluster has their own series but none of their recorded ones (its
-    rules not deployed, its ruler down), and recorded figures would leave it out. A composite cannot be: LiveError."""
-    if not cluster_label:
-        return set()
-    result = set()
+def _cluster_plan(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]],
+                  seen: dict[str, set[str]], found: dict[str, set[str]], label: str | None, source: str,
+                  shown) -> tuple[dict[str, set[str]], set[str]]:
+    """Per SLO, the clusters it is grouped by (`clusters.per_cluster`), and the SLOs `auto` reads wholly from raw.
+
+    An SLO read from raw series is grouped by the clusters its own series
+    come from (`found`). `auto` reads an SLO recorded per cluster wholly from
+    raw when some cluster has its raw series and none of its recorded ones
+    (rules not deployed there, its ruler down): recorded figures would leave
+    that cluster out. Recorded series without the label (one global ruler)
+    are the fleet's figure and stay. A composite is never split per cluster
+    from raw series (its raw figures are the fleet's): LiveError instead.
+    """
+    where: dict[str, set[str]] = {}
+    raw_only: set[str] = set()
+    if not label:
+        return where, raw_only
     for _, slo in selected:
-        extra = found.get(slo.id, set()) - clusters.recorded_clusters(slo, recorded, cluster_label)
-        if not extra:
-            continue
+        mine = clusters.recorded_clusters(slo, recorded, label)
+        has_recorded = any(slo.id in by_slo for by_slo in recorded.values())
+        labelled = bool(mine - {""} or seen.get(slo.id))
+        extra = found.get(slo.id, set()) - mine
+        missed = source == "auto" and has_recorded and labelled and bool(extra)
+        from_raw = source == "raw" or (source == "auto" and not has_recorded) or missed
         if slo.is_composite:
-            raise clusters.unread(slo, cluster_label, extra, shown)
-        if source == "auto" and any(slo.id in by_slo for by_slo in recorded.values()):
-            result.add(slo.id)
-    return result
+            if extra and (from_raw or labelled):
+                raise clusters.unread(slo, label, extra, shown)
+            where[slo.id] = seen.get(slo.id, set())
+            continue
+        if missed:
+            raw_only.add(slo.id)
+        where[slo.id] = seen.get(slo.id, set()) | (found.get(slo.id, set()) if from_raw else set())
+    return where, raw_only
 
 
 def _add_gone(client: Prometheus, states: list[SloState], seen: dict[str, set[str]], label: str, at: float) -> None:
@@ -336,7 +350,7 @@ def _gone_group(state: SloState, label: str, value: str, last: float | None) -> 
     from .options import format_time
 
     when = f"last seen at {format_time(last)}" if last is not None else "seen"
-    reason = f"{NO_SERIES} now ({when}, within the last {prom_window(clusters.LOOKBACK)})"
+    reason = f"{NO_SERIES} now: {when}, within the last {prom_window(clusters.LOOKBACK)}"
     every = windows(state.service, state.slo)
     group = GroupState({label: value}, {w: None for w in every}, {w: reason for w in every})
     _figures(state.service, state.slo, group, float(state.slo.error_budget))

@@ -118,7 +118,7 @@ def test_a_cluster_that_stopped_reporting_is_no_data_not_gone(victoria_url, spec
     rows = {row["group"]["cluster"]: row for row in json.loads(status.stdout)}
     assert sorted(rows) == ["east", "west"], status.output
     assert rows["west"]["sli"] is None
-    assert "no series now (last seen at 2021-01-01T23:45:00Z, within the last 1d)" in \
+    assert "no series now: last seen at 2021-01-01T23:45:00Z, within the last 1d" in \
         rows["west"]["no_data_windows"]["7d"]
     gate = slo("gate", victoria_url, specs, t, "--source", "recorded", "--cluster-label", "cluster")
     assert gate.exit_code == 3 and "checkout-availability{cluster=west}" in gate.stdout, gate.output
@@ -218,3 +218,15 @@ def test_a_composite_is_not_computed_per_cluster_from_raw_series(victoria_url, s
     assert result.exit_code == 3, result.output
     assert "composite shop-j: its members' own series come from cluster=east, cluster=west" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_global_ruler_s_fleet_series_stay_the_figure(victoria_url, specs):
+    # One ruler over the global view records the fleet's ratio, without a cluster label: that is the SLO's figure
+    # (the contract's sum), not a cluster missing its recorded series.
+    t = at(15)
+    write(victoria_url, raw(t, 'cluster="east"', 0.0001) + raw(t, 'cluster="west"', 0.05)
+          + recorded(t, 'ruler="global"', 0.0002))
+    status = slo("status", victoria_url, specs, t, "--cluster-label", "cluster", "--format", "json")
+    rows = json.loads(status.stdout)
+    assert [row["group"] for row in rows] == [{}] and rows[0]["sli"] == pytest.approx(0.9998), status.output
+    assert "source: recorded" in status.stderr
