@@ -10,6 +10,7 @@ or the same from its own series since the period start.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from dataclasses import dataclass, field
@@ -245,7 +246,12 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
     """The state of every selected SLO at `at` (per cluster where the recorded series carry `cluster_label`;
     `program`: where a composite's members are found)."""
     recorded = fetch_recorded(client, at) if source != "raw" else {}
-    selected = clusters.per_cluster(selected, recorded, cluster_label)
+    seen = clusters.seen(client, at, frozenset(slo.id for _, slo in selected), cluster_label) \
+        if cluster_label and source != "raw" else {}
+    found = clusters.raw_clusters(client, program, selected, cluster_label, at) \
+        if cluster_label and source != "recorded" else {}
+    where, raw_only = _cluster_plan(selected, recorded, seen, found, cluster_label, source, client.shown)
+    selected = clusters.per_cluster(selected, recorded, cluster_label, where)
     clusters.check_apart(selected, recorded, client.shown)
     per_slo: list[dict[int, dict[GroupKey, Reading]]] = []
     absent: list[dict[int, str]] = []
@@ -256,7 +262,7 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         why: dict[int, str] = {}
         used: set[str] = set()
         for window in windows(service, slo):
-            samples = recorded.get(periods.ratio_rule(window), {}).get(slo.id)
+            samples = None if slo.id in raw_only else recorded.get(periods.ratio_rule(window), {}).get(slo.id)
             if samples is not None:
                 results[window] = by_group(slo, samples)
                 used.add("recorded")
@@ -278,31 +284,105 @@ def evaluate(client: Prometheus, selected: list[tuple[Service, Slo]], at: float,
         groups = _groups(service, slo, results, why)
         states.append(SloState(service, slo, groups, used.pop() if len(used) == 1 else "mixed", periods.period_at(slo, at),
                                maintenance_at(slo, at)))
+    if seen:
+        _add_gone(client, states, seen, cluster_label or "", at)
     if program is not None:
-        _member_contributions(client, program, states, recorded, source, at)
+        _member_contributions(client, program, states, recorded, source, at, cluster_label)
     _check_min_failures(client, states, at)
     _check_for_durations(client, states, at, program)
     return states
 
 
+def _cluster_plan(selected: list[tuple[Service, Slo]], recorded: dict[str, dict[str, list]],
+                  seen: dict[str, set[str]], found: dict[str, set[str]], label: str | None, source: str,
+                  shown) -> tuple[dict[str, set[str]], set[str]]:
+    """Per SLO, the clusters it is grouped by (`clusters.per_cluster`), and the SLOs `auto` reads wholly from raw.
+
+    An SLO read from raw series is grouped by the clusters its own series
+    come from (`found`). `auto` reads an SLO recorded per cluster wholly from
+    raw when some cluster has its raw series and none of its recorded ones
+    (rules not deployed there, its ruler down): recorded figures would leave
+    that cluster out. Recorded series without the label (one global ruler)
+    are the fleet's figure and stay. A composite is never split per cluster
+    from raw series (its raw figures are the fleet's): LiveError instead.
+    """
+    where: dict[str, set[str]] = {}
+    raw_only: set[str] = set()
+    if not label:
+        return where, raw_only
+    for _, slo in selected:
+        mine = clusters.recorded_clusters(slo, recorded, label)
+        has_recorded = any(slo.id in by_slo for by_slo in recorded.values())
+        labelled = bool(mine - {""} or seen.get(slo.id))
+        extra = found.get(slo.id, set()) - mine
+        missed = source == "auto" and has_recorded and labelled and bool(extra)
+        from_raw = source == "raw" or (source == "auto" and not has_recorded) or missed
+        if slo.is_composite:
+            if extra and (from_raw or labelled):
+                raise clusters.unread(slo, label, extra, shown)
+            where[slo.id] = seen.get(slo.id, set())
+            continue
+        if missed:
+            raw_only.add(slo.id)
+        where[slo.id] = seen.get(slo.id, set()) | (found.get(slo.id, set()) if from_raw else set())
+    return where, raw_only
+
+
+def _add_gone(client: Prometheus, states: list[SloState], seen: dict[str, set[str]], label: str, at: float) -> None:
+    """A row without data for each cluster that recorded an SLO's series within `clusters.LOOKBACK` but has none at
+    `at`: the cluster that went dark (its ruler or remote write down) must not vanish from the gate."""
+    gone = {state.slo.id: sorted(seen.get(state.slo.id, set()) - {g.group.get(label, "") for g in state.groups})
+            for state in states if label in state.slo.group_by}
+    gone = {slo_id: values for slo_id, values in gone.items() if values}
+    if not gone:
+        return
+    last = clusters.last_seen(client, at, frozenset(gone), label)
+    for state in states:
+        if not gone.get(state.slo.id):
+            continue
+        # The empty row `_groups` makes when no series is there at all says nothing the gone clusters' rows don't.
+        state.groups = [g for g in state.groups if g.group or g.has_data or len(g.missing) < len(g.ratios)]
+        for value in gone[state.slo.id]:
+            state.groups.append(_gone_group(state, label, value, last.get((state.slo.id, value))))
+
+
+def _gone_group(state: SloState, label: str, value: str, last: float | None) -> GroupState:
+    from .options import format_time
+
+    when = f"last seen at {format_time(last)}" if last is not None else "seen"
+    reason = f"{NO_SERIES} now: {when}, within the last {prom_window(clusters.LOOKBACK)}"
+    every = windows(state.service, state.slo)
+    group = GroupState({label: value}, {w: None for w in every}, {w: reason for w in every})
+    _figures(state.service, state.slo, group, float(state.slo.error_budget))
+    return group
+
+
 def _member_contributions(client: Prometheus, program: Program, states: list[SloState],
-                          recorded: dict[str, dict[str, list]], source: str, at: float) -> None:
-    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw."""
+                          recorded: dict[str, dict[str, list]], source: str, at: float,
+                          cluster_label: str | None = None) -> None:
+    """Each composite group's members over its SLO window: recorded where deployed (unless --source raw), else raw.
+
+    A composite grouped per cluster reads its members per cluster too: each
+    cluster's row explains its own figure, not the fleet's members.
+    """
     jobs = [(state, member, member_slo) for state in states if state.slo.is_composite
             for member, member_slo in composite.members(program, state.slo)]
 
     def read(job) -> dict[GroupKey, Reading]:
         state, _, member_slo = job
+        label = _cluster_of(state.slo, cluster_label)
         window = periods.slo_window(state.slo)
         samples = recorded.get(periods.ratio_rule(window), {}).get(member_slo.id)
         if samples is not None:
             if not composites.summed(member_slo) or window == periods.PERIOD:
-                return by_group(member_slo, samples)
-            # Recorded per group: added up over its groups from its recorded 5m rates, as the composite's rules do.
-            return by_group(counted(member_slo), client.query(composites.summed_ratio(member_slo, window), at))
+                return by_group(_clustered(member_slo, label), samples)
+            # Recorded per group: added up over its groups from its recorded 5m rates, as the composite's rules do
+            # (a cluster's label stays).
+            return by_group(_clustered(counted(member_slo), label),
+                            client.query(composites.summed_ratio(member_slo, window), at))
         if source == "recorded":
             return {}
-        return raw_window(client, counted(member_slo), window, at, program, state.period)
+        return raw_window(client, _clustered(counted(member_slo), label), window, at, program, state.period)
 
     for state in states:
         for group in state.groups:
@@ -311,12 +391,28 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
     for (state, member, member_slo), readings in zip(jobs, client.map(read, jobs)):
         found.setdefault(id(state), []).append((member, member_slo, readings))
     for state in states:
+        label = _cluster_of(state.slo, cluster_label)
         for group in state.groups:
             parts = []
             for member, member_slo, readings in found.get(id(state), []):
+                if label:
+                    readings = {key: r for key, r in readings.items()
+                                if r.labels.get(label, "") == group.group.get(label, "")}
                 ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
             group.members = composite.contributions(state.slo, parts, at) if parts else []
+
+
+def _cluster_of(slo: Slo, cluster_label: str | None) -> str | None:
+    """The cluster label when the SLO is grouped by it (`clusters.per_cluster`), else None."""
+    return cluster_label if cluster_label and cluster_label in slo.group_by else None
+
+
+def _clustered(slo: Slo, label: str | None) -> Slo:
+    """The SLO grouped by `label` too (None: as it is)."""
+    if label is None or label in slo.group_by:
+        return slo
+    return dataclasses.replace(slo, group_by=(*slo.group_by, label))
 
 
 def _member_reading(readings: dict[GroupKey, Reading], source: str) -> tuple[float | None, str | None]:
