@@ -77,14 +77,17 @@ def _at(url: str) -> str:
     """A few seconds ago, at which the view shows both clusters' ratios: VictoriaMetrics drops a series from an
     instant query once its last sample is older than about two of its intervals (here 2s), and the newest may not
     be searchable yet (docs/ENGINES.md). On a loaded machine a vmalert can fall that far behind for a moment: the
-    instant is taken again until both are there (30s at most)."""
+    instant is taken again until both are there with every window (60s at most)."""
     started = time.monotonic()
     while True:
         at = int(time.time()) - 5
-        query = urllib.parse.urlencode({"query": f"count by (cluster) ({c.error_ratio_rule(300)})", "time": at})
+        # Every window of both clusters (the period group's 7d too, which can lag the 5m one): as many each.
+        every = '{__name__=~"slo:sli_error:ratio_rate.+"}'
+        query = urllib.parse.urlencode({"query": f"count by (cluster) ({every})", "time": at})
         with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=10) as answer:
-            found = {item["metric"].get("cluster") for item in json.load(answer)["data"]["result"]}
-        if found >= set(CLUSTERS) or time.monotonic() > started + 30:
+            found = {item["metric"].get("cluster"): item["value"][1] for item in json.load(answer)["data"]["result"]}
+        if (set(found) >= set(CLUSTERS) and len({found[k] for k in CLUSTERS}) == 1) \
+                or time.monotonic() > started + 60:
             return str(at)
         time.sleep(1)
 
