@@ -169,9 +169,10 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     parts = [(member, member_slo, window_ratio(client, counted(member_slo), window, where, cache, spans, budget, program))
              for member, member_slo in composite.members(program, slo)]
     # A member counts over all its groups (`counted`), but a grouped `expr` member as its worst group; the composite
-    # has none.
+    # has none. The times once: `where.times` builds the whole list.
+    times = where.times
     return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
-                                         for member, member_slo, found in parts], where.times[i])
+                                         for member, member_slo, found in parts], times[i])
                  for i in range(where.count)]}
 
 
