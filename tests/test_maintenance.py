@@ -14,6 +14,7 @@ from slocompiler.core import maintenance as m
 from slocompiler.core.ir import Maintenance, Span
 
 HOUR = 3600
+DAY = 86400
 SPAN = Span("test.slo", 1, 1)
 
 
@@ -118,6 +119,12 @@ def maintenance_test_file() -> str:
         for number, t in enumerate(promtool_instants(window, random.Random(index))):
             expr = f"&w{index} {json.dumps(text)}" if number == 0 else f"*w{index}"
             cases.append(_case(expr, t, m.active_at([window], t, PAD)))
+        # Cut to each spell's instants (`within`, as `slo report` writes it): the same answers there.
+        for frm, to in SPELLS:
+            near = [t for t in promtool_instants(window, random.Random(index)) if frm - DAY <= t <= to + DAY]
+            if near:
+                cut = json.dumps(m.active_promql([window], PAD, within=(near[0], near[-1])))
+                cases += [_case(cut, t, m.active_at([window], t, PAD)) for t in near]
     # Several windows in one expression, and a literal `now` as generated tests write it.
     both = PROMTOOL_WINDOWS[0], PROMTOOL_WINDOWS[-1]
     for t in (utc(2026, 12, 5, 1), utc(2026, 12, 5, 3), utc(2026, 12, 6, 1, 30), utc(2026, 12, 6, 3, 2)):
@@ -139,6 +146,18 @@ def test_the_promql_is_active_exactly_when_the_reference_is(promtool, tmp_path):
                             timeout=300)
     lines = [line.split(", time: ")[-1] if "expr:" in line else line for line in result.stdout.splitlines()]
     assert result.returncode == 0, "\n".join(lines[:40]) + result.stderr[-2000:]
+
+
+def test_a_table_cut_to_a_span_keeps_its_values_there_and_only_the_steps_within():
+    table = cal.clock_table(m.tabled_occurrences("sunday", 2 * HOUR, "Europe/Berlin"))
+    lo, hi = utc(2026, 3, 1), utc(2026, 11, 1)
+    cut = table.within((lo, hi))
+    assert len(cut.steps) == 2 and len(table.steps) > 40 and table.within(None) == table
+    rng = random.Random(7)
+    for t in [lo, hi, *(s for s, _ in cut.steps), *(rng.randrange(lo, hi + 1) for _ in range(200))]:
+        assert cut.at(t) == table.at(t)
+    assert "bool" not in m.active_promql([recurring("sunday", "02:00", 2, "Europe/Berlin")], PAD,
+                                         within=(utc(2024, 6, 1), utc(2024, 10, 1)))
 
 
 def test_without_a_clock_change_the_expression_has_no_table():

@@ -163,6 +163,20 @@ class StepTable:
     def at(self, t: float) -> int:
         return self.base + sum(delta for threshold, delta in self.steps if t >= threshold)
 
+    def within(self, span: tuple[int, int] | None) -> StepTable:
+        """The same table for every t in `[lo, hi]` (all of it for None), without the steps that are constant there.
+
+        A step at or before lo has happened, one after hi has not: folded, a
+        query over a few months holds a few steps instead of the table's
+        forty (Prometheus before 2.55 takes time quadratic in an expression's
+        length, at every evaluation).
+        """
+        if span is None:
+            return self
+        lo, hi = span
+        base = self.base + sum(delta for threshold, delta in self.steps if threshold <= lo)
+        return StepTable(base, tuple((threshold, delta) for threshold, delta in self.steps if lo < threshold <= hi))
+
 
 @dataclass(frozen=True)
 class TabledPeriod:

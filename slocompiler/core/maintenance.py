@@ -161,7 +161,8 @@ def _shifted(operand: str, shift: int) -> str:
     return f"{operand} + {shift}" if shift > 0 else f"{operand} - {-shift}"
 
 
-def since_start_promql(window: Maintenance, now: str = "time()", reach: int | None = None) -> str:
+def since_start_promql(window: Maintenance, now: str = "time()", reach: int | None = None,
+                       within: tuple[int, int] | None = None) -> str:
     """Scalar PromQL: seconds since the window's latest start at or before `now` (negative before a one-off's start).
 
     Recurring: on a local clock (`now` plus an offset that changes only
@@ -184,10 +185,10 @@ def since_start_promql(window: Maintenance, now: str = "time()", reach: int | No
     assert window.at is not None
     period, phase = _period_and_phase(window)
     periods = tabled_occurrences(window.every, window.at, window.timezone)
-    clock, start = calendar.clock_table(periods), calendar.start_table(periods)
+    clock, start = calendar.clock_table(periods).within(within), calendar.start_table(periods).within(within)
     # PromQL's % keeps the dividend's sign: - phase becomes + a whole period more, so that in 1970 too
     # (generated tests) the dividend is positive (offsets are less than a period).
-    if not clock.steps and not start.steps:  # no clock change in the table: one fixed offset
+    if not clock.steps and not start.steps and clock.base == start.base:  # no clock change (within): one offset
         return f"({_shifted(now, (clock.base - phase) % period + period)}) % {period}"
     shift = (-phase) % period + period
     since = f"({now} + {calendar.step_promql(clock, now)} + {shift}) % {period}"
@@ -196,21 +197,24 @@ def since_start_promql(window: Maintenance, now: str = "time()", reach: int | No
     return f"{since} + {calendar.step_promql(_difference(start, clock), now)}"
 
 
-def window_promql(window: Maintenance, pad: int, now: str = "time()") -> str:
+def window_promql(window: Maintenance, pad: int, now: str = "time()", within: tuple[int, int] | None = None) -> str:
     """One window: a label-less sample (seconds since its start) while start <= now < end + pad, else nothing."""
     reach = window.duration + pad
-    since = f"vector({since_start_promql(window, now, reach)})"
+    since = f"vector({since_start_promql(window, now, reach, within)})"
     if window.every is None:
         return f"({since} >= 0) < {reach}"
     return f"{since} < {reach}"
 
 
-def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()") -> str:
+def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()",
+                  within: tuple[int, int] | None = None) -> str:
     """A label-less 1 while `now` is within `pad` seconds after any instant of any window; nothing otherwise.
 
     `now` is a scalar expression: `time()` in the rules, a number in tests.
+    `within`: the first and last time it is evaluated at, when known (the
+    zone's tables are then cut to the steps within, `StepTable.within`).
     """
-    parts = [window_promql(window, pad, now) for window in windows]
+    parts = [window_promql(window, pad, now, within) for window in windows]
     if not parts:
         raise ValueError("no maintenance windows")
     return "vector(1) and (\n  " + "\n  or\n  ".join(parts) + "\n)"

@@ -24,6 +24,7 @@ from ..core.composites import counted
 from ..core.slices import current_window
 from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
 from ..core.units import decimal_text
+from .outside import active
 
 # The label that keeps the members' terms apart until they are summed (dropped by the aggregation).
 TERM_LABEL = "slo_composite_member"
@@ -74,8 +75,8 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str])
             # `or` on equal labels: the constant only where the member has no series at all.
             fallback = _labelled(f"vector({constant})", index)
             if member_slo.maintenance:
-                active = maintenance.active_promql(member_slo.maintenance, current_window(member_slo))
-                fallback = f"({fallback}\nunless on ()\n({active}))"
+                on = active(member_slo.maintenance, current_window(member_slo))
+                fallback = f"({fallback}\nunless on ()\n({on}))"
             term = f"({term}\nor\n{fallback})"
         terms.append(term)
     function = "max" if indicator(slo).aggregate == "worst" else "sum"

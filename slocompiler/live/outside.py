@@ -2,9 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
 from ..core import maintenance
 from ..core.conventions import CURRENT_BURN_WINDOW
-from ..core.ir import Slo
+from ..core.ir import Maintenance, Slo
+
+# The first and last time any query of the running command evaluates at, when it says so (`evaluated_within`):
+# the maintenance tests then hold only the zone's clock changes within (`StepTable.within`).
+_WITHIN: list[tuple[int, int] | None] = [None]
+
+
+@contextmanager
+def evaluated_within(first: int, last: int) -> Iterator[None]:
+    """While it lasts, every maintenance test is written for evaluations in `[first, last]` only (subquery steps too)."""
+    _WITHIN[0] = (first, last)
+    try:
+        yield
+    finally:
+        _WITHIN[0] = None
+
+
+def active(windows: Iterable[Maintenance], pad: int) -> str:
+    """`maintenance.active_promql` at each evaluation's `time()`, cut to the running command's span."""
+    return maintenance.active_promql(windows, pad, within=_WITHIN[0])
 
 
 def outside_maintenance(slo: Slo, expr: str, pad: int = CURRENT_BURN_WINDOW) -> str:
@@ -18,4 +40,4 @@ def outside_maintenance(slo: Slo, expr: str, pad: int = CURRENT_BURN_WINDOW) -> 
     """
     if not slo.maintenance:
         return expr
-    return f"({expr})\nunless on ()\n({maintenance.active_promql(slo.maintenance, pad)})"
+    return f"({expr})\nunless on ()\n({active(slo.maintenance, pad)})"

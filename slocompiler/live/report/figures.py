@@ -85,6 +85,17 @@ class SloFigures:
         return 1 - self.sli <= float(1 - self.slo.sla)
 
 
+def evaluated(program: Program, period: ReportPeriod, history: list[ReportPeriod]) -> tuple[int, int]:
+    """The first and last time a report's queries evaluate at: no earlier than the earliest period's start less the
+    longest stretch any SLO's queries reach back (its window, a calendar period, an alert's long window) and a day."""
+    from ...core.calendar import DAY, MAX_PERIOD_SECONDS
+
+    reach = max((max(slo.window, MAX_PERIOD_SECONDS.get(slo.calendar or "", 0),
+                     *(k.long for k in slo.alerting.conditions))
+                 for service in program.services for slo in service.slos), default=0)
+    return min(p.start for p in [period, *history]) - reach - DAY, period.end
+
+
 def whole(slo: Slo) -> Slo:
     """The SLO over all its groups: a report judges the SLO, its `group_by` summed away (traffic-weighted)."""
     return dataclasses.replace(slo, group_by=()) if slo.group_by else slo
