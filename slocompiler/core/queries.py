@@ -208,12 +208,16 @@ def on(group_by: tuple[str, ...]) -> str:
     return f"on ({', '.join(group_by)})"
 
 
-def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], total: str | None = None) -> str | None:
+def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], total: str | None = None,
+               fill: bool = True) -> str | None:
     """The rate of bad events over `window`, 0 (not missing) when the numerator series is absent.
 
     `total`, when given, is a recorded series of the same window's total rate
     that the expression reads instead of the raw total (it then matches `on`
     the group_by labels, since the recorded series carries the SLO's labels too).
+    `fill=False` leaves a ratio of errors without that 0 (missing instead):
+    for a sum or a maximum of positive thresholds, to which it adds nothing,
+    without reading the total's series a second time.
     """
     raw_total = total_events(indicator, window, group_by)
     if raw_total is None:
@@ -234,18 +238,22 @@ def bad_events(indicator: Indicator, window: int, group_by: tuple[str, ...], tot
         # The recorded total already counts only series that have the threshold bucket.
         return f"({total} -{matching} {events(_latency_buckets(indicator)[0], window, group_by)})"
     if isinstance(indicator, RatioIndicator) and indicator.errors is not None:
+        if not fill:
+            return f"({events(indicator.errors, window, group_by)})"
         return f"({events(indicator.errors, window, group_by)} or{matching} {zero})"
     assert isinstance(indicator, RatioIndicator) and indicator.good is not None
     good = events(indicator.good, window, group_by)
     return f"({total} -{matching} ({good} or{matching} {zero}))"
 
 
-def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fallback: str | None = None) -> str:
+def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fallback: str | None = None,
+                fill: bool = True) -> str:
     """The error ratio over `window`, straight from the indicator's series.
 
     `fallback`, when given, is the recorded 5m total rate: the `or 0 * total`
     fallback reads it instead of the raw total, so that the expression reads
     each raw selector once (the good form becomes `1 - good / total`).
+    `fill=False`: as `bad_events`, no 0 where a ratio of errors has no error series.
     """
     if isinstance(indicator, ExprIndicator):
         return f"({substitute(indicator.error_ratio.text.strip(), window)})"
@@ -253,7 +261,7 @@ def error_ratio(indicator: Indicator, window: int, group_by: tuple[str, ...], fa
         return sample_ratio(samples(indicator, window), group_by)
     total = total_events(indicator, window, group_by)
     if fallback is None:
-        return f"{bad_events(indicator, window, group_by)}\n/\n{total}"
+        return f"{bad_events(indicator, window, group_by, fill=fill)}\n/\n{total}"
     matching = on(group_by)
     if isinstance(indicator, LatencyIndicator):
         good = events(_latency_buckets(indicator)[0], window, group_by)

@@ -144,7 +144,8 @@ def minute_expressions(program: Program, slo: Slo) -> tuple[str, str]:
         if not slo.is_composite:
             ratio = outside_maintenance(slo, ratio)
         return ratio, f"({ratio}) * 0 + 1"
-    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, FIVE, ()) or "")
+    # Every use is a sum: an errors ratio's `or 0 * total` adds nothing to one (a sum of nothing is 0 here too).
+    bad = outside_maintenance(slo, queries.bad_events(slo.indicator, FIVE, (), fill=False) or "")
     total = outside_maintenance(slo, queries.total_events(slo.indicator, FIVE, ()) or "")
     return bad, total
 

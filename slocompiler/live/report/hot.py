@@ -40,7 +40,8 @@ def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
     if not conditions:
         return []
     reach = -(-max(k.short for k in conditions) // HOUR) * HOUR + HOUR
-    ratio = queries.error_ratio(slo.indicator, 300, slo.group_by)
+    # Without an errors ratio's `or 0 * total`: a 0 is above no threshold, and an hour of nothing is not hot either.
+    ratio = queries.error_ratio(slo.indicator, 300, slo.group_by, fill=False)
     highest: dict[int, float] = {}
 
     def keep(part: list) -> None:
