@@ -323,3 +323,38 @@ def test_progress_on_a_terminal_only(prometheus_url):
     lines = said.decode().split()
     assert sorted(lines[1::2]) == sorted(JOB) and lines[0::2] == ["[1/3]", "[2/3]", "[3/3]"]
     assert strict_json(done.stdout.decode())["period"]["from"] == h.SEPTEMBER
+
+
+def test_sums_over_several_series_and_over_error_series_that_never_exist(prometheus_url, tmp_path):
+    """The sums add each series' own sum (two jobs' errors and totals here), and an errors selector with no series
+    at all (`code="599"`) is no errors, not no data, in the period and in each previous one."""
+    (tmp_path / "sums.slo").write_text("""\
+service both {
+  slo availability {
+    objective = 99%
+    indicator ratio {
+      errors = `report_requests_total{job=~"rpt-api|rpt-search", code="500"}`
+      total  = `report_requests_total{job=~"rpt-api|rpt-search"}`
+    }
+  }
+  slo never-failed {
+    objective = 99.9%
+    indicator ratio {
+      errors = `report_requests_total{job="rpt-api", code="599"}`
+      total  = `report_requests_total{job="rpt-api"}`
+    }
+  }
+}
+""", encoding="utf-8")
+    result = run("report", str(tmp_path / "sums.slo"), "--prometheus", prometheus_url, "--period", "2024-09",
+                 "--format", "json")
+    assert result.exit_code == 0, result.output
+    found = by_id(strict_json(result.stdout))
+    periods = ((h.JUNE, h.JULY), (h.JULY, h.AUGUST), (h.AUGUST, h.SEPTEMBER), (h.SEPTEMBER, h.OCTOBER))
+    for (frm, to), sli in zip(periods, [e["sli"] for e in found["both-availability"]["history"]]
+                              + [found["both-availability"]["sli"]]):
+        sums = [h.period_sums(job, frm, to) for job in ("rpt-api", "rpt-search")]
+        assert sli == pytest.approx(1 - sum(b for b, _ in sums) / sum(t for _, t in sums), rel=1e-11)
+    never = found["both-never-failed"]
+    assert never["sli"] == 1 and never["budget_spent"] == 0 and never["pages"] == 0
+    assert [e["sli"] for e in never["history"]] == [1, 1, 1]
