@@ -166,7 +166,8 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     if program is None or slo.slices is not None:
         # A slice is bad when any member's slice is: not a sum of member ratios (docs/LIVE.md).
         raise LiveError(f"{slo.id}: {COMPOSITE_SLICES if slo.slices is not None else 'its members are not known here'}")
-    parts = [(member, member_slo, window_ratio(client, counted(member_slo), window, where, cache, spans, budget, program))
+    parts = [(member, member_slo, {} if _no_series(client, member_slo, window, where, cache) else
+              window_ratio(client, counted(member_slo), window, where, cache, spans, budget, program))
              for member, member_slo in composite.members(program, slo)]
     # A member counts over all its groups (`counted`), but a grouped `expr` member as its worst group; the composite
     # has none. The times once: `where.times` builds the whole list.
@@ -174,6 +175,25 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
                                          for member, member_slo, found in parts], times[i])
                  for i in range(where.count)]}
+
+
+def _no_series(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None) -> bool:
+    """Whether a member reads only plain selectors and none has a sample the window's ratio could read over the grid
+    (an hour's margin beyond the window): its ratio is then nothing at every evaluation, as its queries would say,
+    without a month of them (a member with no data costs a series lookup)."""
+    indicator = slo.indicator
+    read = [q for q in (getattr(indicator, name, None) for name in ("errors", "good", "total", "histogram", "metric"))
+            if q is not None]
+    if slo.slices is not None or not read or not all(q.is_selector for q in read):
+        return False
+    first = where.start - window - 3600
+    key = f"series|{first}|{where.end}|{[q.text for q in read]}"
+    if cache is not None and key in cache:
+        return not cache[key]
+    found = client.series([q.text.strip() for q in read], first, where.end)
+    if cache is not None:
+        cache[key] = {(): []} if found else {}
+    return not found
 
 
 def _derived_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache,
