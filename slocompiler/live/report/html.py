@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
 
 from ...emit.render import render
+from ..text import printable
 from . import charts
 
 TEMPLATE = "report/report.html.j2"
@@ -53,8 +54,9 @@ def yes_no(value: bool | None) -> str:
 
 
 def text(value: object) -> str:
-    """A spec's string, or `-` for none; numbers as they are."""
-    return NONE if value is None else str(value)
+    """A spec's string as the text format shows it (`printable`: one line, a newline as `\\n`), or `-` for none;
+    numbers as they are. The template's autoescaping then makes it HTML."""
+    return NONE if value is None else printable(value) if isinstance(value, str) else str(value)
 
 
 def _noisy(value: object) -> tuple[str, list[str]]:

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from ...core import calendar
 from ...core.units import human_duration, percent_text
-from ..text import markdown, printable
+from ..text import markdown as _markdown
+from ..text import printable
 from .advice import share_text, sli_text
 from .period import ReportPeriod
 
@@ -128,9 +129,13 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def to_markdown(report: dict, period: ReportPeriod) -> str:
     """Tables for a wiki page or a pull-request comment; every text from a spec or a server escaped (never Markdown
-    structure). The report's own words, times and figures, and SLO names (identifiers) in advice, are written as
-    they are."""
+    structure), and the same text the text format shows (`printable`: a newline is `\\n`, a backslash `\\\\`).
+    The report's own words, times and figures, and SLO names (identifiers) in advice, are written as they are."""
     zone = period.zone
+
+    def markdown(value: str) -> str:
+        return _markdown(printable(value))
+
     lines = [f"# {_heading(report, period)}", ""]  # our own words, numbers and an IANA zone name
     lines += _md_table(SLO_HEADER, [_slo_row(e, markdown) for e in report["slos"]])
     incidents = [(e, i) for e in report["slos"] for i in e["incidents"]]
