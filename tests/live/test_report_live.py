@@ -96,6 +96,24 @@ def test_incidents_are_the_page_intervals(september):
     assert (by_id(september)["legacy-availability"]["pages"], by_id(september)["legacy-availability"]["tickets"]) == (0, 1)
 
 
+def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prometheus_url):
+    """The period starts 10 minutes into the daytime outage: its page is firing at the first minute. Its share counts
+    the minutes the SLI sums (`[from + 5m, to]`), not the 5m windows reaching back into the previous period, so the
+    pages' shares add up to no more than the period's budget spent (all of it here: every failed request of the
+    period falls while the page fires)."""
+    found = report(prometheus_url, "--from", str(DAYTIME + 10 * MIN), "--to", str(DAYTIME + 86400), "--history", "0",
+                   "--slo", "api-availability")
+    [api] = found["slos"]
+    assert api["incidents"][0]["start"] == DAYTIME + 10 * MIN
+    spent = sum(incident["budget_spent"] for incident in api["incidents"])
+    assert spent <= api["budget_spent"] * (1 + 1e-9)
+    bad = sum(h.rate_5m(lambda m: h.bad_at("rpt-api", m), t)
+              for t in range(DAYTIME + 15 * MIN, api["incidents"][0]["end"] + MIN + 1, MIN))
+    total = sum(h.rate_5m(lambda m: h.total_at("rpt-api", m), t)
+                for t in range(DAYTIME + 15 * MIN, DAYTIME + 86400 + 1, MIN))
+    assert api["incidents"][0]["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-6)
+
+
 def _backtest(url: str, slo_id: str, severity: str) -> list[list[int]]:
     """`slo backtest` over the whole month: the severity's fired intervals, merged as the report merges them."""
     result = run("backtest", SPECS, "--prometheus", url, "--slo", slo_id,
