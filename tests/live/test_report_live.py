@@ -114,6 +114,19 @@ def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prome
     assert api["incidents"][0]["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-6)
 
 
+def test_a_period_ending_off_the_hour_keeps_its_last_page(prometheus_url):
+    """`--to` four minutes into the burst: the hourly maxima that pick where to replay must reach past the period's
+    end, or the page of its last minutes goes unseen (`slo backtest` sees it). Still firing at the end, it is not
+    called noisy: it was cut there, not resolved."""
+    found = report(prometheus_url, "--from", str(BURST - 86400), "--to", str(BURST + 4 * MIN), "--history", "0",
+                   "--slo", "api-availability")
+    [api] = found["slos"]
+    assert [(i["start"], i["end"]) for i in api["incidents"]] == [(BURST + MIN, BURST + 3 * MIN)]
+    assert api["pages"] == 1
+    [owner] = found["owners"]
+    assert owner["pages"] == 1 and owner["noisy_pages"] == []
+
+
 def _backtest(url: str, slo_id: str, severity: str) -> list[list[int]]:
     """`slo backtest` over the whole month: the severity's fired intervals, merged as the report merges them."""
     result = run("backtest", SPECS, "--prometheus", url, "--slo", slo_id,
