@@ -252,3 +252,20 @@ def test_the_template_has_no_arithmetic():
 def test_golden(golden, html):
     """The whole page, byte for byte (`pytest --update-golden` re-records it): a layout change shows in review."""
     golden("report/sample.html", html)
+
+
+def test_times_in_the_reports_zone_and_weeks_by_name():
+    """`--timezone` reaches the HTML: the period, incidents and previous periods in the zone text and Markdown use,
+    named; pages per week by ISO week, as the JSON's `weeks` names them."""
+    import copy
+
+    report = copy.deepcopy(REPORT)
+    report["period"].update({"zone": "Europe/Berlin", "name": "2026-11 (Europe/Berlin)"})
+    for owner in report["owners"]:
+        owner["weeks"] = [f"2026-W{44 + i}" for i in range(len(owner["pages_per_week"]))]
+    out = render_html(report, BURNDOWN)
+    assert "SLO report 2026-11 (Europe/Berlin)</h1>" in out
+    assert "(Europe/Berlin; the end excluded)" in out and "<th>Start (Europe/Berlin)</th>" in out
+    first = report["slos"][0]["incidents"][0]["start"]  # 2026-11-04 14:00 UTC: 15:00 in Berlin (CET)
+    assert iso(first) == "2026-11-04T14:00:00Z" and "2026-11-04T15:00:00+01:00" in out
+    assert "week W44: " in out and "week 1: " not in out

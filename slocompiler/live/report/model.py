@@ -120,7 +120,8 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
 def report(found: list[SloFigures], period: ReportPeriod) -> dict:
     """The whole report as OUTPUTS.md shapes it (times in Unix seconds, ratios plain numbers)."""
     return {
-        "period": {"from": period.start, "to": period.end},
+        # After the contract's keys: the zone of --timezone and the period's name (`2026-W47`), for the renderers.
+        "period": {"from": period.start, "to": period.end, "zone": period.zone, "name": period.title},
         "slos": [slo_entry(item, period) for item in found],
         "owners": owners(found, period),
     }
