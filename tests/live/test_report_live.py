@@ -128,6 +128,17 @@ def test_a_period_ending_off_the_hour_keeps_its_last_page(prometheus_url):
     assert owner["pages"] == 1 and owner["noisy_pages"] == []
 
 
+def test_a_stretch_running_past_the_end_of_the_data_keeps_its_alerts(prometheus_url):
+    """The history ends 2024-10-01 01:00; legacy's ticket burns to its last minute. The replay of that stretch runs
+    to its short window after the data's last hour: no data there is no reason to drop the SLO's alerts (it dropped
+    the ticket, with a note naming a `--to` nobody gave)."""
+    found = report(prometheus_url, "--from", str(h.SEPTEMBER + 24 * h.DAY), "--to", str(h.OCTOBER + 2 * h.DAY),
+                   "--history", "0", "--slo", "legacy-availability")
+    [legacy] = found["slos"]
+    assert "alerts_not_replayed" not in legacy
+    assert (legacy["pages"], legacy["tickets"]) == (0, 1)
+
+
 def _backtest(url: str, slo_id: str, severity: str) -> list[list[int]]:
     """`slo backtest` over the whole month: the severity's fired intervals, merged as the report merges them."""
     result = run("backtest", SPECS, "--prometheus", url, "--slo", slo_id,

@@ -160,11 +160,12 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
     from .hot import hot_spans, narrowed
 
     spans = hot_spans(client, slo, period)
+    whole = spans is None  # the period's data must cover its ends; a stretch's end may lie past the end of the data
     if spans is None:
         spans = [(period.start, period.end - STEP, None)]
     replays = [r for a, b, kept in spans
                for r in run(narrowed(program, slo, kept), client, Range(a, b, STEP), only=frozenset({slo.id}),
-                             budgets=False)]
+                             budgets=False, covered=whole)]
     out = []
     for severity in ("page", "ticket"):
         # The rules' firing (Replay.pages, .tickets: each severity's rules merged), across groups and stretches;
