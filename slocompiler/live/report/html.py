@@ -17,6 +17,7 @@ from ...core import calendar
 from ...emit.render import render
 from ..text import printable
 from . import charts
+from .render import notes as slo_notes
 
 TEMPLATE = "report/report.html.j2"
 # Percentages keep up to this many decimals: 99.95%, 99.9999%; never float noise.
@@ -111,6 +112,7 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
             for h in slo.get("history") or []
         ],
         "advice": text(slo["advice"]) if slo.get("advice") else "",
+        "notes": [text(note) for note in slo_notes(slo, zone)],
         "chart": charts.burndown(start, end, burndown, [(i["start"], i["end"]) for i in incidents]),
     }
 
@@ -118,6 +120,7 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
 def _owner_view(owner: Mapping, zone: str = "UTC") -> dict:
     weeks = [int(n) for n in owner.get("pages_per_week") or []]
     noisy, noisy_pages = _noisy(owner.get("noisy_pages"), zone)
+    late = [_describe(page, zone) for page in owner.get("out_of_hours") or []]
     # The ISO weeks by name (`W47`, from `weeks`: 2026-W47) where the report gives them, else their order.
     names = [str(name).rsplit("-", 1)[-1] for name in owner.get("weeks") or []]
     if len(names) != len(weeks):
@@ -130,6 +133,7 @@ def _owner_view(owner: Mapping, zone: str = "UTC") -> dict:
         "out_of_hours": text(owner.get("pages_out_of_hours")),
         "noisy": noisy,
         "noisy_pages": noisy_pages,
+        "out_of_hours_pages": late,
         "weeks": [{"week": name, "pages": str(n)} for name, n in zip(names, weeks)],
         "chart": charts.bars(weeks, names) if weeks else None,
     }

@@ -77,7 +77,9 @@ def _history(entry: dict, period: ReportPeriod) -> str:
                      for h in entry["history"])
 
 
-def _notes(entry: dict, zone: str) -> list[str]:
+def notes(entry: dict, zone: str) -> list[str]:
+    """What the tables do not say of one SLO: why it has no figure, why its alerts were not replayed, a calendar
+    SLO's own periods, a composite's members (text, Markdown and HTML list them)."""
     notes = []
     if entry.get("no_data"):
         notes.append(f"no data over the period: {entry['no_data']}")
@@ -110,7 +112,7 @@ def to_text(report: dict, period: ReportPeriod) -> str:
     if any(e["history"] for e in report["slos"]):
         lines += ["", "SLI in the previous periods:"]
         lines += [f"  {clean(e['slo_id'])}: {_history(e, period)}" for e in report["slos"] if e["history"]]
-    noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
+    noted = [(e, n) for e in report["slos"] for n in notes(e, zone)]
     if noted:
         lines += ["", "Notes:"] + [f"  {clean(e['slo_id'])}: {clean(n)}" for e, n in noted]
     lines += ["", "Owners and on-call rotations:"]
@@ -152,7 +154,7 @@ def to_markdown(report: dict, period: ReportPeriod) -> str:
     if any(e["history"] for e in report["slos"]):
         lines += ["", "## SLI in the previous periods", ""]
         lines += [f"- `{e['slo_id']}`: {_history(e, period)}" for e in report["slos"] if e["history"]]
-    noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
+    noted = [(e, n) for e in report["slos"] for n in notes(e, zone)]
     if noted:
         lines += ["", "## Notes", ""] + [f"- `{e['slo_id']}`: {markdown(n)}" for e, n in noted]
     lines += ["", "## Owners and on-call rotations", ""]
