@@ -4,6 +4,7 @@ must start fast and needs no Jinja."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -48,10 +49,41 @@ LIVE_COMMANDS = {
 FAILURE_EXIT = {"gate": 3}
 
 
+class UsageLine(click.ClickException):
+    """A usage error as one line, `error: message` on stderr and exit 2: click's usage synopsis and
+    "Try --help" lines before it bury the one line that says what is wrong."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        # click's own messages may span lines (a choice's list of values): one line, the values kept.
+        click.echo("error: " + re.sub(r"\s*\n\s*", " ", self.format_message()), err=True)
+
+
+def _one_line(error: click.UsageError) -> UsageLine:
+    """click's usage error (a bad option value, a missing argument, an unknown command) as UsageLine."""
+    line = UsageLine(error.format_message())
+    line.exit_code = error.exit_code
+    return line
+
+
 class Commands(click.Group):
-    """click's group, with the live commands imported on first use; `running` names the command being run."""
+    """click's group, with the live commands imported on first use; `running` names the command being run.
+    Every usage error, the group's or a command's, is shown as one line (UsageLine)."""
 
     running: str | None = None
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            raise _one_line(error) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line(error) from None
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         # Named before the command loads: loading it can fail too (a broken install), and that is no answer either.

@@ -86,7 +86,7 @@ def test_a_directory_is_searched_in_order_without_following_folder_links(here) -
 def test_missing_path_is_a_usage_error(here) -> None:
     code, output = check("missing.slo")
     assert code == 2
-    assert output.strip().splitlines()[-1] == "Error: no such file or directory: missing.slo"
+    assert output.strip().splitlines()[-1] == "error: no such file or directory: missing.slo"
 
 
 def test_unreadable_file() -> None:

@@ -252,3 +252,41 @@ def test_the_template_has_no_arithmetic():
 def test_golden(golden, html):
     """The whole page, byte for byte (`pytest --update-golden` re-records it): a layout change shows in review."""
     golden("report/sample.html", html)
+
+
+def test_times_in_the_reports_zone_and_weeks_by_name():
+    """`--timezone` reaches the HTML: the period, incidents and previous periods in the zone text and Markdown use,
+    named; pages per week by ISO week, as the JSON's `weeks` names them."""
+    import copy
+
+    report = copy.deepcopy(REPORT)
+    report["period"].update({"zone": "Europe/Berlin", "name": "2026-11 (Europe/Berlin)"})
+    for owner in report["owners"]:
+        owner["weeks"] = [f"2026-W{44 + i}" for i in range(len(owner["pages_per_week"]))]
+    out = render_html(report, BURNDOWN)
+    assert "SLO report 2026-11 (Europe/Berlin)</h1>" in out
+    assert "(Europe/Berlin; the end excluded)" in out and "<th>Start (Europe/Berlin)</th>" in out
+    first = report["slos"][0]["incidents"][0]["start"]  # 2026-11-04 14:00 UTC: 15:00 in Berlin (CET)
+    assert iso(first) == "2026-11-04T14:00:00Z" and "2026-11-04T15:00:00+01:00" in out
+    assert "week W44: " in out and "week 1: " not in out
+
+
+def test_notes_and_out_of_hours_pages_as_text_and_markdown_list_them():
+    """The handout says what the tables do not: why an SLO has no figure, a composite's members, each out-of-hours
+    page with its alert (text and Markdown list them)."""
+    import copy
+
+    report = copy.deepcopy(REPORT)
+    report["slos"][0]["no_data"] = "no traffic in the period (0/0)"
+    report["slos"][0]["members"] = [{"slo_id": "pay-<b>", "weight": 2.0, "when_no_data": "skip", "ratio": 0.001,
+                                     "contribution": 0.002, "share": 1.0}]
+    late = {"alert": "CheckoutAvailabilityErrorBudgetBurn (page 1h)", "slo_id": "checkout-availability",
+            "start": FROM + 2 * HOUR, "end": FROM + 3 * HOUR}
+    report["owners"][0]["out_of_hours"] = [late]
+    page = Page()
+    page.feed(render_html(report, BURNDOWN))
+    shown = [text for _, text in page.texts]
+    assert "no data over the period: no traffic in the period (0/0)" in shown
+    assert "member pay-<b> (weight 2): error ratio 0.001, share of the composite's 100.0%" in shown
+    assert ("CheckoutAvailabilityErrorBudgetBurn (page 1h), slo_id checkout-availability, start 2026-11-01T02:00:00Z, "
+            "end 2026-11-01T03:00:00Z") in shown

@@ -47,7 +47,7 @@ def markdown(text: str) -> str:
     doubled first, so text already made `printable` renders as itself.
     """
     if not text.isprintable():
-        text = "".join(ch if ch.isprintable() else _code(ch) for ch in text)
+        text = "".join(ch if ch.isprintable() else ESCAPES.get(ch) or _code(ch) for ch in text)
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

@@ -101,6 +101,33 @@ def test_backtest_replays_no_alert_from_an_outage_in_maintenance(prometheus_url,
     assert any(alert["fired"] for alert in control["alerts"])
 
 
+def test_backtest_from_inside_a_maintenance_window(prometheus_url, tmp_path):
+    """The ratio is absent in the window and the 5m after it by design: that is no missing data (no exit 3)."""
+    start, end = DAY5 + 4 * 3600, DAY5 + 86400  # an hour into `upgrade` (03:00-09:00)
+    result = run("backtest", specs(tmp_path), "--prometheus", prometheus_url, "--from", str(start), "--to", str(end),
+                 "--slo", "pay-outage", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    assert all(alert["fired"] == [] for alert in report["alerts"]), report["alerts"]
+    # The window's end is no gap either.
+    ended = run("backtest", specs(tmp_path), "--prometheus", prometheus_url, "--from", str(DAY5 - 86400), "--to",
+                str(DAY5 + 4 * 3600), "--slo", "pay-outage", "--format", "json")
+    assert ended.exit_code == 0, ended.output
+
+
+def test_report_replays_alerts_around_a_maintenance_window(prometheus_url, tmp_path):
+    """A window opening two hours before the outage: the report's replay of the outage's stretch starts inside
+    it, where the ratio is absent by design; the SLO keeps its alerts (none fire), not `alerts_not_replayed`."""
+    (tmp_path / "pay.slo").write_text(SPEC.replace('from = "2023-11-19T03:00:00Z"  for = 6h',
+                                                   'from = "2023-11-19T01:00:00Z"  for = 9h'), encoding="utf-8")
+    result = run("report", str(tmp_path), "--prometheus", prometheus_url, "--from", str(DAY5 - 86400), "--to",
+                 str(DAY5 + 86400), "--slo", "pay-outage", "--history", "0", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [entry] = strict_json(result.stdout)["slos"]
+    assert "alerts_not_replayed" not in entry
+    assert entry["pages"] == 0 and entry["tickets"] == 0
+
+
 CALENDAR = """service cal {
   owner = "t"
   maintenance upgrade { from = "2023-11-19T03:00:00Z"  for = 6h }

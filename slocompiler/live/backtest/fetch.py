@@ -258,12 +258,28 @@ def require_data(slo: Slo, ratios: dict[GroupKey, list[float | None]], where: Gr
         raise LiveError(f"{slo.id}: no data between {describe(start)} and {describe(where.end)} "
                         f"(the indicator's series do not exist then; `slo verify` checks the selectors)")
     first, last = found
-    if first > start + slack:
+    # In a maintenance window (and the 5m after it) the SLO's ratio is absent by design: that is no missing data.
+    if first > _past_maintenance(slo, start, 1) + slack:
         raise LiveError(f"{slo.id}: the server has no data before {describe(first)}; "
                         f"--from {describe(start)} is {_gap(first - start)} earlier")
-    if last < where.end - slack:
+    if last < _past_maintenance(slo, where.end, -1) - slack:
         raise LiveError(f"{slo.id}: the server has no data after {describe(last)}; "
                         f"--to {describe(where.end)} is {_gap(where.end - last)} later")
+
+
+def _past_maintenance(slo: Slo, t: int, direction: int) -> int:
+    """`t`, or when the SLO's maintenance keeps its ratio absent at `t` (a window and the 5m after it, as the rules),
+    the end of that quiet (direction 1) or the window's start (-1): where its data must reach."""
+    from ...core import maintenance, slices
+
+    pad = slices.current_window(slo)
+    for _ in range(100):  # windows may follow one another
+        held = [(a, b + pad) for window in slo.maintenance for a, b in maintenance.occurrences(window, t - pad, t + 1)
+                if a <= t < b + pad]
+        if not held:
+            return t
+        t = max(b for _, b in held) if direction > 0 else min(a for a, _ in held)
+    return t
 
 
 def _gap(seconds: int) -> str:

@@ -46,14 +46,16 @@ def check_size(program: Program, what: Range, back: int = 0, only: frozenset[str
 
 
 def run(program: Program, client: Prometheus, what: Range, cache: Cache | None = None, back: int = 0,
-        budget: Budget | None = None, only: frozenset[str] | None = None, budgets: bool = True) -> list[Replay]:
+        budget: Budget | None = None, only: frozenset[str] | None = None, budgets: bool = True,
+        covered: bool = True) -> list[Replay]:
     """Replays of every SLO (per group value; `only` these ids), in spec order; LiveError when the server cannot answer or lacks data.
 
     Evaluations start at least `back` seconds before `what.start` (two versions
     compared share one grid, and so the cache of what both fetch, and the
     `budget` of values held). `budgets=False` leaves out the budget left at
     the end (and a calendar SLO's per period): `slo report` replays stretches
-    of a period and sums its budget itself.
+    of a period and sums its budget itself. `covered=False` asks no data at
+    the range's ends (a report's stretch may run past the end of its data).
     """
     slos = slos_of(program, only)
     budget = Budget() if budget is None else budget
@@ -74,7 +76,7 @@ def run(program: Program, client: Prometheus, what: Range, cache: Cache | None =
     for slo in slos:
         for window in plans[slo.id][1]:
             ratios[slo.id].setdefault(window, {})
-    for slo in slos:
+    for slo in slos if covered else ():
         require_data(slo, ratios[slo.id][INCIDENT_WINDOW], where, what.start, INCIDENT_WINDOW, when)
     shared = {} if cache is None else cache
     counted = client.map(lambda slo: failures.counts(client, slo, ratios[slo.id], where, shared, budget), slos)

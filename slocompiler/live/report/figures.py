@@ -180,11 +180,12 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
     from .hot import hot_spans, narrowed
 
     spans = hot_spans(client, slo, period)
+    whole = spans is None  # the period's data must cover its ends; a stretch's end may lie past the end of the data
     if spans is None:
         spans = [(period.start, period.end - STEP, None)]
     replays = [r for a, b, kept in spans
                for r in run(narrowed(program, slo, kept), client, Range(a, b, STEP), only=frozenset({slo.id}),
-                             budgets=False)]
+                             budgets=False, covered=whole)]
     out = []
     for severity in ("page", "ticket"):
         # The rules' firing (Replay.pages, .tickets: each severity's rules merged), across groups and stretches;
@@ -204,14 +205,17 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
 def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Alerted], period: ReportPeriod,
                 budget: float) -> list[Alerted]:
     """Each page with the share of the period's budget spent while it fired: the 5m bad rates at each minute after
-    its start to its resolution (`end + 1m`), over the period's sum of 5m totals (as the SLI sums them), over the budget."""
+    its start to its resolution (`end + 1m`), over the period's sum of 5m totals (as the SLI sums them), over the budget.
+    Only the minutes the SLI sums count (`[start + 5m, end]`): a page firing as the period begins does not spend the
+    previous period's errors, so the pages' shares never add up to more than the period's."""
     if not pages:
         return []
     bad, weight = minute_expressions(program, slo)
     total = _summed(client, weight, period.start + FIVE, period.end)
     out = []
     for page in pages:
-        spent = _summed(client, bad, page.start + STEP, page.end + STEP) / total / budget if total > 0 else None
+        first, last = max(page.start + STEP, period.start + FIVE), min(page.end + STEP, period.end)
+        spent = (_summed(client, bad, first, last) if first <= last else 0.0) / total / budget if total > 0 else None
         out.append(dataclasses.replace(page, budget_spent=spent))
     return out
 

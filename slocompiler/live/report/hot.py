@@ -52,11 +52,15 @@ def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
 
     expr = f"max_over_time(({ratio})[1h:1m])"
 
+    # The hours are counted from `period.start - reach`: a period that does not end on one of them (`--to` off the
+    # hour, a zone half an hour off UTC) needs one point past its end, or its last part's maxima go unread.
+    until = period.end + HOUR - 1
+
     def ask() -> dict[int, float]:
-        client.query_range_each(expr, period.start - reach, period.end, HOUR, keep)
+        client.query_range_each(expr, period.start - reach, until, HOUR, keep)
         return highest
 
-    highest = shared(client, ("range", expr, period.start - reach, period.end), ask)
+    highest = shared(client, ("range", expr, period.start - reach, until), ask)
     last = period.end - STEP
     found: list[tuple[int, int, int]] = []
     for index, k in enumerate(conditions):

@@ -13,8 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal
 
+from ...core import calendar
 from ...emit.render import render
+from ..text import printable
 from . import charts
+from .render import notes as slo_notes
 
 TEMPLATE = "report/report.html.j2"
 # Percentages keep up to this many decimals: 99.95%, 99.9999%; never float noise.
@@ -36,15 +39,18 @@ def percent(ratio: float | int | None) -> str:
     return ("0" if text == "-0" else text) + "%"
 
 
-def iso(seconds: float | int) -> str:
-    """A Unix time in UTC ISO 8601: `2026-11-02T14:02:00Z`."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso(seconds: float | int, zone: str = "UTC") -> str:
+    """A Unix time in ISO 8601, in UTC (`2026-11-02T14:02:00Z`) or the report's `--timezone` (`...T15:02:00+01:00`)."""
+    if zone == "UTC":
+        return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(seconds, tz=calendar.zone_info(zone)).isoformat()
 
 
-def day(seconds: float | int) -> str:
-    """A Unix time for a heading: `2026-11-02 14:02 UTC`, or the date alone at midnight."""
-    moment = datetime.fromtimestamp(seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%d" if (moment.hour, moment.minute, moment.second) == (0, 0, 0) else "%Y-%m-%d %H:%M UTC")
+def day(seconds: float | int, zone: str = "UTC") -> str:
+    """A Unix time for a heading, in the report's zone: `2026-11-02 14:02 UTC`, or the date alone at midnight."""
+    moment = datetime.fromtimestamp(seconds, tz=timezone.utc if zone == "UTC" else calendar.zone_info(zone))
+    return moment.strftime("%Y-%m-%d" if (moment.hour, moment.minute, moment.second) == (0, 0, 0) else
+                           f"%Y-%m-%d %H:%M {zone}")
 
 
 def yes_no(value: bool | None) -> str:
@@ -53,32 +59,34 @@ def yes_no(value: bool | None) -> str:
 
 
 def text(value: object) -> str:
-    """A spec's string, or `-` for none; numbers as they are."""
-    return NONE if value is None else str(value)
+    """A spec's string as the text format shows it (`printable`: one line, a newline as `\\n`), or `-` for none;
+    numbers as they are. The template's autoescaping then makes it HTML."""
+    return NONE if value is None else printable(value) if isinstance(value, str) else str(value)
 
 
-def _noisy(value: object) -> tuple[str, list[str]]:
+def _noisy(value: object, zone: str = "UTC") -> tuple[str, list[str]]:
     """`noisy_pages` as a count and one line per page, whether the report gives a number or the pages themselves."""
     if value is None or isinstance(value, (bool, int, float)):
         return text(value), []
     pages = list(value) if isinstance(value, Sequence) and not isinstance(value, str) else [value]
-    return str(len(pages)), [_describe(page) for page in pages]
+    return str(len(pages)), [_describe(page, zone) for page in pages]
 
 
-def _describe(page: object) -> str:
-    """One noisy page in words: its alert first, times in UTC."""
+def _describe(page: object, zone: str = "UTC") -> str:
+    """One noisy page in words: its alert first, times in the report's zone."""
     if not isinstance(page, Mapping):
         return str(page)
     parts = [str(page["alert"])] if "alert" in page else []
     for key, value in page.items():
         if key == "alert":
             continue
-        shown = iso(value) if key in ("start", "end") and isinstance(value, (int, float)) else text(value)
+        shown = iso(value, zone) if key in ("start", "end") and isinstance(value, (int, float)) else text(value)
         parts.append(f"{key} {shown}")
     return ", ".join(parts)
 
 
-def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequence[tuple[float, float]]) -> dict:
+def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequence[tuple[float, float]],
+              zone: str = "UTC") -> dict:
     incidents = slo.get("incidents") or []
     return {
         "anchor": f"slo-{index}",
@@ -97,20 +105,26 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
         "tickets": text(slo.get("tickets")),
         "suggested_objective": percent(slo.get("suggested_objective")),
         "incidents": [
-            {"start": iso(i["start"]), "end": iso(i["end"]), "budget_spent": percent(i.get("budget_spent"))} for i in incidents
+            {"start": iso(i["start"], zone), "end": iso(i["end"], zone), "budget_spent": percent(i.get("budget_spent"))} for i in incidents
         ],
         "history": [
-            {"from": day(h["from"]), "to": day(h["to"]), "sli": percent(h.get("sli")) if h.get("sli") is not None else "no data"}
+            {"from": day(h["from"], zone), "to": day(h["to"], zone), "sli": percent(h.get("sli")) if h.get("sli") is not None else "no data"}
             for h in slo.get("history") or []
         ],
         "advice": text(slo["advice"]) if slo.get("advice") else "",
+        "notes": [text(note) for note in slo_notes(slo, zone)],
         "chart": charts.burndown(start, end, burndown, [(i["start"], i["end"]) for i in incidents]),
     }
 
 
-def _owner_view(owner: Mapping) -> dict:
+def _owner_view(owner: Mapping, zone: str = "UTC") -> dict:
     weeks = [int(n) for n in owner.get("pages_per_week") or []]
-    noisy, noisy_pages = _noisy(owner.get("noisy_pages"))
+    noisy, noisy_pages = _noisy(owner.get("noisy_pages"), zone)
+    late = [_describe(page, zone) for page in owner.get("out_of_hours") or []]
+    # The ISO weeks by name (`W47`, from `weeks`: 2026-W47) where the report gives them, else their order.
+    names = [str(name).rsplit("-", 1)[-1] for name in owner.get("weeks") or []]
+    if len(names) != len(weeks):
+        names = [str(i + 1) for i in range(len(weeks))]
     return {
         "owner": text(owner.get("owner")),
         "oncall": text(owner.get("oncall")),
@@ -119,18 +133,22 @@ def _owner_view(owner: Mapping) -> dict:
         "out_of_hours": text(owner.get("pages_out_of_hours")),
         "noisy": noisy,
         "noisy_pages": noisy_pages,
-        "weeks": [{"week": str(i + 1), "pages": str(n)} for i, n in enumerate(weeks)],
-        "chart": charts.bars(weeks, [str(i + 1) for i in range(len(weeks))]) if weeks else None,
+        "out_of_hours_pages": late,
+        "weeks": [{"week": name, "pages": str(n)} for name, n in zip(names, weeks)],
+        "chart": charts.bars(weeks, names) if weeks else None,
     }
 
 
 def view(report: Mapping, burndown: Mapping[str, Sequence[tuple[float, float]]]) -> dict:
     """The template's model: every figure as the text it shows, every chart as coordinates."""
     start, end = report["period"]["from"], report["period"]["to"]
+    zone = report["period"].get("zone") or "UTC"  # the times of tables and headings; the charts' axes are UTC
     return {
-        "period": {"from": day(start), "to": day(end), "from_iso": iso(start), "to_iso": iso(end)},
-        "slos": [_slo_view(i + 1, slo, start, end, burndown.get(slo["slo_id"], ())) for i, slo in enumerate(report["slos"])],
-        "owners": [_owner_view(owner) for owner in report.get("owners") or []],
+        "period": {"from": day(start, zone), "to": day(end, zone), "from_iso": iso(start), "to_iso": iso(end),
+                   "zone": zone, "name": text(report["period"].get("name") or "")},
+        "slos": [_slo_view(i + 1, slo, start, end, burndown.get(slo["slo_id"], ()), zone)
+                 for i, slo in enumerate(report["slos"])],
+        "owners": [_owner_view(owner, zone) for owner in report.get("owners") or []],
     }
 
 

@@ -6,7 +6,7 @@ import math
 from ...core import calendar
 from ...core.units import decimal_text
 from .advice import advice, suggested
-from .figures import Alerted, SloFigures
+from .figures import STEP, Alerted, SloFigures
 from .period import ReportPeriod
 
 WORKDAY = (8, 20)  # local hours: a page starting outside [08:00, 20:00) is out of hours
@@ -107,7 +107,8 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
             "pages": len(pages),
             "tickets": sum(len(item.tickets) for item in items),
             "pages_out_of_hours": len(late),
-            "noisy_pages": [_page(p) for p in pages if p.noisy],
+            # A page still firing at the period's last evaluation is cut there: how long it fired is not known.
+            "noisy_pages": [_page(p) for p in pages if p.noisy and p.end + STEP < period.end],
             "pages_per_week": per_week,
             # After the contract's keys: which ISO week each count is, and the pages out of hours themselves.
             "weeks": [name for _, name in weeks_of],
@@ -119,7 +120,8 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
 def report(found: list[SloFigures], period: ReportPeriod) -> dict:
     """The whole report as OUTPUTS.md shapes it (times in Unix seconds, ratios plain numbers)."""
     return {
-        "period": {"from": period.start, "to": period.end},
+        # After the contract's keys: the zone of --timezone and the period's name (`2026-W47`), for the renderers.
+        "period": {"from": period.start, "to": period.end, "zone": period.zone, "name": period.title},
         "slos": [slo_entry(item, period) for item in found],
         "owners": owners(found, period),
     }

@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from ...core import calendar
 from ...core.units import human_duration, percent_text
-from ..text import markdown, printable
+from ..text import markdown as _markdown
+from ..text import printable
 from .advice import share_text, sli_text
 from .period import ReportPeriod
 
@@ -76,7 +77,9 @@ def _history(entry: dict, period: ReportPeriod) -> str:
                      for h in entry["history"])
 
 
-def _notes(entry: dict, zone: str) -> list[str]:
+def notes(entry: dict, zone: str) -> list[str]:
+    """What the tables do not say of one SLO: why it has no figure, why its alerts were not replayed, a calendar
+    SLO's own periods, a composite's members (text, Markdown and HTML list them)."""
     notes = []
     if entry.get("no_data"):
         notes.append(f"no data over the period: {entry['no_data']}")
@@ -109,7 +112,7 @@ def to_text(report: dict, period: ReportPeriod) -> str:
     if any(e["history"] for e in report["slos"]):
         lines += ["", "SLI in the previous periods:"]
         lines += [f"  {clean(e['slo_id'])}: {_history(e, period)}" for e in report["slos"] if e["history"]]
-    noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
+    noted = [(e, n) for e in report["slos"] for n in notes(e, zone)]
     if noted:
         lines += ["", "Notes:"] + [f"  {clean(e['slo_id'])}: {clean(n)}" for e, n in noted]
     lines += ["", "Owners and on-call rotations:"]
@@ -128,9 +131,13 @@ def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def to_markdown(report: dict, period: ReportPeriod) -> str:
     """Tables for a wiki page or a pull-request comment; every text from a spec or a server escaped (never Markdown
-    structure). The report's own words, times and figures, and SLO names (identifiers) in advice, are written as
-    they are."""
+    structure), and the same text the text format shows (`printable`: a newline is `\\n`, a backslash `\\\\`).
+    The report's own words, times and figures, and SLO names (identifiers) in advice, are written as they are."""
     zone = period.zone
+
+    def markdown(value: str) -> str:
+        return _markdown(printable(value))
+
     lines = [f"# {_heading(report, period)}", ""]  # our own words, numbers and an IANA zone name
     lines += _md_table(SLO_HEADER, [_slo_row(e, markdown) for e in report["slos"]])
     incidents = [(e, i) for e in report["slos"] for i in e["incidents"]]
@@ -147,7 +154,7 @@ def to_markdown(report: dict, period: ReportPeriod) -> str:
     if any(e["history"] for e in report["slos"]):
         lines += ["", "## SLI in the previous periods", ""]
         lines += [f"- `{e['slo_id']}`: {_history(e, period)}" for e in report["slos"] if e["history"]]
-    noted = [(e, n) for e in report["slos"] for n in _notes(e, zone)]
+    noted = [(e, n) for e in report["slos"] for n in notes(e, zone)]
     if noted:
         lines += ["", "## Notes", ""] + [f"- `{e['slo_id']}`: {markdown(n)}" for e, n in noted]
     lines += ["", "## Owners and on-call rotations", ""]
