@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ...core import queries
+from ...core import maintenance, queries, slices
 from ...core.composites import counted
 from ...core.ir import Program, Slo
 from ...core.units import human_duration
@@ -181,9 +181,9 @@ def _no_series(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Ca
     """Whether a member reads only plain selectors and none has a sample the window's ratio could read over the grid
     (an hour's margin beyond the window): its ratio is then nothing at every evaluation, as its queries would say,
     without a month of them (a member with no data costs a series lookup)."""
-    indicator = slo.indicator
-    read = [q for q in (getattr(indicator, name, None) for name in ("errors", "good", "total", "histogram", "metric"))
-            if q is not None]
+    from ..verify import roles
+
+    read = [query for _, query in roles(slo)]
     if slo.slices is not None or not read or not all(q.is_selector for q in read):
         return False
     first = where.start - window - 3600
@@ -270,8 +270,6 @@ def require_data(slo: Slo, ratios: dict[GroupKey, list[float | None]], where: Gr
 def _past_maintenance(slo: Slo, t: int, direction: int) -> int:
     """`t`, or when the SLO's maintenance keeps its ratio absent at `t` (a window and the 5m after it, as the rules),
     the end of that quiet (direction 1) or the window's start (-1): where its data must reach."""
-    from ...core import maintenance, slices
-
     pad = slices.current_window(slo)
     for _ in range(100):  # windows may follow one another
         held = [(a, b + pad) for window in slo.maintenance for a, b in maintenance.occurrences(window, t - pad, t + 1)
