@@ -105,15 +105,12 @@ def _first_day(start: float, zone: str) -> date:
 
 def _month_starts(start: float, end: float, zone: str) -> list[int]:
     first = _first_day(start, zone)
-    year, month = (first.year, first.month) if first.day == 1 else \
-        ((first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1))
+    month = first if first.day == 1 else calendar.next_period_date("month", calendar.period_start_date("month", first))
     starts = []
-    while True:
-        at = calendar.first_instant(zone, date(year, month, 1))
-        if at > end:
-            return starts
+    while (at := calendar.first_instant(zone, month)) <= end:
         starts.append(at)
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        month = calendar.next_period_date("month", month)
+    return starts
 
 
 def _days(start: float, end: float, days: int, zone: str) -> list[tuple[int, str]]:

@@ -126,8 +126,9 @@ def choose(period: str | None, start: float | None, end: float | None, zone: str
     if start is not None and end is not None:
         # The rules evaluate at whole minutes; a span off them would replay the alerts between their evaluations.
         if start % 60 or end % 60:
+            off = start if start % 60 else end
             raise PeriodError(f"--from and --to must be whole minutes (the rules evaluate once a minute), "
-                              f"such as {_utc(start // 60 * 60)}")
+                              f"such as {_utc(off // 60 * 60)}")
         if end <= start:
             raise PeriodError(f"--from {_utc(start)} is not before --to {_utc(end)}")
         chosen = ReportPeriod(int(start), int(end), zone, None)
