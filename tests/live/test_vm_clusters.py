@@ -23,7 +23,6 @@ import victoria
 import yaml
 from helpers import run
 
-from slocompiler.core import conventions as c
 from slocompiler.emit.rules import rules_files
 from slocompiler.workflow.compile import load
 
@@ -73,22 +72,23 @@ def _fast(text: str) -> str:
     return yaml.safe_dump(document, sort_keys=False)
 
 
-def _at(url: str) -> str:
+def _at(url: str, windows: int) -> str:
     """A few seconds ago, at which the view shows both clusters' ratios: VictoriaMetrics drops a series from an
     instant query once its last sample is older than about two of its intervals (here 2s), and the newest may not
     be searchable yet (docs/ENGINES.md). On a loaded machine a vmalert can fall that far behind for a moment: the
-    instant is taken again until both are there with every window (60s at most)."""
+    instant is taken again until both show all their `windows` ratios (the period group's 7d too, which can lag
+    the 5m one; equal counts alone passed with a window missing in both)."""
     started = time.monotonic()
+    every = '{__name__=~"slo:sli_error:ratio_rate.+"}'
     while True:
         at = int(time.time()) - 5
-        # Every window of both clusters (the period group's 7d too, which can lag the 5m one): as many each.
-        every = '{__name__=~"slo:sli_error:ratio_rate.+"}'
         query = urllib.parse.urlencode({"query": f"count by (cluster) ({every})", "time": at})
         with urllib.request.urlopen(f"{url}/api/v1/query?{query}", timeout=10) as answer:
-            found = {item["metric"].get("cluster"): item["value"][1] for item in json.load(answer)["data"]["result"]}
-        if (set(found) >= set(CLUSTERS) and len({found[k] for k in CLUSTERS}) == 1) \
-                or time.monotonic() > started + 60:
+            found = {item["metric"].get("cluster"): int(item["value"][1])
+                     for item in json.load(answer)["data"]["result"]}
+        if all(found.get(name) == windows for name in CLUSTERS):
             return str(at)
+        assert time.monotonic() < started + 90, f"ratios per cluster at {at}: {found}, not {windows} each"
         time.sleep(1)
 
 
@@ -134,24 +134,26 @@ def global_view(tmp_path_factory, vmalert):
                 # vmalert refuses alerting rules without a notifier; none listens here (the test reads storage).
                 "-notifier.url=http://127.0.0.1:1"))
         # Every window's ratio of both clusters in the global view (the 7d one reads the 5m rates recorded before).
-        windows = {c.error_ratio_rule(w) for w in (300, 1800, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400)}
+        windows = {rule["record"] for group in yaml.safe_load(rules.read_text(encoding="utf-8"))["groups"]
+                   for rule in group["rules"] if rule.get("record", "").startswith("slo:sli_error:ratio_rate")}
+        assert len(windows) == 6, windows  # 5m to 3d, and the period's 7d
         started = time.monotonic()
-        while {(s["__name__"], s.get("cluster")) for s in _series(world.url, f'{{{c.LABEL_SLO_ID}!=""}}')} < {
-                (name, cluster) for name in windows for cluster in CLUSTERS}:
+        while not {(name, cluster) for name in windows for cluster in CLUSTERS} <= {
+                (s["__name__"], s.get("cluster")) for s in _series(world.url, f'{{{c.LABEL_SLO_ID}!=""}}')}:
             assert time.monotonic() < started + 90, "the recorded series never reached the global view"
             time.sleep(0.5)
         print(f"recorded series of both clusters in the global view after {time.monotonic() - started:.1f}s")
         time.sleep(6)  # so that _at() falls after both clusters' first evaluations of every rule
-        yield world.url, str(directory / "specs"), now
+        yield world.url, str(directory / "specs"), now, len(windows)
     finally:
         for process in reversed(running):
             process.stop()
 
 
 def test_status_shows_each_cluster_s_figures(global_view):
-    url, specs, _ = global_view
+    url, specs, _, windows = global_view
     result = run("status", specs, "--prometheus", url, "--source", "recorded", "--cluster-label", "cluster",
-                 "--format", "json", "--at", _at(url))
+                 "--format", "json", "--at", _at(url, windows))
     assert result.exit_code == 0, result.output
     rows = {row["group"]["cluster"]: row for row in json.loads(result.stdout)}
     assert sorted(rows) == ["east", "west"]
@@ -160,26 +162,26 @@ def test_status_shows_each_cluster_s_figures(global_view):
         assert abs(rows[name]["error_budget_remaining"] - (1 - error_ratio / 0.001)) < 0.01 * error_ratio / 0.001
     assert rows["west"]["error_budget_remaining"] < 0 < rows["east"]["error_budget_remaining"]
     text = run("status", specs, "--prometheus", url, "--source", "recorded", "--cluster-label", "cluster",
-               "--at", _at(url)).stdout
+               "--at", _at(url, windows)).stdout
     assert "cluster=west" in text and "cluster=east" in text
 
 
 def test_gate_blocks_on_the_bad_cluster(global_view):
-    url, specs, _ = global_view
+    url, specs, _, windows = global_view
     result = run("gate", specs, "--prometheus", url, "--source", "recorded", "--cluster-label", "cluster",
-                 "--format", "json", "--at", _at(url))
+                 "--format", "json", "--at", _at(url, windows))
     assert result.exit_code == 1, result.output
     blocked = json.loads(result.stdout)["blocked_by"]
     assert {(b["group"]["cluster"], b["when"]) for b in blocked} == {("west", "budget_remaining <= 0%")}
     # Without the label, neither cluster stands for both: exit 3, naming it.
-    unnamed = run("gate", specs, "--prometheus", url, "--source", "recorded", "--at", _at(url))
+    unnamed = run("gate", specs, "--prometheus", url, "--source", "recorded", "--at", _at(url, windows))
     assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr, unnamed.output
 
 
 def test_backtest_replays_each_cluster(global_view):
-    url, specs, now = global_view
+    url, specs, now, windows = global_view
     # To now: the deployed series at --to tell the clusters apart, and vmalert started after the history's end.
-    span = ("--from", str(now - 90 * 60), "--to", _at(url))
+    span = ("--from", str(now - 90 * 60), "--to", _at(url, windows))
     result = run("backtest", specs, "--prometheus", url, *span, "--cluster-label", "cluster", "--format", "json")
     assert result.exit_code == 0, result.output
     replays = {r["group"]["cluster"]: r for r in json.loads(result.stdout)}
@@ -192,11 +194,11 @@ def test_backtest_replays_each_cluster(global_view):
 
 
 def test_verify_compares_each_cluster_with_its_own_series(global_view):
-    url, specs, _ = global_view
-    result = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--format", "json", "--at", _at(url))
+    url, specs, _, windows = global_view
+    result = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--format", "json", "--at", _at(url, windows))
     # Each cluster's deployed ratios are its own traffic's: nothing stale (the global sum would be 5x off for both).
     assert result.exit_code == 0 and "stale" not in result.output, result.output
-    text = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--at", _at(url))
+    text = run("verify", specs, "--prometheus", url, "--cluster-label", "cluster", "--at", _at(url, windows))
     assert text.stderr.splitlines()[-1].startswith("ok: 1 SLO(s) match the live series; "), text.stderr
-    unnamed = run("verify", specs, "--prometheus", url, "--at", _at(url))
+    unnamed = run("verify", specs, "--prometheus", url, "--at", _at(url, windows))
     assert unnamed.exit_code == 3 and 'cluster_label = "cluster"' in unnamed.stderr, unnamed.output
