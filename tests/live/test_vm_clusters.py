@@ -23,6 +23,7 @@ import victoria
 import yaml
 from helpers import run
 
+from slocompiler.core import conventions as c
 from slocompiler.emit.rules import rules_files
 from slocompiler.workflow.compile import load
 
