@@ -57,6 +57,8 @@ def test_default_is_the_last_complete_month():
     ("2026-W00", None, None, "UTC", "'2026-W00' is not an ISO week: 2026 has weeks 01 to 53"),
     ("26-11", None, None, "UTC", "'26-11' is not a period"),
     (None, 240.0, 120.0, "UTC", "is not before --to"),
+    (None, 120.0, 360.0, "UTC", "--from 1970-01-01 00:02:00 UTC to --to 1970-01-01 00:06:00 UTC is shorter than "
+                                "the SLI's 5m rates: a report covers at least 5 minutes"),
     (None, 120.5, 240.0, "UTC", "--from and --to must be whole minutes (the rules evaluate once a minute), "
                                 "such as 1970-01-01 00:02:00 UTC"),
     (None, 90.0, 240.0, "UTC", "--from and --to must be whole minutes"),
@@ -71,19 +73,56 @@ def test_bad_periods(period, start, end, zone, words):
 
 
 def test_ladder_and_wording():
-    assert suggested([0.9997, 0.9998, 0.99991]) == __import__("decimal").Decimal("0.9995")
-    assert suggested([0.85]) is None
-    assert suggested([None, 0.9999]) is None
-    from decimal import Decimal
+    from decimal import Decimal as D
 
-    said = advice("availability", Decimal("0.999"), 0.9998, [0.9998, 0.99985, 0.9998], "months")
+    assert suggested([D("0.0003"), D("0.0002"), D("0.00009")]) == D("0.9995")
+    assert suggested([D("0.15")]) is None
+    assert suggested([None, D("0.0001")]) is None
+    said = advice("availability", D("0.999"), D("0.0002"), [D("0.0002"), D("0.00015"), D("0.0002")], "months")
     assert said == ("availability met 99.95% in each of the last 3 months and in this one while promising 99.9%: "
                     "99.95% would still leave 60.0% of budget in the worst of them")
     # Under a quarter spent, but nothing higher on the ladder is met: the budget is there to spend.
-    said = advice("availability", Decimal("0.9999"), 0.99999, [0.99999], "weeks")
+    said = advice("availability", D("0.9999"), D("0.00001"), [D("0.00001")], "weeks")
     assert said.startswith("availability spent under a quarter of its budget in the last week and in this one")
-    said = advice("latency", Decimal("0.99"), 0.985, [0.985, 0.995], "months")
+    said = advice("latency", D("0.99"), D("0.015"), [D("0.015"), D("0.005")], "months")
     assert said.startswith("latency missed 99% in 2 of the last 3 months including this one (SLI 98.5%, 99.5%, 98.5%)")
     assert said.endswith("; 95% was met in every one")
-    assert advice("latency", Decimal("0.99"), 0.995, [0.995, 0.995], "months") is None  # half spent: nothing to say
-    assert advice("latency", Decimal("0.99"), 0.995, [None], "months") is None  # no data before
+    assert advice("latency", D("0.99"), D("0.005"), [D("0.005"), D("0.005")], "months") is None  # half spent
+    assert advice("latency", D("0.99"), D("0.005"), [None], "months") is None  # no data before
+
+
+def test_exactly_at_the_objective_is_met_and_a_quarter_is_no_less(tmp_path):
+    """Ratios from float sums land a hair off the decimal they stand for (0.24999999999997 of the budget for a
+    quarter): an SLI exactly at 99.9% is met, and a quarter spent is not "under a quarter"."""
+    from decimal import Decimal as D
+
+    from slocompiler.live.report.figures import SloFigures, exact_ratio
+    from slocompiler.workflow.compile import load
+
+    at_objective = exact_ratio(1 - (1 - 1000 / 1_000_000))  # 1,000 failed of a million: 0.0010000000000000009
+    assert at_objective == D("0.001")
+    quarter = exact_ratio(0.00024999999999997)
+    assert advice("availability", D("0.999"), quarter, [quarter], "months") is None
+    assert advice("availability", D("0.999"), quarter * D("0.99"), [quarter * D("0.99")], "months") is not None
+    assert suggested([at_objective]) == D("0.999")
+    spec = tmp_path / "a.slo"
+    spec.write_text('service a {\n  slo availability {\n    objective = 99.9%\n    sla = 99.5%\n    window = 30d\n'
+                    '    indicator ratio {\n      errors = `e`\n      total = `t`\n    }\n  }\n}\n', encoding="utf-8")
+    program = load([str(spec)]).program
+    service = program.services[0]
+    figures = SloFigures(service, service.slos[0], error_ratio=at_objective)
+    assert (figures.met, figures.sla_met, figures.budget_spent, figures.sli) == (True, True, 1.0, 0.999)
+    at_sla = SloFigures(service, service.slos[0], error_ratio=exact_ratio(1 - (1 - 5000 / 1_000_000)))
+    assert (at_sla.met, at_sla.sla_met, at_sla.sli) == (False, True, 0.995)
+
+
+def test_advice_counts_only_the_periods_with_data():
+    from decimal import Decimal as D
+
+    said = advice("availability", D("0.999"), D("0.0002"), [D("0.0002"), None, D("0.0002")], "months")
+    assert "in each of the 2 previous months with data and in this one" in said, said
+    said = advice("availability", D("0.999"), D("0.0002"), [None, D("0.0002")], "months")
+    assert "in the previous month with data and in this one" in said, said
+    said = advice("latency", D("0.99"), D("0.015"), [D("0.015"), None, D("0.02")], "months")
+    assert said.startswith("latency missed 99% in 3 of the 3 months with data including this one "
+                           "(SLI 98.5%, no data, 98%, 98.5%)"), said

@@ -107,13 +107,19 @@ def rate_5m(counts, t: int) -> float:
 
 
 def period_sums(job: str, frm: int, to: int) -> tuple[float, float]:
-    """(bad, total) as the period rule sums them from `frm` to `to`: the 5m rates at each whole minute in
-    [frm + 5m, to], each covering the five minutes before it."""
+    """(bad, total) as the report sums them from `frm` to `to`: the 5m rates at each whole minute in
+    [frm + 3m, to + 2m], each covering the five minutes before it (the windows centred on the bounds)."""
     bad = total = 0.0
-    for t in range(frm + 300, to + 1, STEP):
+    for t in range(frm + 180, to + 120 + 1, STEP):
         bad += rate_5m(lambda m: bad_at(job, m), t)
         total += rate_5m(lambda m: total_at(job, m), t)
     return bad, total
+
+
+def events(job: str, frm: int, to: int) -> tuple[float, float]:
+    """(bad, total) events of the minutes from `frm` to `to`, counted one by one."""
+    minutes = range(minute_of(frm), minute_of(to))
+    return sum(bad_at(job, m) for m in minutes), sum(total_at(job, m) for m in minutes)
 
 
 def openmetrics() -> Iterator[str]:

@@ -99,8 +99,8 @@ def test_incidents_are_the_page_intervals(september):
 
 def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prometheus_url):
     """The period starts 10 minutes into the daytime outage: its page is firing at the first minute. Its share counts
-    the minutes the SLI sums (`[from + 5m, to]`), not the 5m windows reaching back into the previous period, so the
-    pages' shares add up to no more than the period's budget spent (all of it here: every failed request of the
+    the minutes the SLI sums (`[from + 3m, to + 2m]`), not the 5m windows reaching back into the previous period, so
+    the pages' shares add up to no more than the period's budget spent (all of it here: every failed request of the
     period falls while the page fires)."""
     found = report(prometheus_url, "--from", str(DAYTIME + 10 * MIN), "--to", str(DAYTIME + 86400), "--history", "0",
                    "--slo", "api-availability")
@@ -109,10 +109,29 @@ def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prome
     spent = sum(incident["budget_spent"] for incident in api["incidents"])
     assert spent <= api["budget_spent"] * (1 + 1e-9)
     bad = sum(h.rate_5m(lambda m: h.bad_at("rpt-api", m), t)
-              for t in range(DAYTIME + 15 * MIN, api["incidents"][0]["end"] + MIN + 1, MIN))
+              for t in range(DAYTIME + 13 * MIN, api["incidents"][0]["end"] + MIN + 1, MIN))
     total = sum(h.rate_5m(lambda m: h.total_at("rpt-api", m), t)
-                for t in range(DAYTIME + 15 * MIN, DAYTIME + 86400 + 1, MIN))
+                for t in range(DAYTIME + 13 * MIN, DAYTIME + 86400 + 2 * MIN + 1, MIN))
     assert api["incidents"][0]["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-6)
+
+
+def test_an_outage_split_between_two_periods_is_counted_once(prometheus_url):
+    """The daytime outage's 20 minutes split 10 and 10 between two adjacent periods: the two reports' failed
+    requests add up to every failed request of the two (counted here minute by minute), each half counting its own
+    10,000 (the 5m windows centred on the bound share its minutes evenly). Summed from `from + 5m` to `to`, the
+    minutes on either side of the bound were lost to both."""
+    bound = DAYTIME + 10 * MIN
+    halves = [(bound - 3600, bound), (bound, bound + 3600)]
+    failed = []
+    for frm, to in halves:
+        [api] = report(prometheus_url, "--from", str(frm), "--to", str(to), "--history", "0",
+                       "--slo", "api-availability")["slos"]
+        bad, total = h.events("rpt-api", frm, to)
+        failed.append((1 - api["sli"]) * total)
+        assert failed[-1] == pytest.approx(bad, rel=1e-9)
+    assert sum(failed) == pytest.approx(h.events("rpt-api", *halves[0])[0] + h.events("rpt-api", *halves[1])[0],
+                                        rel=1e-9)
+    assert [round(f) for f in failed] == [10_000 + 10, 10_000 + 10]  # and 0.02% of the other 50 minutes' 50,000
 
 
 def test_a_period_ending_off_the_hour_keeps_its_last_page(prometheus_url):

@@ -1,10 +1,21 @@
 """One SLO's figures for a report: the SLI and budget over the period, its pages and tickets replayed as `slo backtest` does.
 
-The SLI is the period rule's (`state.raw_window` over the period: the 5m
-event rates at each whole minute, traffic-weighted). The alerts are
+The SLI is the bad events of the period over all of its events (SRE-MATH),
+summed as the rules sum them: the 5m event rates at each whole minute,
+traffic-weighted (`state.raw_window`). Each 5m rate stands for the five
+minutes before it, so the sums take the rates at each minute from `from +
+3m` to `to + 2m` (`LEAD`, `LAG`): the five-minute windows centred on the
+period's bounds. An event within 2.5 minutes of a bound counts partly for
+each side of it, every other one wholly for its own, and two adjacent
+periods together count every event once (an outage across midnight on the
+last day of a month is not lost between the two reports). The alerts are
 replayed by `backtest.run` over the period at 1m, as the rule group
 evaluates them. What a page spent, and the burn-down, come from the same 5m
-rates fetched at 1m (`minute_rates`), weighed as the period's SLI weighs them.
+rates fetched at 1m, weighed as the period's SLI weighs them.
+
+Ratios are exact decimals to 12 significant figures (`exact_ratio`): the
+float sums carry noise in their last digits, and `met` or "under a quarter
+of the budget" must not turn on it.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from ...core import conventions as c
 from ...core import queries
@@ -26,6 +38,13 @@ from .period import ReportPeriod
 STEP = 60  # the rules' evaluation interval: the replay's step and the 5m rates' resolution
 FIVE = c.CURRENT_BURN_WINDOW
 HOUR = 3600
+LEAD, LAG = 3 * STEP, 2 * STEP  # the sums' first minute after `from`, their last after `to` (centred windows)
+SIGNIFICANT = 12  # figures of a ratio kept: float sums' noise lies in the last of a double's 17
+
+
+def exact_ratio(value: float) -> Decimal:
+    """A ratio from float sums as the decimal it stands for: `0.25`, not `0.24999999999997`."""
+    return Decimal(f"{value:.{SIGNIFICANT}g}")
 
 
 @dataclass(frozen=True)
@@ -57,12 +76,12 @@ class SloFigures:
 
     service: Service
     slo: Slo
-    sli: float | None = None
+    error_ratio: Decimal | None = None  # over the period: 1 - SLI
     reason: str | None = None  # why there is no SLI
     pages: list[Alerted] = field(default_factory=list)
     tickets: list[Alerted] = field(default_factory=list)
     replay_error: str | None = None  # why the alerts could not be replayed
-    history: list[tuple[ReportPeriod, float | None]] = field(default_factory=list)
+    history: list[tuple[ReportPeriod, Decimal | None]] = field(default_factory=list)  # error ratios
     burndown: list[tuple[float, float]] = field(default_factory=list)
     calendar_periods: list[dict] = field(default_factory=list)  # a calendar SLO's own periods within the report's
     members: list[dict] = field(default_factory=list)  # a composite's members' contributions
@@ -72,18 +91,22 @@ class SloFigures:
         return float(self.slo.error_budget)
 
     @property
+    def sli(self) -> float | None:
+        return None if self.error_ratio is None else float(1 - self.error_ratio)
+
+    @property
     def budget_spent(self) -> float | None:
-        return None if self.sli is None else (1 - self.sli) / self.budget
+        return None if self.error_ratio is None else float(self.error_ratio / self.slo.error_budget)
 
     @property
     def met(self) -> bool | None:
-        return None if self.sli is None else 1 - self.sli <= self.budget
+        return None if self.error_ratio is None else self.error_ratio <= self.slo.error_budget
 
     @property
     def sla_met(self) -> bool | None:
-        if self.sli is None or self.slo.sla is None:
+        if self.error_ratio is None or self.slo.sla is None:
             return None
-        return 1 - self.sli <= float(1 - self.slo.sla)
+        return self.error_ratio <= 1 - self.slo.sla
 
 
 def evaluated(program: Program, period: ReportPeriod, history: list[ReportPeriod]) -> tuple[int, int]:
@@ -107,26 +130,35 @@ def as_period(period: ReportPeriod) -> Period:
     return Period(period.unit or "range", period.zone, period.start, period.end)
 
 
-def period_sli(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[float | None, str | None]:
-    """(SLI over the period, None) or (None, why there is none), as the period rule sums it (`state.raw_window`;
-    for an event SLO the same two sums, asked for apart as `raw_window` does for a rolling SLO window)."""
+def centred(period: ReportPeriod) -> tuple[Period, int]:
+    """(period, at) for `state.raw_window` to sum the minutes in `[from + LEAD, to + LAG]`: it sums from the
+    period's start plus 5m to `at`. A slice SLO counts the period's own slices, whose bounds are no 5m window's."""
+    shift = FIVE - LEAD
+    return Period(period.unit or "range", period.zone, period.start - shift, period.end + LAG), period.end + LAG
+
+
+def period_ratio(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[Decimal | None, str | None]:
+    """(error ratio over the period, None) or (None, why there is none), summed as the rules sum it
+    (`state.raw_window`; for an event SLO the same two sums, asked for apart as `raw_window` does for a rolling
+    SLO window), over the minutes `[from + LEAD, to + LAG]`."""
     from ..state import raw_window
 
     if not _by_minute(slo):
         bad, total = minute_expressions(program, slo)
-        events = _summed(client, total, period.start + FIVE, period.end, keep_absent=True)
+        events = _summed(client, total, period.start + LEAD, period.end + LAG, keep_absent=True)
         if events is None:
             return None, "no series in the period"
         if events <= 0:
             return None, "no traffic in the period (0/0)"
-        return 1 - _summed(client, bad, period.start + FIVE, period.end) / events, None
-    readings = list(raw_window(client, whole(slo), PERIOD, period.end, program, as_period(period)).values())
+        return exact_ratio(_summed(client, bad, period.start + LEAD, period.end + LAG) / events), None
+    summed, at = (as_period(period), period.end) if slo.slices is not None else centred(period)
+    readings = list(raw_window(client, whole(slo), PERIOD, at, program, summed).values())
     if not readings:
         return None, "no series in the period"
     found = readings[0]
     if found.ratio is None or not math.isfinite(found.ratio):
         return None, found.reason or "no figure"
-    return 1 - found.ratio, None
+    return exact_ratio(found.ratio), None
 
 
 def _by_minute(slo: Slo) -> bool:
@@ -206,15 +238,15 @@ def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Aler
                 budget: float) -> list[Alerted]:
     """Each page with the share of the period's budget spent while it fired: the 5m bad rates at each minute after
     its start to its resolution (`end + 1m`), over the period's sum of 5m totals (as the SLI sums them), over the budget.
-    Only the minutes the SLI sums count (`[start + 5m, end]`): a page firing as the period begins does not spend the
-    previous period's errors, so the pages' shares never add up to more than the period's."""
+    Only the minutes the SLI sums count (`[from + LEAD, to + LAG]`): a page firing as the period begins does not
+    spend the previous period's errors, so the pages' shares never add up to more than the period's."""
     if not pages:
         return []
     bad, weight = minute_expressions(program, slo)
-    total = _summed(client, weight, period.start + FIVE, period.end)
+    total = _summed(client, weight, period.start + LEAD, period.end + LAG)
     out = []
     for page in pages:
-        first, last = max(page.start + STEP, period.start + FIVE), min(page.end + STEP, period.end)
+        first, last = max(page.start + STEP, period.start + LEAD), min(page.end + STEP, period.end + LAG)
         spent = (_summed(client, bad, first, last) if first <= last else 0.0) / total / budget if total > 0 else None
         out.append(dataclasses.replace(page, budget_spent=spent))
     return out
@@ -273,10 +305,10 @@ def members(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod
 
     found = []
     for member, member_slo in composite.members(program, slo):
-        ratio_sli, reason = period_sli(client, program, member_slo, period)
+        member_ratio, reason = period_ratio(client, program, member_slo, period)
         # An idle member (series without traffic) is no term, whatever its when_no_data; one without series is.
-        ratio = math.nan if ratio_sli is None and reason and "no traffic" in reason else None
-        found.append((member, member_slo, ratio if ratio_sli is None else 1 - ratio_sli, reason))
+        ratio = math.nan if member_ratio is None and reason and "no traffic" in reason else None
+        found.append((member, member_slo, ratio if member_ratio is None else float(member_ratio), reason))
     return [{"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
              "ratio": part.ratio, "contribution": part.term, "share": part.share}
             for part in composite.contributions(slo, found)]
@@ -286,10 +318,10 @@ def figures(client: Prometheus, program: Program, service: Service, slo: Slo, pe
             history: list[ReportPeriod]) -> SloFigures:
     """Every figure of one SLO for the period; a LiveError only when the server cannot answer."""
     out = SloFigures(service, slo)
-    out.sli, out.reason = period_sli(client, program, slo, period)
+    out.error_ratio, out.reason = period_ratio(client, program, slo, period)
     # The previous periods at once: their sums are the longest queries an SLO without data waits for.
-    out.history = list(zip(history, client.map(lambda earlier: period_sli(client, program, slo, earlier)[0], history)))
-    if out.sli is None:
+    out.history = list(zip(history, client.map(lambda earlier: period_ratio(client, program, slo, earlier)[0], history)))
+    if out.error_ratio is None:
         return out
     if slo.calendar is not None:
         out.calendar_periods = calendar_periods(client, program, slo, period)

@@ -50,8 +50,8 @@ def _page(page: Alerted) -> dict:
 def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
     """One SLO's object: the contract's keys, then `advice` and what its kind adds."""
     slo, service = found.slo, found.service
-    history = [sli for _, sli in found.history]
-    step = suggested([found.sli, *history]) if found.history else None
+    history = [ratio for _, ratio in found.history]
+    step = suggested([found.error_ratio, *history]) if found.history else None
     entry = {
         "slo_id": slo.id,
         "service": service.name,
@@ -67,10 +67,11 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
                       for p in found.pages],
         "pages": len(found.pages),
         "tickets": len(found.tickets),
-        "history": [{"from": earlier.start, "to": earlier.end, "sli": number(sli)} for earlier, sli in found.history],
+        "history": [{"from": earlier.start, "to": earlier.end, "sli": None if ratio is None else float(1 - ratio)}
+                    for earlier, ratio in found.history],
         "suggested_objective": objective_number(step),
     }
-    said = advice(slo.name, slo.objective, found.sli, history, UNITS[period.unit]) if found.sli is not None else None
+    said = advice(slo.name, slo.objective, found.error_ratio, history, UNITS[period.unit])
     if said:
         entry["advice"] = said
     if found.reason:
@@ -79,7 +80,7 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
         entry["alerts_not_replayed"] = found.replay_error
     if slo.slices is not None and found.sli is not None:  # a slice SLO counts slices: how many of the period's were bad
         count = period.length // slo.slices.length
-        entry["slices"] = {"length": slo.slices.length, "count": count, "bad": round((1 - found.sli) * count)}
+        entry["slices"] = {"length": slo.slices.length, "count": count, "bad": round(found.error_ratio * count)}
     if found.calendar_periods:
         entry["periods"] = [{**p, "budget_spent": number(p["budget_spent"])} for p in found.calendar_periods]
     if found.members:

@@ -116,6 +116,9 @@ def last_complete_month(zone: str, now: float) -> ReportPeriod:
     return ReportPeriod(*calendar.period_bounds("month", zone, start - 1), zone, "month")
 
 
+SHORTEST = 300  # a report's least span: one 5m rate, the shortest window any figure reads
+
+
 def choose(period: str | None, start: float | None, end: float | None, zone: str, now: float) -> ReportPeriod:
     """The period the options name; PeriodError for a mix of them, a `--from` not before `--to`, or a period not yet over."""
     zone = check_zone(zone)
@@ -131,6 +134,9 @@ def choose(period: str | None, start: float | None, end: float | None, zone: str
                               f"such as {_utc(off // 60 * 60)}")
         if end <= start:
             raise PeriodError(f"--from {_utc(start)} is not before --to {_utc(end)}")
+        if end - start < SHORTEST:
+            raise PeriodError(f"--from {_utc(start)} to --to {_utc(end)} is shorter than the SLI's 5m rates: "
+                              f"a report covers at least 5 minutes")
         chosen = ReportPeriod(int(start), int(end), zone, None)
     elif period is not None:
         chosen = parse_period(period, zone)
