@@ -178,8 +178,9 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
     from ..backtest.run import Range, run
 
     from .hot import hot_spans, narrowed
+    from .hot_composite import composite_spans
 
-    spans = hot_spans(client, slo, period, program)
+    spans = composite_spans(client, program, slo, period) if slo.is_composite else hot_spans(client, slo, period)
     whole = spans is None  # the period's data must cover its ends; a stretch's end may lie past the end of the data
     if spans is None:
         spans = [(period.start, period.end - STEP, None)]

@@ -9,8 +9,9 @@ threshold (half of it here: a margin for `rate`'s extrapolation on scrapes
 off the minute). Outside those stretches no alert fires, so the replay
 (`backtest.run`, exact) runs only inside them, and only with the conditions
 that could hold there: a ticket burning all month no longer costs a month
-of the pages' windows. Composites, slices and `expr` SLOs, whose windows are
-no such average, are replayed whole with every condition.
+of the pages' windows. Slices and `expr` SLOs, whose windows are no such
+average, are replayed whole with every condition; composites, from their
+members' maxima, as hot_composite.py says.
 """
 
 from __future__ import annotations
@@ -30,15 +31,12 @@ JOIN = 3 * 86400  # stretches closer than this are replayed as one (each replay 
 Span = tuple[int, int, "frozenset[int] | None"]  # first and last evaluation; the conditions (indexes) to replay
 
 
-def hot_spans(client, slo: Slo, period: ReportPeriod, program: Program | None = None) -> list[Span] | None:
-    """The stretches to replay, each with the conditions that could hold in it; None to replay the whole period."""
+def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
+    """The stretches to replay, each with the conditions that could hold in it; None to replay the whole period
+    (a composite's are hot_composite.py's)."""
     from ..backtest.model import conditions_of
 
-    if slo.is_composite:
-        from .hot_composite import composite_spans
-
-        return None if program is None else composite_spans(client, program, slo, period)
-    if slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
+    if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
         return None
     conditions = conditions_of(slo)
     if not conditions:
