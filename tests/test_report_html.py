@@ -205,6 +205,24 @@ def test_time_ticks_fit_every_period():
         assert 2 <= len(ticks) <= charts.MAX_TICKS and all(start <= t <= end for t, _ in ticks)
 
 
+def test_time_ticks_in_the_reports_zone():
+    # A month of a Kolkata report (UTC+5:30) starts at 18:30 UTC: its ticks are local Mondays' midnights, not UTC's.
+    start, end = FROM - 5 * HOUR - 1800, TO - 5 * HOUR - 1800
+    month = charts.time_ticks(start, end, "Asia/Kolkata")
+    assert [label for _, label in month] == ["2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"]
+    assert all(t % DAY == DAY - 5 * HOUR - 1800 for t, _ in month)
+    hours = charts.time_ticks(start, start + DAY, "Asia/Kolkata")
+    assert [label for _, label in hours][:2] == ["11-01 00:00", "11-01 06:00"] and hours[0][0] == start
+    # New York's quarter: months start at local midnight, 04:00 or 05:00 UTC by daylight saving time.
+    quarter = charts.time_ticks(1790827200, 1798779600, "America/New_York")  # 2026-10-01 .. 2027-01-01 local
+    assert quarter == [(1790827200, "2026-10-01"), (1793505600, "2026-11-01"), (1796101200, "2026-12-01"),
+                       (1798779600, "2027-01-01")]
+    # Across the clocks going back (2026-11-01 in New York), day ticks stay on local midnights.
+    week = charts.time_ticks(1793505600 - 3 * DAY, 1793505600 + 4 * DAY, "America/New_York")
+    assert [label for _, label in week][2:5] == ["2026-10-31", "2026-11-01", "2026-11-02"]
+    assert [t for t, _ in week][3:5] == [1793505600, 1793505600 + DAY + HOUR]
+
+
 def test_a_long_series_is_thinned_to_the_pixels():
     minutes = [(t, 1 - (t - FROM) / (TO - FROM)) for t in range(FROM, TO + 1, 60)]
     chart = charts.burndown(FROM, TO, minutes, [])

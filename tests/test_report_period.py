@@ -56,9 +56,12 @@ def test_default_is_the_last_complete_month():
     ("1969-12", None, None, "UTC", "'1969-12' is not a month"),
     ("2026-W00", None, None, "UTC", "'2026-W00' is not an ISO week: 2026 has weeks 01 to 53"),
     ("26-11", None, None, "UTC", "'26-11' is not a period"),
-    (None, 200.0, 100.0, "UTC", "is not before --to"),
-    (None, 100.5, 200.0, "UTC", "--from and --to must be whole seconds"),
-    (None, None, 200.0, "UTC", "--from and --to go together"),
+    (None, 240.0, 120.0, "UTC", "is not before --to"),
+    (None, 120.5, 240.0, "UTC", "--from and --to must be whole minutes (the rules evaluate once a minute), "
+                                "such as 1970-01-01 00:02:00 UTC"),
+    (None, 90.0, 240.0, "UTC", "--from and --to must be whole minutes"),
+    (None, 120.0, 270.0, "UTC", "--from and --to must be whole minutes"),
+    (None, None, 240.0, "UTC", "--from and --to go together"),
     ("2026-11", None, None, "Nowhere/Land", "'Nowhere/Land' is not an IANA time zone"),
 ])
 def test_bad_periods(period, start, end, zone, words):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import ssl
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -42,6 +43,9 @@ from .text import printable
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+# Seconds `close` waits for aborted requests to let go of their sockets; a shut-down socket wakes its reader at once.
+ABORT_GRACE = 2.0
 
 
 def _which(params: dict[str, object] | list[tuple[str, object]]) -> str:
@@ -80,12 +84,14 @@ class Prometheus:
         base = connection.url.rstrip("/") + "/"
         # Redirects are not followed: a 302 turns the POSTed query into an empty GET,
         # and httpx would send --header values (credentials, often) to another host.
-        self._http = http.client(
+        self._http, self._abort = http.client(
             base_url=base, headers=headers, auth=auth, verify=verify,
             timeout=connection.timeout, follow_redirects=False,
             limits=httpx.Limits(max_connections=max(1, connection.concurrency)),
         )
         self._in_flight = http.InFlight(MAX_ANSWER, MAX_IN_FLIGHT)
+        self._requests = threading.Condition()  # guards `_making`, the requests being made now
+        self._making = 0
         # Warnings of success answers (a partial response): the commands show them, the gate fails on them.
         self.partial = Notes()
         # PromQL annotations (`infos`): shown, but the answer is complete, so the gate does not fail on them.
@@ -97,7 +103,17 @@ class Prometheus:
         return text if len(text) <= limit else text[:limit] + "..."
 
     def close(self) -> None:
-        """Close the connection pool."""
+        """End the requests still in flight (threads `map` left behind after a failure), then close the pool.
+
+        A socket closed while another thread reads it frees its number for
+        the next one opened, which that thread could then read or write:
+        so they are shut down first, and the pool closed once their threads
+        have let go of them (or after ABORT_GRACE: a request can only be
+        left connecting, which holds no pooled socket).
+        """
+        self._abort()
+        with self._requests:
+            self._requests.wait_for(lambda: not self._making, timeout=ABORT_GRACE)
         self._http.close()
 
     def __enter__(self) -> Prometheus:
@@ -121,6 +137,8 @@ class Prometheus:
             request = self._http.build_request("POST", path, data=form)  # type: ignore[arg-type]
         else:
             request = self._http.build_request("GET", path, params=params)  # type: ignore[arg-type]
+        with self._requests:
+            self._making += 1
         try:
             with http.deadline(self.connection.timeout), self._in_flight.answer() as held:
                 response = self._http.send(request, stream=True)
@@ -139,6 +157,10 @@ class Prometheus:
         except httpx.HTTPError as error:
             reason = self.shown(str(error)) or type(error).__name__
             raise LiveError(f"cannot reach Prometheus at {self.where}: {reason}") from None
+        finally:
+            with self._requests:
+                self._making -= 1
+                self._requests.notify_all()
 
     def _data(self, request: httpx.Request, response: httpx.Response, body: bytearray,
               params: dict[str, object] | list[tuple[str, object]]) -> object:

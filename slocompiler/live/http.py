@@ -10,10 +10,12 @@ counted against the caps of one answer and of all answers in flight.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+import weakref
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -64,8 +66,9 @@ def _left(timeout: float | None, error: type[Exception]) -> float | None:
 
 
 class _Stream(httpcore.NetworkStream):
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
+    def __init__(self, stream: httpcore.NetworkStream, backend: _Backend) -> None:
         self._stream = stream
+        self._backend = backend
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         return self._stream.read(max_bytes, _left(timeout, httpcore.ReadTimeout))
@@ -76,9 +79,20 @@ class _Stream(httpcore.NetworkStream):
     def close(self) -> None:
         self._stream.close()
 
+    def shut_down(self) -> None:
+        """End what a thread reads or writes on this stream now; the descriptor stays this stream's until it closes."""
+        sock = self._stream.get_extra_info("socket")
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, AttributeError):
+            pass  # closed already, or never connected
+
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return _Stream(self._stream.start_tls(ssl_context, server_hostname, _left(timeout, httpcore.ConnectTimeout)))
+        # The TLS stream takes the socket over: the backend must be able to shut that one down.
+        return self._backend.track(_Stream(self._stream.start_tls(ssl_context, server_hostname,
+                                                                  _left(timeout, httpcore.ConnectTimeout)),
+                                           self._backend))
 
     def get_extra_info(self, info: str) -> Any:
         return self._stream.get_extra_info(info)
@@ -87,37 +101,72 @@ class _Stream(httpcore.NetworkStream):
 class _Backend(httpcore.NetworkBackend):
     def __init__(self, backend: httpcore.NetworkBackend) -> None:
         self._backend = backend
+        self._streams: weakref.WeakSet[_Stream] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._aborted = False
+
+    def track(self, stream: _Stream) -> _Stream:
+        with self._lock:
+            self._streams.add(stream)
+            aborted = self._aborted
+        if aborted:  # connected while the client was being aborted: this request ends too
+            stream.shut_down()
+        return stream
+
+    def abort(self) -> None:
+        """Wake every request in flight, now and from now on, without closing a descriptor under another thread.
+
+        Closing a socket that another thread is about to read frees its
+        number for the next socket opened, which that thread would then read
+        or write: answers crossed between requests. A shut-down socket keeps
+        its number until its own thread closes it.
+        """
+        with self._lock:
+            self._aborted = True
+            streams = list(self._streams)
+        for stream in streams:
+            stream.shut_down()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Any = None) -> httpcore.NetworkStream:
-        return _Stream(self._backend.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
-                                                 local_address, socket_options))
+        return self.track(_Stream(self._backend.connect_tcp(host, port, _left(timeout, httpcore.ConnectTimeout),
+                                                            local_address, socket_options), self))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
                             socket_options: Any = None) -> httpcore.NetworkStream:
-        return _Stream(self._backend.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout), socket_options))
+        return self.track(_Stream(self._backend.connect_unix_socket(path, _left(timeout, httpcore.ConnectTimeout),
+                                                                    socket_options), self))
 
     def sleep(self, seconds: float) -> None:
         self._backend.sleep(seconds)
 
 
-def client(**options: Any) -> httpx.Client:
-    """An httpx client (proxies from the environment included) whose requests keep `deadline()`.
+def client(**options: Any) -> tuple[httpx.Client, Callable[[], None]]:
+    """An httpx client (proxies from the environment included) whose requests keep `deadline()`, and its abort.
 
     httpx has no public way to give its connection pools a network
     backend, so the backend of each pool it made is wrapped here; a
     version of httpx without them fails loudly rather than silently
     losing the deadline (tests/attack/test_hostile_server_time.py).
+    The abort ends every request in flight (`_Backend.abort`): call it
+    before closing a client whose requests other threads may still make.
     """
     made = httpx.Client(**options)
     transports = [made._transport, *(t for t in made._mounts.values() if t is not None)]
+    backends = []
     for transport in transports:
         pool = getattr(transport, "_pool", None)
         if not isinstance(getattr(pool, "_network_backend", None), httpcore.NetworkBackend):
             made.close()
             raise RuntimeError(f"httpx {httpx.__version__}: cannot bound requests by a deadline (no network backend)")
-        pool._network_backend = _Backend(pool._network_backend)  # type: ignore[union-attr]
-    return made
+        backends.append(_Backend(pool._network_backend))  # type: ignore[union-attr]
+        pool._network_backend = backends[-1]  # type: ignore[union-attr]
+
+    def abort() -> None:
+        for backend in backends:
+            backend.abort()
+
+    return made, abort
 
 
 class InFlight:

@@ -176,3 +176,34 @@ def test_a_failure_ends_the_queries_at_once_whichever_fails():
         client.close()
     assert elapsed < 5, elapsed
     assert client.map(lambda item: item * 2, [3, 1, 2]) == [6, 2, 4]  # in order when all succeed
+
+
+def test_closing_ends_the_requests_a_failure_left_in_flight(fake_server):
+    # `map` does not wait for the other queries when one fails; the client is closed while one of them is still
+    # reading. Closed under that thread, its socket's number would go to the next socket opened, which the
+    # thread would then read or write (answers crossed between requests, seen as a wrong figure or "Bad file
+    # descriptor" in later tests). Closing must end that request first.
+    release = threading.Event()
+    fake_server.reply = Reply(vector(), hold_after=10, hold=lambda: release.wait(10))
+    ended = threading.Event()
+    client = Prometheus(Connection(fake_server.url, concurrency=2, timeout=30))
+
+    def query(item: int) -> None:
+        if item == 1:
+            for _ in range(500):  # fail once the other request is being answered (bounded)
+                if fake_server.requests:
+                    break
+                time.sleep(0.01)
+            time.sleep(0.2)
+            raise LiveError("the other query failed")
+        try:
+            client.query("up", 1700000000)
+        finally:
+            ended.set()
+
+    try:
+        with client, pytest.raises(LiveError, match="other query failed"):
+            client.map(query, [0, 1])
+        assert ended.is_set()  # closed: the held request is over, not reading a socket closed under it
+    finally:
+        release.set()

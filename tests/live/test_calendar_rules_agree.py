@@ -84,7 +84,7 @@ def test_the_rules_record_the_live_figure(calendar_url, tmp_path):
             check.update(expr=f"{c.PERIOD_RATIO}", exp_samples=[])
         (tmp_path / "cal.test.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
         shown = _promtool(promtool, tmp_path / "cal.test.yml")
-        pytest.fail(f"{answer.stdout[-3000:]}{answer.stderr[-2000:]}\nthe rules recorded:\n{shown.stdout[-3000:]}")
+        pytest.fail(f"{answer.stdout[-3000:]}{answer.stderr[-2000:]}\nthe rules recorded:\n{shown.stdout[-3000:]}{shown.stderr[-3000:]}")
 
 
 def _promtool(promtool: str, path) -> subprocess.CompletedProcess:

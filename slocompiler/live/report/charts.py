@@ -2,7 +2,8 @@
 
 Only coordinates and tick labels, as strings rounded to a tenth of a pixel
 (the same bytes on every machine); templates/report/ draws them. Times are
-Unix seconds, labelled in UTC.
+Unix seconds, labelled in the report's zone (local midnights, Mondays and
+first days of months).
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta
+
+from ...core import calendar
 
 WIDTH, HEIGHT = 880, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 16, 40
@@ -22,7 +25,7 @@ HOUR, DAY = 3600, 86400
 # Spacing of the time axis's ticks, in seconds: the first that gives at most MAX_TICKS wins.
 TIME_STEPS = (300, 900, 1800, HOUR, 3 * HOUR, 6 * HOUR, 12 * HOUR, DAY, 2 * DAY, 7 * DAY)  # longer: months, else fortnights
 MAX_TICKS = 8
-MONDAY = 4 * DAY  # 1970-01-01 was a Thursday: week ticks fall on Mondays
+MONDAY = date(1970, 1, 5)  # week ticks fall on Mondays, fortnights on every other one from this
 
 
 def px(value: float) -> str:
@@ -90,42 +93,61 @@ class Bars:
     y_ticks: tuple[Tick, ...]
 
 
-def _utc(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+def _local(seconds: float, zone: str) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=calendar.zone_info(zone))
 
 
-def _month_starts(start: float, end: float) -> list[int]:
-    moment = _utc(start)
-    year, month = moment.year, moment.month
-    if (moment.day, moment.hour, moment.minute, moment.second, moment.microsecond) != (1, 0, 0, 0, 0):
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+def _first_day(start: float, zone: str) -> date:
+    """The first local date whose start is not before `start`."""
+    day = _local(start, zone).date()
+    return day if calendar.first_instant(zone, day) >= start else day + timedelta(days=1)
+
+
+def _month_starts(start: float, end: float, zone: str) -> list[int]:
+    first = _first_day(start, zone)
+    year, month = (first.year, first.month) if first.day == 1 else \
+        ((first.year + 1, 1) if first.month == 12 else (first.year, first.month + 1))
     starts = []
     while True:
-        first = int(datetime(year, month, 1, tzinfo=timezone.utc).timestamp())
-        if first > end:
+        at = calendar.first_instant(zone, date(year, month, 1))
+        if at > end:
             return starts
-        starts.append(first)
+        starts.append(at)
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
 
 
-def _every(start: float, end: float, step: int) -> list[tuple[int, str]]:
-    origin = MONDAY if step % (7 * DAY) == 0 else 0
-    first = math.ceil((start - origin) / step) * step + origin
-    shape = "%Y-%m-%d" if step >= DAY else "%m-%d %H:%M"
-    return [(t, _utc(t).strftime(shape)) for t in range(int(first), int(end) + 1, step)]
+def _days(start: float, end: float, days: int, zone: str) -> list[tuple[int, str]]:
+    """Local midnights `days` apart (whole weeks: Mondays), labelled with their dates."""
+    day = _first_day(start, zone)
+    origin = MONDAY if days % 7 == 0 else date(1970, 1, 1)
+    day += timedelta(days=-(day - origin).days % days)
+    ticks = []
+    while (at := calendar.first_instant(zone, day)) <= end:
+        ticks.append((at, day.strftime("%Y-%m-%d")))
+        day += timedelta(days=days)
+    return ticks
 
 
-def time_ticks(start: float, end: float) -> list[tuple[int, str]]:
-    """Round moments within [start, end] to label a time axis with: minutes, hours, days, Mondays or first days of months."""
+def _every(start: float, end: float, step: int, zone: str) -> list[tuple[int, str]]:
+    if step >= DAY:
+        return _days(start, end, step // DAY, zone)
+    # Whole steps of the local clock at `start` (a zone half an hour off UTC ticks at its own full hours).
+    offset = int(_local(start, zone).utcoffset().total_seconds())
+    first = math.ceil((start + offset) / step) * step - offset
+    return [(t, _local(t, zone).strftime("%m-%d %H:%M")) for t in range(int(first), int(end) + 1, step)]
+
+
+def time_ticks(start: float, end: float, zone: str = "UTC") -> list[tuple[int, str]]:
+    """Round local moments within [start, end] to label a time axis with: minutes, hours, days, Mondays or months' first days."""
     span = end - start
     for step in TIME_STEPS:
         if span / step + 1 <= MAX_TICKS:  # both ends may fall on a tick
-            return _every(start, end, step)
-    months = _month_starts(start, end)
+            return _every(start, end, step, zone)
+    months = _month_starts(start, end, zone)
     if len(months) < 3:  # under three months: every other Monday says more
-        return _every(start, end, 14 * DAY)
+        return _every(start, end, 14 * DAY, zone)
     every = math.ceil(len(months) / MAX_TICKS)
-    return [(t, _utc(t).strftime("%Y-%m-%d")) for t in months[::every]]
+    return [(t, _local(t, zone).strftime("%Y-%m-%d")) for t in months[::every]]
 
 
 def nice_step(span: float, most: int) -> float:
@@ -173,7 +195,8 @@ def _polyline(xs: Sequence[str], ys: Sequence[str]) -> str:
     return " ".join(f"{x},{y}" for x, y in points)
 
 
-def burndown(start: float, end: float, remaining: Sequence[tuple[float, float]], incidents: Sequence[tuple[float, float]]) -> Burndown:
+def burndown(start: float, end: float, remaining: Sequence[tuple[float, float]], incidents: Sequence[tuple[float, float]],
+             zone: str = "UTC") -> Burndown:
     """The chart of one SLO: remaining budget (1.0 at the start, below 0 once spent) from `start` to `end`."""
     span = max(end - start, 1)
     inside = [(t, r) for t, r in remaining if start <= t <= end and math.isfinite(r)]
@@ -205,7 +228,7 @@ def burndown(start: float, end: float, remaining: Sequence[tuple[float, float]],
         shaded.append(Box(px(left), px(TOP), px(max(x(last) - left, 1)), px(PLOT_H)))
     count = round((high - low) / step)
     y_ticks = tuple(Tick(px(y(low + i * step)), _percent_label(low + i * step)) for i in range(count + 1))
-    x_ticks = tuple(Tick(px(x(t)), label) for t, label in time_ticks(start, end))
+    x_ticks = tuple(Tick(px(x(t)), label) for t, label in time_ticks(start, end, zone))
     return Burndown(
         WIDTH, HEIGHT, LEFT, TOP, PLOT_W, PLOT_H, LEFT + PLOT_W, TOP + PLOT_H,
         points, px(LEFT + PLOT_W / 2), px(TOP + PLOT_H / 2), px(y(0)), tuple(shaded), x_ticks, y_ticks,

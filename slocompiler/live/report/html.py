@@ -113,7 +113,7 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
         ],
         "advice": text(slo["advice"]) if slo.get("advice") else "",
         "notes": [text(note) for note in slo_notes(slo, zone)],
-        "chart": charts.burndown(start, end, burndown, [(i["start"], i["end"]) for i in incidents]),
+        "chart": charts.burndown(start, end, burndown, [(i["start"], i["end"]) for i in incidents], zone),
     }
 
 
@@ -142,7 +142,7 @@ def _owner_view(owner: Mapping, zone: str = "UTC") -> dict:
 def view(report: Mapping, burndown: Mapping[str, Sequence[tuple[float, float]]]) -> dict:
     """The template's model: every figure as the text it shows, every chart as coordinates."""
     start, end = report["period"]["from"], report["period"]["to"]
-    zone = report["period"].get("zone") or "UTC"  # the times of tables and headings; the charts' axes are UTC
+    zone = report["period"].get("zone") or "UTC"  # every time shown: tables, headings, the charts' axes
     return {
         "period": {"from": day(start, zone), "to": day(end, zone), "from_iso": iso(start), "to_iso": iso(end),
                    "zone": zone, "name": text(report["period"].get("name") or "")},

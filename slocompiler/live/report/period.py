@@ -124,8 +124,10 @@ def choose(period: str | None, start: float | None, end: float | None, zone: str
     if (start is None) != (end is None):
         raise PeriodError("--from and --to go together: give both, or --period")
     if start is not None and end is not None:
-        if start != int(start) or end != int(end):
-            raise PeriodError("--from and --to must be whole seconds")
+        # The rules evaluate at whole minutes; a span off them would replay the alerts between their evaluations.
+        if start % 60 or end % 60:
+            raise PeriodError(f"--from and --to must be whole minutes (the rules evaluate once a minute), "
+                              f"such as {_utc(start // 60 * 60)}")
         if end <= start:
             raise PeriodError(f"--from {_utc(start)} is not before --to {_utc(end)}")
         chosen = ReportPeriod(int(start), int(end), zone, None)
