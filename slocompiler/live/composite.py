@@ -149,11 +149,31 @@ def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | N
 def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]], at: float | None = None) -> float | None:
     """The composite's ratio at `at` from its members' figures (None: no series, NaN: idle), as `ratio_promql` and
     the rules compute it: NaN when no member counts but some has series, None when none has."""
-    terms = [term for member, member_slo, ratio in found
-             if (term := _term(slo, member, member_slo, ratio, at)) is not None]
-    if not terms:
-        return math.nan if any(ratio is not None for _, _, ratio in found) else None
-    return min(1.0, max(terms) if indicator(slo).aggregate == "worst" else sum(terms))
+    return combiner(slo, [(member, member_slo) for member, member_slo, _ in found])([r for _, _, r in found], at)
+
+
+def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float | None], float | None], float | None]:
+    """`combine` for these members, their factors worked out once: a replay combines at every evaluation."""
+    factors = [float(scale(slo, member, member_slo)) for member, member_slo in parts]
+    constants = [None if member.when_no_data not in NO_DATA_RATIO else factor * float(NO_DATA_RATIO[member.when_no_data])
+                 for factor, (member, _) in zip(factors, parts)]
+    paused = [(member_slo.maintenance, current_window(member_slo)) if member_slo.maintenance else None
+              for _, member_slo in parts]
+    most = indicator(slo).aggregate == "worst"
+
+    def at_time(ratios: list[float | None], at: float | None) -> float | None:
+        terms = []
+        for factor, constant, quiet, ratio in zip(factors, constants, paused, ratios):
+            if ratio is not None:  # `_term`, one member at a time
+                if not math.isnan(ratio):
+                    terms.append(factor * ratio)
+            elif constant is not None and not (at is not None and quiet and maintenance.active_at(quiet[0], at, quiet[1])):
+                terms.append(constant)
+        if not terms:
+            return math.nan if any(ratio is not None for ratio in ratios) else None
+        return min(1.0, max(terms) if most else sum(terms))
+
+    return at_time
 
 
 def composites_of(program: Program, slo_id: str) -> list[tuple[Service, Slo]]:

@@ -172,9 +172,17 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     # A member counts over all its groups (`counted`), but a grouped `expr` member as its worst group; the composite
     # has none. The times once: `where.times` builds the whole list.
     times = where.times
-    return {(): [composite.combine(slo, [(member, member_slo, composite.worst(values[i] for values in found.values()))
-                                         for member, member_slo, found in parts], times[i])
+    combine = composite.combiner(slo, [(member, member_slo) for member, member_slo, _ in parts])
+    columns = [list(found.values()) for _, _, found in parts]
+    single = [values[0] if len(values) == 1 else None for values in columns]
+    return {(): [combine([_alone(one[i]) if one is not None else composite.worst(v[i] for v in values)
+                          for one, values in zip(single, columns)], times[i])
                  for i in range(where.count)]}
+
+
+def _alone(ratio: float | None) -> float | None:
+    """`composite.worst` of a member with one group (most are): no generator at each evaluation."""
+    return ratio if ratio is None or math.isfinite(ratio) else math.nan
 
 
 def _no_series(client: Prometheus, slo: Slo, window: int, where: Grid, cache: Cache | None) -> bool:

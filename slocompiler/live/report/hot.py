@@ -9,8 +9,9 @@ threshold (half of it here: a margin for `rate`'s extrapolation on scrapes
 off the minute). Outside those stretches no alert fires, so the replay
 (`backtest.run`, exact) runs only inside them, and only with the conditions
 that could hold there: a ticket burning all month no longer costs a month
-of the pages' windows. Composites, slices and `expr` SLOs, whose windows are
-no such average, are replayed whole with every condition.
+of the pages' windows. Slices and `expr` SLOs, whose windows are no such
+average, are replayed whole with every condition; composites, from their
+members' maxima, as hot_composite.py says.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ Span = tuple[int, int, "frozenset[int] | None"]  # first and last evaluation; th
 
 
 def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
-    """The stretches to replay, each with the conditions that could hold in it; None to replay the whole period."""
+    """The stretches to replay, each with the conditions that could hold in it; None to replay the whole period
+    (a composite's are hot_composite.py's)."""
     from ..backtest.model import conditions_of
 
     if slo.is_composite or slo.slices is not None or isinstance(slo.indicator, ExprIndicator):
@@ -39,7 +41,26 @@ def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
     conditions = conditions_of(slo)
     if not conditions:
         return []
-    reach = -(-max(k.short for k in conditions) // HOUR) * HOUR + HOUR
+    highest = hourly_maxima(client, slo, period, reach_of(conditions))
+    last = period.end - STEP
+    found: list[tuple[int, int, int | None]] = []
+    for index, k in enumerate(conditions):
+        after = -(-k.short // HOUR) * HOUR + HOUR
+        for block, value in highest.items():
+            if value > k.limit * MARGIN:
+                first, end = max(period.start, block - HOUR - STEP), min(last, block + after)
+                if first <= end:
+                    found.append((on_grid(first, period, -1), min(last, on_grid(end, period, 1)), index))
+    return joined(found)
+
+
+def reach_of(conditions: list) -> int:
+    """How far before the period the hourly maxima start: the longest short window in whole hours, and an hour."""
+    return -(-max(k.short for k in conditions) // HOUR) * HOUR + HOUR
+
+
+def hourly_maxima(client, slo: Slo, period: ReportPeriod, reach: int) -> dict[int, float]:
+    """Each hour's highest 5m error ratio of an event SLO (over its groups), by the hour's end; hours without one left out."""
     # Without an errors ratio's `or 0 * total`: a 0 is above no threshold, and an hour of nothing is not hot either.
     ratio = queries.error_ratio(slo.indicator, 300, slo.group_by, fill=False)
     highest: dict[int, float] = {}
@@ -60,27 +81,23 @@ def hot_spans(client, slo: Slo, period: ReportPeriod) -> list[Span] | None:
         client.query_range_each(expr, period.start - reach, until, HOUR, keep)
         return highest
 
-    highest = shared(client, ("range", expr, period.start - reach, until), ask)
-    last = period.end - STEP
-    found: list[tuple[int, int, int]] = []
-    for index, k in enumerate(conditions):
-        after = -(-k.short // HOUR) * HOUR + HOUR
-        for block, value in highest.items():
-            if value > k.limit * MARGIN:
-                first, end = max(period.start, block - HOUR - STEP), min(last, block + after)
-                if first <= end:
-                    found.append((_on_grid(first, period, -1), min(last, _on_grid(end, period, 1)), index))
+    return shared(client, ("range", expr, period.start - reach, until), ask)
+
+
+def joined(found: list[tuple[int, int, int | None]]) -> list[Span]:
+    """Stretches (first, last, condition index; None: no condition) less than JOIN apart as one, with their conditions."""
     spans: list[list] = []
-    for first, end, index in sorted(found):
+    for first, end, index in sorted(found, key=lambda item: (item[0], item[1], -1 if item[2] is None else item[2])):
         if spans and first <= spans[-1][1] + JOIN:
             spans[-1][1] = max(spans[-1][1], end)
-            spans[-1][2].add(index)
         else:
-            spans.append([first, end, {index}])
+            spans.append([first, end, set()])
+        if index is not None:
+            spans[-1][2].add(index)
     return [(a, b, frozenset(kept)) for a, b, kept in spans]
 
 
-def _on_grid(t: int, period: ReportPeriod, direction: int) -> int:
+def on_grid(t: int, period: ReportPeriod, direction: int) -> int:
     """`t` moved to the period's minute grid, down (-1) or up (1)."""
     offset = t - period.start
     steps = offset // STEP if direction < 0 else -(-offset // STEP)
