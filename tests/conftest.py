@@ -22,6 +22,7 @@ def pytest_addoption(parser):
 LIVE = Path(__file__).resolve().parent / "live"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which reads the groups into the node ids
 def pytest_collection_modifyitems(items):
     """The tests of tests/live run on one pytest-xdist worker: one Prometheus server per run, as its fixture is per session.
 

@@ -14,6 +14,9 @@ from promtool_report import run_side_by_side
 from slocompiler.core.ir import Program
 from slocompiler.emit.rules import rules_yaml
 
+# On one worker: its module fixture runs every behaviour file and mutant in one go (split across two, both would).
+pytestmark = pytest.mark.xdist_group("promtool-behaviour")
+
 HERE = Path(__file__).resolve().parent / "behaviour"
 # Alert annotations fixed by the spec, so the hand-written tests need not
 # repeat the generated prose (test_prometheus.py checks that separately).

@@ -32,6 +32,9 @@ from slocompiler.core.ir import Condition
 from slocompiler.core.units import decimal_text, prom_window
 from slocompiler.emit.rules import recorded_windows, rules_yaml
 
+# On one worker: its module fixture runs every check in one promtool run (split across two, both would).
+pytestmark = pytest.mark.xdist_group("promtool-derived")
+
 STEP = 60
 MINUTES = 36 * 60
 # The SRE Workbook's four window pairs: 2h, 6h, 1d and 3d are derived.
