@@ -106,6 +106,8 @@ def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prome
                    "--slo", "api-availability")
     [api] = found["slos"]
     assert api["incidents"][0]["start"] == DAYTIME + 10 * MIN
+    # Paged before the period began: listed, counted in the previous period's report (the next test).
+    assert api["incidents"][0]["started_before"] is True and api["pages"] == len(api["incidents"]) - 1
     spent = sum(incident["budget_spent"] for incident in api["incidents"])
     assert spent <= api["budget_spent"] * (1 + 1e-9)
     bad = sum(h.rate_5m(lambda m: h.bad_at("rpt-api", m), t)
@@ -115,23 +117,27 @@ def test_a_page_firing_as_the_period_begins_spends_only_the_periods_errors(prome
     assert api["incidents"][0]["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-6)
 
 
-def test_an_outage_split_between_two_periods_is_counted_once(prometheus_url):
+def test_an_outage_split_between_two_periods_is_counted_once_with_its_page(prometheus_url):
     """The daytime outage's 20 minutes split 10 and 10 between two adjacent periods: the two reports' failed
     requests add up to every failed request of the two (counted here minute by minute), each half counting its own
     10,000 (the 5m windows centred on the bound share its minutes evenly). Summed from `from + 5m` to `to`, the
     minutes on either side of the bound were lost to both."""
     bound = DAYTIME + 10 * MIN
     halves = [(bound - 3600, bound), (bound, bound + 3600)]
-    failed = []
+    failed, pages = [], []
     for frm, to in halves:
-        [api] = report(prometheus_url, "--from", str(frm), "--to", str(to), "--history", "0",
-                       "--slo", "api-availability")["slos"]
+        found = report(prometheus_url, "--from", str(frm), "--to", str(to), "--history", "0",
+                       "--slo", "api-availability")
+        [api] = found["slos"]
+        pages.append((api["pages"], found["owners"][0]["pages"], [i["started_before"] for i in api["incidents"]]))
         bad, total = h.events("rpt-api", frm, to)
         failed.append((1 - api["sli"]) * total)
         assert failed[-1] == pytest.approx(bad, rel=1e-9)
     assert sum(failed) == pytest.approx(h.events("rpt-api", *halves[0])[0] + h.events("rpt-api", *halves[1])[0],
                                         rel=1e-9)
     assert [round(f) for f in failed] == [10_000 + 10, 10_000 + 10]  # and 0.02% of the other 50 minutes' 50,000
+    # Its page began in the first: counted there once; the second lists it as firing since before.
+    assert pages == [(1, 1, [False]), (0, 0, [True])]
 
 
 def test_a_period_ending_off_the_hour_keeps_its_last_page(prometheus_url):

@@ -58,6 +58,7 @@ class Alerted:
     alerts: tuple[str, ...]  # `CheckoutAvailability (page 1h/5m)`, the first to fire first
     short: int  # the short window of the condition that raised it
     budget_spent: float | None = None  # pages: the share of the period's budget spent while it fired
+    started_before: bool = False  # a page already firing before the period: the previous period's report counts it
 
     @property
     def lasted(self) -> int:
@@ -244,8 +245,24 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
                           key=lambda item: (item[0], item[1].short or 0))
             names = tuple(dict.fromkeys(f"{k.alert} ({k.label})" for _, k in mine))
             found.append(Alerted(slo.id, severity, first, last, names, mine[0][1].short or 0 if mine else 0))
+        # A page is an interruption, counted in the period it began; a ticket is open work, counted in each period it
+        # fires in.
+        if severity == "page" and found and found[0].start == period.start and _firing_before(client, program, slo, period):
+            found[0] = dataclasses.replace(found[0], started_before=True)
         out.append(found)
     return out[0], out[1]
+
+
+def _firing_before(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> bool:
+    """Whether the SLO's page rules were firing at the evaluation before the period's first: a page firing as the
+    period begins then began in the previous period, and belongs to that one's count (adjacent reports count every
+    page once)."""
+    from ..backtest.run import Range, run
+
+    before = period.start - STEP
+    replays = run(program, client, Range(before, before, STEP), only=frozenset({slo.id}), budgets=False,
+                  covered=False)
+    return any(r.pages for r in replays)
 
 
 def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Alerted], period: ReportPeriod,

@@ -105,7 +105,8 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
         "tickets": text(slo.get("tickets")),
         "suggested_objective": percent(slo.get("suggested_objective")),
         "incidents": [
-            {"start": iso(i["start"], zone), "end": iso(i["end"], zone), "budget_spent": percent(i.get("budget_spent"))} for i in incidents
+            {"start": iso(i["start"], zone), "end": iso(i["end"], zone), "budget_spent": percent(i.get("budget_spent")),
+             "before": bool(i.get("started_before"))} for i in incidents
         ],
         "history": [
             {"from": day(h["from"], zone), "to": day(h["to"], zone), "sli": percent(h.get("sli")) if h.get("sli") is not None else "no data"}

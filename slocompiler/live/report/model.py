@@ -63,9 +63,10 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
         "budget_spent": number(found.budget_spent),
         "met": found.met,
         "sla_met": found.sla_met,
-        "incidents": [{"start": p.start, "end": p.end, "budget_spent": number(p.budget_spent)}
-                      for p in found.pages],
-        "pages": len(found.pages),
+        # After the contract's keys, `started_before`: firing as the period began, counted in the previous period.
+        "incidents": [{"start": p.start, "end": p.end, "budget_spent": number(p.budget_spent),
+                       "started_before": p.started_before} for p in found.pages],
+        "pages": len(began(found.pages)),
         "tickets": len(found.tickets),
         "history": [{"from": earlier.start, "to": earlier.end, "sli": None if ratio is None else float(1 - ratio)}
                     for earlier, ratio in found.history],
@@ -88,6 +89,11 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
     return entry
 
 
+def began(alerted: list[Alerted]) -> list[Alerted]:
+    """The pages that began in the period: one already firing as it began is the previous period's."""
+    return [a for a in alerted if not a.started_before]
+
+
 def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
     """One object per owner and on-call rotation (services without either are `null`), in order of first appearance."""
     weeks_of = weeks(period)
@@ -96,7 +102,7 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
         groups.setdefault((item.service.owner, item.service.oncall), []).append(item)
     out = []
     for (owner, oncall), items in groups.items():
-        pages = sorted((p for item in items for p in item.pages), key=lambda p: (p.start, p.slo_id))
+        pages = sorted((p for item in items for p in began(item.pages)), key=lambda p: (p.start, p.slo_id))
         per_week = []
         for i, (start, _) in enumerate(weeks_of):
             end = weeks_of[i + 1][0] if i + 1 < len(weeks_of) else period.end
