@@ -429,3 +429,16 @@ service both {
     never = found["both-never-failed"]
     assert never["sli"] == 1 and never["budget_spent"] == 0 and never["pages"] == 0
     assert [e["sli"] for e in never["history"]] == [1, 1, 1]
+
+
+def test_a_period_the_data_covers_in_part_says_so(prometheus_url):
+    """The history begins on May 31st: a report of May 30th and 31st has the 31st's figures, and says they are the
+    31st's only (in JSON, and as a note in text); a month the data covers says nothing."""
+    span = ("--from", str(h.START - 86400), "--to", str(h.START + 86400), "--history", "0", "--slo", "api-availability")
+    [api] = report(prometheus_url, *span)["slos"]
+    part = api["coverage"]
+    assert h.START <= part["from"] <= h.START + 10 * MIN and part["to"] == h.START + 86400
+    assert part["share"] == pytest.approx(0.5, abs=0.01)
+    text = run("report", SPECS, "--prometheus", prometheus_url, *span).stdout
+    assert "data from 2024-05-31 00:0" in text and "to 2024-06-01 00:00 only, 50.0% of the period" in text, text
+    assert "coverage" not in by_id(report(prometheus_url, "--period", "2024-09", "--history", "0"))["api-availability"]

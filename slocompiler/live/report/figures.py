@@ -40,6 +40,7 @@ FIVE = c.CURRENT_BURN_WINDOW
 HOUR = 3600
 LEAD, LAG = 3 * STEP, 2 * STEP  # the sums' first minute after `from`, their last after `to` (centred windows)
 SIGNIFICANT = 12  # figures of a ratio kept: float sums' noise lies in the last of a double's 17
+COVERAGE_STEP = 300  # how finely `coverage` looks for the SLO's data: one 5m rate's span
 
 
 def exact_ratio(value: float) -> Decimal:
@@ -86,6 +87,7 @@ class SloFigures:
     burndown: list[tuple[float, float]] = field(default_factory=list)
     calendar_periods: list[dict] = field(default_factory=list)  # a calendar SLO's own periods within the report's
     members: list[dict] = field(default_factory=list)  # a composite's members' contributions
+    coverage: dict | None = None  # where the data covers only part of the period: `{"from", "to", "share"}`
 
     @property
     def budget(self) -> float:
@@ -202,6 +204,34 @@ def _summed(client: Prometheus, expr: str, first: int, last: int, keep_absent: b
         return None if keep_absent else 0.0
     value = found[0].value
     return value if math.isfinite(value) else 0.0
+
+
+def coverage(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> dict | None:
+    """`{"from", "to", "share"}` when the SLO's data covers only part of the period (its series began or ended
+    within it, or stopped for a while), else None: a figure of half a month is not one of the month. Read every 5m
+    from the SLO's 5m events (an SLO without event counts: its 5m error ratio), maintenance windows included (no
+    data there is by design, not missing)."""
+    if _by_minute(slo):
+        from ..state import raw_ratio
+
+        present = f"({raw_ratio(whole(slo), FIVE, program)}) >= 0"
+    else:
+        present = queries.total_events(slo.indicator, FIVE, ()) or "vector(0)"
+    expr = f"count({present})"
+    seen: set[int] = set()
+
+    def keep(part: list) -> None:
+        seen.update(int(t) for series in part for t, value in series.points if value == value)
+
+    def ask() -> set[int]:
+        client.query_range_each(expr, period.start + COVERAGE_STEP, period.end, COVERAGE_STEP, keep)
+        return seen
+
+    seen = shared(client, ("range", expr, period.start, period.end), ask)
+    steps = (period.end - period.start) // COVERAGE_STEP
+    if not seen or len(seen) >= steps:
+        return None
+    return {"from": min(seen) - COVERAGE_STEP, "to": max(seen), "share": len(seen) / steps}
 
 
 def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> tuple[list[Alerted], list[Alerted]]:
@@ -354,6 +384,7 @@ def figures(client: Prometheus, program: Program, service: Service, slo: Slo, pe
     out.history = list(zip(history, client.map(lambda earlier: period_ratio(client, program, slo, earlier)[0], history)))
     if out.error_ratio is None:
         return out
+    out.coverage = coverage(client, program, slo, period)
     if slo.calendar is not None:
         out.calendar_periods = calendar_periods(client, program, slo, period)
     if slo.is_composite:

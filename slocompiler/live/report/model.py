@@ -82,6 +82,8 @@ def slo_entry(found: SloFigures, period: ReportPeriod) -> dict:
     if slo.slices is not None and found.sli is not None:  # a slice SLO counts slices: how many of the period's were bad
         count = period.length // slo.slices.length
         entry["slices"] = {"length": slo.slices.length, "count": count, "bad": round(found.error_ratio * count)}
+    if found.coverage:
+        entry["coverage"] = {**found.coverage, "share": number(found.coverage["share"])}
     if found.calendar_periods:
         entry["periods"] = [{**p, "budget_spent": number(p["budget_spent"])} for p in found.calendar_periods]
     if found.members:

@@ -86,6 +86,10 @@ def notes(entry: dict, zone: str) -> list[str]:
     notes = []
     if entry.get("no_data"):
         notes.append(f"no data over the period: {entry['no_data']}")
+    if entry.get("coverage"):
+        part = entry["coverage"]
+        notes.append(f"data from {_when(part['from'], zone)} to {_when(part['to'], zone)} only, "
+                     f"{share_text(part['share'])} of the period: its figures are of that part")
     if entry.get("alerts_not_replayed"):
         notes.append(f"alerts not replayed: {entry['alerts_not_replayed']}")
     for p in entry.get("periods", []):
