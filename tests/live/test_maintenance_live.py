@@ -160,3 +160,13 @@ def test_a_calendar_period_leaves_maintenance_out_too(prometheus_url, tmp_path):
     total = sum(w * history.total_at("payments", "eu", m) for m, w in weights.items())
     assert item["sli"] == pytest.approx(1 - bad / total, rel=1e-9)
     assert item["sli"] > 0.9995  # the outage's 1% would have shown
+
+
+def test_a_report_ending_inside_maintenance_leaves_it_out_to_the_last_minute(prometheus_url, tmp_path):
+    """`--to` three hours into `upgrade` (its 1% errors): the report's sums reach two minutes past the end, and its
+    maintenance tests must reach as far, or those minutes' outage counts."""
+    result = run("report", specs(tmp_path), "--prometheus", prometheus_url, "--from", str(DAY5), "--to",
+                 str(UPGRADE[0] + 3 * 3600), "--slo", "pay-outage", "--history", "0", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [outage] = strict_json(result.stdout)["slos"]
+    assert outage["sli"] == pytest.approx(1 - 0.0001, abs=1e-9), outage
