@@ -21,7 +21,7 @@ windows", says what happens outside them.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from . import calendar
@@ -132,21 +132,34 @@ def _period_and_phase(window: Maintenance) -> tuple[int, int]:
     return WEEK, days * DAY + window.at
 
 
+TABLE_YEARS = (calendar.TABLE_FIRST_YEAR, calendar.TABLE_LAST_YEAR)
+
+
 @lru_cache(maxsize=64)
-def tabled_occurrences(every: str, at: int, zone: str) -> tuple[calendar.TabledPeriod, ...]:
-    """The occurrences from the last one before local Jan 1st of the first table year to the first after the last year.
+def tabled_occurrences(every: str, at: int, zone: str,
+                       years: tuple[int, int] = TABLE_YEARS) -> tuple[calendar.TabledPeriod, ...]:
+    """The occurrences from the last one before local Jan 1st of the first of `years` to the first after the last.
 
     Each as a `TabledPeriod`: its start, and the same on the local clock, so
     calendar.py's tables of offsets apply to them as to periods.
     """
-    day = date(calendar.TABLE_FIRST_YEAR, 1, 1) - timedelta(days=7)
-    end = date(calendar.TABLE_LAST_YEAR + 1, 1, 1) + timedelta(days=7)
+    day = date(years[0], 1, 1) - timedelta(days=7)
+    end = date(years[1] + 1, 1, 1) + timedelta(days=7)
     periods = []
     while day <= end:
         if _happens_on(every, day):
             periods.append(calendar.TabledPeriod(_local_instant(at, zone, day), calendar.wall_seconds(day) + at))
         day += timedelta(days=1)
     return tuple(periods)
+
+
+def table_years(within: tuple[int, int] | None) -> tuple[int, int]:
+    """The years a table of occurrences covers: the rules' fixed years; for a live command's span (`within`), the
+    years of that span, which may lie before the rules' table or after it (a report of 2024)."""
+    if within is None:
+        return TABLE_YEARS
+    first, last = (datetime.fromtimestamp(t, UTC).year for t in within)
+    return first - 1, last + 1  # the occurrence before the span, and a zone's new year hours off UTC's
 
 
 def _difference(first: calendar.StepTable, second: calendar.StepTable) -> calendar.StepTable:
@@ -184,7 +197,7 @@ def since_start_promql(window: Maintenance, now: str = "time()", reach: int | No
         return f"{now} - {window.start}"
     assert window.at is not None
     period, phase = _period_and_phase(window)
-    periods = tabled_occurrences(window.every, window.at, window.timezone)
+    periods = tabled_occurrences(window.every, window.at, window.timezone, table_years(within))
     clock, start = calendar.clock_table(periods).within(within), calendar.start_table(periods).within(within)
     # PromQL's % keeps the dividend's sign: - phase becomes + a whole period more, so that in 1970 too
     # (generated tests) the dividend is positive (offsets are less than a period).

@@ -7,11 +7,22 @@ from contextlib import contextmanager
 
 from ..core import maintenance
 from ..core.conventions import CURRENT_BURN_WINDOW
-from ..core.ir import Maintenance, Slo
+from ..core.ir import Maintenance, Program, Slo
 
 # The first and last time any query of the running command evaluates at, when it says so (`evaluated_within`):
 # the maintenance tests then hold only the zone's clock changes within (`StepTable.within`).
 _WITHIN: list[tuple[int, int] | None] = [None]
+
+
+def reach(program: Program) -> int:
+    """How far before its first evaluation any query of the program reads: the longest SLO window, calendar period
+    or alert window, and a day (a zone's midnight is up to 14 hours off UTC's)."""
+    from ..core.calendar import DAY, MAX_PERIOD_SECONDS
+
+    longest = max((max(slo.window, MAX_PERIOD_SECONDS.get(slo.calendar or "", 0),
+                       *(k.long for k in slo.alerting.conditions))
+                   for service in program.services for slo in service.slos), default=0)
+    return longest + DAY
 
 
 @contextmanager

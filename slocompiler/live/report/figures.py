@@ -116,12 +116,9 @@ def evaluated(program: Program, period: ReportPeriod, history: list[ReportPeriod
     """The first and last time a report's queries evaluate at: no earlier than the earliest period's start less the
     longest stretch any SLO's queries reach back (its window, a calendar period, an alert's long window) and a day;
     no later than the period's end and the `LAG` its sums reach past it (maintenance tests are cut to this span)."""
-    from ...core.calendar import DAY, MAX_PERIOD_SECONDS
+    from ..outside import reach
 
-    reach = max((max(slo.window, MAX_PERIOD_SECONDS.get(slo.calendar or "", 0),
-                     *(k.long for k in slo.alerting.conditions))
-                 for service in program.services for slo in service.slos), default=0)
-    return min(p.start for p in [period, *history]) - reach - DAY, period.end + LAG  # the sums' last minute
+    return min(p.start for p in [period, *history]) - reach(program), period.end + LAG  # the sums' last minute
 
 
 def whole(slo: Slo) -> Slo:
