@@ -116,6 +116,19 @@ def period_sums(job: str, frm: int, to: int) -> tuple[float, float]:
     return bad, total
 
 
+def fired(replay: dict, severity: str) -> list[list[int]]:
+    """One `slo backtest --format json` replay's fired intervals of a severity, merged across its alerts as the report
+    merges them (intervals a minute apart are one)."""
+    merged: list[list[int]] = []
+    for first, last in sorted(tuple(i) for alert in replay["alerts"] if alert["severity"] == severity
+                              for i in alert["fired"]):
+        if merged and first <= merged[-1][1] + STEP:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return merged
+
+
 def events(job: str, frm: int, to: int) -> tuple[float, float]:
     """(bad, total) events of the minutes from `frm` to `to`, counted one by one."""
     minutes = range(minute_of(frm), minute_of(to))

@@ -75,19 +75,8 @@ def backtested(specs, prometheus_url) -> dict[str, dict[str, list[list[int]]]]:
     result = run("backtest", specs, "--prometheus", prometheus_url, *selected,
                  "--from", str(h.SEPTEMBER), "--to", str(h.OCTOBER - MIN), "--format", "json")
     assert result.exit_code == 0, result.output
-    out: dict[str, dict[str, list[list[int]]]] = {}
-    for replay in strict_json(result.stdout):
-        for severity in ("page", "ticket"):
-            fired = sorted(tuple(i) for alert in replay["alerts"] if alert["severity"] == severity
-                           for i in alert["fired"])
-            merged: list[list[int]] = []
-            for first, last in fired:
-                if merged and first <= merged[-1][1] + MIN:
-                    merged[-1][1] = max(merged[-1][1], last)
-                else:
-                    merged.append([first, last])
-            out.setdefault(replay["slo_id"], {})[severity] = merged
-    return out
+    return {replay["slo_id"]: {severity: h.fired(replay, severity) for severity in ("page", "ticket")}
+            for replay in strict_json(result.stdout)}
 
 
 @pytest.fixture(scope="module")

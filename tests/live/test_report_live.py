@@ -169,15 +169,7 @@ def _backtest(url: str, slo_id: str, severity: str) -> list[list[int]]:
     result = run("backtest", SPECS, "--prometheus", url, "--slo", slo_id,
                  "--from", str(h.SEPTEMBER), "--to", str(h.OCTOBER - MIN), "--format", "json")
     assert result.exit_code == 0, result.output
-    fired = sorted(tuple(i) for alert in strict_json(result.stdout)[0]["alerts"] if alert["severity"] == severity
-                   for i in alert["fired"])
-    merged: list[list[int]] = []
-    for first, last in fired:
-        if merged and first <= merged[-1][1] + MIN:
-            merged[-1][1] = max(merged[-1][1], last)
-        else:
-            merged.append([first, last])
-    return merged
+    return h.fired(strict_json(result.stdout)[0], severity)
 
 
 def test_pages_agree_with_slo_backtest(september, prometheus_url):
