@@ -126,3 +126,12 @@ def test_advice_counts_only_the_periods_with_data():
     said = advice("latency", D("0.99"), D("0.015"), [D("0.015"), None, D("0.02")], "months")
     assert said.startswith("latency missed 99% in 3 of the 3 months with data including this one "
                            "(SLI 98.5%, no data, 98%, 98.5%)"), said
+
+def test_a_period_that_ended_minutes_ago_waits_for_its_last_data():
+    """The sums read the 5m rates to 2 minutes past the end: a report run at 00:01 would change by 00:05."""
+    just_after = utc(2026, 12, 1) + 60
+    with pytest.raises(PeriodError) as found:
+        choose(None, None, None, "UTC", just_after)
+    assert str(found.value) == ("2026-11 ended less than 5 minutes ago: its last minutes' data is not all in yet, and "
+                                "its figures would change; run the report from 2026-12-01 00:05 UTC")
+    assert choose(None, None, None, "UTC", utc(2026, 12, 1) + 300).name == "2026-11"

@@ -142,15 +142,16 @@ def test_an_outage_split_between_two_periods_is_counted_once_with_its_page(prome
 
 def test_a_period_ending_off_the_hour_keeps_its_last_page(prometheus_url):
     """`--to` four minutes into the burst: the hourly maxima that pick where to replay must reach past the period's
-    end, or the page of its last minutes goes unseen (`slo backtest` sees it). Still firing at the end, it is not
-    called noisy: it was cut there, not resolved."""
+    end, or the page of its last minutes goes unseen (`slo backtest` sees it). Still firing at the end, it is cut
+    there; the data past the end says it resolved three minutes later, noisy, as a longer report says."""
     found = report(prometheus_url, "--from", str(BURST - 86400), "--to", str(BURST + 4 * MIN), "--history", "0",
                    "--slo", "api-availability")
     [api] = found["slos"]
     assert [(i["start"], i["end"]) for i in api["incidents"]] == [(BURST + MIN, BURST + 3 * MIN)]
     assert api["pages"] == 1
     [owner] = found["owners"]
-    assert owner["pages"] == 1 and owner["noisy_pages"] == []
+    assert owner["pages"] == 1 and [(p["start"], p["end"]) for p in owner["noisy_pages"]] == [
+        (BURST + MIN, BURST + 3 * MIN)]
 
 
 def test_a_stretch_running_past_the_end_of_the_data_keeps_its_alerts(prometheus_url):
@@ -434,3 +435,20 @@ def test_a_period_the_data_covers_in_part_says_so(prometheus_url):
     text = run("report", SPECS, "--prometheus", prometheus_url, *span).stdout
     assert "data from 2024-05-31 00:0" in text and "to 2024-06-01 00:00 only, 50.0% of the period" in text, text
     assert "coverage" not in by_id(report(prometheus_url, "--period", "2024-09", "--history", "0"))["api-availability"]
+
+
+def test_a_noisy_page_across_a_bound_is_noisy_once_and_spends_to_the_sums_end(prometheus_url):
+    """The 2-minute burst's page fires from BURST + 1m to BURST + 6m; a bound at BURST + 3m cuts it. The first
+    period reads past its end that it resolved within twice its short window (noisy, counted there), the second
+    lists it as firing since before. The first's share runs to the end of its sums (`to + 2m`), where the
+    second's begin: none of the page's minutes is lost between them."""
+    bound = BURST + 3 * MIN
+    first, second = (report(prometheus_url, "--from", str(frm), "--to", str(to), "--history", "0",
+                            "--slo", "api-availability") for frm, to in ((bound - 3600, bound), (bound, bound + 3600)))
+    noisy = [[p["start"] for p in owner["noisy_pages"]] for owner in (first["owners"][0], second["owners"][0])]
+    assert noisy == [[BURST + MIN], []]
+    assert [i["started_before"] for i in second["slos"][0]["incidents"]] == [True]
+    bad = sum(h.rate_5m(lambda m: h.bad_at("rpt-api", m), t) for t in range(BURST + 2 * MIN, bound + 2 * MIN + 1, MIN))
+    total = sum(h.rate_5m(lambda m: h.total_at("rpt-api", m), t)
+                for t in range(bound - 3600 + 3 * MIN, bound + 2 * MIN + 1, MIN))
+    assert first["slos"][0]["incidents"][0]["budget_spent"] == pytest.approx(bad / total / 0.001, rel=1e-6)

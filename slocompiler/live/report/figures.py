@@ -60,11 +60,14 @@ class Alerted:
     short: int  # the short window of the condition that raised it
     budget_spent: float | None = None  # pages: the share of the period's budget spent while it fired
     started_before: bool = False  # a page already firing before the period: the previous period's report counts it
+    # Firing at the period's last evaluation: the last evaluation it fired at, read past the period (None: not known,
+    # no data there yet). Whether it was noisy depends on it; `end` stays the period's.
+    last_firing: int | None = None
 
     @property
     def lasted(self) -> int:
         """Firing time: each evaluation stands for one step."""
-        return self.end - self.start + STEP
+        return (self.end if self.last_firing is None else self.last_firing) - self.start + STEP
 
     @property
     def noisy(self) -> bool:
@@ -277,8 +280,29 @@ def replay_alerts(client: Prometheus, program: Program, slo: Slo, period: Report
         # fires in.
         if severity == "page" and found and found[0].start == period.start and _firing_before(client, program, slo, period):
             found[0] = dataclasses.replace(found[0], started_before=True)
+        if severity == "page" and found and found[-1].end == period.end - STEP:
+            found[-1] = dataclasses.replace(found[-1], last_firing=_firing_until(client, program, slo, period, found[-1]))
         out.append(found)
     return out[0], out[1]
+
+
+def _firing_until(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod, page: Alerted) -> int | None:
+    """The last evaluation a page firing at the period's end fired at, looking past the end as far as it could still
+    be noisy (twice its short window); None when the data does not reach that far (a period that just ended).
+    A page crossing the bound is then noisy in the period it began, as a report over both would say."""
+    from ..backtest.run import Range, run
+
+    ahead = page.start + 2 * page.short
+    if ahead < period.end:
+        return None  # already longer than noisy: how much longer does not matter
+    try:
+        replays = run(program, client, Range(period.end, ahead, STEP), only=frozenset({slo.id}), budgets=False)
+    except LiveError:
+        return None
+    from ..backtest.replay import merge
+
+    merged = merge([r.pages for r in replays], STEP)
+    return merged[0][1] if merged and merged[0][0] == period.end else period.end - STEP
 
 
 def _firing_before(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> bool:
@@ -305,7 +329,9 @@ def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Aler
     total = _summed(client, weight, period.start + LEAD, period.end + LAG)
     out = []
     for page in pages:
-        first, last = max(page.start + STEP, period.start + LEAD), min(page.end + STEP, period.end + LAG)
+        # A page firing at the period's last evaluation spends to the sums' end: the next period's sums start there.
+        resolved = period.end + LAG if page.end + STEP >= period.end else page.end + STEP
+        first, last = max(page.start + STEP, period.start + LEAD), min(resolved, period.end + LAG)
         spent = (_summed(client, bad, first, last) if first <= last else 0.0) / total / budget if total > 0 else None
         out.append(dataclasses.replace(page, budget_spent=spent))
     return out

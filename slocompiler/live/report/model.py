@@ -116,8 +116,10 @@ def owners(found: list[SloFigures], period: ReportPeriod) -> list[dict]:
             "pages": len(pages),
             "tickets": sum(len(item.tickets) for item in items),
             "pages_out_of_hours": len(late),
-            # A page still firing at the period's last evaluation is cut there: how long it fired is not known.
-            "noisy_pages": [_page(p) for p in pages if p.noisy and p.end + STEP < period.end],
+            # A page still firing at the period's last evaluation: noisy when the data past the end says it resolved
+            # in time (`last_firing`); not when how long it fired is not known.
+            "noisy_pages": [_page(p) for p in pages
+                            if p.noisy and (p.end + STEP < period.end or p.last_firing is not None)],
             "pages_per_week": per_week,
             # After the contract's keys: which ISO week each count is, and the pages out of hours themselves.
             "weeks": [name for _, name in weeks_of],

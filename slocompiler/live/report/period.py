@@ -117,6 +117,7 @@ def last_complete_month(zone: str, now: float) -> ReportPeriod:
 
 
 SHORTEST = 300  # a report's least span: one 5m rate, the shortest window any figure reads
+SETTLE = 300  # how long after a period's end its report waits for the last minutes' data
 
 
 def choose(period: str | None, start: float | None, end: float | None, zone: str, now: float) -> ReportPeriod:
@@ -141,11 +142,16 @@ def choose(period: str | None, start: float | None, end: float | None, zone: str
     elif period is not None:
         chosen = parse_period(period, zone)
     else:
-        return last_complete_month(zone, now)
+        chosen = last_complete_month(zone, now)
     if chosen.end > now:
         began = "has not started yet" if chosen.start > now else "is not over yet"
         raise PeriodError(f"{chosen.name} {began} (it ends {chosen.local(chosen.end):%Y-%m-%d %H:%M %Z}); "
                           f"a report covers a period that has ended, such as {last_complete_month(zone, now).name}")
+    if now < chosen.end + SETTLE:
+        # The sums read the 5m rates to 2 minutes past the end, and the last scrapes take a while to be queryable.
+        raise PeriodError(f"{chosen.name} ended less than 5 minutes ago: its last minutes' data is not all in yet, "
+                          f"and its figures would change; run the report from "
+                          f"{chosen.local(chosen.end + SETTLE):%Y-%m-%d %H:%M %Z}")
     return chosen
 
 
