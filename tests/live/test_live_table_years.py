@@ -4,7 +4,7 @@ The rules' step tables of a zone's clock changes are fixed to 2025-2045;
 before them they keep January 2025's offset (CET), an hour off in a Berlin
 summer. A live command evaluates the same maintenance PromQL at the times it
 reads, so its tables are built for that span (live/outside.py,
-`calendar.span_years`). report_history.py's September 2024 (constant
+`maintenance.table_years`). report_history.py's September 2024 (constant
 traffic, the `rpt-api` outage 02:00-02:10 UTC on Friday the 20th) read as a
 calendar month in Berlin, with and without a weekly window on Fridays at
 04:00 Berlin time (02:00 UTC in summer; CET would put it at 03:00 UTC, after
@@ -117,7 +117,6 @@ def test_backtest_in_2024_pages_outside_the_window_only(prometheus_url, tmp_path
     result = run("backtest", specs(tmp_path), "--prometheus", prometheus_url, "--from", "2024-09-20T01:00:00Z",
                  "--to", "2024-09-20T04:00:00Z", "--format", "json")
     assert result.exit_code == 0, result.output
-    fired = {entry["slo_id"]: [interval for alert in entry["alerts"] if alert["severity"] == "page"
-                               for interval in alert["fired"]] for entry in json.loads(result.stdout)}
+    fired = {entry["slo_id"]: h.fired(entry, "page") for entry in json.loads(result.stdout)}
     assert any(OUTAGE <= start <= OUTAGE + 600 for start, _ in fired["ber-month"])
     assert fired["ber-quiet"] == []
