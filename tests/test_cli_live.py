@@ -41,3 +41,18 @@ def test_one_spec_loader_for_every_live_command():
         if path.name != "options.py":
             assert "def load_program" not in path.read_text(encoding="utf-8") and \
                    "compile import load" not in path.read_text(encoding="utf-8"), path.name
+
+
+def test_the_span_a_live_command_reads_reaches_back_past_a_policy_over_longer_than_the_window(tmp_path):
+    # live/outside.py cuts maintenance tables to that span: a `burn_rate ... over 90d` read by status and gate
+    # reaches past the 30d window, and its clock changes must not be folded away.
+    from slocompiler.live.outside import reach
+    from slocompiler.workflow.compile import load
+
+    (tmp_path / "x.slo").write_text(
+        'policy long {\n  when burn_rate > 1 over 90d { action = "look" }\n}\n'
+        'service x {\n  owner = "t"\n  policy = long\n  slo a {\n    objective = 99%\n    window = 30d\n'
+        '    indicator ratio {\n      errors = `e`\n      total = `t`\n    }\n  }\n}\n', encoding="utf-8")
+    loaded = load([str(tmp_path)])
+    assert not [d for d in loaded.diagnostics if d.is_error], loaded.diagnostics
+    assert reach(loaded.program) == 91 * 86400  # the 90d `over`, and a day

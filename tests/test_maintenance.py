@@ -95,12 +95,19 @@ PROMTOOL_WINDOWS = (
 SPELLS = ((utc(2026, 3, 6), utc(2026, 3, 10)), (utc(2026, 3, 27), utc(2026, 4, 1)),
           (utc(2026, 10, 23), utc(2026, 10, 27)), (utc(2026, 10, 30), utc(2026, 11, 3)),
           (utc(2026, 12, 4), utc(2026, 12, 7)), (utc(2044, 10, 28), utc(2044, 11, 8)))
+# Outside the rules' table years, where only a live command's span (`within`) is exact: around 2024's and 2050's
+# changes in Berlin (the last Sundays of March and October) and New York (the second Sunday of March, the first
+# of November).
+LIVE_SPELLS = ((utc(2024, 3, 6), utc(2024, 3, 12)), (utc(2024, 3, 28), utc(2024, 4, 3)),
+               (utc(2024, 10, 24), utc(2024, 10, 29)), (utc(2024, 10, 31), utc(2024, 11, 5)),
+               (utc(2050, 3, 10), utc(2050, 3, 15)), (utc(2050, 3, 24), utc(2050, 3, 29)),
+               (utc(2050, 10, 27), utc(2050, 11, 1)), (utc(2050, 11, 3), utc(2050, 11, 8)))
 
 
-def promtool_instants(window: Maintenance, rng: random.Random) -> list[int]:
+def promtool_instants(window: Maintenance, rng: random.Random, spells=SPELLS) -> list[int]:
     """Both sides of every start, end and padded end in the spells, and a few instants at random."""
     instants: set[int] = set()
-    for frm, to in SPELLS:
+    for frm, to in spells:
         for start, end in m.occurrences(window, frm, to):
             instants |= {start - 1, start, end - 1, end, end + PAD - 1, end + PAD}
         instants |= {rng.randrange(frm, to) for _ in range(3)}
@@ -119,9 +126,11 @@ def maintenance_test_file() -> str:
         for number, t in enumerate(promtool_instants(window, random.Random(index))):
             expr = f"&w{index} {json.dumps(text)}" if number == 0 else f"*w{index}"
             cases.append(_case(expr, t, m.active_at([window], t, PAD)))
-        # Cut to each spell's instants (`within`, as `slo report` writes it): the same answers there.
-        for frm, to in SPELLS:
-            near = [t for t in promtool_instants(window, random.Random(index)) if frm - DAY <= t <= to + DAY]
+        # Cut to each spell's instants (`within`, as `slo report` writes it): the same answers there, and the
+        # right ones before and after the rules' table years too (live/outside.py).
+        for frm, to in (*SPELLS, *LIVE_SPELLS):
+            near = [t for t in promtool_instants(window, random.Random(index), (*SPELLS, *LIVE_SPELLS))
+                    if frm - DAY <= t <= to + DAY]
             if near:
                 cut = json.dumps(m.active_promql([window], PAD, within=(near[0], near[-1])))
                 cases += [_case(cut, t, m.active_at([window], t, PAD)) for t in near]

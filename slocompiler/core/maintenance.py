@@ -14,8 +14,9 @@ while evaluation time t is within `pad` seconds after any instant of a
 window (start <= t < end + pad), so that a rate over (t - pad, t] that holds
 any event inside maintenance is dropped. Recurring windows in a zone read
 step tables of the zone's offsets (`core/calendar.py`), exact over
-`TABLE_FIRST_YEAR`..`TABLE_LAST_YEAR`; docs/PROMETHEUS.md, "Maintenance
-windows", says what happens outside them.
+`TABLE_FIRST_YEAR`..`TABLE_LAST_YEAR` in the rules, and over the span a
+live command evaluates at (`within`), whatever its years; docs/PROMETHEUS.md,
+"Maintenance windows", says what happens outside them.
 """
 
 from __future__ import annotations
@@ -140,6 +141,7 @@ def tabled_occurrences(every: str, at: int, zone: str,
                        years: tuple[int, int] = TABLE_YEARS) -> tuple[calendar.TabledPeriod, ...]:
     """The occurrences from the last one before local Jan 1st of the first of `years` to the first after the last.
 
+    `years`: the rules' fixed table years by default; a live command's span's (`table_years`).
     Each as a `TabledPeriod`: its start, and the same on the local clock, so
     calendar.py's tables of offsets apply to them as to periods.
     """
@@ -224,8 +226,10 @@ def active_promql(windows: Iterable[Maintenance], pad: int, now: str = "time()",
     """A label-less 1 while `now` is within `pad` seconds after any instant of any window; nothing otherwise.
 
     `now` is a scalar expression: `time()` in the rules, a number in tests.
-    `within`: the first and last time it is evaluated at, when known (the
-    zone's tables are then cut to the steps within, `StepTable.within`).
+    `within`: the first and last time it is evaluated at, when known (a live
+    command's span): the zone's tables are then built over that span's years,
+    before or after the rules' fixed ones too, and cut to the steps within it
+    (`StepTable.within`).
     """
     parts = [window_promql(window, pad, now, within) for window in windows]
     if not parts:

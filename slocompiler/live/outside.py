@@ -10,17 +10,20 @@ from ..core.conventions import CURRENT_BURN_WINDOW
 from ..core.ir import Maintenance, Program, Slo
 
 # The first and last time any query of the running command evaluates at, when it says so (`evaluated_within`):
-# the maintenance tests then hold only the zone's clock changes within (`StepTable.within`).
+# the maintenance tests then hold that span's own clock changes, whatever its years (the rules' fixed 2025-2045
+# table would be an hour off in a summer before or after it), and only those (`StepTable.within`).
 _WITHIN: list[tuple[int, int] | None] = [None]
 
 
 def reach(program: Program) -> int:
-    """How far before its first evaluation any query of the program reads: the longest SLO window, calendar period
-    or alert window, and a day (a zone's midnight is up to 14 hours off UTC's)."""
+    """How far before its first evaluation any query of the program reads: the longest SLO window, calendar period,
+    alert window or policy `over` (status and gate read those windows), and a day (a zone's midnight is up to 14
+    hours off UTC's)."""
     from ..core.calendar import DAY, MAX_PERIOD_SECONDS
 
     longest = max((max(slo.window, MAX_PERIOD_SECONDS.get(slo.calendar or "", 0),
-                       *(k.long for k in slo.alerting.conditions))
+                       *(k.long for k in slo.alerting.conditions),
+                       *(rule.over or 0 for rule in (service.policy.rules if service.policy else ())))
                    for service in program.services for slo in service.slos), default=0)
     return longest + DAY
 
