@@ -77,9 +77,9 @@ def command(paths, start, end, step, output_format, svg_path, against, services,
     def body() -> int:
         from ..clusters import program_per_cluster
         from ..state import fetch_recorded
-        from .budget import Budget
         from ...core.calendar import DAY
         from ..outside import evaluated_within, reach
+        from .budget import Budget
         from .run import Range, check_size, lookback, run, slos_of
 
         nonlocal program, other

@@ -290,31 +290,32 @@ def _firing_until(client: Prometheus, program: Program, slo: Slo, period: Report
     """The last evaluation a page firing at the period's end fired at, looking past the end as far as it could still
     be noisy (twice its short window); None when the data does not reach that far (a period that just ended).
     A page crossing the bound is then noisy in the period it began, as a report over both would say."""
-    from ..backtest.run import Range, run
-
     ahead = page.start + 2 * page.short
     if ahead < period.end:
         return None  # already longer than noisy: how much longer does not matter
     try:
-        replays = run(program, client, Range(period.end, ahead, STEP), only=frozenset({slo.id}), budgets=False)
+        fired = _pages_fired(client, program, slo, period.end, ahead, covered=True)
     except LiveError:
         return None
-    from ..backtest.replay import merge
-
-    merged = merge([r.pages for r in replays], STEP)
-    return merged[0][1] if merged and merged[0][0] == period.end else period.end - STEP
+    return fired[0][1] if fired and fired[0][0] == period.end else period.end - STEP
 
 
 def _firing_before(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod) -> bool:
     """Whether the SLO's page rules were firing at the evaluation before the period's first: a page firing as the
     period begins then began in the previous period, and belongs to that one's count (adjacent reports count every
     page once)."""
+    before = period.start - STEP
+    return bool(_pages_fired(client, program, slo, before, before, covered=False))
+
+
+def _pages_fired(client: Prometheus, program: Program, slo: Slo, first: int, last: int, covered: bool) -> list:
+    """The SLO's page intervals replayed over `[first, last]` outside the period, merged across rules and groups;
+    `covered`: LiveError when the data does not reach the ends."""
+    from ..backtest.replay import merge
     from ..backtest.run import Range, run
 
-    before = period.start - STEP
-    replays = run(program, client, Range(before, before, STEP), only=frozenset({slo.id}), budgets=False,
-                  covered=False)
-    return any(r.pages for r in replays)
+    replays = run(program, client, Range(first, last, STEP), only=frozenset({slo.id}), budgets=False, covered=covered)
+    return merge([r.pages for r in replays], STEP)
 
 
 def spent_while(client: Prometheus, program: Program, slo: Slo, pages: list[Alerted], period: ReportPeriod,

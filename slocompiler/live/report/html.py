@@ -17,6 +17,7 @@ from ...core import calendar
 from ...emit.render import render
 from ..text import printable
 from . import charts
+from .render import BEFORE
 from .render import notes as slo_notes
 
 TEMPLATE = "report/report.html.j2"
@@ -106,7 +107,7 @@ def _slo_view(index: int, slo: Mapping, start: float, end: float, burndown: Sequ
         "suggested_objective": percent(slo.get("suggested_objective")),
         "incidents": [
             {"start": iso(i["start"], zone), "end": iso(i["end"], zone), "budget_spent": percent(i.get("budget_spent")),
-             "before": bool(i.get("started_before"))} for i in incidents
+             "before": BEFORE if i.get("started_before") else ""} for i in incidents
         ],
         "history": [
             {"from": day(h["from"], zone), "to": day(h["to"], zone), "sli": percent(h.get("sli")) if h.get("sli") is not None else "no data"}

@@ -34,14 +34,14 @@ def _when(t: int, zone: str, date_too: bool = True) -> str:
     return f"{datetime.fromtimestamp(t, calendar.zone_info(zone)):{'%Y-%m-%d %H:%M' if date_too else '%H:%M'}}"
 
 
-BEFORE = ", firing since before the period (counted in the previous one)"
+BEFORE = "firing since before the period: counted in the previous one"  # an incident's `started_before`
 
 
 def _stretch(item: dict, zone: str) -> str:
     """`2026-11-10 14:01 to 14:25 (25m)`: first and last evaluation firing, and the firing time."""
     same_day = _when(item["start"], zone)[:10] == _when(item["end"], zone)[:10]
     return (f"{_when(item['start'], zone)} to {_when(item['end'], zone, not same_day)} "
-            f"({human_duration(item['end'] - item['start'] + STEP)}){BEFORE if item.get('started_before') else ''}")
+            f"({human_duration(item['end'] - item['start'] + STEP)}){f' ({BEFORE})' if item.get('started_before') else ''}")
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
