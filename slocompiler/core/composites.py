@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, MAINTENANCE_ACTIVE,
                           SLICE_ERROR, error_ratio_rule)
+from . import silence
 from .ir import CompositeIndicator, ExprIndicator, Member, Program, Slo
 from .queries import derived_ratio, promql_string, recorded
 from .units import prom_window
@@ -79,7 +80,8 @@ def member_ratio(members: Mapping[str, Slo], member: Member, window: int) -> str
     return recorded(error_ratio_rule(window), member.slo_id)
 
 
-def _known(series: str, member: Member, judge: str = "", resting: bool = False, present: str | None = None) -> str:
+def _known(series: str, member: Member, judge: str = "", resting: bool = False, present: str | None = None,
+           silent: str | None = None) -> str:
     """The member's value, NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 while it has no series (`present`, a
     selector of its recorded series, when `series` is an expression).
 
@@ -89,9 +91,13 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False, 
     for a member that records nothing (its target is not scraped, its rules
     are not deployed). `resting`: the member has maintenance windows; while
     one runs its silence is expected, so it is left out too (its maintenance
-    must not page the journey).
+    must not page the journey). `silent`: the member's silent share of the
+    window (core/silence.py), counted as `when_no_data` says beside its
+    known ratio over the rest.
     """
     known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
+    if silent is not None:
+        known = silence.blend(known, member, silent)
     if member.when_no_data == "skip":
         return known
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
@@ -140,8 +146,10 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
     spec = indicator(composite)
     terms = []
     for member in spec.members:
+        silent = silence.share(composite.id, member.slo_id, window) \
+            if window > CURRENT_BURN_WINDOW and silence.counts_silence(member) else None
         term = _known(member_ratio(members, member, window), member, resting=_resting(members, member),
-                      present=recorded(error_ratio_rule(window), member.slo_id))
+                      present=recorded(error_ratio_rule(window), member.slo_id), silent=silent)
         factor = decimal_text(member.weight)
         if spec.aggregate == "worst":
             # The member's burn rate, weighted: written as a division, as 1 / 0.003 has no exact decimal.

@@ -74,6 +74,17 @@ LABEL_PERIOD = "slo_period"
 # windows"). Every base series of the SLO is recorded `unless` it.
 MAINTENANCE_ACTIVE = "slo:maintenance:active"
 
+# A composite member that counts when it has no data (`when_no_data` good or
+# bad), in its composite's SLI group, labelled with the composite's slo_id and
+# the member's id: when the member's 5m ratio was first found missing in the
+# current unbroken run of evaluations (absent while it has one), and the
+# seconds since the previous evaluation once it has been missing for 5m (0
+# otherwise). A window's silent share sums the latter (docs/PROMETHEUS.md,
+# "Composite SLOs").
+MEMBER_MISSING_SINCE = "slo:member_missing_since:timestamp"
+MEMBER_NO_DATA_SECONDS = "slo:member_no_data:seconds"
+LABEL_MEMBER = "slo_member"
+
 # The window over which the current burn rate is measured.
 CURRENT_BURN_WINDOW = 5 * 60
 

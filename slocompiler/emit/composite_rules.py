@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..core import composites, maintenance, queries
+from ..core import composites, maintenance, queries, silence
 from ..core import conventions as c
 from ..core.ir import Program, Service, Slo
 from ..core.units import decimal_text
@@ -47,9 +47,15 @@ def _record(name: str, expr: str, labels: dict[str, str]) -> dict:
 
 def ratio_rules(slo: Slo, windows: list[int], labels: dict[str, str], known: Composites) -> list[dict]:
     """An event-style composite's error ratio for each window, then its 5m burn rate (and a calendar one's known ratio)."""
+    rules = []
+    for member in silence.members(slo):
+        # First: this evaluation's ratios read them (core/silence.py).
+        own = {**labels, c.LABEL_MEMBER: member.slo_id}
+        rules.append(_record(c.MEMBER_MISSING_SINCE, silence.missing_since(slo, member, known.slos), own))
+        rules.append(_record(c.MEMBER_NO_DATA_SECONDS, silence.no_data_seconds(slo, member), own))
     # Its own maintenance silences it: every window ratio is absent while one runs (its members' events in it
     # still count after it; only their own windows leave those out: lang/composites.py warns).
-    rules = [_record(c.error_ratio_rule(window),
+    rules += [_record(c.error_ratio_rule(window),
                      maintenance.outside(slo, composites.window_ratio(slo, known.slos, window)), labels)
              for window in windows]
     current = queries.recorded(c.error_ratio_rule(c.CURRENT_BURN_WINDOW), slo.id)

@@ -1,0 +1,130 @@
+"""A composite member's silence: how much of a window it recorded nothing, so that `when_no_data` counts that time.
+
+Without it a member that stops recording would count as its `when_no_data`
+says only in the windows with no sample of it left: a `bad` member gone for
+two hours would reach the journey's 1h ratio an hour late, and its budget
+never. So a composite records, for each member that counts while silent
+(`good` or `bad`), two series labelled with the composite's `slo_id` and the
+member's id (`slo_member`):
+
+- `slo:member_missing_since:timestamp`: when the member's 5m ratio was first
+  found missing in this unbroken run of evaluations. The rule reads its own
+  previous sample, which the 5m lookback finds only if Prometheus evaluated
+  it within 5 minutes: after a restart a new run begins, so the minutes the
+  member's ratio needs to come back are not silence. Absent while the member
+  has a 5m ratio (an idle member's NaN is one) and while a maintenance window
+  of the member, of an SLO under it or of the composite runs.
+- `slo:member_no_data:seconds`: once the member has been missing for `GRACE`,
+  the seconds since this rule's previous evaluation (its own sample's
+  timestamp: no evaluation interval is assumed), else 0. Always there.
+
+A window's silent share `s` is those seconds summed over the window, over
+the window, at most 1. The member's term over the window is its known ratio
+`K` over the rest and its `when_no_data` value over the silent share:
+`1 - (1 - K)(1 - s)` (= K(1 - s) + s) for `bad`, `K(1 - s)` for `good`.
+The 5m window needs none of this: the member's 5m ratio is missing there.
+`replay` is the same over a list of evaluations, for the live commands.
+docs/PROMETHEUS.md, "Composite SLOs".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from .conventions import (CURRENT_BURN_WINDOW, LABEL_MEMBER, LABEL_SLO_ID, MAINTENANCE_ACTIVE, MEMBER_MISSING_SINCE,
+                          MEMBER_NO_DATA_SECONDS, error_ratio_rule)
+from .ir import CompositeIndicator, Member, Slo
+from .queries import promql_string, recorded
+from .units import prom_window
+
+# How long a member's 5m ratio must be missing before its silence counts: a few missed scrapes, a rollout or a
+# slow rule group are not an outage. Its ratio is missing only once its 5m window holds under two scrapes.
+GRACE = 5 * 60
+# Prometheus's default lookback: how far back an instant selector finds the rules' own previous sample.
+LOOKBACK = 5 * 60
+
+
+def counts_silence(member: Member) -> bool:
+    return member.when_no_data in ("good", "bad")
+
+
+def members(composite: Slo) -> list[Member]:
+    """The members of a ratio composite whose silence counts (a slice composite reads each slice as it ends)."""
+    assert isinstance(composite.indicator, CompositeIndicator)
+    if composite.slices is not None:
+        return []
+    return [member for member in composite.indicator.members if counts_silence(member)]
+
+
+def selector(name: str, composite_id: str, member_id: str) -> str:
+    return (f"{name}{{{LABEL_SLO_ID}={promql_string(composite_id)}, "
+            f"{LABEL_MEMBER}={promql_string(member_id)}}}")
+
+
+def resting_ids(composite: Slo, member_id: str, slos: Mapping[str, Slo]) -> list[str]:
+    """The SLOs whose maintenance stops a member's silence counting: the composite, the member and every SLO under it
+    that has maintenance windows (a nested composite whose members all rest has no ratio either)."""
+    found = [composite.id] if composite.maintenance else []
+    seen: set[str] = set()
+    frontier = [member_id]
+    while frontier:
+        current = frontier.pop(0)
+        if current in seen or current not in slos:
+            continue
+        seen.add(current)
+        slo = slos[current]
+        if slo.maintenance and current not in found:
+            found.append(current)
+        if isinstance(slo.indicator, CompositeIndicator):
+            frontier.extend(m.slo_id for m in slo.indicator.members)
+    return found
+
+
+def missing_since(composite: Slo, member: Member, slos: Mapping[str, Slo]) -> str:
+    """`slo:member_missing_since:timestamp` of one member."""
+    since = selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)
+    expr = (f"(\n  {since}\n  or on ()\n  vector(time())\n)\n"
+            f"unless on ()\n{recorded(error_ratio_rule(CURRENT_BURN_WINDOW), member.slo_id)}")
+    resting = resting_ids(composite, member.slo_id, slos)
+    if resting:
+        # Ids are names: no regex character needs escaping.
+        expr += f"\nunless on ()\n{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string('|'.join(resting))}}}"
+    return expr
+
+
+def no_data_seconds(composite: Slo, member: Member) -> str:
+    """`slo:member_no_data:seconds` of one member (after `missing_since` in the same group: it reads this evaluation's)."""
+    seconds = selector(MEMBER_NO_DATA_SECONDS, composite.id, member.slo_id)
+    since = selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)
+    return (f"(\n  time() - timestamp({seconds})\n  and on ()\n  ({since} <= time() - {GRACE})\n)\n"
+            f"or on ()\nvector(0)")
+
+
+def share(composite_id: str, member_id: str, window: int) -> str:
+    """The member's silent share of `window`: a number from 0 to 1, 0 before any evaluation recorded it."""
+    seconds = selector(MEMBER_NO_DATA_SECONDS, composite_id, member_id)
+    return f"(clamp_max(sum_over_time({seconds}[{prom_window(window)}]) / {window}, 1) or on () vector(0))"
+
+
+def blend(known: str, member: Member, silent: str) -> str:
+    """The member's known ratio `known` (one series, its `slo_id` kept) over the rest of the window and its
+    `when_no_data` value over the `silent` share (a label-less expression)."""
+    rest = f"* on () group_left ()\n(1 - {silent})"
+    if member.when_no_data == "bad":
+        return f"1 - (1 - ({known}))\n{rest}"
+    return f"({known})\n{rest}"
+
+
+def replay(missing: Sequence[bool], times: Sequence[float]) -> list[float]:
+    """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was missing there and
+    counted (not idle, not in maintenance) and the evaluations' times: the two rules' arithmetic."""
+    seconds = []
+    since: float | None = None
+    previous: float | None = None
+    for gone, at in zip(missing, times):
+        unbroken = previous is not None and at - previous <= LOOKBACK
+        since = (since if since is not None and unbroken else at) if gone else None
+        counted = unbroken and since is not None and since <= at - GRACE
+        seconds.append(at - previous if counted else 0.0)
+        previous = at
+    return seconds
