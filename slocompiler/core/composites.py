@@ -147,7 +147,7 @@ def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str
     terms = []
     for member in spec.members:
         silent = silence.share(composite.id, member.slo_id, window) \
-            if window > CURRENT_BURN_WINDOW and silence.counts_silence(member) else None
+            if silence.counts_over(window) and silence.counts_silence(member) else None
         term = _known(member_ratio(members, member, window), member, resting=_resting(members, member),
                       present=recorded(error_ratio_rule(window), member.slo_id), silent=silent)
         factor = decimal_text(member.weight)

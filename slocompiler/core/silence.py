@@ -48,6 +48,11 @@ def counts_silence(member: Member) -> bool:
     return member.when_no_data in ("good", "bad")
 
 
+def counts_over(window: int) -> bool:
+    """Whether silence counts in proportion over `window`: not over 5m, where the member's ratio is missing."""
+    return window > CURRENT_BURN_WINDOW
+
+
 def members(composite: Slo) -> list[Member]:
     """The members of a ratio composite whose silence counts (a slice composite reads each slice as it ends)."""
     assert isinstance(composite.indicator, CompositeIndicator)

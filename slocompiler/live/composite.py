@@ -14,12 +14,13 @@ up, as one journey sees them); a composite itself has no groups.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..core import maintenance
+from ..core import maintenance, silence
 from ..core.composites import counted
 from ..core.slices import current_window
 from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
@@ -54,7 +55,8 @@ def scale(slo: Slo, member: Member, member_slo: Slo) -> Decimal:
     return member.weight
 
 
-def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str]) -> str:
+def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str],
+                 silent: Callable[[Member], str | None] | None = None) -> str:
     """The composite's error ratio as one PromQL expression, from `member_ratio(member SLO)` of each member.
 
     As the composite's rules read its members' recorded ratios (core/composites.py):
@@ -64,12 +66,18 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str])
     weighted term carries a label of its own, so `or` keeps them all, and the
     aggregation (`sum`, or `max` for `worst`) reads those that are numbers. No
     term at all: no figure. Each member's ratio is written once: it is the
-    costly part.
+    costly part. `silent(member)`: the member's silent share of the window (one
+    series, label-less or not), which its ratio then counts as `when_no_data`
+    says (core/silence.py); None where it has none.
     """
     terms = []
     for index, (member, member_slo) in enumerate(members(program, slo)):
         factor = decimal_text(scale(slo, member, member_slo))
-        term = _labelled(f"{factor} * max({member_ratio(counted(member_slo))})", index)
+        known = f"max({member_ratio(counted(member_slo))})"
+        share = silent(member) if silent is not None else None
+        if share is not None:
+            known = f"({silence.blend(known, member, share)})"
+        term = _labelled(f"{factor} * {known}", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
             # `or` on equal labels: the constant only where the member has no series at all.
@@ -106,12 +114,20 @@ def worst(ratios) -> float | None:
     return math.nan if ratios else None
 
 
-def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: float | None) -> float | None:
-    """What the member adds (sum) or offers (worst): its weighted ratio; with no series, its `when_no_data` constant
-    unless it is in maintenance at `at`; idle (NaN) or skipped: None."""
+def counted_silence(member: Member, ratio: float, silent: float) -> float:
+    """A member's known ratio over the rest of a window and its `when_no_data` value over its `silent` share."""
+    if not silent:
+        return ratio
+    return 1 - (1 - ratio) * (1 - silent) if member.when_no_data == "bad" else ratio * (1 - silent)
+
+
+def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: float | None,
+          silent: float = 0.0) -> float | None:
+    """What the member adds (sum) or offers (worst): its weighted ratio (its `silent` share counted); with no
+    series, its `when_no_data` constant unless it is in maintenance at `at`; idle (NaN) or skipped: None."""
     factor = float(scale(slo, member, member_slo))
     if ratio is not None:
-        return None if math.isnan(ratio) else factor * ratio
+        return None if math.isnan(ratio) else factor * counted_silence(member, ratio, silent)
     if member.when_no_data not in NO_DATA_RATIO:
         return None
     if at is not None and member_slo.maintenance and maintenance.active_at(member_slo.maintenance, at, current_window(member_slo)):
@@ -130,20 +146,22 @@ class Contribution:
     term: float | None  # what it adds to the composite's ratio (sum) or offers as its worst (worst); None: skipped
     share: float | None = None  # term / Σ terms; None when the terms add to 0 or it has none
     reason: str | None = None  # why the member has no ratio
+    silent: float | None = None  # the share of the window it recorded nothing in (when_no_data good or bad)
 
 
 def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]],
-                  at: float | None = None) -> list[Contribution]:
-    """Each member's term from its ratio over the SLO window (NaN: idle), `when_no_data` applied, and its share of all
-    terms."""
+                  at: float | None = None, silent: dict[str, float] | None = None) -> list[Contribution]:
+    """Each member's term from its ratio over the SLO window (NaN: idle), `when_no_data` applied (over its `silent`
+    share of the window too, by member id), and its share of all terms."""
     parts = []
     for member, member_slo, ratio, reason in found:
-        term = _term(slo, member, member_slo, ratio, at)
+        quiet = (silent or {}).get(member.slo_id)
+        term = _term(slo, member, member_slo, ratio, at, quiet or 0.0)
         known = None if ratio is None or math.isnan(ratio) else ratio
-        parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, known, term, reason=reason))
+        parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, known, term, reason=reason,
+                                  silent=quiet))
     total = sum(p.term for p in parts if p.term is not None)
-    return [Contribution(p.slo_id, p.weight, p.when_no_data, p.ratio, p.term,
-                         None if p.term is None or total <= 0 else p.term / total, p.reason) for p in parts]
+    return [dataclasses.replace(p, share=None if p.term is None or total <= 0 else p.term / total) for p in parts]
 
 
 def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]], at: float | None = None) -> float | None:
@@ -161,12 +179,16 @@ def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float 
               for _, member_slo in parts]
     most = indicator(slo).aggregate == "worst"
 
-    def at_time(ratios: list[float | None], at: float | None) -> float | None:
+    members_only = [member for member, _ in parts]
+
+    def at_time(ratios: list[float | None], at: float | None, silent: list[float] | None = None) -> float | None:
+        """`silent`: each member's silent share of the window at `at` (None: none)."""
         terms = []
-        for factor, constant, quiet, ratio in zip(factors, constants, paused, ratios):
+        for index, (factor, constant, quiet, ratio) in enumerate(zip(factors, constants, paused, ratios)):
             if ratio is not None:  # `_term`, one member at a time
                 if not math.isnan(ratio):
-                    terms.append(factor * ratio)
+                    share = silent[index] if silent is not None else 0.0
+                    terms.append(factor * (counted_silence(members_only[index], ratio, share) if share else ratio))
             elif constant is not None and not (at is not None and quiet and maintenance.active_at(quiet[0], at, quiet[1])):
                 terms.append(constant)
         if not terms:

@@ -33,6 +33,7 @@ from ..core.ir import (
 )
 from ..core.units import decimal_text, format_duration, percent_text, prom_window
 from . import clusters, composite, periods
+from . import silence as member_silence
 from .client import Prometheus
 from .outside import outside_maintenance
 from .periods import PERIOD, Period
@@ -153,7 +154,8 @@ def windows(service: Service, slo: Slo) -> list[int]:
     return sorted(found)
 
 
-def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
+def raw_ratio(slo: Slo, window: int, program: Program | None = None,
+              silent: member_silence.Silent | None = None) -> str:
     """The error ratio over `window` from the indicator's own series, as the generated rules compute it.
 
     Below 2h, a plain `rate` ratio over the window: the rules' tiles of 5m
@@ -162,10 +164,12 @@ def raw_ratio(slo: Slo, window: int, program: Program | None = None) -> str:
     2h on (`queries.derived_ratio`): their
     figure is a subquery over the same 5m rates, not a plain rate over the
     window. The two differ by minutes of lag, which an outage now makes visible.
+    A composite's members' silent shares of the window: `silent` (live/silence.py).
     """
     five = c.CURRENT_BURN_WINDOW
     if slo.is_composite:
-        return composite_ratio(program, slo, lambda member: raw_ratio(member, window, program))
+        return composite_ratio(program, slo, lambda member: raw_ratio(member, window, program, silent),
+                               None if silent is None else (lambda member: silent(slo, member)))
     if slo.slices is not None:
         return slices.raw_bad_ratio(slo, window, slice_value(slo))
     assert window != PERIOD, "a calendar period's ratio needs its bounds: periods.raw_ratio"
@@ -199,13 +203,13 @@ def raw_ratio_derived(slo: Slo, window: int) -> str:
     return queries.derived_ratio(lambda span: f"({bad}){_span(span)}", lambda span: f"({total}){_span(span)}", window)
 
 
-def composite_ratio(program: Program | None, slo: Slo, member_ratio) -> str:
+def composite_ratio(program: Program | None, slo: Slo, member_ratio, silent=None) -> str:
     """A composite's ratio from its members' raw figures; a composite of slices only from its recorded series."""
     if program is None:
         raise composite.CompositeError(f'composite "{slo.id}": its members are not known here')
     if slo.slices is not None:  # a slice is bad when any member's is: no sum of member ratios says that
         raise composite.CompositeError(COMPOSITE_SLICES)
-    return composite.ratio_promql(program, slo, member_ratio)
+    return composite.ratio_promql(program, slo, member_ratio, silent)
 
 
 COMPOSITE_SLICES = "a composite of time slices is read from its recorded series only (--source recorded)"
@@ -390,6 +394,9 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
     found: dict[int, list] = {}
     for (state, member, member_slo), readings in zip(jobs, client.map(read, jobs)):
         found.setdefault(id(state), []).append((member, member_slo, readings))
+    silent = client.map(lambda state: _silent_shares(client, program, state, recorded, source, at),
+                        [state for state in states if state.slo.is_composite])
+    shares = dict(zip((id(state) for state in states if state.slo.is_composite), silent))
     for state in states:
         label = _cluster_of(state.slo, cluster_label)
         for group in state.groups:
@@ -400,7 +407,24 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
                                 if r.labels.get(label, "") == group.group.get(label, "")}
                 ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
-            group.members = composite.contributions(state.slo, parts, at) if parts else []
+            group.members = composite.contributions(state.slo, parts, at, shares.get(id(state))) if parts else []
+
+
+def _silent_shares(client: Prometheus, program: Program, state: SloState, recorded: dict[str, dict[str, list]],
+                   source: str, at: float) -> dict[str, float]:
+    """Each member's silent share of the composite's SLO window (live/silence.py): from the composite's deployed
+    series where its ratios are read recorded, else replayed from the members' raw 5m ratios."""
+    window = periods.slo_window(state.slo)
+    members = member_silence.counting(state.slo)
+    if not members or window == periods.PERIOD:  # a calendar composite averages its own 5m ratio: no share
+        return {}
+    if state.slo.id in recorded.get(periods.ratio_rule(window), {}):
+        found = client.map(lambda member: client.query(member_silence.deployed(state.slo, member, window), at), members)
+        return {member.slo_id: samples[0].value if samples else 0.0 for member, samples in zip(members, found)}
+    if source == "recorded":
+        return {}
+    return member_silence.raw_shares(client, program, state.slo, window, at,
+                                     lambda member: raw_ratio(member, c.CURRENT_BURN_WINDOW, program))
 
 
 def _cluster_of(slo: Slo, cluster_label: str | None) -> str | None:
@@ -447,7 +471,9 @@ def raw_window(client: Prometheus, slo: Slo, window: int, at: float, program: Pr
             return {(): Reading({}, None, str(error))}
     if slo.is_composite:
         try:
-            return by_group(slo, client.query(raw_ratio(slo, window, program), at))
+            silent = None if program is None or slo.slices is not None else member_silence.raw_silent(
+                client, program, slo, window, at, lambda member: raw_ratio(member, c.CURRENT_BURN_WINDOW, program))
+            return by_group(slo, client.query(raw_ratio(slo, window, program, silent), at))
         except composite.CompositeError as error:
             return {(): Reading({}, None, str(error))}
     parts = period_parts(slo) if periods.is_rolling_slo_window(slo, window) and slo.slices is None else None

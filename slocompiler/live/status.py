@@ -106,6 +106,7 @@ def member_json(part) -> dict:
     """One member of a composite in `slo status --format json`: its ratio, what it adds (`contribution`), its share."""
     return {"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
             "ratio": number(part.ratio), "contribution": number(part.term), "share": number(part.share),
+            **({"silent": number(part.silent)} if part.silent is not None else {}),
             **({"no_data": part.reason} if part.reason else {})}
 
 
@@ -211,9 +212,12 @@ def _member_text(state: SloState, part) -> str:
         term = "" if part.term is None else f" = {percent(part.term, 3)}"
         return f"{printable(part.slo_id)} no data, {counted}{term}"
     share = "" if part.share is None else f" ({part.share * 100:.0f}%)"
+    ratio = percent(part.ratio, 3)
+    if part.silent:  # its silent time counted as when_no_data says (live/silence.py)
+        ratio = f"({ratio}, silent {percent(part.silent, 3)} counted {part.when_no_data})"
     if state.slo.indicator.aggregate == "worst":
-        return f"{printable(part.slo_id)} {percent(part.ratio, 3)}, scaled {percent(part.term, 3)}{share}"
-    return f"{printable(part.slo_id)} {weight} x {percent(part.ratio, 3)} = {percent(part.term, 3)}{share}"
+        return f"{printable(part.slo_id)} {ratio}, scaled {percent(part.term, 3)}{share}"
+    return f"{printable(part.slo_id)} {weight} x {ratio} = {percent(part.term, 3)}{share}"
 
 
 def render_text(states: list[SloState], at: float) -> str:

@@ -26,8 +26,10 @@ from ..core.ir import (
     ThresholdIndicator,
     at,
 )
+from ..core.silence import counts_over
 from ..core.units import decimal_text, format_duration, prom_window
 from . import clusters, composite, periods
+from . import silence as member_silence
 from .client import LiveError, Prometheus, finite
 from .outside import outside_maintenance
 from .state import alert_conditions, group_key, raw_ratio
@@ -305,8 +307,12 @@ class Verifier:
             if self.program is None or slo.slices is not None or window == periods.PERIOD:
                 self.tally.add("uncompared", len(samples))
                 return
-            # What the members' own deployed series say, by the composite's formula.
-            expr = composite.ratio_promql(self.program, slo, lambda member: queries.recorded(name, member.id))
+            # What the members' own deployed series say, by the composite's formula, with the silent shares the
+            # composite recorded (live/silence.py).
+            counting = {member.slo_id for member in member_silence.counting(slo)} if counts_over(window) else set()
+            expr = composite.ratio_promql(
+                self.program, slo, lambda member: queries.recorded(name, member.id),
+                lambda member: member_silence.deployed(slo, member, window) if member.slo_id in counting else None)
             mine = {group_key(slo, s.labels): finite(s.value) for s in self.client.query(expr, self.at)}
         elif window == periods.PERIOD:
             period = periods.period_at(slo, self.at)

@@ -64,6 +64,29 @@ GATE_ERROR_RATIO = 0.001
 STALL = (AT - START) // STEP - 120  # stalled and lb: no request counted from the minute 2h before AT
 GONE = (AT - START) // STEP - 180  # regional, us: no sample from 3h before AT
 GATE_SPAN = ((AT - START) // STEP - 8 * 1440, (AT - START) // STEP + 60)  # their series' first and last minute
+# A composite member that stops being scraped (tests/live/test_composite_silence_live.py), on metrics of its own
+# (`fade_*`): 100 requests a minute, none failing, no sample from FADE_GONE + 1 to FADE_BACK - 1 (minutes), its
+# counters starting again from 0 at FADE_BACK.
+FADE_GONE = (AT - START) // STEP - 180  # the last sample, 3h before AT
+FADE_BACK = (AT - START) // STEP - 60  # the first one again, 1h before AT
+FADE_RATE = 100.0
+# A deployed composite whose member was silent (rec-fade over rec-lost, `when_no_data = bad`): the composite's
+# `slo:member_no_data:seconds` is 60 at every minute of DEPLOYED_SPAN, so at AT its 1h window holds 31 minutes.
+FADE_DEPLOYED_SECONDS = 60.0
+FADE_MEMBER_RATIO = {3600: 0.001, 604800: 0.0005}
+
+
+def fade_share(window: int) -> float:
+    """rec-fade's silent share of `window` at AT: the deployed seconds in [AT - window, AT]."""
+    minutes = len(range(max(DEPLOYED_SPAN[0], AT - window), AT + 1, STEP))
+    return min(1.0, minutes * FADE_DEPLOYED_SECONDS / window)
+
+
+def fade_ratio(window: int) -> float:
+    """rec-fade's deployed ratio: rec-lost's over the rest of the window, 1 over its silent share."""
+    return 1 - (1 - FADE_MEMBER_RATIO[window]) * (1 - fade_share(window))
+
+
 # Recorded error ratios of SLOs that exist only as deployed series, around AT: {slo_id: {window: [(labels, value)]}}.
 RECORDED_CASES = {
     "rec-nan": {3600: [("", math.nan)], 604800: [("", 0.001)]},
@@ -79,6 +102,8 @@ RECORDED_CASES = {
     "rec-api": {3600: [("", 0.001)], 604800: [("", 0.0005)]},
     "rec-db": {3600: [("", 0.002)], 604800: [("", 0.0005)]},
     "rec-journey": {3600: [("", 0.005)], 604800: [("", 0.05)]},
+    "rec-lost": {window: [("", ratio)] for window, ratio in FADE_MEMBER_RATIO.items()},
+    "rec-fade": {window: [("", fade_ratio(window))] for window in FADE_MEMBER_RATIO},
 }
 
 
@@ -193,8 +218,22 @@ def openmetrics() -> Iterator[str]:
         yield from (f'probe_success{{job="probe",target="{target}"}} {probe_at(target, m)} {START + m * STEP}\n'
                     for m in range(MINUTES + 1))
     yield from _gate_cases()
+    yield from _fading()
     yield from _deployed()
     yield "# EOF\n"
+
+
+def _fading() -> Iterator[str]:
+    """The fading member's counters, and the deployed silent seconds of rec-fade's member."""
+    from slocompiler.core.conventions import LABEL_MEMBER, LABEL_SERVICE, LABEL_SLO, LABEL_SLO_ID, MEMBER_NO_DATA_SECONDS
+
+    for family, rate in (("fade_requests", FADE_RATE), ("fade_errors", 0.0)):
+        yield f"# TYPE {family} counter\n"
+        yield from _counter(f"{family}_total", 'job="fade"', lambda m, r=rate: r, FADE_GONE)
+        yield from _counter(f"{family}_total", 'job="fade"', lambda m, r=rate: r, MINUTES, FADE_BACK)
+    labels = f'{LABEL_SLO_ID}="rec-fade",{LABEL_SERVICE}="rec",{LABEL_SLO}="fade",{LABEL_MEMBER}="rec-lost"'
+    for t in range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP):
+        yield f"{MEMBER_NO_DATA_SECONDS}{{{labels}}} {FADE_DEPLOYED_SECONDS!r} {t}\n"
 
 
 def _deployed() -> Iterator[str]:

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from ...core import maintenance, queries, slices
 from ...core.composites import counted
+from ...core.conventions import CURRENT_BURN_WINDOW
 from ...core.ir import Program, Slo
+from ...core.silence import counts_over
 from ...core.units import human_duration
 from .. import composite, periods
+from .. import silence as member_silence
 from ..client import LiveError, Prometheus, Series
 from ..limits import MAX_POINTS
 from ..periods import Period, slo_window
@@ -24,7 +27,7 @@ from ..readings import by_group
 from ..state import COMPOSITE_SLICES, period_ratio, raw_ratio
 from . import derived
 from .budget import Budget, group_values
-from .model import GroupKey
+from .model import GroupKey, conditions_of
 
 
 @dataclass(frozen=True)
@@ -175,9 +178,38 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     combine = composite.combiner(slo, [(member, member_slo) for member, member_slo, _ in parts])
     columns = [list(found.values()) for _, _, found in parts]
     single = [values[0] if len(values) == 1 else None for values in columns]
+    silent = _silent_shares(client, program, slo, window, where, cache, budget)
     return {(): [combine([_alone(one[i]) if one is not None else composite.worst(v[i] for v in values)
-                          for one, values in zip(single, columns)], times[i])
+                          for one, values in zip(single, columns)], times[i],
+                         None if silent is None else [shares[i] for shares in silent])
                  for i in range(where.count)]}
+
+
+def _silent_shares(client: Prometheus, program: Program, slo: Slo, window: int, where: Grid, cache: Cache | None,
+                   budget: Budget) -> list[list[float]] | None:
+    """Each member's silent share of `window` at each evaluation (0 for a member whose silence does not count), as
+    the composite's rules record it (live/silence.py); None when no member's counts over `window`.
+
+    The member's 5m ratio is read from before the grid by the composite's
+    longest window and the grace, once for all the composite's windows.
+    """
+    counting = {member.slo_id for member in member_silence.counting(slo)}
+    if not counting or not counts_over(window):
+        return None
+    reach = max([window, *(k.long for k in conditions_of(slo))]) + member_silence.BEFORE
+    back = -(-reach // where.step) * where.step
+    wider = Grid(where.start - back, where.end, where.step)
+    skip = back // where.step
+    out = []
+    for member, member_slo in composite.members(program, slo):
+        if member.slo_id not in counting:
+            out.append([0.0] * where.count)
+            continue
+        found = window_ratio(client, counted(member_slo), CURRENT_BURN_WINDOW, wider, cache, None, budget, program)
+        present = [any(values[i] is not None for values in found.values()) for i in range(wider.count)]
+        seconds = member_silence.seconds(present, wider.times, member_silence.resting(program, slo, member))
+        out.append(member_silence.shares(seconds, wider.times, window)[skip:])
+    return out
 
 
 def _alone(ratio: float | None) -> float | None:

@@ -1,0 +1,115 @@
+"""A composite member's silence in the live commands, on the real server (core/silence.py, live/silence.py).
+
+history.py's fading member (`fade_*`) is scraped until 3h before AT and again from 1h before it; fade-journey
+counts it `bad` without data. rec-fade exists only as deployed series: its member rec-lost was silent (the composite
+recorded `slo:member_no_data:seconds`) over the half hour before AT.
+"""
+
+from __future__ import annotations
+
+import history
+import pytest
+from helpers import run, strict_json
+
+FADE = """service fade {
+  owner = "t"
+  slo api {
+    objective = 99.9%
+    window    = 7d
+    indicator ratio { errors = `fade_errors_total{job="fade"}`  total = `fade_requests_total{job="fade"}` }
+  }
+  slo journey {
+    objective = 99%
+    window    = 7d
+    composite { fade-api { weight = 1  when_no_data = bad } }
+  }
+}
+"""
+
+REC = """service rec {
+  owner = "t"
+  slo lost { objective = 99.9%  window = 7d  indicator ratio { errors = `rec_lost_errors`  total = `rec_lost_total` } }
+  slo fade {
+    objective = 99%
+    window    = 7d
+    composite { rec-lost { weight = 1  when_no_data = bad } }
+  }
+}
+"""
+
+GONE = history.START + history.FADE_GONE * 60  # its last sample
+BACK = history.START + history.FADE_BACK * 60  # its first sample again
+BUDGET = 0.01
+WEEK = 7 * 86400
+
+
+def missing(t: int) -> bool:
+    """The member's 5m ratio needs two samples within [t - 5m, t] (Prometheus 2.x includes both ends)."""
+    return sum(1 for s in range(t - 300, t + 1, 60) if s <= GONE or s >= BACK) < 2
+
+
+def silent_seconds(t: int) -> float:
+    """What the rules record at a whole minute t: 60 once the member's ratio has been missing for 5 minutes."""
+    return 60.0 if all(missing(s) for s in range(t - 300, t + 1, 60)) else 0.0
+
+
+def share(at: int, window: int) -> float:
+    return min(1.0, sum(silent_seconds(t) for t in range(at - window + 60, at + 1, 60)) / window)
+
+
+def specs(tmp_path, text: str) -> str:
+    (tmp_path / "s.slo").write_text(text, encoding="utf-8")
+    return str(tmp_path)
+
+
+def test_raw_status_counts_the_members_silent_share_of_every_window(prometheus_url, tmp_path):
+    result = run("status", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "fade-journey", "--source", "raw", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    week = share(history.AT, WEEK)
+    assert week == pytest.approx(111 * 60 / WEEK)  # from 10 minutes after its last sample to its return
+    assert item["sli"] == pytest.approx(1 - week, rel=1e-9)
+    assert item["burn_rate"]["6h"] == pytest.approx(share(history.AT, 6 * 3600) / BUDGET, rel=1e-9)
+    assert item["burn_rate"]["1h"] == pytest.approx(0, abs=1e-12)  # back for the whole hour, none failing
+    [member] = item["members"]
+    assert member["silent"] == pytest.approx(week, rel=1e-9)
+    assert member["ratio"] == pytest.approx(0, abs=1e-12) and member["contribution"] == pytest.approx(week, rel=1e-9)
+    text = run("status", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--at", str(history.AT),
+               "--slo", "fade-journey", "--source", "raw").stdout
+    assert "fade-api 1 x (0.000%, silent 1.101% counted bad) = 1.101%" in text
+
+
+def test_backtest_pages_the_journey_minutes_after_its_member_goes(prometheus_url, tmp_path):
+    result = run("backtest", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--from", str(GONE - 3600),
+                 "--to", str(history.AT), "--slo", "fade-journey", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    page = next(a for a in report["alerts"] if (a["long"], a["short"]) == ("1h", "5m"))
+    # As the rules count it: the 5m ratio is 1 while the member's is missing, the 1h its silent share.
+    limit = 14.4 * BUDGET
+    holds = [t for t in range(GONE - 3600, history.AT + 1, 60)
+             if missing(t) and share(t, 3600) > limit]
+    assert holds[0] - GONE <= 20 * 60  # not an hour late, when its 1h window would have emptied
+    assert page["fired"] == [[holds[0], holds[-1]]]
+
+
+def test_recorded_status_reads_the_composites_deployed_silence(prometheus_url, tmp_path):
+    result = run("status", specs(tmp_path, REC), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-fade", "--source", "recorded", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [item] = strict_json(result.stdout)
+    assert item["sli"] == pytest.approx(1 - history.fade_ratio(WEEK), rel=1e-9)
+    [member] = item["members"]
+    assert member["silent"] == pytest.approx(history.fade_share(WEEK), rel=1e-9)
+    assert member["contribution"] == pytest.approx(history.fade_ratio(WEEK), rel=1e-9)
+
+
+def test_verify_counts_the_silence_the_composite_recorded(prometheus_url, tmp_path):
+    """Its members' deployed ratios (0.1% over 1h) alone would call the composite's 1h (over 50%) stale."""
+    result = run("verify", specs(tmp_path, REC), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-fade")
+    assert history.fade_ratio(3600) > 0.5
+    # rec-fade's 1h and 7d, and rec-lost's (its deployed series say what its spec's indicator cannot: uncompared).
+    assert "2 compared, 2 matched, 0 differed" in result.output, result.output
+    assert "stale" not in result.output
