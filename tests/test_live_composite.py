@@ -118,3 +118,37 @@ def test_composites_of_follows_composites_of_composites(program):
     assert [slo.id for _, slo in composite.composites_of(program, "s-b")] == ["s-sum", "s-worst", "s-journey"]
     assert [slo.id for _, slo in composite.composites_of(program, "s-sum")] == ["s-journey"]
     assert composite.composites_of(program, "s-journey") == []
+
+
+def test_a_members_silent_share_counts_as_its_when_no_data(program):
+    """core/silence.py: bad counts 1 over the silent share, good 0; a skipped member has no share."""
+    slo = program.slo("s-sum")
+    parts = [(m, s) for m, s in composite.members(program, slo)]
+    combine = composite.combiner(slo, parts)
+    # a (weight 2) 0.001 known; b (bad) 0.002 known over the rest of the window, silent a quarter of it.
+    assert combine([0.001, 0.002, None], NOON, [0.0, 0.25, 0.0]) == pytest.approx(2 * 0.001 + (1 - 0.998 * 0.75))
+    worst = program.slo("s-worst")
+    good = composite.combiner(worst, [(m, s) for m, s in composite.members(program, worst)])
+    # b (good, weight 3, budget 1%): its ratio counts over the rest only; the composite's budget is 0.5%.
+    assert good([0.0, 0.002], NOON, [0.0, 0.5]) == pytest.approx(3 * 0.002 * 0.5 / 0.01 * 0.005)
+    contributions = composite.contributions(slo, [(m, s, r, None) for (m, s), r in zip(parts, [0.001, 0.002, None])],
+                                            NOON, {"s-b": 0.25})
+    assert [c.silent for c in contributions] == [None, 0.25, None]
+    assert contributions[1].term == pytest.approx(1 - 0.998 * 0.75)
+
+
+def test_the_promql_counts_each_members_silent_share(program):
+    slo = program.slo("s-sum")
+    text = composite.ratio_promql(program, slo, lambda member: f"{member.id.replace('-', '_')}_ratio",
+                                  lambda member: "vector(0.25)" if member.slo_id == "s-b" else None)
+    parse(text)
+    assert text.count("vector(0.25)") == 1 and "1 - (1 - (max(s_b_ratio)))" in text
+
+
+def test_silent_seconds_sum_over_each_window():
+    from slocompiler.live import silence
+
+    times = [60 * i for i in range(10)]
+    values = [0, 0, 60, 60, 60, 0, 0, 0, 0, 0]
+    assert silence.shares(values, times, 120) == [0, 0, 0.5, 1.0, 1.0, 0.5, 0, 0, 0, 0]
+    assert silence.shares(values, times, 600)[-1] == pytest.approx(0.3)

@@ -22,6 +22,10 @@ from .maintenance_view import EVERY_DAY, clock, is_recurring, local_text, once_b
 
 NO_DATA_TEXT = {"good": "counts as good (0) without series; left out while idle",
                 "bad": "counts as bad (1) without series; left out while idle", "skip": "left out"}
+# A ratio composite counts a member's silence in each window for the time it lasted (core/silence.py).
+SILENT_TEXT = {**NO_DATA_TEXT,
+               "good": "counts as good (0) for the time it has no series (from 5 minutes on); left out while idle",
+               "bad": "counts as bad (1) for the time it has no series (from 5 minutes on); left out while idle"}
 
 
 SLICED = ("A composite of slices: a slice of the journey is bad when any member's slice is bad, so weights and"
@@ -65,6 +69,7 @@ def members_view(slo: Slo, program: Program | None) -> dict[str, object]:
     assert isinstance(slo.indicator, CompositeIndicator)
     worst = slo.indicator.aggregate == "worst"
     rows, allowed, complete = [], Decimal(0), True
+    no_data = NO_DATA_TEXT if slo.slices is not None else SILENT_TEXT
     for member in slo.indicator.members:
         found = program.slo(member.slo_id) if program is not None else None
         if found is None:
@@ -79,7 +84,7 @@ def members_view(slo: Slo, program: Program | None) -> dict[str, object]:
             else:
                 allows = f"{decimal_text(member.weight)} × {percent_text(found.error_budget)} = {percent_text(share)}"
         rows.append({"member": member_link(member.slo_id, program), "weight": decimal_text(member.weight),
-                     "no_data": NO_DATA_TEXT[member.when_no_data], "objective": objective, "allows": allows})
+                     "no_data": no_data[member.when_no_data], "objective": objective, "allows": allows})
     budget = percent_text(slo.error_budget)
     if slo.slices is not None:
         summary = SLICED

@@ -76,7 +76,8 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str],
         known = f"max({member_ratio(counted(member_slo))})"
         share = silent(member) if silent is not None else None
         if share is not None:
-            known = f"({silence.blend(known, member, share)})"
+            # `max`: one series whatever it reads (a deployed share per cluster behind a global view).
+            known = f"({silence.blend(known, member, f'max({share})')})"
         term = _labelled(f"{factor} * {known}", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])

@@ -46,9 +46,11 @@ def resting(program: Program, slo: Slo, member: Member) -> Rest:
 
 def seconds(present: list[bool], times: list[int], rest: Rest) -> list[float]:
     """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there."""
-    missing = [not here and not any(active_at(windows, t, pad) for windows, pad in rest)
-               for here, t in zip(present, times)]
-    return silence.replay(missing, times)
+    return silence.replay(_missing(present, times, rest), times)
+
+
+def _missing(present: list[bool], times: list[int], rest: Rest) -> list[bool]:
+    return [not here and not any(active_at(windows, t, pad) for windows, pad in rest) for here, t in zip(present, times)]
 
 
 def shares(values: list[float], times: list[int], window: int) -> list[float]:
@@ -73,6 +75,17 @@ def present_at(client: Prometheus, expr: str, times: list[int]) -> list[bool]:
 
     client.query_range_each(expr, times[0], times[-1], STEP, consume)
     return [t in found for t in times]
+
+
+def missing_share(client: Prometheus, program: Program, slo: Slo, member: Member, times: list[int],
+                  ratio_5m: Callable[[Slo], str]) -> float:
+    """The share of `times` (whole minutes) at which the member's 5m ratio was missing outside maintenance: where
+    the composite's 5m ratio counts it as `when_no_data` says, with no grace (a report's SLI averages that ratio)."""
+    member_slo = program.slo(member.slo_id)
+    if member_slo is None or not times:
+        return 0.0
+    present = present_at(client, ratio_5m(counted(member_slo)), times)
+    return sum(_missing(present, times, resting(program, slo, member))) / len(times)
 
 
 def raw_shares(client: Prometheus, program: Program, slo: Slo, window: int, at: float,

@@ -407,24 +407,38 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
                                 if r.labels.get(label, "") == group.group.get(label, "")}
                 ratio, reason = _member_reading(readings, source)
                 parts.append((member, member_slo, ratio, reason))
-            group.members = composite.contributions(state.slo, parts, at, shares.get(id(state))) if parts else []
+            quiet = {member_id: _in_group(found_shares, label, group.group)
+                     for member_id, found_shares in shares.get(id(state), {}).items()}
+            group.members = composite.contributions(state.slo, parts, at, quiet) if parts else []
+
+
+Shares = list[tuple[dict[str, str], float]]  # a member's silent share, per cluster behind a global view
 
 
 def _silent_shares(client: Prometheus, program: Program, state: SloState, recorded: dict[str, dict[str, list]],
-                   source: str, at: float) -> dict[str, float]:
+                   source: str, at: float) -> dict[str, Shares]:
     """Each member's silent share of the composite's SLO window (live/silence.py): from the composite's deployed
-    series where its ratios are read recorded, else replayed from the members' raw 5m ratios."""
+    series where its ratios are read recorded (one per cluster behind a global view), else replayed from the
+    members' raw 5m ratios."""
     window = periods.slo_window(state.slo)
     members = member_silence.counting(state.slo)
     if not members or window == periods.PERIOD:  # a calendar composite averages its own 5m ratio: no share
         return {}
     if state.slo.id in recorded.get(periods.ratio_rule(window), {}):
         found = client.map(lambda member: client.query(member_silence.deployed(state.slo, member, window), at), members)
-        return {member.slo_id: samples[0].value if samples else 0.0 for member, samples in zip(members, found)}
+        return {member.slo_id: [(s.labels, s.value) for s in samples] for member, samples in zip(members, found)}
     if source == "recorded":
         return {}
-    return member_silence.raw_shares(client, program, state.slo, window, at,
-                                     lambda member: raw_ratio(member, c.CURRENT_BURN_WINDOW, program))
+    replayed = member_silence.raw_shares(client, program, state.slo, window, at,
+                                         lambda member: raw_ratio(member, c.CURRENT_BURN_WINDOW, program))
+    return {member_id: [({}, share)] for member_id, share in replayed.items()}
+
+
+def _in_group(shares: Shares, label: str | None, group: dict[str, str]) -> float:
+    """The share of the group's cluster (`label`), or the only one; 0 when it has none (deployed before it existed)."""
+    if label:
+        shares = [(labels, value) for labels, value in shares if labels.get(label, "") == group.get(label, "")]
+    return max((value for _, value in shares), default=0.0)
 
 
 def _cluster_of(slo: Slo, cluster_label: str | None) -> str | None:

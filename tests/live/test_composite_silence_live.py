@@ -113,3 +113,24 @@ def test_verify_counts_the_silence_the_composite_recorded(prometheus_url, tmp_pa
     # rec-fade's 1h and 7d, and rec-lost's (its deployed series say what its spec's indicator cannot: uncompared).
     assert "2 compared, 2 matched, 0 differed" in result.output, result.output
     assert "stale" not in result.output
+
+
+def test_the_report_counts_the_minutes_its_member_was_missing(prometheus_url, tmp_path):
+    from datetime import UTC, datetime
+
+    def iso(t: int) -> str:
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    start, end = GONE - 3600, history.AT
+    result = run("report", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--format", "json", "--history", "0",
+                 "--slo", "fade-journey", "--from", iso(start), "--to", iso(end))
+    assert result.exit_code == 0, result.output
+    [entry] = strict_json(result.stdout)["slos"]
+    # The SLI averages the composite's 5m ratio at the minutes [from + 3m, to + 2m]: 1 wherever the member's is missing.
+    minutes = range(start + 180, end + 121, 60)
+    share = sum(missing(t) for t in minutes) / len(minutes)
+    [member] = entry["members"]
+    assert member["silent"] == pytest.approx(share, rel=1e-9) and member["contribution"] == pytest.approx(share)
+    assert "member fade-api (weight 1): error ratio 0, silent" in run(
+        "report", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--history", "0",
+        "--slo", "fade-journey", "--from", iso(start), "--to", iso(end)).stdout

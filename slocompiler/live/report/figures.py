@@ -389,15 +389,25 @@ def members(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod
     """A composite's members over the period: each one's SLI and its contribution to the composite's error ratio."""
     from .. import composite
 
+    from .. import silence
+    from ..state import raw_ratio
+
     found = []
     for member, member_slo in composite.members(program, slo):
         member_ratio, reason = period_ratio(client, program, member_slo, period)
         # An idle member (series without traffic) is no term, whatever its when_no_data; one without series is.
         ratio = math.nan if member_ratio is None and reason and "no traffic" in reason else None
         found.append((member, member_slo, ratio if member_ratio is None else float(member_ratio), reason))
+    # The minutes the SLI averages the composite's 5m ratio over, which counts a silent member at each of them.
+    minutes = list(range(period.start + LEAD, period.end + LAG + 1, STEP))
+    counting = silence.counting(slo)
+    shares = client.map(lambda member: silence.missing_share(
+        client, program, slo, member, minutes, lambda one: raw_ratio(one, FIVE, program)), counting)
+    silent = dict(zip((member.slo_id for member in counting), shares))
     return [{"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
-             "ratio": part.ratio, "contribution": part.term, "share": part.share}
-            for part in composite.contributions(slo, found)]
+             "ratio": part.ratio, "contribution": part.term, "share": part.share,
+             **({"silent": part.silent} if part.silent is not None else {})}
+            for part in composite.contributions(slo, found, silent=silent)]
 
 
 def figures(client: Prometheus, program: Program, service: Service, slo: Slo, period: ReportPeriod,

@@ -96,8 +96,10 @@ def notes(entry: dict, zone: str) -> list[str]:
         state = "" if p["complete"] else " (so far)"
         notes.append(f"own period from {_when(p['start'], zone)}: budget spent {share_text(p['budget_spent'])}{state}")
     for m in entry.get("members", []):
+        silent = f", silent {share_text(m['silent'])} of the minutes (counted {m['when_no_data']})" \
+            if m.get("silent") else ""
         notes.append(f"member {m['slo_id']} (weight {m['weight']:g}): error ratio "
-                     f"{'-' if m['ratio'] is None else format(m['ratio'], '.6g')}, share of the composite's "
+                     f"{'-' if m['ratio'] is None else format(m['ratio'], '.6g')}{silent}, share of the composite's "
                      f"{share_text(m['share'])}")
     return notes
 
