@@ -6,23 +6,13 @@ journey paged about an hour late and its budget never spent the outage.
 
 from __future__ import annotations
 
-from test_composite_rules import _member_case
+from test_composite_rules import MEMBER_WINDOW, _member_case
 
 from slocompiler.core import silence
 
-SPEC = """service m {
-  owner = "o"
-  tier  = critical
-  slo api {
-    objective = 99%
-    indicator ratio { errors = `api_requests_total{code="500"}`  total = `api_requests_total` }
-  }
-  slo journey {
-    objective = 99%
-    composite { m-api { weight = 1  when_no_data = bad } }
-  }
-}
-"""
+# test_composite_rules.py's member and journey, without the member's maintenance window.
+SPEC = MEMBER_WINDOW.replace('    maintenance nightly { every = day  at = "00:30"  for = 1h }\n', "")
+assert SPEC != MEMBER_WINDOW
 
 NESTED = """service m {
   owner = "o"
