@@ -150,7 +150,7 @@ def test_docs_goldens(golden):
 def test_docs_list_members_with_links_weights_and_what_their_objectives_allow():
     members = _section(_page("journeys"), "checkout", "Members")
     assert "| [shop-availability](shop.md#slo-availability) | 1 | left out | 99.9% | 1 × 0.1% = 0.1% |" in members
-    assert "| [shop-latency](shop.md#slo-latency) | 1.5 | counts as bad (1) for the time it has no series (from 5 minutes on); left out while idle | 99% | 1.5 × 1% = 1.5% |" in members
+    assert "| [shop-latency](shop.md#slo-latency) | 1.5 | counts as bad (1) for the time it has no series (once gone 5 minutes, from when it went); left out while idle | 99% | 1.5 × 1% = 1.5% |" in members
     # 0.1% + 1.5% = 1.6%, exactly, within the 2% budget.
     assert "may fail 1.6% of journeys together, against the composite's error budget of 2%, so" in members
 

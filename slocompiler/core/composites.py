@@ -97,7 +97,7 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False, 
     """
     known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
     if silent is not None:
-        known = silence.blend(known, member, silent)
+        known = silence.blend(known, silent)
     if member.when_no_data == "skip":
         return known
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.

@@ -1,11 +1,10 @@
-"""A composite member's silence: how much of a window it recorded nothing, so that `when_no_data` counts that time.
+"""A composite member's silence: how much of a window it recorded nothing, so that `when_no_data = bad` counts that time.
 
-Without it a member that stops recording would count as its `when_no_data`
-says only in the windows with no sample of it left: a `bad` member gone for
-two hours would reach the journey's 1h ratio an hour late, and its budget
-never. So a composite records, for each member that counts while silent
-(`good` or `bad`), two series labelled with the composite's `slo_id` and the
-member's id (`slo_member`):
+Without it a member that stops recording would count as bad only in the
+windows with no sample of it left: gone for two hours, it would reach the
+journey's 1h ratio an hour late, and its budget never. So a composite
+records, for each member with `when_no_data = bad`, two series labelled with
+the composite's `slo_id` and the member's id (`slo_member`):
 
 - `slo:member_missing_since:timestamp`: when the member's 5m ratio was first
   found missing in this unbroken run of evaluations. The rule reads its own
@@ -14,17 +13,19 @@ member's id (`slo_member`):
   member's ratio needs to come back are not silence. Absent while the member
   has a 5m ratio (an idle member's NaN is one) and while a maintenance window
   of the member, of an SLO under it or of the composite runs.
-- `slo:member_no_data:seconds`: once the member has been missing for `GRACE`,
+- `slo:member_no_data:seconds`: 0 until the member has been missing for
+  `GRACE`; then, at once, the seconds since it went missing, and after that
   the seconds since this rule's previous evaluation (its own sample's
-  timestamp: no evaluation interval is assumed), else 0. Always there.
+  timestamp: no evaluation interval is assumed). Always there.
 
 A window's silent share `s` is those seconds summed over the window, over
-the window, at most 1. The member's term over the window is its known ratio
-`K` over the rest and its `when_no_data` value over the silent share:
-`1 - (1 - K)(1 - s)` (= K(1 - s) + s) for `bad`, `K(1 - s)` for `good`.
+the window, at most 1, and the member's term over the window its known
+ratio `K` over the rest and 1 over the silent share: `1 - (1 - K)(1 - s)`.
 The 5m window needs none of this: the member's 5m ratio is missing there.
-`replay` is the same over a list of evaluations, for the live commands.
-docs/PROMETHEUS.md, "Composite SLOs".
+`good` members are not blended (their ratio is over the time they recorded;
+0 once none is left): see `counts_silence`. `replay` is the same over a
+list of evaluations, for the live commands. docs/PROMETHEUS.md, "Composite
+SLOs".
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ from .conventions import (CURRENT_BURN_WINDOW, LABEL_MEMBER, LABEL_SLO_ID, MAINT
                           MEMBER_NO_DATA_SECONDS, error_ratio_rule)
 from .ir import CompositeIndicator, Member, Slo
 from .queries import promql_string, recorded
-from .units import prom_window
 
 # How long a member's 5m ratio must be missing before its silence counts: a few missed scrapes, a rollout or a
 # slow rule group are not an outage. Its ratio is missing only once its 5m window holds under two scrapes.
@@ -45,7 +45,9 @@ LOOKBACK = 5 * 60
 
 
 def counts_silence(member: Member) -> bool:
-    return member.when_no_data in ("good", "bad")
+    # Only `bad`: counting silence as good would dilute the member's errors over the time it recorded by the time
+    # it did not (a ratio of requests against a share of time), so a failing member that flaps would page late.
+    return member.when_no_data == "bad"
 
 
 def counts_over(window: int) -> bool:
@@ -87,7 +89,9 @@ def resting_ids(composite: Slo, member_id: str, slos: Mapping[str, Slo]) -> list
 
 def missing_since(composite: Slo, member: Member, slos: Mapping[str, Slo]) -> str:
     """`slo:member_missing_since:timestamp` of one member."""
-    since = selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)
+    # `max`: the rule's labels name the series, so a relabelled rule's old series, still in the lookback, is one
+    # value with the new, not a second series with the same labels.
+    since = f"max({selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)})"
     expr = (f"(\n  {since}\n  or on ()\n  vector(time())\n)\n"
             f"unless on ()\n{recorded(error_ratio_rule(CURRENT_BURN_WINDOW), member.slo_id)}")
     resting = resting_ids(composite, member.slo_id, slos)
@@ -100,36 +104,47 @@ def missing_since(composite: Slo, member: Member, slos: Mapping[str, Slo]) -> st
 def no_data_seconds(composite: Slo, member: Member) -> str:
     """`slo:member_no_data:seconds` of one member (after `missing_since` in the same group: it reads this evaluation's)."""
     seconds = selector(MEMBER_NO_DATA_SECONDS, composite.id, member.slo_id)
-    since = selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)
-    return (f"(\n  time() - timestamp({seconds})\n  and on ()\n  ({since} <= time() - {GRACE})\n)\n"
+    since = f"max({selector(MEMBER_MISSING_SINCE, composite.id, member.slo_id)})"
+    # Counting already: the seconds since its previous evaluation. Just past the grace: the whole run so far, so an
+    # outage counts from when the member's ratio went missing, not from the grace's end.
+    go_on = f"(time() - max(timestamp({seconds})))\n    and on ()\n    (max({seconds}) > 0)"
+    catch_up = f"time() - {since}"
+    return (f"(\n  (\n    {go_on}\n  )\n  or on ()\n  ({catch_up})\n)\n"
+            f"and on ()\n({since} <= time() - {GRACE})\n"
             f"or on ()\nvector(0)")
 
 
 def share(composite_id: str, member_id: str, window: int) -> str:
     """The member's silent share of `window`: a number from 0 to 1, 0 before any evaluation recorded it."""
     seconds = selector(MEMBER_NO_DATA_SECONDS, composite_id, member_id)
-    return f"(clamp_max(sum_over_time({seconds}[{prom_window(window)}]) / {window}, 1) or on () vector(0))"
+    # A second short of the window: Prometheus 2.x ranges hold both ends, so `[1h]` on a minute grid would read
+    # 61 evaluations (3 reads 60); `sum` adds a relabelled rule's old series up with the new one.
+    return (f"(clamp_max(sum(sum_over_time({seconds}[{window - 1}s])) / {window}, 1) "
+            f"or on () vector(0))")
 
 
-def blend(known: str, member: Member, silent: str) -> str:
-    """The member's known ratio `known` (one series, its `slo_id` kept) over the rest of the window and its
-    `when_no_data` value over the `silent` share (a label-less expression)."""
-    rest = f"* on () group_left ()\n(1 - {silent})"
-    if member.when_no_data == "bad":
-        return f"1 - (1 - ({known}))\n{rest}"
-    return f"({known})\n{rest}"
+def blend(known: str, silent: str) -> str:
+    """The member's known ratio `known` (one series, its `slo_id` kept) over the rest of the window and 1 (bad) over
+    the `silent` share (a label-less expression)."""
+    return f"1 - (1 - ({known}))\n* on () group_left ()\n(1 - {silent})"
 
 
-def replay(missing: Sequence[bool], times: Sequence[float]) -> list[float]:
+def replay(missing: Sequence[bool], times: Sequence[float], lookback: float = LOOKBACK) -> list[float]:
     """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was missing there and
-    counted (not idle, not in maintenance) and the evaluations' times: the two rules' arithmetic."""
-    seconds = []
+    counted (not idle, not in maintenance) and the evaluations' times: the two rules' arithmetic. `lookback`: how
+    far apart two evaluations may be and still be one run (a replay on a coarser grid than the rules' passes its
+    step, as if the rules ran at it with a lookback to match)."""
+    seconds: list[float] = []
     since: float | None = None
     previous: float | None = None
     for gone, at in zip(missing, times):
-        unbroken = previous is not None and at - previous <= LOOKBACK
+        unbroken = previous is not None and at - previous <= lookback
         since = (since if since is not None and unbroken else at) if gone else None
-        counted = unbroken and since is not None and since <= at - GRACE
-        seconds.append(at - previous if counted else 0.0)
+        if since is None or since > at - GRACE:
+            seconds.append(0.0)
+        elif unbroken and seconds[-1] > 0:
+            seconds.append(at - previous)
+        else:
+            seconds.append(at - since)
         previous = at
     return seconds

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_EVEN, Decimal
 
 from ..core import conventions as c
-from ..core import pairs, queries, sremath, timebase
+from ..core import pairs, queries, silence, sremath, timebase
 from ..core.ir import Condition, Slo
 from ..core.units import decimal_text, format_duration, human_duration, percent_text, prom_window, significant_text
 
@@ -203,6 +203,18 @@ def remaining_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     return (f"\nBudget remaining {timebase.current_window(slo)}: ", left, *when, ".")
 
 
+def silent_parts(slo: Slo) -> tuple:
+    """A line for each `when_no_data = bad` member of a composite that has no 5m ratio now: the page may be its
+    silence, which no member's own burn rate shows."""
+    if not slo.is_composite:
+        return ()
+    return tuple(Read(("silent", member.slo_id),
+                      f"time() - max({silence.selector(c.MEMBER_MISSING_SINCE, slo.id, member.slo_id)})",
+                      (f"\nMember {member.slo_id} has had no 5m error ratio for ", Value(DURATION),
+                       f"; its silence counts as bad once it lasts {format_duration(silence.GRACE)}."))
+                 for member in silence.members(slo))
+
+
 def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
     """The SLO and its budget, each condition now, the budget left and when it runs out, then the SLO's description."""
     budget_time = human_duration(sremath.budget_seconds(slo.objective, slo.window))
@@ -212,6 +224,7 @@ def description_parts(slo: Slo, conditions: tuple[Condition, ...]) -> tuple:
                    f" {decimal_text(slo.error_budget)}, {budget_time} of {of})."]
     for number, condition in enumerate(conditions):
         parts += condition_parts(slo, number, condition)
+    parts += silent_parts(slo)
     parts += remaining_parts(slo, conditions)
     first = conditions[0]
     long, threshold = format_duration(first.long), significant_text(sremath.threshold(first.burn, slo.objective))

@@ -24,8 +24,8 @@ NO_DATA_TEXT = {"good": "counts as good (0) without series; left out while idle"
                 "bad": "counts as bad (1) without series; left out while idle", "skip": "left out"}
 # A ratio composite counts a member's silence in each window for the time it lasted (core/silence.py).
 SILENT_TEXT = {**NO_DATA_TEXT,
-               "good": "counts as good (0) for the time it has no series (from 5 minutes on); left out while idle",
-               "bad": "counts as bad (1) for the time it has no series (from 5 minutes on); left out while idle"}
+               "bad": "counts as bad (1) for the time it has no series (once gone 5 minutes, from when it went); "
+                      "left out while idle"}
 
 
 SLICED = ("A composite of slices: a slice of the journey is bad when any member's slice is bad, so weights and"

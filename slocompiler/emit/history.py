@@ -298,7 +298,7 @@ class Readings:
 
     def _read(self, key: tuple) -> Decimal | None:
         kind, which = key
-        if kind == "held":  # a history's series never vanish: no hold
+        if kind in ("held", "silent"):  # a history's series never vanish: no hold, no silent member
             return None
         if kind == "remaining":
             left = self.remaining()

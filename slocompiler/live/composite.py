@@ -67,8 +67,8 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str],
     aggregation (`sum`, or `max` for `worst`) reads those that are numbers. No
     term at all: no figure. Each member's ratio is written once: it is the
     costly part. `silent(member)`: the member's silent share of the window (one
-    series, label-less or not), which its ratio then counts as `when_no_data`
-    says (core/silence.py); None where it has none.
+    series, label-less or not), which its ratio then counts as bad
+    (core/silence.py); None where it has none.
     """
     terms = []
     for index, (member, member_slo) in enumerate(members(program, slo)):
@@ -77,7 +77,7 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str],
         share = silent(member) if silent is not None else None
         if share is not None:
             # `max`: one series whatever it reads (a deployed share per cluster behind a global view).
-            known = f"({silence.blend(known, member, f'max({share})')})"
+            known = f"({silence.blend(known, f'max({share})')})"
         term = _labelled(f"{factor} * {known}", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
@@ -115,11 +115,9 @@ def worst(ratios) -> float | None:
     return math.nan if ratios else None
 
 
-def counted_silence(member: Member, ratio: float, silent: float) -> float:
-    """A member's known ratio over the rest of a window and its `when_no_data` value over its `silent` share."""
-    if not silent:
-        return ratio
-    return 1 - (1 - ratio) * (1 - silent) if member.when_no_data == "bad" else ratio * (1 - silent)
+def counted_silence(ratio: float, silent: float) -> float:
+    """A member's known ratio over the rest of a window and 1 (bad) over its `silent` share."""
+    return 1 - (1 - ratio) * (1 - silent) if silent else ratio
 
 
 def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: float | None,
@@ -128,7 +126,7 @@ def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: fl
     series, its `when_no_data` constant unless it is in maintenance at `at`; idle (NaN) or skipped: None."""
     factor = float(scale(slo, member, member_slo))
     if ratio is not None:
-        return None if math.isnan(ratio) else factor * counted_silence(member, ratio, silent)
+        return None if math.isnan(ratio) else factor * counted_silence(ratio, silent)
     if member.when_no_data not in NO_DATA_RATIO:
         return None
     if at is not None and member_slo.maintenance and maintenance.active_at(member_slo.maintenance, at, current_window(member_slo)):
@@ -180,8 +178,6 @@ def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float 
               for _, member_slo in parts]
     most = indicator(slo).aggregate == "worst"
 
-    members_only = [member for member, _ in parts]
-
     def at_time(ratios: list[float | None], at: float | None, silent: list[float] | None = None) -> float | None:
         """`silent`: each member's silent share of the window at `at` (None: none)."""
         terms = []
@@ -189,7 +185,7 @@ def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float 
             if ratio is not None:  # `_term`, one member at a time
                 if not math.isnan(ratio):
                     share = silent[index] if silent is not None else 0.0
-                    terms.append(factor * (counted_silence(members_only[index], ratio, share) if share else ratio))
+                    terms.append(factor * counted_silence(ratio, share))
             elif constant is not None and not (at is not None and quiet and maintenance.active_at(quiet[0], at, quiet[1])):
                 terms.append(constant)
         if not terms:

@@ -44,9 +44,11 @@ def resting(program: Program, slo: Slo, member: Member) -> Rest:
     return [(slos[slo_id].maintenance, current_window(slos[slo_id])) for slo_id in ids]
 
 
-def seconds(present: list[bool], times: list[int], rest: Rest) -> list[float]:
-    """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there."""
-    return silence.replay(_missing(present, times, rest), times)
+def seconds(present: list[bool], times: list[int], rest: Rest, step: int = STEP) -> list[float]:
+    """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there at each of
+    `times`, `step` apart: a step longer than the lookback is one run still (a backtest's `--step 10m` would else
+    count no silence at all)."""
+    return silence.replay(_missing(present, times, rest), times, max(silence.LOOKBACK, step))
 
 
 def _missing(present: list[bool], times: list[int], rest: Rest) -> list[bool]:

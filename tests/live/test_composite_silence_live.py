@@ -49,8 +49,11 @@ def missing(t: int) -> bool:
 
 
 def silent_seconds(t: int) -> float:
-    """What the rules record at a whole minute t: 60 once the member's ratio has been missing for 5 minutes."""
-    return 60.0 if all(missing(s) for s in range(t - 300, t + 1, 60)) else 0.0
+    """What the rules record at a whole minute t: once the member's ratio has been missing for 5 minutes, those 5,
+    then 60 a minute."""
+    if not all(missing(s) for s in range(t - 300, t + 1, 60)):
+        return 0.0
+    return 60.0 if missing(t - 360) else 300.0
 
 
 def share(at: int, window: int) -> float:
@@ -68,7 +71,7 @@ def test_raw_status_counts_the_members_silent_share_of_every_window(prometheus_u
     assert result.exit_code == 0, result.output
     [item] = strict_json(result.stdout)
     week = share(history.AT, WEEK)
-    assert week == pytest.approx(111 * 60 / WEEK)  # from 10 minutes after its last sample to its return
+    assert week == pytest.approx(115 * 60 / WEEK)  # from 5 minutes after its last sample to its return
     assert item["sli"] == pytest.approx(1 - week, rel=1e-9)
     assert item["burn_rate"]["6h"] == pytest.approx(share(history.AT, 6 * 3600) / BUDGET, rel=1e-9)
     assert item["burn_rate"]["1h"] == pytest.approx(0, abs=1e-12)  # back for the whole hour, none failing
@@ -77,7 +80,7 @@ def test_raw_status_counts_the_members_silent_share_of_every_window(prometheus_u
     assert member["ratio"] == pytest.approx(0, abs=1e-12) and member["contribution"] == pytest.approx(week, rel=1e-9)
     text = run("status", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--at", str(history.AT),
                "--slo", "fade-journey", "--source", "raw").stdout
-    assert "fade-api 1 x (0.000%, silent 1.101% counted bad) = 1.101%" in text
+    assert "fade-api 1 x (0.000%, silent 1.141% counted bad) = 1.141%" in text
 
 
 def test_backtest_pages_the_journey_minutes_after_its_member_goes(prometheus_url, tmp_path):
@@ -92,6 +95,17 @@ def test_backtest_pages_the_journey_minutes_after_its_member_goes(prometheus_url
              if missing(t) and share(t, 3600) > limit]
     assert holds[0] - GONE <= 20 * 60  # not an hour late, when its 1h window would have emptied
     assert page["fired"] == [[holds[0], holds[-1]]]
+
+
+def test_a_coarse_backtest_still_counts_the_members_silence(prometheus_url, tmp_path):
+    """Review of issue 25: with `--step` over 5 minutes the replay took each step for a restart of the rules and
+    counted no silence: the page came an hour late, when the member's 1h window had emptied."""
+    result = run("backtest", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--from", str(GONE - 3600),
+                 "--to", str(history.AT), "--slo", "fade-journey", "--step", "10m", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    page = next(a for a in report["alerts"] if (a["long"], a["short"]) == ("1h", "5m"))
+    assert page["fired"] and page["fired"][0][0] - GONE <= 20 * 60, page
 
 
 def test_recorded_status_reads_the_composites_deployed_silence(prometheus_url, tmp_path):

@@ -207,7 +207,8 @@ def _silent_shares(client: Prometheus, program: Program, slo: Slo, window: int, 
             continue
         found = window_ratio(client, counted(member_slo), CURRENT_BURN_WINDOW, wider, cache, None, budget, program)
         present = [any(values[i] is not None for values in found.values()) for i in range(wider.count)]
-        seconds = member_silence.seconds(present, wider.times, member_silence.resting(program, slo, member))
+        seconds = member_silence.seconds(present, wider.times, member_silence.resting(program, slo, member),
+                                         where.step)
         out.append(member_silence.shares(seconds, wider.times, window)[skip:])
     return out
 
