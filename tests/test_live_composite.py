@@ -151,3 +151,30 @@ def test_silent_seconds_sum_over_each_window():
     values = [0, 0, 60, 60, 60, 0, 0, 0, 0, 0]
     assert silence.shares(values, times, 120) == [0, 0, 0.5, 1.0, 1.0, 0.5, 0, 0, 0, 0]
     assert silence.shares(values, times, 600)[-1] == pytest.approx(0.3)
+
+
+class RangeReads:
+    """Stands in for the server: the 5m ratio is there at even minutes; records each range read."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[float, float]] = []
+
+    def query_range_each(self, expr, start, end, step, consume) -> None:
+        from slocompiler.live.client import Series
+
+        self.ranges.append((start, end))
+        consume([Series({}, [(t, 0.0) for t in range(int(start), int(end) + 1, int(step)) if t % 120 == 0])])
+
+
+def test_a_commands_windows_read_each_minute_of_a_members_ratio_once():
+    """Review of issue 25: each window of a raw status replayed its member from a month of 1m reads again."""
+    from slocompiler.live import silence
+
+    client = RangeReads()
+    last = 600 * 60
+    hour = list(range(last - 3600, last + 1, 60))
+    day = list(range(last - 6 * 3600, last + 1, 60))
+    assert silence.present_at(client, "x", hour) == [t % 120 == 0 for t in hour]
+    assert silence.present_at(client, "x", day) == [t % 120 == 0 for t in day]
+    assert silence.present_at(client, "x", hour[10:]) == [t % 120 == 0 for t in hour[10:]]
+    assert client.ranges == [(hour[0], last), (day[0], hour[0] - 60)]

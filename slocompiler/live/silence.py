@@ -9,7 +9,10 @@ and the grace before it, as if the rules had run all along.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from ..core import silence
 from ..core.composites import counted
@@ -67,16 +70,36 @@ def shares(values: list[float], times: list[int], window: int) -> list[float]:
     return out
 
 
+@dataclass
+class _Read:
+    """The minutes a member's 5m ratio was found at, read from `start` to the grid's last minute."""
+
+    start: int | None = None
+    found: set[int] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# Per client (one command): its windows replay the same minutes back from the same time, the longest (a month
+# of 1m points for an SLO window of 30d) holding the others, so each minute is read once.
+_reads: weakref.WeakKeyDictionary[Prometheus, dict[tuple[str, int], _Read]] = weakref.WeakKeyDictionary()
+_reads_lock = threading.Lock()
+
+
 def present_at(client: Prometheus, expr: str, times: list[int]) -> list[bool]:
     """Whether `expr` (a member's 5m ratio) has a sample, NaN included, at each of `times` (a step of STEP)."""
-    found: set[int] = set()
+    with _reads_lock:
+        read = _reads.setdefault(client, {}).setdefault((expr, times[-1]), _Read())
+    with read.lock:
+        if read.start is None or times[0] < read.start:
+            end = times[-1] if read.start is None else read.start - STEP
 
-    def consume(part: list[Series]) -> None:
-        for series in part:
-            found.update(int(t) for t, _ in series.points)
+            def consume(part: list[Series]) -> None:
+                for series in part:
+                    read.found.update(int(t) for t, _ in series.points)
 
-    client.query_range_each(expr, times[0], times[-1], STEP, consume)
-    return [t in found for t in times]
+            client.query_range_each(expr, times[0], end, STEP, consume)
+            read.start = times[0]
+    return [t in read.found for t in times]
 
 
 def missing_share(client: Prometheus, program: Program, slo: Slo, member: Member, times: list[int],

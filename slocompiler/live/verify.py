@@ -290,11 +290,27 @@ class Verifier:
                 self.error(at(slo, "objective") if name != c.TIME_PERIOD_DAYS else at(slo, "window"),
                            f"the deployed {name} of {slo.id} is {value:g}, the spec says {want:g}: the rules "
                            f"running are stale", hint=f"deploy {path} again")
+        if slo.is_composite:
+            self._silence_recorded(slo, values, path)
         for name, samples in sorted(values.items()):
             window = periods.PERIOD if name == c.PERIOD_RATIO and slo.calendar is not None else \
                 _window_of(name, slo) if name.startswith(c.ERROR_RATIO_PREFIX) else None
             if window is not None:
                 self._compare_ratio(slo, name, window, samples, path)
+
+    def _silence_recorded(self, slo: Slo, values: dict[str, list], path: str) -> None:
+        """A deployed composite's rules record each `bad` member's silent seconds (core/silence.py): rules from
+        before they did count a silent member only once its windows hold no sample of it, an hour late on a 1h
+        window. Its ratios can still match (no member silent), so only this says so."""
+        if not any(name.startswith(c.ERROR_RATIO_PREFIX) for name in values):
+            return
+        recorded = {s.labels.get(c.LABEL_MEMBER) for s in values.get(c.MEMBER_NO_DATA_SECONDS, [])}
+        for member in member_silence.counting(slo):
+            if member.slo_id not in recorded:
+                self.warning(member.span, f"the deployed rules of {slo.id} record no {c.MEMBER_NO_DATA_SECONDS} "
+                             f"for {member.slo_id}: its silence counts only once its windows hold no sample of it "
+                             "(rules from before that series; the rules running are stale)",
+                             hint=f"deploy {path} again")
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
         """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`).

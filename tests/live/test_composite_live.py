@@ -172,6 +172,30 @@ def test_verify_compares_a_deployed_composite_with_its_members_deployed_series(p
     assert "slo:sli_error:ratio_rate7d of rec-journey is 0.05, its members' deployed series give 0.0015" in stale[0]
 
 
+def test_verify_warns_when_the_deployed_composite_records_no_silence_for_a_bad_member(prometheus_url, tmp_path):
+    """Review of issue 25: rules from before the silence series matched the spec's figures while no member was
+    silent, and verify could not say they would page an hour late when one went."""
+    (tmp_path / "rec.slo").write_text(RECORDED.replace("rec-db  { weight = 2 }",
+                                                       "rec-db  { weight = 2  when_no_data = bad }"), encoding="utf-8")
+    result = run("verify", str(tmp_path), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-journey")
+    assert "the deployed rules of rec-journey record no slo:member_no_data:seconds for rec-db" in result.output, \
+        result.output
+    assert "record no slo:member_no_data:seconds for rec-api" not in result.output  # skipped: none expected
+    # rec-fade's rules record rec-lost's.
+    (tmp_path / "rec.slo").write_text(REC_FADE, encoding="utf-8")
+    fine = run("verify", str(tmp_path), "--prometheus", prometheus_url, "--at", str(history.AT), "--slo", "rec-fade")
+    assert "record no slo:member_no_data:seconds" not in fine.output, fine.output
+
+
+REC_FADE = """service rec {
+  owner = "t"
+  slo lost { objective = 99.9%  window = 7d  indicator ratio { errors = `rec_lost_errors`  total = `rec_lost_total` } }
+  slo fade { objective = 99%  window = 7d  composite { rec-lost { weight = 1  when_no_data = bad } } }
+}
+"""
+
+
 def composite_at(t: int, seconds: int) -> float:
     """journey-checkout's ratio over a short (plain rate) window ending at t, from history.py's counts."""
     return min(1.0, history.latency_ratio(t, seconds, "0.25")
