@@ -114,13 +114,18 @@ def no_data_seconds(composite: Slo, member: Member) -> str:
             f"or on ()\nvector(0)")
 
 
-def share(composite_id: str, member_id: str, window: int) -> str:
-    """The member's silent share of `window`: a number from 0 to 1, 0 before any evaluation recorded it."""
-    seconds = selector(MEMBER_NO_DATA_SECONDS, composite_id, member_id)
+def share(composite_id: str, member_id: str, window: int, apart: bool = False) -> str:
+    """The member's silent share of `window`: a number from 0 to 1, 0 before any evaluation recorded it.
+
+    One label-less series: `sum` adds a relabelled rule's old series (still in the range) up with the new one.
+    `apart`: a share per series instead, labels kept (a global view's clusters, which must not add up).
+    """
     # A second short of the window: Prometheus 2.x ranges hold both ends, so `[1h]` on a minute grid would read
-    # 61 evaluations (3 reads 60); `sum` adds a relabelled rule's old series up with the new one.
-    return (f"(clamp_max(sum(sum_over_time({seconds}[{window - 1}s])) / {window}, 1) "
-            f"or on () vector(0))")
+    # 61 evaluations (3 reads 60).
+    seconds = f"sum_over_time({selector(MEMBER_NO_DATA_SECONDS, composite_id, member_id)}[{window - 1}s])"
+    if not apart:
+        seconds = f"sum({seconds})"
+    return f"(clamp_max({seconds} / {window}, 1) or on () vector(0))"
 
 
 def blend(known: str, silent: str) -> str:

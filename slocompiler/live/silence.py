@@ -4,7 +4,9 @@ Recorded figures read the composite's deployed `slo:member_no_data:seconds`
 (`deployed`). Raw figures and replays have no such series: they replay the
 two rules over the member's own 5m ratio, one evaluation a minute on the
 minutes up to the time they read (`raw_shares`, `seconds`), from the window
-and the grace before it, as if the rules had run all along.
+and the grace before it, as if the rules had run all along. A command reads
+each minute of a member's 5m ratio once (`present_at`), however many
+windows replay it.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def counting(slo: Slo) -> list[Member]:
 
 
 def deployed(slo: Slo, member: Member, window: int) -> str:
-    """The member's silent share of `window`, from the composite's deployed series."""
-    return silence.share(slo.id, member.slo_id, window)
+    """The member's silent share of `window`, from the composite's deployed series: one per cluster behind a
+    global view (`state._in_group` picks the group's)."""
+    return silence.share(slo.id, member.slo_id, window, apart=True)
 
 
 def resting(program: Program, slo: Slo, member: Member) -> Rest:

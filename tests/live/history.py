@@ -104,6 +104,11 @@ RECORDED_CASES = {
     "rec-journey": {3600: [("", 0.005)], 604800: [("", 0.05)]},
     "rec-lost": {window: [("", ratio)] for window, ratio in FADE_MEMBER_RATIO.items()},
     "rec-fade": {window: [("", fade_ratio(window))] for window in FADE_MEMBER_RATIO},
+    # The same in two clusters behind one view: rec-split's member rec-gone silent in east only.
+    "rec-gone": {window: [('cluster="east"', ratio), ('cluster="west"', ratio)]
+                 for window, ratio in FADE_MEMBER_RATIO.items()},
+    "rec-split": {window: [('cluster="east"', fade_ratio(window)), ('cluster="west"', ratio)]
+                  for window, ratio in FADE_MEMBER_RATIO.items()},
 }
 
 
@@ -232,8 +237,11 @@ def _fading() -> Iterator[str]:
         yield from _counter(f"{family}_total", 'job="fade"', lambda m, r=rate: r, FADE_GONE)
         yield from _counter(f"{family}_total", 'job="fade"', lambda m, r=rate: r, MINUTES, FADE_BACK)
     labels = f'{LABEL_SLO_ID}="rec-fade",{LABEL_SERVICE}="rec",{LABEL_SLO}="fade",{LABEL_MEMBER}="rec-lost"'
-    for t in range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP):
-        yield f"{MEMBER_NO_DATA_SECONDS}{{{labels}}} {FADE_DEPLOYED_SECONDS!r} {t}\n"
+    split = f'{LABEL_SLO_ID}="rec-split",{LABEL_SERVICE}="rec",{LABEL_SLO}="split",{LABEL_MEMBER}="rec-gone"'
+    for series, seconds in ((labels, FADE_DEPLOYED_SECONDS), (f'{split},cluster="east"', FADE_DEPLOYED_SECONDS),
+                            (f'{split},cluster="west"', 0.0)):
+        for t in range(DEPLOYED_SPAN[0], DEPLOYED_SPAN[1] + 1, STEP):
+            yield f"{MEMBER_NO_DATA_SECONDS}{{{series}}} {seconds!r} {t}\n"
 
 
 def _deployed() -> Iterator[str]:

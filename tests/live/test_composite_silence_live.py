@@ -119,6 +119,29 @@ def test_recorded_status_reads_the_composites_deployed_silence(prometheus_url, t
     assert member["contribution"] == pytest.approx(history.fade_ratio(WEEK), rel=1e-9)
 
 
+SPLIT = """service rec {
+  owner = "t"
+  slo gone { objective = 99.9%  window = 7d  indicator ratio { errors = `rec_gone_errors`  total = `rec_gone_total` } }
+  slo split {
+    objective = 99%
+    window    = 7d
+    composite { rec-gone { weight = 1  when_no_data = bad } }
+  }
+}
+"""
+
+
+def test_each_cluster_reads_its_own_deployed_silence(prometheus_url, tmp_path):
+    """Behind a global view rec-split's member was silent in east only: west's figure must not add east's."""
+    result = run("status", specs(tmp_path, SPLIT), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-split", "--source", "recorded", "--cluster-label", "cluster", "--format", "json")
+    assert result.exit_code == 0, result.output
+    items = {item["group"]["cluster"]: item for item in strict_json(result.stdout)}
+    [east], [west] = items["east"]["members"], items["west"]["members"]
+    assert east["silent"] == pytest.approx(history.fade_share(WEEK), rel=1e-9)
+    assert west.get("silent", 0) == 0 and west["contribution"] == pytest.approx(0.0005, rel=1e-9)
+
+
 def test_verify_counts_the_silence_the_composite_recorded(prometheus_url, tmp_path):
     """Its members' deployed ratios (0.1% over 1h) alone would call the composite's 1h (over 50%) stale."""
     result = run("verify", specs(tmp_path, REC), "--prometheus", prometheus_url, "--at", str(history.AT),
