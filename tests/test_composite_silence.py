@@ -144,6 +144,32 @@ def test_a_member_that_rests_under_a_nested_composite_counts_no_silence(tmp_path
     ])
 
 
+def test_maintenance_under_a_nested_member_pages_nobody(tmp_path, promtool) -> None:
+    """Review of issue 25: the journey's fallback for a member without series rested only with the member's own
+    maintenance. m-api's (01:00-02:00) left m-inner without ratios, so the journey paged as its 1h window emptied
+    (about 1h58m) and its NoData fired with `skip`."""
+    journey = 'count(ALERTS{slo_id="m-journey", alertstate="firing"})'
+    checks = [{"expr": journey, "eval_time": f"{minute}m", "exp_samples": []} for minute in range(50, 250, 3)]
+    inputs = [{"series": 'api_requests_total{code="500"}', "values": "0x260"},
+              {"series": "api_requests_total", "values": "0+60x260"}]
+    _member_case(promtool, tmp_path, NESTED, inputs, checks)
+    (tmp_path / "skip").mkdir()
+    _member_case(promtool, tmp_path / "skip", NESTED.replace("weight = 1  when_no_data = bad", "weight = 1"),
+                 inputs, checks)
+
+
+def test_a_member_idle_before_it_went_silent_pages_within_minutes(tmp_path, promtool) -> None:
+    """Review of issue 25: a member without traffic (its ratios NaN) that then stopped reporting had no term in the
+    journey's long windows, silent seconds or not, until they held no sample of it: the page came an hour late."""
+    _member_case(promtool, tmp_path, SPEC, [
+        {"series": 'api_requests_total{code="500"}', "values": "0x120 stale"},
+        {"series": "api_requests_total", "values": "0x120 stale"},
+    ], [quiet("120m"), fires("140m"),
+        # Its 1h ratio: the silent share (from about 125m), 0 over the idle rest.
+        {"expr": 'count(slo:sli_error:ratio_rate1h{slo_id="m-journey"} > 0.2 < 0.3)', "eval_time": "140m",
+         "exp_samples": [{"labels": "{}", "value": 1}]}])
+
+
 def test_the_replay_counts_what_the_rules_count() -> None:
     minute = [60.0 * i for i in range(30)]
     gone = [False] * 5 + [True] * 20 + [False] * 5

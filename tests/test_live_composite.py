@@ -141,7 +141,8 @@ def test_the_promql_counts_each_members_silent_share(program):
     text = composite.ratio_promql(program, slo, lambda member: f"{member.id.replace('-', '_')}_ratio",
                                   lambda member: "vector(0.25)" if member.slo_id == "s-b" else None)
     parse(text)
-    assert text.count("vector(0.25)") == 1 and "1 - (1 - (max(s_b_ratio)))" in text
+    # Once in the blend, once in the idle stand-in (0 over the rest while it is silent).
+    assert text.count("max(vector(0.25))") == 2 and text.count("max(s_b_ratio)") == 1  # the costly part once
 
 
 def test_silent_seconds_sum_over_each_window():
@@ -178,3 +179,31 @@ def test_a_commands_windows_read_each_minute_of_a_members_ratio_once():
     assert silence.present_at(client, "x", day) == [t % 120 == 0 for t in day]
     assert silence.present_at(client, "x", hour[10:]) == [t % 120 == 0 for t in hour[10:]]
     assert client.ranges == [(hour[0], last), (day[0], hour[0] - 60)]
+
+
+def test_an_idle_member_that_went_silent_counts_its_silent_share(program):
+    """Review of issue 25: NaN over what it recorded (no traffic) dropped its term, silent share and all."""
+    slo = program.slo("s-sum")
+    combine = composite.combiner(slo, composite.members(program, slo))
+    assert combine([0.001, math.nan, None], NOON, [0.0, 0.25, 0.0]) == pytest.approx(2 * 0.001 + 0.25)
+    assert combine([0.001, math.nan, None], NOON, [0.0, 0.0, 0.0]) == pytest.approx(2 * 0.001)  # idle: no term
+    parts = [(m, s, r, None) for (m, s), r in zip(composite.members(program, slo), [0.001, math.nan, None])]
+    assert composite.contributions(slo, parts, NOON, {"s-b": 0.25})[1].term == pytest.approx(0.25)
+
+
+def test_maintenance_under_a_nested_member_leaves_it_out(tmp_path):
+    """Review of issue 25: the rules rest a member without series while an SLO under it is in maintenance; the live
+    figures must too, or a backtest pages where the rules do not."""
+    from test_composite_silence import NESTED
+
+    (tmp_path / "m.slo").write_text(NESTED, encoding="utf-8")
+    nested = load([str(tmp_path / "m.slo")]).program
+    journey = nested.slo("m-journey")
+    parts = composite.members(nested, journey)
+    inside, after = 90 * 60, 130 * 60  # m-api's window runs 01:00-02:00 UTC (and its 5m pad)
+    assert composite.combiner(journey, parts, nested)([None], inside) is None
+    assert composite.combiner(journey, parts, nested)([None], after) == 1.0
+    assert composite.combiner(journey, parts)([None], inside) == 1.0  # without the program: its own windows only
+    text = composite.ratio_promql(nested, journey, lambda member: "x")
+    parse(text)
+    assert "unless on ()" in text

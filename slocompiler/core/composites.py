@@ -13,7 +13,7 @@ few failures weigh what they are. docs/PROMETHEUS.md ("Composite SLOs").
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, MAINTENANCE_ACTIVE,
@@ -80,7 +80,7 @@ def member_ratio(members: Mapping[str, Slo], member: Member, window: int) -> str
     return recorded(error_ratio_rule(window), member.slo_id)
 
 
-def _known(series: str, member: Member, judge: str = "", resting: bool = False, present: str | None = None,
+def _known(series: str, member: Member, judge: str = "", resting: Sequence[str] = (), present: str | None = None,
            silent: str | None = None) -> str:
     """The member's value, NaN dropped, then `judge`d; `good`/`bad`: 0 or 1 while it has no series (`present`, a
     selector of its recorded series, when `series` is an expression).
@@ -89,15 +89,19 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False, 
     night) had nothing to judge: it is left out whatever `when_no_data` says,
     or a quiet member with `bad` would page the journey. `when_no_data` is
     for a member that records nothing (its target is not scraped, its rules
-    are not deployed). `resting`: the member has maintenance windows; while
-    one runs its silence is expected, so it is left out too (its maintenance
-    must not page the journey). `silent`: the member's silent share of the
-    window (core/silence.py), counted as `when_no_data` says beside its
-    known ratio over the rest.
+    are not deployed). `resting`: the member and the SLOs under it that have
+    maintenance windows; while one runs its silence is expected, so it is
+    left out too (maintenance must not page the journey). `silent`: the
+    member's silent share of the window (core/silence.py), counted as bad
+    beside its known ratio over the rest; an idle member (NaN over what it
+    recorded) that has been silent is 0 over the rest, or its silence would
+    count only once its window held no sample of it.
     """
     known = f"max by ({LABEL_SLO_ID}) ({series} >= 0){judge}"
     if silent is not None:
-        known = silence.blend(known, silent)
+        idle = (f"label_replace(vector(0), {promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")"
+                f" and on () {present or series} and on () ({silent} > 0)")
+        known = silence.blend(f"{known}\nor\n({idle})", silent)
     if member.when_no_data == "skip":
         return known
     # label_replace gives the fallback the member's slo_id, so `or` keeps it apart from the other members.
@@ -105,7 +109,7 @@ def _known(series: str, member: Member, judge: str = "", resting: bool = False, 
                 f"{promql_string(LABEL_SLO_ID)}, {promql_string(member.slo_id)}, \"\", \"\")")
     fallback = f"{fallback} unless on () {present or series}"
     if resting:
-        fallback = f"{fallback} unless on () {recorded(MAINTENANCE_ACTIVE, member.slo_id)}"
+        fallback = f"{fallback} unless on () {silence.maintenance_of(resting)}"
     return f"{known}\nor\n({fallback})"
 
 
@@ -125,17 +129,18 @@ def _weighted(term: str, factor: str) -> str:
     return f"({term})" if factor == "1" else f"{factor} * ({term})"
 
 
-def _resting(members: Mapping[str, Slo], member: Member) -> bool:
+def _resting(members: Mapping[str, Slo], member: Member) -> list[str]:
     # A caller that knows only part of the program (one service's rules) leaves a member out: then no window is known.
-    found = members.get(member.slo_id)
-    return found is not None and bool(found.maintenance)
+    return silence.resting_below(member.slo_id, members)
 
 
-def members_resting(composite: Slo) -> str:
-    """A series while any member's maintenance runs: the composite's NoData stays quiet then (members' ids are
-    names: no regex character needs escaping)."""
-    ids = "|".join(member.slo_id for member in indicator(composite).members)
-    return f"{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string(ids)}}}"
+def members_resting(composite: Slo, slos: Mapping[str, Slo] | None = None) -> str:
+    """A series while any member's maintenance runs, or that of an SLO under one: the composite's NoData stays quiet
+    then (members' ids are names: no regex character needs escaping)."""
+    ids = [member.slo_id for member in indicator(composite).members]
+    for member in indicator(composite).members:
+        ids += [found for found in silence.resting_below(member.slo_id, slos or {}) if found not in ids]
+    return f"{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string('|'.join(ids))}}}"
 
 
 def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str:

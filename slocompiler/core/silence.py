@@ -69,9 +69,15 @@ def selector(name: str, composite_id: str, member_id: str) -> str:
 
 
 def resting_ids(composite: Slo, member_id: str, slos: Mapping[str, Slo]) -> list[str]:
-    """The SLOs whose maintenance stops a member's silence counting: the composite, the member and every SLO under it
-    that has maintenance windows (a nested composite whose members all rest has no ratio either)."""
-    found = [composite.id] if composite.maintenance else []
+    """The SLOs whose maintenance stops a member's silence counting: the composite and `resting_below` the member."""
+    below = resting_below(member_id, slos)
+    return [composite.id, *below] if composite.maintenance and composite.id not in below else below
+
+
+def resting_below(member_id: str, slos: Mapping[str, Slo]) -> list[str]:
+    """The member and every SLO under it that has maintenance windows: while one runs the member may have no ratio
+    (a nested composite whose members all rest has none either), and that is no outage."""
+    found: list[str] = []
     seen: set[str] = set()
     frontier = [member_id]
     while frontier:
@@ -80,11 +86,18 @@ def resting_ids(composite: Slo, member_id: str, slos: Mapping[str, Slo]) -> list
             continue
         seen.add(current)
         slo = slos[current]
-        if slo.maintenance and current not in found:
+        if slo.maintenance:
             found.append(current)
         if isinstance(slo.indicator, CompositeIndicator):
             frontier.extend(m.slo_id for m in slo.indicator.members)
     return found
+
+
+def maintenance_of(ids: Sequence[str]) -> str:
+    """A series while a maintenance window of any of `ids` runs (ids are names: no regex character needs escaping)."""
+    if len(ids) == 1:
+        return recorded(MAINTENANCE_ACTIVE, ids[0])
+    return f"{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string('|'.join(ids))}}}"
 
 
 def missing_since(composite: Slo, member: Member, slos: Mapping[str, Slo]) -> str:
@@ -96,8 +109,7 @@ def missing_since(composite: Slo, member: Member, slos: Mapping[str, Slo]) -> st
             f"unless on ()\n{recorded(error_ratio_rule(CURRENT_BURN_WINDOW), member.slo_id)}")
     resting = resting_ids(composite, member.slo_id, slos)
     if resting:
-        # Ids are names: no regex character needs escaping.
-        expr += f"\nunless on ()\n{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string('|'.join(resting))}}}"
+        expr += f"\nunless on ()\n{maintenance_of(resting)}"
     return expr
 
 

@@ -10,6 +10,8 @@ silences while the page fires. docs/PROMETHEUS.md describes the layout.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..core import conventions as c
 from ..core import composites, maintenance, pairs, queries
 from ..core.ir import Condition, ExprIndicator, Service, Slo
@@ -121,7 +123,7 @@ def burn_alert(service: Service, slo: Slo, conditions: tuple[Condition, ...]) ->
     return rule
 
 
-def no_data_alert(service: Service, slo: Slo) -> dict:
+def no_data_alert(service: Service, slo: Slo, slos: Mapping[str, Slo] | None = None) -> dict:
     """`<name>NoData` (or its own name): when no 5m error ratio, or no raw total series, exists for `no_data`."""
     assert slo.alerting.no_data is not None
     ratio = f"absent({_watched(slo)})"
@@ -134,7 +136,7 @@ def no_data_alert(service: Service, slo: Slo) -> dict:
     # Maintenance removes the ratio (and may stop the service): no data then is expected, not news.
     expr = maintenance.outside(slo, expr)
     if slo.is_composite:  # a member's maintenance removes its ratio: the journey's silence is expected then too
-        expr = f"({expr})\nunless on ()\n{composites.members_resting(slo)}"
+        expr = f"({expr})\nunless on ()\n{composites.members_resting(slo, slos)}"
     return {
         "alert": no_data_name(slo),
         "expr": expr,
@@ -216,11 +218,12 @@ def no_data_text(slo: Slo) -> tuple[str, str]:
     return summary, description
 
 
-def alert_rules(service: Service, slo: Slo) -> list[dict]:
-    """One burn-rate rule per severity, then the NoData alert; none when alerting is disabled."""
+def alert_rules(service: Service, slo: Slo, slos: Mapping[str, Slo] | None = None) -> list[dict]:
+    """One burn-rate rule per severity, then the NoData alert; none when alerting is disabled. `slos`: every SLO by
+    id (a composite's NoData rests with the maintenance of SLOs under its members)."""
     if not slo.alerting.enabled:
         return []
     rules = [burn_alert(service, slo, group) for group in severity_groups(slo)]
     if slo.alerting.no_data:
-        rules.append(no_data_alert(service, slo))
+        rules.append(no_data_alert(service, slo, slos))
     return rules

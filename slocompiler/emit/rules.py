@@ -44,7 +44,7 @@ def rule_groups(service: Service, known: composite_rules.Composites | None = Non
     groups: list[dict] = []
     for part, start in enumerate(range(0, len(service.slos), c.SLOS_PER_GROUP), start=1):
         slos = service.slos[start:start + c.SLOS_PER_GROUP]
-        rules = [rule for slo in slos for rule in sli_rules(service, slo, known) + alert_rules(service, slo)]
+        rules = [rule for slo in slos for rule in sli_rules(service, slo, known) + alert_rules(service, slo, known.slos)]
         groups.append({"name": c.group_name(c.GROUP_SLI, service.name, part), "rules": rules})
         computed: calendar_rules.Computed = {}
         period = [rule for slo in slos for rule in period_rules(service, slo, computed, known)]

@@ -23,7 +23,7 @@ from decimal import Decimal
 from ..core import maintenance, silence
 from ..core.composites import counted
 from ..core.slices import current_window
-from ..core.ir import CompositeIndicator, Member, Program, Service, Slo
+from ..core.ir import CompositeIndicator, Maintenance, Member, Program, Service, Slo
 from ..core.units import decimal_text
 from .outside import active
 
@@ -76,15 +76,22 @@ def ratio_promql(program: Program, slo: Slo, member_ratio: Callable[[Slo], str],
         known = f"max({member_ratio(counted(member_slo))})"
         share = silent(member) if silent is not None else None
         if share is not None:
-            # `max`: one series whatever it reads (a deployed share per cluster behind a global view).
-            known = f"({silence.blend(known, f'max({share})')})"
+            # `max`: one series whatever it reads (a deployed share per cluster behind a global view). Idle over
+            # what it recorded and silent too: 0 over the rest, as the rules count it. `max` of the ratio and a 0
+            # while silent: PromQL's `max` takes a number over NaN, so the ratio is read once; idle alone stays NaN
+            # (there, so the fallback below stays out, and left out by `>= 0`).
+            share = f"max({share})"
+            filled = (f'max(label_replace({known}, "{TERM_LABEL}", "ratio", "", "")\n'
+                      f'or label_replace(vector(0) and on () ({share} > 0), "{TERM_LABEL}", "silent", "", ""))')
+            known = f"({silence.blend(filled, share)})"
         term = _labelled(f"{factor} * {known}", index)
         if member.when_no_data in NO_DATA_RATIO:
             constant = decimal_text(scale(slo, member, member_slo) * NO_DATA_RATIO[member.when_no_data])
             # `or` on equal labels: the constant only where the member has no series at all.
             fallback = _labelled(f"vector({constant})", index)
-            if member_slo.maintenance:
-                on = active(member_slo.maintenance, current_window(member_slo))
+            rest = rests(program, member_slo)
+            if rest:
+                on = "\nor on ()\n".join(f"({active(windows, pad)})" for windows, pad in rest)
                 fallback = f"({fallback}\nunless on ()\n({on}))"
             term = f"({term}\nor\n{fallback})"
         terms.append(term)
@@ -120,16 +127,37 @@ def counted_silence(ratio: float, silent: float) -> float:
     return 1 - (1 - ratio) * (1 - silent) if silent else ratio
 
 
+Rests = list[tuple[tuple[Maintenance, ...], int]]
+
+
+def rests(program: Program | None, member_slo: Slo) -> Rests:
+    """The maintenance windows (with their pads) during which a member without series is left out: its own and
+    those of the SLOs under it (core/silence.resting_below); its own alone without the program."""
+    if program is None:
+        found = [member_slo] if member_slo.maintenance else []
+    else:
+        slos = {slo.id: slo for service in program.services for slo in service.slos}
+        found = [slos[slo_id] for slo_id in silence.resting_below(member_slo.id, slos)]
+    return [(slo.maintenance, current_window(slo)) for slo in found]
+
+
+def _resting_at(rest: Rests, at: float | None) -> bool:
+    return at is not None and any(maintenance.active_at(windows, at, pad) for windows, pad in rest)
+
+
 def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: float | None,
-          silent: float = 0.0) -> float | None:
-    """What the member adds (sum) or offers (worst): its weighted ratio (its `silent` share counted); with no
-    series, its `when_no_data` constant unless it is in maintenance at `at`; idle (NaN) or skipped: None."""
+          silent: float = 0.0, rest: Rests | None = None) -> float | None:
+    """What the member adds (sum) or offers (worst): its weighted ratio (its `silent` share counted; idle and silent:
+    0 over the rest); with no series, its `when_no_data` constant unless it rests at `at` (`rest`, default its own
+    windows); idle (NaN) and not silent, or skipped: None."""
     factor = float(scale(slo, member, member_slo))
     if ratio is not None:
-        return None if math.isnan(ratio) else factor * counted_silence(ratio, silent)
+        if math.isnan(ratio):
+            return factor * silent if silent else None
+        return factor * counted_silence(ratio, silent)
     if member.when_no_data not in NO_DATA_RATIO:
         return None
-    if at is not None and member_slo.maintenance and maintenance.active_at(member_slo.maintenance, at, current_window(member_slo)):
+    if _resting_at(rests(None, member_slo) if rest is None else rest, at):
         return None
     return factor * float(NO_DATA_RATIO[member.when_no_data])
 
@@ -149,13 +177,15 @@ class Contribution:
 
 
 def contributions(slo: Slo, found: list[tuple[Member, Slo, float | None, str | None]],
-                  at: float | None = None, silent: dict[str, float] | None = None) -> list[Contribution]:
+                  at: float | None = None, silent: dict[str, float] | None = None,
+                  program: Program | None = None) -> list[Contribution]:
     """Each member's term from its ratio over the SLO window (NaN: idle), `when_no_data` applied (over its `silent`
-    share of the window too, by member id), and its share of all terms."""
+    share of the window too, by member id), and its share of all terms. `program`: where the SLOs under a member
+    are found, whose maintenance rests it too."""
     parts = []
     for member, member_slo, ratio, reason in found:
         quiet = (silent or {}).get(member.slo_id)
-        term = _term(slo, member, member_slo, ratio, at, quiet or 0.0)
+        term = _term(slo, member, member_slo, ratio, at, quiet or 0.0, rests(program, member_slo))
         known = None if ratio is None or math.isnan(ratio) else ratio
         parts.append(Contribution(member.slo_id, member.weight, member.when_no_data, known, term, reason=reason,
                                   silent=quiet))
@@ -169,13 +199,13 @@ def combine(slo: Slo, found: list[tuple[Member, Slo, float | None]], at: float |
     return combiner(slo, [(member, member_slo) for member, member_slo, _ in found])([r for _, _, r in found], at)
 
 
-def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float | None], float | None], float | None]:
+def combiner(slo: Slo, parts: list[tuple[Member, Slo]],
+             program: Program | None = None) -> Callable[[list[float | None], float | None], float | None]:
     """`combine` for these members, their factors worked out once: a replay combines at every evaluation."""
     factors = [float(scale(slo, member, member_slo)) for member, member_slo in parts]
     constants = [None if member.when_no_data not in NO_DATA_RATIO else factor * float(NO_DATA_RATIO[member.when_no_data])
                  for factor, (member, _) in zip(factors, parts)]
-    paused = [(member_slo.maintenance, current_window(member_slo)) if member_slo.maintenance else None
-              for _, member_slo in parts]
+    paused = [rests(program, member_slo) for _, member_slo in parts]
     most = indicator(slo).aggregate == "worst"
 
     def at_time(ratios: list[float | None], at: float | None, silent: list[float] | None = None) -> float | None:
@@ -183,10 +213,12 @@ def combiner(slo: Slo, parts: list[tuple[Member, Slo]]) -> Callable[[list[float 
         terms = []
         for index, (factor, constant, quiet, ratio) in enumerate(zip(factors, constants, paused, ratios)):
             if ratio is not None:  # `_term`, one member at a time
+                share = silent[index] if silent is not None else 0.0
                 if not math.isnan(ratio):
-                    share = silent[index] if silent is not None else 0.0
                     terms.append(factor * counted_silence(ratio, share))
-            elif constant is not None and not (at is not None and quiet and maintenance.active_at(quiet[0], at, quiet[1])):
+                elif share:
+                    terms.append(factor * share)
+            elif constant is not None and not _resting_at(quiet, at):
                 terms.append(constant)
         if not terms:
             return math.nan if any(ratio is not None for ratio in ratios) else None

@@ -22,6 +22,7 @@ from ..core.ir import Member, Program, Slo
 from ..core.maintenance import Maintenance, active_at
 from ..core.slices import current_window
 from .client import Prometheus, Series
+from .composite import CompositeError
 
 STEP = 60  # the rules' evaluation interval
 # How far before a window the member's 5m ratio is read: the run's start and its grace.
@@ -50,11 +51,9 @@ def resting(program: Program, slo: Slo, member: Member) -> Rest:
     return [(slos[slo_id].maintenance, current_window(slos[slo_id])) for slo_id in ids]
 
 
-def seconds(present: list[bool], times: list[int], rest: Rest, step: int = STEP) -> list[float]:
-    """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there at each of
-    `times`, `step` apart: a step longer than the lookback is one run still (a backtest's `--step 10m` would else
-    count no silence at all)."""
-    return silence.replay(_missing(present, times, rest), times, max(silence.LOOKBACK, step))
+def seconds(present: list[bool], times: list[int], rest: Rest) -> list[float]:
+    """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there."""
+    return silence.replay(_missing(present, times, rest), times)
 
 
 def _missing(present: list[bool], times: list[int], rest: Rest) -> list[bool]:
@@ -112,7 +111,11 @@ def missing_share(client: Prometheus, program: Program, slo: Slo, member: Member
     member_slo = program.slo(member.slo_id)
     if member_slo is None or not times:
         return 0.0
-    present = present_at(client, ratio_5m(counted(member_slo)), times)
+    try:
+        expr = ratio_5m(counted(member_slo))
+    except CompositeError:  # a composite of time slices: no 5m ratio from raw series
+        return 0.0
+    present = present_at(client, expr, times)
     return sum(_missing(present, times, resting(program, slo, member))) / len(times)
 
 
@@ -129,7 +132,11 @@ def raw_shares(client: Prometheus, program: Program, slo: Slo, window: int, at: 
         member_slo = program.slo(member.slo_id)
         if member_slo is None:
             return 0.0
-        present = present_at(client, ratio_5m(counted(member_slo)), times)
+        try:
+            expr = ratio_5m(counted(member_slo))
+        except CompositeError:  # a composite of time slices has no 5m ratio from raw series to replay
+            return 0.0
+        present = present_at(client, expr, times)
         return shares(seconds(present, times, resting(program, slo, member)), times, window)[-1]
 
     return dict(zip((m.slo_id for m in members), client.map(one, members)))

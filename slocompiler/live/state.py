@@ -409,7 +409,7 @@ def _member_contributions(client: Prometheus, program: Program, states: list[Slo
                 parts.append((member, member_slo, ratio, reason))
             quiet = {member_id: _in_group(found_shares, label, group.group)
                      for member_id, found_shares in shares.get(id(state), {}).items()}
-            group.members = composite.contributions(state.slo, parts, at, quiet) if parts else []
+            group.members = composite.contributions(state.slo, parts, at, quiet, program) if parts else []
 
 
 Shares = list[tuple[dict[str, str], float]]  # a member's silent share, per cluster behind a global view

@@ -108,6 +108,58 @@ def test_a_coarse_backtest_still_counts_the_members_silence(prometheus_url, tmp_
     assert page["fired"] and page["fired"][0][0] - GONE <= 20 * 60, page
 
 
+@pytest.mark.parametrize("step", ["90s", "7m", "1h"])
+def test_any_backtest_step_reads_the_silence_the_rules_record_each_minute(prometheus_url, tmp_path, step):
+    """Review of issue 25: the replay ran on the backtest's grid, so a silence shorter than two steps fell in the
+    grace and a 2h step saw none: the 6h/30m page never fired where status (and the rules) had it firing."""
+    result = run("backtest", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--from", str(GONE - 3600),
+                 "--to", str(history.AT), "--slo", "fade-journey", "--step", step, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [report] = strict_json(result.stdout)
+    page = next(a for a in report["alerts"] if (a["long"], a["short"]) == ("6h", "30m"))
+    # The 6h/30m page at each grid time, as the rules would have it (the member's 5m and 30m ratios are missing or
+    # its silent share is above the threshold).
+    seconds = {"90s": 90, "7m": 420, "1h": 3600}[step]
+    limit = 6 * BUDGET
+    grid = range(GONE - 3600, history.AT + 1, seconds)
+    holds = [t for t in grid if share(t, 6 * 3600) > limit and (share(t, 1800) > limit or missing(t))]
+    assert holds, "the case must page"
+    assert page["fired"] and page["fired"][0][0] == holds[0], (page, holds[:3])
+
+
+SLICED = """service fade {
+  owner = "t"
+  slo api {
+    objective = 99.9%
+    window    = 7d
+    indicator ratio { errors = `fade_errors_total{job="fade"}`  total = `fade_requests_total{job="fade"}` }
+  }
+  slo up {
+    objective = 99%
+    window    = 7d
+    slices { length = 5m  target = 95% }
+    indicator ratio { errors = `fade_errors_total{job="fade"}`  total = `fade_requests_total{job="fade"}` }
+  }
+  slo sl { objective = 99%  window = 7d  composite { fade-up { weight = 1 } } }
+  slo top {
+    objective = 99%
+    window    = 7d
+    composite { fade-sl { weight = 1  when_no_data = bad }  fade-api { weight = 1  when_no_data = bad } }
+  }
+}
+"""
+
+
+def test_a_bad_member_of_time_slices_is_no_internal_error(prometheus_url, tmp_path):
+    """Review of issue 25: replaying the silence of a member that is a composite of time slices (no 5m ratio from
+    raw series) raised out of status and gate: `internal error`, and no table for any SLO."""
+    folder = specs(tmp_path, SLICED)
+    result = run("status", folder, "--prometheus", prometheus_url, "--at", str(history.AT), "--source", "raw")
+    assert "internal error" not in result.output and "fade-api" in result.output, result.output
+    gate = run("gate", folder, "--prometheus", prometheus_url, "--at", str(history.AT), "--slo", "fade-api")
+    assert "internal error" not in gate.output, gate.output
+
+
 def test_recorded_status_reads_the_composites_deployed_silence(prometheus_url, tmp_path):
     result = run("status", specs(tmp_path, REC), "--prometheus", prometheus_url, "--at", str(history.AT),
                  "--slo", "rec-fade", "--source", "recorded", "--format", "json")
@@ -171,3 +223,24 @@ def test_the_report_counts_the_minutes_its_member_was_missing(prometheus_url, tm
     assert "member fade-api (weight 1): error ratio 0, silent" in run(
         "report", specs(tmp_path, FADE), "--prometheus", prometheus_url, "--history", "0",
         "--slo", "fade-journey", "--from", iso(start), "--to", iso(end)).stdout
+
+
+def test_an_idle_member_that_went_silent_counts_its_share_on_the_server(prometheus_url, tmp_path):
+    """Review of issue 25: NaN over what it recorded dropped the member's term, silent share and all. The PromQL
+    relies on `max` taking a number over NaN; idle and not silent, it has no term (NaN) and no fallback."""
+    import httpx
+
+    from slocompiler.live import composite
+    from slocompiler.workflow.compile import load
+
+    program = load([specs(tmp_path, FADE)]).program
+    slo = program.slo("fade-journey")
+
+    def value(share: str) -> list:
+        expr = composite.ratio_promql(program, slo, lambda member: "vector(NaN)", lambda member: share)
+        answer = httpx.get(f"{prometheus_url}/api/v1/query", params={"query": expr, "time": history.AT}).json()
+        assert answer["status"] == "success", answer
+        return [float(sample["value"][1]) for sample in answer["data"]["result"]]
+
+    assert value("vector(0.25)") == [0.25]
+    assert value("vector(0)") == []  # idle alone: no term, not the `bad` constant

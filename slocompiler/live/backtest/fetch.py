@@ -175,7 +175,7 @@ def _composite_ratio(client: Prometheus, slo: Slo, window: int, where: Grid, cac
     # A member counts over all its groups (`counted`), but a grouped `expr` member as its worst group; the composite
     # has none. The times once: `where.times` builds the whole list.
     times = where.times
-    combine = composite.combiner(slo, [(member, member_slo) for member, member_slo, _ in parts])
+    combine = composite.combiner(slo, [(member, member_slo) for member, member_slo, _ in parts], program)
     columns = [list(found.values()) for _, _, found in parts]
     single = [values[0] if len(values) == 1 else None for values in columns]
     silent = _silent_shares(client, program, slo, window, where, cache, budget)
@@ -190,26 +190,31 @@ def _silent_shares(client: Prometheus, program: Program, slo: Slo, window: int, 
     """Each member's silent share of `window` at each evaluation (0 for a member whose silence does not count), as
     the composite's rules record it (live/silence.py); None when no member's counts over `window`.
 
-    The member's 5m ratio is read from before the grid by the composite's
-    longest window and the grace, once for all the composite's windows.
+    The rules run every minute whatever the grid's step, so the replay does
+    too: the member's 5m ratio is read at each minute from before the grid by
+    the composite's longest window and the grace (once for all its windows:
+    `present_at`), and each evaluation takes the share at its minute.
     """
     counting = {member.slo_id for member in member_silence.counting(slo)}
     if not counting or not counts_over(window):
         return None
     reach = max([window, *(k.long for k in conditions_of(slo))]) + member_silence.BEFORE
-    back = -(-reach // where.step) * where.step
-    wider = Grid(where.start - back, where.end, where.step)
-    skip = back // where.step
+    step = member_silence.STEP
+    minutes = list(range(where.end - -(-(where.end - where.start + reach) // step) * step, where.end + 1, step))
     out = []
     for member, member_slo in composite.members(program, slo):
         if member.slo_id not in counting:
             out.append([0.0] * where.count)
             continue
-        found = window_ratio(client, counted(member_slo), CURRENT_BURN_WINDOW, wider, cache, None, budget, program)
-        present = [any(values[i] is not None for values in found.values()) for i in range(wider.count)]
-        seconds = member_silence.seconds(present, wider.times, member_silence.resting(program, slo, member),
-                                         where.step)
-        out.append(member_silence.shares(seconds, wider.times, window)[skip:])
+        try:
+            expr = raw_ratio(counted(member_slo), CURRENT_BURN_WINDOW, program)
+        except composite.CompositeError:  # a composite of time slices has no 5m ratio from raw series to replay
+            out.append([0.0] * where.count)
+            continue
+        present = member_silence.present_at(client, expr, minutes)
+        seconds = member_silence.seconds(present, minutes, member_silence.resting(program, slo, member))
+        shares = member_silence.shares(seconds, minutes, window)
+        out.append([shares[(t - minutes[0]) // step] for t in where.times])
     return out
 
 

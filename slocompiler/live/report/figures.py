@@ -407,7 +407,7 @@ def members(client: Prometheus, program: Program, slo: Slo, period: ReportPeriod
     return [{"slo_id": part.slo_id, "weight": float(part.weight), "when_no_data": part.when_no_data,
              "ratio": part.ratio, "contribution": part.term, "share": part.share,
              **({"silent": part.silent} if part.silent is not None else {})}
-            for part in composite.contributions(slo, found, silent=silent)]
+            for part in composite.contributions(slo, found, silent=silent, program=program)]
 
 
 def figures(client: Prometheus, program: Program, service: Service, slo: Slo, period: ReportPeriod,
