@@ -435,7 +435,12 @@ def _silent_shares(client: Prometheus, program: Program, state: SloState, record
 
 
 def _in_group(shares: Shares, label: str | None, group: dict[str, str]) -> float:
-    """The share of the group's cluster (`label`), or the only one; 0 when it has none (deployed before it existed)."""
+    """The share of the group's cluster (`label`), or the only one; 0 when it has none (deployed before it existed).
+
+    The largest of a cluster's series, not their sum: two replicas of one Prometheus record the same silence. (The
+    rules add a relabelled rule's old series to the new one; here, for a window after a label change, that reads
+    low.)
+    """
     if label:
         shares = [(labels, value) for labels, value in shares if labels.get(label, "") == group.get(label, "")]
     return max((value for _, value in shares), default=0.0)
