@@ -301,16 +301,25 @@ class Verifier:
     def _silence_recorded(self, slo: Slo, values: dict[str, list], path: str) -> None:
         """A deployed composite's rules record each `bad` member's silent seconds (core/silence.py): rules from
         before they did count a silent member only once its windows hold no sample of it, an hour late on a 1h
-        window. Its ratios can still match (no member silent), so only this says so."""
-        if not any(name.startswith(c.ERROR_RATIO_PREFIX) for name in values):
-            return
-        recorded = {s.labels.get(c.LABEL_MEMBER) for s in values.get(c.MEMBER_NO_DATA_SECONDS, [])}
+        window. Its ratios can still match (no member silent), so only this says so. Behind a global view
+        (`cluster_label`), cluster by cluster: a rollout that reached some clusters only is when it matters."""
+        label = self.cluster_label
+
+        def cluster(labels: dict[str, str]) -> str:
+            return labels.get(label, "") if label else ""
+
+        clusters = sorted({cluster(sample.labels) for name, samples in values.items()
+                           if name.startswith(c.ERROR_RATIO_PREFIX) for sample in samples})
+        recorded = {(cluster(s.labels), s.labels.get(c.LABEL_MEMBER)) for s in values.get(c.MEMBER_NO_DATA_SECONDS, [])}
         for member in member_silence.counting(slo):
-            if member.slo_id not in recorded:
-                self.warning(member.span, f"the deployed rules of {slo.id} record no {c.MEMBER_NO_DATA_SECONDS} "
-                             f"for {member.slo_id}: its silence counts only once its windows hold no sample of it "
-                             "(rules from before that series; the rules running are stale)",
-                             hint=f"deploy {path} again")
+            lacking = [name for name in clusters if (name, member.slo_id) not in recorded]
+            if not lacking:
+                continue
+            where = f" in {self.shown(label)}={', '.join(map(self.shown, lacking))}" if label and lacking != [""] else ""
+            self.warning(member.span, f"the deployed rules of {slo.id}{where} record no {c.MEMBER_NO_DATA_SECONDS} "
+                         f"for {member.slo_id}: its silence counts only once its windows hold no sample of it "
+                         "(rules from before that series; the rules running are stale)",
+                         hint=f"deploy {path} again")
 
     def _compare_ratio(self, slo: Slo, name: str, window: int, samples: list, path: str) -> None:
         """A deployed error ratio against the spec's indicator at the same time, group by group (tiled: `_tiled`).

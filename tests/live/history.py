@@ -104,10 +104,12 @@ RECORDED_CASES = {
     "rec-journey": {3600: [("", 0.005)], 604800: [("", 0.05)]},
     "rec-lost": {window: [("", ratio)] for window, ratio in FADE_MEMBER_RATIO.items()},
     "rec-fade": {window: [("", fade_ratio(window))] for window in FADE_MEMBER_RATIO},
-    # The same in two clusters behind one view: rec-split's member rec-gone silent in east only.
-    "rec-gone": {window: [('cluster="east"', ratio), ('cluster="west"', ratio)]
+    # The same in clusters behind one view: rec-split's member rec-gone silent in east only; north runs rules from
+    # before the silence series (its composite records none).
+    "rec-gone": {window: [('cluster="east"', ratio), ('cluster="west"', ratio), ('cluster="north"', ratio)]
                  for window, ratio in FADE_MEMBER_RATIO.items()},
-    "rec-split": {window: [('cluster="east"', fade_ratio(window)), ('cluster="west"', ratio)]
+    "rec-split": {window: [('cluster="east"', fade_ratio(window)), ('cluster="west"', ratio),
+                           ('cluster="north"', ratio)]
                   for window, ratio in FADE_MEMBER_RATIO.items()},
 }
 

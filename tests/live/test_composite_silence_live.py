@@ -194,6 +194,14 @@ def test_each_cluster_reads_its_own_deployed_silence(prometheus_url, tmp_path):
     assert west.get("silent", 0) == 0 and west["contribution"] == pytest.approx(0.0005, rel=1e-9)
 
 
+def test_verify_names_the_cluster_whose_composite_records_no_silence(prometheus_url, tmp_path):
+    """Review of issue 25: the check pooled every cluster's series, so one cluster still on old rules went unsaid."""
+    result = run("verify", specs(tmp_path, SPLIT), "--prometheus", prometheus_url, "--at", str(history.AT),
+                 "--slo", "rec-split", "--cluster-label", "cluster")
+    said = [line for line in result.output.splitlines() if "record no slo:member_no_data:seconds" in line]
+    assert len(said) == 1 and "in cluster=north record no" in said[0], result.output
+
+
 def test_verify_counts_the_silence_the_composite_recorded(prometheus_url, tmp_path):
     """Its members' deployed ratios (0.1% over 1h) alone would call the composite's 1h (over 50%) stale."""
     result = run("verify", specs(tmp_path, REC), "--prometheus", prometheus_url, "--at", str(history.AT),
