@@ -16,8 +16,8 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, MAINTENANCE_ACTIVE,
-                          SLICE_ERROR, error_ratio_rule)
+from .conventions import (CURRENT_BURN_WINDOW, EVENTS_BAD_PREFIX, EVENTS_TOTAL_PREFIX, LABEL_SLO_ID, SLICE_ERROR,
+                          error_ratio_rule)
 from . import silence
 from .ir import CompositeIndicator, ExprIndicator, Member, Program, Slo
 from .queries import derived_ratio, promql_string, recorded
@@ -140,7 +140,7 @@ def members_resting(composite: Slo, slos: Mapping[str, Slo] | None = None) -> st
     ids = [member.slo_id for member in indicator(composite).members]
     for member in indicator(composite).members:
         ids += [found for found in silence.resting_below(member.slo_id, slos or {}) if found not in ids]
-    return f"{MAINTENANCE_ACTIVE}{{{LABEL_SLO_ID}=~{promql_string('|'.join(ids))}}}"
+    return silence.maintenance_of(ids)
 
 
 def window_ratio(composite: Slo, members: Mapping[str, Slo], window: int) -> str:

@@ -146,16 +146,14 @@ def blend(known: str, silent: str) -> str:
     return f"1 - (1 - ({known}))\n* on () group_left ()\n(1 - {silent})"
 
 
-def replay(missing: Sequence[bool], times: Sequence[float], lookback: float = LOOKBACK) -> list[float]:
+def replay(missing: Sequence[bool], times: Sequence[float]) -> list[float]:
     """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was missing there and
-    counted (not idle, not in maintenance) and the evaluations' times: the two rules' arithmetic. `lookback`: how
-    far apart two evaluations may be and still be one run (a replay on a coarser grid than the rules' passes its
-    step, as if the rules ran at it with a lookback to match)."""
+    counted (not idle, not in maintenance) and the evaluations' times: the two rules' arithmetic."""
     seconds: list[float] = []
     since: float | None = None
     previous: float | None = None
     for gone, at in zip(missing, times):
-        unbroken = previous is not None and at - previous <= lookback
+        unbroken = previous is not None and at - previous <= LOOKBACK
         since = (since if since is not None and unbroken else at) if gone else None
         if since is None or since > at - GRACE:
             seconds.append(0.0)

@@ -141,7 +141,8 @@ def rests(program: Program | None, member_slo: Slo) -> Rests:
     return [(slo.maintenance, current_window(slo)) for slo in found]
 
 
-def _resting_at(rest: Rests, at: float | None) -> bool:
+def resting_at(rest: Rests, at: float | None) -> bool:
+    """Whether one of the windows of `rest` (`rests`) runs at `at`."""
     return at is not None and any(maintenance.active_at(windows, at, pad) for windows, pad in rest)
 
 
@@ -157,7 +158,7 @@ def _term(slo: Slo, member: Member, member_slo: Slo, ratio: float | None, at: fl
         return factor * counted_silence(ratio, silent)
     if member.when_no_data not in NO_DATA_RATIO:
         return None
-    if _resting_at(rests(None, member_slo) if rest is None else rest, at):
+    if resting_at(rests(None, member_slo) if rest is None else rest, at):
         return None
     return factor * float(NO_DATA_RATIO[member.when_no_data])
 
@@ -218,7 +219,7 @@ def combiner(slo: Slo, parts: list[tuple[Member, Slo]],
                     terms.append(factor * counted_silence(ratio, share))
                 elif share:
                     terms.append(factor * share)
-            elif constant is not None and not _resting_at(quiet, at):
+            elif constant is not None and not resting_at(quiet, at):
                 terms.append(constant)
         if not terms:
             return math.nan if any(ratio is not None for ratio in ratios) else None

@@ -19,16 +19,14 @@ from dataclasses import dataclass, field
 from ..core import silence
 from ..core.composites import counted
 from ..core.ir import Member, Program, Slo
-from ..core.maintenance import Maintenance, active_at
 from ..core.slices import current_window
 from .client import Prometheus, Series
-from .composite import CompositeError
+from .composite import CompositeError, Rests, resting_at, rests
 
 STEP = 60  # the rules' evaluation interval
 # How far before a window the member's 5m ratio is read: the run's start and its grace.
 BEFORE = silence.GRACE + silence.LOOKBACK
 
-Rest = list[tuple[tuple[Maintenance, ...], int]]
 # A composite's and its nested composites' members' silent shares of one window: PromQL (`vector(<share>)`), or None.
 Silent = Callable[[Slo, Member], "str | None"]
 
@@ -44,20 +42,21 @@ def deployed(slo: Slo, member: Member, window: int) -> str:
     return silence.share(slo.id, member.slo_id, window, apart=True)
 
 
-def resting(program: Program, slo: Slo, member: Member) -> Rest:
-    """The maintenance windows (with their pads) during which the member's silence does not count."""
-    slos = {found.id: found for service in program.services for found in service.slos}
-    ids = silence.resting_ids(slo, member.slo_id, slos)
-    return [(slos[slo_id].maintenance, current_window(slos[slo_id])) for slo_id in ids]
+def resting(program: Program, slo: Slo, member: Member) -> Rests:
+    """The maintenance windows (with their pads) during which the member's silence does not count: the composite's
+    own, and those a member without series rests with (`composite.rests`), as `silence.resting_ids` says."""
+    own = [(slo.maintenance, current_window(slo))] if slo.maintenance else []
+    member_slo = program.slo(member.slo_id)
+    return own + (rests(program, member_slo) if member_slo is not None else [])
 
 
-def seconds(present: list[bool], times: list[int], rest: Rest) -> list[float]:
+def seconds(present: list[bool], times: list[int], rest: Rests) -> list[float]:
     """`slo:member_no_data:seconds` at each evaluation, from whether the member's 5m ratio was there."""
     return silence.replay(_missing(present, times, rest), times)
 
 
-def _missing(present: list[bool], times: list[int], rest: Rest) -> list[bool]:
-    return [not here and not any(active_at(windows, t, pad) for windows, pad in rest) for here, t in zip(present, times)]
+def _missing(present: list[bool], times: list[int], rest: Rests) -> list[bool]:
+    return [not here and not resting_at(rest, t) for here, t in zip(present, times)]
 
 
 def shares(values: list[float], times: list[int], window: int) -> list[float]:
