@@ -74,7 +74,10 @@ def test_the_rules_record_the_live_figure(calendar_url, tmp_path):
             selector = f'{c.PERIOD_RATIO}{{{c.LABEL_SLO_ID}="cal-{name}"}}'
             checks.append({"expr": f"sum(abs({selector} - {ratio!r}) <= bool {ratio * 1e-9!r})",
                            "eval_time": f"{at}s", "exp_samples": [{"labels": "{}", "value": 1}]})
-    document = {"rule_files": ["cal.rules.yml"], "evaluation_interval": "1m",
+    # The groups in their order: promtool's own is random, and a period group evaluated before the SLI group
+    # would read the 5m rates of the step before (a flaky 1e-9).
+    order = [group["name"] for group in document["groups"]]
+    document = {"rule_files": ["cal.rules.yml"], "evaluation_interval": "1m", "group_eval_order": order,
                 "tests": [{"interval": "1m", "input_series": _counters(max(CHECKS) // 60),
                            "promql_expr_test": checks}]}
     (tmp_path / "cal.test.yml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
